@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/http/message.hpp"
+
+#include <caf/error.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace postern::http {
+
+/// A response with `body` as JSON.
+response_type json_response(bhttp::status status, std::string body);
+
+/// A JSON error in the OAuth style used across Postern's HTTP API:
+/// {"error": code, "error_description": sentence}.
+response_type json_error(bhttp::status status, std::string_view code,
+                         std::string_view description);
+
+/// Maps an actor error to a JSON error response (503 while shutting down or
+/// on timeouts, 500 otherwise). The text never carries secrets: error
+/// contexts hold ids only.
+response_type error_response(const caf::error& err);
+
+/// Adds the headers every response carries (nosniff, no framing, no
+/// referrer, no caching unless the handler set a policy, Server).
+void add_standard_headers(response_type& response);
+
+/// `text` as a quoted JSON string; invalid UTF-8 becomes U+FFFD.
+std::string json_quote(std::string_view text);
+
+} // namespace postern::http

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/config.hpp"
+#include "postern/http/router.hpp"
+
+#include <caf/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace postern::http {
+
+/// The HTTP(S) server: an Asio thread pool, one strand per connection, a
+/// parser with header and body limits, timeouts on every read and write, and
+/// a graceful shutdown that drains connections.
+class server {
+public:
+  server(const config& cfg, std::shared_ptr<const router> routes);
+  ~server();
+
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Loads TLS material (when configured), binds, listens and starts the
+  /// threads. Fails with a sentence naming the address or file.
+  caf::error start();
+
+  /// The port actually bound (differs from the config when it was 0).
+  uint16_t port() const;
+
+  /// Number of open connections (for tests and status).
+  size_t connections() const;
+
+  /// Stops accepting, lets requests in flight finish, closes idle keep-alive
+  /// connections, and stops the threads after at most `grace`. Blocks; call
+  /// it from a thread that is not one of the server's.
+  void shutdown(std::chrono::milliseconds grace);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The client address for logs and rate limits: the socket peer, or with
+/// `trust_proxy` the last well-formed address in X-Forwarded-For (the one
+/// our own proxy appended; earlier entries are client-controlled).
+std::string client_address(const std::string& peer,
+                           std::string_view forwarded_for, bool trust_proxy);
+
+} // namespace postern::http

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/http/application.hpp"
+
+#include "postern/actors/actor_config.hpp"
+#include "postern/actors/node.hpp"
+#include "postern/error.hpp"
+#include "postern/http/routes.hpp"
+#include "postern/http/server.hpp"
+#include "postern/log.hpp"
+#include "postern/storage/key_files.hpp"
+#include "postern/version.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+
+namespace postern::http {
+
+namespace {
+
+/// How long in-flight requests may take to finish at shutdown; the whole
+/// stop must stay under 2 s.
+constexpr auto shutdown_grace = std::chrono::milliseconds(1500);
+
+void announce_keys(const storage::key_setup& keys) {
+  for (auto& warning : keys.warnings)
+    POSTERN_WARN("{}", warning);
+  auto generated = [](storage::key_origin o) {
+    return o == storage::key_origin::generated;
+  };
+  if (generated(keys.encryption_key) || generated(keys.session_secret)) {
+    POSTERN_WARN("**************************************************************");
+    if (generated(keys.encryption_key))
+      POSTERN_WARN("* Generated a new ENCRYPTION_KEY in {}", keys.encryption_key_file);
+    if (generated(keys.session_secret))
+      POSTERN_WARN("* Generated a new SESSION_SECRET in {}", keys.session_secret_file);
+    POSTERN_WARN("* BACK THESE FILES UP. Without ENCRYPTION_KEY the stored mail");
+    POSTERN_WARN("* passwords cannot be decrypted. In production, set");
+    POSTERN_WARN("* ENCRYPTION_KEY and SESSION_SECRET from a secret store.");
+    POSTERN_WARN("**************************************************************");
+  } else if (keys.encryption_key == storage::key_origin::key_file) {
+    POSTERN_WARN("using keys from key files in DATA_DIR; set ENCRYPTION_KEY and "
+                 "SESSION_SECRET in production");
+  }
+}
+
+} // namespace
+
+int run_server(config cfg, const std::function<void()>& wait_for_stop) {
+  if (cfg.secret_on_command_line)
+    POSTERN_WARN("a key was given on the command line, where other local users "
+                 "can read it (ps, /proc); prefer the environment variables");
+  auto keys = storage::ensure_keys(cfg);
+  if (!keys) {
+    POSTERN_ERROR("{}", describe(keys.error()));
+    return 1;
+  }
+  announce_keys(*keys);
+  actor_config actor_cfg;
+  caf::actor_system sys{actor_cfg};
+  auto node = spawn_node(sys);
+  if (!node) {
+    POSTERN_ERROR("cannot start the actors: {}", describe(node.error()));
+    return 1;
+  }
+  auto routes = std::make_shared<router>();
+  add_routes(*routes, cfg, endpoints{&sys, *node});
+  server srv{cfg, routes};
+  if (auto err = srv.start()) {
+    POSTERN_ERROR("{}", describe(err));
+    caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  POSTERN_INFO("Postern {} listening on {}://{}:{} (public URL {})", version,
+               cfg.tls_enabled() ? "https" : "http", cfg.bind, srv.port(),
+               cfg.base_url);
+  wait_for_stop();
+  POSTERN_INFO("shutting down: draining {} connection(s)", srv.connections());
+  srv.shutdown(shutdown_grace);
+  caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
+  // ~actor_system waits for every actor; the NODE's children follow it.
+  return 0;
+}
+
+} // namespace postern::http

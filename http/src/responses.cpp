@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/http/responses.hpp"
+
+#include "postern/error.hpp"
+#include "postern/log.hpp"
+
+#include <caf/sec.hpp>
+
+namespace postern::http {
+
+std::string json_quote(std::string_view text) {
+  std::string result = "\"";
+  append_json_escaped(result, text);
+  result += '"';
+  return result;
+}
+
+response_type json_response(bhttp::status status, std::string body) {
+  response_type response{status, 11};
+  response.set(bhttp::field::content_type, "application/json");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+response_type json_error(bhttp::status status, std::string_view code,
+                         std::string_view description) {
+  std::string body = "{\"error\":" + json_quote(code)
+                     + ",\"error_description\":" + json_quote(description)
+                     + "}";
+  return json_response(status, std::move(body));
+}
+
+response_type error_response(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return json_error(bhttp::status::service_unavailable, "temporarily_unavailable",
+                      "The server took too long to answer; try again.");
+  if (err == ec::shutting_down || err == caf::sec::request_receiver_down)
+    return json_error(bhttp::status::service_unavailable, "temporarily_unavailable",
+                      "The server is shutting down; try again shortly.");
+  POSTERN_ERROR("request failed: {}", render(err));
+  return json_error(bhttp::status::internal_server_error, "server_error",
+                    "The server could not complete this request.");
+}
+
+void add_standard_headers(response_type& response) {
+  response.set(bhttp::field::server, "Postern");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("X-Frame-Options", "DENY");
+  response.set("Referrer-Policy", "no-referrer");
+  if (response.find(bhttp::field::cache_control) == response.end())
+    response.set(bhttp::field::cache_control, "no-store");
+  if (response.find("Content-Security-Policy") == response.end())
+    response.set("Content-Security-Policy",
+                 "default-src 'none'; frame-ancestors 'none'");
+}
+
+} // namespace postern::http

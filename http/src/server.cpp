@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/http/server.hpp"
+
+#include "postern/error.hpp"
+#include "postern/http/responses.hpp"
+#include "postern/log.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace postern::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+/// Largest request header block; anything bigger is an attack or a bug.
+constexpr size_t header_limit = 16 * 1024;
+
+/// What every connection of one server shares.
+struct shared_state;
+
+/// The part of a connection the server can reach from outside its strand.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  virtual ~connection() = default;
+  /// Asks the connection to finish its current request and close.
+  virtual void begin_shutdown() = 0;
+};
+
+struct shared_state {
+  std::shared_ptr<const router> routes;
+  uint64_t max_body_bytes = 0;
+  std::chrono::seconds request_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  bool trust_proxy = false;
+  std::atomic<bool> stopping{false};
+
+  mutable std::mutex mtx;
+  std::unordered_map<connection*, std::weak_ptr<connection>> live;
+
+  void add(const std::shared_ptr<connection>& c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    live.emplace(c.get(), c);
+  }
+
+  void remove(connection* c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    live.erase(c);
+  }
+
+  std::vector<std::shared_ptr<connection>> snapshot() const {
+    std::vector<std::shared_ptr<connection>> result;
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto& [ptr, weak] : live)
+      if (auto strong = weak.lock())
+        result.push_back(std::move(strong));
+    return result;
+  }
+
+  size_t count() const {
+    std::lock_guard<std::mutex> guard{mtx};
+    return live.size();
+  }
+};
+
+bool is_timeout(const beast::error_code& ec) {
+  return ec == beast::error::timeout;
+}
+
+/// One HTTP/1.1 connection, plain or TLS (CRTP, as Beast's
+/// advanced_server_flex). All members are touched on the strand only.
+template <class Derived>
+class session : public connection {
+public:
+  session(std::shared_ptr<shared_state> shared, std::string peer)
+    : shared_(std::move(shared)), peer_(std::move(peer)) {
+    // nop
+  }
+
+  ~session() override {
+    shared_->remove(this);
+  }
+
+  void begin_shutdown() override {
+    net::post(derived().stream().get_executor(),
+              [self = derived().shared_from_this()] { self->on_shutdown(); });
+  }
+
+protected:
+  Derived& derived() {
+    return static_cast<Derived&>(*this);
+  }
+
+  auto& lowest_layer() {
+    return beast::get_lowest_layer(derived().stream());
+  }
+
+  void do_read() {
+    if (closing_ || shared_->stopping) {
+      closing_ = true;
+      derived().do_close();
+      return;
+    }
+    reading_idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(header_limit);
+    parser_->body_limit(shared_->max_body_bytes);
+    // The first request gets the request timeout; a keep-alive connection
+    // waiting for its next request gets the idle timeout.
+    lowest_layer().expires_after(first_request_ ? shared_->request_timeout
+                                                : shared_->idle_timeout);
+    bhttp::async_read_header(
+      derived().stream(), buffer_, *parser_,
+      beast::bind_front_handler(&session::on_read_header,
+                                derived().shared_from_this()));
+  }
+
+private:
+  void on_shutdown() {
+    closing_ = true;
+    // Idle between requests: stop waiting. Busy: close after the response.
+    if (reading_idle_)
+      lowest_layer().socket().cancel();
+  }
+
+  void on_read_header(beast::error_code ec, size_t) {
+    reading_idle_ = false;
+    started_ = std::chrono::steady_clock::now();
+    if (ec)
+      return on_read_error(ec);
+    auto& req = parser_->get();
+    // Refuse an oversized body before reading it.
+    if (auto len = parser_->content_length();
+        len && *len > shared_->max_body_bytes)
+      return reject(bhttp::status::payload_too_large, "request_too_large",
+                    "The request body exceeds "
+                      + std::to_string(shared_->max_body_bytes) + " bytes.");
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      // Clients such as curl wait for this before sending larger bodies.
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        bhttp::status::continue_, req.version());
+      lowest_layer().expires_after(shared_->request_timeout);
+      bhttp::async_write(derived().stream(), *cont,
+                         [self = derived().shared_from_this(),
+                          cont](beast::error_code wec, size_t) {
+                           if (wec)
+                             return self->derived().do_close();
+                           self->do_read_body();
+                         });
+      return;
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
+    lowest_layer().expires_after(shared_->request_timeout);
+    bhttp::async_read(derived().stream(), buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read,
+                                                derived().shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec)
+      return on_read_error(ec);
+    handle_request();
+  }
+
+  void on_read_error(const beast::error_code& ec) {
+    // The client went away, we are closing, or it was idle too long.
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted
+        || ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated
+        || is_timeout(ec) || ec == net::error::eof) {
+      if (is_timeout(ec) && !first_request_ && buffer_.size() == 0)
+        POSTERN_DEBUG("http: closing idle connection from {}", peer_);
+      return derived().do_close();
+    }
+    if (ec == bhttp::error::body_limit)
+      return reject(bhttp::status::payload_too_large, "request_too_large",
+                    "The request body exceeds "
+                      + std::to_string(shared_->max_body_bytes) + " bytes.");
+    if (ec == bhttp::error::header_limit)
+      return reject(bhttp::status::request_header_fields_too_large,
+                    "invalid_request", "The request headers are too large.");
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+      return reject(bhttp::status::bad_request, "invalid_request",
+                    "The request is not valid HTTP/1.1.");
+    POSTERN_DEBUG("http: read from {} failed: {}", peer_, ec.message());
+    derived().do_close();
+  }
+
+  /// Answers a request we could not parse and closes the connection, since
+  /// the rest of the stream cannot be trusted.
+  void reject(bhttp::status status, std::string_view code,
+              std::string_view description) {
+    closing_ = true;
+    keep_alive_ = false;
+    head_ = false;
+    version_ = 11;
+    send(json_error(status, code, description));
+  }
+
+  void handle_request() {
+    request req;
+    req.raw = parser_->release();
+    req.secure = Derived::secure;
+    req.client_address = client_address(
+      peer_, req.raw["X-Forwarded-For"], shared_->trust_proxy);
+    version_ = req.raw.version();
+    keep_alive_ = req.raw.keep_alive();
+    head_ = req.raw.method() == bhttp::verb::head;
+    method_ = std::string{req.raw.method_string()};
+    path_ = std::string{req.path()};
+    // The responder may run on a CAF thread: hop back onto our strand.
+    auto self = derived().shared_from_this();
+    responder respond{[self](response_type response) {
+      net::post(self->stream().get_executor(),
+                [self, response = std::move(response)]() mutable {
+                  self->send(std::move(response));
+                });
+    }};
+    shared_->routes->dispatch(req, respond);
+  }
+
+  void send(response_type response) {
+    response.version(version_);
+    response.keep_alive(keep_alive_ && !closing_ && !shared_->stopping);
+    add_standard_headers(response);
+    if (head_) {
+      auto length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started_);
+    // The query string is never logged: it can carry OAuth codes and state.
+    POSTERN_DEBUG("http: {} {} {} -> {} in {} us", peer_, method_, path_,
+                  response.result_int(), elapsed.count());
+    response_ = std::make_shared<response_type>(std::move(response));
+    lowest_layer().expires_after(shared_->request_timeout);
+    bhttp::async_write(derived().stream(), *response_,
+                       beast::bind_front_handler(&session::on_write,
+                                                 derived().shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    auto keep_alive = response_->keep_alive();
+    response_.reset();
+    if (ec || !keep_alive)
+      return derived().do_close();
+    first_request_ = false;
+    do_read();
+  }
+
+protected:
+  std::shared_ptr<shared_state> shared_;
+  std::string peer_;
+  beast::flat_buffer buffer_;
+
+private:
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<response_type> response_;
+  std::chrono::steady_clock::time_point started_;
+  std::string method_;
+  std::string path_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool first_request_ = true;
+  bool reading_idle_ = false;
+  bool closing_ = false;
+};
+
+class plain_session final : public session<plain_session> {
+public:
+  static constexpr bool secure = false;
+
+  plain_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared,
+                std::string peer)
+    : session(std::move(shared), std::move(peer)), stream_(std::move(socket)) {
+    // nop
+  }
+
+  beast::tcp_stream& stream() {
+    return stream_;
+  }
+
+  std::shared_ptr<plain_session> shared_from_this() {
+    return std::static_pointer_cast<plain_session>(
+      connection::shared_from_this());
+  }
+
+  void run() {
+    do_read();
+  }
+
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+private:
+  beast::tcp_stream stream_;
+};
+
+class tls_session final : public session<tls_session> {
+public:
+  static constexpr bool secure = true;
+
+  tls_session(tcp::socket&& socket, ssl::context& ctx,
+              std::shared_ptr<shared_state> shared, std::string peer)
+    : session(std::move(shared), std::move(peer)),
+      stream_(std::move(socket), ctx) {
+    // nop
+  }
+
+  beast::ssl_stream<beast::tcp_stream>& stream() {
+    return stream_;
+  }
+
+  std::shared_ptr<tls_session> shared_from_this() {
+    return std::static_pointer_cast<tls_session>(
+      connection::shared_from_this());
+  }
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(shared_->request_timeout);
+    stream_.async_handshake(
+      ssl::stream_base::server,
+      [self = shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          POSTERN_DEBUG("https: handshake with {} failed: {}", self->peer_,
+                        ec.message());
+          return;
+        }
+        self->do_read();
+      });
+  }
+
+  void do_close() {
+    if (closed_)
+      return;
+    closed_ = true;
+    // Say goodbye properly, but never wait long for a peer that won't.
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ec;
+      beast::get_lowest_layer(self->stream_).socket().close(ec);
+    });
+  }
+
+private:
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  bool closed_ = false;
+};
+
+} // namespace
+
+std::string client_address(const std::string& peer,
+                           std::string_view forwarded_for, bool trust_proxy) {
+  if (!trust_proxy || forwarded_for.empty())
+    return peer;
+  auto pos = forwarded_for.rfind(',');
+  auto last = pos == std::string_view::npos ? forwarded_for
+                                            : forwarded_for.substr(pos + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t'))
+    last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t'))
+    last.remove_suffix(1);
+  beast::error_code ec;
+  auto addr = net::ip::make_address(std::string{last}, ec);
+  if (ec)
+    return peer; // not an address: ignore rather than trust garbage
+  return addr.to_string();
+}
+
+// -- server -------------------------------------------------------------------
+
+struct server::impl {
+  const config cfg;
+  // Declared before the io_context: sessions still queued in it when it is
+  // destroyed hold streams that use the TLS context.
+  std::optional<ssl::context> tls;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::shared_ptr<shared_state> shared = std::make_shared<shared_state>();
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+  unsigned thread_count;
+
+  impl(const config& c, std::shared_ptr<const router> routes)
+    : cfg(c),
+      ioc(static_cast<int>(threads_for(c))),
+      acceptor(net::make_strand(ioc)),
+      thread_count(threads_for(c)) {
+    shared->routes = std::move(routes);
+    shared->max_body_bytes = c.max_body_bytes;
+    shared->request_timeout = std::chrono::seconds(c.request_timeout_seconds);
+    shared->idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
+    shared->trust_proxy = c.trust_proxy;
+  }
+
+  static unsigned threads_for(const config& c) {
+    if (c.http_threads > 0)
+      return c.http_threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+
+  caf::error load_tls() {
+    tls.emplace(ssl::context::tls_server);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
+                     | ssl::context::no_sslv3 | ssl::context::no_tlsv1
+                     | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(cfg.tls_cert_file, ec);
+    if (ec)
+      return caf::make_error(ec::invalid_configuration,
+                             "cannot load TLS_CERT_FILE " + cfg.tls_cert_file
+                               + ": " + ec.message());
+    tls->use_private_key_file(cfg.tls_key_file, ssl::context::pem, ec);
+    if (ec)
+      return caf::make_error(ec::invalid_configuration,
+                             "cannot load TLS_KEY_FILE " + cfg.tls_key_file
+                               + ": " + ec.message());
+    return caf::none;
+  }
+
+  void do_accept() {
+    acceptor.async_accept(
+      net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open())
+            return;
+          // Out of descriptors and the like: log, back off a little, retry.
+          POSTERN_WARN("http: accept failed: {}", ec.message());
+        } else {
+          on_accept(std::move(socket));
+        }
+        if (!shared->stopping)
+          do_accept();
+      });
+  }
+
+  void on_accept(tcp::socket socket) {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string peer = ec ? std::string{"unknown"} : endpoint.address().to_string();
+    socket.set_option(tcp::no_delay{true}, ec);
+    if (tls) {
+      auto s = std::make_shared<tls_session>(std::move(socket), *tls, shared,
+                                             std::move(peer));
+      shared->add(s);
+      s->run();
+    } else {
+      auto s = std::make_shared<plain_session>(std::move(socket), shared,
+                                               std::move(peer));
+      shared->add(s);
+      s->run();
+    }
+  }
+};
+
+server::server(const config& cfg, std::shared_ptr<const router> routes)
+  : impl_(std::make_unique<impl>(cfg, std::move(routes))) {
+  // nop
+}
+
+server::~server() {
+  if (!impl_->threads.empty())
+    shutdown(std::chrono::milliseconds(0));
+}
+
+caf::error server::start() {
+  auto& d = *impl_;
+  if (d.cfg.tls_enabled())
+    if (auto err = d.load_tls())
+      return err;
+  beast::error_code ec;
+  auto address = net::ip::make_address(d.cfg.bind, ec);
+  if (ec)
+    return caf::make_error(ec::invalid_configuration,
+                           "BIND is not an IP address: \"" + d.cfg.bind + "\"");
+  tcp::endpoint endpoint{address, d.cfg.port};
+  auto fail = [&](const char* what) {
+    return caf::make_error(ec::invalid_configuration,
+                           std::string{"cannot "} + what + " "
+                             + endpoint.address().to_string() + ":"
+                             + std::to_string(endpoint.port()) + ": "
+                             + ec.message());
+  };
+  d.acceptor.open(endpoint.protocol(), ec);
+  if (ec)
+    return fail("open a socket for");
+  d.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  d.acceptor.bind(endpoint, ec);
+  if (ec)
+    return fail("listen on");
+  d.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail("listen on");
+  d.bound_port = d.acceptor.local_endpoint().port();
+  d.do_accept();
+  for (unsigned i = 0; i < d.thread_count; ++i)
+    d.threads.emplace_back([&d] { d.ioc.run(); });
+  return caf::none;
+}
+
+uint16_t server::port() const {
+  return impl_->bound_port;
+}
+
+size_t server::connections() const {
+  return impl_->shared->count();
+}
+
+void server::shutdown(std::chrono::milliseconds grace) {
+  auto& d = *impl_;
+  if (d.threads.empty())
+    return;
+  d.shared->stopping = true;
+  net::post(d.acceptor.get_executor(), [&d] {
+    beast::error_code ec;
+    d.acceptor.close(ec);
+  });
+  // Ask every connection to finish; repeat for ones accepted meanwhile.
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    for (auto& c : d.shared->snapshot())
+      c->begin_shutdown();
+    if (d.shared->count() == 0 || std::chrono::steady_clock::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (auto left = d.shared->count(); left > 0)
+    POSTERN_WARN("http: {} connection(s) still busy after the grace period; "
+                 "closing them",
+                 left);
+  d.ioc.stop();
+  for (auto& t : d.threads)
+    t.join();
+  d.threads.clear();
+}
+
+} // namespace postern::http

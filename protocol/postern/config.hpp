@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/secret.hpp"
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postern {
+
+/// Server configuration, read from the TypeScript original's environment
+/// variables (so Postern is a drop-in replacement) and from command-line
+/// flags, which take precedence. Defaults live in `defaults()`.
+struct config {
+  /// Public URL of this server; the OAuth issuer and the base of every link.
+  /// Decides the public scheme behind a TLS-terminating proxy.
+  std::string base_url;
+  /// Address to listen on (BIND); loopback by default for a local run.
+  std::string bind = "127.0.0.1";
+  /// TCP port (PORT); 0 picks a free one (tests).
+  uint16_t port = 3000;
+  /// Directory of the LMDB environment and the generated key files.
+  std::string data_dir = "./data";
+  /// 32-byte key (64 hex chars) protecting stored credentials; generated and
+  /// kept in data_dir when absent.
+  std::optional<secret> encryption_key;
+  /// Key for web sessions and CSRF tokens; generated when absent.
+  std::optional<secret> session_secret;
+  /// Serve HTTPS natively when both are set.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// Take the client address from X-Forwarded-For (only behind a proxy).
+  bool trust_proxy = false;
+  /// Threads running the HTTP io_context; 0 means one per core.
+  unsigned http_threads = 0;
+  /// Largest accepted request body in bytes.
+  uint64_t max_body_bytes = 1024 * 1024;
+  /// Seconds a connection may take to send a request (slowloris guard).
+  unsigned request_timeout_seconds = 30;
+  /// Seconds a keep-alive connection may stay idle between requests.
+  unsigned idle_timeout_seconds = 60;
+  /// trace, debug, info, warn, error.
+  std::string log_level = "info";
+  /// "text" for people, "json" for log collectors.
+  std::string log_format = "text";
+  /// Set when a secret came from the command line, where other local users
+  /// can read it in /proc; main() warns about it.
+  bool secret_on_command_line = false;
+
+  /// True when both TLS files are configured.
+  bool tls_enabled() const {
+    return !tls_cert_file.empty();
+  }
+};
+
+/// What the command line asked for.
+enum class command {
+  serve,
+  help,
+  version,
+};
+
+struct parsed_command_line {
+  command what = command::serve;
+  config cfg;
+};
+
+/// Looks up an environment variable; returns nullopt when unset.
+using env_lookup = std::function<std::optional<std::string>(const char*)>;
+
+/// The process environment.
+env_lookup process_environment();
+
+/// Builds the configuration from environment and arguments (without argv[0])
+/// and validates it. Errors are sentences naming the variable or flag, never
+/// echoing a secret value.
+caf::expected<parsed_command_line>
+parse_command_line(const std::vector<std::string>& args, const env_lookup& env);
+
+/// Checks ranges and formats; called by parse_command_line.
+caf::error validate(const config& cfg);
+
+/// True for exactly 64 hexadecimal characters (a 32-byte key).
+bool is_hex_key(const std::string& text);
+
+/// The text of `postern --help`.
+std::string usage();
+
+} // namespace postern

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/config.hpp"
+
+#include "postern/error.hpp"
+#include "postern/version.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <limits>
+
+namespace postern {
+
+namespace {
+
+// One option: its flag, its environment variable and how to store it.
+struct option {
+  const char* flag;   // "--port"
+  const char* env;    // "PORT", or nullptr for flag-only options
+  const char* arg;    // placeholder in --help, nullptr for switches
+  const char* help;
+  std::function<caf::error(config&, const std::string&, bool from_cli)> set;
+};
+
+caf::error bad(const std::string& what) {
+  return caf::make_error(ec::invalid_configuration, what);
+}
+
+caf::expected<uint64_t> parse_unsigned(const std::string& name,
+                                       const std::string& text, uint64_t max) {
+  if (text.empty() || text.size() > 19
+      || !std::all_of(text.begin(), text.end(),
+                      [](unsigned char c) { return std::isdigit(c); }))
+    return bad(name + " must be a whole number, got \"" + text + "\"");
+  auto value = std::strtoull(text.c_str(), nullptr, 10);
+  if (value > max)
+    return bad(name + " must be at most " + std::to_string(max) + ", got "
+               + text);
+  return static_cast<uint64_t>(value);
+}
+
+caf::expected<bool> parse_bool(const std::string& name,
+                               const std::string& text) {
+  std::string lower;
+  for (auto c : text)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
+    return true;
+  if (lower == "0" || lower == "false" || lower == "no" || lower == "off"
+      || lower.empty())
+    return false;
+  return bad(name + " must be true or false, got \"" + text + "\"");
+}
+
+template <class T>
+auto unsigned_setter(T config::*member, const char* name, uint64_t max) {
+  return [=](config& cfg, const std::string& text, bool) -> caf::error {
+    auto value = parse_unsigned(name, text, max);
+    if (!value)
+      return value.error();
+    cfg.*member = static_cast<T>(*value);
+    return caf::none;
+  };
+}
+
+auto string_setter(std::string config::*member) {
+  return [=](config& cfg, const std::string& text, bool) -> caf::error {
+    cfg.*member = text;
+    return caf::none;
+  };
+}
+
+auto secret_setter(std::optional<secret> config::*member) {
+  return [=](config& cfg, const std::string& text, bool from_cli) -> caf::error {
+    if (text.empty()) {
+      (cfg.*member).reset();
+      return caf::none;
+    }
+    cfg.*member = secret{text};
+    cfg.secret_on_command_line |= from_cli;
+    return caf::none;
+  };
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> result{
+    {"--base-url", "BASE_URL", "URL",
+     "public URL of this server (default http://localhost:PORT)",
+     string_setter(&config::base_url)},
+    {"--bind", "BIND", "ADDRESS", "address to listen on (default 127.0.0.1)",
+     string_setter(&config::bind)},
+    {"--port", "PORT", "N", "TCP port (default 3000; 0 picks a free port)",
+     unsigned_setter(&config::port, "PORT", 65535)},
+    {"--data-dir", "DATA_DIR", "DIR",
+     "database and generated keys (default ./data)",
+     string_setter(&config::data_dir)},
+    {"--encryption-key", "ENCRYPTION_KEY", "HEX",
+     "64 hex chars protecting stored credentials (generated into DATA_DIR "
+     "when absent; prefer the variable: flags are visible in ps)",
+     secret_setter(&config::encryption_key)},
+    {"--session-secret", "SESSION_SECRET", "TEXT",
+     "64 hex chars keying web sessions (generated into DATA_DIR when absent)",
+     secret_setter(&config::session_secret)},
+    {"--tls-cert-file", "TLS_CERT_FILE", "PEM",
+     "serve HTTPS with this certificate chain", string_setter(
+       &config::tls_cert_file)},
+    {"--tls-key-file", "TLS_KEY_FILE", "PEM", "private key for TLS_CERT_FILE",
+     string_setter(&config::tls_key_file)},
+    {"--trust-proxy", "TRUST_PROXY", "BOOL",
+     "take client addresses from X-Forwarded-For (default false)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto value = parse_bool("TRUST_PROXY", text);
+       if (!value)
+         return value.error();
+       cfg.trust_proxy = *value;
+       return caf::none;
+     }},
+    {"--http-threads", "HTTP_THREADS", "N",
+     "HTTP worker threads (default: one per core)",
+     unsigned_setter(&config::http_threads, "HTTP_THREADS", 256)},
+    {"--max-body-bytes", "MAX_BODY_BYTES", "N",
+     "largest accepted request body (default 1048576)",
+     unsigned_setter(&config::max_body_bytes, "MAX_BODY_BYTES",
+                     64ull * 1024 * 1024)},
+    {"--request-timeout", "REQUEST_TIMEOUT_SECONDS", "S",
+     "seconds to receive one request (default 30)",
+     unsigned_setter(&config::request_timeout_seconds,
+                     "REQUEST_TIMEOUT_SECONDS", 3600)},
+    {"--idle-timeout", "IDLE_TIMEOUT_SECONDS", "S",
+     "seconds a keep-alive connection may idle (default 60)",
+     unsigned_setter(&config::idle_timeout_seconds, "IDLE_TIMEOUT_SECONDS",
+                     3600)},
+    {"--log-level", "LOG_LEVEL", "LEVEL",
+     "trace, debug, info, warn or error (default info)",
+     string_setter(&config::log_level)},
+    {"--log-format", "LOG_FORMAT", "FORMAT", "text or json (default text)",
+     string_setter(&config::log_format)},
+  };
+  return result;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]"
+         || host.rfind("127.", 0) == 0;
+}
+
+} // namespace
+
+env_lookup process_environment() {
+  return [](const char* name) -> std::optional<std::string> {
+    if (auto value = std::getenv(name))
+      return std::string{value};
+    return std::nullopt;
+  };
+}
+
+bool is_hex_key(const std::string& text) {
+  return text.size() == 64
+         && std::all_of(text.begin(), text.end(),
+                        [](unsigned char c) { return std::isxdigit(c); });
+}
+
+caf::error validate(const config& cfg) {
+  // The URL is the OAuth issuer: scheme and host only, optionally a path.
+  const auto& url = cfg.base_url;
+  auto scheme_end = url.find("://");
+  auto scheme = scheme_end == std::string::npos ? std::string{}
+                                                : url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https")
+    return bad("BASE_URL must start with http:// or https://, got \"" + url
+               + "\"");
+  auto authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (authority.empty())
+    return bad("BASE_URL has no host: \"" + url + "\"");
+  if (url.find_first_of("?#") != std::string::npos)
+    return bad("BASE_URL must not contain a query or fragment");
+  if (scheme == "http") {
+    auto host = authority.substr(0, authority.rfind(':'));
+    if (authority.front() == '[')
+      host = authority.substr(0, authority.find(']') + 1);
+    // OAuth 2.1 requires https for everything but loopback; say so early.
+    if (!is_loopback_host(host) && !cfg.tls_enabled())
+      return bad("BASE_URL uses http:// for a host other than localhost; "
+                 "OAuth clients require https. Put Postern behind a TLS proxy "
+                 "with BASE_URL=https://... or set TLS_CERT_FILE/TLS_KEY_FILE");
+  }
+  if (cfg.bind.empty())
+    return bad("BIND must not be empty");
+  if (cfg.data_dir.empty())
+    return bad("DATA_DIR must not be empty");
+  if (cfg.encryption_key && !is_hex_key(cfg.encryption_key->reveal()))
+    return bad("ENCRYPTION_KEY must be exactly 64 hexadecimal characters "
+               "(32 bytes), got "
+               + std::to_string(cfg.encryption_key->size())
+               + " characters; generate one with: openssl rand -hex 32");
+  if (cfg.session_secret && !is_hex_key(cfg.session_secret->reveal()))
+    return bad("SESSION_SECRET must be exactly 64 hexadecimal characters "
+               "(32 bytes), got "
+               + std::to_string(cfg.session_secret->size())
+               + " characters; generate one with: openssl rand -hex 32");
+  if (cfg.tls_cert_file.empty() != cfg.tls_key_file.empty())
+    return bad("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(levels), std::end(levels), cfg.log_level)
+      == std::end(levels))
+    return bad("LOG_LEVEL must be one of trace, debug, info, warn, error; got "
+               "\""
+               + cfg.log_level + "\"");
+  if (cfg.log_format != "text" && cfg.log_format != "json")
+    return bad("LOG_FORMAT must be text or json, got \"" + cfg.log_format
+               + "\"");
+  if (cfg.max_body_bytes < 1024)
+    return bad("MAX_BODY_BYTES must be at least 1024");
+  if (cfg.request_timeout_seconds == 0 || cfg.idle_timeout_seconds == 0)
+    return bad("timeouts must be at least 1 second");
+  return caf::none;
+}
+
+caf::expected<parsed_command_line>
+parse_command_line(const std::vector<std::string>& args,
+                   const env_lookup& env) {
+  parsed_command_line result;
+  auto& cfg = result.cfg;
+  // Environment first, then flags on top.
+  for (auto& opt : options()) {
+    if (!opt.env)
+      continue;
+    if (auto value = env(opt.env))
+      if (auto err = opt.set(cfg, *value, false))
+        return err;
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "-h" || arg == "--help" || arg == "help") {
+      result.what = command::help;
+      return result;
+    }
+    if (arg == "--version" || arg == "version") {
+      result.what = command::version;
+      return result;
+    }
+    if (arg == "serve" && i == 0)
+      continue;
+    // Accept both "--flag value" and "--flag=value".
+    auto eq = arg.find('=');
+    auto name = arg.substr(0, eq);
+    auto opt = std::find_if(options().begin(), options().end(),
+                            [&](const option& o) { return name == o.flag; });
+    if (opt == options().end())
+      return bad("unknown argument \"" + name + "\"; see postern --help");
+    std::string value;
+    if (eq != std::string::npos)
+      value = arg.substr(eq + 1);
+    else if (i + 1 < args.size())
+      value = args[++i];
+    else
+      return bad(std::string{opt->flag} + " needs a value");
+    if (auto err = opt->set(cfg, value, true))
+      return err;
+  }
+  if (cfg.base_url.empty())
+    cfg.base_url = "http://localhost:" + std::to_string(cfg.port);
+  while (cfg.base_url.size() > 1 && cfg.base_url.back() == '/')
+    cfg.base_url.pop_back();
+  if (auto err = validate(cfg))
+    return err;
+  return result;
+}
+
+std::string usage() {
+  std::string result = "Postern " + std::string{version} + R"( - email for AI agents over MCP, safely
+
+Usage:
+  postern [serve] [OPTIONS]   run the server
+  postern --help              show this text
+  postern --version           show the version
+
+Every option can also be set through the environment variable in brackets;
+flags win over the environment.
+
+Options:
+)";
+  for (auto& opt : options()) {
+    std::string left = "  " + std::string{opt.flag};
+    if (opt.arg)
+      left += " " + std::string{opt.arg};
+    if (opt.env)
+      left += " [" + std::string{opt.env} + "]";
+    result += left + "\n      " + opt.help + "\n";
+  }
+  result += R"(
+On first start without ENCRYPTION_KEY / SESSION_SECRET, Postern generates both,
+stores them in DATA_DIR with mode 0600 and warns loudly: back them up, since
+stored mail credentials cannot be decrypted without ENCRYPTION_KEY.
+)";
+  return result;
+}
+
+} // namespace postern

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/log.hpp"
+
+#include "postern/error.hpp"
+
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+namespace postern {
+
+namespace {
+
+/// One JSON object per line for log collectors.
+class json_formatter final : public spdlog::formatter {
+public:
+  void format(const spdlog::details::log_msg& msg,
+              spdlog::memory_buf_t& dest) override {
+    std::string line = "{\"time\":\"";
+    auto t = std::chrono::system_clock::to_time_t(msg.time);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                msg.time.time_since_epoch())
+                .count()
+              % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    line.append(buf, n);
+    line += fmt::format(".{:03}Z\",\"level\":\"", ms);
+    auto level = spdlog::level::to_string_view(msg.level);
+    line.append(level.data(), level.size());
+    line += "\",\"msg\":\"";
+    append_json_escaped(line, {msg.payload.data(), msg.payload.size()});
+    line += "\"}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<json_formatter>();
+  }
+};
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto c = byte(i);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                            : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size())
+    return 0;
+  for (size_t k = 1; k < len; ++k)
+    if ((byte(i + k) >> 6) != 0x2)
+      return 0;
+  // Reject overlong forms, surrogates and code points above U+10FFFF.
+  if (len == 2 && c < 0xC2)
+    return 0;
+  if (len == 3) {
+    auto c1 = byte(i + 1);
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
+      return 0;
+  }
+  if (len == 4) {
+    auto c1 = byte(i + 1);
+    if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90))
+      return 0;
+  }
+  return len;
+}
+
+} // namespace
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (c < 0x20)
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+          else
+            out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    auto len = utf8_sequence_length(text, i);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD"; // U+FFFD for each invalid byte
+      ++i;
+    } else {
+      out.append(text.data() + i, len);
+      i += len;
+    }
+  }
+}
+
+caf::error init_logging(const std::string& level, const std::string& format) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("postern", sink);
+  if (format == "json")
+    logger->set_formatter(std::make_unique<json_formatter>());
+  else
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off")
+    return caf::make_error(ec::invalid_configuration,
+                           "unknown log level \"" + level + "\"");
+  logger->set_level(lvl);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
+  return caf::none;
+}
+
+} // namespace postern

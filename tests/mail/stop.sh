@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# usage: stop.sh BASE
+# Stops the Dovecot and Postfix master processes that start.sh started under BASE, by the
+# PIDs in their pid files (never by name): TERM both, wait up to 10 s, then KILL.
+# A PID is only signalled if it still belongs to the expected program and to this BASE's
+# configuration, so a stale pid file cannot hit an unrelated process.
+set -uo pipefail
+BASE="${1:?usage: stop.sh BASE}"
+[ -d "$BASE" ] || { echo "stop.sh: no directory $BASE" >&2; exit 0; }
+BASE="$(cd "$BASE" && pwd)"
+
+# ours NAME PID: is PID a live process of NAME (dovecot/postfix) started for this BASE?
+ours() {
+  local name="$1" pid="$2" comm exe
+  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] || return 1
+  comm="$(cat "/proc/$pid/comm" 2>/dev/null)"; exe="$(readlink "/proc/$pid/exe" 2>/dev/null)"
+  case "$name" in
+    dovecot) [ "$comm" = dovecot ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$BASE/etc/dovecot.conf" ;;
+    # postfix's master gets its config directory through the environment, not argv
+    postfix) [ "$comm" = master ] && [ "$exe" = /usr/lib/postfix/sbin/master ] &&
+               tr '\0' '\n' < "/proc/$pid/environ" | grep -qxF -- "MAIL_CONFIG=$BASE/postfix/etc" ;;
+  esac
+}
+
+declare -A PIDS=()
+for pair in "postfix:$BASE/postfix/queue/pid/master.pid" "dovecot:$BASE/run/dovecot/master.pid"; do
+  name="${pair%%:*}"; file="${pair#*:}"
+  [ -f "$file" ] || continue
+  pid="$(tr -d ' \n' < "$file")"
+  if ours "$name" "$pid"; then kill -TERM "$pid" 2>/dev/null && PIDS[$name]=$pid
+  else echo "stop.sh: $name pid ${pid:-?} is not running"; fi
+done
+# wait for both together (bounded: 200 x 0.05 s)
+for _ in $(seq 1 200); do
+  alive=0
+  for name in "${!PIDS[@]}"; do kill -0 "${PIDS[$name]}" 2>/dev/null && alive=1; done
+  [ $alive = 0 ] && break
+  sleep 0.05
+done
+for name in "${!PIDS[@]}"; do
+  pid=${PIDS[$name]}
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "stop.sh: $name pid $pid still alive after 10 s, sending KILL"; kill -KILL "$pid" 2>/dev/null
+  fi
+  echo "stop.sh: stopped $name (pid $pid)"
+done
+rm -f "$BASE/run/dovecot/master.pid" "$BASE/postfix/queue/pid/master.pid"
+exit 0

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/config.hpp"
+
+#include "postern/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace postern;
+
+namespace {
+
+const std::string key_a(64, 'a');
+const std::string key_b = "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef";
+
+env_lookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const char* name) -> std::optional<std::string> {
+    if (auto i = vars.find(name); i != vars.end())
+      return i->second;
+    return std::nullopt;
+  };
+}
+
+caf::expected<parsed_command_line>
+parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  return parse_command_line(args, env_of(std::move(env)));
+}
+
+} // namespace
+
+TEST(config, defaults_match_the_typescript_original) {
+  auto r = parse({});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->what, command::serve);
+  EXPECT_EQ(r->cfg.port, 3000);
+  EXPECT_EQ(r->cfg.bind, "127.0.0.1");
+  EXPECT_EQ(r->cfg.data_dir, "./data");
+  EXPECT_EQ(r->cfg.base_url, "http://localhost:3000");
+  EXPECT_FALSE(r->cfg.encryption_key);
+  EXPECT_FALSE(r->cfg.session_secret);
+  EXPECT_FALSE(r->cfg.trust_proxy);
+  EXPECT_FALSE(r->cfg.tls_enabled());
+}
+
+TEST(config, reads_environment_variables) {
+  auto r = parse({}, {{"PORT", "8080"},
+                      {"BIND", "0.0.0.0"},
+                      {"DATA_DIR", "/var/lib/postern"},
+                      {"BASE_URL", "https://mail.example.com/"},
+                      {"ENCRYPTION_KEY", key_a},
+                      {"SESSION_SECRET", key_b},
+                      {"TRUST_PROXY", "true"}});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.port, 8080);
+  EXPECT_EQ(r->cfg.bind, "0.0.0.0");
+  EXPECT_EQ(r->cfg.data_dir, "/var/lib/postern");
+  EXPECT_EQ(r->cfg.base_url, "https://mail.example.com"); // trailing / dropped
+  ASSERT_TRUE(r->cfg.encryption_key);
+  EXPECT_EQ(r->cfg.encryption_key->reveal(), key_a);
+  EXPECT_EQ(r->cfg.session_secret->reveal(), key_b);
+  EXPECT_TRUE(r->cfg.trust_proxy);
+  EXPECT_FALSE(r->cfg.secret_on_command_line);
+}
+
+TEST(config, flags_override_environment) {
+  auto r = parse({"--port", "4000", "--bind=::1", "--data-dir", "/tmp/d"},
+                 {{"PORT", "8080"}, {"BIND", "0.0.0.0"}});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.port, 4000);
+  EXPECT_EQ(r->cfg.bind, "::1");
+  EXPECT_EQ(r->cfg.data_dir, "/tmp/d");
+  EXPECT_EQ(r->cfg.base_url, "http://localhost:4000");
+}
+
+TEST(config, secret_flags_are_flagged_as_visible) {
+  auto r = parse({"--encryption-key", key_a});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_TRUE(r->cfg.secret_on_command_line);
+}
+
+TEST(config, help_and_version) {
+  EXPECT_EQ(parse({"--help"})->what, command::help);
+  EXPECT_EQ(parse({"-h"})->what, command::help);
+  EXPECT_EQ(parse({"--version"})->what, command::version);
+  auto text = usage();
+  for (auto name : {"BASE_URL", "PORT", "ENCRYPTION_KEY", "SESSION_SECRET",
+                    "DATA_DIR", "BIND", "TLS_CERT_FILE", "TLS_KEY_FILE",
+                    "TRUST_PROXY"})
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+}
+
+TEST(config, malformed_encryption_key_is_an_error_without_echoing_it) {
+  const std::string bad_key = "not-a-key-but-a-secret-password";
+  auto r = parse({}, {{"ENCRYPTION_KEY", bad_key}});
+  ASSERT_FALSE(r);
+  auto text = describe(r.error());
+  EXPECT_NE(text.find("ENCRYPTION_KEY"), std::string::npos) << text;
+  EXPECT_NE(text.find("64 hexadecimal"), std::string::npos) << text;
+  EXPECT_EQ(text.find(bad_key), std::string::npos) << "leaked the value: " << text;
+  // 63 and 65 characters, and non-hex characters of the right length.
+  EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(63, 'a')}}));
+  EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(65, 'a')}}));
+  EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(64, 'g')}}));
+  EXPECT_FALSE(parse({}, {{"SESSION_SECRET", "dev-session-secret"}}));
+}
+
+TEST(config, rejects_bad_values_with_sentences) {
+  auto expect_error = [](caf::expected<parsed_command_line> r,
+                         const std::string& needle) {
+    ASSERT_FALSE(r) << "expected an error mentioning " << needle;
+    EXPECT_NE(describe(r.error()).find(needle), std::string::npos)
+      << describe(r.error());
+  };
+  expect_error(parse({}, {{"PORT", "70000"}}), "PORT");
+  expect_error(parse({}, {{"PORT", "abc"}}), "PORT");
+  expect_error(parse({}, {{"PORT", "-1"}}), "PORT");
+  expect_error(parse({}, {{"BASE_URL", "ftp://x"}}), "BASE_URL");
+  expect_error(parse({}, {{"BASE_URL", "https://"}}), "BASE_URL");
+  expect_error(parse({}, {{"BASE_URL", "http://mail.example.com"}}), "https");
+  expect_error(parse({}, {{"TRUST_PROXY", "maybe"}}), "TRUST_PROXY");
+  expect_error(parse({}, {{"TLS_CERT_FILE", "/x.pem"}}), "TLS_KEY_FILE");
+  expect_error(parse({}, {{"LOG_LEVEL", "loud"}}), "LOG_LEVEL");
+  expect_error(parse({"--no-such-flag"}), "unknown argument");
+  expect_error(parse({"--port"}), "needs a value");
+}
+
+TEST(config, plain_http_is_allowed_for_loopback_and_with_native_tls) {
+  EXPECT_TRUE(parse({}, {{"BASE_URL", "http://127.0.0.1:3000"}}));
+  EXPECT_TRUE(parse({}, {{"BASE_URL", "http://[::1]:3000"}}));
+  EXPECT_TRUE(parse({}, {{"BASE_URL", "https://mail.example.com/postern"}}));
+}
