@@ -42,9 +42,12 @@ int main(int argc, char** argv) {
     std::cerr << "postern: " << postern::describe(err) << "\n";
     return 2;
   }
-  return postern::http::run_server(std::move(parsed->cfg), [&] {
+  auto rc = postern::http::run_server(std::move(parsed->cfg), [&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     POSTERN_INFO("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
   });
+  if (rc == 0)
+    POSTERN_INFO("stopped");
+  return rc;
 }

@@ -9,11 +9,10 @@ target_compile_options(postern_warnings INTERFACE
 
 add_library(postern_options INTERFACE)
 target_compile_definitions(postern_options INTERFACE
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED)
 if(POSTERN_SANITIZERS)
   target_compile_options(postern_options INTERFACE
-    -fsanitize=${POSTERN_SANITIZERS} -fno-omit-frame-pointer
-    -fno-sanitize-recover=undefined)
+    -fsanitize=${POSTERN_SANITIZERS} -fno-omit-frame-pointer)
   target_link_options(postern_options INTERFACE -fsanitize=${POSTERN_SANITIZERS})
 endif()
 

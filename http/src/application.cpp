@@ -62,14 +62,18 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
     POSTERN_ERROR("cannot start the actors: {}", describe(node.error()));
     return 1;
   }
-  auto routes = std::make_shared<router>();
-  add_routes(*routes, cfg, endpoints{&sys, *node});
-  server srv{cfg, routes};
-  if (auto err = srv.start()) {
+  server srv{cfg};
+  if (auto err = srv.bind()) {
     POSTERN_ERROR("{}", describe(err));
     caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
     return 1;
   }
+  // PORT=0 (tests) picks a free port: the default public URL follows it.
+  if (cfg.base_url == "http://localhost:0")
+    cfg.base_url = "http://localhost:" + std::to_string(srv.port());
+  auto routes = std::make_shared<router>();
+  add_routes(*routes, cfg, endpoints{&sys, *node});
+  srv.run(routes);
   POSTERN_INFO("Postern {} listening on {}://{}:{} (public URL {})", version,
                cfg.tls_enabled() ? "https" : "http", cfg.bind, srv.port(),
                cfg.base_url);

@@ -210,6 +210,9 @@ private:
     keep_alive_ = false;
     head_ = false;
     version_ = 11;
+    client_ = peer_;
+    method_ = "-";
+    path_ = "-";
     send(json_error(status, code, description));
   }
 
@@ -223,6 +226,7 @@ private:
     keep_alive_ = req.raw.keep_alive();
     head_ = req.raw.method() == bhttp::verb::head;
     method_ = std::string{req.raw.method_string()};
+    client_ = req.client_address;
     path_ = std::string{req.path()};
     // The responder may run on a CAF thread: hop back onto our strand.
     auto self = derived().shared_from_this();
@@ -247,7 +251,7 @@ private:
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_);
     // The query string is never logged: it can carry OAuth codes and state.
-    POSTERN_DEBUG("http: {} {} {} -> {} in {} us", peer_, method_, path_,
+    POSTERN_DEBUG("http: {} {} {} -> {} in {} us", client_, method_, path_,
                   response.result_int(), elapsed.count());
     response_ = std::make_shared<response_type>(std::move(response));
     lowest_layer().expires_after(shared_->request_timeout);
@@ -276,6 +280,7 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::string method_;
   std::string path_;
+  std::string client_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool head_ = false;
@@ -402,12 +407,11 @@ struct server::impl {
   uint16_t bound_port = 0;
   unsigned thread_count;
 
-  impl(const config& c, std::shared_ptr<const router> routes)
+  explicit impl(const config& c)
     : cfg(c),
       ioc(static_cast<int>(threads_for(c))),
       acceptor(net::make_strand(ioc)),
       thread_count(threads_for(c)) {
-    shared->routes = std::move(routes);
     shared->max_body_bytes = c.max_body_bytes;
     shared->request_timeout = std::chrono::seconds(c.request_timeout_seconds);
     shared->idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
@@ -474,8 +478,7 @@ struct server::impl {
   }
 };
 
-server::server(const config& cfg, std::shared_ptr<const router> routes)
-  : impl_(std::make_unique<impl>(cfg, std::move(routes))) {
+server::server(const config& cfg) : impl_(std::make_unique<impl>(cfg)) {
   // nop
 }
 
@@ -484,7 +487,7 @@ server::~server() {
     shutdown(std::chrono::milliseconds(0));
 }
 
-caf::error server::start() {
+caf::error server::bind() {
   auto& d = *impl_;
   if (d.cfg.tls_enabled())
     if (auto err = d.load_tls())
@@ -513,10 +516,15 @@ caf::error server::start() {
   if (ec)
     return fail("listen on");
   d.bound_port = d.acceptor.local_endpoint().port();
+  return caf::none;
+}
+
+void server::run(std::shared_ptr<const router> routes) {
+  auto& d = *impl_;
+  d.shared->routes = std::move(routes);
   d.do_accept();
   for (unsigned i = 0; i < d.thread_count; ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
-  return caf::none;
 }
 
 uint16_t server::port() const {

@@ -17,18 +17,22 @@ namespace postern::http {
 /// a graceful shutdown that drains connections.
 class server {
 public:
-  server(const config& cfg, std::shared_ptr<const router> routes);
+  explicit server(const config& cfg);
   ~server();
 
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  /// Loads TLS material (when configured), binds, listens and starts the
-  /// threads. Fails with a sentence naming the address or file.
-  caf::error start();
+  /// Loads TLS material (when configured), binds and listens. Fails with a
+  /// sentence naming the address or file.
+  caf::error bind();
 
-  /// The port actually bound (differs from the config when it was 0).
+  /// The port actually bound (differs from the config when it was 0);
+  /// known after bind().
   uint16_t port() const;
+
+  /// Starts accepting and serving `routes` on the server's threads.
+  void run(std::shared_ptr<const router> routes);
 
   /// Number of open connections (for tests and status).
   size_t connections() const;

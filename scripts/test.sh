@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Sets up and passes every test: installs what is missing (compiler, libraries,
+# Dovecot, Postfix), builds the ci preset (warnings as errors, ASan + UBSan)
+# and runs ctest, which starts and stops the private mail servers itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+scripts/install-deps.sh test
+cmake --preset ci >/dev/null
+cmake --build --preset ci
+built=$(date +%s)
+ctest --preset ci "$@"
+echo "test.sh: setup+build $((built - start)) s, tests $(( $(date +%s) - built )) s"

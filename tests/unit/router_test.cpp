@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/http/router.hpp"
+
+#include "postern/http/responses.hpp"
+#include "postern/http/routes.hpp"
+#include "postern/http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+using namespace postern::http;
+
+namespace {
+
+request make_request(bhttp::verb method, std::string target) {
+  request req;
+  req.raw.method(method);
+  req.raw.target(target);
+  req.raw.version(11);
+  return req;
+}
+
+/// Dispatches synchronously and returns what the handler answered.
+std::optional<response_type> dispatch(const router& r, const request& req) {
+  std::optional<response_type> result;
+  r.dispatch(req, responder{[&](response_type res) { result = std::move(res); }});
+  return result;
+}
+
+router sample_router() {
+  router r;
+  r.add(bhttp::verb::get, "/a", [](const request&, const responder& respond) {
+    respond(json_response(bhttp::status::ok, "{\"a\":1}"));
+  });
+  r.add(bhttp::verb::post, "/a", [](const request&, const responder& respond) {
+    respond(json_response(bhttp::status::created, "{}"));
+  });
+  r.add_prefix(bhttp::verb::get, "/static/", serve_static);
+  return r;
+}
+
+} // namespace
+
+TEST(router, dispatches_by_method_and_path) {
+  auto r = sample_router();
+  auto get = dispatch(r, make_request(bhttp::verb::get, "/a?x=1"));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->result(), bhttp::status::ok);
+  EXPECT_EQ(get->body(), "{\"a\":1}");
+  auto post = dispatch(r, make_request(bhttp::verb::post, "/a"));
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->result(), bhttp::status::created);
+}
+
+TEST(router, unknown_path_is_a_json_404) {
+  auto r = sample_router();
+  auto res = dispatch(r, make_request(bhttp::verb::get, "/nope"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::not_found);
+  EXPECT_EQ((*res)[bhttp::field::content_type], "application/json");
+  EXPECT_EQ(res->body(),
+            "{\"error\":\"not_found\",\"error_description\":\"No such "
+            "endpoint: /nope\"}");
+}
+
+TEST(router, wrong_method_is_a_405_with_allow) {
+  auto r = sample_router();
+  auto res = dispatch(r, make_request(bhttp::verb::delete_, "/a"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ((*res)[bhttp::field::allow], "GET, POST");
+}
+
+TEST(router, head_is_routed_like_get) {
+  auto r = sample_router();
+  auto res = dispatch(r, make_request(bhttp::verb::head, "/a"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::ok);
+}
+
+TEST(router, paths_with_invalid_utf8_still_give_valid_json) {
+  auto r = sample_router();
+  auto res = dispatch(r, make_request(bhttp::verb::get, "/\xff\"x"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "{\"error\":\"not_found\",\"error_description\":"
+                         "\"No such endpoint: /\xEF\xBF\xBD\\\"x\"}");
+}
+
+TEST(static_files, serves_embedded_assets_and_nothing_else) {
+  auto r = sample_router();
+  auto css = dispatch(r, make_request(bhttp::verb::get, "/static/postern.css"));
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->result(), bhttp::status::ok);
+  EXPECT_EQ((*css)[bhttp::field::content_type], "text/css; charset=utf-8");
+  EXPECT_NE(css->body().find("body"), std::string::npos);
+  for (auto target : {"/static/../CMakeLists.txt", "/static/missing.css",
+                      "/static/", "/static/%2e%2e/x"}) {
+    auto res = dispatch(r, make_request(bhttp::verb::get, target));
+    ASSERT_TRUE(res) << target;
+    EXPECT_EQ(res->result(), bhttp::status::not_found) << target;
+  }
+}
+
+TEST(responder, answers_once_and_500_when_dropped) {
+  int calls = 0;
+  std::optional<response_type> last;
+  {
+    responder respond{[&](response_type res) {
+      ++calls;
+      last = std::move(res);
+    }};
+    respond(json_response(bhttp::status::ok, "{}"));
+    respond(json_response(bhttp::status::accepted, "{}"));
+    EXPECT_TRUE(respond.done());
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(last->result(), bhttp::status::ok);
+  {
+    responder dropped{[&](response_type res) {
+      ++calls;
+      last = std::move(res);
+    }};
+  }
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(last->result(), bhttp::status::internal_server_error);
+}
+
+TEST(client_address, ignores_forwarded_for_unless_trusted) {
+  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4", false), "10.0.0.1");
+  EXPECT_EQ(client_address("10.0.0.1", "", true), "10.0.0.1");
+}
+
+TEST(client_address, takes_the_last_hop_when_trusted) {
+  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4", true), "1.2.3.4");
+  // The client can prepend anything; only the entry our proxy appended counts.
+  EXPECT_EQ(client_address("10.0.0.1", "6.6.6.6, 1.2.3.4", true), "1.2.3.4");
+  EXPECT_EQ(client_address("10.0.0.1", "6.6.6.6,2001:db8::1 ", true),
+            "2001:db8::1");
+  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4, not-an-ip", true),
+            "10.0.0.1");
+}
