@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/actor_config.hpp"
 
+#include "postern/account.hpp"
+#include "postern/directory_types.hpp"
 #include "postern/error.hpp"
 #include "postern/node_status.hpp"
 

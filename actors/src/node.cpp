@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/node.hpp"
 
+#include "postern/actors/vault.hpp"
+#include "postern/error.hpp"
 #include "postern/version.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
 
 namespace postern {
 
@@ -15,14 +20,49 @@ node_status node_state::status() const {
 }
 
 node_actor::behavior_type
-node(node_actor::stateful_pointer<node_state> self) {
+node(node_actor::stateful_pointer<node_state> self,
+     std::vector<caf::actor> children) {
+  for (auto& child : children)
+    self->link_to(child);
+  self->state.components = static_cast<int64_t>(children.size());
   return {
     [=](atom::status) { return self->state.status(); },
   };
 }
 
-caf::expected<node_actor> spawn_node(caf::actor_system& sys) {
-  return sys.spawn(node);
+caf::expected<std::shared_ptr<storage::environment>>
+open_storage(const config& cfg) {
+  storage::environment::options opts;
+  opts.dir = cfg.data_dir;
+  return storage::environment::open(opts);
+}
+
+caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
+                                     const node_setup& setup) {
+  if (!cfg.encryption_key)
+    return caf::make_error(ec::invalid_configuration, "no ENCRYPTION_KEY");
+  auto vault = spawn_vault(sys, setup.env, *cfg.encryption_key, setup.key_file);
+  if (!vault)
+    return vault.error();
+  directory_options dopts;
+  dopts.signup = cfg.signup;
+  auto hosts = host_policy::parse(cfg.account_host_deny);
+  if (!hosts) {
+    caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
+    return hosts.error();
+  }
+  dopts.hosts = std::move(*hosts);
+  dopts.session_ttl = std::chrono::hours(cfg.session_ttl_hours);
+  auto directory = spawn_directory(sys, setup.env, *vault, std::move(dopts),
+                                   setup.hashers);
+  if (!directory) {
+    caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
+    return directory.error();
+  }
+  std::vector<caf::actor> children{caf::actor_cast<caf::actor>(*vault),
+                                   caf::actor_cast<caf::actor>(*directory)};
+  auto n = sys.spawn(node, std::move(children));
+  return components{n, *vault, *directory};
 }
 
 } // namespace postern

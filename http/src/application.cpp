@@ -55,24 +55,34 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
     return 1;
   }
   announce_keys(*keys);
-  actor_config actor_cfg;
-  caf::actor_system sys{actor_cfg};
-  auto node = spawn_node(sys);
-  if (!node) {
-    POSTERN_ERROR("cannot start the actors: {}", describe(node.error()));
+  auto env = open_storage(cfg);
+  if (!env) {
+    POSTERN_ERROR("{}", describe(env.error()));
     return 1;
   }
+  actor_config actor_cfg;
+  caf::actor_system sys{actor_cfg};
+  node_setup setup;
+  setup.env = *env;
+  if (keys->encryption_key != storage::key_origin::configured)
+    setup.key_file = keys->encryption_key_file;
+  auto comps = spawn_node(sys, cfg, setup);
+  if (!comps) {
+    POSTERN_ERROR("{}", describe(comps.error()));
+    return 1;
+  }
+  auto node = comps->node;
   server srv{cfg};
   if (auto err = srv.bind()) {
     POSTERN_ERROR("{}", describe(err));
-    caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
   }
   // PORT=0 (tests) picks a free port: the default public URL follows it.
   if (cfg.base_url == "http://localhost:0")
     cfg.base_url = "http://localhost:" + std::to_string(srv.port());
   auto routes = std::make_shared<router>();
-  add_routes(*routes, cfg, endpoints{&sys, *node});
+  add_routes(*routes, cfg, endpoints{&sys, *comps});
   srv.run(routes);
   POSTERN_INFO("Postern {} listening on {}://{}:{} (public URL {})", version,
                cfg.tls_enabled() ? "https" : "http", cfg.bind, srv.port(),
@@ -80,7 +90,7 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   wait_for_stop();
   POSTERN_INFO("shutting down: draining {} connection(s)", srv.connections());
   srv.shutdown(shutdown_grace);
-  caf::anon_send_exit(*node, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
   // ~actor_system waits for every actor; the NODE's children follow it.
   return 0;
 }

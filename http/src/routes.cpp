@@ -32,7 +32,7 @@ void add_routes(router& r, const config&, endpoints eps) {
   // so a stuck actor system shows up as a failing health check.
   r.add(bhttp::verb::get, "/healthz",
         [eps](const request&, const responder& respond) {
-          ask(*eps.sys, eps.node, respond,
+          ask(*eps.sys, eps.actors.node, respond,
               [](node_status& st) {
                 return json_response(
                   bhttp::status::ok,

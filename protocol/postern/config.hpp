@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/directory_types.hpp"
 #include "postern/secret.hpp"
 
 #include <caf/expected.hpp>
@@ -44,6 +45,13 @@ struct config {
   unsigned request_timeout_seconds = 30;
   /// Seconds a keep-alive connection may stay idle between requests.
   unsigned idle_timeout_seconds = 60;
+  /// Who may sign up through the web (SIGNUP).
+  signup_policy signup = signup_policy::open;
+  /// Mail server addresses users may not use (ACCOUNT_HOST_DENY); see
+  /// host_policy. The default keeps users off internal networks.
+  std::string account_host_deny = "private";
+  /// Lifetime of a dashboard login.
+  unsigned session_ttl_hours = 24;
   /// trace, debug, info, warn, error.
   std::string log_level = "info";
   /// "text" for people, "json" for log collectors.

@@ -31,6 +31,41 @@ enum class ec : uint8_t {
   smtp_failure,
   /// The server is shutting down.
   shutting_down,
+  /// No such user.
+  no_such_user,
+  /// No such email account (or not the caller's).
+  no_such_account,
+  /// Username or password wrong; deliberately unspecific.
+  invalid_credentials,
+  /// A username, label or other value breaks the rules; context says how.
+  invalid_argument,
+  /// The name is taken.
+  already_exists,
+  /// The operator's policy forbids it (SIGNUP, ACCOUNT_HOST_DENY).
+  forbidden,
+  /// No such web session, or it expired.
+  no_such_session,
+  /// The mail server rejected the username or password (IMAP or SMTP).
+  authentication_failed,
+  /// The mail server could not be reached, refused the connection, or the
+  /// connection broke; the context says which.
+  connection_failed,
+  /// The mail server did not answer within the timeout.
+  timed_out,
+  /// The folder does not exist on the mail server.
+  no_such_folder,
+  /// No message with that UID in the folder.
+  no_such_message,
+  /// The mail server answered NO or BAD; context holds its (sanitized) text.
+  server_refused,
+  /// The mail server lacks a capability the operation needs.
+  not_supported,
+  /// The mail server sent something that is not valid protocol.
+  protocol_violation,
+  /// The SMTP server refused a recipient; context names it.
+  recipient_rejected,
+  /// The operation was cancelled (shutdown or a stuck connection).
+  cancelled,
 };
 
 /// @relates ec

@@ -5,11 +5,22 @@
 #include <caf/type_id.hpp>
 
 #include <cstdint>
+#include <vector>
 
 namespace postern {
 
 enum class ec : uint8_t;
+class secret;
+struct account_credentials;
+struct account_id;
+struct account_settings;
+struct audit_event;
 struct node_status;
+struct sealed_credentials;
+struct server_settings;
+struct session_grant;
+struct user_id;
+struct user_info;
 
 } // namespace postern
 
@@ -33,8 +44,42 @@ constexpr auto ok_v = caf::ok_atom_v;
 CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
 
   CAF_ADD_ATOM(postern, postern::atom, status, "status")
+  CAF_ADD_ATOM(postern, postern::atom, tick, "tick")
+  // VAULT and its hashers
+  CAF_ADD_ATOM(postern, postern::atom, seal, "seal")
+  CAF_ADD_ATOM(postern, postern::atom, rotate, "rotate")
+  CAF_ADD_ATOM(postern, postern::atom, hash, "hash")
+  CAF_ADD_ATOM(postern, postern::atom, verify, "verify")
+  // DIRECTORY
+  CAF_ADD_ATOM(postern, postern::atom, add_user, "add_user")
+  CAF_ADD_ATOM(postern, postern::atom, signup, "signup")
+  CAF_ADD_ATOM(postern, postern::atom, login, "login")
+  CAF_ADD_ATOM(postern, postern::atom, session, "session")
+  CAF_ADD_ATOM(postern, postern::atom, logout, "logout")
+  CAF_ADD_ATOM(postern, postern::atom, passwd, "passwd")
+  CAF_ADD_ATOM(postern, postern::atom, find_user, "find_user")
+  CAF_ADD_ATOM(postern, postern::atom, del_user, "del_user")
+  CAF_ADD_ATOM(postern, postern::atom, add_acct, "add_acct")
+  CAF_ADD_ATOM(postern, postern::atom, upd_acct, "upd_acct")
+  CAF_ADD_ATOM(postern, postern::atom, del_acct, "del_acct")
+  CAF_ADD_ATOM(postern, postern::atom, list, "list")
+  CAF_ADD_ATOM(postern, postern::atom, audit, "audit")
+  CAF_ADD_ATOM(postern, postern::atom, audit_log, "audit_log")
+  CAF_ADD_ATOM(postern, postern::atom, invite, "invite")
 
   CAF_ADD_TYPE_ID(postern, (postern::ec))
   CAF_ADD_TYPE_ID(postern, (postern::node_status))
+  CAF_ADD_TYPE_ID(postern, (postern::secret))
+  CAF_ADD_TYPE_ID(postern, (postern::user_id))
+  CAF_ADD_TYPE_ID(postern, (postern::account_id))
+  CAF_ADD_TYPE_ID(postern, (postern::user_info))
+  CAF_ADD_TYPE_ID(postern, (postern::session_grant))
+  CAF_ADD_TYPE_ID(postern, (postern::audit_event))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::audit_event>))
+  CAF_ADD_TYPE_ID(postern, (postern::server_settings))
+  CAF_ADD_TYPE_ID(postern, (postern::account_settings))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::account_settings>))
+  CAF_ADD_TYPE_ID(postern, (postern::account_credentials))
+  CAF_ADD_TYPE_ID(postern, (postern::sealed_credentials))
 
 CAF_END_TYPE_ID_BLOCK(postern)

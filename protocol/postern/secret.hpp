@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/meta/type_name.hpp>
 #include <fmt/format.h>
 
 #include <string>
@@ -56,6 +57,15 @@ private:
 
 /// Constant-time equality of two byte strings of possibly different length.
 bool constant_time_equal(std::string_view x, std::string_view y) noexcept;
+
+/// Prints as [redacted] and never serializes the plaintext: Postern's
+/// messages stay inside one process, and a log of a message must not leak.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, secret& x) {
+  std::string placeholder = "[redacted]";
+  (void) x;
+  return f(caf::meta::type_name("secret"), placeholder);
+}
 
 } // namespace postern
 

@@ -2,6 +2,7 @@
 #include "postern/config.hpp"
 
 #include "postern/error.hpp"
+#include "postern/host_policy.hpp"
 #include "postern/version.hpp"
 
 #include <algorithm>
@@ -130,6 +131,33 @@ const std::vector<option>& options() {
      "seconds a keep-alive connection may idle (default 60)",
      unsigned_setter(&config::idle_timeout_seconds, "IDLE_TIMEOUT_SECONDS",
                      3600)},
+    {"--signup", "SIGNUP", "POLICY",
+     "who may create a dashboard login: open, invite or closed (default open)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       if (text == "open")
+         cfg.signup = signup_policy::open;
+       else if (text == "invite")
+         cfg.signup = signup_policy::invite;
+       else if (text == "closed")
+         cfg.signup = signup_policy::closed;
+       else
+         return bad("SIGNUP must be open, invite or closed, got \"" + text
+                    + "\"");
+       return caf::none;
+     }},
+    {"--account-host-deny", "ACCOUNT_HOST_DENY", "LIST",
+     "mail server addresses users may not use: CIDR ranges, \"private\", "
+     "\"loopback\" or \"none\" (default private)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto policy = host_policy::parse(text);
+       if (!policy)
+         return policy.error();
+       cfg.account_host_deny = text;
+       return caf::none;
+     }},
+    {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
+     "dashboard login lifetime (default 24)",
+     unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},
     {"--log-level", "LOG_LEVEL", "LEVEL",
      "trace, debug, info, warn or error (default info)",
      string_setter(&config::log_level)},
@@ -137,11 +165,6 @@ const std::vector<option>& options() {
      string_setter(&config::log_format)},
   };
   return result;
-}
-
-bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]"
-         || host.rfind("127.", 0) == 0;
 }
 
 } // namespace

@@ -27,6 +27,40 @@ std::string to_string(ec x) {
       return "smtp_failure";
     case ec::shutting_down:
       return "shutting_down";
+    case ec::no_such_user:
+      return "no_such_user";
+    case ec::no_such_account:
+      return "no_such_account";
+    case ec::invalid_credentials:
+      return "invalid_credentials";
+    case ec::invalid_argument:
+      return "invalid_argument";
+    case ec::already_exists:
+      return "already_exists";
+    case ec::forbidden:
+      return "forbidden";
+    case ec::no_such_session:
+      return "no_such_session";
+    case ec::authentication_failed:
+      return "authentication_failed";
+    case ec::connection_failed:
+      return "connection_failed";
+    case ec::timed_out:
+      return "timed_out";
+    case ec::no_such_folder:
+      return "no_such_folder";
+    case ec::no_such_message:
+      return "no_such_message";
+    case ec::server_refused:
+      return "server_refused";
+    case ec::not_supported:
+      return "not_supported";
+    case ec::protocol_violation:
+      return "protocol_violation";
+    case ec::recipient_rejected:
+      return "recipient_rejected";
+    case ec::cancelled:
+      return "cancelled";
   }
   return "invalid_ec";
 }

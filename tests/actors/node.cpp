@@ -12,7 +12,7 @@ namespace {
 
 struct fixture : test_coordinator_fixture<postern::test::configuration> {
   fixture() {
-    aut = sys.spawn(node);
+    aut = sys.spawn(node, std::vector<caf::actor>{});
     run();
   }
 

@@ -71,11 +71,14 @@ render "$HERE/users.in" "$BASE/etc/users"
 render "$HERE/main.cf.in" "$BASE/postfix/etc/main.cf"
 render "$HERE/master.cf.in" "$BASE/postfix/etc/master.cf"
 chmod 644 "$BASE/etc/users"   # read by the auth process (user dovecot)
+# Postfix re-reads a main.cf whose mtime is under a second old, sleeping 300 ms each time
+# (it might be mid-edit): backdate the rendered files, which saves 1.5 s per start.
+touch -d "1 minute ago" "$BASE/postfix/etc/main.cf" "$BASE/postfix/etc/master.cf"
 
 # mail homes (fixture.sh seeds them before the first login), owned by the mail uid
-for u in $(cut -d: -f1 "$BASE/etc/users"); do
+while IFS=: read -r u _; do
   mkdir -p "$BASE/home/${u#*@}/${u%@*}/Maildir"/{cur,new,tmp}
-done
+done < "$BASE/etc/users"
 chown -R "$MAIL_UID:$MAIL_GID" "$BASE/home"
 
 started=0

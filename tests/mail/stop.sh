@@ -25,21 +25,27 @@ ours() {
 declare -A PIDS=()
 for pair in "postfix:$BASE/postfix/queue/pid/master.pid" "dovecot:$BASE/run/dovecot/master.pid"; do
   name="${pair%%:*}"; file="${pair#*:}"
-  [ -f "$file" ] || continue
-  pid="$(tr -d ' \n' < "$file")"
+  if [ -f "$file" ]; then pid="$(tr -d ' \n' < "$file")"
+  else  # pid file gone: fall back to what start.sh recorded
+    pid="$(sed -n "s/^${name^^}_PID=//p" "$BASE/servers.env" 2>/dev/null)"
+    [ -n "$pid" ] || continue
+  fi
   if ours "$name" "$pid"; then kill -TERM "$pid" 2>/dev/null && PIDS[$name]=$pid
   else echo "stop.sh: $name pid ${pid:-?} is not running"; fi
 done
+# alive PID: running and not a zombie (a daemon's parent may be slow to reap it, and
+# kill -0 succeeds on zombies)
+alive() { local st; st="$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" && [ -n "$st" ] && [ "$st" != Z ]; }
 # wait for both together (bounded: 200 x 0.05 s)
 for _ in $(seq 1 200); do
-  alive=0
-  for name in "${!PIDS[@]}"; do kill -0 "${PIDS[$name]}" 2>/dev/null && alive=1; done
-  [ $alive = 0 ] && break
+  n=0
+  for name in "${!PIDS[@]}"; do alive "${PIDS[$name]}" && n=$((n + 1)); done
+  [ $n = 0 ] && break
   sleep 0.05
 done
 for name in "${!PIDS[@]}"; do
   pid=${PIDS[$name]}
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     echo "stop.sh: $name pid $pid still alive after 10 s, sending KILL"; kill -KILL "$pid" 2>/dev/null
   fi
   echo "stop.sh: stopped $name (pid $pid)"

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/actors/directory.hpp"
+#include "postern/actors/directory_actor.hpp"
 #include "postern/actors/node_actor.hpp"
+#include "postern/actors/vault_actor.hpp"
+#include "postern/config.hpp"
+#include "postern/storage/environment.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
 #include <chrono>
+#include <memory>
 
 namespace postern {
 
@@ -18,21 +24,45 @@ struct node_state {
   std::chrono::steady_clock::time_point started
     = std::chrono::steady_clock::now();
 
-  /// Live children (the VAULT, DIRECTORY, TOKEN AUTHORITY and MAIL ROUTER
-  /// join as their issues land).
+  /// Live children.
   int64_t components = 0;
 
   /// Builds the status reply.
   node_status status() const;
 };
 
-/// The NODE behavior.
+/// The NODE behavior: links to the components so that they all end when it
+/// ends (the order is decided here, not by whoever holds handles).
 /// @param self The actor handle.
+/// @param children The long-lived components to supervise.
 node_actor::behavior_type
-node(node_actor::stateful_pointer<node_state> self);
+node(node_actor::stateful_pointer<node_state> self,
+     std::vector<caf::actor> children);
 
-/// Spawns the NODE and its children. The caller ends it with
-/// `caf::anon_send_exit(node, caf::exit_reason::user_shutdown)`.
-caf::expected<node_actor> spawn_node(caf::actor_system& sys);
+/// The long-lived components, as the HTTP layer and admin commands see them.
+struct components {
+  node_actor node;
+  vault_actor vault;
+  directory_actor directory;
+};
+
+/// What spawn_node needs beyond the configuration.
+struct node_setup {
+  std::shared_ptr<storage::environment> env;
+  /// DATA_DIR/encryption.key when the key came from there, else empty.
+  std::string key_file;
+  /// HASHER threads; 0 picks one per core (at most 4).
+  size_t hashers = 0;
+};
+
+/// Spawns the VAULT (failing on a wrong ENCRYPTION_KEY), the DIRECTORY and
+/// the NODE that supervises them. End everything with
+/// `caf::anon_send_exit(c.node, caf::exit_reason::user_shutdown)`.
+caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
+                                     const node_setup& setup);
+
+/// Opens DATA_DIR's LMDB environment.
+caf::expected<std::shared_ptr<storage::environment>>
+open_storage(const config& cfg);
 
 } // namespace postern

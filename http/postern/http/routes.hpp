@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "postern/actors/node_actor.hpp"
+#include "postern/actors/node.hpp"
 #include "postern/config.hpp"
 #include "postern/http/router.hpp"
 
@@ -12,7 +12,7 @@ namespace postern::http {
 /// The actors the HTTP endpoints talk to.
 struct endpoints {
   caf::actor_system* sys = nullptr;
-  node_actor node;
+  components actors;
 };
 
 /// Registers every route of the server.

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/mime/address.hpp"
+#include "postern/mime/structure.hpp"
+
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// Value types the IMAP session returns. They are plain, copyable and have
+// CAF `inspect` overloads so actors can carry them in messages. Every string
+// is valid UTF-8. "Empty" stands for "absent" (CAF 0.17 cannot inspect
+// std::optional).
+
+namespace postern::imap {
+
+using mime::address;
+using mime::attachment;
+
+/// How the connection to the server is secured.
+enum class security : uint8_t {
+  /// TLS from the first byte (IMAPS, port 993; SMTPS, port 465).
+  tls,
+  /// Plain connection upgraded with STARTTLS, which the server must offer.
+  starttls,
+  /// No encryption at all; only when an account explicitly asks for it.
+  plain,
+};
+
+/// @relates security
+std::string to_string(security x);
+
+/// One mailbox from LIST.
+struct folder {
+  /// Full name, decoded from modified UTF-7: what callers pass back.
+  std::string name;
+  /// Hierarchy delimiter ("/", "."), empty for a flat namespace.
+  std::string delimiter;
+  /// RFC 6154 role ("\\Sent", "\\Trash", ...; "\\Inbox" for INBOX) or empty.
+  std::string special_use;
+  /// All LIST attributes as the server sent them ("\\HasChildren", ...).
+  std::vector<std::string> attributes;
+  /// False for \Noselect / \NonExistent containers.
+  bool selectable = true;
+  /// Whether `messages` and `unseen` were requested and known (STATUS).
+  bool has_counts = false;
+  uint32_t messages = 0;
+  uint32_t unseen = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, folder& x) {
+  return f(caf::meta::type_name("folder"), x.name, x.delimiter,
+           x.special_use, x.attributes, x.selectable, x.has_counts,
+           x.messages, x.unseen);
+}
+
+/// The envelope-level view of a message (list and search results).
+struct message_summary {
+  uint32_t uid = 0;
+  /// Decoded Subject, empty if there is none.
+  std::string subject;
+  std::vector<address> from;
+  std::vector<address> to;
+  std::vector<address> cc;
+  /// The Date header as ISO 8601 in UTC ("2026-11-26T06:00:00Z"), empty if
+  /// missing or unparsable.
+  std::string date;
+  /// When the server received the message (INTERNALDATE), ISO 8601 UTC.
+  std::string received;
+  /// IMAP flags as sent ("\\Seen", "\\Flagged", "$Forwarded", ...).
+  std::vector<std::string> flags;
+  /// RFC822.SIZE in bytes.
+  uint64_t size = 0;
+  /// From BODYSTRUCTURE: an attached file or a forwarded message.
+  bool has_attachments = false;
+  /// "<id@host>" or empty.
+  std::string message_id;
+  std::string in_reply_to;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_summary& x) {
+  return f(caf::meta::type_name("message_summary"), x.uid, x.subject, x.from,
+           x.to, x.cc, x.date, x.received, x.flags, x.size, x.has_attachments,
+           x.message_id, x.in_reply_to);
+}
+
+/// Which page of a folder to list, newest first.
+struct page_request {
+  /// 1-based page; values below 1 mean 1. Ignored when `cursor` is set.
+  int64_t page = 1;
+  /// Messages per page, clamped to 1..50.
+  int64_t page_size = 20;
+  /// A `message_page::next_cursor` from an earlier call, or empty.
+  std::string cursor;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, page_request& x) {
+  return f(caf::meta::type_name("page_request"), x.page, x.page_size,
+           x.cursor);
+}
+
+/// One page of a folder listing.
+struct message_page {
+  std::vector<message_summary> messages;
+  /// Messages in the folder now.
+  uint32_t total = 0;
+  /// The page and page size actually used (after clamping).
+  uint32_t page = 1;
+  uint32_t page_size = 20;
+  /// Continues after the last message of this page even if new mail
+  /// arrives meanwhile; empty when there is nothing more.
+  std::string next_cursor;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_page& x) {
+  return f(caf::meta::type_name("message_page"), x.messages, x.total, x.page,
+           x.page_size, x.next_cursor);
+}
+
+/// Which part of a message's text to return.
+struct read_options {
+  /// First code point of the text to return.
+  uint64_t offset = 0;
+  /// At most this many code points; 0 means no limit.
+  uint64_t max_length = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_options& x) {
+  return f(caf::meta::type_name("read_options"), x.offset, x.max_length);
+}
+
+/// A message read for a person: decoded headers, readable text, attachments.
+struct message {
+  /// Envelope, flags, size, date, attachment flag.
+  message_summary summary;
+  std::vector<address> reply_to;
+  std::vector<address> bcc;
+  /// Message-IDs of the References header, oldest first.
+  std::vector<std::string> references;
+  /// The requested window of the text.
+  std::string body;
+  /// "text/plain", or "text/html" when the text was converted from HTML, or
+  /// empty when the message has no text.
+  std::string body_format;
+  /// Length of the whole text in code points; the window is
+  /// [offset, offset + body length).
+  uint64_t body_length = 0;
+  uint64_t offset = 0;
+  /// Whether text follows after this window.
+  bool truncated = false;
+  /// Whether a very large text part was only partly fetched.
+  bool incomplete = false;
+  std::vector<attachment> attachments;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message& x) {
+  return f(caf::meta::type_name("message"), x.summary, x.reply_to, x.bcc,
+           x.references, x.body, x.body_format, x.body_length, x.offset,
+           x.truncated, x.incomplete, x.attachments);
+}
+
+/// The result of reading one of several UIDs: a message or an error.
+struct read_outcome {
+  uint32_t uid = 0;
+  /// Valid when `error` is empty.
+  message msg;
+  /// E.g. `ec::no_such_message`.
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_outcome& x) {
+  return f(caf::meta::type_name("read_outcome"), x.uid, x.msg, x.error);
+}
+
+/// Search criteria; all given criteria must match (AND). Strings are UTF-8
+/// and matched as substrings, case-insensitively, by the server.
+struct search_query {
+  /// Subject or body (the original tool's `query`).
+  std::string query;
+  std::string from;
+  std::string to;
+  std::string subject;
+  std::string body;
+  /// Anywhere in headers or body.
+  std::string text;
+  /// Received on or after / before this day: strict "YYYY-MM-DD".
+  std::string since;
+  std::string before;
+  /// Only unseen / flagged / answered messages when true.
+  bool unseen = false;
+  bool flagged = false;
+  bool answered = false;
+  /// Results to return, clamped to 1..50; newest first.
+  int64_t limit = 20;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, search_query& x) {
+  return f(caf::meta::type_name("search_query"), x.query, x.from, x.to,
+           x.subject, x.body, x.text, x.since, x.before, x.unseen, x.flagged,
+           x.answered, x.limit);
+}
+
+struct search_result {
+  /// The newest `limit` matches, newest first.
+  std::vector<message_summary> messages;
+  /// All matches.
+  uint32_t total = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, search_result& x) {
+  return f(caf::meta::type_name("search_result"), x.messages, x.total);
+}
+
+/// What to do with one flag.
+enum class flag_action : uint8_t { keep, add, remove };
+
+/// Flags to change on a message.
+struct flag_change {
+  flag_action seen = flag_action::keep;
+  flag_action flagged = flag_action::keep;
+  flag_action answered = flag_action::keep;
+  flag_action deleted = flag_action::keep;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, flag_change& x) {
+  return f(caf::meta::type_name("flag_change"), x.seen, x.flagged,
+           x.answered, x.deleted);
+}
+
+struct flag_result {
+  uint32_t uid = 0;
+  /// The flags asked to be added / removed ("\\Seen", ...).
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  /// The message's flags afterwards, as the server reports them.
+  std::vector<std::string> flags;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, flag_result& x) {
+  return f(caf::meta::type_name("flag_result"), x.uid, x.added, x.removed,
+           x.flags);
+}
+
+struct move_result {
+  uint32_t uid = 0;
+  std::string destination;
+  /// The message's UID in the destination when the server said (UIDPLUS),
+  /// else 0.
+  uint32_t new_uid = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, move_result& x) {
+  return f(caf::meta::type_name("move_result"), x.uid, x.destination,
+           x.new_uid);
+}
+
+struct append_result {
+  std::string folder;
+  /// The new message's UID when the server said (UIDPLUS), else 0.
+  uint32_t uid = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, append_result& x) {
+  return f(caf::meta::type_name("append_result"), x.folder, x.uid);
+}
+
+/// What the server supports (after login).
+struct capabilities {
+  bool move = false;
+  bool uidplus = false;
+  bool special_use = false;
+  bool condstore = false;
+  bool qresync = false;
+  bool idle = false;
+  bool esearch = false;
+  bool literal_plus = false;
+  bool list_status = false;
+  /// Advertised but never used: Debian's libetpan is built without zlib.
+  bool compress = false;
+  /// Every capability as sent, uppercase.
+  std::vector<std::string> all;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, capabilities& x) {
+  return f(caf::meta::type_name("capabilities"), x.move, x.uidplus,
+           x.special_use, x.condstore, x.qresync, x.idle, x.esearch,
+           x.literal_plus, x.list_status, x.compress, x.all);
+}
+
+} // namespace postern::imap

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace postern::mime {
+
+/// The replacement character U+FFFD in UTF-8.
+inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
+
+/// Checks whether `bytes` is well-formed UTF-8 (no overlong forms, no
+/// surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view bytes) noexcept;
+
+/// Returns `bytes` with every ill-formed UTF-8 sequence replaced by U+FFFD.
+/// This is the last step before any mail-derived string reaches JSON.
+std::string to_valid_utf8(std::string_view bytes);
+
+/// Converts text in `charset` (a MIME charset name, any case, aliases such
+/// as "latin1" or "x-sjis" accepted) to valid UTF-8. Bytes that do not decode
+/// become U+FFFD. An empty, ASCII or unknown charset means "whatever the
+/// bytes are": UTF-8 when they are valid UTF-8, else Windows-1252, the most
+/// common undeclared 8-bit charset in mail. Never fails.
+std::string to_utf8(std::string_view bytes, std::string_view charset);
+
+/// Whether `charset` names an encoding `to_utf8` can convert from (after
+/// alias mapping); false for empty or unknown names.
+bool is_known_charset(std::string_view charset);
+
+/// Truncates `text` (valid UTF-8) to at most `max_bytes` bytes without
+/// cutting a character in half.
+std::string_view truncate_utf8(std::string_view text, size_t max_bytes) noexcept;
+
+/// Counts the Unicode code points of valid UTF-8 `text`.
+size_t count_code_points(std::string_view text) noexcept;
+
+/// Returns the code points [offset, offset + count) of valid UTF-8 `text`
+/// (clamped to its end).
+std::string_view slice_code_points(std::string_view text, size_t offset,
+                                   size_t count) noexcept;
+
+} // namespace postern::mime

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/mime/address.hpp"
+
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace postern::mime {
+
+/// A message to send, as the user (agent) describes it. All strings UTF-8.
+struct outgoing_message {
+  /// The sender; its address also becomes the SMTP envelope sender.
+  address from;
+  std::vector<address> to;
+  std::vector<address> cc;
+  /// Receives the message but never appears in its headers.
+  std::vector<address> bcc;
+  std::string subject;
+  /// The plain-text body. If empty while `html` is set, it is derived from
+  /// the HTML.
+  std::string text;
+  /// Optional HTML alternative of the same content.
+  std::string html;
+  /// Message-ID of the message this replies to ("<id@host>", brackets
+  /// optional), or empty.
+  std::string in_reply_to;
+  /// The References of the message this replies to (its own References
+  /// header, oldest first); `in_reply_to` is appended when missing.
+  std::vector<std::string> references;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
+  return f(caf::meta::type_name("outgoing_message"), x.from, x.to, x.cc,
+           x.bcc, x.subject, x.text, x.html, x.in_reply_to, x.references);
+}
+
+/// An RFC 5322 message ready for SMTP DATA and IMAP APPEND.
+struct built_message {
+  /// The message: 7-bit, CRLF line ends, no Bcc header.
+  std::string data;
+  /// The generated Message-ID, with angle brackets.
+  std::string message_id;
+  /// The envelope sender (MAIL FROM).
+  std::string sender;
+  /// The envelope recipients (RCPT TO): To, Cc and Bcc without duplicates.
+  std::vector<std::string> recipients;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, built_message& x) {
+  return f(caf::meta::type_name("built_message"), x.data, x.message_id,
+           x.sender, x.recipients);
+}
+
+/// Builds the message: Date, From, To, Cc, Subject (RFC 2047 for non-ASCII),
+/// Message-ID, In-Reply-To and References, MIME-Version, and a UTF-8
+/// quoted-printable text/plain body, or multipart/alternative with the HTML.
+/// Fails with `ec::invalid_argument` when there is no recipient, an address
+/// is not sendable or a message id is malformed.
+caf::expected<built_message> build_message(const outgoing_message& msg);
+
+/// As above with a fixed date and a fixed unique part of the Message-ID and
+/// boundary (reproducible tests).
+caf::expected<built_message> build_message(const outgoing_message& msg,
+                                           std::time_t date,
+                                           const std::string& unique);
+
+/// Formats `t` as an RFC 5322 date in UTC ("Thu, 26 Nov 2026 06:00:00 +0000").
+std::string format_rfc5322_date(std::time_t t);
+
+/// Normalizes a message id to "<left@right>" (adding missing brackets);
+/// returns an empty string if it cannot be one (spaces, controls, brackets
+/// inside, no "@", longer than 250).
+std::string normalize_message_id(std::string_view id);
+
+} // namespace postern::mime

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/account.hpp"
+
+#include <cctype>
+
+namespace postern {
+
+std::string_view to_string(transport_security x) {
+  switch (x) {
+    case transport_security::tls:
+      return "tls";
+    case transport_security::starttls:
+      return "starttls";
+    case transport_security::plain:
+      return "plain";
+  }
+  return "invalid";
+}
+
+std::optional<transport_security> parse_transport_security(std::string_view s) {
+  std::string lower;
+  for (auto c : s)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "tls" || lower == "ssl")
+    return transport_security::tls;
+  if (lower == "starttls")
+    return transport_security::starttls;
+  if (lower == "plain" || lower == "none")
+    return transport_security::plain;
+  return std::nullopt;
+}
+
+} // namespace postern

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mime/header.hpp"
+
+#include "postern/mime/charset.hpp"
+#include "postern/mime/transfer_encoding.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+
+namespace postern::mime {
+
+namespace {
+
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+
+// One run of a header: either literal text or the decoded bytes of an
+// encoded word together with its charset.
+struct segment {
+  bool encoded = false;
+  std::string charset;
+  std::string bytes;
+};
+
+// Parses the encoded word starting at `text[pos]` ("=?"); on success stores
+// it in `out` and returns the position after "?=", else returns npos.
+size_t parse_encoded_word(std::string_view text, size_t pos, segment& out) {
+  auto charset_end = text.find('?', pos + 2);
+  if (charset_end == std::string_view::npos || charset_end == pos + 2)
+    return std::string_view::npos;
+  auto charset = text.substr(pos + 2, charset_end - pos - 2);
+  for (char c : charset)
+    if (is_space(c) || c == '=' || static_cast<uint8_t>(c) < 0x21)
+      return std::string_view::npos;
+  if (charset_end + 2 >= text.size() || text[charset_end + 2] != '?')
+    return std::string_view::npos;
+  char encoding = text[charset_end + 1];
+  auto body_begin = charset_end + 3;
+  auto body_end = text.find("?=", body_begin);
+  if (body_end == std::string_view::npos)
+    return std::string_view::npos;
+  auto body = text.substr(body_begin, body_end - body_begin);
+  for (char c : body)
+    if (is_space(c) || static_cast<uint8_t>(c) < 0x21
+        || static_cast<uint8_t>(c) > 0x7E)
+      return std::string_view::npos;
+  if (encoding == 'B' || encoding == 'b') {
+    for (char c : body) {
+      bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                      || (c >= '0' && c <= '9') || c == '+' || c == '/'
+                      || c == '=';
+      if (!alphabet)
+        return std::string_view::npos;
+    }
+    out.bytes = decode_base64(body);
+  } else if (encoding == 'Q' || encoding == 'q') {
+    std::string unescaped;
+    unescaped.reserve(body.size());
+    for (char c : body)
+      unescaped += c == '_' ? ' ' : c;
+    out.bytes = decode_quoted_printable(unescaped);
+  } else {
+    return std::string_view::npos;
+  }
+  out.encoded = true;
+  out.charset = to_lower(charset);
+  if (auto star = out.charset.find('*'); star != std::string::npos)
+    out.charset.resize(star); // RFC 2231 section 5: charset*language
+  return body_end + 2;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0
+        && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Splits "charset'language'value" of an RFC 2231 extended initial value.
+// Returns false if the two quotes are missing.
+bool split_extended(std::string_view text, std::string& charset,
+                    std::string_view& value) {
+  auto first = text.find('\'');
+  if (first == std::string_view::npos)
+    return false;
+  auto second = text.find('\'', first + 1);
+  if (second == std::string_view::npos)
+    return false;
+  charset = std::string{text.substr(0, first)};
+  value = text.substr(second + 1);
+  return true;
+}
+
+void replace_controls(std::string& text) {
+  for (auto& c : text)
+    if (static_cast<uint8_t>(c) < 0x20 || c == 0x7F)
+      c = ' ';
+}
+
+} // namespace
+
+bool iequals(std::string_view x, std::string_view y) noexcept {
+  if (x.size() != y.size())
+    return false;
+  for (size_t i = 0; i < x.size(); ++i) {
+    auto a = x[i] >= 'A' && x[i] <= 'Z' ? x[i] - 'A' + 'a' : x[i];
+    auto b = y[i] >= 'A' && y[i] <= 'Z' ? y[i] - 'A' + 'a' : y[i];
+    if (a != b)
+      return false;
+  }
+  return true;
+}
+
+std::string to_lower(std::string_view x) {
+  std::string result{x};
+  for (auto& c : result)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return result;
+}
+
+std::string decode_header(std::string_view raw) {
+  // Unfold: a line break plus the whitespace after it is one space.
+  std::string text;
+  text.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r' || raw[i] == '\n') {
+      while (i + 1 < raw.size() && (raw[i + 1] == '\r' || raw[i + 1] == '\n'))
+        ++i;
+      if (i + 1 < raw.size() && is_space(raw[i + 1]))
+        continue;
+      text += ' ';
+      continue;
+    }
+    text += raw[i];
+  }
+  std::vector<segment> segments;
+  std::string literal;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '=' && i + 1 < text.size() && text[i + 1] == '?') {
+      segment word;
+      auto next = parse_encoded_word(text, i, word);
+      if (next != std::string_view::npos) {
+        // Whitespace between two encoded words is not part of the text.
+        bool only_space = true;
+        for (char c : literal)
+          only_space = only_space && is_space(c);
+        bool after_word = !segments.empty() && segments.back().encoded;
+        if (!literal.empty() && !(only_space && after_word))
+          segments.push_back(segment{false, {}, std::move(literal)});
+        literal.clear();
+        if (!segments.empty() && segments.back().encoded
+            && segments.back().charset == word.charset)
+          segments.back().bytes += word.bytes;
+        else
+          segments.push_back(std::move(word));
+        i = next;
+        continue;
+      }
+    }
+    literal += text[i];
+    ++i;
+  }
+  if (!literal.empty())
+    segments.push_back(segment{false, {}, std::move(literal)});
+  std::string result;
+  for (auto& seg : segments)
+    result += seg.encoded ? to_utf8(seg.bytes, seg.charset)
+                          : to_utf8(seg.bytes, "");
+  replace_controls(result);
+  return result;
+}
+
+std::string encode_header(std::string_view utf8) {
+  std::string text = to_valid_utf8(utf8);
+  for (auto& c : text)
+    if (c == '\r' || c == '\n')
+      c = ' ';
+  bool plain = text.find("=?") == std::string::npos;
+  for (char c : text) {
+    auto u = static_cast<uint8_t>(c);
+    if (u >= 0x7F || (u < 0x20 && c != '\t')) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    // Fold long values at spaces to keep lines short (RFC 5322 2.1.1).
+    std::string result;
+    size_t line = 0;
+    size_t start = 0;
+    while (start < text.size()) {
+      auto space = text.find(' ', start + 1);
+      auto word = text.substr(start, space == std::string::npos
+                                        ? std::string::npos
+                                        : space - start);
+      if (line > 0 && line + word.size() > 76 && word.front() == ' ') {
+        result += "\r\n";
+        line = 0;
+      }
+      result += word;
+      line += word.size();
+      start += word.size();
+    }
+    return result;
+  }
+  // "=?UTF-8?B?" + "?=" leaves 63 characters, i.e. 45 bytes, per word.
+  constexpr size_t max_chunk = 45;
+  std::string result;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto chunk = truncate_utf8(rest, max_chunk);
+    if (!result.empty())
+      result += "\r\n ";
+    result += "=?UTF-8?B?";
+    result += encode_base64(chunk);
+    result += "?=";
+    rest.remove_prefix(chunk.size());
+  }
+  return result;
+}
+
+std::optional<std::string> find_parameter(const std::vector<parameter>& params,
+                                          std::string_view name) {
+  const parameter* plain = nullptr;
+  const parameter* extended = nullptr;
+  // Continuations by section number; the bool says "percent-encoded".
+  std::map<unsigned long, std::pair<bool, const std::string*>> sections;
+  for (auto& param : params) {
+    std::string_view key = param.first;
+    if (key.size() < name.size() || !iequals(key.substr(0, name.size()), name))
+      continue;
+    auto suffix = key.substr(name.size());
+    if (suffix.empty()) {
+      plain = &param;
+    } else if (suffix == "*") {
+      extended = &param;
+    } else if (suffix.size() >= 2 && suffix[0] == '*') {
+      auto digits = suffix.substr(1);
+      bool encoded = !digits.empty() && digits.back() == '*';
+      if (encoded)
+        digits.remove_suffix(1);
+      if (digits.empty() || digits.size() > 4)
+        continue;
+      bool numeric = true;
+      for (char c : digits)
+        numeric = numeric && c >= '0' && c <= '9';
+      if (!numeric || (digits.size() > 1 && digits[0] == '0'))
+        continue;
+      auto n = std::strtoul(std::string{digits}.c_str(), nullptr, 10);
+      sections.emplace(n, std::make_pair(encoded, &param.second));
+    }
+  }
+  if (extended != nullptr) {
+    std::string charset;
+    std::string_view value;
+    if (split_extended(extended->second, charset, value))
+      return to_utf8(percent_decode(value), charset);
+    return to_utf8(percent_decode(extended->second), "");
+  }
+  if (!sections.empty() && sections.begin()->first == 0) {
+    std::string charset;
+    std::string bytes;
+    unsigned long expected = 0;
+    for (auto& [n, section] : sections) {
+      if (n != expected)
+        break; // a gap: RFC 2231 says to stop at the first missing section
+      ++expected;
+      auto [encoded, value] = section;
+      std::string_view text = *value;
+      if (n == 0 && encoded) {
+        std::string_view rest;
+        if (split_extended(text, charset, rest))
+          text = rest;
+      }
+      bytes += encoded ? percent_decode(text) : std::string{text};
+    }
+    return to_utf8(bytes, charset);
+  }
+  if (plain != nullptr)
+    return decode_header(plain->second);
+  return std::nullopt;
+}
+
+} // namespace postern::mime

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mime/html.hpp"
+
+#include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+namespace postern::mime {
+
+namespace {
+
+bool is_ws(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+bool is_name_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+         || (c >= '0' && c <= '9') || c == '-' || c == ':' || c == '_';
+}
+
+void append_code_point(std::string& out, uint32_t cp) {
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    out += replacement_character;
+  } else if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The Latin-1 named references, in code point order from U+00A0.
+constexpr std::array<std::string_view, 96> latin1_entities = {
+  "nbsp",   "iexcl",  "cent",   "pound",  "curren", "yen",    "brvbar",
+  "sect",   "uml",    "copy",   "ordf",   "laquo",  "not",    "shy",
+  "reg",    "macr",   "deg",    "plusmn", "sup2",   "sup3",   "acute",
+  "micro",  "para",   "middot", "cedil",  "sup1",   "ordm",   "raquo",
+  "frac14", "frac12", "frac34", "iquest", "Agrave", "Aacute", "Acirc",
+  "Atilde", "Auml",   "Aring",  "AElig",  "Ccedil", "Egrave", "Eacute",
+  "Ecirc",  "Euml",   "Igrave", "Iacute", "Icirc",  "Iuml",   "ETH",
+  "Ntilde", "Ograve", "Oacute", "Ocirc",  "Otilde", "Ouml",   "times",
+  "Oslash", "Ugrave", "Uacute", "Ucirc",  "Uuml",   "Yacute", "THORN",
+  "szlig",  "agrave", "aacute", "acirc",  "atilde", "auml",   "aring",
+  "aelig",  "ccedil", "egrave", "eacute", "ecirc",  "euml",   "igrave",
+  "iacute", "icirc",  "iuml",   "eth",    "ntilde", "ograve", "oacute",
+  "ocirc",  "otilde", "ouml",   "divide", "oslash", "ugrave", "uacute",
+  "ucirc",  "uuml",   "yacute", "thorn",  "yuml",
+};
+
+struct named_entity {
+  std::string_view name;
+  uint32_t code_point;
+};
+
+constexpr std::array<named_entity, 33> other_entities = {{
+  {"amp", '&'},       {"lt", '<'},         {"gt", '>'},
+  {"quot", '"'},      {"apos", '\''},      {"ndash", 0x2013},
+  {"mdash", 0x2014},  {"lsquo", 0x2018},   {"rsquo", 0x2019},
+  {"sbquo", 0x201A},  {"ldquo", 0x201C},   {"rdquo", 0x201D},
+  {"bdquo", 0x201E},  {"bull", 0x2022},    {"hellip", 0x2026},
+  {"euro", 0x20AC},   {"trade", 0x2122},   {"larr", 0x2190},
+  {"rarr", 0x2192},   {"uarr", 0x2191},    {"darr", 0x2193},
+  {"zwnj", 0x200C},   {"zwj", 0x200D},     {"ensp", 0x2002},
+  {"emsp", 0x2003},   {"thinsp", 0x2009},  {"dagger", 0x2020},
+  {"Dagger", 0x2021}, {"permil", 0x2030},  {"lsaquo", 0x2039},
+  {"rsaquo", 0x203A}, {"OElig", 0x0152},   {"oelig", 0x0153},
+}};
+
+// HTML maps the C1 range of numeric references to Windows-1252.
+constexpr std::array<uint16_t, 32> windows_1252_c1 = {
+  0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
+  0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
+};
+
+// Decodes the character reference at text[pos] == '&'. Returns the number
+// of bytes consumed (0 if it is not a reference) and appends the character.
+size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
+  auto semi = text.find(';', pos + 1);
+  auto limit = std::min(text.size(), pos + 34);
+  if (pos + 1 < text.size() && text[pos + 1] == '#') {
+    size_t i = pos + 2;
+    bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
+    if (hex)
+      ++i;
+    auto digits_begin = i;
+    uint32_t cp = 0;
+    while (i < limit
+           && ((text[i] >= '0' && text[i] <= '9')
+               || (hex
+                   && ((text[i] >= 'a' && text[i] <= 'f')
+                       || (text[i] >= 'A' && text[i] <= 'F'))))) {
+      uint32_t digit = text[i] <= '9'   ? static_cast<uint32_t>(text[i] - '0')
+                       : text[i] <= 'F' ? static_cast<uint32_t>(text[i] - 'A' + 10)
+                                        : static_cast<uint32_t>(text[i] - 'a' + 10);
+      cp = cp * (hex ? 16u : 10u) + digit;
+      if (cp > 0x10FFFF)
+        cp = 0x110000; // saturate: out of range
+      ++i;
+    }
+    if (i == digits_begin)
+      return 0;
+    if (cp >= 0x80 && cp <= 0x9F)
+      cp = windows_1252_c1[cp - 0x80];
+    append_code_point(out, cp);
+    return (i < text.size() && text[i] == ';' ? i + 1 : i) - pos;
+  }
+  if (semi == std::string_view::npos || semi > limit)
+    return 0;
+  auto name = text.substr(pos + 1, semi - pos - 1);
+  for (size_t k = 0; k < latin1_entities.size(); ++k)
+    if (latin1_entities[k] == name) {
+      append_code_point(out, 0xA0 + static_cast<uint32_t>(k));
+      return semi + 1 - pos;
+    }
+  for (auto& entity : other_entities)
+    if (entity.name == name) {
+      append_code_point(out, entity.code_point);
+      return semi + 1 - pos;
+    }
+  return 0;
+}
+
+std::string decode_references(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == '&') {
+      auto n = decode_reference(text, i, out);
+      if (n > 0) {
+        i += n;
+        continue;
+      }
+    }
+    out += text[i++];
+  }
+  return out;
+}
+
+struct tag {
+  std::string name; // lowercase
+  bool closing = false;
+  bool self_closing = false;
+  std::vector<std::pair<std::string, std::string>> attributes;
+
+  std::string attribute(std::string_view key) const {
+    for (auto& [k, v] : attributes)
+      if (k == key)
+        return v;
+    return {};
+  }
+};
+
+// Parses the tag at html[pos] == '<'; returns the position after '>'.
+size_t parse_tag(std::string_view html, size_t pos, tag& result) {
+  size_t i = pos + 1;
+  if (i < html.size() && html[i] == '/') {
+    result.closing = true;
+    ++i;
+  }
+  while (i < html.size() && is_name_char(html[i]))
+    result.name += html[i++];
+  result.name = to_lower(result.name);
+  while (i < html.size() && html[i] != '>') {
+    if (is_ws(html[i])) {
+      ++i;
+      continue;
+    }
+    if (html[i] == '/') {
+      result.self_closing = true;
+      ++i;
+      continue;
+    }
+    std::string key;
+    while (i < html.size() && !is_ws(html[i]) && html[i] != '='
+           && html[i] != '>' && html[i] != '/')
+      key += html[i++];
+    while (i < html.size() && is_ws(html[i]))
+      ++i;
+    std::string value;
+    if (i < html.size() && html[i] == '=') {
+      ++i;
+      while (i < html.size() && is_ws(html[i]))
+        ++i;
+      if (i < html.size() && (html[i] == '"' || html[i] == '\'')) {
+        char quote = html[i++];
+        auto end = html.find(quote, i);
+        if (end == std::string_view::npos)
+          end = html.size();
+        value = std::string{html.substr(i, end - i)};
+        i = end + 1;
+      } else {
+        while (i < html.size() && !is_ws(html[i]) && html[i] != '>')
+          value += html[i++];
+      }
+    }
+    if (key.empty()) {
+      ++i; // a stray character such as '"'
+      continue;
+    }
+    result.attributes.emplace_back(to_lower(key), decode_references(value));
+  }
+  return std::min(i + 1, html.size());
+}
+
+bool one_of(std::string_view name,
+            std::initializer_list<std::string_view> names) {
+  for (auto x : names)
+    if (x == name)
+      return true;
+  return false;
+}
+
+/// Collects text with collapsed whitespace and bounded blank lines.
+class text_builder {
+public:
+  void text(std::string_view decoded, bool preformatted) {
+    for (size_t i = 0; i < decoded.size(); ++i) {
+      char c = decoded[i];
+      // Strip invisible spacers (zero-width space/joiners, BOM, soft
+      // hyphen, combining grapheme joiner) that newsletters pad with.
+      if (skip_invisible(decoded, i))
+        continue;
+      if (preformatted) {
+        if (c == '\r')
+          continue;
+        if (c == '\n') {
+          raw_newline();
+          continue;
+        }
+        flush_pending();
+        out_ += c;
+        continue;
+      }
+      if (is_ws(c) || is_nbsp(decoded, i)) {
+        if (is_nbsp(decoded, i))
+          ++i;
+        space_ = true;
+        continue;
+      }
+      flush_pending();
+      if (space_ && !at_line_start())
+        out_ += ' ';
+      space_ = false;
+      out_ += c;
+    }
+  }
+
+  void line_break(int count) {
+    space_ = false;
+    if (out_.empty())
+      return;
+    pending_ = std::max(pending_, count);
+  }
+
+  /// A <br>: unlike block boundaries, consecutive ones add up (to one
+  /// blank line at most).
+  void hard_break() {
+    space_ = false;
+    if (out_.empty())
+      return;
+    flush_pending();
+    while (!out_.empty() && out_.back() == ' ')
+      out_.pop_back();
+    if (out_.size() < 2 || out_.compare(out_.size() - 2, 2, "\n\n") != 0)
+      out_ += '\n';
+  }
+
+  void literal(std::string_view text) {
+    flush_pending();
+    if (space_ && !at_line_start())
+      out_ += ' ';
+    space_ = false;
+    out_ += text;
+  }
+
+  size_t position() const noexcept {
+    return out_.size();
+  }
+
+  std::string_view since(size_t pos) const {
+    return std::string_view{out_}.substr(std::min(pos, out_.size()));
+  }
+
+  std::string finish() {
+    while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\n'))
+      out_.pop_back();
+    return std::move(out_);
+  }
+
+private:
+  static bool is_nbsp(std::string_view s, size_t i) {
+    return s.substr(i, 2) == "\xC2\xA0";
+  }
+
+  static bool skip_invisible(std::string_view s, size_t& i) {
+    static constexpr std::string_view invisible[] = {
+      "\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xEF\xBB\xBF",
+      "\xC2\xAD",     "\xCD\x8F",     "\xE2\x81\xA0"};
+    for (auto x : invisible)
+      if (s.substr(i, x.size()) == x) {
+        i += x.size() - 1;
+        return true;
+      }
+    return false;
+  }
+
+  bool at_line_start() const {
+    return out_.empty() || out_.back() == '\n';
+  }
+
+  void raw_newline() {
+    flush_pending();
+    out_ += '\n';
+  }
+
+  void flush_pending() {
+    if (pending_ == 0)
+      return;
+    while (!out_.empty() && out_.back() == ' ')
+      out_.pop_back();
+    int have = 0;
+    for (auto it = out_.rbegin(); it != out_.rend() && *it == '\n'; ++it)
+      ++have;
+    for (int k = have; k < pending_; ++k)
+      out_ += '\n';
+    pending_ = 0;
+  }
+
+  std::string out_;
+  int pending_ = 0;
+  bool space_ = false;
+};
+
+struct open_link {
+  std::string href;
+  size_t start;
+};
+
+} // namespace
+
+std::string html_to_text(std::string_view input) {
+  auto html = to_valid_utf8(input);
+  text_builder out;
+  std::vector<open_link> links;
+  std::vector<bool> ordered_lists; // true: <ol>
+  std::vector<int> counters;
+  int pre_depth = 0;
+  size_t i = 0;
+  while (i < html.size()) {
+    char c = html[i];
+    if (c != '<') {
+      auto next = html.find('<', i);
+      if (next == std::string::npos)
+        next = html.size();
+      out.text(decode_references(std::string_view{html}.substr(i, next - i)),
+               pre_depth > 0);
+      i = next;
+      continue;
+    }
+    if (html.compare(i, 4, "<!--") == 0) {
+      auto end = html.find("-->", i + 4);
+      i = end == std::string::npos ? html.size() : end + 3;
+      continue;
+    }
+    if (i + 1 < html.size() && (html[i + 1] == '!' || html[i + 1] == '?')) {
+      auto end = html.find('>', i);
+      i = end == std::string::npos ? html.size() : end + 1;
+      continue;
+    }
+    if (i + 1 >= html.size()
+        || !(is_name_char(html[i + 1]) || html[i + 1] == '/')) {
+      out.text("<", pre_depth > 0); // a bare "<" in text
+      ++i;
+      continue;
+    }
+    tag t;
+    i = parse_tag(html, i, t);
+    const auto& name = t.name;
+    if (!t.closing
+        && one_of(name, {"script", "style", "head", "title", "template",
+                         "noscript", "svg", "object"})) {
+      // Skip the element's content up to its closing tag.
+      auto lower = to_lower(std::string_view{html}.substr(i));
+      auto end = lower.find("</" + name);
+      if (end == std::string::npos) {
+        i = html.size();
+      } else {
+        auto close = html.find('>', i + end);
+        i = close == std::string::npos ? html.size() : close + 1;
+      }
+      continue;
+    }
+    if (name == "br") {
+      out.hard_break();
+      continue;
+    }
+    if (name == "hr") {
+      out.line_break(1);
+      out.literal("----------");
+      out.line_break(1);
+      continue;
+    }
+    if (name == "pre") {
+      out.line_break(2);
+      pre_depth += t.closing ? (pre_depth > 0 ? -1 : 0) : 1;
+      continue;
+    }
+    if (name == "ul" || name == "ol") {
+      out.line_break(t.closing && ordered_lists.size() > 1 ? 1 : 2);
+      if (t.closing) {
+        if (!ordered_lists.empty()) {
+          ordered_lists.pop_back();
+          counters.pop_back();
+        }
+      } else {
+        ordered_lists.push_back(name == "ol");
+        counters.push_back(0);
+      }
+      continue;
+    }
+    if (name == "li") {
+      out.line_break(1);
+      if (!t.closing) {
+        auto depth = ordered_lists.empty() ? 1 : ordered_lists.size();
+        std::string bullet(2 * (depth - 1), ' ');
+        if (!ordered_lists.empty() && ordered_lists.back())
+          bullet += std::to_string(++counters.back()) + ". ";
+        else
+          bullet += "- ";
+        out.literal(bullet);
+      }
+      continue;
+    }
+    if (one_of(name, {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+                      "table", "dl", "figure"})) {
+      out.line_break(2);
+      continue;
+    }
+    if (one_of(name, {"div", "tr", "dt", "dd", "section", "article",
+                      "header", "footer", "nav", "aside", "main", "center",
+                      "form", "address", "caption", "tbody", "thead",
+                      "tfoot", "fieldset", "figcaption", "body", "html"})) {
+      out.line_break(1);
+      continue;
+    }
+    if (name == "td" || name == "th") {
+      if (t.closing)
+        out.text(" ", false);
+      continue;
+    }
+    if (name == "img" && !t.closing) {
+      auto alt = t.attribute("alt");
+      bool blank = true;
+      for (char ch : alt)
+        blank = blank && is_ws(ch);
+      if (!blank)
+        out.literal("[" + alt + "]");
+      continue;
+    }
+    if (name == "a") {
+      if (!t.closing) {
+        links.push_back(open_link{t.attribute("href"), out.position()});
+        continue;
+      }
+      if (links.empty())
+        continue;
+      auto link = std::move(links.back());
+      links.pop_back();
+      std::string href = link.href;
+      while (!href.empty() && is_ws(href.back()))
+        href.pop_back();
+      while (!href.empty() && is_ws(href.front()))
+        href.erase(href.begin());
+      auto label = std::string{out.since(link.start)};
+      while (!label.empty() && is_ws(label.front()))
+        label.erase(label.begin());
+      auto lower_href = to_lower(href);
+      bool useless = href.empty() || href[0] == '#'
+                     || lower_href.compare(0, 11, "javascript:") == 0
+                     || href == label || lower_href == "mailto:" + to_lower(label)
+                     || "http://" + label == href || "https://" + label == href;
+      if (useless)
+        continue;
+      if (label.empty()) {
+        out.literal(href);
+      } else {
+        out.text(" ", false);
+        out.literal("(" + href + ")");
+      }
+      continue;
+    }
+  }
+  return to_valid_utf8(out.finish());
+}
+
+std::string sniff_html_charset(std::string_view html) {
+  auto head = to_lower(html.substr(0, 4096));
+  size_t pos = 0;
+  while ((pos = head.find("<meta", pos)) != std::string::npos) {
+    tag t;
+    auto end = parse_tag(head, pos, t);
+    pos = end;
+    auto charset = t.attribute("charset");
+    if (charset.empty()) {
+      auto content = t.attribute("content");
+      auto at = content.find("charset=");
+      if (at != std::string::npos) {
+        charset = content.substr(at + 8);
+        auto stop = charset.find_first_of("; \"'");
+        if (stop != std::string::npos)
+          charset.resize(stop);
+      }
+    }
+    if (!charset.empty())
+      return charset;
+  }
+  return {};
+}
+
+} // namespace postern::mime

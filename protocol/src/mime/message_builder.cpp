@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mime/message_builder.hpp"
+
+#include "postern/error.hpp"
+#include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
+#include "postern/mime/html.hpp"
+#include "postern/mime/transfer_encoding.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdio>
+
+namespace postern::mime {
+
+namespace {
+
+// Long threads make References grow without bound; keep the root and the
+// most recent ancestors, as RFC 5322 3.6.4 suggests.
+constexpr size_t max_references = 20;
+
+std::string random_hex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string result;
+  for (auto b : buf) {
+    result += hex[b >> 4];
+    result += hex[b & 15];
+  }
+  return result;
+}
+
+// Appends "Name: value" folded between list items when the line gets long.
+void append_list_header(std::string& out, std::string_view name,
+                        const std::vector<std::string>& items,
+                        std::string_view separator) {
+  out += name;
+  out += ": ";
+  size_t line = name.size() + 2;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) {
+      out += separator;
+      line += separator.size();
+      if (line + items[i].size() > 76) {
+        out += "\r\n";
+        line = 0;
+      }
+      out += ' ';
+      ++line;
+    }
+    out += items[i];
+    auto nl = items[i].rfind('\n');
+    line = nl == std::string::npos ? line + items[i].size()
+                                   : items[i].size() - nl - 1;
+  }
+  out += "\r\n";
+}
+
+caf::error check_addresses(const std::vector<address>& list,
+                           std::string_view field) {
+  for (auto& a : list)
+    if (!is_sendable_address(a.address))
+      return caf::make_error(ec::invalid_argument,
+                             "The " + std::string{field} + " address \""
+                               + to_valid_utf8(a.address)
+                               + "\" is not a valid email address");
+  return {};
+}
+
+std::string text_part_headers() {
+  return "Content-Type: text/plain; charset=utf-8\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n";
+}
+
+std::string html_part_headers() {
+  return "Content-Type: text/html; charset=utf-8\r\n"
+         "Content-Transfer-Encoding: quoted-printable\r\n";
+}
+
+} // namespace
+
+std::string format_rfc5322_date(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  static constexpr const char* days[]
+    = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr",
+                                           "May", "Jun", "Jul", "Aug",
+                                           "Sep", "Oct", "Nov", "Dec"};
+  std::array<char, 64> buf{};
+  std::snprintf(buf.data(), buf.size(), "%s, %02d %s %04d %02d:%02d:%02d +0000",
+                days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf.data();
+}
+
+std::string normalize_message_id(std::string_view id) {
+  while (!id.empty() && (id.front() == ' ' || id.front() == '\t'))
+    id.remove_prefix(1);
+  while (!id.empty() && (id.back() == ' ' || id.back() == '\t'))
+    id.remove_suffix(1);
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>')
+    id = id.substr(1, id.size() - 2);
+  if (id.empty() || id.size() > 250 || id.find('@') == std::string_view::npos)
+    return {};
+  for (char c : id) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>' || c == '"'
+        || c == '\\' || c == ',')
+      return {};
+  }
+  return "<" + std::string{id} + ">";
+}
+
+caf::expected<built_message> build_message(const outgoing_message& msg) {
+  return build_message(msg, std::time(nullptr), random_hex(16));
+}
+
+caf::expected<built_message> build_message(const outgoing_message& msg,
+                                           std::time_t date,
+                                           const std::string& unique) {
+  if (!is_sendable_address(msg.from.address))
+    return caf::make_error(ec::invalid_argument,
+                           "The sender address \""
+                             + to_valid_utf8(msg.from.address)
+                             + "\" is not a valid email address");
+  for (auto [list, field] : {std::pair{&msg.to, "To"},
+                             std::pair{&msg.cc, "Cc"},
+                             std::pair{&msg.bcc, "Bcc"}})
+    if (auto err = check_addresses(*list, field))
+      return err;
+  built_message result;
+  result.sender = msg.from.address;
+  for (auto* list : {&msg.to, &msg.cc, &msg.bcc})
+    for (auto& a : *list) {
+      bool seen = false;
+      for (auto& r : result.recipients)
+        seen = seen || iequals(r, a.address);
+      if (!seen)
+        result.recipients.push_back(a.address);
+    }
+  if (result.recipients.empty())
+    return caf::make_error(ec::invalid_argument,
+                           "The message has no recipient; give at least one "
+                           "To, Cc or Bcc address");
+  std::string in_reply_to;
+  if (!msg.in_reply_to.empty()) {
+    in_reply_to = normalize_message_id(msg.in_reply_to);
+    if (in_reply_to.empty())
+      return caf::make_error(ec::invalid_argument,
+                             "The In-Reply-To value \""
+                               + to_valid_utf8(msg.in_reply_to)
+                               + "\" is not a valid Message-ID");
+  }
+  std::vector<std::string> references;
+  for (auto& ref : msg.references) {
+    auto id = normalize_message_id(ref);
+    if (id.empty())
+      return caf::make_error(ec::invalid_argument,
+                             "The References value \"" + to_valid_utf8(ref)
+                               + "\" is not a valid Message-ID");
+    references.push_back(std::move(id));
+  }
+  if (!in_reply_to.empty()
+      && (references.empty() || references.back() != in_reply_to))
+    references.push_back(in_reply_to);
+  if (references.size() > max_references)
+    references.erase(references.begin() + 1,
+                     references.end() - (max_references - 1));
+  auto domain = msg.from.address.substr(msg.from.address.rfind('@') + 1);
+  result.message_id = "<" + unique + "@" + domain + ">";
+  auto& out = result.data;
+  out += "Date: " + format_rfc5322_date(date) + "\r\n";
+  out += "From: " + format_address(msg.from) + "\r\n";
+  auto addresses = [](const std::vector<address>& list) {
+    std::vector<std::string> items;
+    for (auto& a : list)
+      items.push_back(format_address(a));
+    return items;
+  };
+  if (!msg.to.empty())
+    append_list_header(out, "To", addresses(msg.to), ",");
+  if (!msg.cc.empty())
+    append_list_header(out, "Cc", addresses(msg.cc), ",");
+  out += "Subject: " + encode_header(msg.subject) + "\r\n";
+  out += "Message-ID: " + result.message_id + "\r\n";
+  if (!in_reply_to.empty())
+    out += "In-Reply-To: " + in_reply_to + "\r\n";
+  if (!references.empty())
+    append_list_header(out, "References", references, "");
+  out += "MIME-Version: 1.0\r\n";
+  auto text = to_valid_utf8(msg.text);
+  auto html = to_valid_utf8(msg.html);
+  if (text.empty() && !html.empty())
+    text = html_to_text(html);
+  if (html.empty()) {
+    out += text_part_headers();
+    out += "\r\n";
+    out += encode_quoted_printable(text);
+    out += "\r\n";
+    return result;
+  }
+  // Quoted-printable output never contains "=_", so this boundary cannot
+  // occur inside a part.
+  auto boundary = "=_postern_" + unique;
+  out += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary
+         + "\"\r\n";
+  out += "\r\n";
+  out += "--" + boundary + "\r\n";
+  out += text_part_headers();
+  out += "\r\n";
+  out += encode_quoted_printable(text);
+  out += "\r\n--" + boundary + "\r\n";
+  out += html_part_headers();
+  out += "\r\n";
+  out += encode_quoted_printable(html);
+  out += "\r\n--" + boundary + "--\r\n";
+  return result;
+}
+
+} // namespace postern::mime

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/storage/directory_store.hpp"
+
+#include "postern/storage/crypto.hpp"
+#include "postern/storage/record.hpp"
+
+#include <cctype>
+
+namespace postern::storage {
+
+namespace {
+
+constexpr uint8_t v1 = 1;
+
+void write_server(record_writer& out, const server_settings& s) {
+  out.bytes(s.host).u64(s.port).u64(static_cast<uint64_t>(s.security)).bytes(
+    s.username);
+}
+
+server_settings read_server(record_reader& in) {
+  server_settings s;
+  s.host = in.bytes();
+  s.port = static_cast<uint16_t>(in.u64());
+  s.security = static_cast<transport_security>(in.u64());
+  s.username = in.bytes();
+  return s;
+}
+
+} // namespace
+
+std::string encode(const user_record& x) {
+  record_writer out{v1};
+  out.bytes(x.info.id.value)
+    .bytes(x.info.username)
+    .i64(x.info.created_at)
+    .bytes(x.password_hash);
+  return out.str();
+}
+
+user_record decode_user(std::string_view bytes) {
+  record_reader in{bytes};
+  user_record x;
+  x.info.id.value = in.bytes();
+  x.info.username = in.bytes();
+  x.info.created_at = in.i64();
+  x.password_hash = in.bytes();
+  return x;
+}
+
+std::string encode(const account_settings& x) {
+  record_writer out{v1};
+  out.bytes(x.id.value).bytes(x.owner.value).bytes(x.label);
+  write_server(out, x.imap);
+  out.bytes(x.ca_file).boolean(x.has_smtp);
+  if (x.has_smtp)
+    write_server(out, x.smtp);
+  out.boolean(x.smtp_own_password).i64(x.created_at).i64(x.updated_at);
+  return out.str();
+}
+
+account_settings decode_account(std::string_view bytes) {
+  record_reader in{bytes};
+  account_settings x;
+  x.id.value = in.bytes();
+  x.owner.value = in.bytes();
+  x.label = in.bytes();
+  x.imap = read_server(in);
+  x.ca_file = in.bytes();
+  x.has_smtp = in.boolean();
+  if (x.has_smtp)
+    x.smtp = read_server(in);
+  x.smtp_own_password = in.boolean();
+  x.created_at = in.i64();
+  x.updated_at = in.i64();
+  return x;
+}
+
+std::string encode(const session_record& x) {
+  record_writer out{v1};
+  out.bytes(x.user.value).i64(x.created_at).i64(x.expires_at);
+  return out.str();
+}
+
+session_record decode_session(std::string_view bytes) {
+  record_reader in{bytes};
+  session_record x;
+  x.user.value = in.bytes();
+  x.created_at = in.i64();
+  x.expires_at = in.i64();
+  return x;
+}
+
+std::string encode(const audit_event& x) {
+  record_writer out{v1};
+  out.i64(x.time_ms)
+    .bytes(x.user.value)
+    .bytes(x.actor)
+    .bytes(x.action)
+    .bytes(x.target)
+    .bytes(x.outcome)
+    .bytes(x.address);
+  return out.str();
+}
+
+audit_event decode_audit(std::string_view bytes) {
+  record_reader in{bytes};
+  audit_event x;
+  x.time_ms = in.i64();
+  x.user.value = in.bytes();
+  x.actor = in.bytes();
+  x.action = in.bytes();
+  x.target = in.bytes();
+  x.outcome = in.bytes();
+  x.address = in.bytes();
+  return x;
+}
+
+std::string username_key(std::string_view username) {
+  std::string result;
+  result.reserve(username.size());
+  for (auto c : username)
+    result += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return result;
+}
+
+std::string account_key(const user_id& user, const account_id& account) {
+  return user.value + "/" + account.value;
+}
+
+std::string audit_key(const user_id& user, int64_t time_ms) {
+  return user.value + "/" + big_endian(static_cast<uint64_t>(time_ms))
+         + random_bytes(4);
+}
+
+std::optional<user_record> find_user(const txn& t, const user_id& id) {
+  auto value = t.get(table::users, id.value);
+  if (!value)
+    return std::nullopt;
+  return decode_user(*value);
+}
+
+std::optional<user_record> find_user_by_name(const txn& t,
+                                             std::string_view username) {
+  auto id = t.get(table::users_by_name, username_key(username));
+  if (!id)
+    return std::nullopt;
+  return find_user(t, user_id{std::string{*id}});
+}
+
+std::optional<account_settings>
+find_account(const txn& t, const user_id& user, const account_id& account) {
+  auto value = t.get(table::accounts, account_key(user, account));
+  if (!value)
+    return std::nullopt;
+  return decode_account(*value);
+}
+
+std::vector<account_settings> list_accounts(const txn& t,
+                                            const user_id& user) {
+  std::vector<account_settings> result;
+  t.scan(table::accounts, user.value + "/",
+         [&](std::string_view, std::string_view value) {
+           result.push_back(decode_account(value));
+           return true;
+         });
+  return result;
+}
+
+bool erase_account(txn& t, const user_id& user, const account_id& account) {
+  if (!t.erase(table::accounts, account_key(user, account)))
+    return false;
+  t.erase(table::credentials, account.value);
+  // Grants and tokens of this account: the TOKEN AUTHORITY refuses tokens
+  // whose account is gone, and erases them with their grants (token
+  // authority issue) — nothing can use the account after this commit.
+  return true;
+}
+
+size_t erase_sessions_of(txn& t, const user_id& user) {
+  std::vector<std::string> keys;
+  t.scan(table::web_sessions, "", [&](std::string_view k, std::string_view v) {
+    if (decode_session(v).user == user)
+      keys.emplace_back(k);
+    return true;
+  });
+  for (auto& k : keys)
+    t.erase(table::web_sessions, k);
+  return keys.size();
+}
+
+bool erase_user(txn& t, const user_id& user) {
+  auto record = find_user(t, user);
+  if (!record)
+    return false;
+  for (auto& account : list_accounts(t, user))
+    erase_account(t, user, account.id);
+  erase_sessions_of(t, user);
+  t.erase_prefix(table::grants, user.value + "/");
+  t.erase(table::users_by_name, username_key(record->info.username));
+  t.erase(table::users, user.value);
+  return true;
+}
+
+void append_audit(txn& t, const audit_event& event) {
+  t.put(table::audit, audit_key(event.user, event.time_ms), encode(event));
+}
+
+std::vector<audit_event> recent_audit(const txn& t, const user_id& user,
+                                      size_t limit) {
+  std::vector<audit_event> result;
+  if (limit == 0)
+    return result;
+  t.scan_reverse(table::audit, user.value + "/",
+                 [&](std::string_view, std::string_view value) {
+                   result.push_back(decode_audit(value));
+                   return result.size() < limit;
+                 });
+  return result;
+}
+
+} // namespace postern::storage
