@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Postern: parse the configuration, then run the server until SIGINT/SIGTERM.
+#include "postern/actors/admin_commands.hpp"
 #include "postern/config.hpp"
 #include "postern/error.hpp"
 #include "postern/http/application.hpp"
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
     case postern::command::version:
       std::cout << "postern " << postern::version << "\n";
       return 0;
+    case postern::command::admin:
+      // Quiet by default: the output is for scripts.
+      if (auto err = postern::init_logging("warn", parsed->cfg.log_format))
+        return 2;
+      return postern::run_admin(std::move(parsed->cfg), parsed->admin_args,
+                                std::cin, std::cout, std::cerr);
     case postern::command::serve:
       break;
   }

@@ -23,8 +23,6 @@ using namespace std::chrono_literals;
 
 /// How long the DIRECTORY waits for a HASHER or the VAULT.
 constexpr auto helper_timeout = 30s;
-/// How often expired sessions and invites are swept.
-constexpr auto sweep_interval = 10min;
 
 caf::error invalid(const std::string& sentence) {
   return caf::make_error(ec::invalid_argument, sentence);
@@ -454,7 +452,8 @@ directory(directory_actor::stateful_pointer<directory_state> self,
   // The HASHERs are detached threads: they end when the DIRECTORY ends.
   for (auto& h : init.hashers)
     self->link_to(h);
-  self->delayed_send(self, sweep_interval, atom::tick_v);
+  if (init.opts.sweep_interval.count() > 0)
+    self->delayed_send(self, init.opts.sweep_interval, atom::tick_v);
   // Hashes a password on a HASHER, then stores the user. Shared by the
   // operator path and sign-up.
   auto create = [self](std::string username, secret password,
@@ -710,7 +709,8 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     },
     [=](atom::tick) {
       self->state.sweep();
-      self->delayed_send(self, sweep_interval, atom::tick_v);
+      if (self->state.opts.sweep_interval.count() > 0)
+        self->delayed_send(self, self->state.opts.sweep_interval, atom::tick_v);
     },
   };
 }

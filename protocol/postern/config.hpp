@@ -71,11 +71,15 @@ enum class command {
   serve,
   help,
   version,
+  /// `postern admin ...`: operator commands (see admin_commands.hpp).
+  admin,
 };
 
 struct parsed_command_line {
   command what = command::serve;
   config cfg;
+  /// The arguments after `admin`, for the admin command parser.
+  std::vector<std::string> admin_args;
 };
 
 /// Looks up an environment variable; returns nullopt when unset.

@@ -265,6 +265,13 @@ parse_command_line(const std::vector<std::string>& args,
     }
     if (arg == "serve" && i == 0)
       continue;
+    if (arg == "admin" && i == 0) {
+      // Admin commands parse their own arguments; global settings come
+      // from the environment (and --data-dir, which they accept too).
+      result.what = command::admin;
+      result.admin_args.assign(args.begin() + 1, args.end());
+      break;
+    }
     // Accept both "--flag value" and "--flag=value".
     auto eq = arg.find('=');
     auto name = arg.substr(0, eq);
@@ -296,6 +303,7 @@ std::string usage() {
 
 Usage:
   postern [serve] [OPTIONS]   run the server
+  postern admin COMMAND ...   operator commands (postern admin help)
   postern --help              show this text
   postern --version           show the version
 

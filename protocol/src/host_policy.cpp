@@ -197,22 +197,28 @@ bool is_valid_host(std::string_view host) {
   std::string inner{strip_brackets(host)};
   if (inet_pton(AF_INET6, inner.c_str(), &v6) == 1)
     return true;
-  // DNS name (or IPv4 literal): labels of letters, digits and hyphens.
-  size_t label = 0;
-  for (size_t i = 0; i < host.size(); ++i) {
-    auto c = static_cast<unsigned char>(host[i]);
-    if (c == '.') {
-      if (label == 0)
+  // DNS name (or IPv4 literal): labels of letters, digits and inner
+  // hyphens, 1 to 63 characters each, an optional final dot.
+  auto name = host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+  if (name.empty())
+    return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    auto dot = name.find('.', start);
+    auto label = name.substr(start, dot == std::string_view::npos
+                                      ? std::string_view::npos
+                                      : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-'
+        || label.back() == '-')
+      return false;
+    for (auto c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
         return false;
-      label = 0;
-      continue;
-    }
-    if (!(std::isalnum(c) || c == '-' || c == '_'))
-      return false;
-    if (++label > 63)
-      return false;
+    if (dot == std::string_view::npos)
+      break;
+    start = dot + 1;
   }
-  return label > 0 || host.back() == '.';
+  return true;
 }
 
 } // namespace postern

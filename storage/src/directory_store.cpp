@@ -4,6 +4,7 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/record.hpp"
 
+#include <atomic>
 #include <cctype>
 
 namespace postern::storage {
@@ -128,8 +129,12 @@ std::string account_key(const user_id& user, const account_id& account) {
 }
 
 std::string audit_key(const user_id& user, int64_t time_ms) {
-  return user.value + "/" + big_endian(static_cast<uint64_t>(time_ms))
-         + random_bytes(4);
+  // A process-wide counter keeps events of one millisecond in order; the
+  // random bytes keep keys unique across processes (server and admin).
+  static std::atomic<uint32_t> sequence{0};
+  auto seq = big_endian(sequence.fetch_add(1)).substr(4);
+  return user.value + "/" + big_endian(static_cast<uint64_t>(time_ms)) + seq
+         + random_bytes(2);
 }
 
 std::optional<user_record> find_user(const txn& t, const user_id& id) {

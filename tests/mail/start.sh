@@ -85,8 +85,14 @@ started=0
 on_error() {
   local rc=$?
   if [ $started = 1 ]; then echo "start.sh: failed; stopping what started" >&2; "$HERE/stop.sh" "$BASE" >&2 || true; fi
-  if grep -qs "Address already in use" "$BASE/log/dovecot-start.log" "$BASE/log/dovecot.log" \
-       "$BASE/log/postfix.log" "$BASE/log/postfix-start.log"; then exit $EX_PORT_BUSY; fi
+  # a bind failure on one of this attempt's ports (logs may hold earlier attempts):
+  # dovecot "listen(127.0.0.1, PORT) failed: Address already in use",
+  # postfix "bind 127.0.0.1 port PORT: Address already in use"
+  local ports="$IMAP_PORT|$IMAPS_PORT|$LMTP_PORT|$SUBMISSION_PORT|$SMTPS_PORT"
+  if grep -qsE "[ ,]($ports)[):].*Address already in use" "$BASE/log/dovecot-start.log" \
+       "$BASE/log/dovecot.log" "$BASE/log/postfix.log" "$BASE/log/postfix-start.log"; then
+    exit $EX_PORT_BUSY
+  fi
   exit $rc
 }
 trap on_error ERR

@@ -24,6 +24,9 @@ struct directory_options {
   std::chrono::seconds session_ttl = std::chrono::hours(24);
   /// Most email accounts one user may add.
   size_t max_accounts_per_user = 20;
+  /// How often expired sessions and invites are swept; zero turns the
+  /// timer off (deterministic tests send atom::tick themselves).
+  std::chrono::seconds sweep_interval = std::chrono::minutes(10);
 };
 
 /// State of the DIRECTORY; lives exactly as long as the actor.

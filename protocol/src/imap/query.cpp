@@ -158,7 +158,7 @@ caf::expected<date> parse_date(std::string_view text, std::string_view field) {
   };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-')
     return fail();
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+  for (size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
     if (text[i] < '0' || text[i] > '9')
       return fail();
   auto num = [&](size_t pos, size_t len) {

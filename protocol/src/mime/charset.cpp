@@ -99,7 +99,8 @@ resolved_charset resolve(std::string_view label) {
   return {kind::iconv, std::move(upper)};
 }
 
-constexpr auto invalid_iconv = reinterpret_cast<iconv_t>(-1);
+const iconv_t invalid_iconv
+  = reinterpret_cast<iconv_t>(static_cast<std::intptr_t>(-1));
 
 /// Owns an iconv descriptor.
 class converter {

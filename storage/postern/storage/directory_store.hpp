@@ -44,8 +44,8 @@ std::string username_key(std::string_view username);
 /// accounts: user id + '/' + account id, so a user's accounts are a prefix.
 std::string account_key(const user_id& user, const account_id& account);
 
-/// audit: user id + '/' + big-endian ms + 4 random bytes (unique across
-/// processes, newest last).
+/// audit: user id + '/' + big-endian ms + sequence + 2 random bytes
+/// (ordered within a process, unique across processes, newest last).
 std::string audit_key(const user_id& user, int64_t time_ms);
 
 // -- queries and changes inside a transaction ---------------------------------

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/actors/admin_commands.hpp"
+
+#include "postern/actors/actor_config.hpp"
+#include "postern/actors/node.hpp"
+#include "postern/error.hpp"
+#include "postern/storage/crypto.hpp"
+#include "postern/storage/key_files.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <termios.h>
+#include <unistd.h>
+
+namespace postern {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto admin_timeout = 60s;
+
+/// Flags of one admin command: "--name value" pairs and positionals.
+struct arguments {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+
+  std::optional<std::string> flag(const std::string& name) const {
+    if (auto i = flags.find(name); i != flags.end())
+      return i->second;
+    return std::nullopt;
+  }
+};
+
+caf::expected<arguments> parse_arguments(const std::vector<std::string>& args,
+                                         size_t first,
+                                         const std::vector<std::string>& known) {
+  arguments result;
+  for (size_t i = first; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a.rfind("--", 0) != 0) {
+      result.positional.push_back(a);
+      continue;
+    }
+    auto eq = a.find('=');
+    auto name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return caf::make_error(ec::invalid_argument,
+                             "unknown option --" + name);
+    if (eq != std::string::npos)
+      result.flags[name] = a.substr(eq + 1);
+    else if (i + 1 < args.size())
+      result.flags[name] = args[++i];
+    else
+      return caf::make_error(ec::invalid_argument, "--" + name + " needs a value");
+  }
+  return result;
+}
+
+/// Reads one line; with a terminal, prompts without echo.
+std::optional<std::string> read_secret_line(std::istream& in, std::ostream& err,
+                                            const char* prompt) {
+  bool tty = &in == &std::cin && isatty(STDIN_FILENO);
+  termios old_mode{};
+  if (tty) {
+    err << prompt << std::flush;
+    tcgetattr(STDIN_FILENO, &old_mode);
+    auto silent = old_mode;
+    silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &silent);
+  }
+  std::string line;
+  bool ok = static_cast<bool>(std::getline(in, line));
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+    err << "\n";
+  }
+  if (!ok)
+    return std::nullopt;
+  if (!line.empty() && line.back() == '\r')
+    line.pop_back();
+  return line;
+}
+
+/// The actor system plus the components, for one admin command.
+struct admin_session {
+  actor_config actor_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  components comps;
+
+  ~admin_session() {
+    if (sys) {
+      caf::anon_send_exit(comps.node, caf::exit_reason::user_shutdown);
+      sys.reset(); // waits for the actors
+    }
+  }
+};
+
+caf::error start(admin_session& s, config& cfg, storage::key_setup& keys,
+                 std::shared_ptr<storage::environment>& env) {
+  auto k = storage::ensure_keys(cfg);
+  if (!k)
+    return k.error();
+  keys = *k;
+  auto e = open_storage(cfg);
+  if (!e)
+    return e.error();
+  env = *e;
+  s.sys = std::make_unique<caf::actor_system>(s.actor_cfg);
+  node_setup setup;
+  setup.env = env;
+  setup.hashers = 1;
+  if (keys.encryption_key != storage::key_origin::configured)
+    setup.key_file = keys.encryption_key_file;
+  auto comps = spawn_node(*s.sys, cfg, setup);
+  if (!comps)
+    return comps.error();
+  s.comps = *comps;
+  return caf::none;
+}
+
+/// Sends a request and waits (fine here: this is a CLI, not an Asio thread).
+template <class T, class Handle, class... Ts>
+caf::expected<T> ask(admin_session& s, const Handle& hdl, Ts&&... xs) {
+  caf::scoped_actor self{*s.sys};
+  caf::expected<T> result{caf::make_error(ec::unspecified, "no reply")};
+  self->request(hdl, admin_timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& e) { result = std::move(e); });
+  return result;
+}
+
+caf::expected<server_settings>
+server_from_flags(const arguments& a, const std::string& prefix,
+                  const std::string& default_user) {
+  server_settings s;
+  auto host = a.flag(prefix + "-host");
+  auto port = a.flag(prefix + "-port");
+  auto security = a.flag(prefix + "-security");
+  auto upper = prefix == "imap" ? std::string{"IMAP"} : std::string{"SMTP"};
+  if (!host || !port || !security)
+    return caf::make_error(ec::invalid_argument,
+                           upper + " needs --" + prefix + "-host, --" + prefix
+                             + "-port and --" + prefix + "-security");
+  s.host = *host;
+  if (port->empty() || port->size() > 5
+      || port->find_first_not_of("0123456789") != std::string::npos
+      || std::stoul(*port) == 0 || std::stoul(*port) > 65535)
+    return caf::make_error(ec::invalid_argument,
+                           "--" + prefix + "-port must be 1 to 65535");
+  s.port = static_cast<uint16_t>(std::stoul(*port));
+  auto sec = parse_transport_security(*security);
+  if (!sec)
+    return caf::make_error(ec::invalid_argument,
+                           "--" + prefix
+                             + "-security must be tls, starttls or plain");
+  s.security = *sec;
+  s.username = a.flag(prefix + "-user").value_or(default_user);
+  return s;
+}
+
+int fail(std::ostream& err, const caf::error& e) {
+  err << "postern admin: " << describe(e) << "\n";
+  return e == ec::invalid_argument ? 2 : 1;
+}
+
+// -- the commands --------------------------------------------------------------
+
+int create_user(config& cfg, const arguments& a, std::istream& in,
+                std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "usage: postern admin create-user USERNAME "
+                                     "(password on stdin)"));
+  auto password = read_secret_line(in, err, "Password: ");
+  if (!password || password->empty())
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "no password on standard input"));
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto user = ask<user_info>(s, s.comps.directory, atom::add_user_v,
+                             a.positional[0], secret{std::move(*password)});
+  if (!user)
+    return fail(err, user.error());
+  out << user->id.value << "\n";
+  return 0;
+}
+
+int add_account(config& cfg, const arguments& a, std::istream& in,
+                std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 1)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "usage: postern admin add-account USERNAME "
+                                     "--label L --imap-host H --imap-port P "
+                                     "--imap-security S ..."));
+  const auto& username = a.positional[0];
+  account_settings settings;
+  settings.label = a.flag("label").value_or("");
+  auto imap = server_from_flags(a, "imap", username);
+  if (!imap)
+    return fail(err, imap.error());
+  settings.imap = *imap;
+  settings.ca_file = a.flag("ca-file").value_or("");
+  if (a.flag("smtp-host") || a.flag("smtp-port") || a.flag("smtp-security")) {
+    auto smtp = server_from_flags(a, "smtp", settings.imap.username);
+    if (!smtp)
+      return fail(err, smtp.error());
+    settings.has_smtp = true;
+    settings.smtp = *smtp;
+  }
+  account_credentials creds;
+  auto imap_password = read_secret_line(in, err, "IMAP password: ");
+  if (!imap_password || imap_password->empty())
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "no IMAP password on standard input"));
+  creds.imap_password = secret{std::move(*imap_password)};
+  if (settings.has_smtp && (&in != &std::cin || !isatty(STDIN_FILENO))) {
+    // A second line, if present, is the SMTP password.
+    if (auto smtp_password = read_secret_line(in, err, "");
+        smtp_password && !smtp_password->empty()) {
+      creds.smtp_password = secret{std::move(*smtp_password)};
+      settings.smtp_own_password = true;
+    }
+  }
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v, username);
+  if (!user)
+    return fail(err, user.error());
+  settings.owner = user->id;
+  auto stored = ask<account_settings>(s, s.comps.directory, atom::add_acct_v,
+                                      settings, creds);
+  if (!stored)
+    return fail(err, stored.error());
+  out << stored->id.value << "\n";
+  return 0;
+}
+
+int delete_user(config& cfg, const arguments& a, std::ostream& err) {
+  if (a.positional.size() != 1)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "usage: postern admin delete-user USERNAME"));
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v,
+                             a.positional[0]);
+  if (!user)
+    return fail(err, user.error());
+  auto done = ask<atom::ok>(s, s.comps.directory, atom::del_user_v, user->id);
+  if (!done)
+    return fail(err, done.error());
+  err << "deleted user " << user->username << " and everything it owned\n";
+  return 0;
+}
+
+int invite(config& cfg, const arguments& a, std::ostream& out,
+           std::ostream& err) {
+  auto hours = a.flag("ttl-hours").value_or("72");
+  if (hours.empty() || hours.size() > 5
+      || hours.find_first_not_of("0123456789") != std::string::npos
+      || std::stol(hours) == 0)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "--ttl-hours must be a positive number"));
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto code = ask<std::string>(s, s.comps.directory, atom::invite_v,
+                               static_cast<int64_t>(std::stol(hours) * 3600));
+  if (!code)
+    return fail(err, code.error());
+  out << *code << "\n";
+  return 0;
+}
+
+int backup(config& cfg, const arguments& a, std::ostream& err) {
+  if (a.positional.size() != 1)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "usage: postern admin backup FILE"));
+  auto env = open_storage(cfg);
+  if (!env)
+    return fail(err, env.error());
+  if (auto e = (*env)->backup(a.positional[0]))
+    return fail(err, e);
+  err << "wrote a compacted copy of the database to " << a.positional[0]
+      << " (keys are not in it: back up ENCRYPTION_KEY separately)\n";
+  return 0;
+}
+
+int rotate_key(config& cfg, std::istream& in, std::ostream& out,
+               std::ostream& err) {
+  // The new key: one line on stdin, or generated when stdin is a terminal
+  // or empty.
+  secret next;
+  bool generated = false;
+  if (&in != &std::cin || !isatty(STDIN_FILENO)) {
+    std::string line;
+    if (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
+        line.pop_back();
+      next = secret{std::move(line)};
+    }
+  }
+  if (next.empty()) {
+    auto key = storage::generate_hex_key();
+    if (!key)
+      return fail(err, key.error());
+    next = std::move(*key);
+    generated = true;
+  }
+  if (!is_hex_key(next.reveal()))
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "the new key must be exactly 64 "
+                                     "hexadecimal characters"));
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto from_file = keys.encryption_key != storage::key_origin::configured;
+  auto next_path = keys.encryption_key_file + ".next";
+  if (from_file) {
+    // Write the new key before the database changes: a crash after the
+    // commit leaves it in KEY.next, and the next start finishes the swap.
+    std::remove(next_path.c_str());
+    if (auto e = storage::write_key_file(next_path, next))
+      return fail(err, e);
+  }
+  auto count = ask<uint64_t>(s, s.comps.vault, atom::rotate_v, next);
+  if (!count) {
+    if (from_file)
+      std::remove(next_path.c_str());
+    return fail(err, count.error());
+  }
+  if (from_file) {
+    if (std::rename(next_path.c_str(), keys.encryption_key_file.c_str()) != 0)
+      return fail(err, caf::make_error(ec::filesystem_failure,
+                                       "re-encrypted, but could not replace "
+                                         + keys.encryption_key_file
+                                         + "; the new key is in "
+                                         + next_path));
+  }
+  err << "re-encrypted " << *count
+      << " account credential(s) under the new key; the old key is no "
+         "longer needed\n";
+  if (from_file)
+    err << "the new key is in " << keys.encryption_key_file
+        << "; a running server picks it up by itself\n";
+  else
+    err << "set ENCRYPTION_KEY to the new key and restart Postern\n";
+  if (generated || !from_file)
+    out << next.reveal() << "\n"; // printed once, for the operator to store
+  return 0;
+}
+
+} // namespace
+
+std::string admin_usage() {
+  return R"(Usage: postern admin COMMAND [ARGS]   (DATA_DIR etc. from the environment
+       or --data-dir DIR; works while the server runs)
+
+  create-user USERNAME              password on stdin; prints the user id
+  add-account USERNAME --label L --imap-host H --imap-port P
+        --imap-security tls|starttls|plain [--imap-user U] [--ca-file PEM]
+        [--smtp-host H --smtp-port P --smtp-security tls|starttls|plain
+         [--smtp-user U]]
+                                    IMAP password on the first stdin line, SMTP
+                                    password (if different) on the second;
+                                    prints the account id
+  delete-user USERNAME              deletes the user and all it owns
+  invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
+  backup FILE                       consistent, compacted copy of the database
+  rotate-key                        re-encrypts all credentials under a new key
+                                    (64 hex chars on stdin, or generated and
+                                    printed once)
+)";
+}
+
+int run_admin(config cfg, const std::vector<std::string>& args,
+              std::istream& in, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help") {
+    (args.empty() ? err : out) << admin_usage();
+    return args.empty() ? 2 : 0;
+  }
+  const auto& cmd = args[0];
+  std::vector<std::string> known{"data-dir"};
+  if (cmd == "add-account")
+    known.insert(known.end(),
+                 {"label", "imap-host", "imap-port", "imap-security",
+                  "imap-user", "ca-file", "smtp-host", "smtp-port",
+                  "smtp-security", "smtp-user"});
+  if (cmd == "invite")
+    known.push_back("ttl-hours");
+  auto a = parse_arguments(args, 1, known);
+  if (!a)
+    return fail(err, a.error());
+  if (auto dir = a->flag("data-dir"))
+    cfg.data_dir = *dir;
+  if (cmd == "create-user")
+    return create_user(cfg, *a, in, out, err);
+  if (cmd == "add-account")
+    return add_account(cfg, *a, in, out, err);
+  if (cmd == "delete-user")
+    return delete_user(cfg, *a, err);
+  if (cmd == "invite")
+    return invite(cfg, *a, out, err);
+  if (cmd == "backup")
+    return backup(cfg, *a, err);
+  if (cmd == "rotate-key")
+    return rotate_key(cfg, in, out, err);
+  err << "postern admin: unknown command \"" << cmd << "\"\n" << admin_usage();
+  return 2;
+}
+
+} // namespace postern

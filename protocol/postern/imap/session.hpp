@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/account.hpp"
+#include "postern/imap/types.hpp"
+#include "postern/secret.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct mailimap;
+struct mailimap_set;
+struct _mailstream;
+
+namespace postern::imap {
+
+/// Settings of a session that are not part of the account.
+struct session_options {
+  /// PEM file of CA certificates to trust instead of the system store (a
+  /// private mail server's CA), or empty.
+  std::string ca_file;
+  /// Bound for every network step: DNS + TCP connect, TLS handshake, and
+  /// each read and write of every command.
+  std::chrono::seconds timeout{30};
+  /// Text parts larger than this are fetched only partly (and the message is
+  /// marked `incomplete`).
+  uint64_t max_text_part_bytes = 4 * 1024 * 1024;
+};
+
+/// Lets another thread interrupt the blocking I/O of a connection (an IMAP
+/// session or an SMTP client), e.g. to shut down an actor stuck on a stalled
+/// server. cancel() is thread-safe, and safe to call after the connection is
+/// gone (then it does nothing).
+class canceller {
+public:
+  /// Interrupts the current and every later network call of the
+  /// connection: they fail with `ec::cancelled` at once. Cannot be undone.
+  void cancel() noexcept;
+
+  /// Whether cancel() was called.
+  bool cancelled() const noexcept {
+    return cancelled_.load();
+  }
+
+  /// For the connection's owner: the socket and stream cancel() must wake
+  /// (either may be absent: -1, nullptr). The owner detaches before it
+  /// closes or replaces them.
+  void attach(int fd, _mailstream* stream) noexcept;
+
+  /// For the connection's owner: forget the socket and stream.
+  void detach() noexcept;
+
+private:
+  std::atomic<bool> cancelled_{false};
+  std::mutex mtx_;
+  int fd_ = -1;
+  _mailstream* stream_ = nullptr;
+};
+
+/// One IMAP connection: connect, TLS/STARTTLS with certificate
+/// verification, LOGIN, then folder and message operations.
+///
+/// Every call blocks the calling thread (bounded by the timeout) and a
+/// session must only ever be used from one thread at a time; only
+/// `cancel()` may be called from another thread. Every failure is an
+/// `ec` error with a sentence for the user. After a connection-level
+/// failure (`connection_failed`, `timed_out`, `protocol_violation`,
+/// `cancelled`) the session is dead: `usable()` turns false and the owner
+/// should make a new one.
+class session {
+public:
+  explicit session(session_options options = {});
+  ~session();
+
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // -- connection ------------------------------------------------------------
+
+  /// Connects to `server`, secures the connection as its `security` says
+  /// (STARTTLS is required when asked for; `plain` only when asked for),
+  /// verifies the certificate and host name, logs in and reads the
+  /// capabilities. The password is not kept.
+  caf::error connect(const server_settings& server, const secret& password);
+
+  /// Whether the session is logged in and its connection still usable.
+  bool usable() const noexcept {
+    return usable_;
+  }
+
+  /// What the server supports (valid after connect()).
+  const imap::capabilities& capabilities() const noexcept {
+    return caps_;
+  }
+
+  /// Interrupts blocking I/O; callable from any thread (see canceller).
+  void cancel() noexcept;
+
+  /// A handle for cancelling from another thread that may outlive `this`.
+  std::shared_ptr<canceller> cancel_handle() const noexcept {
+    return canceller_;
+  }
+
+  /// Checks the connection (NOOP), e.g. before reusing an idle session.
+  caf::error noop();
+
+  /// Logs out politely (bounded by the timeout) and closes the connection.
+  void logout();
+
+  // -- folders ---------------------------------------------------------------
+
+  /// All folders (LIST "" "*"), names decoded; with `with_counts`, also the
+  /// message and unseen counts of every selectable folder (STATUS).
+  caf::expected<std::vector<folder>> list_folders(bool with_counts = false);
+
+  /// The folder with RFC 6154 role `role` (e.g. "\\Sent"), falling back to
+  /// common names ("Sent", "Sent Items", ...) when the server does not mark
+  /// roles. Fails with `ec::no_such_folder` if there is none.
+  caf::expected<std::string> find_special_use(std::string_view role);
+
+  // -- messages --------------------------------------------------------------
+
+  /// A page of `folder`, newest first (by UID).
+  caf::expected<message_page> list_messages(const std::string& folder,
+                                            const page_request& request);
+
+  /// Reads one message: BODYSTRUCTURE first, then only its text parts.
+  /// Fails with `ec::no_such_message` if the UID does not exist.
+  caf::expected<message> read_message(const std::string& folder, uint32_t uid,
+                                       const read_options& options = {});
+
+  /// Reads several messages (in the given order); a missing UID gives an
+  /// outcome with an error, not a failure of the whole call.
+  caf::expected<std::vector<read_outcome>>
+  read_messages(const std::string& folder, const std::vector<uint32_t>& uids,
+                const read_options& options = {});
+
+  /// Searches `folder` (UID SEARCH, CHARSET UTF-8 when needed).
+  caf::expected<search_result> search(const std::string& folder,
+                                      const search_query& query);
+
+  /// Moves a message: UID MOVE if advertised, else UID COPY + \Deleted +
+  /// UID EXPUNGE of just that UID with UIDPLUS, else `ec::not_supported`.
+  /// A missing UID or destination is an error.
+  caf::expected<move_result> move(const std::string& folder, uint32_t uid,
+                                  const std::string& destination);
+
+  /// Adds and removes flags; reports the flags the server has afterwards.
+  caf::expected<flag_result> set_flags(const std::string& folder, uint32_t uid,
+                                       const flag_change& change);
+
+  /// Appends a message (e.g. a copy of a sent one) with `flags` such as
+  /// "\\Seen". Fails with `ec::no_such_folder` if the folder is missing.
+  caf::expected<append_result> append(const std::string& folder,
+                                      std::string_view data,
+                                      const std::vector<std::string>& flags);
+
+private:
+  struct fetched;
+
+  caf::error open_stream(const server_settings& server);
+  caf::error start_tls(const server_settings& server);
+  caf::error login(const server_settings& server, const secret& password);
+  caf::error refresh_capabilities();
+  caf::error select(const std::string& folder);
+  caf::error check_usable();
+  caf::error command_error(int rc, std::string_view action);
+  caf::error folder_error(const std::string& folder, int rc,
+                          std::string_view action);
+  bool folder_exists(const std::string& wire);
+  caf::expected<std::vector<fetched>>
+  fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
+  caf::expected<std::string> fetch_text(uint32_t uid,
+                                        const mime::body_plan& plan,
+                                        bool& incomplete, bool& html);
+  void close_stream() noexcept;
+  std::string server_text() const;
+
+  session_options options_;
+  std::shared_ptr<canceller> canceller_;
+  mailimap* imap_ = nullptr;
+  std::string host_;
+  uint16_t port_ = 0;
+  bool usable_ = false;
+  imap::capabilities caps_;
+  // The selected mailbox (wire name) and its state.
+  std::string selected_;
+  uint32_t uid_validity_ = 0;
+  // When the current libetpan call started (tells timeouts from resets).
+  std::chrono::steady_clock::time_point call_start_;
+};
+
+} // namespace postern::imap

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/account.hpp"
+#include "postern/imap/session.hpp"
+#include "postern/mime/message_builder.hpp"
+#include "postern/secret.hpp"
+
+#include <caf/error.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct mailsmtp;
+
+namespace postern::smtp {
+
+/// Settings of an SMTP client that are not part of the account.
+struct client_options {
+  /// PEM file of CA certificates to trust instead of the system store.
+  std::string ca_file;
+  /// Bound for every network step (connect, handshake, each command).
+  std::chrono::seconds timeout{30};
+};
+
+/// One SMTP submission connection: connect, STARTTLS (required when asked
+/// for) or implicit TLS, certificate verification, AUTH (PLAIN or LOGIN),
+/// then MAIL FROM / RCPT TO / DATA. Blocking and thread-confined like
+/// `imap::session`; only `cancel()` may be called from another thread.
+class client {
+public:
+  explicit client(client_options options = {});
+  ~client();
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Connects, secures the connection, verifies the certificate and logs in
+  /// (skipped when `server.username` is empty). Errors:
+  /// `authentication_failed`, `tls_failure`, `not_supported` (no STARTTLS,
+  /// no usable AUTH), `connection_failed`, `timed_out`, `cancelled`.
+  caf::error connect(const server_settings& server, const secret& password);
+
+  /// Sends one message. Every recipient is tried; if the server refuses any,
+  /// nothing is sent and the error (`recipient_rejected`) names them all.
+  caf::error send(std::string_view sender,
+                  const std::vector<std::string>& recipients,
+                  std::string_view data);
+
+  /// Says QUIT and closes the connection.
+  void quit();
+
+  /// Interrupts blocking I/O; callable from any thread.
+  void cancel() noexcept;
+
+  std::shared_ptr<imap::canceller> cancel_handle() const noexcept {
+    return canceller_;
+  }
+
+private:
+  caf::error command_error(int rc, std::string_view action);
+  caf::error ehlo();
+  void close_stream() noexcept;
+  std::string server_text() const;
+
+  client_options options_;
+  std::shared_ptr<imap::canceller> canceller_;
+  mailsmtp* smtp_ = nullptr;
+  std::string host_;
+  uint16_t port_ = 0;
+  std::chrono::steady_clock::time_point call_start_;
+};
+
+/// Connects, sends `msg` from `msg.sender` to `msg.recipients`, and quits.
+caf::error send_message(const server_settings& server, const secret& password,
+                        const mime::built_message& msg,
+                        const client_options& options = {});
+
+} // namespace postern::smtp

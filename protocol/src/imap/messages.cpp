@@ -1,0 +1,663 @@
+// SPDX-License-Identifier: Apache-2.0
+// The message operations of imap::session: list, read, search, move, flag,
+// append.
+#include "postern/imap/session.hpp"
+
+#include "etpan.hpp"
+#include "net.hpp"
+#include "postern/error.hpp"
+#include "postern/imap/mailbox_name.hpp"
+#include "postern/imap/query.hpp"
+#include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace postern::imap {
+
+using namespace detail;
+
+struct session::fetched {
+  uint32_t seq = 0;
+  message_summary summary;
+  std::vector<address> reply_to;
+  std::vector<address> bcc;
+  std::vector<std::string> references;
+  mime::part structure;
+};
+
+namespace {
+
+std::string first_message_id(const char* text) {
+  if (text == nullptr)
+    return {};
+  auto ids = parse_references(std::string{":"} + text);
+  return ids.empty() ? std::string{} : ids.front();
+}
+
+void apply_envelope(const mailimap_envelope* env, message_summary& s,
+                    std::vector<address>& reply_to, std::vector<address>& bcc) {
+  if (env == nullptr)
+    return;
+  s.subject = mime::decode_header(str(env->env_subject));
+  s.date = rfc5322_date_to_iso8601(str(env->env_date));
+  if (env->env_from != nullptr)
+    s.from = convert_addresses(env->env_from->frm_list);
+  if (env->env_to != nullptr)
+    s.to = convert_addresses(env->env_to->to_list);
+  if (env->env_cc != nullptr)
+    s.cc = convert_addresses(env->env_cc->cc_list);
+  if (env->env_reply_to != nullptr)
+    reply_to = convert_addresses(env->env_reply_to->rt_list);
+  if (env->env_bcc != nullptr)
+    bcc = convert_addresses(env->env_bcc->bcc_list);
+  s.message_id = first_message_id(env->env_message_id);
+  s.in_reply_to = first_message_id(env->env_in_reply_to);
+}
+
+set_ptr uid_set(const std::vector<uint32_t>& uids) {
+  set_ptr set{mailimap_set_new_empty()};
+  for (auto uid : uids)
+    mailimap_set_add_single(set.get(), uid);
+  return set;
+}
+
+std::string clean_search_text(const std::string& text) {
+  auto result = mime::to_valid_utf8(text);
+  for (auto& c : result)
+    if (static_cast<unsigned char>(c) < 0x20)
+      c = ' ';
+  return result;
+}
+
+bool is_ascii(const std::string& text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return false;
+  return true;
+}
+
+caf::error no_such_message(uint32_t uid, const std::string& folder) {
+  return caf::make_error(ec::no_such_message,
+                         "There is no message with UID " + std::to_string(uid)
+                           + " in the folder \"" + mime::to_valid_utf8(folder)
+                           + "\"");
+}
+
+std::string wire_name(const std::string& folder) {
+  return mime::iequals(folder, "INBOX") ? std::string{"INBOX"}
+                                        : encode_mailbox_name(folder);
+}
+
+} // namespace
+
+caf::expected<std::vector<session::fetched>>
+session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_uid());
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_flags());
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_envelope());
+  mailimap_fetch_type_new_fetch_att_list_add(
+    type.get(), mailimap_fetch_att_new_rfc822_size());
+  mailimap_fetch_type_new_fetch_att_list_add(
+    type.get(), mailimap_fetch_att_new_internaldate());
+  mailimap_fetch_type_new_fetch_att_list_add(
+    type.get(), mailimap_fetch_att_new_bodystructure());
+  if (with_references)
+    mailimap_fetch_type_new_fetch_att_list_add(type.get(), references_peek());
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = by_uid ? mailimap_uid_fetch(imap_, set, type.get(), &raw)
+                   : mailimap_fetch(imap_, set, type.get(), &raw);
+  fetch_list_ptr list{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "fetch the messages");
+  std::vector<fetched> result;
+  for (auto* msg : items<mailimap_msg_att>(list.get())) {
+    fetched f;
+    f.seq = msg->att_number;
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+        f.summary.flags = convert_flags(item->att_data.att_dyn);
+        continue;
+      }
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+          || item->att_data.att_static == nullptr)
+        continue;
+      auto* st = item->att_data.att_static;
+      switch (st->att_type) {
+        case MAILIMAP_MSG_ATT_UID:
+          f.summary.uid = st->att_data.att_uid;
+          break;
+        case MAILIMAP_MSG_ATT_ENVELOPE:
+          apply_envelope(st->att_data.att_env, f.summary, f.reply_to, f.bcc);
+          break;
+        case MAILIMAP_MSG_ATT_RFC822_SIZE:
+          f.summary.size = st->att_data.att_rfc822_size;
+          break;
+        case MAILIMAP_MSG_ATT_INTERNALDATE:
+          f.summary.received
+            = convert_date_time(st->att_data.att_internal_date);
+          break;
+        case MAILIMAP_MSG_ATT_BODYSTRUCTURE:
+          f.structure = convert_body(st->att_data.att_bodystructure);
+          f.summary.has_attachments = mime::has_attachments(f.structure);
+          break;
+        case MAILIMAP_MSG_ATT_BODY_SECTION:
+          if (auto* sec = st->att_data.att_body_section;
+              sec != nullptr && sec->sec_body_part != nullptr)
+            f.references = parse_references(
+              std::string_view{sec->sec_body_part, sec->sec_length});
+          break;
+        default:
+          break;
+      }
+    }
+    // A FETCH may carry unsolicited updates of other messages (flags only).
+    if (f.summary.uid != 0 && !f.structure.type.empty())
+      result.push_back(std::move(f));
+  }
+  return result;
+}
+
+// -- listing ------------------------------------------------------------------
+
+caf::expected<message_page>
+session::list_messages(const std::string& folder, const page_request& request) {
+  message_page page;
+  page.page_size = clamp_page_size(request.page_size);
+  cursor position;
+  if (!request.cursor.empty()) {
+    auto c = decode_cursor(folder, request.cursor);
+    if (!c)
+      return std::move(c.error());
+    position = *c;
+    page.page_size = position.page_size;
+  }
+  if (auto err = select(folder))
+    return err;
+  if (position.before_uid != 0 && position.uid_validity != uid_validity_)
+    return caf::make_error(ec::invalid_argument,
+                           "The folder \"" + mime::to_valid_utf8(folder)
+                             + "\" was rebuilt on the server since this "
+                               "cursor was made; list it again without a "
+                               "cursor");
+  sequence_range range;
+  if (position.before_uid == 0) {
+    page.page = clamp_page(request.page);
+    page.total = imap_->imap_selection_info->sel_exists;
+    range = page_range(page.total, page.page, page.page_size);
+  } else {
+    // Messages with UIDs at or above the cursor are the highest sequence
+    // numbers; the page continues right below them. "UID n:*" also matches
+    // the newest message when n is above every UID, hence the filter.
+    set_ptr set{mailimap_set_new_interval(position.before_uid, 0)};
+    search_key_ptr key{mailimap_search_key_new_uid(set.release())};
+    clist* raw = nullptr;
+    call_start_ = std::chrono::steady_clock::now();
+    auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
+    search_result_ptr found{raw};
+    if (rc != MAILIMAP_NO_ERROR)
+      return command_error(rc, "continue the listing");
+    uint32_t above = 0;
+    for (auto* uid : items<uint32_t>(found.get()))
+      if (*uid >= position.before_uid)
+        ++above;
+    page.total = imap_->imap_selection_info->sel_exists;
+    page.page = above / page.page_size + 1;
+    if (above < page.total) {
+      range.last = page.total - above;
+      range.first = range.last > page.page_size
+                      ? range.last - page.page_size + 1
+                      : 1;
+    }
+  }
+  if (range.empty())
+    return page;
+  set_ptr seqs{mailimap_set_new_interval(range.first, range.last)};
+  auto summaries = fetch_summaries(seqs.get(), false, false);
+  if (!summaries)
+    return std::move(summaries.error());
+  for (auto& f : *summaries)
+    if (position.before_uid == 0 || f.summary.uid < position.before_uid)
+      page.messages.push_back(std::move(f.summary));
+  std::sort(page.messages.begin(), page.messages.end(),
+            [](auto& x, auto& y) { return x.uid > y.uid; });
+  if (range.first > 1 && !page.messages.empty())
+    page.next_cursor = encode_cursor(folder,
+                                     cursor{uid_validity_,
+                                            page.messages.back().uid,
+                                            page.page_size});
+  return page;
+}
+
+// -- reading ------------------------------------------------------------------
+
+caf::expected<std::string> session::fetch_text(uint32_t uid,
+                                               const mime::body_plan& plan,
+                                               bool& incomplete, bool& html) {
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  size_t parts = 0;
+  for (auto& step : plan.steps) {
+    if (step.section.empty())
+      continue;
+    auto limit = step.size > options_.max_text_part_bytes
+                   ? options_.max_text_part_bytes
+                   : 0;
+    incomplete = incomplete || limit > 0;
+    html = html || step.html;
+    mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                               body_peek(step.section, limit));
+    ++parts;
+  }
+  std::map<std::string, std::string> bodies;
+  if (parts > 0) {
+    set_ptr set{mailimap_set_new_single(uid)};
+    clist* raw = nullptr;
+    call_start_ = std::chrono::steady_clock::now();
+    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+    fetch_list_ptr list{raw};
+    if (rc != MAILIMAP_NO_ERROR)
+      return command_error(rc, "fetch the message text");
+    for (auto* msg : items<mailimap_msg_att>(list.get()))
+      for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+            || item->att_data.att_static == nullptr
+            || item->att_data.att_static->att_type
+                 != MAILIMAP_MSG_ATT_BODY_SECTION)
+          continue;
+        auto* sec = item->att_data.att_static->att_data.att_body_section;
+        if (sec == nullptr)
+          continue;
+        auto& body = bodies[section_of(sec->sec_section)];
+        if (sec->sec_body_part != nullptr)
+          body.assign(sec->sec_body_part, sec->sec_length);
+      }
+  }
+  std::string text;
+  for (auto& step : plan.steps) {
+    std::string piece;
+    if (step.section.empty()) {
+      piece = step.literal;
+    } else if (auto i = bodies.find(step.section); i != bodies.end()) {
+      piece = mime::decode_text(i->second, step);
+    }
+    while (!piece.empty() && piece.back() == '\n')
+      piece.pop_back();
+    if (piece.empty())
+      continue;
+    if (!text.empty())
+      text += "\n\n";
+    text += piece;
+  }
+  return text;
+}
+
+caf::expected<std::vector<read_outcome>>
+session::read_messages(const std::string& folder,
+                       const std::vector<uint32_t>& uids,
+                       const read_options& options) {
+  if (auto err = select(folder))
+    return err;
+  std::vector<uint32_t> valid;
+  for (auto uid : uids)
+    if (uid != 0)
+      valid.push_back(uid);
+  std::unordered_map<uint32_t, fetched> found;
+  if (!valid.empty()) {
+    auto set = uid_set(valid);
+    auto list = fetch_summaries(set.get(), true, true);
+    if (!list)
+      return std::move(list.error());
+    for (auto& f : *list)
+      found.emplace(f.summary.uid, std::move(f));
+  }
+  std::vector<read_outcome> result;
+  for (auto uid : uids) {
+    read_outcome out;
+    out.uid = uid;
+    auto i = found.find(uid);
+    if (i == found.end()) {
+      out.error = no_such_message(uid, folder);
+      result.push_back(std::move(out));
+      continue;
+    }
+    auto& f = i->second;
+    auto plan = mime::plan_body(f.structure);
+    auto& m = out.msg;
+    bool html = false;
+    auto text = fetch_text(uid, plan, m.incomplete, html);
+    if (!text) {
+      if (!usable_)
+        return std::move(text.error());
+      out.error = std::move(text.error());
+      result.push_back(std::move(out));
+      continue;
+    }
+    m.summary = f.summary;
+    m.reply_to = f.reply_to;
+    m.bcc = f.bcc;
+    m.references = f.references;
+    m.attachments = std::move(plan.attachments);
+    m.body_format = text->empty() ? "" : html ? "text/html" : "text/plain";
+    m.body_length = mime::count_code_points(*text);
+    m.offset = std::min<uint64_t>(options.offset, m.body_length);
+    auto available = m.body_length - m.offset;
+    auto length = options.max_length == 0
+                    ? available
+                    : std::min<uint64_t>(options.max_length, available);
+    m.body = std::string{mime::slice_code_points(*text, m.offset, length)};
+    m.truncated = m.offset + length < m.body_length;
+    result.push_back(std::move(out));
+  }
+  return result;
+}
+
+caf::expected<message> session::read_message(const std::string& folder,
+                                             uint32_t uid,
+                                             const read_options& options) {
+  auto outcomes = read_messages(folder, {uid}, options);
+  if (!outcomes)
+    return std::move(outcomes.error());
+  auto& out = outcomes->front();
+  if (out.error)
+    return std::move(out.error);
+  return std::move(out.msg);
+}
+
+// -- searching ----------------------------------------------------------------
+
+caf::expected<search_result> session::search(const std::string& folder,
+                                             const search_query& q) {
+  auto limit = clamp_page_size(q.limit);
+  search_key_ptr key{mailimap_search_key_new_multiple_empty()};
+  bool needs_utf8 = false;
+  size_t criteria = 0;
+  auto add = [&](mailimap_search_key* sub) {
+    mailimap_search_key_multiple_add(key.get(), sub);
+    ++criteria;
+  };
+  auto text_key = [&](const std::string& value,
+                      mailimap_search_key* (*make)(char*)) {
+    if (value.empty())
+      return;
+    auto clean = clean_search_text(value);
+    needs_utf8 = needs_utf8 || !is_ascii(clean);
+    add(make(strdup(clean.c_str())));
+  };
+  for (auto [value, field] : {std::pair{&q.since, "since"},
+                              std::pair{&q.before, "before"}}) {
+    if (value->empty())
+      continue;
+    auto d = parse_date(*value, field);
+    if (!d)
+      return std::move(d.error());
+    auto* date = mailimap_date_new(d->day, d->month, d->year);
+    add(value == &q.since ? mailimap_search_key_new_since(date)
+                          : mailimap_search_key_new_before(date));
+  }
+  if (!q.query.empty()) {
+    auto clean = clean_search_text(q.query);
+    needs_utf8 = needs_utf8 || !is_ascii(clean);
+    add(mailimap_search_key_new_or(
+      mailimap_search_key_new_subject(strdup(clean.c_str())),
+      mailimap_search_key_new_body(strdup(clean.c_str()))));
+  }
+  text_key(q.from, mailimap_search_key_new_from);
+  text_key(q.to, mailimap_search_key_new_to);
+  text_key(q.subject, mailimap_search_key_new_subject);
+  text_key(q.body, mailimap_search_key_new_body);
+  text_key(q.text, mailimap_search_key_new_text);
+  if (q.unseen)
+    add(flag_key(MAILIMAP_SEARCH_KEY_UNSEEN));
+  if (q.flagged)
+    add(flag_key(MAILIMAP_SEARCH_KEY_FLAGGED));
+  if (q.answered)
+    add(flag_key(MAILIMAP_SEARCH_KEY_ANSWERED));
+  if (criteria == 0)
+    add(mailimap_search_key_new_all());
+  if (auto err = select(folder))
+    return err;
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  // US-ASCII criteria go without CHARSET, which every server accepts.
+  auto rc = mailimap_uid_search(imap_, needs_utf8 ? "UTF-8" : nullptr,
+                                key.get(), &raw);
+  search_result_ptr found{raw};
+  if (rc != MAILIMAP_NO_ERROR) {
+    if (imap_->imap_response_info != nullptr
+        && imap_->imap_response_info->rsp_badcharset != nullptr)
+      return caf::make_error(ec::not_supported,
+                             "The IMAP server cannot search for non-ASCII "
+                             "text (it does not support UTF-8 searches)");
+    return command_error(rc, "search the folder");
+  }
+  std::vector<uint32_t> uids;
+  for (auto* uid : items<uint32_t>(found.get()))
+    uids.push_back(*uid);
+  std::sort(uids.begin(), uids.end(), std::greater<>{});
+  uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+  search_result result;
+  result.total = static_cast<uint32_t>(uids.size());
+  if (uids.size() > limit)
+    uids.resize(limit);
+  if (uids.empty())
+    return result;
+  auto set = uid_set(uids);
+  auto list = fetch_summaries(set.get(), true, false);
+  if (!list)
+    return std::move(list.error());
+  for (auto& f : *list)
+    result.messages.push_back(std::move(f.summary));
+  std::sort(result.messages.begin(), result.messages.end(),
+            [](auto& x, auto& y) { return x.uid > y.uid; });
+  return result;
+}
+
+// -- changing -----------------------------------------------------------------
+
+caf::expected<move_result> session::move(const std::string& folder,
+                                         uint32_t uid,
+                                         const std::string& destination) {
+  // UID 0 does not exist, and libetpan would send it as "*" (the last one).
+  if (uid == 0)
+    return no_such_message(uid, folder);
+  if (auto err = select(folder))
+    return err;
+  // MOVE and COPY answer OK for a UID that does not exist: check first.
+  set_ptr set{mailimap_set_new_single(uid)};
+  {
+    fetch_type_ptr type{
+      mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid())};
+    clist* raw = nullptr;
+    call_start_ = std::chrono::steady_clock::now();
+    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+    fetch_list_ptr list{raw};
+    if (rc != MAILIMAP_NO_ERROR)
+      return command_error(rc, "find the message");
+    bool exists = false;
+    for (auto* msg : items<mailimap_msg_att>(list.get()))
+      for (auto* item : items<mailimap_msg_att_item>(msg->att_list))
+        if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
+            && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID
+            && item->att_data.att_static->att_data.att_uid == uid)
+          exists = true;
+    if (!exists)
+      return no_such_message(uid, folder);
+  }
+  auto target = wire_name(destination);
+  move_result result;
+  result.uid = uid;
+  result.destination = destination;
+  auto new_uid = [&](mailimap_set* dest) {
+    if (dest == nullptr)
+      return;
+    for (auto* item : items<mailimap_set_item>(dest->set_list)) {
+      result.new_uid = item->set_first;
+      break;
+    }
+  };
+  if (caps_.move || caps_.uidplus) {
+    uint32_t validity = 0;
+    mailimap_set* src_raw = nullptr;
+    mailimap_set* dst_raw = nullptr;
+    call_start_ = std::chrono::steady_clock::now();
+    int rc;
+    if (caps_.move && caps_.uidplus)
+      rc = mailimap_uidplus_uid_move(imap_, set.get(), target.c_str(),
+                                     &validity, &src_raw, &dst_raw);
+    else if (caps_.move)
+      rc = mailimap_uid_move(imap_, set.get(), target.c_str());
+    else
+      rc = mailimap_uidplus_uid_copy(imap_, set.get(), target.c_str(),
+                                     &validity, &src_raw, &dst_raw);
+    set_ptr src{src_raw};
+    set_ptr dst{dst_raw};
+    if (rc != MAILIMAP_NO_ERROR)
+      return folder_error(destination, rc,
+                          "move the message to \"" + destination + "\"");
+    new_uid(dst.get());
+    if (!caps_.move) {
+      // COPY done; remove just this UID from the source (UIDPLUS), never
+      // with a plain EXPUNGE that would purge every \Deleted message.
+      flag_list_ptr flags{mailimap_flag_list_new_empty()};
+      mailimap_flag_list_add(flags.get(), mailimap_flag_new_deleted());
+      store_att_ptr store{
+        mailimap_store_att_flags_new_add_flags_silent(flags.release())};
+      call_start_ = std::chrono::steady_clock::now();
+      rc = mailimap_uid_store(imap_, set.get(), store.get());
+      if (rc != MAILIMAP_NO_ERROR)
+        return command_error(rc, "mark the copied message as deleted");
+      call_start_ = std::chrono::steady_clock::now();
+      rc = mailimap_uid_expunge(imap_, set.get());
+      if (rc != MAILIMAP_NO_ERROR)
+        return command_error(rc, "remove the copied message");
+    }
+    return result;
+  }
+  return caf::make_error(ec::not_supported,
+                         "The IMAP server supports neither MOVE nor UIDPLUS, "
+                         "so Postern cannot move a single message safely");
+}
+
+caf::expected<flag_result> session::set_flags(const std::string& folder,
+                                              uint32_t uid,
+                                              const flag_change& change) {
+  if (uid == 0) // libetpan would send it as "*": the last message
+    return no_such_message(uid, folder);
+  if (auto err = select(folder))
+    return err;
+  flag_result result;
+  result.uid = uid;
+  flag_list_ptr add{mailimap_flag_list_new_empty()};
+  flag_list_ptr remove{mailimap_flag_list_new_empty()};
+  auto apply = [&](flag_action action, mailimap_flag* (*make)(),
+                   const char* name) {
+    if (action == flag_action::add) {
+      mailimap_flag_list_add(add.get(), make());
+      result.added.emplace_back(name);
+    } else if (action == flag_action::remove) {
+      mailimap_flag_list_add(remove.get(), make());
+      result.removed.emplace_back(name);
+    }
+  };
+  apply(change.seen, mailimap_flag_new_seen, "\\Seen");
+  apply(change.flagged, mailimap_flag_new_flagged, "\\Flagged");
+  apply(change.answered, mailimap_flag_new_answered, "\\Answered");
+  apply(change.deleted, mailimap_flag_new_deleted, "\\Deleted");
+  set_ptr set{mailimap_set_new_single(uid)};
+  for (auto* list : {&add, &remove}) {
+    if (clist_isempty((*list)->fl_list))
+      continue;
+    store_att_ptr store{
+      list == &add ? mailimap_store_att_flags_new_add_flags_silent(list->release())
+                   : mailimap_store_att_flags_new_remove_flags_silent(
+                     list->release())};
+    call_start_ = std::chrono::steady_clock::now();
+    auto rc = mailimap_uid_store(imap_, set.get(), store.get());
+    if (rc != MAILIMAP_NO_ERROR)
+      return command_error(rc, "change the flags");
+  }
+  // STORE on a missing UID is a silent no-op: the FETCH tells.
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_uid());
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_flags());
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+  fetch_list_ptr list{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "read the flags");
+  bool exists = false;
+  for (auto* msg : items<mailimap_msg_att>(list.get())) {
+    uint32_t got = 0;
+    std::vector<std::string> flags;
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC)
+        flags = convert_flags(item->att_data.att_dyn);
+      else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
+               && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+        got = item->att_data.att_static->att_data.att_uid;
+    }
+    if (got == uid) {
+      exists = true;
+      result.flags = std::move(flags);
+    }
+  }
+  if (!exists)
+    return no_such_message(uid, folder);
+  return result;
+}
+
+caf::expected<append_result>
+session::append(const std::string& folder, std::string_view data,
+                const std::vector<std::string>& flags) {
+  if (auto err = check_usable())
+    return err;
+  flag_list_ptr list{mailimap_flag_list_new_empty()};
+  for (auto& name : flags) {
+    mailimap_flag* f = nullptr;
+    if (mime::iequals(name, "\\Seen"))
+      f = mailimap_flag_new_seen();
+    else if (mime::iequals(name, "\\Answered"))
+      f = mailimap_flag_new_answered();
+    else if (mime::iequals(name, "\\Flagged"))
+      f = mailimap_flag_new_flagged();
+    else if (mime::iequals(name, "\\Draft"))
+      f = mailimap_flag_new_draft();
+    else if (mime::iequals(name, "\\Deleted"))
+      f = mailimap_flag_new_deleted();
+    else if (!name.empty() && name[0] != '\\')
+      f = mailimap_flag_new_flag_keyword(strdup(name.c_str()));
+    if (f != nullptr)
+      mailimap_flag_list_add(list.get(), f);
+  }
+  auto target = wire_name(folder);
+  append_result result;
+  result.folder = folder;
+  call_start_ = std::chrono::steady_clock::now();
+  int rc;
+  if (caps_.uidplus) {
+    uint32_t validity = 0;
+    uint32_t uid = 0;
+    rc = mailimap_uidplus_append(imap_, target.c_str(), list.get(), nullptr,
+                                 data.data(), data.size(), &validity, &uid);
+    result.uid = uid;
+  } else {
+    rc = mailimap_append(imap_, target.c_str(), list.get(), nullptr,
+                         data.data(), data.size());
+  }
+  if (rc != MAILIMAP_NO_ERROR)
+    return folder_error(folder, rc,
+                        "save the message in the folder \"" + folder + "\"");
+  return result;
+}
+
+} // namespace postern::imap

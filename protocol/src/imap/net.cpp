@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "net.hpp"
+
+#include "postern/error.hpp"
+#include "postern/mime/charset.hpp"
+
+#include <libetpan/libetpan.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+// Exported by libetpan but missing from its installed headers.
+extern "C" int mailstream_cancel_get_fd(struct mailstream_cancel* cancel);
+
+namespace postern::imap {
+
+namespace {
+
+struct addrinfo_deleter {
+  void operator()(addrinfo* x) const noexcept {
+    freeaddrinfo(x);
+  }
+};
+
+// Moves `fd` below FD_SETSIZE (see select_safe); -1 if impossible.
+int lower_fd(int fd) {
+  if (fd < FD_SETSIZE)
+    return fd;
+  auto low = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  ::close(fd);
+  if (low >= FD_SETSIZE) {
+    ::close(low);
+    return -1;
+  }
+  return low;
+}
+
+bool set_blocking(int fd, bool blocking) {
+  auto flags = fcntl(fd, F_GETFL, 0);
+  if (flags < 0)
+    return false;
+  flags = blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK;
+  return fcntl(fd, F_SETFL, flags) == 0;
+}
+
+std::string errno_text(int code) {
+  std::array<char, 256> buf{};
+  // GNU strerror_r returns the message (maybe not in buf).
+  return strerror_r(code, buf.data(), buf.size());
+}
+
+} // namespace
+
+caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
+                               std::chrono::seconds timeout, canceller& cancel,
+                               std::string_view protocol) {
+  using clock = std::chrono::steady_clock;
+  auto where = std::string{protocol} + " server " + host + ":"
+               + std::to_string(port);
+  auto cancelled = [&] {
+    return caf::make_error(ec::cancelled,
+                           "Connecting to the " + where
+                             + " was cancelled because Postern is shutting "
+                               "down");
+  };
+  if (host.empty())
+    return caf::make_error(ec::connection_failed,
+                           "No " + std::string{protocol}
+                             + " server host name is configured");
+  auto deadline = clock::now() + timeout;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  addrinfo* raw = nullptr;
+  // getaddrinfo has no timeout of its own; the resolver's (a few seconds
+  // per attempt) bounds it.
+  auto gai = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints,
+                         &raw);
+  std::unique_ptr<addrinfo, addrinfo_deleter> addrs{raw};
+  if (gai != 0) {
+    if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAIL)
+      return caf::make_error(ec::connection_failed,
+                             "The " + std::string{protocol} + " server host \""
+                               + mime::to_valid_utf8(host)
+                               + "\" was not found (check the name)");
+    return caf::make_error(ec::connection_failed,
+                           "Could not look up the " + std::string{protocol}
+                             + " server host \"" + mime::to_valid_utf8(host)
+                             + "\": " + gai_strerror(gai));
+  }
+  int last_error = 0;
+  bool timed_out = false;
+  for (auto* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
+    if (cancel.cancelled())
+      return cancelled();
+    auto fd = lower_fd(
+      ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+    if (fd < 0) {
+      last_error = errno != 0 ? errno : EMFILE;
+      continue;
+    }
+    set_blocking(fd, false);
+    cancel.attach(fd, nullptr);
+    auto rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno != EINPROGRESS) {
+      last_error = errno;
+      cancel.detach();
+      ::close(fd);
+      continue;
+    }
+    bool connected = rc == 0;
+    while (!connected) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - clock::now());
+      if (left.count() <= 0) {
+        timed_out = true;
+        break;
+      }
+      // Short slices so that cancel() is noticed soon.
+      pollfd pfd{fd, POLLOUT, 0};
+      auto n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
+      if (cancel.cancelled())
+        break;
+      if (n < 0 && errno != EINTR)
+        break;
+      if (n > 0) {
+        int so_error = 0;
+        socklen_t len = sizeof(so_error);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+        if (so_error == 0)
+          connected = true;
+        else
+          last_error = so_error;
+        break;
+      }
+    }
+    cancel.detach();
+    if (!connected) {
+      ::close(fd);
+      if (cancel.cancelled())
+        return cancelled();
+      if (timed_out)
+        break;
+      continue;
+    }
+    set_blocking(fd, true);
+    // Notice a dead peer of an idle pooled connection eventually.
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+    return fd;
+  }
+  if (timed_out)
+    return caf::make_error(ec::timed_out,
+                           "The " + where + " did not answer within "
+                             + std::to_string(timeout.count()) + " seconds");
+  if (last_error == ECONNREFUSED)
+    return caf::make_error(ec::connection_failed,
+                           "The " + where
+                             + " refused the connection (check the host "
+                               "name and port)");
+  if (last_error == EMFILE || last_error == ENFILE)
+    return too_many_files();
+  return caf::make_error(ec::connection_failed,
+                         "The " + where + " cannot be reached: "
+                           + errno_text(last_error));
+}
+
+bool select_safe(_mailstream* stream) {
+  auto* low = mailstream_get_low(stream);
+  if (low == nullptr)
+    return false;
+  if (mailstream_low_get_fd(low) >= FD_SETSIZE)
+    return false;
+  auto* cancel = mailstream_low_get_cancel(low);
+  return cancel == nullptr || mailstream_cancel_get_fd(cancel) < FD_SETSIZE;
+}
+
+caf::error too_many_files() {
+  return caf::make_error(ec::connection_failed,
+                         "Postern has too many open connections to open "
+                         "another mail connection now; try again shortly");
+}
+
+void ignore_sigpipe() {
+  static std::once_flag flag;
+  std::call_once(flag, [] { std::signal(SIGPIPE, SIG_IGN); });
+}
+
+bool is_ip_literal(const std::string& host) {
+  in6_addr buf{};
+  auto bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  return inet_pton(AF_INET, bare.c_str(), &buf) == 1
+         || inet_pton(AF_INET6, bare.c_str(), &buf) == 1;
+}
+
+std::string sanitize_server_text(std::string_view text) {
+  auto result = mime::to_valid_utf8(text);
+  for (auto& c : result)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      c = ' ';
+  while (!result.empty() && result.back() == ' ')
+    result.pop_back();
+  if (result.size() > 300)
+    result = std::string{mime::truncate_utf8(result, 300)} + "...";
+  return result;
+}
+
+std::string redact(std::string text, const std::string& secret_text) {
+  if (secret_text.size() < 4)
+    return text;
+  size_t pos = 0;
+  while ((pos = text.find(secret_text, pos)) != std::string::npos) {
+    text.replace(pos, secret_text.size(), "[redacted]");
+    pos += 10;
+  }
+  return text;
+}
+
+} // namespace postern::imap

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Internal: TCP connect with a timeout and typed errors, and the guards
+// libetpan needs, shared by the IMAP session and the SMTP client.
+
+#include "postern/imap/session.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+struct _mailstream;
+
+namespace postern::imap {
+
+/// Resolves `host` and connects to `port` within `timeout`, trying every
+/// address. Returns a blocking socket below FD_SETSIZE. Errors are
+/// `connection_failed` (unknown host, refused, unreachable), `timed_out` or
+/// `cancelled`; `protocol` ("IMAP", "SMTP") names the server in sentences.
+caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
+                               std::chrono::seconds timeout, canceller& cancel,
+                               std::string_view protocol);
+
+/// Debian's libetpan waits with select(), whose fd_set holds descriptors
+/// below FD_SETSIZE only (a higher one aborts the process under
+/// _FORTIFY_SOURCE). Checks the stream's socket and cancel pipe.
+bool select_safe(_mailstream* stream);
+
+/// The error for a connection refused by select_safe().
+caf::error too_many_files();
+
+/// Writing to a socket the peer reset raises SIGPIPE, which would kill the
+/// process; libetpan sends without MSG_NOSIGNAL. Ignores it, once.
+void ignore_sigpipe();
+
+/// Whether `host` is an IPv4 or IPv6 literal (no SNI for those).
+bool is_ip_literal(const std::string& host);
+
+/// Makes server text fit for an error sentence: valid UTF-8, no control
+/// characters, at most 300 bytes.
+std::string sanitize_server_text(std::string_view text);
+
+/// Replaces occurrences of `secret_text` (if 4+ bytes) with "[redacted]".
+std::string redact(std::string text, const std::string& secret_text);
+
+} // namespace postern::imap

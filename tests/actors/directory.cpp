@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: Apache-2.0
+#define CAF_SUITE actors.directory
+
+#include "postern/actors/directory.hpp"
+
+#include "caf_test.hpp"
+#include "postern/actors/hasher.hpp"
+#include "postern/actors/vault.hpp"
+#include "postern/storage/credential_store.hpp"
+
+#include <cstdlib>
+
+using namespace postern;
+
+namespace {
+
+// Cheap Argon2 so the suite stays fast; production parameters are tested in
+// the storage tests.
+const storage::password_hash_params cheap{1, 8, 1};
+
+struct fixture : test_coordinator_fixture<postern::test::configuration> {
+  fixture() {
+    char tmpl[] = "/tmp/postern-dir-XXXXXX";
+    dir = mkdtemp(tmpl);
+    storage::environment::options eo;
+    eo.dir = dir;
+    env = *storage::environment::open(eo);
+    auto keys = *storage::vault_keys::derive(secret{std::string(64, 'a')});
+    CAF_REQUIRE(!storage::verify_key(*env, keys));
+    vlt = sys.spawn(vault, env, keys, std::string{});
+    run();
+  }
+
+  void start(directory_options opts = {}) {
+    opts.sweep_interval = std::chrono::seconds(0);
+    // The DIRECTORY links to its HASHERs: a new DIRECTORY needs a new one.
+    hash = sys.spawn(hasher, cheap);
+    auto dummy = *storage::hash_password(secret{"dummy-password"}, cheap);
+    aut = sys.spawn(directory, env, vlt, std::vector<hasher_actor>{hash},
+                    std::move(opts), dummy);
+    run();
+  }
+
+  ~fixture() override {
+    for (auto a : {caf::actor_cast<caf::actor>(aut),
+                   caf::actor_cast<caf::actor>(vlt),
+                   caf::actor_cast<caf::actor>(hash)})
+      if (a)
+        anon_send_exit(a, caf::exit_reason::user_shutdown);
+    run();
+    env.reset();
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+
+  /// The error a request fails with (none if it succeeded).
+  template <class T, class Handle, class... Ts>
+  caf::error error_of(const Handle& hdl, Ts... xs) {
+    caf::error result;
+    auto res = self->request(hdl, caf::infinite, xs...);
+    run();
+    res.receive([](T&) {}, [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  user_info add_user(const std::string& name) {
+    return request<user_info>(aut, atom::add_user_v, name,
+                              secret{"a-good-password"});
+  }
+
+  account_settings sample_account(const user_id& owner) {
+    account_settings s;
+    s.owner = owner;
+    s.label = "Work <script>\"'&";
+    s.imap = server_settings{"imap.example.com", 993, transport_security::tls,
+                             "alice@example.com"};
+    s.has_smtp = true;
+    s.smtp = server_settings{"smtp.example.com", 587,
+                             transport_security::starttls, "alice@example.com"};
+    return s;
+  }
+
+  std::string dir;
+  std::shared_ptr<storage::environment> env;
+  vault_actor vlt;
+  hasher_actor hash;
+  directory_actor aut;
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(directory_tests, fixture)
+
+CAF_TEST(users are created once and validated) {
+  start();
+  auto alice = add_user("Alice");
+  CAF_CHECK_EQUAL(alice.username, "Alice");
+  CAF_CHECK(!alice.id.empty());
+  {
+    auto reply = request<user_info>(aut, atom::find_user_v,
+                                     std::string{"alice"});
+    CAF_CHECK_EQUAL(reply.id, alice.id);
+  }
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
+                                      std::string{"ALICE"},
+                                      secret{"another-password"}),
+                  ec::already_exists);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v, std::string{"x"},
+                                      secret{"a-good-password"}),
+                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
+                                      std::string{"bob"}, secret{"short"}),
+                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
+                                      std::string{"bob<script>"},
+                                      secret{"a-good-password"}),
+                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::find_user_v,
+                                      std::string{"nobody"}),
+                  ec::no_such_user);
+}
+
+CAF_TEST(login opens a fresh session each time and logout ends it) {
+  start();
+  auto alice = add_user("alice");
+  auto s1 = request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                                   secret{"a-good-password"},
+                                   std::string{"127.0.0.1"});
+  auto s2 = request<session_grant>(aut, atom::login_v, std::string{"ALICE"},
+                                   secret{"a-good-password"},
+                                   std::string{"127.0.0.1"});
+  CAF_CHECK_NOT_EQUAL(s1.token, s2.token);
+  CAF_CHECK_EQUAL(s1.token.size(), 43u);
+  {
+    auto reply = request<user_info>(aut, atom::session_v, s1.token);
+    CAF_CHECK_EQUAL(reply.id, alice.id);
+  }
+  request<atom::ok>(aut, atom::logout_v, s1.token);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, s1.token),
+                  ec::no_such_session);
+  {
+    auto reply = request<user_info>(aut, atom::session_v, s2.token);
+    CAF_CHECK_EQUAL(reply.id, alice.id);
+  }
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v,
+                                      std::string{"forged"}),
+                  ec::no_such_session);
+}
+
+CAF_TEST(unknown users cost a hash like wrong passwords) {
+  start();
+  add_user("alice");
+  // Wrong password: the HASHER verifies.
+  self->send(aut, atom::login_v, std::string{"alice"}, secret{"wrong-password"},
+             std::string{"127.0.0.1"});
+  expect((atom::login, std::string, secret, std::string),
+         from(self).to(aut));
+  expect((atom::verify, secret, std::string), from(aut).to(hash));
+  expect((bool), from(hash).to(aut).with(false));
+  run();
+  // Unknown user: the HASHER verifies too (against the dummy hash).
+  self->send(aut, atom::login_v, std::string{"mallory"},
+             secret{"wrong-password"}, std::string{"127.0.0.1"});
+  expect((atom::login, std::string, secret, std::string),
+         from(self).to(aut));
+  expect((atom::verify, secret, std::string), from(aut).to(hash));
+  expect((bool), from(hash).to(aut).with(false));
+  run();
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
+                                          std::string{"mallory"},
+                                          secret{"a-good-password"},
+                                          std::string{}),
+                  ec::invalid_credentials);
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
+                                          std::string{"alice"},
+                                          secret{"a-bad-password"},
+                                          std::string{}),
+                  ec::invalid_credentials);
+}
+
+CAF_TEST(signup follows the policy) {
+  directory_options closed;
+  closed.signup = signup_policy::closed;
+  start(closed);
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
+                                          std::string{"carol"},
+                                          secret{"a-good-password"},
+                                          std::string{}, std::string{}),
+                  ec::forbidden);
+  anon_send_exit(aut, caf::exit_reason::user_shutdown);
+  run();
+  directory_options invite;
+  invite.signup = signup_policy::invite;
+  start(invite);
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
+                                          std::string{"carol"},
+                                          secret{"a-good-password"},
+                                          std::string{}, std::string{}),
+                  ec::forbidden);
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
+                                          std::string{"carol"},
+                                          secret{"a-good-password"},
+                                          std::string{"made-up"}, std::string{}),
+                  ec::forbidden);
+  auto code = request<std::string>(aut, atom::invite_v, int64_t{3600});
+  auto grant = request<session_grant>(aut, atom::signup_v, std::string{"carol"},
+                                      secret{"a-good-password"}, code,
+                                      std::string{});
+  CAF_CHECK_EQUAL(grant.user.username, "carol");
+  // One use only.
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
+                                          std::string{"dave"},
+                                          secret{"a-good-password"}, code,
+                                          std::string{}),
+                  ec::forbidden);
+}
+
+CAF_TEST(accounts are stored with sealed credentials and removed with them) {
+  directory_options opts;
+  opts.hosts = *host_policy::parse("none");
+  start(opts);
+  auto alice = add_user("alice");
+  account_credentials creds;
+  creds.imap_password = secret{"imap-pw"};
+  auto settings = sample_account(alice.id);
+  auto stored = request<account_settings>(aut, atom::add_acct_v, settings,
+                                          creds);
+  CAF_CHECK(!stored.id.empty());
+  CAF_CHECK_EQUAL(stored.label, settings.label);
+  CAF_CHECK_GREATER(stored.created_at, 0);
+  auto listed = request<std::vector<account_settings>>(aut, atom::list_v,
+                                                       alice.id);
+  CAF_REQUIRE_EQUAL(listed.size(), 1u);
+  CAF_CHECK_EQUAL(listed[0].imap.host, "imap.example.com");
+  CAF_CHECK_EQUAL(listed[0].smtp.port, 587);
+  auto plain = request<account_credentials>(vlt, atom::get_v, alice.id,
+                                            stored.id);
+  CAF_CHECK_EQUAL(plain.imap_password.reveal(), "imap-pw");
+  // Update without passwords keeps the stored ones.
+  stored.label = "Renamed";
+  request<account_settings>(aut, atom::upd_acct_v, stored,
+                            account_credentials{});
+  {
+    auto reply = request<account_settings>(aut, atom::get_v, alice.id,
+                                            stored.id);
+    CAF_CHECK_EQUAL(reply.label, "Renamed");
+  }
+  auto got1 = request<account_credentials>(vlt, atom::get_v, alice.id,
+                                               stored.id);
+  // Keep the reply alive: reveal() returns a reference into it.
+  CAF_CHECK_EQUAL(got1.imap_password.reveal(), "imap-pw");
+  // Update with a new password re-seals it.
+  account_credentials changed;
+  changed.imap_password = secret{"new-imap-pw"};
+  request<account_settings>(aut, atom::upd_acct_v, stored, changed);
+  auto got2 = request<account_credentials>(vlt, atom::get_v, alice.id,
+                                               stored.id);
+  // Keep the reply alive: reveal() returns a reference into it.
+  CAF_CHECK_EQUAL(got2.imap_password.reveal(), "new-imap-pw");
+  // Another user cannot see or delete it.
+  auto bob = add_user("bob");
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::get_v, bob.id,
+                                             stored.id),
+                  ec::no_such_account);
+  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::del_acct_v, bob.id, stored.id),
+                  ec::no_such_account);
+  request<atom::ok>(aut, atom::del_acct_v, alice.id, stored.id);
+  CAF_CHECK_EQUAL(error_of<account_credentials>(vlt, atom::get_v, alice.id,
+                                                stored.id),
+                  ec::no_such_account);
+  {
+    auto reply = request<std::vector<account_settings>>(aut, atom::list_v, alice.id);
+    CAF_CHECK(reply.empty());
+  }
+}
+
+CAF_TEST(account settings are validated) {
+  start(); // default policy: private addresses denied
+  auto alice = add_user("alice");
+  account_credentials creds;
+  creds.imap_password = secret{"pw"};
+  auto s = sample_account(alice.id);
+  s.imap.host = "127.0.0.1";
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+                  ec::forbidden);
+  s = sample_account(alice.id);
+  s.imap.security = transport_security::plain;
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+                  ec::invalid_argument);
+  s = sample_account(alice.id);
+  s.imap.port = 0;
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+                  ec::invalid_argument);
+  s = sample_account(alice.id);
+  s.label = "";
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+                  ec::invalid_argument);
+  s = sample_account(alice.id);
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s,
+                                             account_credentials{}),
+                  ec::invalid_argument);
+  s.owner = user_id{"no-such-user"};
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+                  ec::no_such_user);
+}
+
+CAF_TEST(deleting a user removes everything it owned) {
+  directory_options opts;
+  opts.hosts = *host_policy::parse("none");
+  start(opts);
+  auto alice = add_user("alice");
+  account_credentials creds;
+  creds.imap_password = secret{"imap-pw"};
+  auto acct = request<account_settings>(aut, atom::add_acct_v,
+                                        sample_account(alice.id), creds);
+  auto grant = request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                                      secret{"a-good-password"}, std::string{});
+  request<atom::ok>(aut, atom::del_user_v, alice.id);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, grant.token),
+                  ec::no_such_session);
+  CAF_CHECK_EQUAL(error_of<account_credentials>(vlt, atom::get_v, alice.id,
+                                                acct.id),
+                  ec::no_such_account);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::get_v, alice.id),
+                  ec::no_such_user);
+  // The name is free again, and nothing of the old user leaks into it.
+  auto again = add_user("alice");
+  CAF_CHECK_NOT_EQUAL(again.id, alice.id);
+  {
+    auto reply = request<std::vector<account_settings>>(aut, atom::list_v, again.id);
+    CAF_CHECK(reply.empty());
+  }
+  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::del_user_v, alice.id),
+                  ec::no_such_user);
+}
+
+CAF_TEST(password change checks the old one and ends other sessions) {
+  start();
+  auto alice = add_user("alice");
+  auto old_session = request<session_grant>(aut, atom::login_v,
+                                            std::string{"alice"},
+                                            secret{"a-good-password"},
+                                            std::string{});
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::passwd_v, alice.id,
+                                          secret{"not-the-password"},
+                                          secret{"brand-new-password"}),
+                  ec::invalid_credentials);
+  auto fresh = request<session_grant>(aut, atom::passwd_v, alice.id,
+                                      secret{"a-good-password"},
+                                      secret{"brand-new-password"});
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, old_session.token),
+                  ec::no_such_session);
+  {
+    auto reply = request<user_info>(aut, atom::session_v, fresh.token);
+    CAF_CHECK_EQUAL(reply.id, alice.id);
+  }
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
+                                          std::string{"alice"},
+                                          secret{"a-good-password"},
+                                          std::string{}),
+                  ec::invalid_credentials);
+  request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                         secret{"brand-new-password"}, std::string{});
+}
+
+CAF_TEST(expired sessions are refused and swept) {
+  directory_options opts;
+  opts.session_ttl = std::chrono::seconds(0);
+  start(opts);
+  add_user("alice");
+  auto grant = request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                                      secret{"a-good-password"}, std::string{});
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, grant.token),
+                  ec::no_such_session);
+  self->send(aut, atom::tick_v);
+  run();
+  env->read([](const storage::txn& t) -> caf::error {
+    CAF_CHECK_EQUAL(t.count(storage::table::web_sessions), 0u);
+    return caf::none;
+  });
+}
+
+CAF_TEST(the audit log lists events newest first) {
+  start();
+  auto alice = add_user("alice");
+  error_of<session_grant>(aut, atom::login_v, std::string{"alice"},
+                          secret{"wrong-password!"}, std::string{"10.0.0.9"});
+  request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                         secret{"a-good-password"}, std::string{"10.0.0.9"});
+  auto events = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                  alice.id, uint64_t{10});
+  CAF_REQUIRE_EQUAL(events.size(), 3u);
+  CAF_CHECK_EQUAL(events[0].action, "login");
+  CAF_CHECK_EQUAL(events[0].outcome, "ok");
+  CAF_CHECK_EQUAL(events[0].address, "10.0.0.9");
+  CAF_CHECK_EQUAL(events[1].outcome, "invalid credentials");
+  CAF_CHECK_EQUAL(events[2].action, "user.create");
+  {
+    auto reply = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                    alice.id, uint64_t{1});
+    CAF_CHECK_EQUAL(reply.size(), 1u);
+  }
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

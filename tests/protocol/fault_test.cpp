@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: Apache-2.0
+// Faults a real server will not produce on demand, from a scripted fake
+// server on 127.0.0.1: resets, stalls, garbage, rejections. Each must end in
+// a typed error within the session timeout, never in a crash or a hang.
+
+#include "postern/error.hpp"
+#include "postern/imap/session.hpp"
+#include "postern/mime/charset.hpp"
+#include "postern/smtp/client.hpp"
+
+#include "../support/fake_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace postern;
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+using postern::test::fake_connection;
+using postern::test::fake_server;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto timeout = std::chrono::seconds{2};
+
+// What the script does with one command.
+enum class next { reply_default, done, stop };
+
+using command_hook
+  = std::function<next(fake_connection&, const std::string& tag,
+                       const std::string& command)>;
+
+std::string upper(std::string x) {
+  for (auto& c : x)
+    c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return x;
+}
+
+// A minimal IMAP server: greeting, then answers per command; `hook` may
+// take over any command.
+fake_server::script imap(command_hook hook,
+                         std::string greeting = "* OK fake IMAP ready\r\n") {
+  return [hook, greeting](fake_connection& c) {
+    if (!greeting.empty() && !c.send(greeting))
+      return;
+    while (auto line = c.read_line()) {
+      auto sp = line->find(' ');
+      if (sp == std::string::npos)
+        continue;
+      auto tag = line->substr(0, sp);
+      auto rest = line->substr(sp + 1);
+      auto command = upper(rest.substr(0, rest.find(' ')));
+      if (command == "UID")
+        command += " " + upper(rest.substr(4, rest.find(' ', 4) - 4));
+      auto what = hook ? hook(c, tag, command) : next::reply_default;
+      if (what == next::stop)
+        return;
+      if (what == next::done)
+        continue;
+      if (command == "CAPABILITY")
+        c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE UIDPLUS\r\n" + tag
+               + " OK done\r\n");
+      else if (command == "LOGIN")
+        c.send(tag + " OK logged in\r\n");
+      else if (command == "LOGOUT") {
+        c.send("* BYE bye\r\n" + tag + " OK done\r\n");
+        return;
+      } else if (command == "LIST")
+        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK done\r\n");
+      else if (command == "SELECT")
+        c.send("* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 4] ok\r\n"
+               + tag + " OK [READ-WRITE] done\r\n");
+      else
+        c.send(tag + " OK done\r\n");
+    }
+  };
+}
+
+server_settings plain_server(uint16_t port) {
+  server_settings s;
+  s.host = "127.0.0.1";
+  s.port = port;
+  s.security = transport_security::plain;
+  s.username = "user";
+  return s;
+}
+
+imap::session_options quick() {
+  imap::session_options opts;
+  opts.timeout = timeout;
+  return opts;
+}
+
+// Runs `f`, checks it took less than `limit`, returns its result.
+template <class F>
+auto timed(std::chrono::milliseconds limit, F f) {
+  auto start = clock_type::now();
+  auto result = f();
+  auto took = clock_type::now() - start;
+  EXPECT_LT(took, limit) << "took "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                         << " ms";
+  return result;
+}
+
+const secret password{"s3cret-pass"};
+
+} // namespace
+
+TEST(imap_faults, reset_during_login) {
+  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+    if (command == "LOGIN") {
+      c.reset();
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  auto err = timed(1500ms, [&] { return s.connect(plain_server(server.port()), password); });
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::connection_failed) << render(err);
+  EXPECT_FALSE(s.usable());
+  EXPECT_EQ(describe(err).find("s3cret"), std::string::npos);
+}
+
+TEST(imap_faults, stall_mid_response) {
+  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "SELECT") {
+      // Half a response, then silence.
+      c.send("* 3 EXISTS\r\n* OK [UIDVALIDITY 7");
+      c.stall();
+      return next::stop;
+    }
+    (void) tag;
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto page = timed(timeout + 2s, [&] { return s.list_messages("INBOX", {}); });
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error(), ec::timed_out) << render(page.error());
+  EXPECT_FALSE(s.usable());
+  // Later calls fail at once, without I/O.
+  auto again = timed(100ms, [&] { return s.list_folders(); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), ec::connection_failed);
+}
+
+TEST(imap_faults, stall_inside_a_literal) {
+  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "FETCH" || command == "UID FETCH") {
+      c.send("* 1 FETCH (UID 1 RFC822.SIZE 100 ENVELOPE (NIL {50}\r\nonly part");
+      c.stall();
+      return next::stop;
+    }
+    (void) tag;
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto page = timed(timeout + 2s, [&] { return s.list_messages("INBOX", {}); });
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error(), ec::timed_out) << render(page.error());
+}
+
+TEST(imap_faults, garbage_greeting) {
+  fake_server server{imap(nullptr, "\x16\x03\x01\x02\x00garbage\xff\xfe\r\n"s)};
+  imap::session s{quick()};
+  auto err = timed(timeout + 1s, [&] { return s.connect(plain_server(server.port()), password); });
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(err == ec::protocol_violation || err == ec::connection_failed) << render(err);
+  EXPECT_TRUE(mime::is_valid_utf8(describe(err)));
+}
+
+TEST(imap_faults, garbage_after_login) {
+  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "LIST") {
+      c.send("* LIST (\\Has\x01 \xff{garbage\r\n)))) \"\r\n" + tag
+             + " MAYBE what\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = timed(timeout + 1s, [&] { return s.list_folders(); });
+  ASSERT_FALSE(folders);
+  EXPECT_TRUE(folders.error() == ec::protocol_violation
+              || folders.error() == ec::timed_out)
+    << render(folders.error());
+  EXPECT_FALSE(s.usable());
+  EXPECT_TRUE(mime::is_valid_utf8(describe(folders.error())));
+}
+
+TEST(imap_faults, reset_of_an_idle_connection) {
+  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+    if (command == "NOOP" || command == "LIST") {
+      c.reset();
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  std::this_thread::sleep_for(200ms); // idle
+  auto folders = timed(1500ms, [&] { return s.list_folders(); });
+  ASSERT_FALSE(folders);
+  EXPECT_EQ(folders.error(), ec::connection_failed) << render(folders.error());
+  EXPECT_FALSE(s.usable());
+}
+
+TEST(imap_faults, server_closes_an_idle_connection_with_bye) {
+  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+    if (command == "LIST") {
+      c.send("* BYE Autologout; idle for too long\r\n");
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = timed(1500ms, [&] { return s.list_folders(); });
+  ASSERT_FALSE(folders);
+  EXPECT_EQ(folders.error(), ec::connection_failed) << render(folders.error());
+}
+
+TEST(imap_faults, silent_server_times_out) {
+  fake_server server{[](fake_connection& c) { c.stall(); }};
+  imap::session s{quick()};
+  auto err = timed(timeout + 2s, [&] { return s.connect(plain_server(server.port()), password); });
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::timed_out) << render(err);
+}
+
+TEST(imap_faults, cancel_interrupts_a_blocked_call) {
+  fake_server server{[](fake_connection& c) { c.stall(); }};
+  imap::session_options opts;
+  opts.timeout = std::chrono::seconds{60};
+  imap::session s{opts};
+  auto handle = s.cancel_handle();
+  std::thread canceller{[handle] {
+    std::this_thread::sleep_for(300ms);
+    handle->cancel();
+  }};
+  auto err = timed(3s, [&] { return s.connect(plain_server(server.port()), password); });
+  canceller.join();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::cancelled) << render(err);
+  // Cancelling is final.
+  EXPECT_EQ(s.list_folders().error(), ec::cancelled);
+}
+
+TEST(imap_faults, cancel_interrupts_a_stalled_command) {
+  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+    if (command == "LIST") {
+      c.stall();
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session_options opts;
+  opts.timeout = std::chrono::seconds{60};
+  imap::session s{opts};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  std::thread canceller{[&s] {
+    std::this_thread::sleep_for(300ms);
+    s.cancel();
+  }};
+  auto folders = timed(3s, [&] { return s.list_folders(); });
+  canceller.join();
+  ASSERT_FALSE(folders);
+  EXPECT_EQ(folders.error(), ec::cancelled) << render(folders.error());
+}
+
+TEST(imap_faults, refused_port) {
+  int port = 0;
+  {
+    fake_server closed{[](fake_connection&) {}};
+    port = closed.port();
+  } // nobody listens there now
+  imap::session s{quick()};
+  auto err = s.connect(plain_server(static_cast<uint16_t>(port)), password);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::connection_failed);
+  EXPECT_NE(describe(err).find("refused"), std::string::npos) << describe(err);
+}
+
+TEST(imap_faults, unknown_host) {
+  imap::session s{quick()};
+  auto server = plain_server(143);
+  server.host = "no-such-host.invalid";
+  auto err = s.connect(server, password);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::connection_failed) << render(err);
+}
+
+TEST(imap_faults, wrong_password_and_unavailable) {
+  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "LOGIN") {
+      // A server that echoes the password must not leak it into errors.
+      c.send(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials for s3cret-pass\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  auto err = s.connect(plain_server(server.port()), password);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::authentication_failed) << render(err);
+  EXPECT_EQ(describe(err).rfind("The IMAP server rejected the username or password", 0), 0u);
+  EXPECT_EQ(describe(err).find("s3cret-pass"), std::string::npos) << describe(err);
+
+  fake_server busy{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "LOGIN") {
+      c.send(tag + " NO [UNAVAILABLE] Maintenance, try later\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s2{quick()};
+  err = s2.connect(plain_server(busy.port()), password);
+  EXPECT_EQ(err, ec::server_refused) << render(err);
+  EXPECT_NE(describe(err).find("Maintenance"), std::string::npos);
+}
+
+TEST(imap_faults, starttls_required_but_not_offered) {
+  fake_server server{imap(nullptr)};
+  imap::session s{quick()};
+  auto settings = plain_server(server.port());
+  settings.security = transport_security::starttls;
+  auto err = s.connect(settings, password);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::not_supported) << render(err);
+  EXPECT_EQ(server.note(), "");
+}
+
+TEST(imap_faults, tls_against_a_plain_server) {
+  fake_server server{imap(nullptr)};
+  imap::session s{quick()};
+  auto settings = plain_server(server.port());
+  settings.security = transport_security::tls;
+  auto err = timed(timeout + 2s, [&] { return s.connect(settings, password); });
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(err == ec::tls_failure || err == ec::timed_out) << render(err);
+}
+
+TEST(imap_faults, huge_literal_announcement) {
+  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+    if (command == "LIST") {
+      c.send("* LIST (\\HasNoChildren) \"/\" {4000000000}\r\nabc");
+      c.stall();
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = timed(timeout + 2s, [&] { return s.list_folders(); });
+  ASSERT_FALSE(folders);
+  EXPECT_EQ(folders.error(), ec::timed_out) << render(folders.error());
+}
+
+TEST(imap_faults, operations_report_server_errors) {
+  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "SELECT") {
+      c.send(tag + " NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+      return next::done;
+    }
+    if (command == "LIST") { // nothing matches
+      c.send(tag + " OK done\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto page = s.list_messages("Missing", {});
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error(), ec::no_such_folder) << render(page.error());
+  EXPECT_TRUE(s.usable());
+}
+
+// -- SMTP ----------------------------------------------------------------------
+
+namespace {
+
+// A minimal SMTP server (no TLS, no AUTH) that refuses one recipient.
+fake_server::script smtp(fake_server* self) {
+  return [self](fake_connection& c) {
+    c.send("220 fake ESMTP\r\n");
+    bool data = false;
+    while (auto line = c.read_line()) {
+      if (data) {
+        if (*line == ".") {
+          data = false;
+          self->set_note("delivered");
+          c.send("250 2.0.0 queued\r\n");
+        }
+        continue;
+      }
+      auto cmd = upper(line->substr(0, 4));
+      if (cmd == "EHLO")
+        c.send("250-fake\r\n250 8BITMIME\r\n");
+      else if (cmd == "HELO")
+        c.send("250 fake\r\n");
+      else if (cmd == "RCPT") {
+        if (line->find("bad@") != std::string::npos)
+          c.send("550 5.1.1 <bad@example.test>: Recipient address rejected: User unknown\r\n");
+        else if (line->find("reset@") != std::string::npos) {
+          c.reset();
+          return;
+        } else
+          c.send("250 2.1.5 ok\r\n");
+      } else if (cmd == "DATA") {
+        data = true;
+        c.send("354 go ahead\r\n");
+      } else if (cmd == "QUIT") {
+        c.send("221 bye\r\n");
+        return;
+      } else
+        c.send("250 ok\r\n");
+    }
+  };
+}
+
+server_settings smtp_plain(uint16_t port) {
+  server_settings s;
+  s.host = "127.0.0.1";
+  s.port = port;
+  s.security = transport_security::plain;
+  return s; // no username: no AUTH
+}
+
+smtp::client_options smtp_quick() {
+  smtp::client_options opts;
+  opts.timeout = timeout;
+  return opts;
+}
+
+} // namespace
+
+TEST(smtp_faults, rejected_recipient_sends_nothing) {
+  fake_server* self = nullptr;
+  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  self = &server;
+  smtp::client c{smtp_quick()};
+  ASSERT_FALSE(c.connect(smtp_plain(server.port()), secret{}));
+  auto err = c.send("alice@example.test", {"bob@example.test", "bad@example.test"},
+                    "Subject: x\r\n\r\nbody\r\n");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::recipient_rejected) << render(err);
+  EXPECT_NE(describe(err).find("bad@example.test"), std::string::npos);
+  EXPECT_NE(describe(err).find("550"), std::string::npos);
+  // The connection still works, and a good message goes through.
+  EXPECT_FALSE(c.send("alice@example.test", {"bob@example.test"},
+                      "Subject: x\r\n\r\n.leading dot\r\nbody\r\n"));
+  c.quit();
+  EXPECT_EQ(server.note(), "delivered");
+}
+
+TEST(smtp_faults, reset_during_the_transaction) {
+  fake_server* self = nullptr;
+  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  self = &server;
+  smtp::client c{smtp_quick()};
+  ASSERT_FALSE(c.connect(smtp_plain(server.port()), secret{}));
+  auto err = timed(1500ms, [&] {
+    return c.send("alice@example.test", {"reset@example.test"}, "x\r\n");
+  });
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::connection_failed) << render(err);
+}
+
+TEST(smtp_faults, starttls_required_but_not_offered) {
+  fake_server* self = nullptr;
+  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  self = &server;
+  smtp::client c{smtp_quick()};
+  auto settings = smtp_plain(server.port());
+  settings.security = transport_security::starttls;
+  settings.username = "alice";
+  auto err = c.connect(settings, password);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::not_supported) << render(err);
+}
+
+TEST(smtp_faults, silent_server_times_out) {
+  fake_server server{[](fake_connection& c) { c.stall(); }};
+  smtp::client c{smtp_quick()};
+  auto err = timed(timeout + 2s, [&] { return c.connect(smtp_plain(server.port()), secret{}); });
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err, ec::timed_out) << render(err);
+}
