@@ -42,7 +42,7 @@ std::string upper(std::string x) {
 
 // A minimal IMAP server: greeting, then answers per command; `hook` may
 // take over any command.
-fake_server::script imap(command_hook hook,
+fake_server::script imap_script(command_hook hook,
                          std::string greeting = "* OK fake IMAP ready\r\n") {
   return [hook, greeting](fake_connection& c) {
     if (!greeting.empty() && !c.send(greeting))
@@ -92,6 +92,7 @@ server_settings plain_server(uint16_t port) {
 imap::session_options quick() {
   imap::session_options opts;
   opts.timeout = timeout;
+  opts.operation_timeout = timeout + 1s;
   return opts;
 }
 
@@ -112,7 +113,7 @@ const secret password{"s3cret-pass"};
 } // namespace
 
 TEST(imap_faults, reset_during_login) {
-  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "LOGIN") {
       c.reset();
       return next::stop;
@@ -128,7 +129,7 @@ TEST(imap_faults, reset_during_login) {
 }
 
 TEST(imap_faults, stall_mid_response) {
-  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "SELECT") {
       // Half a response, then silence.
       c.send("* 3 EXISTS\r\n* OK [UIDVALIDITY 7");
@@ -151,7 +152,7 @@ TEST(imap_faults, stall_mid_response) {
 }
 
 TEST(imap_faults, stall_inside_a_literal) {
-  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "FETCH" || command == "UID FETCH") {
       c.send("* 1 FETCH (UID 1 RFC822.SIZE 100 ENVELOPE (NIL {50}\r\nonly part");
       c.stall();
@@ -167,8 +168,29 @@ TEST(imap_faults, stall_inside_a_literal) {
   EXPECT_EQ(page.error(), ec::timed_out) << render(page.error());
 }
 
+TEST(imap_faults, trickling_server_hits_the_operation_deadline) {
+  // A byte every second: no single read times out, the operation must.
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
+    if (command == "LIST") {
+      for (char ch : std::string{"* LIST (\\HasNoChildren) \"/\" INBOX-with-a-long-name"}) {
+        if (!c.send(std::string(1, ch)))
+          return next::stop;
+        std::this_thread::sleep_for(1s);
+      }
+      return next::stop;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = timed(timeout + 2s, [&] { return s.list_folders(); });
+  ASSERT_FALSE(folders);
+  EXPECT_EQ(folders.error(), ec::timed_out) << render(folders.error());
+  EXPECT_FALSE(s.usable());
+}
+
 TEST(imap_faults, garbage_greeting) {
-  fake_server server{imap(nullptr, "\x16\x03\x01\x02\x00garbage\xff\xfe\r\n"s)};
+  fake_server server{imap_script(nullptr, "\x16\x03\x01\x02\x00garbage\xff\xfe\r\n"s)};
   imap::session s{quick()};
   auto err = timed(timeout + 1s, [&] { return s.connect(plain_server(server.port()), password); });
   ASSERT_TRUE(err);
@@ -177,7 +199,7 @@ TEST(imap_faults, garbage_greeting) {
 }
 
 TEST(imap_faults, garbage_after_login) {
-  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "LIST") {
       c.send("* LIST (\\Has\x01 \xff{garbage\r\n)))) \"\r\n" + tag
              + " MAYBE what\r\n");
@@ -197,7 +219,7 @@ TEST(imap_faults, garbage_after_login) {
 }
 
 TEST(imap_faults, reset_of_an_idle_connection) {
-  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "NOOP" || command == "LIST") {
       c.reset();
       return next::stop;
@@ -214,7 +236,7 @@ TEST(imap_faults, reset_of_an_idle_connection) {
 }
 
 TEST(imap_faults, server_closes_an_idle_connection_with_bye) {
-  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "LIST") {
       c.send("* BYE Autologout; idle for too long\r\n");
       return next::stop;
@@ -255,7 +277,7 @@ TEST(imap_faults, cancel_interrupts_a_blocked_call) {
 }
 
 TEST(imap_faults, cancel_interrupts_a_stalled_command) {
-  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "LIST") {
       c.stall();
       return next::stop;
@@ -299,7 +321,7 @@ TEST(imap_faults, unknown_host) {
 }
 
 TEST(imap_faults, wrong_password_and_unavailable) {
-  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "LOGIN") {
       // A server that echoes the password must not leak it into errors.
       c.send(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials for s3cret-pass\r\n");
@@ -314,7 +336,7 @@ TEST(imap_faults, wrong_password_and_unavailable) {
   EXPECT_EQ(describe(err).rfind("The IMAP server rejected the username or password", 0), 0u);
   EXPECT_EQ(describe(err).find("s3cret-pass"), std::string::npos) << describe(err);
 
-  fake_server busy{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server busy{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "LOGIN") {
       c.send(tag + " NO [UNAVAILABLE] Maintenance, try later\r\n");
       return next::done;
@@ -328,7 +350,7 @@ TEST(imap_faults, wrong_password_and_unavailable) {
 }
 
 TEST(imap_faults, starttls_required_but_not_offered) {
-  fake_server server{imap(nullptr)};
+  fake_server server{imap_script(nullptr)};
   imap::session s{quick()};
   auto settings = plain_server(server.port());
   settings.security = transport_security::starttls;
@@ -339,7 +361,7 @@ TEST(imap_faults, starttls_required_but_not_offered) {
 }
 
 TEST(imap_faults, tls_against_a_plain_server) {
-  fake_server server{imap(nullptr)};
+  fake_server server{imap_script(nullptr)};
   imap::session s{quick()};
   auto settings = plain_server(server.port());
   settings.security = transport_security::tls;
@@ -349,7 +371,7 @@ TEST(imap_faults, tls_against_a_plain_server) {
 }
 
 TEST(imap_faults, huge_literal_announcement) {
-  fake_server server{imap([](fake_connection& c, auto&, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "LIST") {
       c.send("* LIST (\\HasNoChildren) \"/\" {4000000000}\r\nabc");
       c.stall();
@@ -365,7 +387,7 @@ TEST(imap_faults, huge_literal_announcement) {
 }
 
 TEST(imap_faults, operations_report_server_errors) {
-  fake_server server{imap([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "SELECT") {
       c.send(tag + " NO [NONEXISTENT] Mailbox doesn't exist\r\n");
       return next::done;
@@ -389,7 +411,7 @@ TEST(imap_faults, operations_report_server_errors) {
 namespace {
 
 // A minimal SMTP server (no TLS, no AUTH) that refuses one recipient.
-fake_server::script smtp(fake_server* self) {
+fake_server::script smtp_script(fake_server* self) {
   return [self](fake_connection& c) {
     c.send("220 fake ESMTP\r\n");
     bool data = false;
@@ -438,6 +460,7 @@ server_settings smtp_plain(uint16_t port) {
 smtp::client_options smtp_quick() {
   smtp::client_options opts;
   opts.timeout = timeout;
+  opts.operation_timeout = timeout + 1s;
   return opts;
 }
 
@@ -445,7 +468,7 @@ smtp::client_options smtp_quick() {
 
 TEST(smtp_faults, rejected_recipient_sends_nothing) {
   fake_server* self = nullptr;
-  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  fake_server server{[&self](fake_connection& c) { smtp_script(self)(c); }};
   self = &server;
   smtp::client c{smtp_quick()};
   ASSERT_FALSE(c.connect(smtp_plain(server.port()), secret{}));
@@ -464,7 +487,7 @@ TEST(smtp_faults, rejected_recipient_sends_nothing) {
 
 TEST(smtp_faults, reset_during_the_transaction) {
   fake_server* self = nullptr;
-  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  fake_server server{[&self](fake_connection& c) { smtp_script(self)(c); }};
   self = &server;
   smtp::client c{smtp_quick()};
   ASSERT_FALSE(c.connect(smtp_plain(server.port()), secret{}));
@@ -477,7 +500,7 @@ TEST(smtp_faults, reset_during_the_transaction) {
 
 TEST(smtp_faults, starttls_required_but_not_offered) {
   fake_server* self = nullptr;
-  fake_server server{[&self](fake_connection& c) { smtp(self)(c); }};
+  fake_server server{[&self](fake_connection& c) { smtp_script(self)(c); }};
   self = &server;
   smtp::client c{smtp_quick()};
   auto settings = smtp_plain(server.port());

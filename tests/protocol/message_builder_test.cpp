@@ -113,9 +113,11 @@ TEST(message_builder, builds_a_plain_message_libetpan_can_parse) {
   // 7-bit, CRLF only, lines within 998 (we aim at 78).
   for (char c : data)
     ASSERT_LT(static_cast<unsigned char>(c), 0x80);
-  for (size_t i = 0; i < data.size(); ++i)
-    if (data[i] == '\n')
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data[i] == '\n') {
       ASSERT_TRUE(i > 0 && data[i - 1] == '\r');
+    }
+  }
   EXPECT_EQ(built->message_id, "<unique123@example.test>");
   EXPECT_EQ(built->sender, "alice@example.test");
   EXPECT_EQ(built->recipients,

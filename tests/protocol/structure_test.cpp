@@ -116,7 +116,7 @@ TEST(structure, nested_messages_are_read_with_a_heading) {
   inner.children.push_back(middle_body);
   auto root = multi("", "mixed", {leaf("1", "text", "plain"), inner});
   auto plan = plan_body(root);
-  EXPECT_EQ(sections(plan), (std::vector<std::string>{"1", "<---------- >", "2.1"}));
+  EXPECT_EQ(sections(plan), (std::vector<std::string>{"1", "<---------->", "2.1"}));
   EXPECT_NE(plan.steps[1].literal.find("Subject: Original"), std::string::npos);
   ASSERT_EQ(plan.attachments.size(), 2u);
   EXPECT_EQ(plan.attachments[0].mime_type, "message/rfc822");

@@ -31,6 +31,11 @@ struct session_options {
   /// Bound for every network step: DNS + TCP connect, TLS handshake, and
   /// each read and write of every command.
   std::chrono::seconds timeout{30};
+  /// Bound for one whole operation (connect, a listing, a read, ...),
+  /// however slowly the server trickles its answer: each read has
+  /// `timeout`, but a server that sends a byte now and then would otherwise
+  /// hold the call forever. Exceeding it kills the connection.
+  std::chrono::seconds operation_timeout{120};
   /// Text parts larger than this are fetched only partly (and the message is
   /// marked `incomplete`).
   uint64_t max_text_part_bytes = 4 * 1024 * 1024;
@@ -51,6 +56,15 @@ public:
     return cancelled_.load();
   }
 
+  /// Like cancel(), but because an operation ran past its deadline: the
+  /// call fails with `ec::timed_out`. Used by the deadline watchdog.
+  void expire() noexcept;
+
+  /// Whether expire() was called.
+  bool expired() const noexcept {
+    return expired_.load();
+  }
+
   /// For the connection's owner: the socket and stream cancel() must wake
   /// (either may be absent: -1, nullptr). The owner detaches before it
   /// closes or replaces them.
@@ -59,8 +73,15 @@ public:
   /// For the connection's owner: forget the socket and stream.
   void detach() noexcept;
 
+  /// For the connection's owner: whether an operation deadline is armed
+  /// (nested operations keep the outer deadline).
+  bool armed = false;
+
 private:
+  void wake() noexcept;
+
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> expired_{false};
   std::mutex mtx_;
   int fd_ = -1;
   _mailstream* stream_ = nullptr;
@@ -173,6 +194,7 @@ private:
   caf::error refresh_capabilities();
   caf::error select(const std::string& folder);
   caf::error check_usable();
+  caf::error interrupted() const;
   caf::error command_error(int rc, std::string_view action);
   caf::error folder_error(const std::string& folder, int rc,
                           std::string_view action);

@@ -21,19 +21,6 @@ namespace postern::imap {
 using mime::address;
 using mime::attachment;
 
-/// How the connection to the server is secured.
-enum class security : uint8_t {
-  /// TLS from the first byte (IMAPS, port 993; SMTPS, port 465).
-  tls,
-  /// Plain connection upgraded with STARTTLS, which the server must offer.
-  starttls,
-  /// No encryption at all; only when an account explicitly asks for it.
-  plain,
-};
-
-/// @relates security
-std::string to_string(security x);
-
 /// One mailbox from LIST.
 struct folder {
   /// Full name, decoded from modified UTF-7: what callers pass back.

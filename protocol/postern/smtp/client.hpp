@@ -24,6 +24,9 @@ struct client_options {
   std::string ca_file;
   /// Bound for every network step (connect, handshake, each command).
   std::chrono::seconds timeout{30};
+  /// Bound for a whole connect() or send(), however slowly the server
+  /// answers (see imap::session_options::operation_timeout).
+  std::chrono::seconds operation_timeout{300};
 };
 
 /// One SMTP submission connection: connect, STARTTLS (required when asked
@@ -62,6 +65,7 @@ public:
 
 private:
   caf::error command_error(int rc, std::string_view action);
+  caf::error interrupted() const;
   caf::error ehlo();
   void close_stream() noexcept;
   std::string server_text() const;

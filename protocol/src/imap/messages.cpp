@@ -169,6 +169,7 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
 
 caf::expected<message_page>
 session::list_messages(const std::string& folder, const page_request& request) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   message_page page;
   page.page_size = clamp_page_size(request.page_size);
   cursor position;
@@ -302,6 +303,7 @@ caf::expected<std::vector<read_outcome>>
 session::read_messages(const std::string& folder,
                        const std::vector<uint32_t>& uids,
                        const read_options& options) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (auto err = select(folder))
     return err;
   std::vector<uint32_t> valid;
@@ -374,6 +376,7 @@ caf::expected<message> session::read_message(const std::string& folder,
 
 caf::expected<search_result> session::search(const std::string& folder,
                                              const search_query& q) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   auto limit = clamp_page_size(q.limit);
   search_key_ptr key{mailimap_search_key_new_multiple_empty()};
   bool needs_utf8 = false;
@@ -464,6 +467,7 @@ caf::expected<search_result> session::search(const std::string& folder,
 caf::expected<move_result> session::move(const std::string& folder,
                                          uint32_t uid,
                                          const std::string& destination) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   // UID 0 does not exist, and libetpan would send it as "*" (the last one).
   if (uid == 0)
     return no_such_message(uid, folder);
@@ -548,6 +552,7 @@ caf::expected<move_result> session::move(const std::string& folder,
 caf::expected<flag_result> session::set_flags(const std::string& folder,
                                               uint32_t uid,
                                               const flag_change& change) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (uid == 0) // libetpan would send it as "*": the last message
     return no_such_message(uid, folder);
   if (auto err = select(folder))
@@ -619,6 +624,7 @@ caf::expected<flag_result> session::set_flags(const std::string& folder,
 caf::expected<append_result>
 session::append(const std::string& folder, std::string_view data,
                 const std::vector<std::string>& flags) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (auto err = check_usable())
     return err;
   flag_list_ptr list{mailimap_flag_list_new_empty()};

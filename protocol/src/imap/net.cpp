@@ -19,8 +19,11 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 // Exported by libetpan but missing from its installed headers.
 extern "C" int mailstream_cancel_get_fd(struct mailstream_cancel* cancel);
@@ -62,7 +65,92 @@ std::string errno_text(int code) {
   return strerror_r(code, buf.data(), buf.size());
 }
 
+// One thread for all deadlines of the process: sleeps until the earliest
+// one and expires the connections that passed theirs.
+class watchdog {
+public:
+  static watchdog& instance() {
+    // Never destroyed: connections may outlive static destruction order.
+    static auto* self = new watchdog;
+    return *self;
+  }
+
+  uint64_t watch(std::weak_ptr<canceller> c,
+                 std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!started_) {
+      std::thread{[this] { run(); }}.detach();
+      started_ = true;
+    }
+    auto id = ++next_id_;
+    entries_.emplace(id, entry{std::move(c), deadline});
+    cv_.notify_one();
+    return id;
+  }
+
+  void unwatch(uint64_t id) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    entries_.erase(id);
+  }
+
+private:
+  struct entry {
+    std::weak_ptr<canceller> target;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
+  void run() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    for (;;) {
+      auto now = std::chrono::steady_clock::now();
+      auto next = now + std::chrono::hours{1};
+      std::vector<std::shared_ptr<canceller>> due;
+      for (auto i = entries_.begin(); i != entries_.end();) {
+        if (i->second.deadline <= now) {
+          if (auto c = i->second.target.lock())
+            due.push_back(std::move(c));
+          i = entries_.erase(i);
+        } else {
+          next = std::min(next, i->second.deadline);
+          ++i;
+        }
+      }
+      if (!due.empty()) {
+        lock.unlock();
+        for (auto& c : due)
+          c->expire();
+        due.clear();
+        lock.lock();
+        continue;
+      }
+      cv_.wait_until(lock, next);
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::map<uint64_t, entry> entries_;
+  uint64_t next_id_ = 0;
+  bool started_ = false;
+};
+
 } // namespace
+
+deadline_guard::deadline_guard(const std::shared_ptr<canceller>& c,
+                               std::chrono::seconds limit) {
+  if (c->armed)
+    return;
+  c_ = c;
+  c_->armed = true;
+  id_ = watchdog::instance().watch(c_, std::chrono::steady_clock::now() + limit);
+}
+
+deadline_guard::~deadline_guard() {
+  if (!c_)
+    return;
+  watchdog::instance().unwatch(id_);
+  c_->armed = false;
+}
 
 caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
                                std::chrono::seconds timeout, canceller& cancel,
@@ -71,6 +159,10 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
   auto where = std::string{protocol} + " server " + host + ":"
                + std::to_string(port);
   auto cancelled = [&] {
+    if (cancel.expired())
+      return caf::make_error(ec::timed_out,
+                             "Connecting to the " + where
+                               + " took too long");
     return caf::make_error(ec::cancelled,
                            "Connecting to the " + where
                              + " was cancelled because Postern is shutting "
@@ -105,7 +197,7 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
   int last_error = 0;
   bool timed_out = false;
   for (auto* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
-    if (cancel.cancelled())
+    if (cancel.cancelled() || cancel.expired())
       return cancelled();
     auto fd = lower_fd(
       ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
@@ -133,7 +225,7 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
       // Short slices so that cancel() is noticed soon.
       pollfd pfd{fd, POLLOUT, 0};
       auto n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
-      if (cancel.cancelled())
+      if (cancel.cancelled() || cancel.expired())
         break;
       if (n < 0 && errno != EINTR)
         break;
@@ -151,7 +243,7 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
     cancel.detach();
     if (!connected) {
       ::close(fd);
-      if (cancel.cancelled())
+      if (cancel.cancelled() || cancel.expired())
         return cancelled();
       if (timed_out)
         break;

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,22 @@ namespace postern::imap {
 caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
                                std::chrono::seconds timeout, canceller& cancel,
                                std::string_view protocol);
+
+/// Arms an operation deadline on `c` while it lives: a watchdog thread calls
+/// `c->expire()` once `limit` has passed. Nested guards keep the outer
+/// deadline. Only the connection's owner thread creates guards.
+class deadline_guard {
+public:
+  deadline_guard(const std::shared_ptr<canceller>& c, std::chrono::seconds limit);
+  ~deadline_guard();
+
+  deadline_guard(const deadline_guard&) = delete;
+  deadline_guard& operator=(const deadline_guard&) = delete;
+
+private:
+  std::shared_ptr<canceller> c_;
+  uint64_t id_ = 0;
+};
 
 /// Debian's libetpan waits with select(), whose fd_set holds descriptors
 /// below FD_SETSIZE only (a higher one aborts the process under

@@ -23,6 +23,15 @@ using namespace detail;
 
 void canceller::cancel() noexcept {
   cancelled_ = true;
+  wake();
+}
+
+void canceller::expire() noexcept {
+  expired_ = true;
+  wake();
+}
+
+void canceller::wake() noexcept {
   std::lock_guard<std::mutex> guard{mtx_};
   // mailstream_cancel wakes a read or write waiting in libetpan; shutdown()
   // also wakes a TCP connect or a TLS handshake, which have no stream yet.
@@ -78,6 +87,7 @@ void session::close_stream() noexcept {
 }
 
 void session::logout() {
+  deadline_guard deadline{canceller_, options_.timeout};
   if (imap_ != nullptr && imap_->imap_stream != nullptr && usable_
       && !canceller_->cancelled()) {
     canceller_->detach();
@@ -95,11 +105,24 @@ std::string session::server_text() const {
 
 // -- errors -------------------------------------------------------------------
 
-caf::error session::check_usable() {
+caf::error session::interrupted() const {
+  if (canceller_->expired())
+    return caf::make_error(ec::timed_out,
+                           "The IMAP server " + host_ + ":"
+                             + std::to_string(port_)
+                             + " did not complete the operation within "
+                             + std::to_string(options_.operation_timeout.count())
+                             + " seconds");
   if (canceller_->cancelled())
     return caf::make_error(ec::cancelled,
                            "The IMAP operation was cancelled because Postern "
                            "is shutting down or replacing the connection");
+  return {};
+}
+
+caf::error session::check_usable() {
+  if (auto err = interrupted())
+    return err;
   if (!usable_)
     return caf::make_error(ec::connection_failed,
                            "The connection to the IMAP server " + host_ + ":"
@@ -118,10 +141,8 @@ caf::error session::command_error(int rc, std::string_view action) {
     case MAILIMAP_ERROR_STREAM:
     case MAILIMAP_ERROR_CONNECTION_REFUSED:
     case MAILIMAP_ERROR_SSL: {
-      if (canceller_->cancelled())
-        return dead(caf::make_error(
-          ec::cancelled, "The IMAP operation was cancelled because Postern is "
-                         "shutting down or replacing the connection"));
+      if (auto err = interrupted())
+        return dead(std::move(err));
       auto elapsed = std::chrono::steady_clock::now() - call_start_;
       // libetpan reports a timeout and a reset alike; the clock tells them
       // apart.
@@ -229,6 +250,7 @@ void set_server_name(mailstream_ssl_context* ctx, void* data) {
 
 caf::error session::connect(const server_settings& server,
                             const secret& password) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (imap_ != nullptr)
     return caf::make_error(ec::imap_failure,
                            "The IMAP session is already connected");
@@ -268,8 +290,8 @@ caf::error session::open_stream(const server_settings& server) {
   if (stream == nullptr) {
     canceller_->detach();
     ::close(*fd);
-    if (canceller_->cancelled())
-      return check_usable();
+    if (auto err = interrupted())
+      return err;
     if (server.security == transport_security::tls) {
       if (std::chrono::steady_clock::now() - call_start_
             + std::chrono::milliseconds{300}
@@ -339,7 +361,7 @@ caf::error session::start_tls(const server_settings& server) {
   auto rc = mailimap_socket_starttls_with_callback(imap_, set_server_name,
                                                    &host_);
   if (rc != MAILIMAP_NO_ERROR) {
-    if (rc == MAILIMAP_ERROR_STREAM && !canceller_->cancelled()
+    if (rc == MAILIMAP_ERROR_STREAM && !interrupted()
         && std::chrono::steady_clock::now() - call_start_
                + std::chrono::milliseconds{300}
              < options_.timeout) {
@@ -422,6 +444,7 @@ caf::error session::refresh_capabilities() {
 }
 
 caf::error session::noop() {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (auto err = check_usable())
     return err;
   call_start_ = std::chrono::steady_clock::now();
@@ -467,6 +490,7 @@ constexpr std::string_view roles[]
 } // namespace
 
 caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   if (auto err = check_usable())
     return err;
   clist* raw = nullptr;
@@ -555,6 +579,7 @@ caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
 }
 
 caf::expected<std::string> session::find_special_use(std::string_view role) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
   auto folders = list_folders(false);
   if (!folders)
     return std::move(folders.error());

@@ -84,13 +84,21 @@ caf::expected<std::vector<address>> parse_address_list(std::string_view text) {
         add_mailbox(result, static_cast<mailimf_mailbox*>(clist_content(m)));
     }
   }
-  for (auto& a : result)
+  for (auto& a : result) {
+    // libetpan drops white space inside an addr-spec ("a b@c.com" becomes
+    // "ab@c.com"); an address that is not in the text as typed is a typo.
+    if (input.find(a.address) == std::string::npos)
+      return caf::make_error(ec::invalid_argument,
+                             "The address list \"" + to_valid_utf8(text)
+                               + "\" has an address with a space or other "
+                                 "character that does not belong there");
     if (!is_sendable_address(a.address))
       return caf::make_error(ec::invalid_argument,
                              "The address \"" + a.address
                                + "\" cannot be used; Postern sends only to "
                                  "plain ASCII addresses like "
                                  "name@example.com");
+  }
   return result;
 }
 

@@ -24,6 +24,35 @@ struct segment {
   std::string bytes;
 };
 
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+// RFC 2047 "Q": like quoted-printable, but "_" is a space and there are no
+// soft line breaks or trailing-space rules.
+std::string decode_q(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '_') {
+      out += ' ';
+    } else if (text[i] == '=' && i + 2 < text.size()
+               && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 // Parses the encoded word starting at `text[pos]` ("=?"); on success stores
 // it in `out` and returns the position after "?=", else returns npos.
 size_t parse_encoded_word(std::string_view text, size_t pos, segment& out) {
@@ -56,11 +85,7 @@ size_t parse_encoded_word(std::string_view text, size_t pos, segment& out) {
     }
     out.bytes = decode_base64(body);
   } else if (encoding == 'Q' || encoding == 'q') {
-    std::string unescaped;
-    unescaped.reserve(body.size());
-    for (char c : body)
-      unescaped += c == '_' ? ' ' : c;
-    out.bytes = decode_quoted_printable(unescaped);
+    out.bytes = decode_q(body);
   } else {
     return std::string_view::npos;
   }
@@ -74,19 +99,10 @@ size_t parse_encoded_word(std::string_view text, size_t pos, segment& out) {
 std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  auto hex = [](char c) {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    return -1;
-  };
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0
-        && hex(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+    if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0
+        && hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
       i += 2;
     } else {
       out += text[i];

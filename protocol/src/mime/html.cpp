@@ -421,7 +421,9 @@ std::string html_to_text(std::string_view input) {
       continue;
     }
     if (name == "ul" || name == "ol") {
-      out.line_break(t.closing && ordered_lists.size() > 1 ? 1 : 2);
+      // A list inside a list item continues it without a blank line.
+      bool nested = t.closing ? ordered_lists.size() > 1 : !ordered_lists.empty();
+      out.line_break(nested ? 1 : 2);
       if (t.closing) {
         if (!ordered_lists.empty()) {
           ordered_lists.pop_back();

@@ -63,6 +63,21 @@ std::string client::server_text() const {
   return imap::sanitize_server_text(smtp_->response);
 }
 
+caf::error client::interrupted() const {
+  if (canceller_->expired())
+    return caf::make_error(ec::timed_out,
+                           "The SMTP server " + host_ + ":"
+                             + std::to_string(port_)
+                             + " did not complete the operation within "
+                             + std::to_string(options_.operation_timeout.count())
+                             + " seconds");
+  if (canceller_->cancelled())
+    return caf::make_error(ec::cancelled,
+                           "Sending was cancelled because Postern is shutting "
+                           "down");
+  return {};
+}
+
 caf::error client::command_error(int rc, std::string_view action) {
   auto where = host_ + ":" + std::to_string(port_);
   auto text = server_text();
@@ -73,10 +88,8 @@ caf::error client::command_error(int rc, std::string_view action) {
   if (rc == MAILSMTP_ERROR_STREAM || rc == MAILSMTP_ERROR_SSL
       || rc == MAILSMTP_ERROR_CONNECTION_REFUSED) {
     close_stream();
-    if (canceller_->cancelled())
-      return caf::make_error(ec::cancelled,
-                             "Sending was cancelled because Postern is "
-                             "shutting down");
+    if (auto err = interrupted())
+      return err;
     if (std::chrono::steady_clock::now() - call_start_
           + std::chrono::milliseconds{300}
         >= options_.timeout)
@@ -109,6 +122,7 @@ caf::error client::ehlo() {
 
 caf::error client::connect(const server_settings& server,
                            const secret& password) {
+  imap::deadline_guard deadline{canceller_, options_.operation_timeout};
   if (smtp_ != nullptr)
     return caf::make_error(ec::smtp_failure,
                            "The SMTP client is already connected");
@@ -138,10 +152,8 @@ caf::error client::connect(const server_settings& server,
   if (stream == nullptr) {
     canceller_->detach();
     ::close(*fd);
-    if (canceller_->cancelled())
-      return caf::make_error(ec::cancelled,
-                             "Sending was cancelled because Postern is "
-                             "shutting down");
+    if (auto err = interrupted())
+      return err;
     if (std::chrono::steady_clock::now() - call_start_
           + std::chrono::milliseconds{300}
         >= options_.timeout)
@@ -193,7 +205,7 @@ caf::error client::connect(const server_settings& server,
     call_start_ = std::chrono::steady_clock::now();
     rc = mailsmtp_socket_starttls_with_callback(smtp_, set_server_name, &host_);
     if (rc != MAILSMTP_NO_ERROR) {
-      if (rc == MAILSMTP_ERROR_STREAM && !canceller_->cancelled()
+      if (rc == MAILSMTP_ERROR_STREAM && !interrupted()
           && std::chrono::steady_clock::now() - call_start_
                  + std::chrono::milliseconds{300}
                < options_.timeout) {
@@ -263,10 +275,9 @@ caf::error client::connect(const server_settings& server,
 caf::error client::send(std::string_view sender,
                         const std::vector<std::string>& recipients,
                         std::string_view data) {
-  if (canceller_->cancelled())
-    return caf::make_error(ec::cancelled,
-                           "Sending was cancelled because Postern is shutting "
-                           "down");
+  imap::deadline_guard deadline{canceller_, options_.operation_timeout};
+  if (auto err = interrupted())
+    return err;
   if (smtp_ == nullptr || smtp_->stream == nullptr)
     return caf::make_error(ec::connection_failed,
                            "The connection to the SMTP server is closed");

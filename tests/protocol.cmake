@@ -1,0 +1,37 @@
+# Tests of the protocol library's mail code (imap::, mime::, smtp::).
+# Included from tests/CMakeLists.txt, after mail/mail.cmake.
+
+# Pure unit tests: no network, no servers.
+add_executable(postern-protocol-unit-test
+  protocol/charset_test.cpp
+  protocol/header_test.cpp
+  protocol/html_test.cpp
+  protocol/imap_query_test.cpp
+  protocol/message_builder_test.cpp
+  protocol/structure_test.cpp)
+target_link_libraries(postern-protocol-unit-test PRIVATE
+  postern::protocol GTest::gtest_main postern_warnings postern_options)
+gtest_discover_tests(postern-protocol-unit-test
+  PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}" LABELS unit
+  DISCOVERY_TIMEOUT 60)
+
+# Faults from a scripted fake IMAP/SMTP server on 127.0.0.1 (resets, stalls,
+# garbage): each test waits for a 2 s timeout at most a few times.
+add_executable(postern-protocol-fault-test protocol/fault_test.cpp)
+target_link_libraries(postern-protocol-fault-test PRIVATE
+  postern::protocol GTest::gtest_main postern_warnings postern_options)
+gtest_discover_tests(postern-protocol-fault-test
+  PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}" LABELS "integration;faults"
+  TIMEOUT 60 DISCOVERY_TIMEOUT 60)
+
+# Against the real Dovecot + Postfix of the fixture mail_servers: add_test,
+# not discovery (discovery runs at build time, before any fixture exists).
+add_executable(postern-protocol-mail-test protocol/mail_test.cpp)
+target_link_libraries(postern-protocol-mail-test PRIVATE
+  postern::protocol GTest::gtest_main postern_warnings postern_options)
+add_test(NAME protocol.mail COMMAND postern-protocol-mail-test)
+set_tests_properties(protocol.mail PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}")
+if(COMMAND postern_mail_test)
+  postern_mail_test(protocol.mail)
+  set_tests_properties(protocol.mail PROPERTIES TIMEOUT 300)
+endif()
