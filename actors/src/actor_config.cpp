@@ -4,6 +4,7 @@
 #include "postern/account.hpp"
 #include "postern/directory_types.hpp"
 #include "postern/error.hpp"
+#include "postern/grant.hpp"
 #include "postern/node_status.hpp"
 
 #include <caf/atom.hpp>

@@ -4,6 +4,7 @@
 #include "postern/actors/actor_config.hpp"
 #include "postern/actors/node.hpp"
 #include "postern/error.hpp"
+#include "postern/grant.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
 
@@ -11,6 +12,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -289,6 +291,92 @@ int invite(config& cfg, const arguments& a, std::ostream& out,
   return 0;
 }
 
+int issue_token(config& cfg, const arguments& a, std::ostream& out,
+                std::ostream& err) {
+  auto usage = caf::make_error(
+    ec::invalid_argument,
+    "usage: postern admin issue-token USERNAME --account ACCOUNT_ID --scopes "
+    "\"mail:folders mail:read ...\" [--ttl SECONDS]");
+  if (a.positional.size() != 1)
+    return fail(err, usage);
+  auto scopes_text = a.flag("scopes");
+  if (!scopes_text)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "give --scopes, e.g. --scopes \""
+                                       + format_scopes(every_scope) + "\""));
+  std::string unknown;
+  auto scopes = parse_scopes(*scopes_text, &unknown);
+  if (!scopes)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "unknown scope \"" + unknown
+                                       + "\"; the scopes are "
+                                       + format_scopes(every_scope)));
+  if (*scopes == 0)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "give at least one scope: "
+                                       + format_scopes(every_scope)));
+  int64_t ttl = 30 * 86400;
+  if (auto text = a.flag("ttl")) {
+    if (text->empty() || text->size() > 10
+        || text->find_first_not_of("0123456789") != std::string::npos
+        || std::stoll(*text) == 0)
+      return fail(err, caf::make_error(ec::invalid_argument,
+                                       "--ttl must be a positive number of "
+                                       "seconds"));
+    ttl = std::stoll(*text);
+  }
+  admin_session s;
+  storage::key_setup keys;
+  std::shared_ptr<storage::environment> env;
+  if (auto e = start(s, cfg, keys, env))
+    return fail(err, e);
+  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v,
+                             a.positional[0]);
+  if (!user)
+    return fail(err, user.error());
+  auto accounts = ask<std::vector<account_settings>>(s, s.comps.directory,
+                                                     atom::list_v, user->id);
+  if (!accounts)
+    return fail(err, accounts.error());
+  auto account = a.flag("account");
+  auto known = [&] {
+    std::string list;
+    for (auto& acc : *accounts)
+      list += "\n  " + acc.id.value + "  " + acc.label + " ("
+              + acc.imap.username + ")";
+    return list.empty() ? std::string{" none; add one with add-account"}
+                        : list;
+  };
+  if (!account)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "give --account; the accounts of "
+                                       + user->username + " are:" + known()));
+  auto match = std::find_if(accounts->begin(), accounts->end(),
+                            [&](const account_settings& acc) {
+                              return acc.id.value == *account;
+                            });
+  if (match == accounts->end())
+    return fail(err, caf::make_error(ec::no_such_account,
+                                     user->username + " has no account "
+                                       + *account + "; the accounts are:"
+                                       + known()));
+  grant_request req;
+  req.user = user->id;
+  req.account = match->id;
+  req.origin = grant_origin::admin;
+  req.scopes = *scopes;
+  req.token_ttl = ttl;
+  auto issued = ask<issued_token>(s, s.comps.tokens, atom::issue_v, req);
+  if (!issued)
+    return fail(err, issued.error());
+  out << issued->token.reveal() << "\n";
+  err << "issued an access token for " << user->username << ", account "
+      << match->label << " (" << match->id.value << "), scopes \""
+      << format_scopes(*scopes) << "\", valid for " << ttl << " s (grant "
+      << issued->grant.id.value << ")\n";
+  return 0;
+}
+
 int backup(config& cfg, const arguments& a, std::ostream& err) {
   if (a.positional.size() != 1)
     return fail(err, caf::make_error(ec::invalid_argument,
@@ -385,6 +473,11 @@ std::string admin_usage() {
                                     prints the account id
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
+  issue-token USERNAME --account ACCOUNT_ID --scopes "mail:folders mail:read ..."
+        [--ttl SECONDS]             prints an MCP access token (Bearer) for one
+                                    account; scopes: mail:folders mail:read
+                                    mail:search mail:modify mail:send; the
+                                    lifetime defaults to 30 days
   backup FILE                       consistent, compacted copy of the database
   rotate-key                        re-encrypts all credentials under a new key
                                     (64 hex chars on stdin, or generated and
@@ -407,6 +500,8 @@ int run_admin(config cfg, const std::vector<std::string>& args,
                   "smtp-security", "smtp-user"});
   if (cmd == "invite")
     known.push_back("ttl-hours");
+  if (cmd == "issue-token")
+    known.insert(known.end(), {"account", "scopes", "ttl"});
   auto a = parse_arguments(args, 1, known);
   if (!a)
     return fail(err, a.error());
@@ -420,6 +515,8 @@ int run_admin(config cfg, const std::vector<std::string>& args,
     return delete_user(cfg, *a, err);
   if (cmd == "invite")
     return invite(cfg, *a, out, err);
+  if (cmd == "issue-token")
+    return issue_token(cfg, *a, out, err);
   if (cmd == "backup")
     return backup(cfg, *a, err);
   if (cmd == "rotate-key")

@@ -6,6 +6,7 @@
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/storage/crypto.hpp"
+#include "postern/storage/grant_store.hpp"
 #include "postern/storage/record.hpp"
 
 #include <caf/result.hpp>
@@ -282,11 +283,15 @@ directory_state::replace_password(const user_id& user,
 }
 
 caf::error directory_state::remove_user(const user_id& user) {
-  return env->write([&](storage::txn& t) -> caf::error {
+  auto err = env->write([&](storage::txn& t) -> caf::error {
     if (!storage::erase_user(t, user))
       return caf::make_error(ec::no_such_user, "no such user");
     return caf::none;
   });
+  // After the commit: the TOKEN AUTHORITY re-checks its cached tokens.
+  if (!err)
+    storage::note_grants_changed();
+  return err;
 }
 
 caf::expected<account_settings>
@@ -354,11 +359,14 @@ directory_state::all_accounts(const user_id& user) {
 
 caf::error directory_state::remove_account(const user_id& user,
                                            const account_id& account) {
-  return env->write([&](storage::txn& t) -> caf::error {
+  auto err = env->write([&](storage::txn& t) -> caf::error {
     if (!storage::erase_account(t, user, account))
       return caf::make_error(ec::no_such_account, "no such email account");
     return caf::none;
   });
+  if (!err)
+    storage::note_grants_changed();
+  return err;
 }
 
 void directory_state::record(audit_event event) {

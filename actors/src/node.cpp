@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/node.hpp"
 
+#include "postern/actors/token_authority.hpp"
 #include "postern/actors/vault.hpp"
 #include "postern/error.hpp"
 #include "postern/version.hpp"
@@ -37,6 +38,23 @@ open_storage(const config& cfg) {
   return storage::environment::open(opts);
 }
 
+mail_options mail_options_from(const config& cfg) {
+  mail_options opts;
+  opts.max_total = cfg.max_imap_connections;
+  opts.max_per_user = cfg.max_connections_per_user;
+  // An account never holds more connections than its user may.
+  opts.pool_size = std::min(cfg.account_pool_size, cfg.max_connections_per_user);
+  opts.timeout = std::chrono::seconds(cfg.mail_timeout_seconds);
+  // A whole operation may take several network steps.
+  opts.operation_timeout = std::chrono::seconds(cfg.mail_timeout_seconds * 4);
+  opts.idle = std::chrono::seconds(cfg.mail_idle_seconds);
+  opts.login_failure_cache
+    = std::chrono::seconds(cfg.login_failure_cache_seconds);
+  if (auto hosts = host_policy::parse(cfg.account_host_deny))
+    opts.hosts = std::move(*hosts);
+  return opts;
+}
+
 caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
                                      const node_setup& setup) {
   if (!cfg.encryption_key)
@@ -59,10 +77,15 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
     caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
     return directory.error();
   }
+  auto mail = sys.spawn(mail_router, *directory, *vault,
+                        mail_options_from(cfg));
+  auto tokens = spawn_token_authority(sys, setup.env);
   std::vector<caf::actor> children{caf::actor_cast<caf::actor>(*vault),
-                                   caf::actor_cast<caf::actor>(*directory)};
+                                   caf::actor_cast<caf::actor>(*directory),
+                                   caf::actor_cast<caf::actor>(mail),
+                                   caf::actor_cast<caf::actor>(tokens)};
   auto n = sys.spawn(node, std::move(children));
-  return components{n, *vault, *directory};
+  return components{n, *vault, *directory, mail, tokens};
 }
 
 } // namespace postern

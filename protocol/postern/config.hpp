@@ -52,6 +52,35 @@ struct config {
   std::string account_host_deny = "private";
   /// Lifetime of a dashboard login.
   unsigned session_ttl_hours = 24;
+
+  // -- mail engine --------------------------------------------------------------
+
+  /// IMAP connections of the whole server (MAX_IMAP_CONNECTIONS).
+  unsigned max_imap_connections = 1000;
+  /// IMAP connections of one user over all their accounts.
+  unsigned max_connections_per_user = 6;
+  /// IMAP connections one account keeps at most (never above the per-user
+  /// limit; mail servers allow about 10 per user and address).
+  unsigned account_pool_size = 3;
+  /// Bound for each network step of IMAP and SMTP.
+  unsigned mail_timeout_seconds = 30;
+  /// Idle IMAP connections are closed after this long.
+  unsigned mail_idle_seconds = 300;
+  /// A rejected login is reported at once, without retrying, for this long.
+  unsigned login_failure_cache_seconds = 60;
+
+  // -- MCP endpoint ---------------------------------------------------------------
+
+  /// An MCP session unused for this long ends (the client re-initializes).
+  unsigned mcp_session_idle_seconds = 3600;
+  /// MCP sessions one grant may hold; the least recently used one ends
+  /// when a new one would exceed it.
+  unsigned mcp_sessions_per_grant = 16;
+  /// Browser origins allowed on /mcp besides BASE_URL's own, comma-separated
+  /// ("https://app.example.com,http://localhost:5173").
+  std::string allowed_origins;
+  /// Tool calls per minute per grant (TOOL_RATE_LIMIT); 0 turns it off.
+  unsigned tool_rate_limit = 120;
   /// trace, debug, info, warn, error.
   std::string log_level = "info";
   /// "text" for people, "json" for log collectors.

@@ -66,6 +66,11 @@ enum class ec : uint8_t {
   recipient_rejected,
   /// The operation was cancelled (shutdown or a stuck connection).
   cancelled,
+  /// A limit was reached (connections, queued requests); try again later.
+  too_busy,
+  /// An access token is unknown, expired or revoked, or its grant or
+  /// account is gone; the context says which, for the client.
+  invalid_token,
 };
 
 /// @relates ec

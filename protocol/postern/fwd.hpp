@@ -15,6 +15,11 @@ struct account_credentials;
 struct account_id;
 struct account_settings;
 struct audit_event;
+struct access_grant;
+struct grant_id;
+struct grant_info;
+struct grant_request;
+struct issued_token;
 struct node_status;
 struct sealed_credentials;
 struct server_settings;
@@ -66,6 +71,23 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, audit, "audit")
   CAF_ADD_ATOM(postern, postern::atom, audit_log, "audit_log")
   CAF_ADD_ATOM(postern, postern::atom, invite, "invite")
+  // MAIL ROUTER, ACCOUNT, IMAP CONNECTION, SMTP SENDER
+  CAF_ADD_ATOM(postern, postern::atom, folders, "folders")
+  CAF_ADD_ATOM(postern, postern::atom, messages, "messages")
+  CAF_ADD_ATOM(postern, postern::atom, read, "read")
+  CAF_ADD_ATOM(postern, postern::atom, search, "search")
+  CAF_ADD_ATOM(postern, postern::atom, move, "move")
+  CAF_ADD_ATOM(postern, postern::atom, flag, "flag")
+  CAF_ADD_ATOM(postern, postern::atom, send, "send")
+  CAF_ADD_ATOM(postern, postern::atom, forget, "forget")
+  CAF_ADD_ATOM(postern, postern::atom, save_sent, "save_sent")
+  CAF_ADD_ATOM(postern, postern::atom, ping, "ping")
+  CAF_ADD_ATOM(postern, postern::atom, acquire, "acquire")
+  CAF_ADD_ATOM(postern, postern::atom, release, "release")
+  // TOKEN AUTHORITY
+  CAF_ADD_ATOM(postern, postern::atom, validate, "validate")
+  CAF_ADD_ATOM(postern, postern::atom, issue, "issue")
+  CAF_ADD_ATOM(postern, postern::atom, revoke, "revoke")
 
   CAF_ADD_TYPE_ID(postern, (postern::ec))
   CAF_ADD_TYPE_ID(postern, (postern::node_status))
@@ -81,5 +103,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (std::vector<postern::account_settings>))
   CAF_ADD_TYPE_ID(postern, (postern::account_credentials))
   CAF_ADD_TYPE_ID(postern, (postern::sealed_credentials))
+  CAF_ADD_TYPE_ID(postern, (postern::grant_id))
+  CAF_ADD_TYPE_ID(postern, (postern::grant_info))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::grant_info>))
+  CAF_ADD_TYPE_ID(postern, (postern::access_grant))
+  CAF_ADD_TYPE_ID(postern, (postern::grant_request))
+  CAF_ADD_TYPE_ID(postern, (postern::issued_token))
 
 CAF_END_TYPE_ID_BLOCK(postern)

@@ -33,6 +33,9 @@ namespace postern {
 POSTERN_STRONG_ID(user_id)
 /// One email account (IMAP + optional SMTP settings) of a user.
 POSTERN_STRONG_ID(account_id)
+/// One grant of access: a user's consent that a client may use one account
+/// with some scopes (the TOKEN AUTHORITY's unit of revocation).
+POSTERN_STRONG_ID(grant_id)
 
 #undef POSTERN_STRONG_ID
 

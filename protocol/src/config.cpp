@@ -83,6 +83,33 @@ auto secret_setter(std::optional<secret> config::*member) {
   };
 }
 
+/// Each entry must be an origin: scheme "://" host [":" port], nothing more.
+caf::error check_origin_list(const std::string& text) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos)
+      end = text.size();
+    auto item = text.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ')
+      item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ')
+      item.pop_back();
+    if (!item.empty()) {
+      auto sep = item.find("://");
+      auto scheme = sep == std::string::npos ? std::string{} : item.substr(0, sep);
+      auto rest = sep == std::string::npos ? std::string{} : item.substr(sep + 3);
+      if ((scheme != "http" && scheme != "https") || rest.empty()
+          || rest.find_first_of("/?#@ ") != std::string::npos)
+        return bad("ALLOWED_ORIGINS must list origins like https://app.example.com "
+                   "(scheme, host and optional port, no path), got \""
+                   + item + "\"");
+    }
+    start = end + 1;
+  }
+  return caf::none;
+}
+
 const std::vector<option>& options() {
   static const std::vector<option> result{
     {"--base-url", "BASE_URL", "URL",
@@ -158,6 +185,49 @@ const std::vector<option>& options() {
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},
+    {"--max-imap-connections", "MAX_IMAP_CONNECTIONS", "N",
+     "IMAP connections of the whole server (default 1000)",
+     unsigned_setter(&config::max_imap_connections, "MAX_IMAP_CONNECTIONS",
+                     100000)},
+    {"--max-connections-per-user", "MAX_CONNECTIONS_PER_USER", "N",
+     "IMAP connections of one user (default 6)",
+     unsigned_setter(&config::max_connections_per_user,
+                     "MAX_CONNECTIONS_PER_USER", 100)},
+    {"--account-pool-size", "ACCOUNT_POOL_SIZE", "N",
+     "IMAP connections per email account (default 3)",
+     unsigned_setter(&config::account_pool_size, "ACCOUNT_POOL_SIZE", 20)},
+    {"--mail-timeout", "MAIL_TIMEOUT_SECONDS", "S",
+     "bound for each IMAP/SMTP network step (default 30)",
+     unsigned_setter(&config::mail_timeout_seconds, "MAIL_TIMEOUT_SECONDS",
+                     600)},
+    {"--mail-idle", "MAIL_IDLE_SECONDS", "S",
+     "idle IMAP connections are closed after this (default 300)",
+     unsigned_setter(&config::mail_idle_seconds, "MAIL_IDLE_SECONDS", 86400)},
+    {"--login-failure-cache", "LOGIN_FAILURE_CACHE_SECONDS", "S",
+     "a rejected mail login is reported without retrying for this long "
+     "(default 60)",
+     unsigned_setter(&config::login_failure_cache_seconds,
+                     "LOGIN_FAILURE_CACHE_SECONDS", 3600)},
+    {"--mcp-session-idle", "MCP_SESSION_IDLE_SECONDS", "S",
+     "an MCP session unused this long ends (default 3600)",
+     unsigned_setter(&config::mcp_session_idle_seconds,
+                     "MCP_SESSION_IDLE_SECONDS", 7 * 86400)},
+    {"--mcp-sessions-per-grant", "MCP_SESSIONS_PER_GRANT", "N",
+     "MCP sessions one connected agent may hold (default 16)",
+     unsigned_setter(&config::mcp_sessions_per_grant, "MCP_SESSIONS_PER_GRANT",
+                     1000)},
+    {"--allowed-origins", "ALLOWED_ORIGINS", "LIST",
+     "browser origins allowed on /mcp besides BASE_URL's, comma-separated",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       if (auto err = check_origin_list(text))
+         return err;
+       cfg.allowed_origins = text;
+       return caf::none;
+     }},
+    {"--tool-rate-limit", "TOOL_RATE_LIMIT", "N",
+     "tool calls per minute per connected agent; 0 turns the limit off "
+     "(default 120)",
+     unsigned_setter(&config::tool_rate_limit, "TOOL_RATE_LIMIT", 1000000)},
     {"--log-level", "LOG_LEVEL", "LEVEL",
      "trace, debug, info, warn or error (default info)",
      string_setter(&config::log_level)},
@@ -235,8 +305,12 @@ caf::error validate(const config& cfg) {
                + "\"");
   if (cfg.max_body_bytes < 1024)
     return bad("MAX_BODY_BYTES must be at least 1024");
-  if (cfg.request_timeout_seconds == 0 || cfg.idle_timeout_seconds == 0)
+  if (cfg.request_timeout_seconds == 0 || cfg.idle_timeout_seconds == 0
+      || cfg.mail_timeout_seconds == 0 || cfg.mail_idle_seconds == 0)
     return bad("timeouts must be at least 1 second");
+  if (cfg.account_pool_size == 0 || cfg.max_connections_per_user == 0
+      || cfg.max_imap_connections == 0)
+    return bad("connection limits must be at least 1");
   return caf::none;
 }
 

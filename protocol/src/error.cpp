@@ -61,6 +61,10 @@ std::string to_string(ec x) {
       return "recipient_rejected";
     case ec::cancelled:
       return "cancelled";
+    case ec::too_busy:
+      return "too_busy";
+    case ec::invalid_token:
+      return "invalid_token";
   }
   return "invalid_ec";
 }

@@ -2,6 +2,7 @@
 #include "postern/storage/directory_store.hpp"
 
 #include "postern/storage/crypto.hpp"
+#include "postern/storage/grant_store.hpp"
 #include "postern/storage/record.hpp"
 
 #include <atomic>
@@ -175,9 +176,10 @@ bool erase_account(txn& t, const user_id& user, const account_id& account) {
   if (!t.erase(table::accounts, account_key(user, account)))
     return false;
   t.erase(table::credentials, account.value);
-  // Grants and tokens of this account: the TOKEN AUTHORITY refuses tokens
-  // whose account is gone, and erases them with their grants (token
-  // authority issue) — nothing can use the account after this commit.
+  // Grants and tokens of this account go in the same transaction; the
+  // caller calls note_grants_changed() after the commit so the TOKEN
+  // AUTHORITY's cache drops them at once.
+  erase_grants_of_account(t, user, account);
   return true;
 }
 
@@ -200,7 +202,7 @@ bool erase_user(txn& t, const user_id& user) {
   for (auto& account : list_accounts(t, user))
     erase_account(t, user, account.id);
   erase_sessions_of(t, user);
-  t.erase_prefix(table::grants, user.value + "/");
+  erase_grants_of_user(t, user);
   t.erase(table::users_by_name, username_key(record->info.username));
   t.erase(table::users, user.value);
   return true;

@@ -101,7 +101,8 @@ TEST(paging, cursors_round_trip_and_are_bound_to_their_folder) {
   auto other = decode_cursor("Archive", text);
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error(), ec::invalid_argument);
-  for (auto bad : {"", "!!!", "AAAA", "MS4xLjEuMS5kZWFkYmVlZg", std::string(200, 'A').c_str()})
+  for (std::string bad : {std::string{}, std::string{"!!!"}, std::string{"AAAA"},
+                          std::string{"MS4xLjEuMS5kZWFkYmVlZg"}, std::string(200, 'A')})
     EXPECT_FALSE(decode_cursor("INBOX", bad)) << bad;
 }
 

@@ -223,9 +223,13 @@ TEST(record, truncated_or_garbage_input_throws) {
       storage_error)
       << cut;
   }
-  record_reader bad_bool{std::string("\x01\x07", 2)};
+  // The reader keeps a view: the bytes must outlive it.
+  const std::string bad_bool_bytes("\x01\x07", 2);
+  record_reader bad_bool{bad_bool_bytes};
   EXPECT_THROW(bad_bool.boolean(), storage_error);
-  record_reader endless{std::string("\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)};
+  const std::string endless_bytes(
+    "\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11);
+  record_reader endless{endless_bytes};
   EXPECT_THROW(endless.u64(), storage_error);
 }
 

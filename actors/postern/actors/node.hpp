@@ -3,7 +3,9 @@
 
 #include "postern/actors/directory.hpp"
 #include "postern/actors/directory_actor.hpp"
+#include "postern/actors/mail_router.hpp"
 #include "postern/actors/node_actor.hpp"
+#include "postern/actors/token_authority_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
 #include "postern/config.hpp"
 #include "postern/storage/environment.hpp"
@@ -44,6 +46,10 @@ struct components {
   node_actor node;
   vault_actor vault;
   directory_actor directory;
+  /// The MAIL ROUTER (the mail engine's entry point).
+  mail_actor mail;
+  /// The TOKEN AUTHORITY (grants and access tokens).
+  token_authority_actor tokens;
 };
 
 /// What spawn_node needs beyond the configuration.
@@ -55,8 +61,11 @@ struct node_setup {
   size_t hashers = 0;
 };
 
-/// Spawns the VAULT (failing on a wrong ENCRYPTION_KEY), the DIRECTORY and
-/// the NODE that supervises them. End everything with
+/// The mail engine's limits and timeouts from the configuration.
+mail_options mail_options_from(const config& cfg);
+
+/// Spawns the VAULT (failing on a wrong ENCRYPTION_KEY), the DIRECTORY, the
+/// MAIL ROUTER and the NODE that supervises them. End everything with
 /// `caf::anon_send_exit(c.node, caf::exit_reason::user_shutdown)`.
 caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
                                      const node_setup& setup);

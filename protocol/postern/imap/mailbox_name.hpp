@@ -17,6 +17,10 @@ std::optional<std::string> decode_mailbox_name(std::string_view wire);
 /// encoded as U+FFFD.
 std::string encode_mailbox_name(std::string_view utf8);
 
+/// The name to send for a folder name a user gave: "INBOX" in any case is
+/// INBOX (RFC 3501 5.1), anything else is encoded to modified UTF-7.
+std::string wire_mailbox_name(std::string_view name);
+
 /// The name to show for a wire name: decoded, or the raw bytes made valid
 /// UTF-8 when the server sent something that is not modified UTF-7.
 std::string display_mailbox_name(std::string_view wire);

@@ -2,24 +2,22 @@
 #pragma once
 
 #include "postern/account.hpp"
+#include "postern/imap/canceller.hpp"
 #include "postern/imap/types.hpp"
 #include "postern/secret.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 struct mailimap;
 struct mailimap_set;
-struct _mailstream;
 
 namespace postern::imap {
 
@@ -39,52 +37,6 @@ struct session_options {
   /// Text parts larger than this are fetched only partly (and the message is
   /// marked `incomplete`).
   uint64_t max_text_part_bytes = 4 * 1024 * 1024;
-};
-
-/// Lets another thread interrupt the blocking I/O of a connection (an IMAP
-/// session or an SMTP client), e.g. to shut down an actor stuck on a stalled
-/// server. cancel() is thread-safe, and safe to call after the connection is
-/// gone (then it does nothing).
-class canceller {
-public:
-  /// Interrupts the current and every later network call of the
-  /// connection: they fail with `ec::cancelled` at once. Cannot be undone.
-  void cancel() noexcept;
-
-  /// Whether cancel() was called.
-  bool cancelled() const noexcept {
-    return cancelled_.load();
-  }
-
-  /// Like cancel(), but because an operation ran past its deadline: the
-  /// call fails with `ec::timed_out`. Used by the deadline watchdog.
-  void expire() noexcept;
-
-  /// Whether expire() was called.
-  bool expired() const noexcept {
-    return expired_.load();
-  }
-
-  /// For the connection's owner: the socket and stream cancel() must wake
-  /// (either may be absent: -1, nullptr). The owner detaches before it
-  /// closes or replaces them.
-  void attach(int fd, _mailstream* stream) noexcept;
-
-  /// For the connection's owner: forget the socket and stream.
-  void detach() noexcept;
-
-  /// For the connection's owner: whether an operation deadline is armed
-  /// (nested operations keep the outer deadline).
-  bool armed = false;
-
-private:
-  void wake() noexcept;
-
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> expired_{false};
-  std::mutex mtx_;
-  int fd_ = -1;
-  _mailstream* stream_ = nullptr;
 };
 
 /// One IMAP connection: connect, TLS/STARTTLS with certificate
@@ -189,7 +141,7 @@ private:
   struct fetched;
 
   caf::error open_stream(const server_settings& server);
-  caf::error start_tls(const server_settings& server);
+  caf::error start_tls();
   caf::error login(const server_settings& server, const secret& password);
   caf::error refresh_capabilities();
   caf::error select(const std::string& folder);

@@ -18,7 +18,7 @@ std::vector<mime::parameter> convert_params(const mailimap_body_fld_param* p) {
     return result;
   for (auto* param : items<mailimap_single_body_fld_param>(p->pa_list))
     if (param->pa_name != nullptr)
-      result.emplace_back(mime::to_lower(param->pa_name),
+      result.emplace_back(mime::to_lower(str(param->pa_name)),
                           param->pa_value != nullptr ? param->pa_value : "");
   return result;
 }
@@ -59,7 +59,7 @@ void apply_fields(mime::part& p, const mailimap_body_fields* fields) {
 void apply_disposition(mime::part& p, const mailimap_body_fld_dsp* dsp) {
   if (dsp == nullptr || dsp->dsp_type == nullptr)
     return;
-  p.disposition = mime::to_lower(dsp->dsp_type);
+  p.disposition = mime::to_lower(str(dsp->dsp_type));
   p.disposition_params = convert_params(dsp->dsp_attributes);
 }
 
@@ -82,7 +82,7 @@ std::string basic_type(const mailimap_media_basic* media) {
       return "video";
     default:
       return media->med_basic_type != nullptr
-               ? mime::to_lower(media->med_basic_type)
+               ? mime::to_lower(str(media->med_basic_type))
                : "application";
   }
 }
@@ -101,9 +101,9 @@ mime::part convert(const mailimap_body* body, const std::string& section,
     p.type = "multipart";
     if (mp == nullptr)
       return p;
-    p.subtype = mime::to_lower(mp->bd_media_subtype != nullptr
-                                 ? mp->bd_media_subtype
-                                 : "mixed");
+    p.subtype = mp->bd_media_subtype != nullptr
+                  ? mime::to_lower(str(mp->bd_media_subtype))
+                  : "mixed";
     if (mp->bd_ext_mpart != nullptr) {
       p.params = convert_params(mp->bd_ext_mpart->bd_parameter);
       apply_disposition(p, mp->bd_ext_mpart->bd_disposition);

@@ -2,6 +2,7 @@
 #include "postern/imap/mailbox_name.hpp"
 
 #include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -168,6 +169,12 @@ std::string encode_mailbox_name(std::string_view utf8) {
   if (!run.empty())
     encode_run(run, out);
   return out;
+}
+
+std::string wire_mailbox_name(std::string_view name) {
+  if (mime::iequals(name, "INBOX"))
+    return "INBOX";
+  return encode_mailbox_name(name);
 }
 
 std::string display_mailbox_name(std::string_view wire) {

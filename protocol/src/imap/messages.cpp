@@ -86,11 +86,6 @@ caf::error no_such_message(uint32_t uid, const std::string& folder) {
                            + "\"");
 }
 
-std::string wire_name(const std::string& folder) {
-  return mime::iequals(folder, "INBOX") ? std::string{"INBOX"}
-                                        : encode_mailbox_name(folder);
-}
-
 } // namespace
 
 caf::expected<std::vector<session::fetched>>
@@ -494,7 +489,7 @@ caf::expected<move_result> session::move(const std::string& folder,
     if (!exists)
       return no_such_message(uid, folder);
   }
-  auto target = wire_name(destination);
+  auto target = wire_mailbox_name(destination);
   move_result result;
   result.uid = uid;
   result.destination = destination;
@@ -645,7 +640,7 @@ session::append(const std::string& folder, std::string_view data,
     if (f != nullptr)
       mailimap_flag_list_add(list.get(), f);
   }
-  auto target = wire_name(folder);
+  auto target = wire_mailbox_name(folder);
   append_result result;
   result.folder = folder;
   call_start_ = std::chrono::steady_clock::now();

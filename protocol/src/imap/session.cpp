@@ -90,8 +90,12 @@ void session::logout() {
   deadline_guard deadline{canceller_, options_.timeout};
   if (imap_ != nullptr && imap_->imap_stream != nullptr && usable_
       && !canceller_->cancelled()) {
+    // mailimap_logout closes and frees the stream whatever the answer, so
+    // it cannot stay attached to the canceller; a short read timeout bounds
+    // the goodbye instead.
     canceller_->detach();
-    // mailimap_logout closes and frees the stream whatever the answer.
+    auto secs = std::min<time_t>(options_.timeout.count(), 2);
+    mailstream_low_set_timeout(mailstream_get_low(imap_->imap_stream), secs);
     mailimap_logout(imap_);
   }
   close_stream();
@@ -134,6 +138,7 @@ caf::error session::check_usable() {
 caf::error session::command_error(int rc, std::string_view action) {
   auto where = host_ + ":" + std::to_string(port_);
   auto dead = [&](caf::error err) {
+    POSTERN_DEBUG("IMAP connection to {} closed: {}", where, describe(err));
     close_stream();
     return err;
   };
@@ -204,7 +209,7 @@ caf::error session::folder_error(const std::string& folder, int rc,
                    && imap_->imap_response_info->rsp_trycreate;
   // NO [TRYCREATE] means the target mailbox is missing; for SELECT etc. ask
   // the server whether the folder exists (NONEXISTENT is not universal).
-  if (trycreate || !folder_exists(encode_mailbox_name(folder)))
+  if (trycreate || !folder_exists(wire_mailbox_name(folder)))
     return caf::make_error(ec::no_such_folder,
                            "The folder \"" + mime::to_valid_utf8(folder)
                              + "\" does not exist");
@@ -218,8 +223,10 @@ bool session::folder_exists(const std::string& wire) {
   call_start_ = std::chrono::steady_clock::now();
   auto rc = mailimap_list(imap_, "", wire.c_str(), &raw);
   list_result_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
+  if (rc != MAILIMAP_NO_ERROR) {
+    command_error(rc, "check the folder"); // notes a dead connection
     return true; // unknown: report the original error rather than guess
+  }
   for (auto* mb : items<mailimap_mailbox_list>(list.get())) {
     if (mb->mb_name == nullptr || wire != mb->mb_name)
       continue;
@@ -266,7 +273,7 @@ caf::error session::connect(const server_settings& server,
   if (auto err = open_stream(server))
     return err;
   if (server.security == transport_security::starttls)
-    if (auto err = start_tls(server))
+    if (auto err = start_tls())
       return err;
   if (auto err = login(server, password))
     return err;
@@ -339,7 +346,7 @@ caf::error session::open_stream(const server_settings& server) {
   return command_error(rc, "read the greeting");
 }
 
-caf::error session::start_tls(const server_settings& server) {
+caf::error session::start_tls() {
   auto where = host_ + ":" + std::to_string(port_);
   if (auto err = refresh_capabilities())
     return err;
@@ -387,7 +394,6 @@ caf::error session::start_tls(const server_settings& server) {
   }
   // Capabilities seen before TLS must not be trusted (RFC 3501 6.2.1).
   caps_ = {};
-  (void) server;
   return {};
 }
 
@@ -459,8 +465,7 @@ caf::error session::noop() {
 caf::error session::select(const std::string& folder) {
   if (auto err = check_usable())
     return err;
-  auto wire = mime::iequals(folder, "INBOX") ? std::string{"INBOX"}
-                                             : encode_mailbox_name(folder);
+  auto wire = wire_mailbox_name(folder);
   if (wire == selected_) {
     // Already selected: NOOP brings in new EXISTS/EXPUNGE counts.
     call_start_ = std::chrono::steady_clock::now();
@@ -509,7 +514,7 @@ caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
     bool inbox = mime::iequals(wire, "INBOX");
     f.name = inbox ? "INBOX" : display_mailbox_name(wire);
     if (mb->mb_delimiter != 0)
-      f.delimiter = std::string(1, mb->mb_delimiter);
+      f.delimiter = mime::to_valid_utf8(std::string(1, mb->mb_delimiter));
     if (inbox)
       f.special_use = "\\Inbox";
     if (auto* flags = mb->mb_flag) {

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdio>
+#include <stdexcept>
 
 namespace postern::mime {
 

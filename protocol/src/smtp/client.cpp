@@ -52,7 +52,7 @@ void client::quit() {
   if (smtp_ != nullptr && smtp_->stream != nullptr
       && !canceller_->cancelled()) {
     canceller_->detach();
-    mailsmtp_quit(smtp_); // closes the stream
+    mailsmtp_quit(smtp_); // sends QUIT without waiting, closes the stream
   }
   close_stream();
 }
@@ -185,9 +185,10 @@ caf::error client::connect(const server_settings& server,
     canceller_->detach();
     if (rc == MAILSMTP_ERROR_STREAM)
       return command_error(rc, "read the greeting");
+    auto text = server_text();
     return caf::make_error(ec::connection_failed,
-                           "The SMTP server " + where
-                             + " refused the session: " + server_text());
+                           "The SMTP server " + where + " refused the session"
+                             + (text.empty() ? "" : ": " + text));
   }
   if (auto err = ehlo())
     return err;

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/actors/directory_actor.hpp"
+#include "postern/actors/imap_connection_actor.hpp"
+#include "postern/actors/mail_actor.hpp"
+#include "postern/actors/vault_actor.hpp"
+#include "postern/host_policy.hpp"
+#include "postern/imap/session.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace postern {
+
+/// The MAIL ROUTER's full interface: what everyone else sees (mail_actor)
+/// plus the connection permits its ACCOUNTs ask for.
+using mail_router_actor = mail_actor::extend<
+  // Asks for one more IMAP connection for a user; fails with ec::too_busy
+  // at the global or per-user limit.
+  caf::replies_to<atom::acquire, user_id>::with<atom::ok>,
+  // Gives a connection permit back.
+  caf::reacts_to<atom::release, user_id>>;
+
+/// The ACCOUNT actor interface: the mail operations of one (user, account)
+/// (same messages as the MAIL ROUTER's, so it can delegate them unchanged)
+/// plus its timer.
+using account_actor = caf::typed_actor<
+  caf::replies_to<atom::folders, mailbox_ref, bool>::with<
+    std::vector<imap::folder>>,
+  caf::replies_to<atom::messages, mailbox_ref, std::string,
+                  imap::page_request>::with<imap::message_page>,
+  caf::replies_to<atom::read, mailbox_ref, std::string, std::vector<uint32_t>,
+                  imap::read_options>::with<std::vector<imap::read_outcome>>,
+  caf::replies_to<atom::search, mailbox_ref, std::string,
+                  imap::search_query>::with<imap::search_result>,
+  caf::replies_to<atom::move, mailbox_ref, std::string, uint32_t,
+                  std::string>::with<imap::move_result>,
+  caf::replies_to<atom::flag, mailbox_ref, std::string, uint32_t,
+                  imap::flag_change>::with<imap::flag_result>,
+  caf::replies_to<atom::send, mailbox_ref,
+                  mime::outgoing_message>::with<sent_message>,
+  // Closes idle connections; ends the ACCOUNT when it has been idle.
+  caf::reacts_to<atom::tick>>;
+
+/// Limits and timeouts of the mail engine.
+struct mail_options {
+  size_t pool_size = 3;
+  size_t max_per_user = 6;
+  size_t max_total = 1000;
+  std::chrono::seconds timeout{30};
+  std::chrono::seconds operation_timeout{120};
+  std::chrono::seconds idle{300};
+  std::chrono::seconds login_failure_cache{60};
+  /// Requests waiting for a connection, per account.
+  size_t max_queue = 64;
+  host_policy hosts = host_policy::deny_private();
+};
+
+/// One pooled IMAP connection of an ACCOUNT.
+struct connection_slot {
+  uint64_t id = 0;
+  imap_connection_actor hdl;
+  std::shared_ptr<imap::canceller> cancel;
+  bool busy = false;
+  /// A request succeeded on it (so it did log in).
+  bool proven = false;
+  std::chrono::steady_clock::time_point last_used;
+};
+
+/// A request waiting for a connection.
+struct pending_request {
+  /// Issues the request on the given connection; must end with
+  /// account_state::finish(slot id, error).
+  std::function<void(uint64_t, const imap_connection_actor&)> run;
+  /// Answers the request with an error without running it.
+  std::function<void(const caf::error&)> fail;
+};
+
+/// State of an ACCOUNT; lives exactly as long as the actor.
+struct account_state {
+  static inline const char* name = "account";
+
+  using clock = std::chrono::steady_clock;
+
+  account_actor::pointer self = nullptr;
+  mailbox_ref ref;
+  directory_actor directory;
+  vault_actor vault;
+  mail_router_actor router;
+  mail_options opts;
+
+  std::vector<connection_slot> pool;
+  std::deque<pending_request> queue;
+  uint64_t next_slot = 1;
+  /// Connections being set up (permit, settings, credentials).
+  size_t opening = 0;
+  /// A rejected login, reported at once until `login_failure_until`.
+  caf::error login_failure;
+  clock::time_point login_failure_until;
+  /// The last failure to reach the server, and when to try again.
+  caf::error connect_failure;
+  int consecutive_failures = 0;
+  clock::time_point retry_at;
+  clock::time_point last_activity = clock::now();
+  /// Cancellers and handles of the connections, for cleanup when the
+  /// ACCOUNT ends (shared with a functor that outlives the state).
+  std::shared_ptr<std::vector<std::pair<imap_connection_actor,
+                                        std::shared_ptr<imap::canceller>>>>
+    live = std::make_shared<std::vector<
+      std::pair<imap_connection_actor, std::shared_ptr<imap::canceller>>>>();
+
+  /// Queues a request, failing it at once while a login failure is cached
+  /// or the server is known to be unreachable.
+  void submit(pending_request req);
+  /// Starts queued requests on idle connections; opens connections.
+  void pump();
+  /// Called when a request on a slot is done.
+  void finish(uint64_t slot_id, const caf::error& err);
+  /// Removes a slot (its connection ends) and gives its permit back.
+  void drop(uint64_t slot_id);
+  /// Fails every queued request.
+  void fail_queue(const caf::error& err);
+  /// Opens one more connection (asynchronously).
+  void open_connection();
+  /// Closes idle connections; true when the ACCOUNT itself should end.
+  bool reap();
+};
+
+/// The ACCOUNT behavior.
+account_actor::behavior_type
+account(account_actor::stateful_pointer<account_state> self, mailbox_ref ref,
+        directory_actor directory, vault_actor vault, mail_router_actor router,
+        mail_options opts);
+
+/// True for errors after which a connection cannot be used again.
+bool is_connection_error(const caf::error& err);
+
+} // namespace postern

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/fwd.hpp"
+#include "postern/imap/types.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace postern {
+
+/// The IMAP CONNECTION actor interface: one detached actor owns one IMAP
+/// session (libetpan blocks) and runs one operation at a time for its
+/// ACCOUNT. It logs in on its first request and exits when its connection
+/// dies, so the ACCOUNT replaces it.
+using imap_connection_actor = caf::typed_actor<
+  caf::replies_to<atom::folders, bool>::with<std::vector<imap::folder>>,
+  caf::replies_to<atom::messages, std::string,
+                  imap::page_request>::with<imap::message_page>,
+  caf::replies_to<atom::read, std::string, std::vector<uint32_t>,
+                  imap::read_options>::with<std::vector<imap::read_outcome>>,
+  caf::replies_to<atom::search, std::string,
+                  imap::search_query>::with<imap::search_result>,
+  caf::replies_to<atom::move, std::string, uint32_t,
+                  std::string>::with<imap::move_result>,
+  caf::replies_to<atom::flag, std::string, uint32_t,
+                  imap::flag_change>::with<imap::flag_result>,
+  // Appends a copy of a sent message (RFC 5322 bytes) to the special-use
+  // Sent folder with \Seen.
+  caf::replies_to<atom::save_sent, std::string>::with<imap::append_result>,
+  // Checks an idle connection (NOOP) before the ACCOUNT reuses it.
+  caf::replies_to<atom::ping>::with<atom::ok>>;
+
+/// The SMTP SENDER actor interface: a detached, short-lived actor that
+/// connects, authenticates, sends one message and quits.
+using smtp_sender_actor = caf::typed_actor<
+  // Sends the message (args: envelope sender, recipients, RFC 5322 data).
+  caf::replies_to<atom::send, std::string, std::vector<std::string>,
+                  std::string>::with<atom::ok>>;
+
+} // namespace postern

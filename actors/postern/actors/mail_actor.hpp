@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/fwd.hpp"
+#include "postern/ids.hpp"
+#include "postern/imap/types.hpp"
+#include "postern/mime/message_builder.hpp"
+
+#include <caf/meta/type_name.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace postern {
+
+/// Whose mailbox a request is for: the user and account of the caller's
+/// grant. The MAIL ROUTER finds (or starts) that account's ACCOUNT actor.
+struct mailbox_ref {
+  user_id user;
+  account_id account;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mailbox_ref& x) {
+  return f(caf::meta::type_name("mailbox_ref"), x.user, x.account);
+}
+
+/// The outcome of sending a message.
+struct sent_message {
+  /// The Message-ID of the sent message, with angle brackets.
+  std::string message_id;
+  /// The folder a copy was saved to, empty if saving failed.
+  std::string sent_folder;
+  /// The copy's UID there when the server said (UIDPLUS), else 0.
+  uint32_t sent_uid = 0;
+  /// Why the copy could not be saved (the message was sent regardless).
+  std::string save_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sent_message& x) {
+  return f(caf::meta::type_name("sent_message"), x.message_id, x.sent_folder,
+           x.sent_uid, x.save_error);
+}
+
+/// The MAIL ROUTER actor interface: every mail operation of every user goes
+/// through it. It enforces the global and per-user connection limits and
+/// hands each request to the ACCOUNT actor of (user, account). Failures
+/// are `ec` errors whose context is a sentence for the user (wrong
+/// password, host unreachable, certificate invalid, folder or UID missing,
+/// the server's NO/BAD text).
+using mail_actor = caf::typed_actor<
+  // Lists folders, optionally with message/unseen counts.
+  caf::replies_to<atom::folders, mailbox_ref, bool>::with<
+    std::vector<imap::folder>>,
+  // Lists a page of a folder, newest first.
+  caf::replies_to<atom::messages, mailbox_ref, std::string,
+                  imap::page_request>::with<imap::message_page>,
+  // Reads messages by UID (a missing UID is reported in its outcome).
+  caf::replies_to<atom::read, mailbox_ref, std::string, std::vector<uint32_t>,
+                  imap::read_options>::with<std::vector<imap::read_outcome>>,
+  // Searches a folder.
+  caf::replies_to<atom::search, mailbox_ref, std::string,
+                  imap::search_query>::with<imap::search_result>,
+  // Moves a message to another folder (args: folder, uid, destination).
+  caf::replies_to<atom::move, mailbox_ref, std::string, uint32_t,
+                  std::string>::with<imap::move_result>,
+  // Adds/removes flags on a message (args: folder, uid, change).
+  caf::replies_to<atom::flag, mailbox_ref, std::string, uint32_t,
+                  imap::flag_change>::with<imap::flag_result>,
+  // Sends a message over the account's SMTP and saves a copy to Sent. The
+  // sender is the account's address unless set.
+  caf::replies_to<atom::send, mailbox_ref,
+                  mime::outgoing_message>::with<sent_message>,
+  // Forgets the cached connections and login failure of an account (after
+  // its settings or password changed, or it was deleted).
+  caf::reacts_to<atom::forget, mailbox_ref>>;
+
+} // namespace postern

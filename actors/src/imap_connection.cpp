@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/actors/imap_connection.hpp"
+
+#include "postern/error.hpp"
+#include "postern/log.hpp"
+
+#include <caf/result.hpp>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+namespace postern {
+
+namespace {
+
+/// Turns an expected value into a handler result.
+template <class T>
+caf::result<T> to_result(caf::expected<T>&& x) {
+  if (!x)
+    return std::move(x.error());
+  return std::move(*x);
+}
+
+} // namespace
+
+caf::error check_resolved_host(const std::string& host,
+                               const host_policy& hosts) {
+  if (hosts.allows_everything())
+    return caf::none;
+  if (auto err = hosts.check_host(host))
+    return err;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[')
+    name = name.substr(1, name.size() - 2);
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0 || !found)
+    return caf::make_error(ec::connection_failed,
+                           "cannot find the mail server " + host
+                             + " (DNS lookup failed)");
+  caf::error result;
+  for (auto* ai = found; ai != nullptr && !result; ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {0};
+    const void* addr = ai->ai_family == AF_INET
+                         ? static_cast<const void*>(
+                           &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
+                         : static_cast<const void*>(
+                           &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+    if (inet_ntop(ai->ai_family, addr, text, sizeof(text))
+        && !hosts.allows_address(text))
+      result = caf::make_error(ec::forbidden,
+                               "this server does not allow mail servers on "
+                               "private or internal addresses ("
+                                 + host + " resolves to " + text + ")");
+  }
+  freeaddrinfo(found);
+  return result;
+}
+
+caf::error imap_connection_state::ensure_connected() {
+  if (session->usable())
+    return caf::none;
+  if (password.empty())
+    // A session that died after login cannot log in again by itself: the
+    // password is gone. The ACCOUNT replaces this actor.
+    return caf::make_error(ec::connection_failed,
+                           "the connection to the IMAP server was lost");
+  if (auto err = check_resolved_host(server.host, hosts)) {
+    password.wipe();
+    return err;
+  }
+  auto err = session->connect(server, password);
+  password.wipe();
+  return err;
+}
+
+imap_connection_actor::behavior_type
+imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> self,
+                std::shared_ptr<imap::session> session, server_settings server,
+                secret password, host_policy hosts) {
+  auto& st = self->state;
+  st.session = std::move(session);
+  st.server = std::move(server);
+  st.password = std::move(password);
+  st.hosts = std::move(hosts);
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    self->state.session->logout();
+    self->quit(msg.reason);
+  });
+  // Runs `f` on a logged-in session; a dead connection ends the actor after
+  // the reply, so the ACCOUNT opens a fresh one next time.
+  auto run = [self](auto f) -> decltype(f(std::declval<imap::session&>())) {
+    auto& s = self->state;
+    if (auto err = s.ensure_connected()) {
+      self->quit(caf::exit_reason::normal);
+      return err;
+    }
+    auto result = f(*s.session);
+    if (!s.session->usable())
+      self->quit(caf::exit_reason::normal);
+    return result;
+  };
+  return {
+    [=](atom::folders, bool with_counts)
+      -> caf::result<std::vector<imap::folder>> {
+      return to_result(run([&](imap::session& s) {
+        return s.list_folders(with_counts);
+      }));
+    },
+    [=](atom::messages, const std::string& folder,
+        const imap::page_request& req) -> caf::result<imap::message_page> {
+      return to_result(run([&](imap::session& s) {
+        return s.list_messages(folder, req);
+      }));
+    },
+    [=](atom::read, const std::string& folder,
+        const std::vector<uint32_t>& uids, const imap::read_options& opts)
+      -> caf::result<std::vector<imap::read_outcome>> {
+      return to_result(run([&](imap::session& s) {
+        return s.read_messages(folder, uids, opts);
+      }));
+    },
+    [=](atom::search, const std::string& folder,
+        const imap::search_query& query) -> caf::result<imap::search_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.search(folder, query);
+      }));
+    },
+    [=](atom::move, const std::string& folder, uint32_t uid,
+        const std::string& destination) -> caf::result<imap::move_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.move(folder, uid, destination);
+      }));
+    },
+    [=](atom::flag, const std::string& folder, uint32_t uid,
+        const imap::flag_change& change) -> caf::result<imap::flag_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.set_flags(folder, uid, change);
+      }));
+    },
+    [=](atom::save_sent,
+        const std::string& data) -> caf::result<imap::append_result> {
+      return to_result(run([&](imap::session& s) -> caf::expected<imap::append_result> {
+        auto sent = s.find_special_use("\\Sent");
+        if (!sent)
+          return sent.error();
+        return s.append(*sent, data, {"\\Seen"});
+      }));
+    },
+    [=](atom::ping) -> caf::result<atom::ok> {
+      auto result = run([&](imap::session& s) -> caf::expected<atom::ok> {
+        if (auto err = s.noop())
+          return err;
+        return atom::ok_v;
+      });
+      return to_result(std::move(result));
+    },
+  };
+}
+
+smtp_sender_actor::behavior_type
+smtp_sender(smtp_sender_actor::pointer self,
+            std::shared_ptr<smtp::client> client, server_settings server,
+            secret password, host_policy hosts) {
+  return {
+    [=](atom::send, const std::string& sender,
+        const std::vector<std::string>& recipients,
+        const std::string& data) mutable -> caf::result<atom::ok> {
+      // One message per actor: it ends after this reply.
+      self->quit(caf::exit_reason::normal);
+      if (auto err = check_resolved_host(server.host, hosts))
+        return err;
+      auto err = client->connect(server, password);
+      password.wipe();
+      if (err)
+        return err;
+      err = client->send(sender, recipients, data);
+      client->quit();
+      if (err)
+        return err;
+      return atom::ok_v;
+    },
+  };
+}
+
+} // namespace postern

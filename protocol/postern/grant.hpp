@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/ids.hpp"
+#include "postern/secret.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postern {
+
+// -- scopes -------------------------------------------------------------------
+
+/// What a grant allows, one bit per scope of the TypeScript original. The
+/// bit values are internal: records store the scope names, so bits may be
+/// renumbered without a migration.
+enum class scope : uint32_t {
+  /// mail:folders — list_folders.
+  folders = 1u << 0,
+  /// mail:read — list_messages, read_message.
+  read = 1u << 1,
+  /// mail:search — search_messages.
+  search = 1u << 2,
+  /// mail:modify — move_message, flag_message.
+  modify = 1u << 3,
+  /// mail:send — send_mail.
+  send = 1u << 4,
+};
+
+/// A set of scopes (bitwise OR of `scope` values).
+using scope_set = uint32_t;
+
+/// Every scope, in the order of the original's metadata document.
+inline constexpr scope all_scopes[] = {scope::folders, scope::read,
+                                       scope::search, scope::modify,
+                                       scope::send};
+
+/// The set holding every scope.
+inline constexpr scope_set every_scope = 0x1F;
+
+constexpr scope_set bit(scope s) {
+  return static_cast<scope_set>(s);
+}
+
+constexpr bool has_scope(scope_set set, scope s) {
+  return (set & bit(s)) != 0;
+}
+
+/// "mail:folders", "mail:read", ...
+std::string_view to_string(scope s);
+
+/// Parses one scope name; nullopt for unknown names.
+std::optional<scope> parse_scope(std::string_view name);
+
+/// Parses a list of scope names separated by spaces or commas (the OAuth
+/// `scope` syntax, plus commas for people typing on a command line). On an
+/// unknown name returns nullopt and stores it in `unknown` if given.
+std::optional<scope_set> parse_scopes(std::string_view text,
+                                      std::string* unknown = nullptr);
+
+/// The names of a set, space-separated, in canonical order.
+std::string format_scopes(scope_set set);
+
+// -- grants and tokens --------------------------------------------------------
+
+/// How a grant came to be.
+enum class grant_origin : uint8_t {
+  /// `postern admin issue-token`: no OAuth client involved.
+  admin = 1,
+  /// An OAuth authorization (consent screen, code, token endpoint).
+  oauth = 2,
+};
+
+/// One grant: user × account × client × scopes × resource. Every token
+/// belongs to exactly one grant; revoking the grant kills all of them.
+struct grant_info {
+  grant_id id;
+  user_id user;
+  account_id account;
+  /// The OAuth client id; empty for admin-issued grants.
+  std::string client_id;
+  grant_origin origin = grant_origin::admin;
+  scope_set scopes = 0;
+  /// The resource (RFC 8707 audience) the tokens are for, e.g.
+  /// "https://host/mcp"; empty means any resource of this server.
+  std::string resource;
+  /// Unix seconds.
+  int64_t created_at = 0;
+  /// When the grant itself ends (Unix seconds), 0 for "while its refresh
+  /// tokens live".
+  int64_t expires_at = 0;
+  /// Generation of the current refresh token (rotation with reuse
+  /// detection: presenting an older generation revokes the grant).
+  uint64_t refresh_generation = 0;
+
+  /// Who acts in the audit log: the client id, or "admin-token".
+  std::string actor() const {
+    return client_id.empty() ? std::string{"admin-token"} : client_id;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_info& x) {
+  return f(caf::meta::type_name("grant_info"), x.id, x.user, x.account,
+           x.client_id, x.origin, x.scopes, x.resource, x.created_at,
+           x.expires_at, x.refresh_generation);
+}
+
+/// What `validate` answers for a live access token.
+struct access_grant {
+  grant_info grant;
+  /// The token's own scopes (a subset of the grant's).
+  scope_set scopes = 0;
+  /// When the access token expires (Unix seconds).
+  int64_t expires_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, access_grant& x) {
+  return f(caf::meta::type_name("access_grant"), x.grant, x.scopes,
+           x.expires_at);
+}
+
+/// Asks the TOKEN AUTHORITY to create a grant with a first access token.
+struct grant_request {
+  user_id user;
+  account_id account;
+  std::string client_id;
+  grant_origin origin = grant_origin::admin;
+  scope_set scopes = 0;
+  std::string resource;
+  /// Lifetime of the access token in seconds.
+  int64_t token_ttl = 0;
+  /// Lifetime of the grant in seconds; 0 ends it with its last token
+  /// (admin grants) or leaves it to the refresh tokens (OAuth).
+  int64_t grant_ttl = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_request& x) {
+  return f(caf::meta::type_name("grant_request"), x.user, x.account,
+           x.client_id, x.origin, x.scopes, x.resource, x.token_ttl,
+           x.grant_ttl);
+}
+
+/// A freshly issued access token. The token itself exists only here and
+/// in the client's hands; storage keeps its SHA-256.
+struct issued_token {
+  secret token;
+  grant_info grant;
+  int64_t expires_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, issued_token& x) {
+  return f(caf::meta::type_name("issued_token"), x.token, x.grant,
+           x.expires_at);
+}
+
+} // namespace postern

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/grant.hpp"
+#include "postern/imap/types.hpp"
+#include "postern/mime/message_builder.hpp"
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+// The seven mail tools of the TypeScript original: names, argument names
+// and defaults kept for drop-in compatibility; schemas, annotations,
+// argument checks and result encoding here, as pure functions. Executing a
+// tool (asking the MAIL ROUTER) is the HTTP layer's job.
+
+namespace postern::mcp {
+
+/// Results stay below Claude.ai's limit of 150 000 characters; longer ones
+/// are shortened with a `truncated` flag and a `notice` saying how to get
+/// the rest.
+inline constexpr size_t max_result_chars = 140000;
+
+/// Characters of message text that `includeBody` adds per message.
+inline constexpr size_t preview_chars = 2000;
+
+/// MCP tool annotations, as they truly apply.
+struct tool_hints {
+  bool read_only = false;
+  bool destructive = true;
+  bool idempotent = false;
+  bool open_world = true;
+};
+
+/// What tools/list shows about a tool.
+struct tool_def {
+  std::string_view name;
+  std::string_view title;
+  std::string_view description;
+  /// The scope a token needs to see and call it.
+  scope required;
+  tool_hints hints;
+  /// JSON Schema (JSON text) of the arguments and of structuredContent.
+  std::string_view input_schema;
+  std::string_view output_schema;
+};
+
+/// All tools, in a fixed order.
+const std::vector<tool_def>& tool_catalogue();
+
+/// The tool of that name, or nullptr.
+const tool_def* find_tool(std::string_view name);
+
+/// The result of tools/list ({"tools":[...]}) for a token's scopes.
+std::string tools_list_result(scope_set scopes);
+
+// -- arguments ----------------------------------------------------------------
+
+struct list_folders_args {
+  bool include_counts = false;
+};
+
+struct list_messages_args {
+  std::string folder = "INBOX";
+  imap::page_request page;
+  bool include_body = false;
+};
+
+struct read_message_args {
+  std::string folder = "INBOX";
+  std::vector<uint32_t> uids;
+  /// True when called with `uids` (answer with {"messages": [...]}).
+  bool several = false;
+  imap::read_options window;
+};
+
+struct search_messages_args {
+  std::string folder = "INBOX";
+  imap::search_query query;
+  bool include_body = false;
+};
+
+struct move_message_args {
+  std::string folder;
+  uint32_t uid = 0;
+  std::string destination;
+};
+
+struct flag_message_args {
+  std::string folder = "INBOX";
+  uint32_t uid = 0;
+  imap::flag_change change;
+};
+
+struct send_mail_args {
+  /// Everything but the sender (the account's address).
+  mime::outgoing_message message;
+};
+
+using tool_args
+  = std::variant<list_folders_args, list_messages_args, read_message_args,
+                 search_messages_args, move_message_args, flag_message_args,
+                 send_mail_args>;
+
+struct parsed_arguments {
+  std::optional<tool_args> args;
+  /// Why the arguments were refused: one sentence naming the field.
+  std::string error;
+};
+
+/// Checks the arguments (nullptr when the call had none) against the
+/// tool's schema and its further rules, and converts them.
+parsed_arguments parse_arguments(const tool_def& tool,
+                                 const rapidjson::Value* arguments);
+
+// -- results ------------------------------------------------------------------
+
+/// structuredContent of each tool (JSON text, always below
+/// max_result_chars).
+std::string encode_folders(const std::vector<imap::folder>& folders);
+
+/// `previews`, when given, holds the read outcomes for includeBody.
+std::string encode_page(const imap::message_page& page,
+                        const std::vector<imap::read_outcome>* previews);
+std::string encode_search(const imap::search_result& result,
+                          const std::vector<imap::read_outcome>* previews);
+std::string encode_read(const std::vector<imap::read_outcome>& outcomes,
+                        bool several);
+std::string encode_move(const move_message_args& args,
+                        const imap::move_result& result);
+std::string encode_flag(const imap::flag_result& result);
+std::string encode_sent(std::string_view message_id,
+                        std::string_view sent_folder, uint32_t sent_uid,
+                        std::string_view save_error);
+
+/// A successful CallToolResult: the JSON as text content and as
+/// structuredContent.
+std::string tool_success(std::string_view structured_json);
+
+/// A CallToolResult with isError: true and one sentence as text.
+std::string tool_failure(std::string_view sentence);
+
+} // namespace postern::mcp

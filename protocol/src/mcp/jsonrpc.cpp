@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mcp/jsonrpc.hpp"
+
+#include "postern/mcp/json.hpp"
+
+#include <rapidjson/error/en.h>
+
+namespace postern::mcp {
+
+namespace {
+
+/// Deepest nesting of arrays and objects, counted outside strings; stops
+/// counting once past `limit`.
+size_t nesting_depth(std::string_view s, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > limit)
+            return deepest;
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0)
+          --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return deepest;
+}
+
+decode_result failure(int code, std::string text, std::string id = "null") {
+  decode_result r;
+  r.error.code = code;
+  r.error.message = std::move(text);
+  r.error.id = std::move(id);
+  return r;
+}
+
+} // namespace
+
+const rapidjson::Value* message::meta() const {
+  if (!params || !params->IsObject())
+    return nullptr;
+  auto i = params->FindMember("_meta");
+  if (i == params->MemberEnd() || !i->value.IsObject())
+    return nullptr;
+  return &i->value;
+}
+
+decode_result decode(std::string_view body) {
+  if (nesting_depth(body, max_json_depth) > max_json_depth)
+    return failure(rpc::parse_error,
+                   "Parse error: the JSON is nested more than "
+                     + std::to_string(max_json_depth) + " levels deep");
+  auto doc = std::make_shared<rapidjson::Document>();
+  // Iterative: no recursion however the input looks; validate UTF-8 so
+  // nothing ill-formed reaches the writer later.
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag
+                             | rapidjson::kParseValidateEncodingFlag;
+  doc->Parse<flags>(body.data(), body.size());
+  if (doc->HasParseError())
+    return failure(rpc::parse_error,
+                   std::string{"Parse error: "}
+                     + rapidjson::GetParseError_En(doc->GetParseError())
+                     + " (at byte " + std::to_string(doc->GetErrorOffset())
+                     + ")");
+  if (doc->IsArray())
+    return failure(rpc::invalid_request,
+                   "Batch requests are not supported: JSON-RPC batching was "
+                   "removed from MCP in 2025-06-18; send one message per "
+                   "POST");
+  if (!doc->IsObject())
+    return failure(rpc::invalid_request,
+                   "Invalid Request: the body must be one JSON-RPC object");
+  // The id first, so later errors can carry it.
+  std::string id = "null";
+  bool has_id = false;
+  if (auto i = doc->FindMember("id"); i != doc->MemberEnd()) {
+    auto& v = i->value;
+    if (v.IsString() || v.IsInt64() || v.IsUint64()) {
+      id = to_json(v);
+      has_id = true;
+    } else {
+      return failure(rpc::invalid_request,
+                     "Invalid Request: id must be a string or an integer");
+    }
+  }
+  auto version = doc->FindMember("jsonrpc");
+  if (version == doc->MemberEnd() || !version->value.IsString()
+      || std::string_view{version->value.GetString(),
+                          version->value.GetStringLength()}
+           != "2.0")
+    return failure(rpc::invalid_request,
+                   "Invalid Request: \"jsonrpc\" must be \"2.0\"", id);
+  decode_result result;
+  auto& msg = result.msg.emplace();
+  msg.id = id;
+  if (auto m = doc->FindMember("method"); m != doc->MemberEnd()) {
+    if (!m->value.IsString())
+      return failure(rpc::invalid_request,
+                     "Invalid Request: method must be a string", id);
+    msg.method.assign(m->value.GetString(), m->value.GetStringLength());
+    msg.kind = has_id ? message_kind::request : message_kind::notification;
+    if (auto p = doc->FindMember("params"); p != doc->MemberEnd())
+      msg.params = &p->value;
+  } else if (has_id && (doc->HasMember("result") || doc->HasMember("error"))) {
+    msg.kind = message_kind::response;
+  } else {
+    return failure(rpc::invalid_request,
+                   "Invalid Request: a message needs a method (request or "
+                   "notification) or a result/error with an id (response)",
+                   id);
+  }
+  msg.doc = std::move(doc);
+  return result;
+}
+
+std::string make_result(std::string_view id, std::string_view result_json) {
+  std::string out;
+  out.reserve(result_json.size() + id.size() + 32);
+  out += R"({"jsonrpc":"2.0","id":)";
+  out += id;
+  out += R"(,"result":)";
+  out += result_json;
+  out += '}';
+  return out;
+}
+
+std::string make_error(std::string_view id, int code, std::string_view text,
+                       std::string_view data_json) {
+  json_writer w;
+  w.begin_object()
+    .key("jsonrpc")
+    .string("2.0")
+    .key("id")
+    .raw(id)
+    .key("error")
+    .begin_object()
+    .key("code")
+    .integer(code)
+    .key("message")
+    .string(text);
+  if (!data_json.empty())
+    w.key("data").raw(data_json);
+  w.end_object().end_object();
+  return w.str();
+}
+
+} // namespace postern::mcp

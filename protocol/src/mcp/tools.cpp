@@ -1,0 +1,909 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mcp/tools.hpp"
+
+#include "postern/error.hpp"
+#include "postern/mcp/json.hpp"
+#include "postern/mcp/schema.hpp"
+#include "postern/mime/address.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <memory>
+
+namespace postern::mcp {
+
+namespace {
+
+// -- schemas ------------------------------------------------------------------
+
+// Reused pieces of the output schemas.
+const std::string addresses = R"({"type":"array","items":{"type":"object",)"
+                              R"("properties":{"name":{"type":"string"},)"
+                              R"("address":{"type":"string"}},)"
+                              R"("required":["name","address"]}})";
+
+const std::string string_list = R"({"type":"array","items":{"type":"string"}})";
+
+/// Properties of a message summary (list, search, read).
+std::string summary_properties() {
+  return R"("uid":{"type":"integer"},"subject":{"type":"string"},"from":)"
+         + addresses + R"(,"to":)" + addresses + R"(,"cc":)" + addresses
+         + R"(,"date":{"type":["string","null"],"description":"Date header, ISO 8601 UTC"},)"
+           R"("received":{"type":["string","null"],"description":"When the server received it, ISO 8601 UTC"},)"
+           R"("flags":)"
+         + string_list
+         + R"(,"size":{"type":"integer"},"hasAttachments":{"type":"boolean"},)"
+           R"("messageId":{"type":["string","null"]},"inReplyTo":{"type":["string","null"]})";
+}
+
+std::string summary_schema() {
+  return R"({"type":"object","properties":{)" + summary_properties()
+         + R"(,"body":{"type":"string","description":"The start of the text (includeBody)"},)"
+           R"("bodyTruncated":{"type":"boolean"}},)"
+           R"("required":["uid","subject","from","to","date","flags","messageId"]})";
+}
+
+std::string message_properties() {
+  return summary_properties() + R"(,"replyTo":)" + addresses + R"(,"bcc":)"
+         + addresses + R"(,"references":)" + string_list
+         + R"(,"body":{"type":"string"},"bodyFormat":{"type":"string"},)"
+           R"("bodyLength":{"type":"integer","description":"Length of the whole text in characters"},)"
+           R"("offset":{"type":"integer"},"truncated":{"type":"boolean"},)"
+           R"("nextOffset":{"type":"integer","description":"Pass as offset to read on"},)"
+           R"("incomplete":{"type":"boolean"},"notice":{"type":"string"},)"
+           R"("attachments":{"type":"array","items":{"type":"object","properties":{)"
+           R"("partId":{"type":"string"},"mimeType":{"type":"string"},)"
+           R"("filename":{"type":"string"},"size":{"type":"integer"},)"
+           R"("disposition":{"type":"string"},"contentId":{"type":"string"}},)"
+           R"("required":["partId","mimeType","filename","size"]}})";
+}
+
+const std::string folder_arg
+  = R"("folder":{"type":"string","minLength":1,"maxLength":1000,"default":"INBOX",)"
+    R"("description":"Folder path as list_folders returns it"})";
+
+const std::string uid_property
+  = R"({"type":"integer","minimum":1,"maximum":4294967295,)"
+    R"("description":"Message UID from list_messages or search_messages"})";
+
+const std::string date_pattern = R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)";
+
+struct catalogue {
+  std::deque<std::string> texts; // owns the schema strings (stable)
+  std::vector<tool_def> tools;
+  std::map<std::string_view, std::unique_ptr<rapidjson::Document>> inputs;
+
+  std::string_view keep(std::string s) {
+    texts.push_back(std::move(s));
+    return texts.back();
+  }
+
+  catalogue() {
+    auto list_input = keep(
+      R"({"type":"object","properties":{)"
+      R"("includeCounts":{"type":"boolean","default":false,)"
+      R"("description":"Also return how many messages and unread messages each folder holds (slower)"}},)"
+      R"("additionalProperties":false})");
+    auto list_output = keep(
+      R"({"type":"object","properties":{"folders":{"type":"array","items":{"type":"object","properties":{)"
+      R"("name":{"type":"string","description":"Last part of the path"},)"
+      R"("path":{"type":"string","description":"Pass this as folder to other tools"},)"
+      R"("delimiter":{"type":["string","null"]},)"
+      R"("specialUse":{"type":["string","null"],"description":"\\Inbox, \\Sent, \\Drafts, \\Trash, \\Junk, \\Archive, \\Flagged or \\All"},)"
+      R"("selectable":{"type":"boolean"},"messages":{"type":"integer"},"unseen":{"type":"integer"}},)"
+      R"("required":["name","path","delimiter","specialUse","selectable"]}},)"
+      R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},"required":["folders"]})");
+    auto messages_input = keep(
+      R"({"type":"object","properties":{)" + folder_arg
+      + R"(,"page":{"type":"integer","minimum":1,"maximum":1000000,"default":1,)"
+        R"("description":"Page number, 1 = newest messages (ignored with cursor)"},)"
+        R"("pageSize":{"type":"integer","minimum":1,"maximum":50,"default":20,)"
+        R"("description":"Messages per page (max 50)"},)"
+        R"("includeBody":{"type":"boolean","default":false,)"
+        R"("description":"Include the first 2000 characters of each message's text, saving read_message calls"},)"
+        R"("cursor":{"type":"string","minLength":1,"maxLength":512,)"
+        R"("description":"nextCursor of an earlier call: continues after its last message even if new mail arrived"}},)"
+        R"("additionalProperties":false})");
+    auto messages_output = keep(
+      R"({"type":"object","properties":{"messages":{"type":"array","items":)"
+      + summary_schema()
+      + R"(},"total":{"type":"integer"},"page":{"type":"integer"},"pageSize":{"type":"integer"},)"
+        R"("nextCursor":{"type":"string","description":"Pass as cursor for the next (older) page"},)"
+        R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},)"
+        R"("required":["messages","total","page","pageSize"]})");
+    auto read_input = keep(
+      R"({"type":"object","properties":{)" + folder_arg + R"(,"uid":)"
+      + uid_property
+      + R"(,"uids":{"type":"array","minItems":1,"maxItems":10,"items":)"
+      + uid_property
+      + R"(,"description":"Several UIDs to read at once (up to 10); uid is then not needed"},)"
+        R"("offset":{"type":"integer","minimum":0,"maximum":1000000000,"default":0,)"
+        R"("description":"First character of the text to return; use nextOffset of a truncated body to read on"},)"
+        R"("maxLength":{"type":"integer","minimum":1,"maximum":130000,)"
+        R"("description":"Most characters of text per message (default: as much as fits in one result)"}},)"
+        R"("additionalProperties":false})");
+    auto read_output = keep(
+      R"({"type":"object","properties":{)" + message_properties()
+      + R"(,"messages":{"type":"array","items":{"type":"object","properties":{)"
+      + message_properties()
+      + R"(,"error":{"type":"string"}},"required":["uid"]}}}})");
+    auto search_input = keep(
+      R"({"type":"object","properties":{)" + folder_arg
+      + R"(,"query":{"type":"string","maxLength":1000,"description":"Text in the subject or body"},)"
+        R"("from":{"type":"string","maxLength":1000,"description":"Text in the sender"},)"
+        R"("to":{"type":"string","maxLength":1000,"description":"Text in the recipients"},)"
+        R"("subject":{"type":"string","maxLength":1000,"description":"Text in the subject"},)"
+        R"("body":{"type":"string","maxLength":1000,"description":"Text in the body"},)"
+        R"("text":{"type":"string","maxLength":1000,"description":"Text anywhere in headers or body"},)"
+        R"("since":{"type":"string","pattern":")"
+      + date_pattern
+      + R"(","description":"Received on or after this day (YYYY-MM-DD)"},)"
+        R"("before":{"type":"string","pattern":")"
+      + date_pattern
+      + R"(","description":"Received before this day (YYYY-MM-DD)"},)"
+        R"("unseen":{"type":"boolean","description":"Only unread messages"},)"
+        R"("flagged":{"type":"boolean","description":"Only flagged (starred) messages"},)"
+        R"("answered":{"type":"boolean","description":"Only answered messages"},)"
+        R"("limit":{"type":"integer","minimum":1,"maximum":50,"default":20,"description":"Most results, newest first (max 50)"},)"
+        R"("includeBody":{"type":"boolean","default":false,)"
+        R"("description":"Include the first 2000 characters of each message's text"}},)"
+        R"("additionalProperties":false})");
+    auto search_output = keep(
+      R"({"type":"object","properties":{"messages":{"type":"array","items":)"
+      + summary_schema()
+      + R"(},"total":{"type":"integer","description":"All matches, even beyond limit"},)"
+        R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},)"
+        R"("required":["messages","total"]})");
+    auto move_input = keep(
+      R"({"type":"object","properties":{)"
+      R"("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the message is in"},)"
+      R"("uid":)"
+      + uid_property
+      + R"(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to move it to"}},)"
+        R"("required":["folder","uid","destination"],"additionalProperties":false})");
+    auto move_output = keep(
+      R"({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)"
+      R"("uid":{"type":"integer"},"destination":{"type":"string"},)"
+      R"("newUid":{"type":["integer","null"],"description":"The message's UID in the destination, if the server said"}},)"
+      R"("required":["success","message","uid","destination","newUid"]})");
+    auto flag_input = keep(
+      R"({"type":"object","properties":{)" + folder_arg + R"(,"uid":)"
+      + uid_property
+      + R"(,"seen":{"type":"boolean","description":"true marks read, false unread"},)"
+        R"("flagged":{"type":"boolean","description":"true stars, false unstars"},)"
+        R"("deleted":{"type":"boolean","description":"true marks for deletion, false undoes it"},)"
+        R"("answered":{"type":"boolean","description":"true marks answered, false clears it"}},)"
+        R"("required":["uid"],"additionalProperties":false})");
+    auto flag_output = keep(
+      R"({"type":"object","properties":{"success":{"type":"boolean"},"uid":{"type":"integer"},)"
+      R"("added":)"
+      + string_list + R"(,"removed":)" + string_list + R"(,"flags":)"
+      + string_list
+      + R"(},"required":["success","uid","added","removed","flags"]})");
+    auto send_input = keep(
+      R"({"type":"object","properties":{)"
+      R"("to":{"type":"string","minLength":1,"maxLength":10000,"description":"Recipients, comma-separated (Name <addr@example.com>, other@example.com)"},)"
+      R"("subject":{"type":"string","maxLength":1000},)"
+      R"("body":{"type":"string","maxLength":500000,"description":"Plain-text body"},)"
+      R"("cc":{"type":"string","maxLength":10000,"description":"Cc recipients, comma-separated"},)"
+      R"("bcc":{"type":"string","maxLength":10000,"description":"Bcc recipients, comma-separated (not shown to others)"},)"
+      R"("inReplyTo":{"type":"string","maxLength":1000,"description":"Message-ID of the message this replies to"},)"
+      R"("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"}},)"
+      R"("required":["to","subject","body"],"additionalProperties":false})");
+    auto send_output = keep(
+      R"({"type":"object","properties":{"success":{"type":"boolean"},"messageId":{"type":"string"},)"
+      R"("sentFolder":{"type":["string","null"],"description":"Where a copy was saved"},)"
+      R"("sentUid":{"type":["integer","null"]},"notice":{"type":"string"}},)"
+      R"("required":["success","messageId","sentFolder"]})");
+
+    tools = {
+      {"list_folders", "List folders",
+       "List all mailbox folders in the email account (INBOX, Sent, Archive, "
+       "Trash, ...), with their special use and optionally their message "
+       "counts.",
+       scope::folders, tool_hints{true, false, true, false}, list_input,
+       list_output},
+      {"list_messages", "List messages",
+       "List email messages in a folder, newest first, a page at a time. "
+       "Use nextCursor to page on reliably; use includeBody=true to get the "
+       "start of each message's text inline and avoid separate read_message "
+       "calls.",
+       scope::read, tool_hints{true, false, true, false}, messages_input,
+       messages_output},
+      {"read_message", "Read messages",
+       "Read email message(s) by UID: decoded headers, readable text (HTML "
+       "converted) and the list of attachments. Use 'uids' to read up to 10 "
+       "messages in one call. Long texts come in windows: pass nextOffset "
+       "as offset to read on.",
+       scope::read, tool_hints{true, false, true, false}, read_input,
+       read_output},
+      {"search_messages", "Search messages",
+       "Search email messages in a folder by text, sender, recipient, dates "
+       "(YYYY-MM-DD) and flags; all given criteria must match. Returns the "
+       "newest matches first. Use includeBody=true to get the start of each "
+       "message's text inline.",
+       scope::search, tool_hints{true, false, true, false}, search_input,
+       search_output},
+      {"move_message", "Move a message",
+       "Move an email message to another folder (for example to Archive or "
+       "Trash). The message gets a new UID there.",
+       scope::modify, tool_hints{false, true, false, false}, move_input,
+       move_output},
+      {"flag_message", "Flag a message",
+       "Set or remove flags on an email: read/unread (seen), star "
+       "(flagged), answered, or marked for deletion (deleted).",
+       scope::modify, tool_hints{false, true, true, false}, flag_input,
+       flag_output},
+      {"send_mail", "Send an email",
+       "Send an email from this account over SMTP; a copy is saved to the "
+       "Sent folder. Sending cannot be undone.",
+       scope::send, tool_hints{false, false, false, true}, send_input,
+       send_output},
+    };
+    for (auto& t : tools) {
+      auto doc = std::make_unique<rapidjson::Document>();
+      doc->Parse(t.input_schema.data(), t.input_schema.size());
+      if (doc->HasParseError())
+        std::abort(); // a programming error in the literals above
+      inputs.emplace(t.name, std::move(doc));
+    }
+  }
+};
+
+const catalogue& the_catalogue() {
+  static const catalogue instance;
+  return instance;
+}
+
+// -- argument helpers ---------------------------------------------------------
+
+std::string_view str(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+const rapidjson::Value* arg(const rapidjson::Value* args, const char* name) {
+  if (!args)
+    return nullptr;
+  auto i = args->FindMember(name);
+  return i == args->MemberEnd() ? nullptr : &i->value;
+}
+
+std::string get_string(const rapidjson::Value* args, const char* name,
+                       std::string fallback = {}) {
+  auto v = arg(args, name);
+  return v ? std::string{str(*v)} : fallback;
+}
+
+/// Integral JSON numbers (validated against the schema before) as int64.
+int64_t get_int(const rapidjson::Value* args, const char* name,
+                int64_t fallback) {
+  auto v = arg(args, name);
+  if (!v)
+    return fallback;
+  if (v->IsInt64())
+    return v->GetInt64();
+  if (v->IsUint64())
+    return static_cast<int64_t>(v->GetUint64());
+  return static_cast<int64_t>(v->GetDouble());
+}
+
+uint32_t as_uid(const rapidjson::Value& v) {
+  if (v.IsUint64())
+    return static_cast<uint32_t>(v.GetUint64());
+  return static_cast<uint32_t>(v.GetDouble());
+}
+
+std::optional<bool> get_bool(const rapidjson::Value* args, const char* name) {
+  auto v = arg(args, name);
+  if (!v)
+    return std::nullopt;
+  return v->GetBool();
+}
+
+bool is_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/// Strict YYYY-MM-DD with a real calendar day.
+bool valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+    return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  auto num = [&](size_t at, size_t len) {
+    int n = 0;
+    for (size_t i = at; i < at + len; ++i)
+      n = n * 10 + (s[i] - '0');
+    return n;
+  };
+  int y = num(0, 4);
+  int m = num(5, 2);
+  int d = num(8, 2);
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1)
+    return false;
+  int max = days[m - 1] + (m == 2 && is_leap(y) ? 1 : 0);
+  return d <= max;
+}
+
+parsed_arguments refuse(std::string sentence) {
+  parsed_arguments r;
+  r.error = std::move(sentence);
+  return r;
+}
+
+parsed_arguments accept(tool_args args) {
+  parsed_arguments r;
+  r.args = std::move(args);
+  return r;
+}
+
+caf::expected<std::vector<mime::address>>
+addresses_of(const rapidjson::Value* args, const char* name) {
+  auto text = get_string(args, name);
+  if (text.find_first_not_of(" \t,") == std::string::npos)
+    return std::vector<mime::address>{};
+  return mime::parse_address_list(text);
+}
+
+parsed_arguments parse_send(const rapidjson::Value* args) {
+  send_mail_args result;
+  auto& m = result.message;
+  for (auto [name, field] : {std::pair{"to", &m.to}, std::pair{"cc", &m.cc},
+                             std::pair{"bcc", &m.bcc}}) {
+    auto list = addresses_of(args, name);
+    if (!list)
+      return refuse("`" + std::string{name} + "`: " + describe(list.error()));
+    *field = std::move(*list);
+  }
+  if (m.to.empty())
+    return refuse("`to` must name at least one recipient, e.g. "
+                  "\"alice@example.com\"");
+  m.subject = get_string(args, "subject");
+  m.text = get_string(args, "body");
+  m.html = get_string(args, "html");
+  if (auto reply = get_string(args, "inReplyTo"); !reply.empty()) {
+    m.in_reply_to = mime::normalize_message_id(reply);
+    if (m.in_reply_to.empty())
+      return refuse("`inReplyTo` must be a Message-ID like "
+                    "<id@example.com>, as messageId in list_messages shows "
+                    "it");
+  }
+  return accept(std::move(result));
+}
+
+// -- result helpers -----------------------------------------------------------
+
+void write_addresses(json_writer& w, const std::vector<mime::address>& list) {
+  w.begin_array();
+  for (auto& a : list)
+    w.begin_object()
+      .key("name")
+      .string(a.name)
+      .key("address")
+      .string(a.address)
+      .end_object();
+  w.end_array();
+}
+
+void write_strings(json_writer& w, const std::vector<std::string>& list) {
+  w.begin_array();
+  for (auto& s : list)
+    w.string(s);
+  w.end_array();
+}
+
+void write_summary_fields(json_writer& w, const imap::message_summary& s) {
+  w.key("uid").uinteger(s.uid);
+  w.key("subject").string(s.subject.empty() ? "(no subject)" : s.subject);
+  w.key("from");
+  write_addresses(w, s.from);
+  w.key("to");
+  write_addresses(w, s.to);
+  w.key("cc");
+  write_addresses(w, s.cc);
+  w.key("date").string_or_null(s.date);
+  w.key("received").string_or_null(s.received);
+  w.key("flags");
+  write_strings(w, s.flags);
+  w.key("size").uinteger(s.size);
+  w.key("hasAttachments").boolean(s.has_attachments);
+  w.key("messageId").string_or_null(s.message_id);
+  w.key("inReplyTo").string_or_null(s.in_reply_to);
+}
+
+/// Finds the preview text of a UID in the read outcomes.
+const imap::read_outcome*
+preview_of(const std::vector<imap::read_outcome>* previews, uint32_t uid) {
+  if (!previews)
+    return nullptr;
+  for (auto& o : *previews)
+    if (o.uid == uid && !o.error)
+      return &o;
+  return nullptr;
+}
+
+/// Writes a list of summaries, shortening previews and then the list until
+/// the whole document fits. `extra` writes the other members.
+template <class Extra>
+std::string fit_summaries(const std::vector<imap::message_summary>& messages,
+                          const std::vector<imap::read_outcome>* previews,
+                          const char* shorten_hint, Extra extra) {
+  size_t count = messages.size();
+  size_t preview = preview_chars;
+  for (;;) {
+    json_writer w;
+    w.begin_object().key("messages").begin_array();
+    for (size_t i = 0; i < count; ++i) {
+      auto& s = messages[i];
+      w.begin_object();
+      write_summary_fields(w, s);
+      if (auto p = preview_of(previews, s.uid)) {
+        auto text = prefix_code_points(p->msg.body, preview);
+        w.key("body").string(text);
+        w.key("bodyTruncated").boolean(text.size() < p->msg.body.size()
+                                       || p->msg.truncated);
+      }
+      w.end_object();
+    }
+    w.end_array();
+    extra(w);
+    if (count < messages.size() || preview < preview_chars) {
+      w.key("truncated").boolean(true);
+      std::string notice = "Result shortened to stay under "
+                           + std::to_string(max_result_chars)
+                           + " characters: ";
+      if (count < messages.size())
+        notice += std::to_string(count) + " of "
+                  + std::to_string(messages.size()) + " messages shown";
+      else
+        notice += "message previews cut to " + std::to_string(preview)
+                  + " characters";
+      notice += "; ";
+      notice += shorten_hint;
+      w.key("notice").string(notice);
+    }
+    w.end_object();
+    auto json = w.str();
+    auto size = count_code_points(json);
+    if (size <= max_result_chars || count == 0)
+      return json;
+    if (previews && preview > 100) {
+      preview /= 4;
+      continue;
+    }
+    // Drop messages in proportion to the excess (at least one).
+    auto keep = count * max_result_chars / size;
+    count = std::min(count - 1, keep);
+  }
+}
+
+void write_message_fields(json_writer& w, const imap::message& m,
+                          std::string_view body, bool cut) {
+  write_summary_fields(w, m.summary);
+  w.key("replyTo");
+  write_addresses(w, m.reply_to);
+  w.key("bcc");
+  write_addresses(w, m.bcc);
+  w.key("references");
+  write_strings(w, m.references);
+  w.key("body").string(body);
+  w.key("bodyFormat").string(m.body_format);
+  w.key("bodyLength").uinteger(m.body_length);
+  w.key("offset").uinteger(m.offset);
+  bool truncated = cut || m.truncated;
+  w.key("truncated").boolean(truncated);
+  if (truncated) {
+    auto next = m.offset + count_code_points(body);
+    w.key("nextOffset").uinteger(next);
+    w.key("notice").string(
+      "The text continues (" + std::to_string(next) + " of "
+      + std::to_string(m.body_length)
+      + " characters shown so far): call read_message with uid="
+      + std::to_string(m.summary.uid) + " and offset=" + std::to_string(next)
+      + " to read on.");
+  }
+  w.key("incomplete").boolean(m.incomplete);
+  w.key("attachments").begin_array();
+  for (auto& a : m.attachments)
+    w.begin_object()
+      .key("partId")
+      .string(a.part_id)
+      .key("mimeType")
+      .string(a.mime_type)
+      .key("filename")
+      .string(a.filename)
+      .key("size")
+      .uinteger(a.size)
+      .key("disposition")
+      .string(a.disposition)
+      .key("contentId")
+      .string(a.content_id)
+      .end_object();
+  w.end_array();
+}
+
+} // namespace
+
+// -- catalogue ----------------------------------------------------------------
+
+const std::vector<tool_def>& tool_catalogue() {
+  return the_catalogue().tools;
+}
+
+const tool_def* find_tool(std::string_view name) {
+  for (auto& t : tool_catalogue())
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+std::string tools_list_result(scope_set scopes) {
+  json_writer w;
+  w.begin_object().key("tools").begin_array();
+  for (auto& t : tool_catalogue()) {
+    if (!has_scope(scopes, t.required))
+      continue;
+    w.begin_object()
+      .key("name")
+      .string(t.name)
+      .key("title")
+      .string(t.title)
+      .key("description")
+      .string(t.description)
+      .key("inputSchema")
+      .raw(t.input_schema)
+      .key("outputSchema")
+      .raw(t.output_schema)
+      .key("annotations")
+      .begin_object()
+      // The 2025-03-26 schema had the title only here.
+      .key("title")
+      .string(t.title)
+      .key("readOnlyHint")
+      .boolean(t.hints.read_only)
+      .key("destructiveHint")
+      .boolean(t.hints.destructive)
+      .key("idempotentHint")
+      .boolean(t.hints.idempotent)
+      .key("openWorldHint")
+      .boolean(t.hints.open_world)
+      .end_object()
+      .end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+// -- arguments ----------------------------------------------------------------
+
+parsed_arguments parse_arguments(const tool_def& tool,
+                                 const rapidjson::Value* arguments) {
+  static const rapidjson::Value empty_object{rapidjson::kObjectType};
+  const rapidjson::Value* args = arguments ? arguments : &empty_object;
+  auto& schema = *the_catalogue().inputs.at(tool.name);
+  if (auto err = check_schema(schema, *args); !err.empty())
+    return refuse("Invalid arguments for " + std::string{tool.name} + ": "
+                  + err + ".");
+  auto fail = [&](const std::string& sentence) {
+    return refuse("Invalid arguments for " + std::string{tool.name} + ": "
+                  + sentence + ".");
+  };
+  auto name = tool.name;
+  if (name == "list_folders") {
+    list_folders_args r;
+    r.include_counts = get_bool(args, "includeCounts").value_or(false);
+    return accept(r);
+  }
+  if (name == "list_messages") {
+    list_messages_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    r.page.page = get_int(args, "page", 1);
+    r.page.page_size = get_int(args, "pageSize", 20);
+    r.page.cursor = get_string(args, "cursor");
+    r.include_body = get_bool(args, "includeBody").value_or(false);
+    return accept(std::move(r));
+  }
+  if (name == "read_message") {
+    read_message_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    if (auto list = arg(args, "uids")) {
+      // With uids, uid is not needed (and ignored: older agents send both
+      // because the original required uid).
+      r.several = true;
+      for (auto& v : list->GetArray()) {
+        auto uid = as_uid(v);
+        if (std::find(r.uids.begin(), r.uids.end(), uid) == r.uids.end())
+          r.uids.push_back(uid);
+      }
+    } else if (auto one = arg(args, "uid")) {
+      r.uids.push_back(as_uid(*one));
+    } else {
+      return fail("give `uid` (one message) or `uids` (up to 10)");
+    }
+    r.window.offset = static_cast<uint64_t>(get_int(args, "offset", 0));
+    auto per_message = static_cast<int64_t>(100000 / r.uids.size());
+    r.window.max_length
+      = static_cast<uint64_t>(get_int(args, "maxLength", per_message));
+    return accept(std::move(r));
+  }
+  if (name == "search_messages") {
+    search_messages_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    auto& q = r.query;
+    q.query = get_string(args, "query");
+    q.from = get_string(args, "from");
+    q.to = get_string(args, "to");
+    q.subject = get_string(args, "subject");
+    q.body = get_string(args, "body");
+    q.text = get_string(args, "text");
+    q.since = get_string(args, "since");
+    q.before = get_string(args, "before");
+    for (auto [field, value] : {std::pair{"since", &q.since},
+                                std::pair{"before", &q.before}})
+      if (!value->empty() && !valid_date(*value))
+        return fail("`" + std::string{field}
+                    + "` must be a real date written YYYY-MM-DD, like "
+                      "2026-01-31 (got "
+                    + quote(*value) + ")");
+    if (!q.since.empty() && !q.before.empty() && q.since >= q.before)
+      return fail("`since` (" + q.since + ") must be before `before` ("
+                  + q.before + "), or no message can match");
+    q.unseen = get_bool(args, "unseen").value_or(false);
+    q.flagged = get_bool(args, "flagged").value_or(false);
+    q.answered = get_bool(args, "answered").value_or(false);
+    q.limit = get_int(args, "limit", 20);
+    r.include_body = get_bool(args, "includeBody").value_or(false);
+    return accept(std::move(r));
+  }
+  if (name == "move_message") {
+    move_message_args r;
+    r.folder = get_string(args, "folder");
+    r.uid = as_uid(*arg(args, "uid"));
+    r.destination = get_string(args, "destination");
+    if (r.folder == r.destination)
+      return fail("`destination` is the folder the message is already in");
+    return accept(std::move(r));
+  }
+  if (name == "flag_message") {
+    flag_message_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    r.uid = as_uid(*arg(args, "uid"));
+    bool any = false;
+    for (auto [field, action] :
+         {std::pair{"seen", &r.change.seen},
+          std::pair{"flagged", &r.change.flagged},
+          std::pair{"deleted", &r.change.deleted},
+          std::pair{"answered", &r.change.answered}}) {
+      if (auto v = get_bool(args, field)) {
+        *action = *v ? imap::flag_action::add : imap::flag_action::remove;
+        any = true;
+      }
+    }
+    if (!any)
+      return fail("give at least one of `seen`, `flagged`, `deleted` or "
+                  "`answered` (true sets the flag, false clears it)");
+    return accept(std::move(r));
+  }
+  if (name == "send_mail") {
+    auto r = parse_send(args);
+    if (!r.args)
+      return fail(r.error);
+    return r;
+  }
+  return refuse("Unknown tool " + std::string{name});
+}
+
+// -- results ------------------------------------------------------------------
+
+std::string encode_folders(const std::vector<imap::folder>& folders) {
+  size_t count = folders.size();
+  for (;;) {
+    json_writer w;
+    w.begin_object().key("folders").begin_array();
+    for (size_t i = 0; i < count; ++i) {
+      auto& f = folders[i];
+      auto leaf = std::string_view{f.name};
+      if (!f.delimiter.empty())
+        if (auto pos = leaf.rfind(f.delimiter); pos != std::string_view::npos)
+          leaf = leaf.substr(pos + f.delimiter.size());
+      w.begin_object()
+        .key("name")
+        .string(leaf)
+        .key("path")
+        .string(f.name)
+        .key("delimiter")
+        .string_or_null(f.delimiter)
+        .key("specialUse")
+        .string_or_null(f.special_use)
+        .key("selectable")
+        .boolean(f.selectable);
+      if (f.has_counts)
+        w.key("messages").uinteger(f.messages).key("unseen").uinteger(f.unseen);
+      w.end_object();
+    }
+    w.end_array();
+    if (count < folders.size())
+      w.key("truncated")
+        .boolean(true)
+        .key("notice")
+        .string("Only the first " + std::to_string(count) + " of "
+                + std::to_string(folders.size())
+                + " folders fit in one result.");
+    w.end_object();
+    auto json = w.str();
+    auto size = count_code_points(json);
+    if (size <= max_result_chars || count == 0)
+      return json;
+    count = std::min(count - 1, count * max_result_chars / size);
+  }
+}
+
+std::string encode_page(const imap::message_page& page,
+                        const std::vector<imap::read_outcome>* previews) {
+  return fit_summaries(page.messages, previews,
+                       "ask for a smaller pageSize, or continue with "
+                       "nextCursor",
+                       [&](json_writer& w) {
+                         w.key("total").uinteger(page.total);
+                         w.key("page").uinteger(page.page);
+                         w.key("pageSize").uinteger(page.page_size);
+                         if (!page.next_cursor.empty())
+                           w.key("nextCursor").string(page.next_cursor);
+                       });
+}
+
+std::string encode_search(const imap::search_result& result,
+                          const std::vector<imap::read_outcome>* previews) {
+  return fit_summaries(result.messages, previews,
+                       "ask for a smaller limit or narrow the search",
+                       [&](json_writer& w) {
+                         w.key("total").uinteger(result.total);
+                       });
+}
+
+std::string encode_read(const std::vector<imap::read_outcome>& outcomes,
+                        bool several) {
+  // How many characters of each body to keep; shrinks until it all fits.
+  std::vector<size_t> keep;
+  for (auto& o : outcomes)
+    keep.push_back(o.error ? 0 : count_code_points(o.msg.body));
+  for (;;) {
+    json_writer w;
+    if (several)
+      w.begin_object().key("messages").begin_array();
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      auto& o = outcomes[i];
+      if (o.error) {
+        w.begin_object()
+          .key("uid")
+          .uinteger(o.uid)
+          .key("error")
+          .string(describe(o.error))
+          .end_object();
+        continue;
+      }
+      auto body = prefix_code_points(o.msg.body, keep[i]);
+      w.begin_object();
+      write_message_fields(w, o.msg, body, body.size() < o.msg.body.size());
+      w.end_object();
+    }
+    if (several)
+      w.end_array().end_object();
+    auto json = w.str();
+    auto size = count_code_points(json);
+    if (size <= max_result_chars)
+      return json;
+    // Cut the longest body by the excess plus some room for the notice.
+    auto longest = std::max_element(keep.begin(), keep.end());
+    if (*longest == 0)
+      return json; // headers alone are this big: nothing left to cut
+    auto excess = size - max_result_chars + 300;
+    *longest = *longest > excess ? *longest - excess : 0;
+  }
+}
+
+std::string encode_move(const move_message_args& args,
+                        const imap::move_result& result) {
+  json_writer w;
+  w.begin_object()
+    .key("success")
+    .boolean(true)
+    .key("message")
+    .string("Moved message " + std::to_string(args.uid) + " to "
+            + result.destination)
+    .key("uid")
+    .uinteger(args.uid)
+    .key("destination")
+    .string(result.destination.empty() ? args.destination
+                                       : result.destination)
+    .key("newUid");
+  if (result.new_uid != 0)
+    w.uinteger(result.new_uid);
+  else
+    w.null();
+  w.end_object();
+  return w.str();
+}
+
+std::string encode_flag(const imap::flag_result& result) {
+  json_writer w;
+  w.begin_object().key("success").boolean(true).key("uid").uinteger(
+    result.uid);
+  w.key("added");
+  write_strings(w, result.added);
+  w.key("removed");
+  write_strings(w, result.removed);
+  w.key("flags");
+  write_strings(w, result.flags);
+  w.end_object();
+  return w.str();
+}
+
+std::string encode_sent(std::string_view message_id,
+                        std::string_view sent_folder, uint32_t sent_uid,
+                        std::string_view save_error) {
+  json_writer w;
+  w.begin_object()
+    .key("success")
+    .boolean(true)
+    .key("messageId")
+    .string(message_id)
+    .key("sentFolder")
+    .string_or_null(sent_folder)
+    .key("sentUid");
+  if (sent_uid != 0)
+    w.uinteger(sent_uid);
+  else
+    w.null();
+  if (!save_error.empty())
+    w.key("notice").string("The message was sent, but no copy could be "
+                           "saved to the Sent folder: "
+                           + std::string{save_error});
+  w.end_object();
+  return w.str();
+}
+
+std::string tool_success(std::string_view structured_json) {
+  json_writer w;
+  w.begin_object()
+    .key("content")
+    .begin_array()
+    .begin_object()
+    .key("type")
+    .string("text")
+    .key("text")
+    .string(structured_json)
+    .end_object()
+    .end_array()
+    .key("structuredContent")
+    .raw(structured_json)
+    .key("isError")
+    .boolean(false)
+    .end_object();
+  return w.str();
+}
+
+std::string tool_failure(std::string_view sentence) {
+  json_writer w;
+  w.begin_object()
+    .key("content")
+    .begin_array()
+    .begin_object()
+    .key("type")
+    .string("text")
+    .key("text")
+    .string(sentence)
+    .end_object()
+    .end_array()
+    .key("isError")
+    .boolean(true)
+    .end_object();
+  return w.str();
+}
+
+} // namespace postern::mcp

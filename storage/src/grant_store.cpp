@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/storage/grant_store.hpp"
+
+#include "postern/storage/crypto.hpp"
+#include "postern/storage/record.hpp"
+
+#include <atomic>
+
+namespace postern::storage {
+
+namespace {
+
+constexpr uint8_t v1 = 1;
+
+/// Index entries under a grant: "U/G/a/" + digest and "U/G/r/" + digest.
+constexpr std::string_view access_tag = "a/";
+constexpr std::string_view refresh_tag = "r/";
+
+std::string index_prefix(const user_id& user, const grant_id& grant) {
+  return grant_key(user, grant) + "/";
+}
+
+/// True for "U/G", false for the index entries "U/G/...".
+bool is_grant_key(std::string_view key, size_t user_len) {
+  return key.find('/', user_len + 1) == std::string_view::npos;
+}
+
+std::atomic<uint64_t> epoch{0};
+
+} // namespace
+
+// -- encoding -----------------------------------------------------------------
+
+std::string encode(const grant_info& x) {
+  record_writer out{v1};
+  out.bytes(x.id.value)
+    .bytes(x.user.value)
+    .bytes(x.account.value)
+    .bytes(x.client_id)
+    .u64(static_cast<uint64_t>(x.origin))
+    // Names, not bits: scopes may be added or renumbered freely.
+    .bytes(format_scopes(x.scopes))
+    .bytes(x.resource)
+    .i64(x.created_at)
+    .i64(x.expires_at)
+    .u64(x.refresh_generation);
+  return out.str();
+}
+
+grant_info decode_grant(std::string_view bytes) {
+  record_reader in{bytes};
+  grant_info x;
+  x.id.value = in.bytes();
+  x.user.value = in.bytes();
+  x.account.value = in.bytes();
+  x.client_id = in.bytes();
+  x.origin = static_cast<grant_origin>(in.u64());
+  // Unknown names (from a newer Postern) are dropped: never widen access.
+  x.scopes = 0;
+  auto names = in.bytes();
+  size_t i = 0;
+  while (i < names.size()) {
+    auto end = names.find(' ', i);
+    if (end == std::string::npos)
+      end = names.size();
+    if (auto s = parse_scope(std::string_view{names}.substr(i, end - i)))
+      x.scopes |= bit(*s);
+    i = end + 1;
+  }
+  x.resource = in.bytes();
+  x.created_at = in.i64();
+  x.expires_at = in.i64();
+  x.refresh_generation = in.u64();
+  return x;
+}
+
+std::string encode(const access_token_record& x) {
+  record_writer out{v1};
+  out.bytes(x.user.value)
+    .bytes(x.grant.value)
+    .bytes(x.scopes == 0 ? std::string{} : format_scopes(x.scopes))
+    .i64(x.issued_at)
+    .i64(x.expires_at);
+  return out.str();
+}
+
+access_token_record decode_access_token(std::string_view bytes) {
+  record_reader in{bytes};
+  access_token_record x;
+  x.user.value = in.bytes();
+  x.grant.value = in.bytes();
+  auto names = in.bytes();
+  if (!names.empty()) {
+    // A token narrowed to scopes we no longer know keeps none of them, but
+    // stays "narrowed" (never falls back to the grant's scopes).
+    x.scopes = parse_scopes(names).value_or(0);
+    if (x.scopes == 0)
+      x.scopes = ~scope_set{0} & ~every_scope;
+  }
+  x.issued_at = in.i64();
+  x.expires_at = in.i64();
+  return x;
+}
+
+std::string encode(const refresh_token_record& x) {
+  record_writer out{v1};
+  out.bytes(x.user.value)
+    .bytes(x.grant.value)
+    .u64(x.generation)
+    .i64(x.issued_at)
+    .i64(x.expires_at);
+  return out.str();
+}
+
+refresh_token_record decode_refresh_token(std::string_view bytes) {
+  record_reader in{bytes};
+  refresh_token_record x;
+  x.user.value = in.bytes();
+  x.grant.value = in.bytes();
+  x.generation = in.u64();
+  x.issued_at = in.i64();
+  x.expires_at = in.i64();
+  return x;
+}
+
+// -- keys ---------------------------------------------------------------------
+
+std::string grant_key(const user_id& user, const grant_id& grant) {
+  return user.value + "/" + grant.value;
+}
+
+grant_id new_grant_id() {
+  return grant_id{random_token(16)};
+}
+
+// -- queries and changes --------------------------------------------------------
+
+std::optional<grant_info> find_grant(const txn& t, const user_id& user,
+                                     const grant_id& grant) {
+  auto value = t.get(table::grants, grant_key(user, grant));
+  if (!value)
+    return std::nullopt;
+  return decode_grant(*value);
+}
+
+std::vector<grant_info> list_grants(const txn& t, const user_id& user) {
+  std::vector<grant_info> result;
+  auto prefix = user.value + "/";
+  t.scan(table::grants, prefix, [&](std::string_view k, std::string_view v) {
+    if (is_grant_key(k, user.value.size()))
+      result.push_back(decode_grant(v));
+    return true;
+  });
+  return result;
+}
+
+void put_grant(txn& t, const grant_info& grant) {
+  t.put(table::grants, grant_key(grant.user, grant.id), encode(grant));
+}
+
+void put_access_token(txn& t, std::string_view digest,
+                      const access_token_record& rec) {
+  t.put(table::access_tokens, digest, encode(rec));
+  auto key = index_prefix(rec.user, rec.grant);
+  key += access_tag;
+  key += digest;
+  t.put(table::grants, key, std::string_view{});
+}
+
+void put_refresh_token(txn& t, std::string_view digest,
+                       const refresh_token_record& rec) {
+  t.put(table::refresh_tokens, digest, encode(rec));
+  auto key = index_prefix(rec.user, rec.grant);
+  key += refresh_tag;
+  key += digest;
+  t.put(table::grants, key, std::string_view{});
+}
+
+std::optional<access_token_record> find_access_token(const txn& t,
+                                                     std::string_view digest) {
+  auto value = t.get(table::access_tokens, digest);
+  if (!value)
+    return std::nullopt;
+  return decode_access_token(*value);
+}
+
+std::optional<refresh_token_record>
+find_refresh_token(const txn& t, std::string_view digest) {
+  auto value = t.get(table::refresh_tokens, digest);
+  if (!value)
+    return std::nullopt;
+  return decode_refresh_token(*value);
+}
+
+bool erase_access_token(txn& t, std::string_view digest) {
+  auto rec = find_access_token(t, digest);
+  if (!rec)
+    return false;
+  t.erase(table::access_tokens, digest);
+  auto key = index_prefix(rec->user, rec->grant);
+  key += access_tag;
+  key += digest;
+  t.erase(table::grants, key);
+  return true;
+}
+
+namespace {
+
+/// Erases the tokens listed in the index entries under `prefix` ("U/" or
+/// "U/G/") and the index entries themselves. The caller erases the grants.
+void erase_indexed_tokens(txn& t, const std::string& prefix,
+                          size_t user_len) {
+  std::vector<std::string> index_keys;
+  t.scan(table::grants, prefix, [&](std::string_view k, std::string_view) {
+    if (!is_grant_key(k, user_len))
+      index_keys.emplace_back(k);
+    return true;
+  });
+  for (auto& k : index_keys) {
+    // "U/G/a/" + 32-byte digest.
+    auto slash = k.find('/', user_len + 1);
+    auto tag = std::string_view{k}.substr(slash + 1, 2);
+    auto digest = std::string_view{k}.substr(slash + 3);
+    if (tag == access_tag)
+      t.erase(table::access_tokens, digest);
+    else if (tag == refresh_tag)
+      t.erase(table::refresh_tokens, digest);
+    t.erase(table::grants, k);
+  }
+}
+
+} // namespace
+
+bool erase_grant(txn& t, const user_id& user, const grant_id& grant) {
+  erase_indexed_tokens(t, index_prefix(user, grant), user.value.size());
+  return t.erase(table::grants, grant_key(user, grant));
+}
+
+size_t erase_grants_of_account(txn& t, const user_id& user,
+                               const account_id& account) {
+  size_t n = 0;
+  for (auto& g : list_grants(t, user))
+    if (g.account == account && erase_grant(t, user, g.id))
+      ++n;
+  return n;
+}
+
+size_t erase_grants_of_user(txn& t, const user_id& user) {
+  auto prefix = user.value + "/";
+  auto n = list_grants(t, user).size();
+  erase_indexed_tokens(t, prefix, user.value.size());
+  t.erase_prefix(table::grants, prefix);
+  return n;
+}
+
+sweep_counts sweep_grants(txn& t, int64_t now) {
+  sweep_counts result;
+  // Grants past their own end take their tokens with them.
+  std::vector<std::pair<user_id, grant_id>> expired_grants;
+  t.scan(table::grants, "", [&](std::string_view k, std::string_view v) {
+    auto slash = k.find('/');
+    if (slash == std::string_view::npos || !is_grant_key(k, slash))
+      return true;
+    auto g = decode_grant(v);
+    if (g.expires_at != 0 && g.expires_at <= now)
+      expired_grants.emplace_back(g.user, g.id);
+    return true;
+  });
+  for (auto& [user, grant] : expired_grants)
+    if (erase_grant(t, user, grant))
+      ++result.grants;
+  // Tokens that expired, or whose grant is gone.
+  std::vector<std::string> dead;
+  t.scan(table::access_tokens, "", [&](std::string_view k, std::string_view v) {
+    auto rec = decode_access_token(v);
+    if (rec.expires_at <= now || !t.get(table::grants, grant_key(rec.user, rec.grant)))
+      dead.emplace_back(k);
+    return true;
+  });
+  for (auto& d : dead)
+    if (erase_access_token(t, d))
+      ++result.access_tokens;
+  dead.clear();
+  std::vector<std::string> dead_index;
+  t.scan(table::refresh_tokens, "",
+         [&](std::string_view k, std::string_view v) {
+           auto rec = decode_refresh_token(v);
+           if (rec.expires_at <= now
+               || !t.get(table::grants, grant_key(rec.user, rec.grant))) {
+             dead.emplace_back(k);
+             auto key = index_prefix(rec.user, rec.grant);
+             key += refresh_tag;
+             key += k;
+             dead_index.push_back(std::move(key));
+           }
+           return true;
+         });
+  for (size_t i = 0; i < dead.size(); ++i) {
+    t.erase(table::refresh_tokens, dead[i]);
+    t.erase(table::grants, dead_index[i]);
+    ++result.refresh_tokens;
+  }
+  return result;
+}
+
+uint64_t grants_epoch() noexcept {
+  return epoch.load(std::memory_order_acquire);
+}
+
+void note_grants_changed() noexcept {
+  epoch.fetch_add(1, std::memory_order_acq_rel);
+}
+
+} // namespace postern::storage

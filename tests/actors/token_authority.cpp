@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+#define CAF_SUITE actors.token_authority
+
+#include "postern/actors/token_authority.hpp"
+
+#include "caf_test.hpp"
+#include "postern/clock.hpp"
+#include "postern/storage/crypto.hpp"
+#include "postern/storage/directory_store.hpp"
+#include "postern/storage/grant_store.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+using namespace postern;
+
+namespace {
+
+struct fixture : test_coordinator_fixture<postern::test::configuration> {
+  fixture() {
+    char tmpl[] = "/tmp/postern-ta-XXXXXX";
+    dir = mkdtemp(tmpl);
+    storage::environment::options eo;
+    eo.dir = dir;
+    env = *storage::environment::open(eo);
+    // A user with two accounts, written the way the DIRECTORY writes them.
+    alice.value = "11111111-1111-4111-8111-111111111111";
+    work.value = "22222222-2222-4222-8222-222222222222";
+    home.value = "33333333-3333-4333-8333-333333333333";
+    CAF_REQUIRE(!env->write([&](storage::txn& t) -> caf::error {
+      storage::user_record u;
+      u.info.id = alice;
+      u.info.username = "alice";
+      t.put(storage::table::users, alice.value, storage::encode(u));
+      t.put(storage::table::users_by_name, "alice", alice.value);
+      for (auto* id : {&work, &home}) {
+        account_settings acc;
+        acc.id = *id;
+        acc.owner = alice;
+        acc.label = "acc";
+        t.put(storage::table::accounts, storage::account_key(alice, *id),
+              storage::encode(acc));
+      }
+      return caf::none;
+    }));
+    token_authority_options opts;
+    opts.sweep_interval = std::chrono::seconds(0);
+    opts.recheck_interval = std::chrono::seconds(2);
+    opts.clock = [now = now_ms] { return *now; };
+    aut = sys.spawn(token_authority, env, std::move(opts));
+    run();
+  }
+
+  ~fixture() override {
+    anon_send_exit(aut, caf::exit_reason::user_shutdown);
+    run();
+    env.reset();
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+
+  token_authority_state& state() {
+    return deref<token_authority_actor::stateful_base<token_authority_state>>(
+             aut)
+      .state;
+  }
+
+  /// The error a request fails with (none if it succeeded).
+  template <class T, class... Ts>
+  caf::error error_of(Ts... xs) {
+    caf::error result;
+    auto res = self->request(aut, caf::infinite, xs...);
+    run();
+    res.receive([](T&) {}, [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  grant_request admin_request(scope_set scopes, int64_t ttl = 3600) {
+    grant_request req;
+    req.user = alice;
+    req.account = work;
+    req.origin = grant_origin::admin;
+    req.scopes = scopes;
+    req.token_ttl = ttl;
+    return req;
+  }
+
+  issued_token issue(scope_set scopes, int64_t ttl = 3600) {
+    return request<issued_token>(aut, atom::issue_v, admin_request(scopes, ttl));
+  }
+
+  caf::error check(const issued_token& t, std::string resource = "") {
+    return error_of<access_grant>(atom::validate_v,
+                                  storage::sha256(t.token.reveal()), resource);
+  }
+
+  access_grant validated(const issued_token& t) {
+    return request<access_grant>(aut, atom::validate_v,
+                                 storage::sha256(t.token.reveal()),
+                                 std::string{});
+  }
+
+  size_t count(storage::table tbl) {
+    size_t n = 0;
+    CAF_REQUIRE(!env->read([&](const storage::txn& t) -> caf::error {
+      n = t.count(tbl);
+      return caf::none;
+    }));
+    return n;
+  }
+
+  std::shared_ptr<int64_t> now_ms
+    = std::make_shared<int64_t>(int64_t{1'900'000'000'000});
+  std::string dir;
+  std::shared_ptr<storage::environment> env;
+  user_id alice;
+  account_id work;
+  account_id home;
+  token_authority_actor aut;
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(token_authority_tests, fixture)
+
+CAF_TEST(issued tokens are stored only as hashes and validate from memory) {
+  auto t = issue(bit(scope::read) | bit(scope::folders));
+  CAF_CHECK_EQUAL(t.token.size(), 43u); // 256 bits, base64url
+  CAF_CHECK_EQUAL(t.grant.user, alice);
+  CAF_CHECK_EQUAL(t.grant.account, work);
+  CAF_CHECK_EQUAL(t.expires_at, *now_ms / 1000 + 3600);
+  CAF_CHECK_EQUAL(t.grant.actor(), "admin-token");
+  // Nothing in LMDB contains the token itself.
+  CAF_REQUIRE(!env->read([&](const storage::txn& tx) -> caf::error {
+    for (auto tbl : {storage::table::access_tokens, storage::table::grants}) {
+      tx.scan(tbl, "", [&](std::string_view k, std::string_view v) {
+        CAF_CHECK(k.find(t.token.reveal()) == std::string_view::npos);
+        CAF_CHECK(v.find(t.token.reveal()) == std::string_view::npos);
+        return true;
+      });
+    }
+    CAF_CHECK(tx.get(storage::table::access_tokens,
+                     storage::sha256(t.token.reveal())));
+    return caf::none;
+  }));
+  auto g = validated(t);
+  CAF_CHECK_EQUAL(g.grant.id, t.grant.id);
+  CAF_CHECK_EQUAL(g.scopes, bit(scope::read) | bit(scope::folders));
+  auto reads = state().lmdb_reads;
+  for (int i = 0; i < 100; ++i)
+    validated(t);
+  CAF_CHECK_EQUAL(state().lmdb_reads, reads); // all from memory
+  CAF_CHECK_EQUAL(state().cache.size(), 1u);
+  // After the re-check interval, one LMDB read confirms it again.
+  *now_ms += 2500;
+  validated(t);
+  CAF_CHECK_EQUAL(state().lmdb_reads, reads + 1);
+}
+
+CAF_TEST(unknown and malformed tokens are refused) {
+  CAF_CHECK_EQUAL(error_of<access_grant>(atom::validate_v,
+                                         storage::sha256("nope"),
+                                         std::string{}),
+                  ec::invalid_token);
+  CAF_CHECK_EQUAL(error_of<access_grant>(atom::validate_v, std::string{"x"},
+                                         std::string{}),
+                  ec::invalid_token);
+  CAF_CHECK(state().cache.empty());
+}
+
+CAF_TEST(tokens written by another process are found on a cache miss) {
+  // What `postern admin issue-token` does in its own process: write LMDB.
+  auto token = storage::random_token(32);
+  grant_info g;
+  g.id = storage::new_grant_id();
+  g.user = alice;
+  g.account = home;
+  g.scopes = bit(scope::send);
+  g.created_at = *now_ms / 1000;
+  CAF_REQUIRE(!env->write([&](storage::txn& t) -> caf::error {
+    storage::put_grant(t, g);
+    storage::access_token_record rec;
+    rec.user = alice;
+    rec.grant = g.id;
+    rec.issued_at = g.created_at;
+    rec.expires_at = g.created_at + 60;
+    storage::put_access_token(t, storage::sha256(token), rec);
+    return caf::none;
+  }));
+  auto v = request<access_grant>(aut, atom::validate_v, storage::sha256(token),
+                                 std::string{});
+  CAF_CHECK_EQUAL(v.grant.account, home);
+  CAF_CHECK_EQUAL(v.scopes, bit(scope::send));
+}
+
+CAF_TEST(expired tokens are refused even from the cache) {
+  auto t = issue(bit(scope::read), 10);
+  validated(t);
+  *now_ms += 9000;
+  CAF_CHECK_EQUAL(check(t), caf::none);
+  *now_ms += 1000;
+  auto err = check(t);
+  CAF_CHECK_EQUAL(err, ec::invalid_token);
+  CAF_CHECK_EQUAL(describe(err), "The access token expired.");
+  CAF_CHECK(state().cache.empty());
+}
+
+CAF_TEST(revoking a grant kills its tokens at once) {
+  auto t = issue(bit(scope::read));
+  validated(t);
+  self->send(aut, atom::revoke_v, alice, t.grant.id);
+  run();
+  CAF_CHECK_EQUAL(check(t), ec::invalid_token);
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 0u);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, alice, t.grant.id),
+                  ec::invalid_token);
+}
+
+CAF_TEST(deleting the account in this process is seen on the next request) {
+  auto t = issue(bit(scope::read));
+  auto other = request<issued_token>(aut, atom::issue_v, [&] {
+    auto req = admin_request(bit(scope::read));
+    req.account = home;
+    return req;
+  }());
+  validated(t);
+  validated(other);
+  // What the DIRECTORY does: erase in one transaction, then notify.
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    CAF_CHECK(storage::erase_account(tx, alice, work));
+    return caf::none;
+  }));
+  storage::note_grants_changed();
+  CAF_CHECK_EQUAL(check(t), ec::invalid_token);
+  CAF_CHECK_EQUAL(check(other), caf::none); // the other account's grant lives
+  // The grant, its token and its index entry went with the account.
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 1u);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 2u); // other: grant + index
+}
+
+CAF_TEST(deletions by another process are seen within the recheck interval) {
+  auto t = issue(bit(scope::read));
+  validated(t);
+  // Another process deletes the user: no epoch change here.
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    CAF_CHECK(storage::erase_user(tx, alice));
+    return caf::none;
+  }));
+  *now_ms += 1000;
+  CAF_CHECK_EQUAL(check(t), caf::none); // still cached
+  *now_ms += 1500;
+  CAF_CHECK_EQUAL(check(t), ec::invalid_token);
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 0u);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
+}
+
+CAF_TEST(an account deleted behind a surviving grant is refused) {
+  auto t = issue(bit(scope::read));
+  // Only the account record disappears (an older Postern, a manual edit).
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    tx.erase(storage::table::accounts, storage::account_key(alice, work));
+    return caf::none;
+  }));
+  auto err = check(t);
+  CAF_CHECK_EQUAL(err, ec::invalid_token);
+  CAF_CHECK_EQUAL(describe(err),
+                  "The email account of this access token was deleted.");
+}
+
+CAF_TEST(grants bound to a resource refuse other resources) {
+  auto req = admin_request(bit(scope::read));
+  req.origin = grant_origin::oauth;
+  req.client_id = "client-1";
+  req.resource = "https://mail.example.com/mcp";
+  auto t = request<issued_token>(aut, atom::issue_v, req);
+  CAF_CHECK_EQUAL(t.grant.actor(), "client-1");
+  CAF_CHECK_EQUAL(t.grant.expires_at, 0); // OAuth grants live by refresh
+  CAF_CHECK_EQUAL(check(t, "https://mail.example.com/mcp"), caf::none);
+  CAF_CHECK_EQUAL(check(t, "https://evil.example.com/mcp"), ec::invalid_token);
+}
+
+CAF_TEST(issue checks its input) {
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, admin_request(0)),
+                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v,
+                                         admin_request(bit(scope::read), 0)),
+                  ec::invalid_argument);
+  auto req = admin_request(bit(scope::read));
+  req.account.value = "nope";
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::no_such_account);
+  req.user.value = "nobody";
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::no_such_user);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
+}
+
+CAF_TEST(the sweep removes expired tokens and grants) {
+  auto short_lived = issue(bit(scope::read), 10);
+  auto long_lived = issue(bit(scope::read), 1000);
+  // An orphaned token (its grant vanished without it).
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    storage::access_token_record rec;
+    rec.user = alice;
+    rec.grant = grant_id{"gone"};
+    rec.expires_at = *now_ms / 1000 + 1000;
+    storage::put_access_token(tx, storage::sha256("orphan"), rec);
+    return caf::none;
+  }));
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 3u);
+  *now_ms += 11'000;
+  self->send(aut, atom::tick_v);
+  run();
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 1u);
+  // The long-lived grant and its index entry remain.
+  CAF_CHECK_EQUAL(count(storage::table::grants), 2u);
+  CAF_CHECK_EQUAL(check(short_lived), ec::invalid_token);
+  CAF_CHECK_EQUAL(check(long_lived), caf::none);
+  auto grants = request<std::vector<grant_info>>(aut, atom::list_v, alice);
+  CAF_REQUIRE_EQUAL(grants.size(), 1u);
+  CAF_CHECK_EQUAL(grants[0].id, long_lived.grant.id);
+}
+
+CAF_TEST(the cache stays bounded) {
+  state().opts.max_cached = 4;
+  std::vector<issued_token> tokens;
+  for (int i = 0; i < 10; ++i)
+    tokens.push_back(issue(bit(scope::read)));
+  for (auto& t : tokens)
+    validated(t);
+  CAF_CHECK_LESS_OR_EQUAL(state().cache.size(), 4u);
+  for (auto& t : tokens)
+    CAF_CHECK_EQUAL(check(t), caf::none);
+}
+
+CAF_TEST(grant records round-trip and keep unknown scopes out) {
+  grant_info g;
+  g.id = grant_id{"gid"};
+  g.user = alice;
+  g.account = work;
+  g.client_id = "c";
+  g.origin = grant_origin::oauth;
+  g.scopes = bit(scope::modify) | bit(scope::send);
+  g.resource = "https://x/mcp";
+  g.created_at = 1;
+  g.expires_at = 2;
+  g.refresh_generation = 7;
+  auto back = storage::decode_grant(storage::encode(g));
+  CAF_CHECK_EQUAL(back.id, g.id);
+  CAF_CHECK_EQUAL(back.scopes, g.scopes);
+  CAF_CHECK_EQUAL(back.resource, g.resource);
+  CAF_CHECK_EQUAL(back.refresh_generation, 7u);
+  CAF_CHECK(back.origin == grant_origin::oauth);
+  std::string unknown;
+  CAF_CHECK(!parse_scopes("mail:read mail:write", &unknown));
+  CAF_CHECK_EQUAL(unknown, "mail:write");
+  CAF_CHECK_EQUAL(parse_scopes("mail:send,mail:read  mail:read"),
+                  bit(scope::read) | bit(scope::send));
+  CAF_CHECK_EQUAL(format_scopes(every_scope),
+                  "mail:folders mail:read mail:search mail:modify mail:send");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+// The mail engine end to end: the NODE's MAIL ROUTER, ACCOUNTs, IMAP
+// CONNECTIONs and SMTP SENDERs against the real Dovecot and Postfix of the
+// mail fixture, plus scripted faults (wrong password, stalls, resets) from a
+// fake server. alice's corpus is read-only; changes happen in bob's mailbox.
+
+#include "postern/actors/actor_config.hpp"
+#include "postern/actors/imap_connection.hpp"
+#include "postern/actors/node.hpp"
+#include "postern/error.hpp"
+#include "postern/log.hpp"
+#include "postern/storage/crypto.hpp"
+#include "postern/storage/key_files.hpp"
+
+#include "../support/fake_server.hpp"
+#include "../support/mail_env.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+using namespace postern;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool is_valid_utf8(std::string_view s) {
+  std::string escaped;
+  append_json_escaped(escaped, s);
+  return escaped.find("\xEF\xBF\xBD") == std::string::npos
+         || s.find("\xEF\xBF\xBD") != std::string::npos;
+}
+
+/// One running mail engine with a few accounts.
+class mail_engine : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    init_logging("warn", "text");
+  }
+
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(mail.load());
+    char tmpl[] = "/tmp/postern-engine-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    cfg.data_dir = dir;
+    cfg.account_host_deny = "none";
+    cfg.mail_timeout_seconds = 3;
+    cfg.login_failure_cache_seconds = 60;
+    ASSERT_TRUE(storage::ensure_keys(cfg));
+    auto env = open_storage(cfg);
+    ASSERT_TRUE(env);
+    sys = std::make_unique<caf::actor_system>(actor_cfg);
+    node_setup setup;
+    setup.env = *env;
+    setup.hashers = 1;
+    auto c = spawn_node(*sys, cfg, setup);
+    ASSERT_TRUE(c) << describe(c.error());
+    comps = *c;
+    auto u = ask<user_info>(comps.directory, atom::add_user_v,
+                            std::string{"engine"}, secret{"engine-password"});
+    ASSERT_TRUE(u) << describe(u.error());
+    user = *u;
+  }
+
+  void TearDown() override {
+    if (sys) {
+      caf::anon_send_exit(comps.node, caf::exit_reason::user_shutdown);
+      sys.reset();
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> ask(const Handle& hdl, Ts&&... xs) {
+    caf::scoped_actor self{*sys};
+    caf::expected<T> result{caf::make_error(ec::unspecified, "no reply")};
+    self->request(hdl, 60s, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& e) { result = std::move(e); });
+    return result;
+  }
+
+  /// Adds an account; `port` 0 means the fixture's STARTTLS IMAP port.
+  mailbox_ref add_account(const std::string& login, const std::string& password,
+                          uint16_t port = 0,
+                          transport_security sec = transport_security::starttls) {
+    account_settings s;
+    s.owner = user.id;
+    s.label = login;
+    s.imap = server_settings{"127.0.0.1",
+                             port ? port : mail.port("IMAP_PORT"), sec, login};
+    s.ca_file = mail.get("CA_FILE");
+    s.has_smtp = true;
+    s.smtp = server_settings{"127.0.0.1", mail.port("SUBMISSION_PORT"),
+                             transport_security::starttls, login};
+    account_credentials creds;
+    creds.imap_password = secret{password};
+    auto stored = ask<account_settings>(comps.directory, atom::add_acct_v, s,
+                                        creds);
+    EXPECT_TRUE(stored) << describe(stored.error());
+    return mailbox_ref{user.id, stored ? stored->id : account_id{}};
+  }
+
+  mailbox_ref alice() {
+    return add_account(mail.get("MAIL_USER1"), mail.get("MAIL_PASS1"));
+  }
+
+  mailbox_ref bob() {
+    return add_account(mail.get("MAIL_USER2"), mail.get("MAIL_PASS2"));
+  }
+
+  /// Sends for the tests: sending saves a copy in the sender's Sent folder,
+  /// and alice's corpus must stay as seeded.
+  mailbox_ref carol() {
+    return add_account(mail.get("MAIL_USER3"), mail.get("MAIL_PASS3"));
+  }
+
+  postern::test::mail_env mail;
+  std::string dir;
+  config cfg;
+  actor_config actor_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  components comps;
+  user_info user;
+};
+
+} // namespace
+
+TEST_F(mail_engine, lists_folders_with_decoded_names_and_roles) {
+  auto ref = alice();
+  auto folders = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v,
+                                                ref, true);
+  ASSERT_TRUE(folders) << describe(folders.error());
+  std::map<std::string, imap::folder> by_name;
+  for (auto& f : *folders)
+    by_name[f.name] = f;
+  ASSERT_TRUE(by_name.count("INBOX"));
+  EXPECT_GE(by_name["INBOX"].messages, 300u);
+  EXPECT_TRUE(by_name.count("Entwürfe"));
+  EXPECT_TRUE(by_name.count("日本語"));
+  EXPECT_TRUE(by_name.count("Rechnungen & Belege"));
+  EXPECT_EQ(by_name["Sent"].special_use, "\\Sent");
+}
+
+TEST_F(mail_engine, lists_reads_and_searches_the_corpus) {
+  auto ref = alice();
+  imap::page_request page;
+  page.page_size = 10;
+  auto first = ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                       std::string{"INBOX"}, page);
+  ASSERT_TRUE(first) << describe(first.error());
+  ASSERT_EQ(first->messages.size(), 10u);
+  EXPECT_GE(first->total, 300u);
+  for (size_t i = 1; i < first->messages.size(); ++i)
+    EXPECT_GT(first->messages[i - 1].uid, first->messages[i].uid);
+  // Past the end: an empty page, not message #1 again.
+  page.page = 1000;
+  auto past = ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                      std::string{"INBOX"}, page);
+  ASSERT_TRUE(past);
+  EXPECT_TRUE(past->messages.empty());
+  // Every message of the first 40 reads as valid UTF-8.
+  page.page = 1;
+  page.page_size = 40;
+  auto listed = ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                        std::string{"INBOX"}, page);
+  ASSERT_TRUE(listed);
+  std::vector<uint32_t> uids;
+  for (auto& m : listed->messages)
+    uids.push_back(m.uid);
+  for (size_t i = 0; i < uids.size(); i += 10) {
+    std::vector<uint32_t> batch(uids.begin() + static_cast<long>(i),
+                                uids.begin()
+                                  + static_cast<long>(std::min(i + 10, uids.size())));
+    auto read = ask<std::vector<imap::read_outcome>>(
+      comps.mail, atom::read_v, ref, std::string{"INBOX"}, batch,
+      imap::read_options{0, 20000});
+    ASSERT_TRUE(read) << describe(read.error());
+    ASSERT_EQ(read->size(), batch.size());
+    for (auto& r : *read) {
+      EXPECT_FALSE(r.error) << r.uid << ": " << describe(r.error);
+      EXPECT_TRUE(is_valid_utf8(r.msg.body)) << r.uid;
+      EXPECT_TRUE(is_valid_utf8(r.msg.summary.subject)) << r.uid;
+    }
+  }
+  // A missing UID is reported for that UID only.
+  auto mixed = ask<std::vector<imap::read_outcome>>(
+    comps.mail, atom::read_v, ref, std::string{"INBOX"},
+    std::vector<uint32_t>{uids.front(), 999999}, imap::read_options{});
+  ASSERT_TRUE(mixed);
+  ASSERT_EQ(mixed->size(), 2u);
+  EXPECT_FALSE((*mixed)[0].error);
+  EXPECT_EQ((*mixed)[1].error, ec::no_such_message);
+  // Search.
+  imap::search_query q;
+  q.since = "2000-01-01";
+  q.limit = 5;
+  auto found = ask<imap::search_result>(comps.mail, atom::search_v, ref,
+                                        std::string{"INBOX"}, q);
+  ASSERT_TRUE(found) << describe(found.error());
+  EXPECT_EQ(found->messages.size(), 5u);
+  EXPECT_GE(found->total, 5u);
+  q.since = "2023-13-45";
+  auto bad = ask<imap::search_result>(comps.mail, atom::search_v, ref,
+                                      std::string{"INBOX"}, q);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error(), ec::invalid_argument);
+  // A missing folder is an error with a sentence.
+  auto missing = ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                         std::string{"No Such Folder"},
+                                         imap::page_request{});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), ec::no_such_folder);
+}
+
+TEST_F(mail_engine, parallel_requests_share_the_pool) {
+  auto ref = alice();
+  std::vector<std::future<caf::expected<imap::message_page>>> calls;
+  for (int i = 0; i < 12; ++i)
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      imap::page_request p;
+      p.page = 1 + i % 4;
+      p.page_size = 5;
+      return ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                     std::string{"INBOX"}, p);
+    }));
+  for (auto& c : calls) {
+    auto r = c.get();
+    ASSERT_TRUE(r) << describe(r.error());
+    EXPECT_EQ(r->messages.size(), 5u);
+  }
+}
+
+TEST_F(mail_engine, sends_then_flags_and_moves_in_bobs_mailbox) {
+  auto from_carol = carol();
+  auto to_bob = bob();
+  auto token = storage::to_hex(storage::random_bytes(6));
+  mime::outgoing_message msg;
+  msg.to.push_back(mime::address{"Bob", mail.get("MAIL_USER2")});
+  msg.subject = "Grüße " + token;
+  msg.text = "Hallo Bob, schöne Grüße!";
+  auto sent = ask<sent_message>(comps.mail, atom::send_v, from_carol, msg);
+  ASSERT_TRUE(sent) << describe(sent.error());
+  EXPECT_FALSE(sent->message_id.empty());
+  EXPECT_EQ(sent->sent_folder, "Sent") << sent->save_error;
+  // It arrives in bob's INBOX (bounded wait).
+  imap::search_query q;
+  q.subject = token;
+  uint32_t uid = 0;
+  for (int i = 0; i < 50 && uid == 0; ++i) {
+    auto found = ask<imap::search_result>(comps.mail, atom::search_v, to_bob,
+                                          std::string{"INBOX"}, q);
+    ASSERT_TRUE(found) << describe(found.error());
+    if (!found->messages.empty())
+      uid = found->messages.front().uid;
+    else
+      std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(uid, 0u) << "the message never reached bob's INBOX";
+  auto read = ask<std::vector<imap::read_outcome>>(
+    comps.mail, atom::read_v, to_bob, std::string{"INBOX"},
+    std::vector<uint32_t>{uid}, imap::read_options{});
+  ASSERT_TRUE(read);
+  EXPECT_EQ((*read)[0].msg.summary.subject, "Grüße " + token);
+  EXPECT_NE((*read)[0].msg.body.find("schöne Grüße"), std::string::npos);
+  // Flag it.
+  imap::flag_change change;
+  change.flagged = imap::flag_action::add;
+  change.seen = imap::flag_action::add;
+  auto flagged = ask<imap::flag_result>(comps.mail, atom::flag_v, to_bob,
+                                        std::string{"INBOX"}, uid, change);
+  ASSERT_TRUE(flagged) << describe(flagged.error());
+  EXPECT_NE(std::find(flagged->flags.begin(), flagged->flags.end(),
+                      "\\Flagged"),
+            flagged->flags.end());
+  auto no_uid = ask<imap::flag_result>(comps.mail, atom::flag_v, to_bob,
+                                       std::string{"INBOX"}, uint32_t{999999},
+                                       change);
+  ASSERT_FALSE(no_uid);
+  EXPECT_EQ(no_uid.error(), ec::no_such_message);
+  // Move it; a missing destination is an error, not a false success.
+  auto nowhere = ask<imap::move_result>(comps.mail, atom::move_v, to_bob,
+                                        std::string{"INBOX"}, uid,
+                                        std::string{"No Such Folder"});
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(nowhere.error(), ec::no_such_folder);
+  auto moved = ask<imap::move_result>(comps.mail, atom::move_v, to_bob,
+                                      std::string{"INBOX"}, uid,
+                                      std::string{"Archive"});
+  ASSERT_TRUE(moved) << describe(moved.error());
+  EXPECT_EQ(moved->destination, "Archive");
+}
+
+TEST_F(mail_engine, sending_without_smtp_or_recipients_is_a_clear_error) {
+  auto ref = carol();
+  mime::outgoing_message msg;
+  msg.subject = "no recipients";
+  msg.text = "x";
+  auto r = ask<sent_message>(comps.mail, atom::send_v, ref, msg);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec::invalid_argument) << describe(r.error());
+}
+
+TEST_F(mail_engine, wrong_password_is_reported_and_not_retried) {
+  std::atomic<int> logins{0};
+  postern::test::fake_server server{[&](postern::test::fake_connection& c) {
+    c.send("* OK fake IMAP ready\r\n");
+    while (auto line = c.read_line()) {
+      auto sp = line->find(' ');
+      if (sp == std::string::npos)
+        continue;
+      auto tag = line->substr(0, sp);
+      auto rest = line->substr(sp + 1);
+      if (rest.rfind("CAPABILITY", 0) == 0) {
+        c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + " OK done\r\n");
+      } else if (rest.rfind("LOGIN", 0) == 0) {
+        ++logins;
+        c.send(tag + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+      } else if (rest.rfind("LOGOUT", 0) == 0) {
+        c.send("* BYE\r\n" + tag + " OK bye\r\n");
+        return;
+      } else {
+        c.send(tag + " BAD no\r\n");
+      }
+    }
+  }};
+  auto ref = add_account("nobody", "wrong", server.port(),
+                         transport_security::plain);
+  auto first = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                              false);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error(), ec::authentication_failed) << describe(first.error());
+  EXPECT_NE(describe(first.error()).find("password"), std::string::npos);
+  EXPECT_EQ(describe(first.error()).find("wrong"), std::string::npos);
+  auto second = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v,
+                                               ref, false);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error(), ec::authentication_failed);
+  EXPECT_EQ(logins.load(), 1) << "the wrong password was tried again";
+}
+
+TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
+  std::atomic<int> connections{0};
+  postern::test::fake_server server{[&](postern::test::fake_connection& c) {
+    ++connections;
+    c.send("* OK fake IMAP ready\r\n");
+    while (auto line = c.read_line()) {
+      auto sp = line->find(' ');
+      if (sp == std::string::npos)
+        continue;
+      auto tag = line->substr(0, sp);
+      auto rest = line->substr(sp + 1);
+      if (rest.rfind("CAPABILITY", 0) == 0)
+        c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + " OK done\r\n");
+      else if (rest.rfind("LOGIN", 0) == 0)
+        c.send(tag + " OK logged in\r\n");
+      else if (rest.rfind("LIST", 0) == 0 && connections == 1) {
+        c.send("* LIST (\\HasNoChildren) \"/\" INB"); // half a line...
+        c.stall();                                     // ...then silence
+        return;
+      } else if (rest.rfind("LIST", 0) == 0)
+        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK done\r\n");
+      else if (rest.rfind("LOGOUT", 0) == 0) {
+        c.send("* BYE\r\n" + tag + " OK bye\r\n");
+        return;
+      } else
+        c.send(tag + " OK done\r\n");
+    }
+  }};
+  auto slow = add_account("slow", "pw", server.port(), transport_security::plain);
+  auto fine = alice();
+  auto stalled = std::async(std::launch::async, [&] {
+    return ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, slow,
+                                          false);
+  });
+  // Meanwhile another account is served normally.
+  std::this_thread::sleep_for(300ms);
+  auto other = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, fine,
+                                              false);
+  ASSERT_TRUE(other) << describe(other.error());
+  EXPECT_EQ(stalled.wait_for(0s), std::future_status::timeout)
+    << "the stalled call should still be waiting";
+  auto result = stalled.get();
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error(), ec::timed_out) << describe(result.error());
+  // The fake server stops stalling when it is destroyed; the next request
+  // uses a fresh connection (the stalled one was dropped).
+}
+
+TEST_F(mail_engine, unreachable_server_is_a_clear_error) {
+  // A port nothing listens on.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  auto port = ntohs(addr.sin_port);
+  ::close(fd);
+  auto ref = add_account("x", "pw", port, transport_security::plain);
+  auto r = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                          false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec::connection_failed) << describe(r.error());
+  // Within the back-off the second call fails at once with the same error.
+  auto again = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                              false);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), ec::connection_failed);
+}
+
+TEST_F(mail_engine, denied_addresses_are_refused_at_connect_time) {
+  auto policy = *host_policy::parse("private");
+  EXPECT_EQ(check_resolved_host("localhost", policy), ec::forbidden);
+  EXPECT_EQ(check_resolved_host("127.0.0.1", policy), ec::forbidden);
+  EXPECT_FALSE(check_resolved_host("127.0.0.1", *host_policy::parse("none")));
+  EXPECT_EQ(check_resolved_host("no-such-host.invalid", policy),
+            ec::connection_failed);
+}
+
+TEST_F(mail_engine, deleted_accounts_are_not_served) {
+  auto ref = alice();
+  ASSERT_TRUE(ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                             false));
+  ASSERT_TRUE(ask<atom::ok>(comps.directory, atom::del_acct_v, user.id,
+                            ref.account));
+  caf::anon_send(comps.mail, atom::forget_v, ref);
+  auto r = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                          false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec::no_such_account) << describe(r.error());
+  EXPECT_NE(describe(r.error()).find("no such email account"),
+            std::string::npos)
+    << describe(r.error());
+}
