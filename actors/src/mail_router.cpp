@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/mail_router.hpp"
 
+#include "postern/actors/imap_connection.hpp"
 #include "postern/error.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -97,6 +98,13 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
     },
     [=](atom::send, const mailbox_ref& ref, const mime::outgoing_message& msg) {
       return self->delegate(account_for(self, ref), atom::send_v, ref, msg);
+    },
+    [=](atom::probe, const account_settings& settings,
+        const account_credentials& creds) {
+      auto& mail_opts = self->state.opts;
+      auto probe = self->spawn<caf::detached>(connection_probe, mail_opts.timeout,
+                                              mail_opts.hosts);
+      return self->delegate(probe, atom::probe_v, settings, creds);
     },
     [=](atom::forget, const mailbox_ref& ref) {
       auto& st = self->state;

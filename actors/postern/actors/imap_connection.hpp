@@ -42,6 +42,12 @@ smtp_sender(smtp_sender_actor::pointer self,
             std::shared_ptr<smtp::client> client, server_settings server,
             secret password, host_policy hosts);
 
+/// The CONNECTION PROBE behavior (spawn it `caf::detached`): tests account
+/// settings once, then quits.
+probe_actor::behavior_type
+connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
+                 host_policy hosts);
+
 /// Resolves `host` and fails with `ec::forbidden` if any of its addresses
 /// is denied by `hosts` (checked right before connecting, since DNS may
 /// have changed since the account was saved).

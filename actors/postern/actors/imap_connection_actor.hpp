@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/actors/mail_actor.hpp"
 #include "postern/fwd.hpp"
 #include "postern/imap/types.hpp"
 
@@ -40,5 +41,11 @@ using smtp_sender_actor = caf::typed_actor<
   // Sends the message (args: envelope sender, recipients, RFC 5322 data).
   caf::replies_to<atom::send, std::string, std::vector<std::string>,
                   std::string>::with<atom::ok>>;
+
+/// The CONNECTION PROBE actor interface: a detached, short-lived actor that
+/// tests account settings (the dashboard's "Test connection").
+using probe_actor = caf::typed_actor<
+  caf::replies_to<atom::probe, account_settings,
+                  account_credentials>::with<probe_report>>;
 
 } // namespace postern

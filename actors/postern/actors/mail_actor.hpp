@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/account.hpp"
 #include "postern/fwd.hpp"
 #include "postern/ids.hpp"
 #include "postern/imap/types.hpp"
@@ -45,6 +46,24 @@ typename Inspector::result_type inspect(Inspector& f, sent_message& x) {
            x.sent_uid, x.save_error);
 }
 
+/// What a connection test found, in words for the person who typed the
+/// settings.
+struct probe_report {
+  bool imap_ok = false;
+  /// "Logged in to imap.example.com:993 (TLS)." or the error sentence.
+  std::string imap_message;
+  /// False when the account has no SMTP server.
+  bool smtp_tested = false;
+  bool smtp_ok = false;
+  std::string smtp_message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, probe_report& x) {
+  return f(caf::meta::type_name("probe_report"), x.imap_ok, x.imap_message,
+           x.smtp_tested, x.smtp_ok, x.smtp_message);
+}
+
 /// The MAIL ROUTER actor interface: every mail operation of every user goes
 /// through it. It enforces the global and per-user connection limits and
 /// hands each request to the ACCOUNT actor of (user, account). Failures
@@ -74,6 +93,11 @@ using mail_actor = caf::typed_actor<
   // sender is the account's address unless set.
   caf::replies_to<atom::send, mailbox_ref,
                   mime::outgoing_message>::with<sent_message>,
+  // Tests settings before they are saved: logs into IMAP (and SMTP, if
+  // set) with the given passwords, then disconnects. Never fails: the
+  // report says what happened.
+  caf::replies_to<atom::probe, account_settings,
+                  account_credentials>::with<probe_report>,
   // Forgets the cached connections and login failure of an account (after
   // its settings or password changed, or it was deleted).
   caf::reacts_to<atom::forget, mailbox_ref>>;
