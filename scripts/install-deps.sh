@@ -10,7 +10,7 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3 openssl ca-cert
   libcaf-dev libboost1.81-dev libssl-dev liblmdb-dev rapidjson-dev libetpan-dev
   libspdlog-dev libargon2-dev libsasl2-modules)
 test_pkgs=(libgtest-dev libgmock-dev googletest libbenchmark-dev
-  dovecot-imapd dovecot-lmtpd postfix procps iproute2)
+  dovecot-imapd dovecot-lmtpd postfix procps iproute2 nodejs npm)
 
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
@@ -20,6 +20,10 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # NodeSource's nodejs bundles npm (and conflicts with Debian's npm).
+  if [ "$p" = npm ] && command -v npm >/dev/null; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -7,6 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/install-deps.sh test
+# The MCP end-to-end suite's pinned npm packages; skipped when node_modules
+# is already up to date, so this also works offline.
+if [ ! -f tests/e2e/node_modules/.package-lock.json ] \
+   || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund
+fi
 cmake --preset ci >/dev/null
 cmake --build --preset ci
 built=$(date +%s)

@@ -119,6 +119,10 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       self->unlink_from(hdl);
       self->send_exit(hdl, caf::exit_reason::user_shutdown);
     },
+    [=](atom::status) {
+      return mail_status{static_cast<int64_t>(self->state.total),
+                         static_cast<int64_t>(self->state.accounts.size())};
+    },
     [=](atom::acquire, const user_id& user) -> caf::result<atom::ok> {
       auto& st = self->state;
       if (st.total >= st.opts.max_total)

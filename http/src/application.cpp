@@ -4,6 +4,8 @@
 #include "postern/actors/actor_config.hpp"
 #include "postern/actors/node.hpp"
 #include "postern/error.hpp"
+#include "postern/http/metrics.hpp"
+#include "postern/http/metrics_route.hpp"
 #include "postern/http/routes.hpp"
 #include "postern/http/server.hpp"
 #include "postern/log.hpp"
@@ -83,6 +85,10 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
     cfg.base_url = "http://localhost:" + std::to_string(srv.port());
   auto routes = std::make_shared<router>();
   add_routes(*routes, cfg, endpoints{&sys, *comps});
+  add_metrics_route(*routes, cfg, endpoints{&sys, *comps});
+  metrics::instance().add_gauge("postern_http_connections", [&srv] {
+    return static_cast<double>(srv.connections());
+  });
   srv.run(routes);
   POSTERN_INFO("Postern {} listening on {}://{}:{} (public URL {})", version,
                cfg.tls_enabled() ? "https" : "http", cfg.bind, srv.port(),
@@ -90,8 +96,13 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   wait_for_stop();
   POSTERN_INFO("shutting down: draining {} connection(s)", srv.connections());
   srv.shutdown(shutdown_grace);
+  metrics::instance().remove_gauge("postern_http_connections");
   caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-  // ~actor_system waits for every actor; the NODE's children follow it.
+  // Wait for every actor while the server (and its io_context) still
+  // exists: a request actor whose mail or token request fails at shutdown
+  // still posts its response to a session's strand, which must not be a
+  // destroyed io_context.
+  sys.await_all_actors_done();
   return 0;
 }
 

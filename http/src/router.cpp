@@ -22,6 +22,13 @@ bool router::matches(const route& r, std::string_view path) const {
   return path == r.path;
 }
 
+std::string_view router::label(std::string_view path) const {
+  for (auto& r : routes_)
+    if (matches(r, path))
+      return r.path;
+  return "other";
+}
+
 void router::dispatch(const request& req, const responder& respond) const {
   auto path = req.path();
   auto method = req.raw.method();

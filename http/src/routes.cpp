@@ -2,6 +2,8 @@
 #include "postern/http/routes.hpp"
 
 #include "postern/http/bridge.hpp"
+#include "postern/http/dashboard.hpp"
+#include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/node_status.hpp"
 #include "postern/ui/assets.hpp"
@@ -27,7 +29,7 @@ void serve_static(const request& req, const responder& respond) {
   respond(std::move(response));
 }
 
-void add_routes(router& r, const config&, endpoints eps) {
+void add_routes(router& r, const config& cfg, endpoints eps) {
   // Liveness and readiness: answered by the NODE through the actor bridge,
   // so a stuck actor system shows up as a failing health check.
   r.add(bhttp::verb::get, "/healthz",
@@ -42,7 +44,15 @@ void add_routes(router& r, const config&, endpoints eps) {
               },
               atom::status_v);
         });
+  // MCP over Streamable HTTP at exactly /mcp.
+  add_mcp_routes(r, std::make_shared<mcp_endpoint>(
+                      *eps.sys,
+                      mcp_actors{eps.actors.tokens, eps.actors.mail,
+                                 eps.actors.directory},
+                      mcp_settings::from(cfg)));
   r.add_prefix(bhttp::verb::get, "/static/", serve_static);
+  // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.
+  add_dashboard_routes(r, cfg, eps);
   r.add(bhttp::verb::get, "/robots.txt",
         [](const request&, const responder& respond) {
           response_type response{bhttp::status::ok, 11};

@@ -2,6 +2,7 @@
 #include "postern/http/server.hpp"
 
 #include "postern/error.hpp"
+#include "postern/http/metrics.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/log.hpp"
 
@@ -250,6 +251,9 @@ private:
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_);
+    metrics::instance().observe_request(
+      shared_->routes ? shared_->routes->label(path_) : std::string_view{"other"},
+      response.result_int(), elapsed);
     // The query string is never logged: it can carry OAuth codes and state.
     POSTERN_DEBUG("http: {} {} {} -> {} in {} us", client_, method_, path_,
                   response.result_int(), elapsed.count());

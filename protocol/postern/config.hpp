@@ -53,6 +53,10 @@ struct config {
   /// Lifetime of a dashboard login.
   unsigned session_ttl_hours = 24;
 
+  /// Bearer token for /metrics when BIND is not loopback (METRICS_TOKEN);
+  /// without it /metrics is off there.
+  std::optional<secret> metrics_token;
+
   // -- mail engine --------------------------------------------------------------
 
   /// IMAP connections of the whole server (MAX_IMAP_CONNECTIONS).

@@ -84,6 +84,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, ping, "ping")
   CAF_ADD_ATOM(postern, postern::atom, acquire, "acquire")
   CAF_ADD_ATOM(postern, postern::atom, release, "release")
+  CAF_ADD_ATOM(postern, postern::atom, probe, "probe")
   // TOKEN AUTHORITY
   CAF_ADD_ATOM(postern, postern::atom, validate, "validate")
   CAF_ADD_ATOM(postern, postern::atom, issue, "issue")

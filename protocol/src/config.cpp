@@ -185,6 +185,10 @@ const std::vector<option>& options() {
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},
+    {"--metrics-token", "METRICS_TOKEN", "TEXT",
+     "bearer token for /metrics when BIND is not loopback (else /metrics is "
+     "off there)",
+     secret_setter(&config::metrics_token)},
     {"--max-imap-connections", "MAX_IMAP_CONNECTIONS", "N",
      "IMAP connections of the whole server (default 1000)",
      unsigned_setter(&config::max_imap_connections, "MAX_IMAP_CONNECTIONS",

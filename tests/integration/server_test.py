@@ -240,6 +240,23 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("secret=1", s.output())
         self.assert_clean_stop(s)
 
+    def test_metrics_on_loopback(self):
+        s = self.start()
+        for _ in range(3):
+            s.get("/healthz")
+        s.get("/no/such/%s" % "x" * 3)
+        status, headers, body = s.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain"))
+        text = body.decode()
+        self.assertIn('postern_http_requests_total{route="/healthz",status="200"} 3', text)
+        self.assertIn('postern_http_requests_total{route="other",status="404"} 1', text)
+        self.assertIn("postern_imap_connections 0", text)
+        self.assertIn("postern_http_connections", text)
+        # Raw paths never become labels.
+        self.assertNotIn("/no/such", text)
+        self.assert_clean_stop(s)
+
     def test_body_limit(self):
         s = self.start(env={"MAX_BODY_BYTES": "2048"})
         status, _, body = s.get("/healthz", method="POST", body=b"x" * 4096)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/router.hpp"
 
+#include "postern/http/metrics.hpp"
+#include "postern/http/metrics_route.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/http/routes.hpp"
 #include "postern/http/server.hpp"
@@ -139,4 +141,48 @@ TEST(client_address, takes_the_last_hop_when_trusted) {
             "2001:db8::1");
   EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4, not-an-ip", true),
             "10.0.0.1");
+}
+
+TEST(metrics_route, off_or_protected_when_not_bound_to_loopback) {
+  postern::config cfg;
+  cfg.bind = "0.0.0.0";
+  router off;
+  add_metrics_route(off, cfg, endpoints{});
+  auto res = dispatch(off, make_request(bhttp::verb::get, "/metrics"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result(), bhttp::status::not_found);
+  cfg.metrics_token = postern::secret{"metrics-secret"};
+  router protected_routes;
+  add_metrics_route(protected_routes, cfg, endpoints{});
+  auto anonymous = dispatch(protected_routes,
+                            make_request(bhttp::verb::get, "/metrics"));
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->result(), bhttp::status::unauthorized);
+  auto wrong = make_request(bhttp::verb::get, "/metrics");
+  wrong.raw.set(bhttp::field::authorization, "Bearer metrics-secreT");
+  auto denied = dispatch(protected_routes, wrong);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->result(), bhttp::status::unauthorized);
+  EXPECT_EQ(denied->body().find("metrics-secret"), std::string::npos);
+}
+
+TEST(metrics, renders_prometheus_text_with_bounded_labels) {
+  auto& m = postern::http::metrics::instance();
+  m.observe_request("/unit-test", 200, std::chrono::microseconds(700));
+  m.observe_request("/unit-test", 200, std::chrono::microseconds(30000));
+  m.observe_tool("unit_tool", "ok", std::chrono::microseconds(1500));
+  m.count_error("unit:kind");
+  auto text = m.render({{"unit_gauge", 3}});
+  EXPECT_NE(text.find("postern_http_requests_total{route=\"/unit-test\",status=\"200\"} 2"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/unit-test\",le=\"0.001\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/unit-test\",le=\"0.05\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("postern_tool_calls_total{tool=\"unit_tool\",outcome=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("postern_errors_total{kind=\"unit:kind\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("unit_gauge 3"), std::string::npos);
 }

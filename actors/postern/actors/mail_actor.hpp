@@ -46,6 +46,19 @@ typename Inspector::result_type inspect(Inspector& f, sent_message& x) {
            x.sent_uid, x.save_error);
 }
 
+/// What the MAIL ROUTER reports for /metrics.
+struct mail_status {
+  /// IMAP connections open or being opened (connection permits held).
+  int64_t connections = 0;
+  /// ACCOUNT actors alive.
+  int64_t accounts = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mail_status& x) {
+  return f(caf::meta::type_name("mail_status"), x.connections, x.accounts);
+}
+
 /// What a connection test found, in words for the person who typed the
 /// settings.
 struct probe_report {
@@ -98,6 +111,8 @@ using mail_actor = caf::typed_actor<
   // report says what happened.
   caf::replies_to<atom::probe, account_settings,
                   account_credentials>::with<probe_report>,
+  // Reports connection and account counts.
+  caf::replies_to<atom::status>::with<mail_status>,
   // Forgets the cached connections and login failure of an account (after
   // its settings or password changed, or it was deleted).
   caf::reacts_to<atom::forget, mailbox_ref>>;

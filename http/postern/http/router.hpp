@@ -29,6 +29,10 @@ public:
   /// (with Allow) for known paths with another method.
   void dispatch(const request& req, const responder& respond) const;
 
+  /// The pattern of the route serving `path` ("/static/", "/mcp"), or
+  /// "other": a bounded label for metrics, never the raw path.
+  std::string_view label(std::string_view path) const;
+
 private:
   struct route {
     bhttp::verb method;

@@ -20,56 +20,56 @@ namespace {
 // -- schemas ------------------------------------------------------------------
 
 // Reused pieces of the output schemas.
-const std::string addresses = R"({"type":"array","items":{"type":"object",)"
-                              R"("properties":{"name":{"type":"string"},)"
-                              R"("address":{"type":"string"}},)"
-                              R"("required":["name","address"]}})";
+const std::string addresses = R"j({"type":"array","items":{"type":"object",)j"
+                              R"j("properties":{"name":{"type":"string"},)j"
+                              R"j("address":{"type":"string"}},)j"
+                              R"j("required":["name","address"]}})j";
 
-const std::string string_list = R"({"type":"array","items":{"type":"string"}})";
+const std::string string_list = R"j({"type":"array","items":{"type":"string"}})j";
 
 /// Properties of a message summary (list, search, read).
 std::string summary_properties() {
-  return R"("uid":{"type":"integer"},"subject":{"type":"string"},"from":)"
-         + addresses + R"(,"to":)" + addresses + R"(,"cc":)" + addresses
-         + R"(,"date":{"type":["string","null"],"description":"Date header, ISO 8601 UTC"},)"
-           R"("received":{"type":["string","null"],"description":"When the server received it, ISO 8601 UTC"},)"
-           R"("flags":)"
+  return R"j("uid":{"type":"integer"},"subject":{"type":"string"},"from":)j"
+         + addresses + R"j(,"to":)j" + addresses + R"j(,"cc":)j" + addresses
+         + R"j(,"date":{"type":["string","null"],"description":"Date header, ISO 8601 UTC"},)j"
+           R"j("received":{"type":["string","null"],"description":"When the server received it, ISO 8601 UTC"},)j"
+           R"j("flags":)j"
          + string_list
-         + R"(,"size":{"type":"integer"},"hasAttachments":{"type":"boolean"},)"
-           R"("messageId":{"type":["string","null"]},"inReplyTo":{"type":["string","null"]})";
+         + R"j(,"size":{"type":"integer"},"hasAttachments":{"type":"boolean"},)j"
+           R"j("messageId":{"type":["string","null"]},"inReplyTo":{"type":["string","null"]})j";
 }
 
 std::string summary_schema() {
-  return R"({"type":"object","properties":{)" + summary_properties()
-         + R"(,"body":{"type":"string","description":"The start of the text (includeBody)"},)"
-           R"("bodyTruncated":{"type":"boolean"}},)"
-           R"("required":["uid","subject","from","to","date","flags","messageId"]})";
+  return R"j({"type":"object","properties":{)j" + summary_properties()
+         + R"j(,"body":{"type":"string","description":"The start of the text (includeBody)"},)j"
+           R"j("bodyTruncated":{"type":"boolean"}},)j"
+           R"j("required":["uid","subject","from","to","date","flags","messageId"]})j";
 }
 
 std::string message_properties() {
-  return summary_properties() + R"(,"replyTo":)" + addresses + R"(,"bcc":)"
-         + addresses + R"(,"references":)" + string_list
-         + R"(,"body":{"type":"string"},"bodyFormat":{"type":"string"},)"
-           R"("bodyLength":{"type":"integer","description":"Length of the whole text in characters"},)"
-           R"("offset":{"type":"integer"},"truncated":{"type":"boolean"},)"
-           R"("nextOffset":{"type":"integer","description":"Pass as offset to read on"},)"
-           R"("incomplete":{"type":"boolean"},"notice":{"type":"string"},)"
-           R"("attachments":{"type":"array","items":{"type":"object","properties":{)"
-           R"("partId":{"type":"string"},"mimeType":{"type":"string"},)"
-           R"("filename":{"type":"string"},"size":{"type":"integer"},)"
-           R"("disposition":{"type":"string"},"contentId":{"type":"string"}},)"
-           R"("required":["partId","mimeType","filename","size"]}})";
+  return summary_properties() + R"j(,"replyTo":)j" + addresses + R"j(,"bcc":)j"
+         + addresses + R"j(,"references":)j" + string_list
+         + R"j(,"body":{"type":"string"},"bodyFormat":{"type":"string"},)j"
+           R"j("bodyLength":{"type":"integer","description":"Length of the whole text in characters"},)j"
+           R"j("offset":{"type":"integer"},"truncated":{"type":"boolean"},)j"
+           R"j("nextOffset":{"type":"integer","description":"Pass as offset to read on"},)j"
+           R"j("incomplete":{"type":"boolean"},"notice":{"type":"string"},)j"
+           R"j("attachments":{"type":"array","items":{"type":"object","properties":{)j"
+           R"j("partId":{"type":"string"},"mimeType":{"type":"string"},)j"
+           R"j("filename":{"type":"string"},"size":{"type":"integer"},)j"
+           R"j("disposition":{"type":"string"},"contentId":{"type":"string"}},)j"
+           R"j("required":["partId","mimeType","filename","size"]}})j";
 }
 
 const std::string folder_arg
-  = R"("folder":{"type":"string","minLength":1,"maxLength":1000,"default":"INBOX",)"
-    R"("description":"Folder path as list_folders returns it"})";
+  = R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"default":"INBOX",)j"
+    R"j("description":"Folder path as list_folders returns it"})j";
 
 const std::string uid_property
-  = R"({"type":"integer","minimum":1,"maximum":4294967295,)"
-    R"("description":"Message UID from list_messages or search_messages"})";
+  = R"j({"type":"integer","minimum":1,"maximum":4294967295,)j"
+    R"j("description":"Message UID from list_messages or search_messages"})j";
 
-const std::string date_pattern = R"(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)";
+const std::string date_pattern = R"j(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)j";
 
 struct catalogue {
   std::deque<std::string> texts; // owns the schema strings (stable)
@@ -83,121 +83,121 @@ struct catalogue {
 
   catalogue() {
     auto list_input = keep(
-      R"({"type":"object","properties":{)"
-      R"("includeCounts":{"type":"boolean","default":false,)"
-      R"("description":"Also return how many messages and unread messages each folder holds (slower)"}},)"
-      R"("additionalProperties":false})");
+      R"j({"type":"object","properties":{)j"
+      R"j("includeCounts":{"type":"boolean","default":false,)j"
+      R"j("description":"Also return how many messages and unread messages each folder holds (slower)"}},)j"
+      R"j("additionalProperties":false})j");
     auto list_output = keep(
-      R"({"type":"object","properties":{"folders":{"type":"array","items":{"type":"object","properties":{)"
-      R"("name":{"type":"string","description":"Last part of the path"},)"
-      R"("path":{"type":"string","description":"Pass this as folder to other tools"},)"
-      R"("delimiter":{"type":["string","null"]},)"
-      R"("specialUse":{"type":["string","null"],"description":"\\Inbox, \\Sent, \\Drafts, \\Trash, \\Junk, \\Archive, \\Flagged or \\All"},)"
-      R"("selectable":{"type":"boolean"},"messages":{"type":"integer"},"unseen":{"type":"integer"}},)"
-      R"("required":["name","path","delimiter","specialUse","selectable"]}},)"
-      R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},"required":["folders"]})");
+      R"j({"type":"object","properties":{"folders":{"type":"array","items":{"type":"object","properties":{)j"
+      R"j("name":{"type":"string","description":"Last part of the path"},)j"
+      R"j("path":{"type":"string","description":"Pass this as folder to other tools"},)j"
+      R"j("delimiter":{"type":["string","null"]},)j"
+      R"j("specialUse":{"type":["string","null"],"description":"\\Inbox, \\Sent, \\Drafts, \\Trash, \\Junk, \\Archive, \\Flagged or \\All"},)j"
+      R"j("selectable":{"type":"boolean"},"messages":{"type":"integer"},"unseen":{"type":"integer"}},)j"
+      R"j("required":["name","path","delimiter","specialUse","selectable"]}},)j"
+      R"j("truncated":{"type":"boolean"},"notice":{"type":"string"}},"required":["folders"]})j");
     auto messages_input = keep(
-      R"({"type":"object","properties":{)" + folder_arg
-      + R"(,"page":{"type":"integer","minimum":1,"maximum":1000000,"default":1,)"
-        R"("description":"Page number, 1 = newest messages (ignored with cursor)"},)"
-        R"("pageSize":{"type":"integer","minimum":1,"maximum":50,"default":20,)"
-        R"("description":"Messages per page (max 50)"},)"
-        R"("includeBody":{"type":"boolean","default":false,)"
-        R"("description":"Include the first 2000 characters of each message's text, saving read_message calls"},)"
-        R"("cursor":{"type":"string","minLength":1,"maxLength":512,)"
-        R"("description":"nextCursor of an earlier call: continues after its last message even if new mail arrived"}},)"
-        R"("additionalProperties":false})");
+      R"j({"type":"object","properties":{)j" + folder_arg
+      + R"j(,"page":{"type":"integer","minimum":1,"maximum":1000000,"default":1,)j"
+        R"j("description":"Page number, 1 = newest messages (ignored with cursor)"},)j"
+        R"j("pageSize":{"type":"integer","minimum":1,"maximum":50,"default":20,)j"
+        R"j("description":"Messages per page (max 50)"},)j"
+        R"j("includeBody":{"type":"boolean","default":false,)j"
+        R"j("description":"Include the first 2000 characters of each message's text, saving read_message calls"},)j"
+        R"j("cursor":{"type":"string","minLength":1,"maxLength":512,)j"
+        R"j("description":"nextCursor of an earlier call: continues after its last message even if new mail arrived"}},)j"
+        R"j("additionalProperties":false})j");
     auto messages_output = keep(
-      R"({"type":"object","properties":{"messages":{"type":"array","items":)"
+      R"j({"type":"object","properties":{"messages":{"type":"array","items":)j"
       + summary_schema()
-      + R"(},"total":{"type":"integer"},"page":{"type":"integer"},"pageSize":{"type":"integer"},)"
-        R"("nextCursor":{"type":"string","description":"Pass as cursor for the next (older) page"},)"
-        R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},)"
-        R"("required":["messages","total","page","pageSize"]})");
+      + R"j(},"total":{"type":"integer"},"page":{"type":"integer"},"pageSize":{"type":"integer"},)j"
+        R"j("nextCursor":{"type":"string","description":"Pass as cursor for the next (older) page"},)j"
+        R"j("truncated":{"type":"boolean"},"notice":{"type":"string"}},)j"
+        R"j("required":["messages","total","page","pageSize"]})j");
     auto read_input = keep(
-      R"({"type":"object","properties":{)" + folder_arg + R"(,"uid":)"
+      R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
       + uid_property
-      + R"(,"uids":{"type":"array","minItems":1,"maxItems":10,"items":)"
+      + R"j(,"uids":{"type":"array","minItems":1,"maxItems":10,"items":)j"
       + uid_property
-      + R"(,"description":"Several UIDs to read at once (up to 10); uid is then not needed"},)"
-        R"("offset":{"type":"integer","minimum":0,"maximum":1000000000,"default":0,)"
-        R"("description":"First character of the text to return; use nextOffset of a truncated body to read on"},)"
-        R"("maxLength":{"type":"integer","minimum":1,"maximum":130000,)"
-        R"("description":"Most characters of text per message (default: as much as fits in one result)"}},)"
-        R"("additionalProperties":false})");
+      + R"j(,"description":"Several UIDs to read at once (up to 10); uid is then not needed"},)j"
+        R"j("offset":{"type":"integer","minimum":0,"maximum":1000000000,"default":0,)j"
+        R"j("description":"First character of the text to return; use nextOffset of a truncated body to read on"},)j"
+        R"j("maxLength":{"type":"integer","minimum":1,"maximum":130000,)j"
+        R"j("description":"Most characters of text per message (default: as much as fits in one result)"}},)j"
+        R"j("additionalProperties":false})j");
     auto read_output = keep(
-      R"({"type":"object","properties":{)" + message_properties()
-      + R"(,"messages":{"type":"array","items":{"type":"object","properties":{)"
+      R"j({"type":"object","properties":{)j" + message_properties()
+      + R"j(,"messages":{"type":"array","items":{"type":"object","properties":{)j"
       + message_properties()
-      + R"(,"error":{"type":"string"}},"required":["uid"]}}}})");
+      + R"j(,"error":{"type":"string"}},"required":["uid"]}}}})j");
     auto search_input = keep(
-      R"({"type":"object","properties":{)" + folder_arg
-      + R"(,"query":{"type":"string","maxLength":1000,"description":"Text in the subject or body"},)"
-        R"("from":{"type":"string","maxLength":1000,"description":"Text in the sender"},)"
-        R"("to":{"type":"string","maxLength":1000,"description":"Text in the recipients"},)"
-        R"("subject":{"type":"string","maxLength":1000,"description":"Text in the subject"},)"
-        R"("body":{"type":"string","maxLength":1000,"description":"Text in the body"},)"
-        R"("text":{"type":"string","maxLength":1000,"description":"Text anywhere in headers or body"},)"
-        R"("since":{"type":"string","pattern":")"
+      R"j({"type":"object","properties":{)j" + folder_arg
+      + R"j(,"query":{"type":"string","maxLength":1000,"description":"Text in the subject or body"},)j"
+        R"j("from":{"type":"string","maxLength":1000,"description":"Text in the sender"},)j"
+        R"j("to":{"type":"string","maxLength":1000,"description":"Text in the recipients"},)j"
+        R"j("subject":{"type":"string","maxLength":1000,"description":"Text in the subject"},)j"
+        R"j("body":{"type":"string","maxLength":1000,"description":"Text in the body"},)j"
+        R"j("text":{"type":"string","maxLength":1000,"description":"Text anywhere in headers or body"},)j"
+        R"j("since":{"type":"string","pattern":")j"
       + date_pattern
-      + R"(","description":"Received on or after this day (YYYY-MM-DD)"},)"
-        R"("before":{"type":"string","pattern":")"
+      + R"j(","description":"Received on or after this day (YYYY-MM-DD)"},)j"
+        R"j("before":{"type":"string","pattern":")j"
       + date_pattern
-      + R"(","description":"Received before this day (YYYY-MM-DD)"},)"
-        R"("unseen":{"type":"boolean","description":"Only unread messages"},)"
-        R"("flagged":{"type":"boolean","description":"Only flagged (starred) messages"},)"
-        R"("answered":{"type":"boolean","description":"Only answered messages"},)"
-        R"("limit":{"type":"integer","minimum":1,"maximum":50,"default":20,"description":"Most results, newest first (max 50)"},)"
-        R"("includeBody":{"type":"boolean","default":false,)"
-        R"("description":"Include the first 2000 characters of each message's text"}},)"
-        R"("additionalProperties":false})");
+      + R"j(","description":"Received before this day (YYYY-MM-DD)"},)j"
+        R"j("unseen":{"type":"boolean","description":"Only unread messages"},)j"
+        R"j("flagged":{"type":"boolean","description":"Only flagged (starred) messages"},)j"
+        R"j("answered":{"type":"boolean","description":"Only answered messages"},)j"
+        R"j("limit":{"type":"integer","minimum":1,"maximum":50,"default":20,"description":"Most results, newest first (max 50)"},)j"
+        R"j("includeBody":{"type":"boolean","default":false,)j"
+        R"j("description":"Include the first 2000 characters of each message's text"}},)j"
+        R"j("additionalProperties":false})j");
     auto search_output = keep(
-      R"({"type":"object","properties":{"messages":{"type":"array","items":)"
+      R"j({"type":"object","properties":{"messages":{"type":"array","items":)j"
       + summary_schema()
-      + R"(},"total":{"type":"integer","description":"All matches, even beyond limit"},)"
-        R"("truncated":{"type":"boolean"},"notice":{"type":"string"}},)"
-        R"("required":["messages","total"]})");
+      + R"j(},"total":{"type":"integer","description":"All matches, even beyond limit"},)j"
+        R"j("truncated":{"type":"boolean"},"notice":{"type":"string"}},)j"
+        R"j("required":["messages","total"]})j");
     auto move_input = keep(
-      R"({"type":"object","properties":{)"
-      R"("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the message is in"},)"
-      R"("uid":)"
+      R"j({"type":"object","properties":{)j"
+      R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the message is in"},)j"
+      R"j("uid":)j"
       + uid_property
-      + R"(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to move it to"}},)"
-        R"("required":["folder","uid","destination"],"additionalProperties":false})");
+      + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to move it to"}},)j"
+        R"j("required":["folder","uid","destination"],"additionalProperties":false})j");
     auto move_output = keep(
-      R"({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)"
-      R"("uid":{"type":"integer"},"destination":{"type":"string"},)"
-      R"("newUid":{"type":["integer","null"],"description":"The message's UID in the destination, if the server said"}},)"
-      R"("required":["success","message","uid","destination","newUid"]})");
+      R"j({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)j"
+      R"j("uid":{"type":"integer"},"destination":{"type":"string"},)j"
+      R"j("newUid":{"type":["integer","null"],"description":"The message's UID in the destination, if the server said"}},)j"
+      R"j("required":["success","message","uid","destination","newUid"]})j");
     auto flag_input = keep(
-      R"({"type":"object","properties":{)" + folder_arg + R"(,"uid":)"
+      R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
       + uid_property
-      + R"(,"seen":{"type":"boolean","description":"true marks read, false unread"},)"
-        R"("flagged":{"type":"boolean","description":"true stars, false unstars"},)"
-        R"("deleted":{"type":"boolean","description":"true marks for deletion, false undoes it"},)"
-        R"("answered":{"type":"boolean","description":"true marks answered, false clears it"}},)"
-        R"("required":["uid"],"additionalProperties":false})");
+      + R"j(,"seen":{"type":"boolean","description":"true marks read, false unread"},)j"
+        R"j("flagged":{"type":"boolean","description":"true stars, false unstars"},)j"
+        R"j("deleted":{"type":"boolean","description":"true marks for deletion, false undoes it"},)j"
+        R"j("answered":{"type":"boolean","description":"true marks answered, false clears it"}},)j"
+        R"j("required":["uid"],"additionalProperties":false})j");
     auto flag_output = keep(
-      R"({"type":"object","properties":{"success":{"type":"boolean"},"uid":{"type":"integer"},)"
-      R"("added":)"
-      + string_list + R"(,"removed":)" + string_list + R"(,"flags":)"
+      R"j({"type":"object","properties":{"success":{"type":"boolean"},"uid":{"type":"integer"},)j"
+      R"j("added":)j"
+      + string_list + R"j(,"removed":)j" + string_list + R"j(,"flags":)j"
       + string_list
-      + R"(},"required":["success","uid","added","removed","flags"]})");
+      + R"j(},"required":["success","uid","added","removed","flags"]})j");
     auto send_input = keep(
-      R"({"type":"object","properties":{)"
-      R"("to":{"type":"string","minLength":1,"maxLength":10000,"description":"Recipients, comma-separated (Name <addr@example.com>, other@example.com)"},)"
-      R"("subject":{"type":"string","maxLength":1000},)"
-      R"("body":{"type":"string","maxLength":500000,"description":"Plain-text body"},)"
-      R"("cc":{"type":"string","maxLength":10000,"description":"Cc recipients, comma-separated"},)"
-      R"("bcc":{"type":"string","maxLength":10000,"description":"Bcc recipients, comma-separated (not shown to others)"},)"
-      R"("inReplyTo":{"type":"string","maxLength":1000,"description":"Message-ID of the message this replies to"},)"
-      R"("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"}},)"
-      R"("required":["to","subject","body"],"additionalProperties":false})");
+      R"j({"type":"object","properties":{)j"
+      R"j("to":{"type":"string","minLength":1,"maxLength":10000,"description":"Recipients, comma-separated (Name <addr@example.com>, other@example.com)"},)j"
+      R"j("subject":{"type":"string","maxLength":1000},)j"
+      R"j("body":{"type":"string","maxLength":500000,"description":"Plain-text body"},)j"
+      R"j("cc":{"type":"string","maxLength":10000,"description":"Cc recipients, comma-separated"},)j"
+      R"j("bcc":{"type":"string","maxLength":10000,"description":"Bcc recipients, comma-separated (not shown to others)"},)j"
+      R"j("inReplyTo":{"type":"string","maxLength":1000,"description":"Message-ID of the message this replies to"},)j"
+      R"j("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"}},)j"
+      R"j("required":["to","subject","body"],"additionalProperties":false})j");
     auto send_output = keep(
-      R"({"type":"object","properties":{"success":{"type":"boolean"},"messageId":{"type":"string"},)"
-      R"("sentFolder":{"type":["string","null"],"description":"Where a copy was saved"},)"
-      R"("sentUid":{"type":["integer","null"]},"notice":{"type":"string"}},)"
-      R"("required":["success","messageId","sentFolder"]})");
+      R"j({"type":"object","properties":{"success":{"type":"boolean"},"messageId":{"type":"string"},)j"
+      R"j("sentFolder":{"type":["string","null"],"description":"Where a copy was saved"},)j"
+      R"j("sentUid":{"type":["integer","null"]},"notice":{"type":"string"}},)j"
+      R"j("required":["success","messageId","sentFolder"]})j");
 
     tools = {
       {"list_folders", "List folders",

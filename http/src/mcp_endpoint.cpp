@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/http/mcp_endpoint.hpp"
+
+#include "mcp_internal.hpp"
+#include "postern/error.hpp"
+#include "postern/http/responses.hpp"
+#include "postern/log.hpp"
+#include "postern/mcp/json.hpp"
+#include "postern/storage/crypto.hpp"
+
+#include <caf/sec.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace postern::http {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string result{s};
+  for (auto& c : result)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return result;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string_view header(const request& req, std::string_view name) {
+  auto i = req.raw.find(boost::beast::string_view{name.data(), name.size()});
+  if (i == req.raw.end())
+    return {};
+  auto v = i->value();
+  return {v.data(), v.size()};
+}
+
+/// A JSON-RPC error as an HTTP response.
+response_type rpc_response(bhttp::status status, std::string body) {
+  return json_response(status, std::move(body));
+}
+
+response_type rpc_failure(bhttp::status status, std::string_view id, int code,
+                          std::string_view text) {
+  return rpc_response(status, mcp::make_error(id, code, text));
+}
+
+/// True when an Accept header admits application/json (absent admits all).
+bool accepts_json(std::string_view accept) {
+  if (trim(accept).empty())
+    return true;
+  size_t start = 0;
+  while (start <= accept.size()) {
+    auto end = accept.find(',', start);
+    if (end == std::string_view::npos)
+      end = accept.size();
+    auto range = accept.substr(start, end - start);
+    range = trim(range.substr(0, range.find(';')));
+    auto r = lower(range);
+    if (r == "application/json" || r == "application/*" || r == "*/*")
+      return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool is_json_content(std::string_view content_type) {
+  auto type = lower(trim(content_type.substr(0, content_type.find(';'))));
+  return type == "application/json";
+}
+
+/// What the handler copies out of the request for the actor side.
+struct mcp_call {
+  std::string body;
+  std::string accept;
+  std::string content_type;
+  std::string protocol_version;
+  bool has_protocol_version = false;
+  std::string session_id;
+  bool has_session_id = false;
+  std::string client_address;
+  std::string digest;
+};
+
+} // namespace
+
+// -- settings and helpers -------------------------------------------------------
+
+bool supported_mcp_version(std::string_view v) {
+  return std::find(std::begin(mcp_versions), std::end(mcp_versions), v)
+         != std::end(mcp_versions);
+}
+
+mcp_settings mcp_settings::from(const config& cfg) {
+  mcp_settings s;
+  s.base_url = cfg.base_url;
+  while (!s.base_url.empty() && s.base_url.back() == '/')
+    s.base_url.pop_back();
+  size_t start = 0;
+  const auto& list = cfg.allowed_origins;
+  while (start < list.size()) {
+    auto end = list.find(',', start);
+    if (end == std::string::npos)
+      end = list.size();
+    if (auto o = normalize_origin(trim(std::string_view{list}.substr(
+          start, end - start)));
+        !o.empty())
+      s.extra_origins.push_back(std::move(o));
+    start = end + 1;
+  }
+  s.session_idle = std::chrono::seconds(cfg.mcp_session_idle_seconds);
+  s.sessions_per_grant = cfg.mcp_sessions_per_grant;
+  s.tool_rate_limit = cfg.tool_rate_limit;
+  return s;
+}
+
+std::string mcp_settings::resource() const {
+  return base_url + "/mcp";
+}
+
+std::string mcp_settings::resource_metadata() const {
+  // RFC 9728 §3.1: the well-known segment goes between host and path.
+  auto origin_end = base_url.find('/', base_url.find("://") + 3);
+  auto origin = base_url.substr(0, origin_end);
+  auto path = origin_end == std::string::npos ? std::string{}
+                                              : base_url.substr(origin_end);
+  return origin + "/.well-known/oauth-protected-resource" + path + "/mcp";
+}
+
+std::string normalize_origin(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos)
+    return {};
+  auto scheme = lower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https")
+    return {};
+  auto rest = url.substr(sep + 3);
+  auto authority = lower(rest.substr(0, rest.find_first_of("/?#")));
+  if (authority.empty() || authority.find('@') != std::string::npos)
+    return {};
+  auto default_port = scheme == "https" ? std::string_view{":443"}
+                                        : std::string_view{":80"};
+  if (authority.size() > default_port.size()
+      && authority.compare(authority.size() - default_port.size(),
+                           default_port.size(), default_port)
+           == 0)
+    authority.resize(authority.size() - default_port.size());
+  return scheme + "://" + authority;
+}
+
+std::string bearer_token(std::string_view authorization, bool& malformed) {
+  malformed = false;
+  auto value = trim(authorization);
+  auto space = value.find(' ');
+  if (space == std::string_view::npos)
+    return {};
+  if (lower(value.substr(0, space)) != "bearer")
+    return {};
+  auto token = trim(value.substr(space + 1));
+  // RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/",
+  // then "=" padding; bounded so nobody hashes megabytes.
+  auto valid = !token.empty() && token.size() <= 512;
+  size_t i = 0;
+  for (; valid && i < token.size(); ++i) {
+    auto c = static_cast<unsigned char>(token[i]);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+        || c == '+' || c == '/')
+      continue;
+    break;
+  }
+  for (; valid && i < token.size(); ++i)
+    if (token[i] != '=')
+      valid = false;
+  if (!valid) {
+    malformed = true;
+    return {};
+  }
+  return std::string{token};
+}
+
+// -- the endpoint ----------------------------------------------------------------
+
+mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
+  : sys(&s), actors(std::move(a)), settings(std::move(st)),
+    sessions(settings.session_idle, settings.sessions_per_grant),
+    limiter(settings.tool_rate_limit) {
+  if (auto own = normalize_origin(settings.base_url); !own.empty())
+    origins.push_back(own);
+  for (auto& o : settings.extra_origins)
+    origins.push_back(o);
+}
+
+mcp_endpoint::mcp_endpoint(caf::actor_system& sys, mcp_actors actors,
+                           mcp_settings settings)
+  : impl_(std::make_shared<impl>(sys, std::move(actors), std::move(settings))) {
+  // nop
+}
+
+mcp_endpoint::~mcp_endpoint() = default;
+
+mcp_session_table& mcp_endpoint::sessions() {
+  return impl_->sessions;
+}
+
+const mcp_settings& mcp_endpoint::settings() const {
+  return impl_->settings;
+}
+
+bool mcp_endpoint::origin_allowed(std::string_view origin) const {
+  if (origin.empty())
+    return true; // not a browser: nothing to rebind
+  auto o = normalize_origin(origin);
+  if (o.empty())
+    return false; // "null", garbage
+  return std::find(impl_->origins.begin(), impl_->origins.end(), o)
+         != impl_->origins.end();
+}
+
+namespace {
+
+/// 401 with the RFC 6750/9728 challenge.
+response_type unauthorized(const mcp_settings& s, bool token_sent,
+                           std::string_view description) {
+  auto challenge = "Bearer resource_metadata=\"" + s.resource_metadata() + "\"";
+  if (token_sent)
+    challenge += ", error=\"invalid_token\", error_description=\""
+                 + std::string{description} + "\"";
+  auto response = json_error(bhttp::status::unauthorized,
+                             token_sent ? "invalid_token" : "unauthorized",
+                             description);
+  response.set(bhttp::field::www_authenticate, challenge);
+  return response;
+}
+
+response_type forbidden_origin(std::string_view origin) {
+  return rpc_failure(bhttp::status::forbidden, "null", mcp::rpc::forbidden,
+                     "Forbidden: requests from the origin "
+                       + mcp::quote(origin.substr(0, 200))
+                       + " are not allowed; set ALLOWED_ORIGINS to allow a "
+                         "browser application");
+}
+
+/// Checks what every method needs: Origin and a Bearer token. Answers and
+/// returns false when the request cannot go on.
+bool precheck(const mcp_endpoint& ep, const mcp_settings& s,
+              const request& req, const responder& respond,
+              std::string& token) {
+  auto origin = header(req, "Origin");
+  if (!ep.origin_allowed(origin)) {
+    respond(forbidden_origin(origin));
+    return false;
+  }
+  // The header only: a token in the query string is ignored (RFC 6750 §2.3
+  // is not offered; MCP forbids it).
+  bool malformed = false;
+  token = bearer_token(header(req, "Authorization"), malformed);
+  if (malformed) {
+    respond(unauthorized(s, true, "The access token is malformed."));
+    return false;
+  }
+  if (token.empty()) {
+    respond(unauthorized(s, false,
+                         "This endpoint needs an access token: send "
+                         "Authorization: Bearer <token>."));
+    return false;
+  }
+  return true;
+}
+
+/// Maps a failed validate to a response.
+response_type auth_failure(const mcp_settings& s, const caf::error& err) {
+  if (err == ec::invalid_token)
+    return unauthorized(s, true, describe(err));
+  return error_response(err); // 503 on timeouts, 500 otherwise
+}
+
+response_type to_http(mcp_reply reply) {
+  response_type response{reply.status, 11};
+  if (!reply.body.empty()) {
+    response.set(bhttp::field::content_type, "application/json");
+    response.body() = std::move(reply.body);
+  }
+  for (auto& [name, value] : reply.headers)
+    response.set(name, value);
+  response.prepare_payload();
+  return response;
+}
+
+/// The actor side of POST, after the token was accepted.
+void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
+                   caf::event_based_actor* self,
+                   const mcp_call& c, access_grant grant,
+                   const responder& respond) {
+  auto& ep = *state;
+  auto fail = [&](bhttp::status status, std::string_view id, int code,
+                  std::string_view text) {
+    respond(rpc_failure(status, id, code, text));
+  };
+  if (!accepts_json(c.accept))
+    return fail(bhttp::status::not_acceptable, "null", mcp::rpc::server_error,
+                "Not Acceptable: the client must accept application/json");
+  if (!is_json_content(c.content_type))
+    return fail(bhttp::status::unsupported_media_type, "null",
+                mcp::rpc::server_error,
+                "Unsupported Media Type: send Content-Type: application/json");
+  auto decoded = mcp::decode(c.body);
+  if (!decoded.msg)
+    return fail(bhttp::status::bad_request, decoded.error.id,
+                decoded.error.code, decoded.error.message);
+  auto& msg = *decoded.msg;
+  mcp_context ctx;
+  ctx.grant_key = grant_key_of(grant.grant);
+  ctx.grant = std::move(grant);
+  ctx.client_address = c.client_address;
+  bool initialize = msg.kind == mcp::message_kind::request
+                    && msg.method == "initialize";
+  if (!initialize) {
+    // After initialize the client names the version; one we never agreed
+    // to is an error (absent means 2025-03-26, or the session's).
+    if (c.has_protocol_version && !supported_mcp_version(c.protocol_version))
+      return fail(bhttp::status::bad_request, msg.id, mcp::rpc::server_error,
+                  "Bad Request: unsupported MCP-Protocol-Version "
+                    + mcp::quote(c.protocol_version.substr(0, 100))
+                    + "; supported: 2025-11-25, 2025-06-18, 2025-03-26");
+    if (!c.has_session_id)
+      return fail(bhttp::status::bad_request, msg.id, mcp::rpc::server_error,
+                  "Bad Request: Mcp-Session-Id header is required; call "
+                  "initialize first");
+    auto session = ep.sessions.touch(c.session_id, ctx.grant_key);
+    if (!session)
+      return fail(bhttp::status::not_found, msg.id,
+                  mcp::rpc::session_not_found,
+                  "Session not found: it ended or expired; initialize a new "
+                  "one");
+    ctx.session_id = c.session_id;
+    ctx.protocol_version = c.has_protocol_version ? c.protocol_version
+                                                  : session->protocol_version;
+  }
+  dispatch_mcp(state, self, std::move(ctx), std::move(msg),
+               [respond](mcp_reply reply) { respond(to_http(std::move(reply))); });
+}
+
+} // namespace
+
+void mcp_endpoint::post(const request& req, const responder& respond) {
+  auto& ep = *impl_;
+  std::string token;
+  if (!precheck(*this, ep.settings, req, respond, token))
+    return;
+  auto c = std::make_shared<mcp_call>();
+  c->body = req.raw.body();
+  c->accept = std::string{header(req, "Accept")};
+  c->content_type = std::string{header(req, "Content-Type")};
+  if (req.raw.find("MCP-Protocol-Version") != req.raw.end()) {
+    c->has_protocol_version = true;
+    c->protocol_version = std::string{trim(header(req, "MCP-Protocol-Version"))};
+  }
+  if (req.raw.find("Mcp-Session-Id") != req.raw.end()) {
+    c->has_session_id = true;
+    c->session_id = std::string{trim(header(req, "Mcp-Session-Id"))};
+  }
+  c->client_address = req.client_address;
+  // Only the digest travels: the token itself never enters a message.
+  c->digest = storage::sha256(token);
+  auto state = impl_;
+  ep.sys->spawn([state, c, respond](caf::event_based_actor* self) {
+    self
+      ->request(state->actors.tokens, state->settings.auth_timeout,
+                atom::validate_v, c->digest, state->settings.resource())
+      .then(
+        [state, c, respond, self](access_grant& grant) {
+          on_authorized(state, self, *c, std::move(grant), respond);
+        },
+        [state, respond](const caf::error& err) {
+          respond(auth_failure(state->settings, err));
+        });
+  });
+}
+
+void mcp_endpoint::get(const request& req, const responder& respond) {
+  auto origin = header(req, "Origin");
+  if (!origin_allowed(origin)) {
+    respond(forbidden_origin(origin));
+    return;
+  }
+  // No server-initiated messages: Postern has nothing to push, and the
+  // spec allows 405 here.
+  auto response = rpc_failure(bhttp::status::method_not_allowed, "null",
+                              mcp::rpc::server_error,
+                              "Method Not Allowed: this server sends no "
+                              "messages on a GET stream; use POST");
+  response.set(bhttp::field::allow, "POST, DELETE");
+  respond(std::move(response));
+}
+
+void mcp_endpoint::remove(const request& req, const responder& respond) {
+  auto& ep = *impl_;
+  std::string token;
+  if (!precheck(*this, ep.settings, req, respond, token))
+    return;
+  if (req.raw.find("Mcp-Session-Id") == req.raw.end()) {
+    respond(rpc_failure(bhttp::status::bad_request, "null",
+                        mcp::rpc::server_error,
+                        "Bad Request: Mcp-Session-Id header is required"));
+    return;
+  }
+  auto session_id = std::string{trim(header(req, "Mcp-Session-Id"))};
+  auto digest = storage::sha256(token);
+  auto state = impl_;
+  ep.sys->spawn([state, digest, session_id, respond](caf::event_based_actor* self) {
+    self
+      ->request(state->actors.tokens, state->settings.auth_timeout,
+                atom::validate_v, digest, state->settings.resource())
+      .then(
+        [state, session_id, respond](access_grant& grant) {
+          if (!state->sessions.remove(session_id, grant_key_of(grant.grant))) {
+            respond(rpc_failure(bhttp::status::not_found, "null",
+                                mcp::rpc::session_not_found,
+                                "Session not found: it ended or expired"));
+            return;
+          }
+          response_type response{bhttp::status::no_content, 11};
+          response.prepare_payload();
+          respond(std::move(response));
+        },
+        [state, respond](const caf::error& err) {
+          respond(auth_failure(state->settings, err));
+        });
+  });
+}
+
+void add_mcp_routes(router& r, std::shared_ptr<mcp_endpoint> endpoint) {
+  r.add(bhttp::verb::post, "/mcp",
+        [endpoint](const request& req, const responder& respond) {
+          endpoint->post(req, respond);
+        });
+  r.add(bhttp::verb::get, "/mcp",
+        [endpoint](const request& req, const responder& respond) {
+          endpoint->get(req, respond);
+        });
+  r.add(bhttp::verb::delete_, "/mcp",
+        [endpoint](const request& req, const responder& respond) {
+          endpoint->remove(req, respond);
+        });
+}
+
+} // namespace postern::http

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Shared by the MCP transport (mcp_endpoint.cpp) and the MCP methods
+// (mcp_methods.cpp); not part of the http library's interface.
+
+#include "postern/grant.hpp"
+#include "postern/http/mcp_endpoint.hpp"
+#include "postern/http/mcp_sessions.hpp"
+#include "postern/mcp/jsonrpc.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace postern::http {
+
+struct mcp_endpoint::impl {
+  caf::actor_system* sys = nullptr;
+  mcp_actors actors;
+  mcp_settings settings;
+  std::vector<std::string> origins;
+  mcp_session_table sessions;
+  rate_limiter limiter;
+
+  impl(caf::actor_system& s, mcp_actors a, mcp_settings st);
+};
+
+/// Who is calling and in which session: everything a method may depend on
+/// besides its params. The legacy transport fills it from the session; a
+/// stateless (2026-07-28) transport would fill it from `_meta`.
+struct mcp_context {
+  access_grant grant;
+  /// "user/grant": the key of sessions and rate limits.
+  std::string grant_key;
+  /// Empty for initialize (the session is created there).
+  std::string session_id;
+  std::string protocol_version;
+  std::string client_address;
+};
+
+/// What a method answers: a JSON-RPC response (status 200) or, for
+/// authorization problems, another status with headers.
+struct mcp_reply {
+  bhttp::status status = bhttp::status::ok;
+  /// The JSON-RPC response; empty for 202 Accepted.
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using mcp_reply_fn = std::function<void(mcp_reply)>;
+
+/// Answers one JSON-RPC request or notification. Runs inside the
+/// request's short-lived actor (`self`), which may ask other actors.
+void dispatch_mcp(const std::shared_ptr<mcp_endpoint::impl>& ep,
+                  caf::event_based_actor* self,
+                  mcp_context ctx, mcp::message msg, mcp_reply_fn reply);
+
+/// The key of a grant in sessions and rate limits.
+inline std::string grant_key_of(const grant_info& g) {
+  return g.user.value + "/" + g.id.value;
+}
+
+} // namespace postern::http

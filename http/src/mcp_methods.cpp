@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MCP methods: one table from method name to handler, independent of
+// the transport that delivered the message.
+
+#include "mcp_internal.hpp"
+#include "postern/clock.hpp"
+#include "postern/directory_types.hpp"
+#include "postern/error.hpp"
+#include "postern/log.hpp"
+#include "postern/mcp/json.hpp"
+#include "postern/mcp/tools.hpp"
+#include "postern/version.hpp"
+
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+
+#include <chrono>
+#include <unordered_map>
+
+namespace postern::http {
+
+namespace {
+
+using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
+
+using method_fn = void (*)(const endpoint_ptr&, caf::event_based_actor*,
+                           mcp_context&, mcp::message&, mcp_reply_fn&);
+
+mcp_reply result(const mcp::message& msg, std::string_view result_json) {
+  mcp_reply r;
+  r.body = mcp::make_result(msg.id, result_json);
+  return r;
+}
+
+mcp_reply error(const mcp::message& msg, int code, std::string_view text) {
+  mcp_reply r;
+  r.body = mcp::make_error(msg.id, code, text);
+  return r;
+}
+
+std::string_view str(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
+  if (!obj || !obj->IsObject())
+    return nullptr;
+  auto i = obj->FindMember(name);
+  return i == obj->MemberEnd() ? nullptr : &i->value;
+}
+
+// -- lifecycle ------------------------------------------------------------------
+
+constexpr std::string_view instructions
+  = "Postern gives access to one email account. Use list_folders to see the "
+    "folders, list_messages or search_messages to find messages (UIDs), and "
+    "read_message to read them. Long texts come in windows: pass nextOffset "
+    "as offset to read on. Tools outside the granted scopes are not listed.";
+
+void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
+                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
+  auto requested = member(msg.params, "protocolVersion");
+  if (!requested || !requested->IsString())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: initialize needs protocolVersion"));
+  // The client's version if we speak it, else our newest (the client then
+  // decides whether it can go on).
+  std::string version{str(*requested)};
+  if (!supported_mcp_version(version))
+    version = std::string{mcp_versions[0]};
+  std::string client_name;
+  if (auto info = member(msg.params, "clientInfo"))
+    if (auto name = member(info, "name"); name && name->IsString())
+      client_name = mcp::to_valid_utf8(str(*name).substr(0, 100));
+  auto id = ep->sessions.create(ctx.grant_key, version, client_name);
+  if (!id) {
+    mcp_reply r = error(msg, mcp::rpc::server_error,
+                        "Service Unavailable: too many open MCP sessions; "
+                        "try again later");
+    r.status = bhttp::status::service_unavailable;
+    return reply(std::move(r));
+  }
+  POSTERN_DEBUG("mcp: session for grant {} ({}, {})", ctx.grant.grant.id.value,
+                client_name, version);
+  mcp::json_writer w;
+  w.begin_object()
+    .key("protocolVersion")
+    .string(version)
+    .key("capabilities")
+    .begin_object()
+    .key("tools")
+    .begin_object()
+    .key("listChanged")
+    .boolean(false)
+    .end_object()
+    .end_object()
+    .key("serverInfo")
+    .begin_object()
+    .key("name")
+    .string("postern")
+    .key("title")
+    .string("Postern")
+    .key("version")
+    .string(postern::version)
+    .end_object()
+    .key("instructions")
+    .string(instructions)
+    .end_object();
+  auto r = result(msg, w.str());
+  r.headers.emplace_back("Mcp-Session-Id", *id);
+  reply(std::move(r));
+}
+
+void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context&,
+          mcp::message& msg, mcp_reply_fn& reply) {
+  reply(result(msg, "{}"));
+}
+
+// -- tools ------------------------------------------------------------------------
+
+void tools_list(const endpoint_ptr&, caf::event_based_actor*,
+                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
+  // One page holds every tool: any cursor is one we never gave out.
+  if (member(msg.params, "cursor"))
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: unknown cursor"));
+  reply(result(msg, mcp::tools_list_result(ctx.grant.scopes)));
+}
+
+/// A sentence for a failed mail request.
+std::string mail_failure(const caf::error& err,
+                         std::chrono::seconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return "The mail server did not answer within "
+           + std::to_string(timeout.count())
+           + (timeout.count() == 1 ? " second" : " seconds")
+           + "; try again later.";
+  if (err == caf::sec::request_receiver_down || err == ec::shutting_down)
+    return "The mail service is restarting; try again in a moment.";
+  if (err.category() == caf::atom("postern"))
+    return describe(err);
+  POSTERN_WARN("mcp: mail request failed: {}", render(err));
+  return "The mail request failed unexpectedly; try again later.";
+}
+
+/// The short reason in the audit log.
+std::string outcome_of(const caf::error& err) {
+  if (err.category() == caf::atom("postern"))
+    return to_string(static_cast<ec>(err.code()));
+  if (err == caf::sec::request_timeout)
+    return "timed_out";
+  return "failed";
+}
+
+/// Runs one validated tool call against the MAIL ROUTER and hands the
+/// CallToolResult (JSON) and the audit outcome to `done`.
+class tool_run {
+public:
+  using done_fn = std::function<void(std::string, std::string)>;
+
+  tool_run(endpoint_ptr ep, caf::event_based_actor* self,
+           mailbox_ref ref, done_fn done)
+    : ep_(std::move(ep)), self_(self), ref_(std::move(ref)), done_(std::move(done)) {
+    // nop
+  }
+
+  void operator()(const mcp::list_folders_args& a) {
+    ask(
+      [this](std::vector<imap::folder>& folders) {
+        ok(mcp::encode_folders(folders));
+      },
+      atom::folders_v, ref_, a.include_counts);
+  }
+
+  void operator()(const mcp::list_messages_args& a) {
+    auto include_body = a.include_body;
+    auto folder = a.folder;
+    ask(
+      [this, include_body, folder](imap::message_page& page) {
+        if (!include_body || page.messages.empty())
+          return ok(mcp::encode_page(page, nullptr));
+        with_previews(folder, page.messages,
+                      [this, page](const std::vector<imap::read_outcome>* p) {
+                        ok(mcp::encode_page(page, p));
+                      });
+      },
+      atom::messages_v, ref_, a.folder, a.page);
+  }
+
+  void operator()(const mcp::read_message_args& a) {
+    auto several = a.several;
+    ask(
+      [this, several](std::vector<imap::read_outcome>& outcomes) {
+        if (!several && !outcomes.empty() && outcomes.front().error)
+          return failed(outcomes.front().error);
+        ok(mcp::encode_read(outcomes, several));
+      },
+      atom::read_v, ref_, a.folder, a.uids, a.window);
+  }
+
+  void operator()(const mcp::search_messages_args& a) {
+    auto include_body = a.include_body;
+    auto folder = a.folder;
+    ask(
+      [this, include_body, folder](imap::search_result& found) {
+        if (!include_body || found.messages.empty())
+          return ok(mcp::encode_search(found, nullptr));
+        with_previews(folder, found.messages,
+                      [this, found](const std::vector<imap::read_outcome>* p) {
+                        ok(mcp::encode_search(found, p));
+                      });
+      },
+      atom::search_v, ref_, a.folder, a.query);
+  }
+
+  void operator()(const mcp::move_message_args& a) {
+    ask([this, a](imap::move_result& moved) { ok(mcp::encode_move(a, moved)); },
+        atom::move_v, ref_, a.folder, a.uid, a.destination);
+  }
+
+  void operator()(const mcp::flag_message_args& a) {
+    ask([this](imap::flag_result& flagged) { ok(mcp::encode_flag(flagged)); },
+        atom::flag_v, ref_, a.folder, a.uid, a.change);
+  }
+
+  void operator()(const mcp::send_mail_args& a) {
+    ask(
+      [this](sent_message& sent) {
+        ok(mcp::encode_sent(sent.message_id, sent.sent_folder, sent.sent_uid,
+                            sent.save_error));
+      },
+      atom::send_v, ref_, a.message);
+  }
+
+private:
+  template <class OnReply, class... Ts>
+  void ask(OnReply on_reply, Ts... xs) {
+    if (!ep_->actors.mail)
+      return failed(caf::make_error(ec::shutting_down,
+                                    "The mail service is not running."));
+    self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
+      .then(std::move(on_reply),
+            [this](const caf::error& err) { failed(err); });
+  }
+
+  /// Reads the start of each message's text (includeBody); a failure only
+  /// costs the previews, not the listing.
+  template <class F>
+  void with_previews(const std::string& folder,
+                     const std::vector<imap::message_summary>& messages,
+                     F then) {
+    std::vector<uint32_t> uids;
+    for (auto& m : messages)
+      uids.push_back(m.uid);
+    imap::read_options window;
+    window.max_length = mcp::preview_chars;
+    self_->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
+                   ref_, folder, uids, window)
+      .then(
+        [then](std::vector<imap::read_outcome>& outcomes) mutable {
+          then(&outcomes);
+        },
+        [then](const caf::error& err) mutable {
+          POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+          then(nullptr);
+        });
+  }
+
+  void ok(std::string structured) {
+    done_(mcp::tool_success(structured), "ok");
+  }
+
+  void failed(const caf::error& err) {
+    done_(mcp::tool_failure(mail_failure(err, ep_->settings.tool_timeout)),
+          outcome_of(err));
+  }
+
+  endpoint_ptr ep_;
+  caf::event_based_actor* self_;
+  mailbox_ref ref_;
+  done_fn done_;
+};
+
+void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
+           std::string_view tool, std::string outcome,
+           std::chrono::steady_clock::time_point started) {
+  if (!ep.actors.directory)
+    return;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - started)
+              .count();
+  audit_event event;
+  event.time_ms = unix_millis();
+  event.user = ctx.grant.grant.user;
+  event.actor = ctx.grant.grant.actor();
+  event.action = "tool." + std::string{tool};
+  event.target = "account " + ctx.grant.grant.account.value + ", grant "
+                 + ctx.grant.grant.id.value;
+  // audit_event has no duration field: it rides along with the outcome.
+  event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
+  event.address = ctx.client_address;
+  caf::anon_send(ep.actors.directory, atom::audit_v, std::move(event));
+}
+
+void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
+                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
+  auto started = std::chrono::steady_clock::now();
+  auto name = member(msg.params, "name");
+  if (!name || !name->IsString())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: tools/call needs the tool's name"));
+  auto args = member(msg.params, "arguments");
+  if (args && !args->IsObject())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: arguments must be an object"));
+  auto tool = mcp::find_tool(str(*name));
+  if (!tool)
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Unknown tool: "
+                         + mcp::quote(str(*name).substr(0, 100))));
+  if (!has_scope(ctx.grant.scopes, tool->required)) {
+    // 403 with a step-up challenge naming every scope the client needs:
+    // what it has plus what this tool requires.
+    auto needed = format_scopes(ctx.grant.scopes | bit(tool->required));
+    auto sentence = "Forbidden: this token lacks the scope "
+                    + std::string{to_string(tool->required)} + " that "
+                    + std::string{tool->name} + " needs";
+    mcp_reply r = error(msg, mcp::rpc::forbidden, sentence);
+    r.status = bhttp::status::forbidden;
+    r.headers.emplace_back(
+      "WWW-Authenticate",
+      "Bearer error=\"insufficient_scope\", scope=\"" + needed
+        + "\", resource_metadata=\"" + ep->settings.resource_metadata()
+        + "\", error_description=\"" + sentence + "\"");
+    audit(*ep, ctx, tool->name, "insufficient_scope", started);
+    return reply(std::move(r));
+  }
+  if (auto v = ep->limiter.acquire(ctx.grant_key); !v.allowed) {
+    // Only the first refusal in a row is audited: a client hammering the
+    // limit must not turn into a flood of audit writes.
+    if (v.first_refusal)
+      audit(*ep, ctx, tool->name, "rate_limited", started);
+    return reply(result(
+      msg, mcp::tool_failure(
+             "Too many tool calls: this connection may make "
+             + std::to_string(ep->limiter.per_minute())
+             + " per minute. Retry in " + std::to_string(v.retry_after)
+             + (v.retry_after == 1 ? " second." : " seconds."))));
+  }
+  auto parsed = mcp::parse_arguments(*tool, args);
+  if (!parsed.args) {
+    audit(*ep, ctx, tool->name, "invalid_arguments", started);
+    return reply(result(msg, mcp::tool_failure(parsed.error)));
+  }
+  auto id = msg.id;
+  auto tool_name = tool->name;
+  auto c = ctx; // the run outlives this frame
+  auto done = [ep, c, id, tool_name, started,
+               reply](std::string call_result, std::string outcome) {
+    audit(*ep, c, tool_name, std::move(outcome), started);
+    mcp_reply r;
+    r.body = mcp::make_result(id, call_result);
+    reply(std::move(r));
+  };
+  auto run = std::make_shared<tool_run>(
+    ep, self, mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
+    std::move(done));
+  // The run object lives as long as a continuation refers to it.
+  std::visit([run](auto& a) { (*run)(a); }, *parsed.args);
+  self->attach_functor([run] {});
+}
+
+const std::unordered_map<std::string_view, method_fn>& methods() {
+  static const std::unordered_map<std::string_view, method_fn> table{
+    {"initialize", initialize},
+    {"ping", ping},
+    {"tools/list", tools_list},
+    {"tools/call", tools_call},
+  };
+  return table;
+}
+
+} // namespace
+
+void dispatch_mcp(const endpoint_ptr& ep, caf::event_based_actor* self,
+                  mcp_context ctx, mcp::message msg, mcp_reply_fn reply) {
+  using kind = mcp::message_kind;
+  if (msg.kind != kind::request) {
+    // Notifications and responses are accepted without a body.
+    if (msg.kind == kind::notification) {
+      if (msg.method == "notifications/initialized")
+        ep->sessions.mark_initialized(ctx.session_id, ctx.grant_key);
+      // notifications/cancelled: every request is answered on its own POST
+      // and tools run to completion on the mail server; nothing to stop.
+    }
+    mcp_reply r;
+    r.status = bhttp::status::accepted;
+    return reply(std::move(r));
+  }
+  auto& table = methods();
+  auto i = table.find(msg.method);
+  if (i == table.end())
+    return reply(error(msg, mcp::rpc::method_not_found,
+                       "Method not found: "
+                         + mcp::quote(std::string_view{msg.method}.substr(0, 100))));
+  if (msg.params && !msg.params->IsObject())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: params must be an object"));
+  i->second(ep, self, ctx, msg, reply);
+}
+
+} // namespace postern::http

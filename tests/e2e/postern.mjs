@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helpers of the end-to-end suite: a Postern process on a free port with
+// its own DATA_DIR, its admin commands, and the test mail servers' settings.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = process.env.POSTERN_BIN ?? 'build/dev/postern';
+
+/** The KEY=VALUE file written by tests/mail/fixture.sh. */
+export function mailEnv() {
+  const file = process.env.POSTERN_MAIL_ENV;
+  if (!file)
+    throw new Error('POSTERN_MAIL_ENV is not set: run this suite through ctest '
+      + '(fixture mail_servers) or start tests/mail/fixture.sh yourself');
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0)
+      env[line.slice(0, eq)] = line.slice(eq + 1).trim();
+  }
+  return env;
+}
+
+export class Postern {
+  constructor(extraEnv = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'postern-e2e-'));
+    this.env = { ...process.env };
+    for (const k of ['PORT', 'BASE_URL', 'ALLOWED_ORIGINS', 'TOOL_RATE_LIMIT'])
+      delete this.env[k];
+    Object.assign(this.env, {
+      DATA_DIR: join(this.dir, 'data'),
+      ENCRYPTION_KEY: 'e5'.repeat(32),
+      ACCOUNT_HOST_DENY: 'none',
+      LOG_LEVEL: 'debug',
+      ...extraEnv,
+    });
+    this.log = '';
+  }
+
+  /** Runs `postern admin ...`; returns stdout (trimmed). */
+  admin(args, input = '') {
+    try {
+      return execFileSync(BIN, ['admin', ...args], {
+        env: this.env, input, timeout: 60000, stdio: ['pipe', 'pipe', 'pipe'],
+      }).toString().trim();
+    } catch (e) {
+      throw new Error(`postern admin ${args.join(' ')} failed: ${e.stderr}`);
+    }
+  }
+
+  /** Creates a user with an account on the test Dovecot (and Postfix). */
+  addMailUser(name, mailUser, mailPass, mail) {
+    this.admin(['create-user', name], `${name}-postern-password\n`);
+    return this.admin(['add-account', name, '--label', `${name}'s mail`,
+      '--imap-host', '127.0.0.1', '--imap-port', mail.IMAP_PORT,
+      '--imap-security', 'starttls', '--imap-user', mailUser,
+      '--ca-file', mail.CA_FILE,
+      '--smtp-host', '127.0.0.1', '--smtp-port', mail.SUBMISSION_PORT,
+      '--smtp-security', 'starttls'], `${mailPass}\n`);
+  }
+
+  token(user, account, scopes, ttl) {
+    const args = ['issue-token', user, '--account', account, '--scopes', scopes];
+    if (ttl !== undefined)
+      args.push('--ttl', String(ttl));
+    return this.admin(args);
+  }
+
+  async start() {
+    this.proc = spawn(BIN, [], { env: { ...this.env, PORT: '0' } });
+    this.proc.stdout.on('data', d => { this.log += d; });
+    this.proc.stderr.on('data', d => { this.log += d; });
+    const deadline = Date.now() + 20000;
+    while (Date.now() < deadline) {
+      const m = /listening on (http:\/\/[^ ]+?):(\d+)/.exec(this.log);
+      if (m) {
+        this.port = Number(m[2]);
+        this.base = `http://localhost:${this.port}`;
+        this.url = new URL(`${this.base}/mcp`);
+        return this;
+      }
+      if (this.proc.exitCode !== null)
+        throw new Error(`postern exited early:\n${this.log}`);
+      await new Promise(r => setTimeout(r, 50));
+    }
+    throw new Error(`postern did not start:\n${this.log}`);
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      const exited = new Promise(r => this.proc.once('exit', r));
+      this.proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise(r => setTimeout(r, 5000))]);
+      if (this.proc.exitCode === null)
+        this.proc.kill('SIGKILL');
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A raw POST/DELETE to /mcp, for what the SDK hides. */
+  async raw(method, { token, session, body } = {}) {
+    const headers = {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    };
+    if (token)
+      headers.authorization = `Bearer ${token}`;
+    if (session)
+      headers['mcp-session-id'] = session;
+    return fetch(this.url, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+}

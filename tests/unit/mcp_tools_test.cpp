@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/mcp/json.hpp"
+#include "postern/mcp/schema.hpp"
+#include "postern/mcp/tools.hpp"
+
+#include "postern/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <rapidjson/document.h>
+
+using namespace postern;
+using namespace postern::mcp;
+
+namespace {
+
+rapidjson::Document parse(std::string_view json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 200);
+  return d;
+}
+
+/// Parses `args_json` and runs the tool's argument checks.
+parsed_arguments call(std::string_view tool, const std::string& args_json) {
+  auto t = find_tool(tool);
+  EXPECT_NE(t, nullptr);
+  auto doc = parse(args_json);
+  return parse_arguments(*t, &doc);
+}
+
+std::string error_of(std::string_view tool, const std::string& args_json) {
+  auto r = call(tool, args_json);
+  EXPECT_FALSE(r.args) << args_json;
+  return r.error;
+}
+
+template <class T>
+T args_of(std::string_view tool, const std::string& args_json) {
+  auto r = call(tool, args_json);
+  EXPECT_TRUE(r.args) << r.error;
+  return std::get<T>(*r.args);
+}
+
+/// Checks structured content against the tool's declared outputSchema.
+void expect_conforms(std::string_view tool, const std::string& json) {
+  auto schema = parse(find_tool(tool)->output_schema);
+  auto value = parse(json);
+  EXPECT_EQ(check_schema(schema, value), "") << json.substr(0, 300);
+}
+
+imap::message_summary summary(uint32_t uid) {
+  imap::message_summary s;
+  s.uid = uid;
+  s.subject = "Subject " + std::to_string(uid);
+  s.from = {{"Alice", "alice@example.test"}};
+  s.to = {{"", "bob@example.test"}};
+  s.date = "2026-01-02T03:04:05Z";
+  s.flags = {"\\Seen"};
+  s.size = 1234;
+  s.message_id = "<" + std::to_string(uid) + "@example.test>";
+  return s;
+}
+
+} // namespace
+
+TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
+  std::vector<std::string> names;
+  for (auto& t : tool_catalogue()) {
+    names.emplace_back(t.name);
+    EXPECT_FALSE(t.title.empty());
+    // Every schema is valid JSON describing an object.
+    auto in = parse(t.input_schema);
+    auto out = parse(t.output_schema);
+    EXPECT_STREQ(in["type"].GetString(), "object");
+    EXPECT_STREQ(out["type"].GetString(), "object");
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{
+                     "list_folders", "list_messages", "read_message",
+                     "search_messages", "move_message", "flag_message",
+                     "send_mail"}));
+  EXPECT_EQ(find_tool("send_mail")->required, scope::send);
+  EXPECT_EQ(find_tool("flag_message")->required, scope::modify);
+  EXPECT_TRUE(find_tool("read_message")->hints.read_only);
+  EXPECT_FALSE(find_tool("send_mail")->hints.read_only);
+  EXPECT_TRUE(find_tool("send_mail")->hints.open_world);
+  EXPECT_TRUE(find_tool("move_message")->hints.destructive);
+  EXPECT_EQ(find_tool("nope"), nullptr);
+}
+
+TEST(mcp_tools, tools_list_is_filtered_by_scope) {
+  auto names = [](scope_set scopes) {
+    auto doc = parse(tools_list_result(scopes));
+    std::vector<std::string> result;
+    for (auto& t : doc["tools"].GetArray()) {
+      result.emplace_back(t["name"].GetString());
+      EXPECT_TRUE(t["annotations"].HasMember("readOnlyHint"));
+      EXPECT_TRUE(t["annotations"].HasMember("destructiveHint"));
+      EXPECT_TRUE(t["annotations"].HasMember("idempotentHint"));
+      EXPECT_TRUE(t["annotations"].HasMember("openWorldHint"));
+      EXPECT_TRUE(t["inputSchema"].IsObject());
+      EXPECT_TRUE(t["outputSchema"].IsObject());
+    }
+    return result;
+  };
+  EXPECT_EQ(names(bit(scope::folders)),
+            std::vector<std::string>{"list_folders"});
+  EXPECT_EQ(names(bit(scope::read) | bit(scope::send)),
+            (std::vector<std::string>{"list_messages", "read_message",
+                                      "send_mail"}));
+  EXPECT_EQ(names(every_scope).size(), 7u);
+  EXPECT_TRUE(names(0).empty());
+}
+
+TEST(mcp_tools, defaults_match_the_original) {
+  auto lm = args_of<list_messages_args>("list_messages", "{}");
+  EXPECT_EQ(lm.folder, "INBOX");
+  EXPECT_EQ(lm.page.page, 1);
+  EXPECT_EQ(lm.page.page_size, 20);
+  EXPECT_FALSE(lm.include_body);
+  auto sm = args_of<search_messages_args>("search_messages", "{}");
+  EXPECT_EQ(sm.folder, "INBOX");
+  EXPECT_EQ(sm.query.limit, 20);
+  auto fm = args_of<flag_message_args>("flag_message",
+                                       R"({"uid":4,"seen":true})");
+  EXPECT_EQ(fm.folder, "INBOX");
+  EXPECT_EQ(fm.change.seen, imap::flag_action::add);
+  EXPECT_EQ(fm.change.flagged, imap::flag_action::keep);
+  // No arguments at all is the same as {}.
+  auto t = find_tool("list_folders");
+  auto r = parse_arguments(*t, nullptr);
+  ASSERT_TRUE(r.args);
+  // Integral floats count as integers (JSON Schema), as agents send them.
+  auto paged = args_of<list_messages_args>("list_messages",
+                                           R"({"page":2.0,"pageSize":5})");
+  EXPECT_EQ(paged.page.page, 2);
+  EXPECT_EQ(paged.page.page_size, 5);
+}
+
+TEST(mcp_tools, read_message_takes_uid_or_uids) {
+  auto one = args_of<read_message_args>("read_message", R"({"uid":42})");
+  EXPECT_EQ(one.uids, std::vector<uint32_t>{42});
+  EXPECT_FALSE(one.several);
+  EXPECT_EQ(one.window.max_length, 100000u);
+  // uids without uid (the original insisted on uid); duplicates collapse.
+  auto many = args_of<read_message_args>(
+    "read_message", R"({"folder":"Archive","uids":[3,1,3,2]})");
+  EXPECT_EQ(many.uids, (std::vector<uint32_t>{3, 1, 2}));
+  EXPECT_TRUE(many.several);
+  EXPECT_EQ(many.folder, "Archive");
+  // Old agents send both: uids wins.
+  auto both = args_of<read_message_args>("read_message",
+                                         R"({"uid":9,"uids":[5]})");
+  EXPECT_EQ(both.uids, std::vector<uint32_t>{5});
+  auto windowed = args_of<read_message_args>(
+    "read_message", R"({"uid":1,"offset":500,"maxLength":100})");
+  EXPECT_EQ(windowed.window.offset, 500u);
+  EXPECT_EQ(windowed.window.max_length, 100u);
+  EXPECT_NE(error_of("read_message", "{}").find("`uid`"), std::string::npos);
+  EXPECT_NE(error_of("read_message",
+                     R"({"uids":[1,2,3,4,5,6,7,8,9,10,11]})")
+              .find("`uids` must have at most 10 items"),
+            std::string::npos);
+  EXPECT_NE(error_of("read_message", R"({"uids":[]})").find("at least 1"),
+            std::string::npos);
+  EXPECT_NE(error_of("read_message", R"({"uids":[1,"2"]})").find("`uids[1]`"),
+            std::string::npos);
+}
+
+TEST(mcp_tools, arguments_are_checked_strictly) {
+  struct case_t {
+    const char* tool;
+    const char* args;
+    const char* expected;
+  };
+  case_t cases[] = {
+    {"list_messages", R"({"pageSize":500})",
+     "`pageSize` must be between 1 and 50 (got 500)"},
+    {"list_messages", R"({"page":0})", "`page` must be between 1 and"},
+    {"list_messages", R"({"page":-1})", "`page` must be between 1 and"},
+    {"list_messages", R"({"page":1.5})", "`page` must be an integer (got 1.5)"},
+    {"list_messages", R"({"page":"2"})", "`page` must be an integer (got \"2\")"},
+    {"list_messages", R"({"folder":""})", "`folder` must not be empty"},
+    {"list_messages", R"({"includeBody":"yes"})",
+     "`includeBody` must be true or false"},
+    {"list_messages", R"({"pagesize":5})",
+     "unknown argument `pagesize`; the arguments are folder, page, pageSize"},
+    {"list_folders", R"({"x":1})", "unknown argument `x`"},
+    {"search_messages", R"({"limit":-1})", "`limit` must be between 1 and 50"},
+    {"search_messages", R"({"since":"not-a-date"})",
+     "`since` must be a real date written YYYY-MM-DD"},
+    {"search_messages", R"({"before":"2026-02-30"})",
+     "`before` must be a real date"},
+    {"search_messages", R"({"since":"2026-03-01","before":"2026-01-01"})",
+     "`since` (2026-03-01) must be before `before`"},
+    {"move_message", R"({"uid":1,"destination":"Archive"})",
+     "`folder` is required"},
+    {"move_message", R"({"folder":"INBOX","uid":1,"destination":"INBOX"})",
+     "already in"},
+    {"move_message", R"({"folder":"INBOX","uid":0,"destination":"A"})",
+     "`uid` must be between 1 and 4294967295 (got 0)"},
+    {"flag_message", R"({"uid":1})", "give at least one of `seen`"},
+    {"flag_message", R"({"seen":true})", "`uid` is required"},
+    {"send_mail", R"({"to":"bob@example.test","subject":"s"})",
+     "`body` is required"},
+    {"send_mail", R"({"to":"not an address","subject":"s","body":"b"})",
+     "`to`: "},
+    {"send_mail", R"({"to":" , ","subject":"s","body":"b"})",
+     "`to` must name at least one recipient"},
+    {"send_mail",
+     R"({"to":"bob@example.test","subject":"s","body":"b","inReplyTo":"no id"})",
+     "`inReplyTo` must be a Message-ID"},
+    {"send_mail", R"({"to":"bob@example.test","subject":"s","body":"b","attachments":[]})",
+     "unknown argument `attachments`"},
+  };
+  for (auto& c : cases) {
+    auto err = error_of(c.tool, c.args);
+    EXPECT_NE(err.find(c.expected), std::string::npos)
+      << c.tool << " " << c.args << " -> " << err;
+    EXPECT_EQ(err.rfind("Invalid arguments for ", 0), 0u) << err;
+  }
+  auto t = find_tool("list_folders");
+  auto not_object = parse("[1]");
+  auto r = parse_arguments(*t, &not_object);
+  EXPECT_NE(r.error.find("the arguments must be an object"), std::string::npos)
+    << r.error;
+}
+
+TEST(mcp_tools, send_mail_parses_addresses) {
+  auto s = args_of<send_mail_args>(
+    "send_mail",
+    R"({"to":"Bob <bob@example.test>, carol@example.test","cc":"dave@example.test",)"
+    R"("subject":"Hi","body":"Hello","html":"<p>Hello</p>","inReplyTo":"abc@example.test"})");
+  ASSERT_EQ(s.message.to.size(), 2u);
+  EXPECT_EQ(s.message.to[0].name, "Bob");
+  EXPECT_EQ(s.message.to[1].address, "carol@example.test");
+  ASSERT_EQ(s.message.cc.size(), 1u);
+  EXPECT_EQ(s.message.subject, "Hi");
+  EXPECT_EQ(s.message.text, "Hello");
+  EXPECT_EQ(s.message.html, "<p>Hello</p>");
+  EXPECT_EQ(s.message.in_reply_to, "<abc@example.test>");
+  EXPECT_TRUE(s.message.from.address.empty()); // the account's own
+}
+
+TEST(mcp_tools, results_conform_to_their_output_schemas) {
+  imap::folder inbox;
+  inbox.name = "INBOX";
+  inbox.delimiter = "/";
+  inbox.special_use = "\\Inbox";
+  imap::folder nested;
+  nested.name = "Projects/2026";
+  nested.delimiter = "/";
+  nested.has_counts = true;
+  nested.messages = 5;
+  nested.unseen = 2;
+  auto folders = encode_folders({inbox, nested});
+  expect_conforms("list_folders", folders);
+  auto fdoc = parse(folders);
+  EXPECT_STREQ(fdoc["folders"][1]["name"].GetString(), "2026");
+  EXPECT_STREQ(fdoc["folders"][1]["path"].GetString(), "Projects/2026");
+  EXPECT_TRUE(fdoc["folders"][1]["specialUse"].IsNull());
+  EXPECT_EQ(fdoc["folders"][1]["unseen"].GetInt(), 2);
+
+  imap::message_page page;
+  page.messages = {summary(3), summary(2)};
+  page.messages[1].subject.clear();
+  page.messages[1].date.clear();
+  page.total = 2;
+  page.next_cursor = "opaque";
+  auto listed = encode_page(page, nullptr);
+  expect_conforms("list_messages", listed);
+  auto ldoc = parse(listed);
+  EXPECT_STREQ(ldoc["messages"][1]["subject"].GetString(), "(no subject)");
+  EXPECT_TRUE(ldoc["messages"][1]["date"].IsNull());
+  EXPECT_STREQ(ldoc["nextCursor"].GetString(), "opaque");
+  EXPECT_FALSE(ldoc.HasMember("truncated"));
+
+  imap::read_outcome ok;
+  ok.uid = 3;
+  ok.msg.summary = summary(3);
+  ok.msg.body = "Hello";
+  ok.msg.body_length = 5;
+  ok.msg.body_format = "text/plain";
+  ok.msg.attachments.push_back({"2", "application/pdf", "a.pdf", 10, "attachment", ""});
+  imap::read_outcome missing;
+  missing.uid = 99;
+  missing.error = caf::make_error(ec::no_such_message, "no message with UID 99");
+  auto single = encode_read({ok}, false);
+  expect_conforms("read_message", single);
+  EXPECT_STREQ(parse(single)["body"].GetString(), "Hello");
+  auto several = encode_read({ok, missing}, true);
+  expect_conforms("read_message", several);
+  auto sdoc = parse(several);
+  EXPECT_STREQ(sdoc["messages"][1]["error"].GetString(), "no message with UID 99");
+
+  imap::search_result found;
+  found.messages = {summary(8)};
+  found.total = 30;
+  expect_conforms("search_messages", encode_search(found, nullptr));
+
+  move_message_args margs;
+  margs.folder = "INBOX";
+  margs.uid = 8;
+  margs.destination = "Archive";
+  imap::move_result moved{8, "Archive", 0};
+  auto mjson = encode_move(margs, moved);
+  expect_conforms("move_message", mjson);
+  EXPECT_TRUE(parse(mjson)["newUid"].IsNull());
+  imap::flag_result flagged{8, {"\\Flagged"}, {}, {"\\Seen", "\\Flagged"}};
+  expect_conforms("flag_message", encode_flag(flagged));
+  auto sent = encode_sent("<x@y>", "Sent", 12, "");
+  expect_conforms("send_mail", sent);
+  auto unsaved = encode_sent("<x@y>", "", 0, "APPEND failed");
+  expect_conforms("send_mail", unsaved);
+  EXPECT_NE(std::string{parse(unsaved)["notice"].GetString()}.find("APPEND failed"),
+            std::string::npos);
+}
+
+TEST(mcp_tools, long_bodies_are_cut_below_the_limit_with_a_marker) {
+  imap::read_outcome big;
+  big.uid = 5;
+  big.msg.summary = summary(5);
+  // 200 000 characters of 2-byte UTF-8: the cap counts characters.
+  std::string body;
+  for (int i = 0; i < 200000; ++i)
+    body += "\xC3\xA9";
+  big.msg.body = body;
+  big.msg.body_length = 200000;
+  auto json = encode_read({big}, false);
+  EXPECT_LE(count_code_points(json), max_result_chars);
+  EXPECT_TRUE(is_valid_utf8(json));
+  auto doc = parse(json);
+  EXPECT_TRUE(doc["truncated"].GetBool());
+  auto shown = count_code_points(doc["body"].GetString());
+  EXPECT_GT(shown, 100000u);
+  EXPECT_EQ(doc["nextOffset"].GetUint64(), shown);
+  EXPECT_NE(std::string{doc["notice"].GetString()}.find(
+              "offset=" + std::to_string(shown)),
+            std::string::npos);
+  expect_conforms("read_message", json);
+  // The wrapped result stays well-formed too.
+  auto wrapped = parse(tool_success(json));
+  EXPECT_FALSE(wrapped["isError"].GetBool());
+  EXPECT_TRUE(wrapped["structuredContent"].IsObject());
+  EXPECT_EQ(std::string{wrapped["content"][0]["text"].GetString()}, json);
+}
+
+TEST(mcp_tools, long_lists_are_shortened_with_a_marker) {
+  imap::message_page page;
+  for (uint32_t uid = 1; uid <= 50; ++uid) {
+    auto s = summary(uid);
+    s.subject = std::string(5000, 'x');
+    page.messages.push_back(s);
+  }
+  page.total = 50;
+  auto json = encode_page(page, nullptr);
+  EXPECT_LE(count_code_points(json), max_result_chars);
+  auto doc = parse(json);
+  EXPECT_TRUE(doc["truncated"].GetBool());
+  EXPECT_LT(doc["messages"].Size(), 50u);
+  EXPECT_GT(doc["messages"].Size(), 10u);
+  EXPECT_NE(std::string{doc["notice"].GetString()}.find("of 50 messages"),
+            std::string::npos);
+  // Previews shrink before messages are dropped.
+  std::vector<imap::read_outcome> previews;
+  imap::message_page small;
+  for (uint32_t uid = 1; uid <= 50; ++uid) {
+    small.messages.push_back(summary(uid));
+    imap::read_outcome o;
+    o.uid = uid;
+    o.msg.body = std::string(3000, 'y');
+    previews.push_back(o);
+  }
+  auto with_previews = parse(encode_page(small, &previews));
+  EXPECT_EQ(with_previews["messages"].Size(), 50u);
+  EXPECT_EQ(std::string{with_previews["messages"][0]["body"].GetString()}.size(),
+            preview_chars);
+  EXPECT_TRUE(with_previews["messages"][0]["bodyTruncated"].GetBool());
+}
+
+TEST(mcp_tools, failures_are_tool_errors) {
+  auto doc = parse(tool_failure("The folder \"Nope\" does not exist."));
+  EXPECT_TRUE(doc["isError"].GetBool());
+  EXPECT_FALSE(doc.HasMember("structuredContent"));
+  EXPECT_STREQ(doc["content"][0]["type"].GetString(), "text");
+}
