@@ -268,10 +268,11 @@ private:
       auto status = res_.result_int();
       if (status != 200 && status != 202)
         error = "HTTP " + std::to_string(status);
+      else if (status == 200
+               && res_.body().find("\"result\":") == std::string::npos)
+        error = "JSON-RPC error";
       else if (res_.body().find("\"isError\":true") != std::string::npos)
         error = "tool error";
-      else if (res_.body().find("\"error\":{") != std::string::npos)
-        error = "JSON-RPC error";
     }
     if (track_)
       plan_.rec.record(op_, took, error);

@@ -50,4 +50,5 @@ BENCHMARK(json_escape_mixed);
 
 } // namespace
 
+// One main for every micro-benchmark file.
 BENCHMARK_MAIN();

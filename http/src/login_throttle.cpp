@@ -6,6 +6,10 @@
 
 namespace postern::http {
 
+login_throttle::login_throttle() : login_throttle(options{}) {
+  // nop
+}
+
 login_throttle::login_throttle(options opts, clock now)
   : opts_(opts), now_(std::move(now)) {
   // nop

@@ -45,7 +45,10 @@ public:
   /// Milliseconds on a monotonic clock.
   using clock = std::function<int64_t()>;
 
-  explicit login_throttle(options opts = {}, clock now = {});
+  /// The default rules on the steady clock.
+  login_throttle();
+
+  explicit login_throttle(options opts, clock now = {});
 
   /// Starts an attempt: 0 if it may go ahead (and it is counted), else the
   /// seconds to wait (rounded up, at least 1; nothing is counted). An

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+// Shared helpers of the browser tests: a Postern process, Debian's
+// Chromium driven by playwright-core, screenshots on failure.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const BIN = process.env.POSTERN_BIN || resolve(here, '../../build/dev/postern');
+export const ARTIFACTS = process.env.POSTERN_ARTIFACTS || resolve(here, '../artifacts');
+// Set POSTERN_SCREENSHOTS=1 to keep a screenshot of every page, not only
+// of failures (for looking at the pages).
+export const ALWAYS_SHOOT = process.env.POSTERN_SCREENSHOTS === '1';
+
+export const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** KEY=VALUE lines of the mail fixture (tests/mail/fixture.sh). */
+export function mailEnv() {
+  const file = process.env.POSTERN_MAIL_ENV;
+  if (!file) return null;
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+/** A postern process on a free port with its own DATA_DIR. */
+export class Server {
+  constructor(extraEnv = {}) {
+    this.tmp = mkdtempSync(join(tmpdir(), 'postern-browser-'));
+    this.dataDir = join(this.tmp, 'data');
+    this.env = {
+      ...process.env,
+      DATA_DIR: this.dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+      ...extraEnv,
+    };
+    delete this.env.ENCRYPTION_KEY;
+    delete this.env.SESSION_SECRET;
+    delete this.env.BASE_URL;
+    this.output = '';
+  }
+
+  async start() {
+    this.proc = spawn(BIN, [], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk) => { this.output += chunk.toString(); };
+    this.proc.stdout.on('data', collect);
+    this.proc.stderr.on('data', collect);
+    const deadline = Date.now() + 20000;
+    while (Date.now() < deadline) {
+      const m = /listening on (https?):\/\/[^:]+:(\d+)/.exec(this.output);
+      if (m) {
+        this.base = `${m[1]}://127.0.0.1:${m[2]}`;
+        return this;
+      }
+      if (this.proc.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`postern did not start:\n${this.output}`);
+  }
+
+  /** Runs `postern admin ...` against the same DATA_DIR. */
+  async admin(...args) {
+    const { stdout } = await promisify(execFile)(BIN, ['admin', ...args],
+      { env: this.env, timeout: 30000 });
+    return stdout.trim();
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill('SIGTERM');
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+
+  cleanup(keepLog) {
+    if (keepLog) {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(join(ARTIFACTS, 'postern.log'), this.output);
+    }
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS,
+    timeout: 30000,
+  });
+}
+
+/**
+ * Runs named steps on a page; a failing step leaves a screenshot and the
+ * page's HTML in tests/artifacts/ (and with POSTERN_SCREENSHOTS=1 every
+ * step does). Console errors (CSP violations included) fail the run.
+ */
+export class Journey {
+  constructor(page, prefix) {
+    this.page = page;
+    this.prefix = prefix;
+    this.count = 0;
+    this.problems = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') this.problems.push(msg.text());
+    });
+    page.on('pageerror', (err) => this.problems.push(String(err)));
+  }
+
+  async shoot(name) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const base = join(ARTIFACTS, `${this.prefix}-${String(this.count).padStart(2, '0')}-${name}`);
+    try {
+      await this.page.screenshot({ path: `${base}.png`, fullPage: true });
+      writeFileSync(`${base}.html`, await this.page.content());
+    } catch (err) {
+      // The page itself may be what broke.
+    }
+  }
+
+  async step(name, fn) {
+    this.count += 1;
+    try {
+      await fn();
+      if (this.problems.length) {
+        throw new Error(`browser console errors: ${this.problems.join(' | ')}`);
+      }
+      if (ALWAYS_SHOOT) await this.shoot(name);
+    } catch (err) {
+      await this.shoot(`${name}-FAILED`);
+      err.message = `step "${name}": ${err.message}`;
+      throw err;
+    }
+  }
+}
