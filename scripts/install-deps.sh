@@ -10,7 +10,8 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3 openssl ca-cert
   libcaf-dev libboost1.81-dev libssl-dev liblmdb-dev rapidjson-dev libetpan-dev
   libspdlog-dev libargon2-dev libsasl2-modules)
 test_pkgs=(libgtest-dev libgmock-dev googletest libbenchmark-dev
-  dovecot-imapd dovecot-lmtpd postfix procps iproute2 nodejs npm)
+  dovecot-imapd dovecot-lmtpd postfix procps iproute2 nodejs npm
+  chromium fonts-dejavu-core)
 
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;
@@ -20,6 +21,12 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # A Node.js that is already on the PATH (e.g. a newer one from elsewhere)
+  # will do: Debian's npm package alone pulls hundreds of packages.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   # NodeSource's nodejs bundles npm (and conflicts with Debian's npm).
   if [ "$p" = npm ] && command -v npm >/dev/null; then
     continue

@@ -13,6 +13,12 @@ if [ ! -f tests/e2e/node_modules/.package-lock.json ] \
    || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/e2e --no-audit --no-fund
 fi
+# The dashboard's browser journey: playwright-core, pinned (it drives
+# Debian's chromium; no browser is downloaded).
+if [ ! -f tests/browser/node_modules/.package-lock.json ] \
+   || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/browser --no-audit --no-fund
+fi
 cmake --preset ci >/dev/null
 cmake --build --preset ci
 built=$(date +%s)

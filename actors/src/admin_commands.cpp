@@ -2,7 +2,7 @@
 #include "postern/actors/admin_commands.hpp"
 
 #include "postern/actors/actor_config.hpp"
-#include "postern/actors/node.hpp"
+#include "postern/actors/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
 #include "postern/storage/crypto.hpp"
@@ -90,54 +90,6 @@ std::optional<std::string> read_secret_line(std::istream& in, std::ostream& err,
   return line;
 }
 
-/// The actor system plus the components, for one admin command.
-struct admin_session {
-  actor_config actor_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  components comps;
-
-  ~admin_session() {
-    if (sys) {
-      caf::anon_send_exit(comps.node, caf::exit_reason::user_shutdown);
-      sys.reset(); // waits for the actors
-    }
-  }
-};
-
-caf::error start(admin_session& s, config& cfg, storage::key_setup& keys,
-                 std::shared_ptr<storage::environment>& env) {
-  auto k = storage::ensure_keys(cfg);
-  if (!k)
-    return k.error();
-  keys = *k;
-  auto e = open_storage(cfg);
-  if (!e)
-    return e.error();
-  env = *e;
-  s.sys = std::make_unique<caf::actor_system>(s.actor_cfg);
-  node_setup setup;
-  setup.env = env;
-  setup.hashers = 1;
-  if (keys.encryption_key != storage::key_origin::configured)
-    setup.key_file = keys.encryption_key_file;
-  auto comps = spawn_node(*s.sys, cfg, setup);
-  if (!comps)
-    return comps.error();
-  s.comps = *comps;
-  return caf::none;
-}
-
-/// Sends a request and waits (fine here: this is a CLI, not an Asio thread).
-template <class T, class Handle, class... Ts>
-caf::expected<T> ask(admin_session& s, const Handle& hdl, Ts&&... xs) {
-  caf::scoped_actor self{*s.sys};
-  caf::expected<T> result{caf::make_error(ec::unspecified, "no reply")};
-  self->request(hdl, admin_timeout, std::forward<Ts>(xs)...)
-    .receive([&](T& x) { result = std::move(x); },
-             [&](caf::error& e) { result = std::move(e); });
-  return result;
-}
-
 caf::expected<server_settings>
 server_from_flags(const arguments& a, const std::string& prefix,
                   const std::string& default_user) {
@@ -184,12 +136,10 @@ int create_user(config& cfg, const arguments& a, std::istream& in,
   if (!password || password->empty())
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "no password on standard input"));
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto user = ask<user_info>(s, s.comps.directory, atom::add_user_v,
+  auto user = s.ask<user_info>(s.actors().directory, atom::add_user_v,
                              a.positional[0], secret{std::move(*password)});
   if (!user)
     return fail(err, user.error());
@@ -233,16 +183,14 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
       settings.smtp_own_password = true;
     }
   }
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v, username);
+  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v, username);
   if (!user)
     return fail(err, user.error());
   settings.owner = user->id;
-  auto stored = ask<account_settings>(s, s.comps.directory, atom::add_acct_v,
+  auto stored = s.ask<account_settings>(s.actors().directory, atom::add_acct_v,
                                       settings, creds);
   if (!stored)
     return fail(err, stored.error());
@@ -254,16 +202,14 @@ int delete_user(config& cfg, const arguments& a, std::ostream& err) {
   if (a.positional.size() != 1)
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "usage: postern admin delete-user USERNAME"));
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v,
+  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
                              a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto done = ask<atom::ok>(s, s.comps.directory, atom::del_user_v, user->id);
+  auto done = s.ask<atom::ok>(s.actors().directory, atom::del_user_v, user->id);
   if (!done)
     return fail(err, done.error());
   err << "deleted user " << user->username << " and everything it owned\n";
@@ -278,12 +224,10 @@ int invite(config& cfg, const arguments& a, std::ostream& out,
       || std::stol(hours) == 0)
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "--ttl-hours must be a positive number"));
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto code = ask<std::string>(s, s.comps.directory, atom::invite_v,
+  auto code = s.ask<std::string>(s.actors().directory, atom::invite_v,
                                static_cast<int64_t>(std::stol(hours) * 3600));
   if (!code)
     return fail(err, code.error());
@@ -325,16 +269,14 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
                                        "seconds"));
     ttl = std::stoll(*text);
   }
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto user = ask<user_info>(s, s.comps.directory, atom::find_user_v,
+  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
                              a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto accounts = ask<std::vector<account_settings>>(s, s.comps.directory,
+  auto accounts = s.ask<std::vector<account_settings>>(s.actors().directory,
                                                      atom::list_v, user->id);
   if (!accounts)
     return fail(err, accounts.error());
@@ -366,7 +308,7 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   req.origin = grant_origin::admin;
   req.scopes = *scopes;
   req.token_ttl = ttl;
-  auto issued = ask<issued_token>(s, s.comps.tokens, atom::issue_v, req);
+  auto issued = s.ask<issued_token>(s.actors().tokens, atom::issue_v, req);
   if (!issued)
     return fail(err, issued.error());
   out << issued->token.reveal() << "\n";
@@ -416,13 +358,11 @@ int rotate_key(config& cfg, std::istream& in, std::ostream& out,
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "the new key must be exactly 64 "
                                      "hexadecimal characters"));
-  admin_session s;
-  storage::key_setup keys;
-  std::shared_ptr<storage::environment> env;
-  if (auto e = start(s, cfg, keys, env))
+  local_node s;
+  if (auto e = s.start(cfg))
     return fail(err, e);
-  auto from_file = keys.encryption_key != storage::key_origin::configured;
-  auto next_path = keys.encryption_key_file + ".next";
+  auto from_file = s.keys().encryption_key != storage::key_origin::configured;
+  auto next_path = s.keys().encryption_key_file + ".next";
   if (from_file) {
     // Write the new key before the database changes: a crash after the
     // commit leaves it in KEY.next, and the next start finishes the swap.
@@ -430,17 +370,17 @@ int rotate_key(config& cfg, std::istream& in, std::ostream& out,
     if (auto e = storage::write_key_file(next_path, next))
       return fail(err, e);
   }
-  auto count = ask<uint64_t>(s, s.comps.vault, atom::rotate_v, next);
+  auto count = s.ask<uint64_t>(s.actors().vault, atom::rotate_v, next);
   if (!count) {
     if (from_file)
       std::remove(next_path.c_str());
     return fail(err, count.error());
   }
   if (from_file) {
-    if (std::rename(next_path.c_str(), keys.encryption_key_file.c_str()) != 0)
+    if (std::rename(next_path.c_str(), s.keys().encryption_key_file.c_str()) != 0)
       return fail(err, caf::make_error(ec::filesystem_failure,
                                        "re-encrypted, but could not replace "
-                                         + keys.encryption_key_file
+                                         + s.keys().encryption_key_file
                                          + "; the new key is in "
                                          + next_path));
   }
@@ -448,7 +388,7 @@ int rotate_key(config& cfg, std::istream& in, std::ostream& out,
       << " account credential(s) under the new key; the old key is no "
          "longer needed\n";
   if (from_file)
-    err << "the new key is in " << keys.encryption_key_file
+    err << "the new key is in " << s.keys().encryption_key_file
         << "; a running server picks it up by itself\n";
   else
     err << "set ENCRYPTION_KEY to the new key and restart Postern\n";

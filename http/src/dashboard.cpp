@@ -155,6 +155,8 @@ std::string what_words(const audit_event& e) {
   };
   if (e.action == "login")
     return event_ok(e) ? "Logged in" : "Login failed";
+  if (e.action == "password.change" && !event_ok(e))
+    return "Password change failed";
   if (starts_with(e.action, "tool."))
     return "Used " + e.action.substr(5);
   auto i = words.find(e.action);
@@ -299,13 +301,13 @@ void get_login(site_ptr s, const request& req, const responder& respond) {
     f.cookies.push_back(new_cookie);
   f.next = safe_next(query.get("next"));
   f.notice = notice_text(query.get("notice"));
-  auto token = find_cookie(req, s->session_cookie());
-  if (!token || token->empty() || token->size() > 128) {
+  auto cookie = find_cookie(req, s->session_cookie());
+  if (!cookie || cookie->empty() || cookie->size() > 128) {
     respond(login_page(*s, f));
     return;
   }
   // Already logged in: go on, as the original does.
-  run_task(*s, [s, f, token = *token, respond](task self) {
+  run_task(*s, [s, f, token = *cookie, respond](task self) {
     self->request(s->actors.directory, page_timeout, atom::session_v, token)
       .then([respond, f](const user_info&) { respond(see_other(f.next)); },
             [s, respond, f](const caf::error&) {
@@ -424,10 +426,10 @@ void post_signup(site_ptr s, const request& req, const responder& respond) {
     respond(signup_page(*s, f));
     return;
   }
-  // Each sign-up costs a password hash: limit them per address (no
-  // refunds; the username part of the throttle is not used).
+  // Each sign-up costs a password hash: limit them per address (never
+  // refunded; no username part).
   auto address = req.client_address;
-  if (auto wait = s->throttle->begin(address, {}); wait > 0) {
+  if (auto wait = s->signup_throttle->begin(address, {}); wait > 0) {
     f.status = bhttp::status::too_many_requests;
     f.form_error = throttled_text(wait);
     f.headers.emplace_back("Retry-After", std::to_string(wait));
@@ -519,15 +521,15 @@ ui::value account_view(const account_settings& a,
   return v;
 }
 
-std::string last_used(const grant_info& g,
-                      const std::vector<audit_event>& events) {
+/// Unix seconds of the grant's newest tool call in `events`, or 0.
+int64_t last_used(const grant_info& g, const std::vector<audit_event>& events) {
   // Tool calls are audited with the target "account <id>, grant <id>".
   auto needle = "grant " + g.id.value;
   for (auto& e : events) // newest first
     if (starts_with(e.action, "tool.") && e.actor == g.actor()
         && e.target.find(needle) != std::string::npos)
-      return format_time(e.time_ms / 1000);
-  return "never";
+      return e.time_ms / 1000;
+  return 0;
 }
 
 ui::value connection_view(const grant_info& g,
@@ -554,7 +556,12 @@ ui::value connection_view(const grant_info& g,
   v.set("scopes", std::move(scopes));
   v.set("created", format_time(g.created_at));
   v.set("created_iso", iso_time(g.created_at));
-  v.set("last_used", last_used(g, events));
+  if (auto used = last_used(g, events); used > 0) {
+    v.set("last_used", format_time(used));
+    v.set("last_used_iso", iso_time(used));
+  } else {
+    v.set("last_used", "never");
+  }
   return v;
 }
 
@@ -945,6 +952,10 @@ void account_post(site_ptr s, task self, const web_session& ws,
                               af.errors, af.form_error, o));
   };
   if (a.has_errors) {
+    if (a.form_error.empty() && !json)
+      a.form_error = a.test ? "Not tested yet: check the fields marked below."
+                            : "Nothing was saved: check the fields marked "
+                              "below.";
     show(a, {bhttp::status::bad_request, nullptr, false, false});
     return;
   }
@@ -1080,9 +1091,9 @@ void account_get(site_ptr s, const request& req, const responder& respond) {
     respond(not_found_page(nullptr));
     return;
   }
-  auto [id, what] = *parts;
-  with_session(s, req, respond, [s, respond, id = id, what = what](
-                                  task self, const web_session& ws) {
+  with_session(s, req, respond, [s, respond, id = parts->first,
+                                 what = parts->second](task self,
+                                                       const web_session& ws) {
     self
       ->request(s->actors.directory, page_timeout, atom::get_v, ws.user.id,
                 account_id{id})

@@ -223,6 +223,22 @@ bool mcp_endpoint::origin_allowed(std::string_view origin) const {
 
 namespace {
 
+/// For a browser origin that is allowed, a responder that adds the CORS
+/// headers a browser needs to read the answer (and the session id).
+responder with_cors(const mcp_endpoint& ep, const request& req,
+                    const responder& respond) {
+  auto origin = std::string{header(req, "Origin")};
+  if (origin.empty() || !ep.origin_allowed(origin))
+    return respond;
+  return responder{[respond, origin](response_type response) {
+    response.set(bhttp::field::access_control_allow_origin, origin);
+    response.set(bhttp::field::access_control_expose_headers,
+                 "Mcp-Session-Id, WWW-Authenticate");
+    response.set(bhttp::field::vary, "Origin");
+    respond(std::move(response));
+  }};
+}
+
 /// 401 with the RFC 6750/9728 challenge.
 response_type unauthorized(const mcp_settings& s, bool token_sent,
                            std::string_view description) {
@@ -347,7 +363,8 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
 
 } // namespace
 
-void mcp_endpoint::post(const request& req, const responder& respond) {
+void mcp_endpoint::post(const request& req, const responder& plain) {
+  auto respond = with_cors(*this, req, plain);
   auto& ep = *impl_;
   std::string token;
   if (!precheck(*this, ep.settings, req, respond, token))
@@ -382,7 +399,8 @@ void mcp_endpoint::post(const request& req, const responder& respond) {
   });
 }
 
-void mcp_endpoint::get(const request& req, const responder& respond) {
+void mcp_endpoint::get(const request& req, const responder& plain) {
+  auto respond = with_cors(*this, req, plain);
   auto origin = header(req, "Origin");
   if (!origin_allowed(origin)) {
     respond(forbidden_origin(origin));
@@ -398,7 +416,8 @@ void mcp_endpoint::get(const request& req, const responder& respond) {
   respond(std::move(response));
 }
 
-void mcp_endpoint::remove(const request& req, const responder& respond) {
+void mcp_endpoint::remove(const request& req, const responder& plain) {
+  auto respond = with_cors(*this, req, plain);
   auto& ep = *impl_;
   std::string token;
   if (!precheck(*this, ep.settings, req, respond, token))
@@ -434,7 +453,29 @@ void mcp_endpoint::remove(const request& req, const responder& respond) {
   });
 }
 
+void mcp_endpoint::preflight(const request& req, const responder& respond) {
+  auto origin = header(req, "Origin");
+  if (origin.empty() || !origin_allowed(origin)) {
+    respond(forbidden_origin(origin));
+    return;
+  }
+  response_type response{bhttp::status::no_content, 11};
+  response.set(bhttp::field::access_control_allow_origin, origin);
+  response.set(bhttp::field::access_control_allow_methods, "POST, DELETE");
+  response.set(bhttp::field::access_control_allow_headers,
+               "Authorization, Content-Type, Accept, Mcp-Session-Id, "
+               "MCP-Protocol-Version, Last-Event-ID");
+  response.set(bhttp::field::access_control_max_age, "600");
+  response.set(bhttp::field::vary, "Origin");
+  response.prepare_payload();
+  respond(std::move(response));
+}
+
 void add_mcp_routes(router& r, std::shared_ptr<mcp_endpoint> endpoint) {
+  r.add(bhttp::verb::options, "/mcp",
+        [endpoint](const request& req, const responder& respond) {
+          endpoint->preflight(req, respond);
+        });
   r.add(bhttp::verb::post, "/mcp",
         [endpoint](const request& req, const responder& respond) {
           endpoint->post(req, respond);

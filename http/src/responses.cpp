@@ -47,7 +47,8 @@ void add_standard_headers(response_type& response) {
   response.set(bhttp::field::server, "Postern");
   response.set("X-Content-Type-Options", "nosniff");
   response.set("X-Frame-Options", "DENY");
-  response.set("Referrer-Policy", "no-referrer");
+  if (response.find("Referrer-Policy") == response.end())
+    response.set("Referrer-Policy", "no-referrer");
   if (response.find(bhttp::field::cache_control) == response.end())
     response.set(bhttp::field::cache_control, "no-store");
   if (response.find("Content-Security-Policy") == response.end())

@@ -65,26 +65,28 @@ std::shared_ptr<const site> make_site(const config& cfg, const endpoints& eps) {
     POSTERN_WARN("web: no SESSION_SECRET; CSRF tokens use a random key and "
                  "forms break at every restart");
   s->throttle = std::make_shared<login_throttle>();
+  login_throttle::options signups;
+  signups.per_address = {30, std::chrono::seconds(1), std::chrono::minutes(5)};
+  s->signup_throttle = std::make_shared<login_throttle>(signups);
   return s;
 }
 
 // -- sessions -----------------------------------------------------------------
 
 void run_task(const site& s, std::function<void(task)> fn) {
-  s.sys->spawn([fn = std::move(fn)](caf::event_based_actor* self) { fn(self); });
+  s.sys->spawn([fn](caf::event_based_actor* self) { fn(self); });
 }
 
 void with_session(std::shared_ptr<const site> s, const request& req,
                   const responder& respond,
                   std::function<void(task, const web_session&)> then) {
   auto login = login_redirect(req);
-  auto token = find_cookie(req, s->session_cookie());
-  if (!token || token->empty() || token->size() > 128) {
+  auto cookie = find_cookie(req, s->session_cookie());
+  if (!cookie || cookie->empty() || cookie->size() > 128) {
     respond(see_other(login));
     return;
   }
-  run_task(*s, [s, token = *token, respond, login,
-                then = std::move(then)](task self) {
+  run_task(*s, [s, token = *cookie, respond, login, then](task self) {
     self->request(s->actors.directory, page_timeout, atom::session_v, token)
       .then(
         [self, s, token, then](const user_info& user) {
@@ -110,8 +112,7 @@ void with_session_form(
   }
   auto form = form_data::parse(req.raw.body());
   with_session(s, req, respond,
-               [s, form, respond, then = std::move(then)](
-                 task self, const web_session& ws) {
+               [s, form, respond, then](task self, const web_session& ws) {
                  if (!s->csrf.check(session_binding(ws.token),
                                     form.get("csrf"))) {
                    respond(csrf_failed(&ws));
@@ -157,6 +158,11 @@ std::optional<form_data> check_pre_session_form(const site& s,
 }
 
 bool same_origin(const request& req) {
+  // Fetch metadata (every current browser): the browser itself says where
+  // the request came from.
+  auto fetch_site = req.raw["Sec-Fetch-Site"];
+  if (!fetch_site.empty())
+    return fetch_site == "same-origin" || fetch_site == "none";
   auto origin = header(req, bhttp::field::origin);
   if (origin.empty())
     return true; // not a browser, or an old one: the CSRF token decides
@@ -213,6 +219,9 @@ response_type render_page(const page& p) {
   }
   response.set(bhttp::field::content_type, "text/html; charset=utf-8");
   response.set("Content-Security-Policy", p.csp);
+  // Our own form posts must carry their Origin (no-referrer would make it
+  // "null"); other sites learn nothing.
+  response.set("Referrer-Policy", "same-origin");
   for (auto& c : p.cookies)
     response.insert(bhttp::field::set_cookie, c);
   for (auto& [name, value] : p.headers)

@@ -13,18 +13,10 @@ import tempfile
 import time
 import unittest
 
+from support import mail_env
+
 BIN = os.environ["POSTERN_BIN"]
 BENCH = os.environ["POSTERN_BENCH"]
-
-
-def mail_env():
-    env = {}
-    with open(os.environ["POSTERN_MAIL_ENV"]) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.strip().split("=", 1)
-                env[k] = v
-    return env
 
 
 MAIL = mail_env()

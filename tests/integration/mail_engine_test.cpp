@@ -4,9 +4,8 @@
 // mail fixture, plus scripted faults (wrong password, stalls, resets) from a
 // fake server. alice's corpus is read-only; changes happen in bob's mailbox.
 
-#include "postern/actors/actor_config.hpp"
 #include "postern/actors/imap_connection.hpp"
-#include "postern/actors/node.hpp"
+#include "postern/actors/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/storage/crypto.hpp"
@@ -54,16 +53,10 @@ protected:
     cfg.account_host_deny = "none";
     cfg.mail_timeout_seconds = 3;
     cfg.login_failure_cache_seconds = 60;
-    ASSERT_TRUE(storage::ensure_keys(cfg));
-    auto env = open_storage(cfg);
-    ASSERT_TRUE(env);
-    sys = std::make_unique<caf::actor_system>(actor_cfg);
-    node_setup setup;
-    setup.env = *env;
-    setup.hashers = 1;
-    auto c = spawn_node(*sys, cfg, setup);
-    ASSERT_TRUE(c) << describe(c.error());
-    comps = *c;
+    node = std::make_unique<local_node>();
+    auto err = node->start(cfg);
+    ASSERT_FALSE(err) << describe(err);
+    comps = node->actors();
     auto u = ask<user_info>(comps.directory, atom::add_user_v,
                             std::string{"engine"}, secret{"engine-password"});
     ASSERT_TRUE(u) << describe(u.error());
@@ -71,21 +64,13 @@ protected:
   }
 
   void TearDown() override {
-    if (sys) {
-      caf::anon_send_exit(comps.node, caf::exit_reason::user_shutdown);
-      sys.reset();
-    }
+    node.reset(); // stops every actor
     std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   template <class T, class Handle, class... Ts>
   caf::expected<T> ask(const Handle& hdl, Ts&&... xs) {
-    caf::scoped_actor self{*sys};
-    caf::expected<T> result{caf::make_error(ec::unspecified, "no reply")};
-    self->request(hdl, 60s, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& e) { result = std::move(e); });
-    return result;
+    return node->ask<T>(hdl, std::forward<Ts>(xs)...);
   }
 
   /// Adds an account; `port` 0 means the fixture's STARTTLS IMAP port.
@@ -126,8 +111,7 @@ protected:
   postern::test::mail_env mail;
   std::string dir;
   config cfg;
-  actor_config actor_cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<local_node> node;
   components comps;
   user_info user;
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Raw-HTTP tests of /mcp: every status code of the transport (202, 204,
-400, 401, 403, 404, 405, 406, 413, 415), the WWW-Authenticate challenges,
+400, 401, 403, 404, 405, 406, 413, 415), CORS for allowed origins, the WWW-Authenticate challenges,
 sessions bound to their grant, idle expiry, the per-grant session cap,
 rate limiting, and tokens issued or revoked by `postern admin` while the
 server runs. No mail server needed: tool calls that reach the mail engine
@@ -233,6 +233,33 @@ class McpHttpTest(unittest.TestCase):
             self.assertEqual(status, 200, origin)
         status, _, _ = self.p.request("GET", headers={"Origin": "https://evil.example.com"})
         self.assertEqual(status, 403)
+
+    def test_cors_for_allowed_browser_origins_only(self):
+        status, headers, _ = self.p.request("OPTIONS", headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, mcp-session-id"})
+        self.assertEqual(status, 204)
+        self.assertEqual(headers["access-control-allow-origin"], "https://app.example.com")
+        self.assertIn("POST", headers["access-control-allow-methods"])
+        for h in ("Authorization", "Mcp-Session-Id", "MCP-Protocol-Version"):
+            self.assertIn(h, headers["access-control-allow-headers"])
+        status, headers, _ = self.p.request("OPTIONS", headers={"Origin": "https://evil.example.com"})
+        self.assertEqual(status, 403)
+        self.assertNotIn("access-control-allow-origin", headers)
+        # Real requests from an allowed origin can read the session id.
+        status, headers, _ = self.p.request("POST", INIT, self.reader,
+                                            headers={"Origin": "https://app.example.com"})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["access-control-allow-origin"], "https://app.example.com")
+        self.assertIn("Mcp-Session-Id", headers["access-control-expose-headers"])
+        # Even a 401 is readable (so the page can start OAuth).
+        status, headers, _ = self.p.request("POST", INIT, headers={"Origin": "https://app.example.com"})
+        self.assertEqual(status, 401)
+        self.assertIn("WWW-Authenticate", headers["access-control-expose-headers"])
+        # Non-browser clients get no CORS headers.
+        status, headers, _ = self.p.request("POST", INIT, self.reader)
+        self.assertNotIn("access-control-allow-origin", headers)
 
     def test_403_insufficient_scope_names_the_scopes_needed(self):
         session, _ = self.p.initialize(self.reader)

@@ -17,19 +17,11 @@ import tempfile
 import time
 import unittest
 
+from support import mail_env
+
 BIN = os.environ["POSTERN_BIN"]
 TOOL = os.environ["POSTERN_STATE_TOOL"]
 CRASH_ROUNDS = int(os.environ.get("POSTERN_CRASH_ROUNDS", "60"))
-
-
-def mail_env():
-    env = {}
-    with open(os.environ["POSTERN_MAIL_ENV"]) as f:
-        for line in f:
-            if "=" in line:
-                k, v = line.strip().split("=", 1)
-                env[k] = v
-    return env
 
 
 MAIL = mail_env()

@@ -15,8 +15,7 @@
 //
 // DATA_DIR, ENCRYPTION_KEY etc. come from the environment, as for postern.
 
-#include "postern/actors/actor_config.hpp"
-#include "postern/actors/node.hpp"
+#include "postern/actors/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
 #include "postern/storage/directory_store.hpp"
@@ -39,61 +38,16 @@ using namespace postern;
 
 namespace {
 
-struct running {
-  actor_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  components comps;
-  std::shared_ptr<storage::environment> env;
-
-  ~running() {
-    if (sys) {
-      caf::anon_send_exit(comps.node, caf::exit_reason::user_shutdown);
-      sys.reset();
-    }
-  }
-};
-
 int die(const std::string& what) {
   std::cerr << "state_tool: " << what << "\n";
   return 1;
 }
 
-template <class T, class Handle, class... Ts>
-caf::expected<T> ask(running& r, const Handle& hdl, Ts&&... xs) {
-  caf::scoped_actor self{*r.sys};
-  caf::expected<T> result{caf::make_error(ec::unspecified, "no reply")};
-  self->request(hdl, std::chrono::seconds(60), std::forward<Ts>(xs)...)
-    .receive([&](T& x) { result = std::move(x); },
-             [&](caf::error& e) { result = std::move(e); });
-  return result;
-}
-
-caf::error start(running& r, config& cfg) {
-  auto keys = storage::ensure_keys(cfg);
-  if (!keys)
-    return keys.error();
-  auto env = open_storage(cfg);
-  if (!env)
-    return env.error();
-  r.env = *env;
-  r.sys = std::make_unique<caf::actor_system>(r.cfg);
-  node_setup setup;
-  setup.env = r.env;
-  setup.hashers = 1;
-  if (keys->encryption_key != storage::key_origin::configured)
-    setup.key_file = keys->encryption_key_file;
-  auto comps = spawn_node(*r.sys, cfg, setup);
-  if (!comps)
-    return comps.error();
-  r.comps = *comps;
-  return caf::none;
-}
-
-user_info find_or_create_user(running& r, const std::string& name) {
-  auto found = ask<user_info>(r, r.comps.directory, atom::find_user_v, name);
+user_info find_or_create_user(local_node& r, const std::string& name) {
+  auto found = r.ask<user_info>(r.actors().directory, atom::find_user_v, name);
   if (found)
     return *found;
-  auto made = ask<user_info>(r, r.comps.directory, atom::add_user_v, name,
+  auto made = r.ask<user_info>(r.actors().directory, atom::add_user_v, name,
                              secret{"crash-test-password"});
   if (!made) {
     std::cerr << "state_tool: " << describe(made.error()) << "\n";
@@ -115,8 +69,8 @@ account_settings sample(const user_id& owner, const std::string& label) {
 }
 
 int crash_write(config& cfg) {
-  running r;
-  if (auto err = start(r, cfg))
+  local_node r;
+  if (auto err = r.start(cfg))
     return die(describe(err));
   // A fresh user per run, and per 10 accounts (users may have 20 at most).
   std::random_device rd;
@@ -132,7 +86,7 @@ int crash_write(config& cfg) {
     creds.smtp_password = secret{"smtp-" + label};
     auto settings = sample(user.id, label);
     settings.smtp_own_password = true;
-    auto stored = ask<account_settings>(r, r.comps.directory, atom::add_acct_v,
+    auto stored = r.ask<account_settings>(r.actors().directory, atom::add_acct_v,
                                         settings, creds);
     if (!stored)
       return die(describe(stored.error()));
@@ -145,8 +99,8 @@ int crash_write(config& cfg) {
 }
 
 int crash_verify(config& cfg, const std::string& ack_file) {
-  running r;
-  if (auto err = start(r, cfg))
+  local_node r;
+  if (auto err = r.start(cfg))
     return die("the database does not open cleanly: " + describe(err));
   // The acknowledged accounts, by user.
   std::map<std::string, std::set<std::string>> acked;
@@ -162,14 +116,14 @@ int crash_verify(config& cfg, const std::string& ack_file) {
   size_t checked = 0;
   for (auto& [username, labels] : acked) {
     acked_total += labels.size();
-    auto user = ask<user_info>(r, r.comps.directory, atom::find_user_v,
+    auto user = r.ask<user_info>(r.actors().directory, atom::find_user_v,
                                username);
     if (!user) {
       std::cerr << "acknowledged user " << username << " is missing\n";
       missing += labels.size();
       continue;
     }
-    auto accounts = ask<std::vector<account_settings>>(r, r.comps.directory,
+    auto accounts = r.ask<std::vector<account_settings>>(r.actors().directory,
                                                        atom::list_v, user->id);
     if (!accounts)
       return die(describe(accounts.error()));
@@ -177,7 +131,7 @@ int crash_verify(config& cfg, const std::string& ack_file) {
     for (auto& a : *accounts) {
       present.insert(a.label);
       ++checked;
-      auto creds = ask<account_credentials>(r, r.comps.vault, atom::get_v,
+      auto creds = r.ask<account_credentials>(r.actors().vault, atom::get_v,
                                             user->id, a.id);
       if (!creds) {
         std::cerr << "account " << a.label << " has no usable credentials: "
@@ -202,7 +156,7 @@ int crash_verify(config& cfg, const std::string& ack_file) {
   // of a write.
   size_t account_records = 0;
   size_t credential_records = 0;
-  r.env->read([&](const storage::txn& t) -> caf::error {
+  r.env().read([&](const storage::txn& t) -> caf::error {
     account_records = t.count(storage::table::accounts);
     credential_records = t.count(storage::table::credentials);
     return caf::none;
@@ -219,18 +173,18 @@ int crash_verify(config& cfg, const std::string& ack_file) {
 }
 
 int imap_login(config& cfg, const std::string& username) {
-  running r;
-  if (auto err = start(r, cfg))
+  local_node r;
+  if (auto err = r.start(cfg))
     return die(describe(err));
-  auto user = ask<user_info>(r, r.comps.directory, atom::find_user_v, username);
+  auto user = r.ask<user_info>(r.actors().directory, atom::find_user_v, username);
   if (!user)
     return die(describe(user.error()));
-  auto accounts = ask<std::vector<account_settings>>(r, r.comps.directory,
+  auto accounts = r.ask<std::vector<account_settings>>(r.actors().directory,
                                                      atom::list_v, user->id);
   if (!accounts || accounts->empty())
     return die("no account");
   auto& a = accounts->front();
-  auto creds = ask<account_credentials>(r, r.comps.vault, atom::get_v,
+  auto creds = r.ask<account_credentials>(r.actors().vault, atom::get_v,
                                         user->id, a.id);
   if (!creds)
     return die(describe(creds.error()));

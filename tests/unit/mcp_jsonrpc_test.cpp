@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/jsonrpc.hpp"
+#include "postern/mcp/tools.hpp"
 
 #include <gtest/gtest.h>
 
@@ -138,4 +139,58 @@ TEST(mcp_json, utf8_is_validated_and_repaired) {
   EXPECT_TRUE(is_valid_utf8(w.str()));
   auto d = parse(w.str());
   EXPECT_TRUE(d.IsObject());
+}
+
+TEST(mcp_jsonrpc, survives_mutated_and_random_input) {
+  // A cheap deterministic fuzz loop (ASan/UBSan watch it in CI): mutations
+  // of valid messages and random bytes must decode or fail cleanly, and
+  // whatever decodes must go through tool argument checks without harm.
+  const std::string seeds[] = {
+    R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_message","arguments":{"uids":[1,2],"offset":3}}})",
+    R"({"jsonrpc":"2.0","id":"x","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"n","version":"1"}}})",
+    R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})",
+  };
+  const char alphabet[] = "{}[]\":,0123456789.-+eEtrufalsn\\u \xC3\xA9\xFF\x00";
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return (state >> 16) & 0x7FFF;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string input;
+    if (round % 5 == 0) {
+      auto len = next() % 200;
+      for (size_t i = 0; i < len; ++i)
+        input += alphabet[next() % (sizeof(alphabet) - 1)];
+    } else {
+      input = seeds[next() % 3];
+      auto edits = 1 + next() % 4;
+      for (size_t e = 0; e < edits && !input.empty(); ++e) {
+        auto pos = next() % input.size();
+        switch (next() % 3) {
+          case 0:
+            input.erase(pos, 1 + next() % 3);
+            break;
+          case 1:
+            input.insert(pos, 1, alphabet[next() % (sizeof(alphabet) - 1)]);
+            break;
+          default:
+            input[pos] = alphabet[next() % (sizeof(alphabet) - 1)];
+        }
+      }
+    }
+    auto r = decode(input);
+    if (!r.msg) {
+      EXPECT_NE(r.error.code, 0);
+      EXPECT_TRUE(is_valid_utf8(make_error(r.error.id, r.error.code,
+                                           r.error.message)));
+      continue;
+    }
+    EXPECT_TRUE(is_valid_utf8(r.msg->id));
+    if (auto p = r.msg->params; p && p->IsObject()) {
+      auto args = p->FindMember("arguments");
+      for (auto& tool : tool_catalogue())
+        parse_arguments(tool, args == p->MemberEnd() ? nullptr : &args->value);
+    }
+  }
 }

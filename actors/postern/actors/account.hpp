@@ -27,24 +27,10 @@ using mail_router_actor = mail_actor::extend<
   // Gives a connection permit back.
   caf::reacts_to<atom::release, user_id>>;
 
-/// The ACCOUNT actor interface: the mail operations of one (user, account)
-/// (same messages as the MAIL ROUTER's, so it can delegate them unchanged)
-/// plus its timer.
-using account_actor = caf::typed_actor<
-  caf::replies_to<atom::folders, mailbox_ref, bool>::with<
-    std::vector<imap::folder>>,
-  caf::replies_to<atom::messages, mailbox_ref, std::string,
-                  imap::page_request>::with<imap::message_page>,
-  caf::replies_to<atom::read, mailbox_ref, std::string, std::vector<uint32_t>,
-                  imap::read_options>::with<std::vector<imap::read_outcome>>,
-  caf::replies_to<atom::search, mailbox_ref, std::string,
-                  imap::search_query>::with<imap::search_result>,
-  caf::replies_to<atom::move, mailbox_ref, std::string, uint32_t,
-                  std::string>::with<imap::move_result>,
-  caf::replies_to<atom::flag, mailbox_ref, std::string, uint32_t,
-                  imap::flag_change>::with<imap::flag_result>,
-  caf::replies_to<atom::send, mailbox_ref,
-                  mime::outgoing_message>::with<sent_message>,
+/// The ACCOUNT actor interface: the mail operations of one (user, account),
+/// with the same messages as the MAIL ROUTER's so it can delegate them
+/// unchanged, plus its timer.
+using account_actor = mailbox_operations_actor::extend<
   // Closes idle connections; ends the ACCOUNT when it has been idle.
   caf::reacts_to<atom::tick>>;
 

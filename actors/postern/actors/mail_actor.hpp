@@ -77,13 +77,12 @@ typename Inspector::result_type inspect(Inspector& f, probe_report& x) {
            x.smtp_tested, x.smtp_ok, x.smtp_message);
 }
 
-/// The MAIL ROUTER actor interface: every mail operation of every user goes
-/// through it. It enforces the global and per-user connection limits and
-/// hands each request to the ACCOUNT actor of (user, account). Failures
-/// are `ec` errors whose context is a sentence for the user (wrong
-/// password, host unreachable, certificate invalid, folder or UID missing,
-/// the server's NO/BAD text).
-using mail_actor = caf::typed_actor<
+/// The mail operations on one mailbox, shared by the MAIL ROUTER (which
+/// everyone talks to) and the ACCOUNT actors (to which the router delegates
+/// each request unchanged). Failures are `ec` errors whose context is a
+/// sentence for the user (wrong password, host unreachable, certificate
+/// invalid, folder or UID missing, the server's NO/BAD text).
+using mailbox_operations_actor = caf::typed_actor<
   // Lists folders, optionally with message/unseen counts.
   caf::replies_to<atom::folders, mailbox_ref, bool>::with<
     std::vector<imap::folder>>,
@@ -105,7 +104,12 @@ using mail_actor = caf::typed_actor<
   // Sends a message over the account's SMTP and saves a copy to Sent. The
   // sender is the account's address unless set.
   caf::replies_to<atom::send, mailbox_ref,
-                  mime::outgoing_message>::with<sent_message>,
+                  mime::outgoing_message>::with<sent_message>>;
+
+/// The MAIL ROUTER actor interface: every mail operation of every user goes
+/// through it. It enforces the global and per-user connection limits and
+/// hands each request to the ACCOUNT actor of (user, account).
+using mail_actor = mailbox_operations_actor::extend<
   // Tests settings before they are saved: logs into IMAP (and SMTP, if
   // set) with the given passwords, then disconnects. Never fails: the
   // report says what happened.

@@ -83,6 +83,8 @@ public:
   void get(const request& req, const responder& respond);
   /// DELETE /mcp: ends the caller's session.
   void remove(const request& req, const responder& respond);
+  /// OPTIONS /mcp: CORS preflight for browser origins that are allowed.
+  void preflight(const request& req, const responder& respond);
 
   /// Whether a request's Origin header is acceptable (absent is).
   bool origin_allowed(std::string_view origin) const;
@@ -96,7 +98,7 @@ private:
   std::shared_ptr<impl> impl_;
 };
 
-/// Routes POST, GET and DELETE of exactly /mcp to the endpoint.
+/// Routes POST, GET, DELETE and OPTIONS of exactly /mcp to the endpoint.
 void add_mcp_routes(router& r, std::shared_ptr<mcp_endpoint> endpoint);
 
 } // namespace postern::http

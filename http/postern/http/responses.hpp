@@ -24,7 +24,8 @@ response_type json_error(bhttp::status status, std::string_view code,
 response_type error_response(const caf::error& err);
 
 /// Adds the headers every response carries (nosniff, no framing, no
-/// referrer, no caching unless the handler set a policy, Server).
+/// referrer, no caching, a strict CSP, Server); a handler may set its own
+/// Referrer-Policy, Cache-Control and Content-Security-Policy.
 void add_standard_headers(response_type& response);
 
 /// `text` as a quoted JSON string; invalid UTF-8 becomes U+FFFD.

@@ -58,8 +58,11 @@ struct site {
   /// Lifetime of a login, for the cookie's Max-Age.
   int64_t session_ttl_seconds = 24 * 3600;
   csrf_keys csrf;
-  /// Login attempts per address and per username.
+  /// Login attempts per address and per username (also guesses of the
+  /// current password on the password page).
   std::shared_ptr<login_throttle> throttle;
+  /// Sign-ups per address (each costs a password hash).
+  std::shared_ptr<login_throttle> signup_throttle;
 
   /// "postern_session", or "__Host-postern_session" when cookies are
   /// Secure (the prefix forbids Domain= and non-secure overwrites).
@@ -120,8 +123,9 @@ std::string pre_session(const site& s, const request& req,
 std::optional<form_data> check_pre_session_form(const site& s,
                                                 const request& req);
 
-/// False when the request carries an Origin header naming another origin
-/// than its Host (a cross-site form post).
+/// False for a request another site made the browser send: by
+/// Sec-Fetch-Site when the browser sends it, else by an Origin header that
+/// names another origin than the Host (or "null").
 bool same_origin(const request& req);
 
 /// A redirect target from a `next` field: only paths on this server

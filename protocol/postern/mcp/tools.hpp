@@ -56,8 +56,9 @@ const std::vector<tool_def>& tool_catalogue();
 /// The tool of that name, or nullptr.
 const tool_def* find_tool(std::string_view name);
 
-/// The result of tools/list ({"tools":[...]}) for a token's scopes.
-std::string tools_list_result(scope_set scopes);
+/// The result of tools/list ({"tools":[...]}) for a token's scopes (built
+/// once per scope set).
+const std::string& tools_list_result(scope_set scopes);
 
 // -- arguments ----------------------------------------------------------------
 

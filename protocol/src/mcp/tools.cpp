@@ -311,7 +311,7 @@ bool is_leap(int y) {
 bool valid_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-')
     return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+  for (size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
     if (s[i] < '0' || s[i] > '9')
       return false;
   auto num = [&](size_t at, size_t len) {
@@ -542,7 +542,9 @@ const tool_def* find_tool(std::string_view name) {
   return nullptr;
 }
 
-std::string tools_list_result(scope_set scopes) {
+namespace {
+
+std::string build_tools_list(scope_set scopes) {
   json_writer w;
   w.begin_object().key("tools").begin_array();
   for (auto& t : tool_catalogue()) {
@@ -577,6 +579,19 @@ std::string tools_list_result(scope_set scopes) {
   }
   w.end_array().end_object();
   return w.str();
+}
+
+} // namespace
+
+const std::string& tools_list_result(scope_set scopes) {
+  // Every answer is one of 32: build them once (thread-safe static init).
+  static const auto all = [] {
+    std::vector<std::string> result;
+    for (scope_set s = 0; s <= every_scope; ++s)
+      result.push_back(build_tools_list(s));
+    return result;
+  }();
+  return all[scopes & every_scope];
 }
 
 // -- arguments ----------------------------------------------------------------

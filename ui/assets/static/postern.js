@@ -69,7 +69,8 @@ function connectionTest(form) {
     say(box, [line(true, 'Testing', 'logging in to your mail server…')]);
     box.querySelector('p').className = 'probe-line pending';
     try {
-      const response = await fetch(form.action, {
+      // form.action would be the button named "action".
+      const response = await fetch(form.getAttribute('action'), {
         method: 'POST',
         body,
         headers: { Accept: 'application/json' },

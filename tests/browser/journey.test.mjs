@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// A person's journey through the dashboard in Debian's Chromium, against a
+// running Postern and the real Dovecot/Postfix of the mail fixture:
+// sign up -> add an account (the connection test fails with a wrong
+// password, then passes) -> see it listed -> an agent token appears under
+// agent connections -> revoke it (the agent gets 401) -> activity -> change
+// password -> log out -> log in again. Then the pages on a phone.
+//
+// Run by ctest (browser.journey); by hand:
+//   POSTERN_BIN=build/dev/postern POSTERN_MAIL_ENV=/tmp/mail/ports.env \
+//     node --test tests/browser/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, Journey, launch, mailEnv } from './support.mjs';
+
+const mail = mailEnv();
+const USER = 'dana';
+const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'an even better passphrase';
+// Escaping is checked with the label a person could really type.
+const LABEL = `Bob's <b>mail</b> & "more"`;
+
+let server;
+let browser;
+let failed = false;
+
+before(async () => {
+  if (!mail) return;
+  // The test Dovecot's certificate is signed by the fixture's CA: trusted
+  // through the process environment (OpenSSL's default verify paths honour
+  // SSL_CERT_FILE), never by letting a web user name a server-side file.
+  server = await new Server({
+    ACCOUNT_HOST_DENY: 'none',
+    SSL_CERT_FILE: mail.CA_FILE,
+  }).start();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    await server.stop();
+    server.cleanup(failed);
+  }
+});
+
+/** One MCP request as an agent sends it; returns status, session, body. */
+async function mcp(token, message, session) {
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+    'MCP-Protocol-Version': '2025-06-18',
+  };
+  if (session) headers['Mcp-Session-Id'] = session;
+  const response = await fetch(`${server.base}/mcp`, {
+    method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+  });
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+  return { status: response.status, session: response.headers.get('mcp-session-id'), body };
+}
+
+const initialize = {
+  id: 1, method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18', capabilities: {},
+    clientInfo: { name: 'postern-browser-test', version: '1' },
+  },
+};
+
+test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POSTERN_MAIL_ENV is not set' }, async () => {
+  const started = Date.now();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const j = new Journey(page, 'journey');
+  try {
+    await j.step('login-page', async () => {
+      const response = await page.goto(`${server.base}/dashboard`);
+      assert.equal(response.status(), 200);
+      await page.waitForURL(/\/login$/);
+      await page.click('a:has-text("Create an account")');
+      await page.waitForURL(/\/signup$/);
+    });
+
+    await j.step('signup', async () => {
+      await page.fill('#username', USER);
+      await page.fill('#password', PASSWORD);
+      await page.fill('#confirm', PASSWORD);
+      await page.click('button[type=submit]:has-text("Create account")');
+      await page.waitForURL(/\/dashboard/);
+      await page.getByText('No email accounts yet — add one').waitFor();
+      await page.getByText('No agents connected').waitFor();
+    });
+
+    await j.step('add-account-wrong-password', async () => {
+      await page.click('a:has-text("Add an email account")');
+      await page.waitForURL(/\/accounts\/add$/);
+      await page.fill('#label', LABEL);
+      await page.fill('#imap_host', mail.MAIL_HOST);
+      await page.fill('#imap_port', mail.IMAPS_PORT);
+      await page.selectOption('#imap_security', 'tls');
+      await page.fill('#imap_username', mail.MAIL_USER2);
+      await page.fill('#imap_password', 'not-the-password');
+      await page.fill('#smtp_host', mail.MAIL_HOST);
+      await page.fill('#smtp_port', mail.SMTPS_PORT);
+      await page.selectOption('#smtp_security', 'tls');
+      await page.click('button:has-text("Test connection")');
+      const imap = page.locator('#probe-result .probe-line.bad', { hasText: 'IMAP:' });
+      await imap.waitFor();
+      const text = await imap.textContent();
+      // Plain words: the person learns that the password is the problem.
+      assert.match(text, /password/i, text);
+      // The script kept the form: the password is still typed in.
+      assert.equal(await page.inputValue('#imap_password'), 'not-the-password');
+    });
+
+    await j.step('add-account-right-password', async () => {
+      await page.fill('#imap_password', mail.MAIL_PASS2);
+      await page.click('button:has-text("Test connection")');
+      const imap = page.locator('#probe-result .probe-line.ok', { hasText: 'IMAP:' });
+      await imap.waitFor();
+      assert.match(await imap.textContent(), /Logged in to/);
+      const smtp = page.locator('#probe-result .probe-line.ok', { hasText: 'SMTP:' });
+      await smtp.waitFor();
+      await page.click('button:has-text("Save")');
+      await page.waitForURL(/\/dashboard\?notice=added/);
+      await page.getByText('The email account was added.').waitFor();
+    });
+
+    let accountId;
+    await j.step('account-listed', async () => {
+      const card = page.locator('[data-account-id]');
+      assert.equal(await card.count(), 1);
+      // The label is text, not markup.
+      assert.equal(await card.locator('.account-label').textContent(), LABEL);
+      assert.equal(await page.locator('.account-label b').count(), 0);
+      assert.match(await card.textContent(), new RegExp(mail.MAIL_USER2));
+      accountId = await card.getAttribute('data-account-id');
+      assert.ok(accountId);
+    });
+
+    await j.step('edit-shows-no-password', async () => {
+      await page.click('a:has-text("Edit")');
+      await page.waitForURL(/\/edit$/);
+      assert.equal(await page.inputValue('#label'), LABEL);
+      assert.equal(await page.inputValue('#imap_password'), '');
+      assert.ok(!(await page.content()).includes(mail.MAIL_PASS2));
+      // A test with the saved password (left empty) still logs in.
+      await page.click('button:has-text("Test connection")');
+      await page.locator('#probe-result .probe-line.ok', { hasText: 'IMAP:' }).waitFor();
+      await page.click('a:has-text("Cancel")');
+      await page.waitForURL(/\/dashboard$/);
+    });
+
+    await j.step('delete-asks-first', async () => {
+      await page.click('a:has-text("Delete")');
+      await page.waitForURL(/\/delete$/);
+      await page.locator('h1', { hasText: `Delete “${LABEL}”?` }).waitFor();
+      await page.click('a:has-text("Keep it")');
+      await page.waitForURL(/\/dashboard$/);
+      assert.equal(await page.locator('[data-account-id]').count(), 1);
+    });
+
+    await j.step('unknown-account', async () => {
+      const response = await page.goto(`${server.base}/accounts/no-such-account/edit`);
+      assert.equal(response.status(), 404);
+      await page.getByText('This email account does not exist').waitFor();
+      await page.click('a:has-text("Back to the dashboard")');
+      await page.waitForURL(/\/dashboard$/);
+    });
+
+    const token = await server.admin('issue-token', USER, '--account', accountId, '--scopes', 'mail:read');
+    // The MCP endpoint is another part of Postern; the journey uses it when
+    // it is there (an unknown token gets 401 rather than 404).
+    const mcpLive = (await mcp('not-a-token', initialize)).status === 401;
+
+    await j.step('agent-connection-listed', async () => {
+      await page.reload();
+      const row = page.locator('tr[data-grant-id]');
+      assert.equal(await row.count(), 1);
+      assert.match(await row.textContent(), /Operator-issued token/);
+      assert.match(await row.textContent(), /Read mail/);
+      assert.ok((await row.textContent()).includes(LABEL));
+      assert.match(await row.locator('td[data-label="Last used"]').textContent(), /never/);
+    });
+
+    let session;
+    if (mcpLive) {
+      await j.step('agent-lists-mail', async () => {
+        const init = await mcp(token, initialize);
+        assert.equal(init.status, 200, JSON.stringify(init.body));
+        session = init.session;
+        assert.ok(session);
+        assert.equal((await mcp(token, { method: 'notifications/initialized' }, session)).status, 202);
+        const call = await mcp(token, {
+          id: 2, method: 'tools/call',
+          params: { name: 'list_messages', arguments: { folder: 'INBOX', pageSize: 3 } },
+        }, session);
+        assert.equal(call.status, 200, JSON.stringify(call.body));
+        assert.ok(!call.body.result.isError, JSON.stringify(call.body));
+        await page.reload();
+        const used = await page.locator('tr[data-grant-id] td[data-label="Last used"]').textContent();
+        assert.doesNotMatch(used, /never/);
+      });
+    }
+
+    await j.step('revoke', async () => {
+      await page.click('tr[data-grant-id] button:has-text("Revoke")');
+      await page.waitForURL(/notice=revoked/);
+      await page.getByText('No agents connected').waitFor();
+      // Effective on the agent's next request.
+      if (mcpLive) {
+        const after = await mcp(token, {
+          id: 3, method: 'tools/call',
+          params: { name: 'list_messages', arguments: { folder: 'INBOX' } },
+        }, session);
+        assert.equal(after.status, 401);
+      }
+    });
+
+    await j.step('activity', async () => {
+      await page.click('nav >> text=Activity');
+      await page.waitForURL(/\/activity$/);
+      const table = page.locator('table.activity');
+      const text = await table.textContent();
+      const expected = ['Signed up', 'Added email account', 'Revoked agent connection'];
+      if (mcpLive) expected.push('Used list_messages');
+      for (const what of expected) {
+        assert.ok(text.includes(what), `activity lacks "${what}": ${text}`);
+      }
+      assert.ok(text.includes(LABEL), 'activity names the account by its label');
+    });
+
+    await j.step('change-password', async () => {
+      await page.click('nav >> text=Password');
+      await page.waitForURL(/\/change-password$/);
+      await page.fill('#current', 'wrong current password');
+      await page.fill('#new_password', NEW_PASSWORD);
+      await page.fill('#confirm', NEW_PASSWORD);
+      await page.click('button:has-text("Change password")');
+      await page.locator('#err-current', { hasText: 'The current password is wrong.' }).waitFor();
+      await page.fill('#current', PASSWORD);
+      await page.fill('#new_password', NEW_PASSWORD);
+      await page.fill('#confirm', NEW_PASSWORD);
+      await page.click('button:has-text("Change password")');
+      await page.waitForURL(/notice=password-changed/);
+      await page.getByText('Your password was changed.').waitFor();
+    });
+
+    await j.step('logout', async () => {
+      await page.click('.topbar button:has-text("Log out")');
+      await page.waitForURL(/\/login\?notice=logged-out/);
+      await page.getByText('You are logged out.').waitFor();
+      await page.goto(`${server.base}/dashboard`);
+      await page.waitForURL(/\/login/);
+    });
+
+    await j.step('login-again', async () => {
+      await page.fill('#username', USER);
+      await page.fill('#password', PASSWORD);
+      await page.click('button:has-text("Log in")');
+      await page.getByText('Wrong username or password.').waitFor();
+      await page.fill('#password', NEW_PASSWORD);
+      await page.click('button:has-text("Log in")');
+      await page.waitForURL(/\/dashboard$/);
+      await page.locator('[data-account-id]').waitFor();
+    });
+    console.log(`# journey took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    await context.close();
+  }
+});
+
+test('the pages fit a phone', { skip: !mail && 'POSTERN_MAIL_ENV is not set' }, async () => {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const j = new Journey(page, 'phone');
+  const fits = async () => {
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= width, `the page is ${scroll}px wide on a ${width}px screen`);
+  };
+  try {
+    await j.step('login', async () => {
+      await page.goto(`${server.base}/login`);
+      await fits();
+      await page.fill('#username', USER);
+      await page.fill('#password', NEW_PASSWORD);
+      await page.click('button:has-text("Log in")');
+      await page.waitForURL(/\/dashboard$/);
+    });
+    for (const [name, path] of [['dashboard', '/dashboard'], ['add-account', '/accounts/add'],
+      ['activity', '/activity'], ['password', '/change-password'], ['signup', '/signup']]) {
+      await j.step(name, async () => {
+        await page.goto(`${server.base}${path}`);
+        await fits();
+      });
+    }
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    await context.close();
+  }
+});
