@@ -186,6 +186,9 @@ void account_state::open_connection() {
                     so.ca_file = settings.ca_file;
                     so.timeout = st->opts.timeout;
                     so.operation_timeout = st->opts.operation_timeout;
+                    so.cache = st->opts.cache;
+                    so.cache_account = st->ref.user.value + "/"
+                                       + st->ref.account.value;
                     auto session = std::make_shared<imap::session>(so);
                     auto cancel = session->cancel_handle();
                     auto hdl = st->self->spawn<caf::detached>(

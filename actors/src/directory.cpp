@@ -380,6 +380,21 @@ void directory_state::record(audit_event event) {
     POSTERN_ERROR("directory: cannot write the audit log: {}", render(err));
 }
 
+void directory_state::record_all(std::vector<audit_event> events) {
+  auto now = unix_millis();
+  for (auto& event : events)
+    if (event.time_ms == 0)
+      event.time_ms = now;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    for (auto& event : events)
+      storage::append_audit(t, event);
+    return caf::none;
+  });
+  if (err)
+    POSTERN_ERROR("directory: cannot write {} audit event(s): {}",
+                  events.size(), render(err));
+}
+
 caf::expected<std::vector<audit_event>>
 directory_state::audit_of(const user_id& user, uint64_t limit) {
   std::vector<audit_event> result;
@@ -707,6 +722,9 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     },
     [=](atom::audit, audit_event& event) {
       self->state.record(std::move(event));
+    },
+    [=](atom::audit, std::vector<audit_event>& events) {
+      self->state.record_all(std::move(events));
     },
     [=](atom::audit_log, const user_id& user,
         uint64_t limit) -> caf::result<std::vector<audit_event>> {

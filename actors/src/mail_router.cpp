@@ -120,8 +120,16 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       self->send_exit(hdl, caf::exit_reason::user_shutdown);
     },
     [=](atom::status) {
-      return mail_status{static_cast<int64_t>(self->state.total),
-                         static_cast<int64_t>(self->state.accounts.size())};
+      auto& st = self->state;
+      mail_status result;
+      result.connections = static_cast<int64_t>(st.total);
+      result.accounts = static_cast<int64_t>(st.accounts.size());
+      if (auto& cache = st.opts.cache) {
+        result.cache_hits = static_cast<int64_t>(cache->hits());
+        result.cache_misses = static_cast<int64_t>(cache->misses());
+        result.cache_bytes = static_cast<int64_t>(cache->bytes());
+      }
+      return result;
     },
     [=](atom::acquire, const user_id& user) -> caf::result<atom::ok> {
       auto& st = self->state;

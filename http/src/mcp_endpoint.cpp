@@ -2,13 +2,16 @@
 #include "postern/http/mcp_endpoint.hpp"
 
 #include "mcp_internal.hpp"
+#include "postern/directory_types.hpp"
 #include "postern/error.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/log.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/storage/crypto.hpp"
 
+#include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -185,6 +188,53 @@ std::string bearer_token(std::string_view authorization, bool& malformed) {
 
 // -- the endpoint ----------------------------------------------------------------
 
+namespace {
+
+/// Most events in one batch, and how long an event may wait for its batch.
+constexpr size_t audit_batch = 256;
+constexpr auto audit_delay = std::chrono::milliseconds(20);
+
+/// The AUDIT BATCHER: buffers audit events, flushes them to the DIRECTORY
+/// when `audit_batch` are waiting or `audit_delay` after the first one.
+/// Ends with the DIRECTORY, or when the endpoint goes (flushing first).
+caf::behavior audit_batcher(caf::event_based_actor* self,
+                            directory_actor directory) {
+  struct buffer {
+    std::vector<audit_event> events;
+    bool scheduled = false;
+  };
+  auto buf = std::make_shared<buffer>();
+  auto flush = [self, buf, directory] {
+    if (buf->events.empty())
+      return;
+    self->send(directory, atom::audit_v, std::move(buf->events));
+    buf->events.clear();
+  };
+  self->monitor(directory);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_exit_handler([self, flush](caf::exit_msg& msg) {
+    flush();
+    self->quit(msg.reason);
+  });
+  return {
+    [=](atom::audit, audit_event& event) {
+      buf->events.push_back(std::move(event));
+      if (buf->events.size() >= audit_batch) {
+        flush();
+      } else if (!buf->scheduled) {
+        buf->scheduled = true;
+        self->delayed_send(self, audit_delay, atom::tick_v);
+      }
+    },
+    [=](atom::tick) {
+      buf->scheduled = false;
+      flush();
+    },
+  };
+}
+
+} // namespace
+
 mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
   : sys(&s), actors(std::move(a)), settings(std::move(st)),
     sessions(settings.session_idle, settings.sessions_per_grant),
@@ -193,6 +243,13 @@ mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
     origins.push_back(own);
   for (auto& o : settings.extra_origins)
     origins.push_back(o);
+  if (actors.directory)
+    auditor = s.spawn(audit_batcher, actors.directory);
+}
+
+mcp_endpoint::impl::~impl() {
+  if (auditor)
+    caf::anon_send_exit(auditor, caf::exit_reason::user_shutdown);
 }
 
 mcp_endpoint::mcp_endpoint(caf::actor_system& sys, mcp_actors actors,

@@ -26,8 +26,13 @@ struct mcp_endpoint::impl {
   std::vector<std::string> origins;
   mcp_session_table sessions;
   rate_limiter limiter;
+  /// Collects tool-call audit events and hands them to the DIRECTORY in
+  /// batches (one LMDB transaction, one fsync, per batch): a busy server
+  /// would otherwise queue audit writes faster than the disk syncs them.
+  caf::actor auditor;
 
   impl(caf::actor_system& s, mcp_actors a, mcp_settings st);
+  ~impl();
 };
 
 /// Who is calling and in which session: everything a method may depend on

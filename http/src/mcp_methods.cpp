@@ -284,7 +284,7 @@ private:
 void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
            std::string_view tool, std::string outcome,
            std::chrono::steady_clock::time_point started) {
-  if (!ep.actors.directory)
+  if (!ep.auditor)
     return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - started)
@@ -299,7 +299,7 @@ void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
   // audit_event has no duration field: it rides along with the outcome.
   event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
   event.address = ctx.client_address;
-  caf::anon_send(ep.actors.directory, atom::audit_v, std::move(event));
+  caf::anon_send(ep.auditor, atom::audit_v, std::move(event));
 }
 
 void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,

@@ -42,6 +42,12 @@ void add_metrics_route(router& r, const config& cfg, endpoints eps) {
                    static_cast<double>(st.connections)},
                   {"postern_mail_accounts_active",
                    static_cast<double>(st.accounts)},
+                  {"postern_message_cache_hits",
+                   static_cast<double>(st.cache_hits)},
+                  {"postern_message_cache_misses",
+                   static_cast<double>(st.cache_misses)},
+                  {"postern_message_cache_bytes",
+                   static_cast<double>(st.cache_bytes)},
                 };
                 response_type res{bhttp::status::ok, 11};
                 res.set(bhttp::field::content_type,

@@ -72,6 +72,8 @@ struct config {
   unsigned mail_idle_seconds = 300;
   /// A rejected login is reported at once, without retrying, for this long.
   unsigned login_failure_cache_seconds = 60;
+  /// Memory for decoded message texts shared by all accounts (0: off).
+  unsigned message_cache_mb = 64;
 
   // -- MCP endpoint ---------------------------------------------------------------
 

@@ -232,6 +232,10 @@ const std::vector<option>& options() {
      "tool calls per minute per connected agent; 0 turns the limit off "
      "(default 120)",
      unsigned_setter(&config::tool_rate_limit, "TOOL_RATE_LIMIT", 1000000)},
+    {"--message-cache-mb", "MESSAGE_CACHE_MB", "N",
+     "memory for decoded message texts shared by all accounts (default 64; "
+     "0 turns it off)",
+     unsigned_setter(&config::message_cache_mb, "MESSAGE_CACHE_MB", 65536)},
     {"--log-level", "LOG_LEVEL", "LEVEL",
      "trace, debug, info, warn or error (default info)",
      string_setter(&config::log_level)},

@@ -426,3 +426,35 @@ TEST_F(mail_engine, deleted_accounts_are_not_served) {
             std::string::npos)
     << describe(r.error());
 }
+
+TEST_F(mail_engine, repeated_reads_come_from_the_message_cache) {
+  auto ref = alice();
+  imap::page_request page;
+  page.page_size = 3;
+  auto listed = ask<imap::message_page>(comps.mail, atom::messages_v, ref,
+                                        std::string{"INBOX"}, page);
+  ASSERT_TRUE(listed) << describe(listed.error());
+  std::vector<uint32_t> uids;
+  for (auto& m : listed->messages)
+    uids.push_back(m.uid);
+  auto before = ask<mail_status>(comps.mail, atom::status_v);
+  ASSERT_TRUE(before);
+  auto first = ask<std::vector<imap::read_outcome>>(
+    comps.mail, atom::read_v, ref, std::string{"INBOX"}, uids,
+    imap::read_options{});
+  auto second = ask<std::vector<imap::read_outcome>>(
+    comps.mail, atom::read_v, ref, std::string{"INBOX"}, uids,
+    imap::read_options{0, 10});
+  ASSERT_TRUE(first && second);
+  auto after = ask<mail_status>(comps.mail, atom::status_v);
+  ASSERT_TRUE(after);
+  EXPECT_GE(after->cache_hits - before->cache_hits, 3);
+  EXPECT_GT(after->cache_bytes, 0);
+  // Same text, windowed differently; flags still come from the server.
+  for (size_t i = 0; i < uids.size(); ++i) {
+    EXPECT_EQ((*first)[i].msg.body_length, (*second)[i].msg.body_length);
+    EXPECT_EQ((*first)[i].msg.body.substr(0, (*second)[i].msg.body.size()),
+              (*second)[i].msg.body);
+    EXPECT_EQ((*first)[i].msg.summary.flags, (*second)[i].msg.summary.flags);
+  }
+}

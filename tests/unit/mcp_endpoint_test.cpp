@@ -49,6 +49,7 @@ struct recorder {
   mime::outgoing_message outgoing;
   mailbox_ref ref;
   std::vector<audit_event> audit;
+  size_t audit_batches = 0;
 
   void note(std::string what) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -152,10 +153,11 @@ caf::behavior fake_mail(caf::event_based_actor*, std::shared_ptr<recorder> rec) 
 caf::behavior fake_directory(caf::event_based_actor*,
                              std::shared_ptr<recorder> rec) {
   return {
-    [=](atom::audit, const audit_event& e) {
+    [=](atom::audit, const std::vector<audit_event>& events) {
       {
         std::lock_guard<std::mutex> guard{rec->mtx};
-        rec->audit.push_back(e);
+        rec->audit.insert(rec->audit.end(), events.begin(), events.end());
+        ++rec->audit_batches;
       }
       rec->cv.notify_all();
     },
@@ -401,6 +403,11 @@ TEST_F(mcp_endpoint_test, every_tool_call_is_audited_without_contents) {
   EXPECT_EQ(r.result(), bhttp::status::forbidden);
   auto events = rec_->wait_audit(4);
   ASSERT_EQ(events.size(), 4u);
+  {
+    std::lock_guard<std::mutex> guard{rec_->mtx};
+    EXPECT_GE(rec_->audit_batches, 1u);
+    EXPECT_LE(rec_->audit_batches, 4u);
+  }
   // Audits are sent as calls finish; order by outcome text.
   std::vector<std::string> outcomes;
   for (auto& e : events) {

@@ -46,6 +46,8 @@ struct mail_options {
   /// Requests waiting for a connection, per account.
   size_t max_queue = 64;
   host_policy hosts = host_policy::deny_private();
+  /// Decoded message texts shared by every ACCOUNT (may be null).
+  std::shared_ptr<imap::text_cache> cache;
 };
 
 /// One pooled IMAP connection of an ACCOUNT.

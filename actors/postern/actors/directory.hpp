@@ -66,6 +66,7 @@ struct directory_state {
   caf::expected<std::vector<account_settings>> all_accounts(const user_id& user);
   caf::error remove_account(const user_id& user, const account_id& account);
   void record(audit_event event);
+  void record_all(std::vector<audit_event> events);
   caf::expected<std::vector<audit_event>> audit_of(const user_id& user,
                                                    uint64_t limit);
   caf::expected<std::string> create_invite(int64_t ttl_seconds);

@@ -59,6 +59,9 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<atom::del_acct, user_id, account_id>::with<atom::ok>,
   // Appends to the audit log (fire and forget).
   caf::reacts_to<atom::audit, audit_event>,
+  // Appends several events in one transaction (fire and forget): busy
+  // sources (tool calls) batch, so one fsync covers many events.
+  caf::reacts_to<atom::audit, std::vector<audit_event>>,
   // The newest N audit events of a user, newest first.
   caf::replies_to<atom::audit_log, user_id,
                   uint64_t>::with<std::vector<audit_event>>,

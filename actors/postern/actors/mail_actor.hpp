@@ -52,11 +52,16 @@ struct mail_status {
   int64_t connections = 0;
   /// ACCOUNT actors alive.
   int64_t accounts = 0;
+  /// The decoded-message cache: hits, misses and bytes held.
+  int64_t cache_hits = 0;
+  int64_t cache_misses = 0;
+  int64_t cache_bytes = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, mail_status& x) {
-  return f(caf::meta::type_name("mail_status"), x.connections, x.accounts);
+  return f(caf::meta::type_name("mail_status"), x.connections, x.accounts,
+           x.cache_hits, x.cache_misses, x.cache_bytes);
 }
 
 /// What a connection test found, in words for the person who typed the

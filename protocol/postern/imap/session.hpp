@@ -3,6 +3,7 @@
 
 #include "postern/account.hpp"
 #include "postern/imap/canceller.hpp"
+#include "postern/imap/text_cache.hpp"
 #include "postern/imap/types.hpp"
 #include "postern/secret.hpp"
 
@@ -37,6 +38,10 @@ struct session_options {
   /// Text parts larger than this are fetched only partly (and the message is
   /// marked `incomplete`).
   uint64_t max_text_part_bytes = 4 * 1024 * 1024;
+  /// Decoded texts shared by the connections of the process (may be null),
+  /// and the account they are filed under in it.
+  std::shared_ptr<text_cache> cache;
+  std::string cache_account;
 };
 
 /// One IMAP connection: connect, TLS/STARTTLS with certificate

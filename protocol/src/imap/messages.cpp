@@ -328,7 +328,25 @@ session::read_messages(const std::string& folder,
     auto plan = mime::plan_body(f.structure);
     auto& m = out.msg;
     bool html = false;
-    auto text = fetch_text(uid, plan, m.incomplete, html);
+    // The text of (account, mailbox, UIDVALIDITY, UID) never changes: a
+    // cached copy saves fetching and decoding its parts.
+    std::string cache_key;
+    std::optional<decoded_text> cached;
+    if (options_.cache) {
+      cache_key = text_cache::key(options_.cache_account, selected_,
+                                  uid_validity_, uid);
+      cached = options_.cache->get(cache_key);
+    }
+    caf::expected<std::string> text{std::string{}};
+    if (cached) {
+      text = std::move(cached->text);
+      html = cached->html;
+      m.incomplete = cached->incomplete;
+    } else {
+      text = fetch_text(uid, plan, m.incomplete, html);
+      if (text && options_.cache)
+        options_.cache->put(cache_key, decoded_text{*text, html, m.incomplete});
+    }
     if (!text) {
       if (!usable_)
         return std::move(text.error());
