@@ -4,6 +4,7 @@
 #include "postern/http/bridge.hpp"
 #include "postern/http/dashboard.hpp"
 #include "postern/http/mcp_endpoint.hpp"
+#include "postern/http/oauth.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/node_status.hpp"
 #include "postern/ui/assets.hpp"
@@ -53,6 +54,9 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
   r.add_prefix(bhttp::verb::get, "/static/", serve_static);
   // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.
   add_dashboard_routes(r, cfg, eps);
+  // The OAuth 2.1 authorization server: oauth.cpp.
+  if (eps.env)
+    add_oauth_routes(r, cfg, eps, eps.env);
   r.add(bhttp::verb::get, "/robots.txt",
         [](const request&, const responder& respond) {
           response_type response{bhttp::status::ok, 11};

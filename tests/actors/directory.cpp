@@ -401,4 +401,22 @@ CAF_TEST(the audit log lists events newest first) {
   }
 }
 
+CAF_TEST(audit events arrive in batches as one transaction) {
+  start();
+  auto bob = add_user("bob");
+  std::vector<audit_event> batch;
+  for (int i = 0; i < 3; ++i)
+    batch.push_back(audit_event{0, bob.id, "admin-token", "tool.list_folders",
+                                "account x", "ok (" + std::to_string(i)
+                                               + " ms)",
+                                ""});
+  self->send(aut, atom::audit_v, batch);
+  run();
+  auto events = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                  bob.id, uint64_t{10});
+  CAF_REQUIRE_EQUAL(events.size(), 4u); // + user.create
+  CAF_CHECK_EQUAL(events[0].action, "tool.list_folders");
+  CAF_CHECK_GREATER(events[0].time_ms, 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -201,8 +201,14 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
         }, session);
         assert.equal(call.status, 200, JSON.stringify(call.body));
         assert.ok(!call.body.result.isError, JSON.stringify(call.body));
-        await page.reload();
-        const used = await page.locator('tr[data-grant-id] td[data-label="Last used"]').textContent();
+        // Tool calls are audited in batches (20 ms), so the first reload may
+        // come before the batch is written.
+        let used = 'never';
+        for (let i = 0; i < 20 && /never/.test(used); ++i) {
+          await new Promise(r => setTimeout(r, 50));
+          await page.reload();
+          used = await page.locator('tr[data-grant-id] td[data-label="Last used"]').textContent();
+        }
         assert.doesNotMatch(used, /never/);
       });
     }

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/config.hpp"
+#include "postern/http/router.hpp"
+#include "postern/http/routes.hpp"
+#include "postern/storage/environment.hpp"
+
+#include <memory>
+
+namespace postern::http {
+
+/// Registers the OAuth 2.1 authorization server: metadata (RFC 8414, RFC
+/// 9728), dynamic client registration (RFC 7591) at /oauth/register and
+/// /register, /oauth/authorize (login, consent), /oauth/token (PKCE S256,
+/// rotating refresh tokens with reuse detection) and /oauth/revoke (RFC
+/// 7009). Clients and refresh tokens live in LMDB; authorization codes
+/// (60 s) and pending consent requests live in memory.
+void add_oauth_routes(router& r, const config& cfg, const endpoints& eps,
+                      std::shared_ptr<storage::environment> env);
+
+} // namespace postern::http
