@@ -8,6 +8,7 @@
 #include "postern/actors/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
+#include "postern/mime/charset.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
 
@@ -29,13 +30,6 @@ using namespace postern;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool is_valid_utf8(std::string_view s) {
-  std::string escaped;
-  append_json_escaped(escaped, s);
-  return escaped.find("\xEF\xBF\xBD") == std::string::npos
-         || s.find("\xEF\xBF\xBD") != std::string::npos;
-}
 
 /// One running mail engine with a few accounts.
 class mail_engine : public ::testing::Test {
@@ -171,8 +165,8 @@ TEST_F(mail_engine, lists_reads_and_searches_the_corpus) {
     ASSERT_EQ(read->size(), batch.size());
     for (auto& r : *read) {
       EXPECT_FALSE(r.error) << r.uid << ": " << describe(r.error);
-      EXPECT_TRUE(is_valid_utf8(r.msg.body)) << r.uid;
-      EXPECT_TRUE(is_valid_utf8(r.msg.summary.subject)) << r.uid;
+      EXPECT_TRUE(mime::is_valid_utf8(r.msg.body)) << r.uid;
+      EXPECT_TRUE(mime::is_valid_utf8(r.msg.summary.subject)) << r.uid;
     }
   }
   // A missing UID is reported for that UID only.

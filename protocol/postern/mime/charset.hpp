@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,10 @@ inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 /// Checks whether `bytes` is well-formed UTF-8 (no overlong forms, no
 /// surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view bytes) noexcept;
+
+/// Appends the UTF-8 encoding of a code point; NUL, surrogates and values
+/// above U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, uint32_t code_point);
 
 /// Returns `bytes` with every ill-formed UTF-8 sequence replaced by U+FFFD.
 /// This is the last step before any mail-derived string reaches JSON.

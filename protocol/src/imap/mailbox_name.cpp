@@ -20,24 +20,6 @@ int value_of(char c) noexcept {
   return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Decodes the base64 run between "&" and "-" into UTF-8.
 bool decode_run(std::string_view run, std::string& out) {
   uint32_t acc = 0;
@@ -64,11 +46,11 @@ bool decode_run(std::string_view run, std::string& out) {
           || units[i + 1] > 0xDFFF)
         return false;
       uint32_t low = units[++i];
-      append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+      mime::append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
     } else if (u >= 0xDC00 && u <= 0xDFFF) {
       return false;
     } else {
-      append_utf8(out, u);
+      mime::append_utf8(out, u);
     }
   }
   return true;

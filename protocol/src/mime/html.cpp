@@ -22,26 +22,6 @@ bool is_name_char(char c) noexcept {
          || (c >= '0' && c <= '9') || c == '-' || c == ':' || c == '_';
 }
 
-void append_code_point(std::string& out, uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    out += replacement_character;
-  } else if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // The Latin-1 named references, in code point order from U+00A0.
 constexpr std::array<std::string_view, 96> latin1_entities = {
   "nbsp",   "iexcl",  "cent",   "pound",  "curren", "yen",    "brvbar",
@@ -116,7 +96,7 @@ size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
       return 0;
     if (cp >= 0x80 && cp <= 0x9F)
       cp = windows_1252_c1[cp - 0x80];
-    append_code_point(out, cp);
+    append_utf8(out, cp);
     return (i < text.size() && text[i] == ';' ? i + 1 : i) - pos;
   }
   if (semi == std::string_view::npos || semi > limit)
@@ -124,12 +104,12 @@ size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
   auto name = text.substr(pos + 1, semi - pos - 1);
   for (size_t k = 0; k < latin1_entities.size(); ++k)
     if (latin1_entities[k] == name) {
-      append_code_point(out, 0xA0 + static_cast<uint32_t>(k));
+      append_utf8(out, 0xA0 + static_cast<uint32_t>(k));
       return semi + 1 - pos;
     }
   for (auto& entity : other_entities)
     if (entity.name == name) {
-      append_code_point(out, entity.code_point);
+      append_utf8(out, entity.code_point);
       return semi + 1 - pos;
     }
   return 0;
