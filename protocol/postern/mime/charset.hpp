@@ -14,8 +14,8 @@ inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 /// surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
-/// Appends the UTF-8 encoding of a code point; NUL, surrogates and values
-/// above U+10FFFF become U+FFFD.
+/// Appends the UTF-8 encoding of a code point; surrogates and values above
+/// U+10FFFF become U+FFFD.
 void append_utf8(std::string& out, uint32_t code_point);
 
 /// Returns `bytes` with every ill-formed UTF-8 sequence replaced by U+FFFD.

@@ -272,7 +272,7 @@ std::string_view slice_code_points(std::string_view text, size_t offset,
 }
 
 void append_utf8(std::string& out, uint32_t cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
     out += "\xEF\xBF\xBD";
   } else if (cp < 0x80) {
     out += static_cast<char>(cp);

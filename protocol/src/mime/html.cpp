@@ -96,7 +96,8 @@ size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
       return 0;
     if (cp >= 0x80 && cp <= 0x9F)
       cp = windows_1252_c1[cp - 0x80];
-    append_utf8(out, cp);
+    // HTML maps &#0; to U+FFFD, like invalid code points.
+    append_utf8(out, cp == 0 ? 0xFFFD : cp);
     return (i < text.size() && text[i] == ';' ? i + 1 : i) - pos;
   }
   if (semi == std::string_view::npos || semi > limit)
