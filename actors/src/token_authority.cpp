@@ -7,10 +7,12 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/oauth_store.hpp"
 
 #include <caf/result.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace postern {
 
@@ -18,6 +20,79 @@ namespace {
 
 caf::error invalid_token(const char* sentence) {
   return caf::make_error(ec::invalid_token, sentence);
+}
+
+caf::error invalid_grant(const char* sentence) {
+  return caf::make_error(ec::invalid_grant, sentence);
+}
+
+int64_t seconds(std::chrono::seconds x) {
+  return static_cast<int64_t>(x.count());
+}
+
+/// RFC 7636 §4.1: 43 to 128 unreserved characters.
+bool verifier_ok(std::string_view v) {
+  return v.size() >= 43 && v.size() <= 128
+         && std::all_of(v.begin(), v.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-'
+                     || c == '.' || c == '_' || c == '~';
+            });
+}
+
+bool pkce_matches(const secret& verifier, const std::string& challenge) {
+  return constant_time_equal(
+    storage::base64url(storage::sha256(verifier.reveal())), challenge);
+}
+
+/// Stores a new access token of `g` (narrowed to `scopes`); returns it and
+/// sets `expires_at`.
+secret put_access_token(storage::txn& t, const grant_info& g,
+                        scope_set scopes, int64_t now, int64_t ttl,
+                        int64_t& expires_at) {
+  secret token{"pat_" + storage::random_token(32)};
+  storage::access_token_record rec;
+  rec.user = g.user;
+  rec.grant = g.id;
+  rec.scopes = scopes == g.scopes ? 0 : scopes;
+  rec.issued_at = now;
+  rec.expires_at = now + ttl;
+  if (g.expires_at != 0)
+    rec.expires_at = std::min(rec.expires_at, g.expires_at);
+  expires_at = rec.expires_at;
+  storage::put_access_token(t, storage::sha256(token.reveal()), rec);
+  return token;
+}
+
+/// Stores refresh token number `generation` of `g`; returns it.
+secret put_refresh_token(storage::txn& t, const grant_info& g,
+                         uint64_t generation, int64_t now, int64_t idle) {
+  secret token{"prt_" + storage::random_token(32)};
+  storage::refresh_token_record rec;
+  rec.user = g.user;
+  rec.grant = g.id;
+  rec.generation = generation;
+  rec.issued_at = now;
+  rec.expires_at = now + idle;
+  if (g.expires_at != 0)
+    rec.expires_at = std::min(rec.expires_at, g.expires_at);
+  storage::put_refresh_token(t, storage::sha256(token.reveal()), rec);
+  return token;
+}
+
+/// True if the newest refresh token of `g` was issued within `grace`
+/// seconds before `now`.
+bool rotated_recently(const storage::txn& t, const grant_info& g, int64_t now,
+                      int64_t grace) {
+  bool recent = false;
+  auto prefix = storage::grant_key(g.user, g.id) + "/r/";
+  t.scan(storage::table::grants, prefix,
+         [&](std::string_view key, std::string_view) {
+           auto cur = storage::find_refresh_token(t, key.substr(prefix.size()));
+           recent = cur && cur->generation == g.refresh_generation
+                    && cur->issued_at + grace >= now;
+           return !recent;
+         });
+  return recent;
 }
 
 } // namespace
@@ -97,7 +172,32 @@ token_authority_state::validate(const std::string& digest,
   }
   if (!found->grant.resource.empty() && found->grant.resource != resource)
     return invalid_token("The access token was issued for another resource.");
+  note_use(found->grant, now / 1000);
   return *found;
+}
+
+void token_authority_state::note_use(const grant_info& g, int64_t now_s) {
+  auto& mark = uses[g.id.value];
+  mark.user = g.user;
+  mark.seen = now_s;
+  if (now_s - mark.stored >= opts.last_use_interval.count())
+    store_use(g.id, mark);
+}
+
+void token_authority_state::store_use(const grant_id& id, use_mark& mark) {
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto g = storage::find_grant(t, mark.user, id);
+    if (g && g->last_used_at < mark.seen) {
+      g->last_used_at = mark.seen;
+      storage::put_grant(t, *g);
+    }
+    return caf::none;
+  });
+  if (err)
+    POSTERN_WARN("token-authority: cannot record the last use of a grant: {}",
+                 render(err));
+  // Also after a failure: the next try is a minute away, not a request.
+  mark.stored = mark.seen;
 }
 
 caf::expected<issued_token>
@@ -122,6 +222,7 @@ token_authority_state::issue(const grant_request& req) {
   g.user = req.user;
   g.account = req.account;
   g.client_id = req.client_id;
+  g.client_name = req.client_name;
   g.origin = req.origin;
   g.scopes = req.scopes;
   g.resource = req.resource;
@@ -151,6 +252,229 @@ token_authority_state::issue(const grant_request& req) {
   return result;
 }
 
+caf::expected<secret>
+token_authority_state::issue_code(const code_request& req) {
+  if (req.scopes == 0 || (req.scopes & ~every_scope) != 0)
+    return caf::make_error(ec::invalid_argument,
+                           "an authorization needs at least one known scope");
+  secret code{"pac_" + storage::random_token(32)};
+  storage::code_record rec;
+  rec.user = req.user;
+  rec.account = req.account;
+  rec.client_id = req.client_id;
+  rec.client_name = req.client_name;
+  rec.redirect_uri = req.redirect_uri;
+  rec.challenge = req.challenge;
+  rec.resource = req.resource;
+  rec.scopes = req.scopes;
+  rec.expires_at = now_ms() / 1000 + seconds(opts.oauth.code);
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    if (!storage::find_account(t, req.user, req.account))
+      return caf::make_error(ec::no_such_account,
+                             "no such email account for this user");
+    storage::put_code(t, storage::sha256(code.reveal()), rec);
+    return caf::none;
+  });
+  if (err)
+    return err;
+  return code;
+}
+
+caf::expected<token_pair>
+token_authority_state::redeem(const code_exchange& x) {
+  auto now = now_ms() / 1000;
+  auto digest = storage::sha256(x.code.reveal());
+  auto& life = opts.oauth;
+  caf::expected<token_pair> result{
+    invalid_grant("Unknown or expired authorization code.")};
+  bool revoked = false;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto c = storage::find_code(t, digest);
+    if (!c)
+      return caf::none;
+    bool valid_request = c->client_id == x.client_id
+                         && verifier_ok(x.verifier.reveal())
+                         && pkce_matches(x.verifier, c->challenge);
+    if (c->used) {
+      // A replay with otherwise valid parameters revokes what the code
+      // issued (OAuth 2.1 §4.1.3); an invalid one does not (§7.5.2), or
+      // anyone holding a leaked code could end the grant.
+      if (valid_request && !c->grant.value.empty()) {
+        revoked = storage::erase_grant(t, c->user, c->grant);
+        c->grant = grant_id{};
+        storage::put_code(t, digest, *c);
+      }
+      result = invalid_grant("The authorization code was already used.");
+      return caf::none;
+    }
+    if (c->expires_at < now) {
+      result = invalid_grant("The authorization code has expired.");
+      return caf::none;
+    }
+    if (c->client_id != x.client_id) {
+      result = invalid_grant("The code was issued to another client.");
+      return caf::none;
+    }
+    if (x.has_redirect_uri && x.redirect_uri != c->redirect_uri) {
+      result = invalid_grant("redirect_uri does not match.");
+      return caf::none;
+    }
+    if (!verifier_ok(x.verifier.reveal())) {
+      result = caf::make_error(ec::invalid_request,
+                               "code_verifier must have 43 to 128 unreserved "
+                               "characters.");
+      return caf::none;
+    }
+    if (!valid_request) {
+      result = invalid_grant("PKCE verification failed.");
+      return caf::none;
+    }
+    if (!x.resource.empty() && x.resource != c->resource) {
+      result = caf::make_error(ec::invalid_target,
+                               "The resource does not match the "
+                               "authorization.");
+      return caf::none;
+    }
+    if (!storage::find_user(t, c->user)
+        || !storage::find_account(t, c->user, c->account)) {
+      result = invalid_grant("The account of this authorization is gone.");
+      return caf::none;
+    }
+    token_pair out;
+    auto& g = out.grant;
+    g.id = storage::new_grant_id();
+    g.user = c->user;
+    g.account = c->account;
+    g.client_id = c->client_id;
+    g.client_name = c->client_name;
+    g.origin = grant_origin::oauth;
+    g.scopes = c->scopes;
+    g.resource = c->resource;
+    g.created_at = now;
+    g.expires_at = now + seconds(life.grant_cap);
+    storage::put_grant(t, g);
+    out.scopes = g.scopes;
+    out.access_token = put_access_token(t, g, g.scopes, now,
+                                        seconds(life.access_token),
+                                        out.expires_at);
+    out.refresh_token = put_refresh_token(t, g, 0, now,
+                                          seconds(life.refresh_idle));
+    // Consumed in the same transaction that issued the tokens: of two
+    // concurrent redemptions exactly one sees `used == false`.
+    c->used = true;
+    c->grant = g.id;
+    storage::put_code(t, digest, *c);
+    storage::touch_client(t, g.client_id, now);
+    result = std::move(out);
+    return caf::none;
+  });
+  if (revoked)
+    storage::note_grants_changed();
+  if (err)
+    return err;
+  return result;
+}
+
+caf::expected<token_pair>
+token_authority_state::refresh(const refresh_request& x) {
+  auto now = now_ms() / 1000;
+  auto digest = storage::sha256(x.refresh_token.reveal());
+  auto& life = opts.oauth;
+  caf::expected<token_pair> result{
+    invalid_grant("Unknown, expired or revoked refresh token.")};
+  bool revoked = false;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto rec = storage::find_refresh_token(t, digest);
+    if (!rec || rec->expires_at <= now)
+      return caf::none;
+    auto g = storage::find_grant(t, rec->user, rec->grant);
+    if (!g || (g->expires_at != 0 && g->expires_at <= now)
+        || !storage::find_account(t, g->user, g->account))
+      return caf::none;
+    if (g->client_id != x.client_id) {
+      result = invalid_grant("The refresh token was issued to another "
+                             "client.");
+      return caf::none;
+    }
+    if ((x.scopes & ~g->scopes) != 0) {
+      result = caf::make_error(ec::invalid_scope,
+                               "The requested scope exceeds the grant.");
+      return caf::none;
+    }
+    if (!x.resource.empty() && x.resource != g->resource) {
+      result = caf::make_error(ec::invalid_target,
+                               "The resource does not match the grant.");
+      return caf::none;
+    }
+    uint64_t generation = g->refresh_generation;
+    bool reuse = false;
+    if (rec->generation + 1 == g->refresh_generation)
+      // The immediately previous token: fine within the grace window
+      // after the rotation (parallel refreshes, lost responses). Older
+      // ones never are (django-oauth-toolkit #1617).
+      reuse = !rotated_recently(t, *g, now, seconds(life.refresh_grace));
+    else if (rec->generation != g->refresh_generation)
+      reuse = true;
+    if (reuse) {
+      revoked = storage::erase_grant(t, g->user, g->id);
+      result = invalid_grant("The refresh token was already used; the grant "
+                             "is revoked.");
+      return caf::none;
+    }
+    if (generation == rec->generation) {
+      // The current token: rotate.
+      generation = g->refresh_generation + 1;
+      g->refresh_generation = generation;
+      storage::put_grant(t, *g);
+    }
+    // Within the grace window the client gets a token of the newest
+    // generation too, never the old one back (django-oauth-toolkit #702).
+    token_pair out;
+    out.refresh_token = put_refresh_token(t, *g, generation, now,
+                                          seconds(life.refresh_idle));
+    out.scopes = x.scopes == 0 ? g->scopes : x.scopes;
+    out.access_token = put_access_token(t, *g, out.scopes, now,
+                                        seconds(life.access_token),
+                                        out.expires_at);
+    storage::touch_client(t, g->client_id, now);
+    out.grant = std::move(*g);
+    result = std::move(out);
+    return caf::none;
+  });
+  if (revoked)
+    storage::note_grants_changed();
+  if (err)
+    return err;
+  return result;
+}
+
+caf::error token_authority_state::revoke_token(const token_revocation& x) {
+  auto digest = storage::sha256(x.token.reveal());
+  bool changed = false;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    // A client may only revoke its own tokens (RFC 7009 §2.1); one that
+    // does not say who it is is trusted with the token it holds.
+    auto ours = [&](const std::optional<grant_info>& g) {
+      return x.client_id.empty() || (g && g->client_id == x.client_id);
+    };
+    if (auto rt = storage::find_refresh_token(t, digest)) {
+      auto g = storage::find_grant(t, rt->user, rt->grant);
+      if (g && ours(g))
+        changed = storage::erase_grant(t, g->user, g->id);
+      return caf::none;
+    }
+    if (auto at = storage::find_access_token(t, digest)) {
+      auto g = storage::find_grant(t, at->user, at->grant);
+      if (!g || ours(g))
+        changed = storage::erase_access_token(t, digest);
+    }
+    return caf::none;
+  });
+  if (changed)
+    storage::note_grants_changed();
+  return err;
+}
+
 caf::error token_authority_state::revoke(const user_id& user,
                                          const grant_id& grant) {
   bool existed = false;
@@ -175,6 +499,24 @@ token_authority_state::grants_of(const user_id& user) {
   });
   if (err)
     return err;
+  // Uses newer than what LMDB holds (written at most once a minute).
+  for (auto& g : result)
+    if (auto i = uses.find(g.id.value); i != uses.end())
+      g.last_used_at = std::max(g.last_used_at, i->second.seen);
+  return result;
+}
+
+std::vector<std::string>
+token_authority_state::client_names(const std::vector<std::string>& ids) {
+  std::vector<std::string> result(ids.size());
+  auto err = env->read([&](const storage::txn& t) -> caf::error {
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (auto c = storage::find_client(t, ids[i]))
+        result[i] = c->name;
+    return caf::none;
+  });
+  if (err)
+    POSTERN_WARN("token-authority: cannot read clients: {}", render(err));
   return result;
 }
 
@@ -200,8 +542,14 @@ void token_authority_state::trim(int64_t now) {
 void token_authority_state::sweep() {
   auto now = now_ms();
   storage::sweep_counts counts;
+  size_t codes = 0;
+  size_t clients = 0;
   auto err = env->write([&](storage::txn& t) -> caf::error {
     counts = storage::sweep_grants(t, now / 1000);
+    codes = storage::sweep_codes(t, now / 1000,
+                                 seconds(opts.oauth.used_code_memory));
+    clients = storage::sweep_clients(t, now / 1000, seconds(opts.client_unused),
+                                     seconds(opts.client_idle));
     return caf::none;
   });
   if (err) {
@@ -212,6 +560,10 @@ void token_authority_state::sweep() {
                   "token(s), {} grant(s)",
                   counts.access_tokens, counts.refresh_tokens, counts.grants);
   }
+  if (codes > 0)
+    POSTERN_DEBUG("token-authority: swept {} authorization code(s); {} "
+                  "client(s) left",
+                  codes, clients);
   auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                    opts.cache_idle)
                    .count();
@@ -219,6 +571,15 @@ void token_authority_state::sweep() {
     if (i->second.grant.expires_at * 1000 <= now
         || now - i->second.used_ms > idle_ms)
       i = cache.erase(i);
+    else
+      ++i;
+  }
+  // Write the uses still held only in memory, forget idle ones.
+  for (auto i = uses.begin(); i != uses.end();) {
+    if (i->second.seen > i->second.stored)
+      store_use(grant_id{i->first}, i->second);
+    if (now / 1000 - i->second.seen > idle_ms / 1000)
+      i = uses.erase(i);
     else
       ++i;
   }
@@ -240,6 +601,20 @@ token_authority(token_authority_actor::stateful_pointer<token_authority_state> s
     [=](atom::issue, const grant_request& req) -> caf::result<issued_token> {
       return self->state.issue(req);
     },
+    [=](atom::issue, const code_request& req) -> caf::result<secret> {
+      return self->state.issue_code(req);
+    },
+    [=](atom::redeem, const code_exchange& x) -> caf::result<token_pair> {
+      return self->state.redeem(x);
+    },
+    [=](atom::refresh, const refresh_request& x) -> caf::result<token_pair> {
+      return self->state.refresh(x);
+    },
+    [=](atom::revoke, const token_revocation& x) -> caf::result<atom::ok> {
+      if (auto err = self->state.revoke_token(x))
+        return err;
+      return atom::ok_v;
+    },
     [=](atom::revoke, const user_id& user,
         const grant_id& grant) -> caf::result<atom::ok> {
       if (auto err = self->state.revoke(user, grant))
@@ -249,6 +624,10 @@ token_authority(token_authority_actor::stateful_pointer<token_authority_state> s
     [=](atom::list,
         const user_id& user) -> caf::result<std::vector<grant_info>> {
       return self->state.grants_of(user);
+    },
+    [=](atom::list, const std::vector<std::string>& client_ids)
+      -> std::vector<std::string> {
+      return self->state.client_names(client_ids);
     },
     [=](atom::tick) {
       self->state.sweep();

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 
 namespace postern::http {
@@ -30,8 +31,8 @@ using verb = bhttp::verb;
 /// step, this only catches a lost reply.
 constexpr auto probe_timeout = std::chrono::seconds(150);
 
-/// Events read for the dashboard (recent activity and "last used").
-constexpr uint64_t dashboard_events = 300;
+/// Events shown on the dashboard (recent activity).
+constexpr uint64_t dashboard_events = 6;
 
 /// Events on the activity page.
 constexpr uint64_t activity_events = 200;
@@ -130,7 +131,21 @@ bool event_ok(const audit_event& e) {
   return e.outcome == "ok" || starts_with(e.outcome, "ok ");
 }
 
-std::string who_words(const audit_event& e) {
+/// Human names of OAuth clients by client id (from the TOKEN AUTHORITY).
+using client_names = std::map<std::string, std::string>;
+
+/// True for audit actors that are OAuth client ids.
+bool is_client_actor(const std::string& actor) {
+  return actor != "web" && actor != "admin" && actor != "system"
+         && actor != "admin-token";
+}
+
+std::string client_words(const std::string& id, const client_names& names) {
+  auto i = names.find(id);
+  return i == names.end() || i->second.empty() ? id : i->second;
+}
+
+std::string who_words(const audit_event& e, const client_names& names) {
   if (e.actor == "web")
     return "You";
   if (e.actor == "admin")
@@ -139,7 +154,7 @@ std::string who_words(const audit_event& e) {
     return "Postern";
   if (e.actor == "admin-token")
     return "Agent (operator-issued token)";
-  return "Agent " + e.actor;
+  return "Agent " + client_words(e.actor, names);
 }
 
 std::string what_words(const audit_event& e) {
@@ -185,12 +200,13 @@ std::string client_in(const std::string& target) {
 }
 
 ui::value event_view(const audit_event& e,
-                     const std::map<std::string, std::string>& labels) {
+                     const std::map<std::string, std::string>& labels,
+                     const client_names& names) {
   auto v = ui::value::object();
   auto seconds = e.time_ms / 1000;
   v.set("time", format_time(seconds));
   v.set("time_iso", iso_time(seconds));
-  v.set("who", who_words(e));
+  v.set("who", who_words(e, names));
   v.set("what", what_words(e));
   auto ok = event_ok(e);
   std::string target;
@@ -204,7 +220,7 @@ ui::value event_view(const audit_event& e,
   } else if (e.action == "grant.revoke") {
     auto client = client_in(e.target);
     target = (client == "admin-token" ? std::string{"operator-issued token"}
-                                      : client)
+                                      : client_words(client, names))
              + (named.empty() ? std::string{} : " on " + named);
   } else if (starts_with(e.action, "account.")) {
     target = named;
@@ -220,6 +236,34 @@ ui::value event_view(const audit_event& e,
   v.set("outcome", ok ? sentence(e.outcome) : e.outcome);
   v.set("address", e.address);
   return v;
+}
+
+/// Asks the TOKEN AUTHORITY for the names of the agents in `events`, then
+/// calls `done` (with what it knows; ids stay ids when it cannot answer).
+void with_client_names(task self, const site& s,
+                       const std::vector<audit_event>& events,
+                       std::function<void(client_names)> done) {
+  std::vector<std::string> ids;
+  for (auto& e : events)
+    if (is_client_actor(e.actor)
+        && std::find(ids.begin(), ids.end(), e.actor) == ids.end())
+      ids.push_back(e.actor);
+  if (ids.empty()) {
+    done({});
+    return;
+  }
+  self->request(s.actors.tokens, page_timeout, atom::list_v, ids)
+    .then(
+      [ids, done](const std::vector<std::string>& names) {
+        client_names result;
+        for (size_t i = 0; i < ids.size() && i < names.size(); ++i)
+          result.emplace(ids[i], names[i]);
+        done(std::move(result));
+      },
+      [done](const caf::error& err) {
+        POSTERN_WARN("web: cannot read client names: {}", render(err));
+        done({});
+      });
 }
 
 std::map<std::string, std::string>
@@ -521,27 +565,17 @@ ui::value account_view(const account_settings& a,
   return v;
 }
 
-/// Unix seconds of the grant's newest tool call in `events`, or 0.
-int64_t last_used(const grant_info& g, const std::vector<audit_event>& events) {
-  // Tool calls are audited with the target "account <id>, grant <id>".
-  auto needle = "grant " + g.id.value;
-  for (auto& e : events) // newest first
-    if (starts_with(e.action, "tool.") && e.actor == g.actor()
-        && e.target.find(needle) != std::string::npos)
-      return e.time_ms / 1000;
-  return 0;
-}
-
 ui::value connection_view(const grant_info& g,
-                          const std::map<std::string, std::string>& labels,
-                          const std::vector<audit_event>& events) {
+                          const std::map<std::string, std::string>& labels) {
   auto v = ui::value::object();
   v.set("id", g.id.value);
   if (g.origin == grant_origin::admin) {
     v.set("client", "Operator-issued token");
     v.set("client_detail", "postern admin issue-token");
   } else {
-    v.set("client", g.client_id);
+    // The name the client gave itself; its id only for grants from before
+    // names were recorded.
+    v.set("client", g.client_name.empty() ? g.client_id : g.client_name);
     v.set("client_detail", "OAuth client");
   }
   auto i = labels.find(g.account.value);
@@ -556,9 +590,9 @@ ui::value connection_view(const grant_info& g,
   v.set("scopes", std::move(scopes));
   v.set("created", format_time(g.created_at));
   v.set("created_iso", iso_time(g.created_at));
-  if (auto used = last_used(g, events); used > 0) {
-    v.set("last_used", format_time(used));
-    v.set("last_used_iso", iso_time(used));
+  if (g.last_used_at > 0) {
+    v.set("last_used", format_time(g.last_used_at));
+    v.set("last_used_iso", iso_time(g.last_used_at));
   } else {
     v.set("last_used", "never");
   }
@@ -571,6 +605,7 @@ struct dashboard_data {
   std::vector<grant_info> grants;
   std::string grants_error;
   std::vector<audit_event> events;
+  client_names clients;
 };
 
 response_type dashboard_page(const web_session& ws, const dashboard_data& d,
@@ -592,13 +627,13 @@ response_type dashboard_page(const web_session& ws, const dashboard_data& d,
   auto connections = ui::value::list();
   for (auto& g : d.grants)
     if (g.expires_at == 0 || g.expires_at > now)
-      connections.push(connection_view(g, labels, d.events));
+      connections.push(connection_view(g, labels));
   p.data.set("has_connections", connections.truthy());
   p.data.set("connections", std::move(connections));
   p.data.set("connections_error", d.grants_error);
   auto recent = ui::value::list();
   for (size_t i = 0; i < d.events.size() && i < 6; ++i)
-    recent.push(event_view(d.events[i], labels));
+    recent.push(event_view(d.events[i], labels, d.clients));
   p.data.set("has_recent", recent.truthy());
   p.data.set("recent", std::move(recent));
   return render_page(p);
@@ -618,9 +653,13 @@ void get_dashboard(site_ptr s, const request& req, const responder& respond) {
         ->request(s->actors.directory, page_timeout, atom::audit_log_v,
                   ws.user.id, dashboard_events)
         .then(
-          [data, show](std::vector<audit_event>& events) {
+          [self, s, data, show](std::vector<audit_event>& events) {
             data->events = std::move(events);
-            show();
+            with_client_names(self, *s, data->events,
+                              [data, show](client_names names) {
+                                data->clients = std::move(names);
+                                show();
+                              });
           },
           [show](const caf::error& err) {
             POSTERN_WARN("web: cannot read the audit log: {}", render(err));
@@ -1212,6 +1251,26 @@ void post_revoke(site_ptr s, const request& req, const responder& respond) {
 
 // -- activity -----------------------------------------------------------------
 
+response_type activity_page(const web_session& ws,
+                            const std::vector<audit_event>& events,
+                            const std::map<std::string, std::string>& labels,
+                            const client_names& names) {
+  page p;
+  p.title = "Activity";
+  p.body = "activity";
+  p.session = &ws;
+  p.nav = "activity";
+  auto list = ui::value::list();
+  // "account <id>" targets read better as the label, client ids as names.
+  for (auto& e : events)
+    list.push(event_view(e, labels, names));
+  p.data.set("has_events", !events.empty());
+  p.data.set("events", std::move(list));
+  p.data.set("more", events.size() >= activity_events);
+  p.data.set("shown", std::to_string(events.size()));
+  return render_page(p);
+}
+
 void get_activity(site_ptr s, const request& req, const responder& respond) {
   with_session(s, req, respond, [s, respond](task self, const web_session& ws) {
     self
@@ -1223,24 +1282,13 @@ void get_activity(site_ptr s, const request& req, const responder& respond) {
             ->request(s->actors.directory, page_timeout, atom::list_v,
                       ws.user.id)
             .then(
-              [ws, respond, events](const std::vector<account_settings>& accs) {
-                auto labels = label_map(accs);
-                page p;
-                p.title = "Activity";
-                p.body = "activity";
-                p.session = &ws;
-                p.nav = "activity";
-                auto list = ui::value::list();
-                for (auto& e : events) {
-                  // "account <id>" targets of account changes read better as
-                  // the label.
-                  list.push(event_view(e, labels));
-                }
-                p.data.set("has_events", !events.empty());
-                p.data.set("events", std::move(list));
-                p.data.set("more", events.size() >= activity_events);
-                p.data.set("shown", std::to_string(events.size()));
-                respond(render_page(p));
+              [self, s, ws, respond,
+               events](const std::vector<account_settings>& accs) {
+                auto show = [ws, respond, events, labels = label_map(accs)](
+                              const client_names& names) {
+                  respond(activity_page(ws, events, labels, names));
+                };
+                with_client_names(self, *s, events, std::move(show));
               },
               fail_page(respond, ws));
         },

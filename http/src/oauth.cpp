@@ -5,14 +5,17 @@
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
+#include "postern/http/client_metadata.hpp"
 #include "postern/http/form.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/http/web.hpp"
 #include "postern/log.hpp"
 #include "postern/mcp/json.hpp"
+#include "postern/oauth/uri.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/oauth_store.hpp"
 
 #include <rapidjson/document.h>
 
@@ -27,19 +30,21 @@ namespace {
 
 using namespace web;
 using verb = bhttp::verb;
+using oauth::canonical_resource;
+using oauth::check_redirect_uri;
+using oauth::host_of;
+using oauth::redirect_matches;
+using oauth::redirect_origin;
 
 // -- policy -------------------------------------------------------------------
 
-constexpr int64_t code_ttl = 60;
+// Code and token lifetimes are the TOKEN AUTHORITY's (oauth_lifetimes).
+
+/// A consent page stays valid this long.
 constexpr int64_t request_ttl = 600;
-constexpr int64_t access_ttl = 3600;
-constexpr int64_t refresh_idle = int64_t{30} * 86400;
-constexpr int64_t grant_cap = int64_t{90} * 86400;
-/// The immediately previous refresh token still works this long after the
-/// rotation (parallel refreshes, lost responses).
-constexpr int64_t refresh_grace = 30;
 /// Registered clients never used for a token are removed after a day,
-/// used ones after 30 days without use.
+/// used ones after 30 days without use (the TOKEN AUTHORITY's sweep does
+/// the same; registration sweeps too so that a flood meets the cap).
 constexpr int64_t client_unused_ttl = 86400;
 constexpr int64_t client_idle_ttl = int64_t{30} * 86400;
 constexpr size_t max_clients = 20000;
@@ -50,125 +55,12 @@ constexpr int64_t registration_window = 600;
 
 // -- small helpers ------------------------------------------------------------
 
-struct uri_parts {
-  std::string scheme;
-  std::string host; // lower case, brackets kept for IPv6
-  std::string port;
-  std::string rest; // path, query
-};
-
-std::optional<uri_parts> split_uri(std::string_view uri) {
-  auto sep = uri.find("://");
-  if (sep == std::string_view::npos || sep == 0)
-    return std::nullopt;
-  uri_parts p;
-  for (auto c : uri.substr(0, sep))
-    p.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto rest = uri.substr(sep + 3);
-  auto end = rest.find_first_of("/?#");
-  auto authority = rest.substr(0, end);
-  p.rest = end == std::string_view::npos ? std::string{}
-                                         : std::string{rest.substr(end)};
-  if (authority.empty() || authority.find('@') != std::string_view::npos)
-    return std::nullopt;
-  auto colon = authority.rfind(':');
-  auto bracket = authority.rfind(']');
-  if (colon != std::string_view::npos
-      && (bracket == std::string_view::npos || colon > bracket)) {
-    p.port = std::string{authority.substr(colon + 1)};
-    authority = authority.substr(0, colon);
-    if (p.port.empty()
-        || !std::all_of(p.port.begin(), p.port.end(),
-                        [](char c) { return c >= '0' && c <= '9'; }))
-      return std::nullopt;
-  }
-  if (authority.empty())
-    return std::nullopt;
-  for (auto c : authority)
-    p.host += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return p;
-}
-
-bool is_loopback(const uri_parts& p) {
-  return p.scheme == "http"
-         && (p.host == "127.0.0.1" || p.host == "[::1]"
-             || p.host == "localhost");
-}
-
-/// The origin a browser goes to for a redirect URI (for CSP form-action).
-std::string redirect_origin(std::string_view uri) {
-  if (auto p = split_uri(uri))
-    return p->scheme + "://" + p->host + (p->port.empty() ? "" : ":" + p->port);
-  auto colon = uri.find(':');
-  return std::string{uri.substr(0, colon + 1)};
-}
-
-/// RFC 8707 resource canonicalization: scheme and host in lower case,
-/// default port and a trailing slash dropped.
-std::string canonical_resource(std::string_view uri) {
-  auto p = split_uri(uri);
-  if (!p)
-    return std::string{uri};
-  if ((p->scheme == "https" && p->port == "443")
-      || (p->scheme == "http" && p->port == "80"))
-    p->port.clear();
-  auto rest = p->rest;
-  while (rest.size() > 1 && rest.back() == '/')
-    rest.pop_back();
-  if (rest == "/")
-    rest.clear();
-  return p->scheme + "://" + p->host + (p->port.empty() ? "" : ":" + p->port)
-         + rest;
-}
-
 /// True for the one resource of this server: BASE_URL/mcp, or BASE_URL
 /// itself (Claude sometimes sends the origin), after canonicalization.
 bool names_our_resource(std::string_view sent, std::string_view resource,
                         std::string_view issuer) {
   auto c = canonical_resource(sent);
   return c == canonical_resource(resource) || c == canonical_resource(issuer);
-}
-
-bool redirect_matches(std::string_view registered, std::string_view sent) {
-  if (registered == sent)
-    return true;
-  // Loopback: any port (OAuth 2.1 §8.4.2).
-  auto a = split_uri(registered);
-  auto b = split_uri(sent);
-  return a && b && is_loopback(*a) && is_loopback(*b) && a->host == b->host
-         && a->rest == b->rest;
-}
-
-/// Checks one redirect URI of a registration; empty when fine.
-std::string check_redirect_uri(std::string_view uri) {
-  if (uri.empty() || uri.size() > 2000)
-    return "redirect URIs must have 1 to 2000 characters";
-  if (uri.find('#') != std::string_view::npos)
-    return "redirect URIs must not contain a fragment";
-  for (auto c : uri)
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F)
-      return "redirect URIs must not contain spaces or control characters";
-  auto p = split_uri(uri);
-  if (p && p->scheme == "https")
-    return {};
-  if (p && is_loopback(*p))
-    return {};
-  if (p && p->scheme == "http")
-    return "http redirect URIs are allowed only for loopback addresses";
-  // Private-use schemes of native apps must be reverse-DNS names.
-  auto colon = uri.find(':');
-  if (colon != std::string_view::npos && colon > 0) {
-    auto scheme = uri.substr(0, colon);
-    bool ok = scheme.find('.') != std::string_view::npos
-              && std::all_of(scheme.begin(), scheme.end(), [](char c) {
-                   return std::isalnum(static_cast<unsigned char>(c))
-                          || c == '.' || c == '-' || c == '+';
-                 });
-    if (ok && scheme != "javascript" && scheme != "data")
-      return {};
-  }
-  return "redirect URIs must use https, http on a loopback address, or a "
-         "reverse-DNS private scheme";
 }
 
 std::string with_params(
@@ -213,57 +105,13 @@ response_type with_cors(response_type res) {
   return res;
 }
 
-// -- clients ------------------------------------------------------------------
-
-struct client_record {
-  std::string id;
-  std::string name;
-  std::vector<std::string> redirect_uris;
-  int64_t created_at = 0;
-  int64_t used_at = 0;
-};
-
-std::string encode_client(const client_record& c) {
-  mcp::json_writer w;
-  w.begin_object();
-  w.key("name").string(c.name);
-  w.key("redirect_uris").begin_array();
-  for (auto& u : c.redirect_uris)
-    w.string(u);
-  w.end_array();
-  w.key("created_at").integer(c.created_at);
-  w.key("used_at").integer(c.used_at);
-  w.end_object();
-  return w.str();
-}
-
-std::optional<client_record> decode_client(std::string_view id,
-                                           std::string_view bytes) {
-  rapidjson::Document d;
-  d.Parse(bytes.data(), bytes.size());
-  if (d.HasParseError() || !d.IsObject())
-    return std::nullopt;
-  client_record c;
-  c.id = std::string{id};
-  if (d.HasMember("name") && d["name"].IsString())
-    c.name = d["name"].GetString();
-  if (d.HasMember("redirect_uris") && d["redirect_uris"].IsArray())
-    for (auto& u : d["redirect_uris"].GetArray())
-      if (u.IsString())
-        c.redirect_uris.emplace_back(u.GetString());
-  if (d.HasMember("created_at") && d["created_at"].IsInt64())
-    c.created_at = d["created_at"].GetInt64();
-  if (d.HasMember("used_at") && d["used_at"].IsInt64())
-    c.used_at = d["used_at"].GetInt64();
-  return c;
-}
-
 // -- state --------------------------------------------------------------------
 
 /// A validated authorization request waiting for the user's consent.
 struct pending_request {
   user_id user;
   std::string client_id;
+  std::string client_name;
   std::string redirect_uri;
   std::string state;
   std::string challenge;
@@ -272,19 +120,15 @@ struct pending_request {
   int64_t expires_at = 0;
 };
 
-/// An authorization code (stored under its SHA-256).
-struct code_record {
-  user_id user;
-  account_id account;
-  std::string client_id;
-  std::string redirect_uri;
-  std::string challenge;
-  std::string resource;
-  scope_set scopes = 0;
-  int64_t expires_at = 0;
-  bool used = false;
-  /// The grant issued from it, for revocation on replay.
-  grant_id grant;
+/// A client as the authorization and token endpoints see it: registered
+/// by DCR (in LMDB) or described by a metadata document (fetched).
+struct client_view {
+  std::string id;
+  std::string name;
+  std::vector<std::string> redirect_uris;
+  /// Metadata documents list their redirect URIs exactly: no loopback
+  /// port leeway.
+  bool exact_redirects = false;
 };
 
 struct oauth_server {
@@ -292,20 +136,17 @@ struct oauth_server {
   std::shared_ptr<storage::environment> env;
   std::string issuer;
   std::string resource;
+  std::unique_ptr<client_metadata_fetcher> documents;
 
   std::mutex mtx;
   std::unordered_map<std::string, pending_request> pending;
-  std::unordered_map<std::string, code_record> codes;
   std::unordered_map<std::string, std::pair<int64_t, int>> registrations;
   int64_t last_client_sweep = 0;
 
-  std::optional<client_record> find_client(const std::string& id) {
-    if (id.empty() || id.size() > 200)
-      return std::nullopt;
-    std::optional<client_record> result;
+  std::optional<storage::client_record> find_client(const std::string& id) {
+    std::optional<storage::client_record> result;
     auto err = env->read([&](const storage::txn& t) -> caf::error {
-      if (auto v = t.get(storage::table::clients, id))
-        result = decode_client(id, *v);
+      result = storage::find_client(t, id);
       return caf::none;
     });
     if (err)
@@ -313,40 +154,12 @@ struct oauth_server {
     return result;
   }
 
-  void touch_client(const std::string& id, int64_t now) {
-    auto err = env->write([&](storage::txn& t) -> caf::error {
-      if (auto v = t.get(storage::table::clients, id))
-        if (auto c = decode_client(id, *v)) {
-          c->used_at = now;
-          t.put(storage::table::clients, id, encode_client(*c));
-        }
-      return caf::none;
-    });
-    if (err)
-      POSTERN_WARN("oauth: cannot update client: {}", render(err));
-  }
-
   /// Removes clients past their idle time; returns the number left.
   size_t sweep_clients(int64_t now) {
     size_t left = 0;
     auto err = env->write([&](storage::txn& t) -> caf::error {
-      std::vector<std::string> doomed;
-      t.scan(storage::table::clients, "",
-             [&](std::string_view key, std::string_view value) {
-               auto c = decode_client(key, value);
-               bool stale
-                 = !c
-                   || (c->used_at == 0
-                       && c->created_at < now - client_unused_ttl)
-                   || (c->used_at != 0 && c->used_at < now - client_idle_ttl);
-               if (stale)
-                 doomed.emplace_back(key);
-               else
-                 ++left;
-               return true;
-             });
-      for (auto& k : doomed)
-        t.erase(storage::table::clients, k);
+      left = storage::sweep_clients(t, now, client_unused_ttl,
+                                    client_idle_ttl);
       return caf::none;
     });
     if (err)
@@ -357,27 +170,45 @@ struct oauth_server {
   void prune(int64_t now) {
     for (auto i = pending.begin(); i != pending.end();)
       i = i->second.expires_at < now ? pending.erase(i) : std::next(i);
-    // Used codes stay a while so a replay can still revoke.
-    for (auto i = codes.begin(); i != codes.end();)
-      i = i->second.expires_at + request_ttl < now ? codes.erase(i)
-                                                   : std::next(i);
     for (auto i = registrations.begin(); i != registrations.end();)
       i = i->second.first + registration_window < now ? registrations.erase(i)
                                                       : std::next(i);
   }
 
-  void revoke_grant(const user_id& user, const grant_id& grant) {
-    auto err = env->write([&](storage::txn& t) -> caf::error {
-      storage::erase_grant(t, user, grant);
-      return caf::none;
-    });
-    if (err)
-      POSTERN_WARN("oauth: cannot revoke grant: {}", render(err));
-    storage::note_grants_changed();
-  }
 };
 
 using server_ptr = std::shared_ptr<oauth_server>;
+
+/// Sentence for a client id that is neither registered nor a document URL.
+constexpr const char* unknown_client_text
+  = "This application is not registered here (unknown client_id). Start "
+    "the connection again from the application.";
+
+/// Looks a client up: LMDB for registered clients, the fetcher (cache or
+/// HTTPS, never blocking the caller) for metadata document URLs. Fails with
+/// a sentence for the person.
+void resolve_client(const server_ptr& s, const std::string& id,
+                    std::function<void(caf::expected<client_view>)> then) {
+  if (oauth::is_metadata_client_id(id)) {
+    s->documents->get(id, [then](caf::expected<oauth::client_metadata> doc) {
+      if (!doc) {
+        then(caf::make_error(ec::invalid_argument,
+                             "The application's client metadata document "
+                             "cannot be used: "
+                               + describe(doc.error())));
+        return;
+      }
+      then(client_view{doc->client_id, doc->name, doc->redirect_uris, true});
+    });
+    return;
+  }
+  auto c = s->find_client(id);
+  if (!c) {
+    then(caf::make_error(ec::invalid_argument, unknown_client_text));
+    return;
+  }
+  then(client_view{c->id, c->name, c->redirect_uris, false});
+}
 
 std::string scope_list_json(scope_set set) {
   std::string out = "[";
@@ -409,7 +240,7 @@ response_type as_metadata(const oauth_server& s) {
       + ",\"token_endpoint_auth_methods_supported\":[\"none\"]"
       + ",\"revocation_endpoint_auth_methods_supported\":[\"none\"]"
       + ",\"authorization_response_iss_parameter_supported\":true"
-      + ",\"client_id_metadata_document_supported\":false}";
+      + ",\"client_id_metadata_document_supported\":true}";
   auto res = json_response(bhttp::status::ok, std::move(body));
   res.set(bhttp::field::cache_control, "public, max-age=300");
   return with_cors(std::move(res));
@@ -462,7 +293,7 @@ void handle_register(const server_ptr& s, const request& req,
                       "The body must be a JSON object."));
     return;
   }
-  client_record c;
+  storage::client_record c;
   if (!d.HasMember("redirect_uris") || !d["redirect_uris"].IsArray()
       || d["redirect_uris"].Empty() || d["redirect_uris"].Size() > 10) {
     respond(reg_error("invalid_redirect_uri",
@@ -523,17 +354,11 @@ void handle_register(const server_ptr& s, const request& req,
                         "client_name must be a string."));
       return;
     }
-    std::string name{d["client_name"].GetString(),
-                     d["client_name"].GetStringLength()};
-    name = mcp::to_valid_utf8(name);
-    std::string clean;
-    for (auto ch : name)
-      if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7F)
-        clean += ch;
-    c.name = std::string{mcp::prefix_code_points(clean, 100)};
+    c.name = oauth::clean_client_name(
+      {d["client_name"].GetString(), d["client_name"].GetStringLength()});
   }
   if (c.name.empty())
-    c.name = "Unnamed client";
+    c.name = host_of(c.redirect_uris.front());
   c.id = "pc_" + storage::random_token(18);
   c.created_at = now;
   bool full = false;
@@ -553,7 +378,7 @@ void handle_register(const server_ptr& s, const request& req,
     return;
   }
   auto err = s->env->write([&](storage::txn& t) -> caf::error {
-    t.put(storage::table::clients, c.id, encode_client(c));
+    storage::put_client(t, c);
     return caf::none;
   });
   if (err) {
@@ -596,31 +421,22 @@ struct checked_request {
 
 /// Validates an authorization request: errors before the redirect URI is
 /// trusted become a page, later ones a redirect with `error` and `iss`.
-checked_request check_authorize(oauth_server& s, const form_data& q) {
+checked_request check_authorize(oauth_server& s, const form_data& q,
+                                const client_view& client) {
   checked_request out;
-  if (auto dup = repeated_param(q); !dup.empty()) {
-    out.error = authorize_error_page("The parameter \"" + dup
-                                     + "\" appears more than once.");
-    return out;
-  }
-  auto client = s.find_client(q.get("client_id"));
-  if (!client) {
-    out.error = authorize_error_page(
-      "This application is not registered here (unknown client_id). Start "
-      "the connection again from the application.");
-    return out;
-  }
   auto redirect = q.get("redirect_uri");
   if (redirect.empty()) {
-    if (client->redirect_uris.size() != 1) {
+    if (client.redirect_uris.size() != 1) {
       out.error = authorize_error_page("The request lacks a redirect_uri.");
       return out;
     }
-    redirect = client->redirect_uris.front();
-  } else if (std::none_of(client->redirect_uris.begin(),
-                          client->redirect_uris.end(),
+    redirect = client.redirect_uris.front();
+  } else if (std::none_of(client.redirect_uris.begin(),
+                          client.redirect_uris.end(),
                           [&](const std::string& r) {
-                            return redirect_matches(r, redirect);
+                            return client.exact_redirects
+                                     ? r == redirect
+                                     : redirect_matches(r, redirect);
                           })) {
     out.error = authorize_error_page(
       "The redirect_uri is not one this application registered.");
@@ -662,8 +478,9 @@ checked_request check_authorize(oauth_server& s, const form_data& q) {
       return out;
     }
   }
-  out.client_name = client->name;
-  out.req.client_id = client->id;
+  out.client_name = client.name;
+  out.req.client_id = client.id;
+  out.req.client_name = client.name;
   out.req.redirect_uri = redirect;
   out.req.state = state;
   out.req.challenge = challenge;
@@ -672,20 +489,38 @@ checked_request check_authorize(oauth_server& s, const form_data& q) {
   return out;
 }
 
-std::string host_of(std::string_view uri) {
-  if (auto p = split_uri(uri))
-    return p->host;
-  return redirect_origin(uri);
-}
+void show_consent(const server_ptr& s, const request& req,
+                  const responder& respond, const checked_request& checked);
 
 void handle_authorize_get(const server_ptr& s, const request& req,
                           const responder& respond) {
   auto q = form_data::parse(req.query());
-  auto checked = check_authorize(*s, q);
-  if (checked.error) {
-    respond(std::move(*checked.error));
+  if (auto dup = repeated_param(q); !dup.empty()) {
+    respond(authorize_error_page("The parameter \"" + dup
+                                 + "\" appears more than once."));
     return;
   }
+  // A metadata document may have to be fetched: keep the request.
+  auto copy = std::make_shared<request>(req);
+  resolve_client(s, q.get("client_id"),
+                 [s, copy, respond](caf::expected<client_view> client) {
+                   if (!client) {
+                     respond(authorize_error_page(describe(client.error())));
+                     return;
+                   }
+                   auto query = form_data::parse(copy->query());
+                   auto checked = check_authorize(*s, query, *client);
+                   if (checked.error) {
+                     respond(std::move(*checked.error));
+                     return;
+                   }
+                   show_consent(s, *copy, respond, checked);
+                 });
+}
+
+/// The consent page (after login), for a checked authorization request.
+void show_consent(const server_ptr& s, const request& req,
+                  const responder& respond, const checked_request& checked) {
   with_session(s->web, req, respond,
                [s, respond, checked](task self, const web_session& ws) {
                  self
@@ -767,7 +602,7 @@ void handle_authorize_post(const server_ptr& s, const request& req,
                            const responder& respond) {
   with_session_form(
     s->web, req, respond,
-    [s, respond](task, const web_session& ws, const form_data& form) {
+    [s, respond](task self, const web_session& ws, const form_data& form) {
       auto now = unix_seconds();
       pending_request pr;
       {
@@ -806,271 +641,130 @@ void handle_authorize_post(const server_ptr& s, const request& req,
         finish();
         return;
       }
-      auto code = "pac_" + storage::random_token(32);
-      code_record rec;
-      rec.user = ws.user.id;
-      rec.account = account_id{account};
-      rec.client_id = pr.client_id;
-      rec.redirect_uri = pr.redirect_uri;
-      rec.challenge = pr.challenge;
-      rec.resource = pr.resource;
-      rec.scopes = chosen;
-      rec.expires_at = now + code_ttl;
-      {
-        std::lock_guard guard{s->mtx};
-        s->codes.emplace(storage::sha256(code), std::move(rec));
-      }
-      ps.emplace_back("code", code);
-      finish();
+      code_request cr;
+      cr.user = ws.user.id;
+      cr.account = account_id{account};
+      cr.client_id = pr.client_id;
+      cr.client_name = pr.client_name;
+      cr.redirect_uri = pr.redirect_uri;
+      cr.challenge = pr.challenge;
+      cr.resource = pr.resource;
+      cr.scopes = chosen;
+      self->request(s->web->actors.tokens, page_timeout, atom::issue_v, cr)
+        .then(
+          [s, respond, pr](const secret& code) {
+            std::vector<std::pair<std::string, std::string>> params{
+              {"code", code.reveal()}};
+            if (!pr.state.empty())
+              params.emplace_back("state", pr.state);
+            params.emplace_back("iss", s->issuer);
+            respond(see_other(with_params(pr.redirect_uri, params)));
+          },
+          [respond, ws](const caf::error& err) {
+            if (err == ec::no_such_account)
+              respond(message_page(bhttp::status::bad_request,
+                                   "No such email account",
+                                   "Choose one of your own email accounts; "
+                                   "start the connection again from the "
+                                   "application.",
+                                   &ws));
+            else
+              respond(error_page(err, &ws));
+          });
     });
 }
 
 // -- token --------------------------------------------------------------------
 
-bool verifier_ok(std::string_view v) {
-  return v.size() >= 43 && v.size() <= 128
-         && std::all_of(v.begin(), v.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '-'
-                     || c == '.' || c == '_' || c == '~';
-            });
-}
-
-std::string token_json(const std::string& access, int64_t expires_in,
-                       const std::string& refresh, scope_set scopes) {
-  return "{\"access_token\":" + json_quote(access)
+std::string token_json(const token_pair& tok) {
+  return "{\"access_token\":" + json_quote(tok.access_token.reveal())
          + ",\"token_type\":\"Bearer\",\"expires_in\":"
-         + std::to_string(expires_in)
-         + ",\"refresh_token\":" + json_quote(refresh)
-         + ",\"scope\":" + json_quote(format_scopes(scopes)) + "}";
+         + std::to_string(std::max<int64_t>(0, tok.expires_at - unix_seconds()))
+         + ",\"refresh_token\":" + json_quote(tok.refresh_token.reveal())
+         + ",\"scope\":" + json_quote(format_scopes(tok.scopes)) + "}";
 }
 
-/// Stores a new refresh token for a grant; returns it.
-std::string put_refresh(storage::txn& t, const grant_info& g,
-                        uint64_t generation, int64_t now) {
-  auto token = "prt_" + storage::random_token(32);
-  storage::refresh_token_record rec;
-  rec.user = g.user;
-  rec.grant = g.id;
-  rec.generation = generation;
-  rec.issued_at = now;
-  rec.expires_at = now + refresh_idle;
-  if (g.expires_at != 0)
-    rec.expires_at = std::min(rec.expires_at, g.expires_at);
-  storage::put_refresh_token(t, storage::sha256(token), rec);
-  return token;
+/// The token endpoint's answer to a TOKEN AUTHORITY error.
+response_type token_error(const caf::error& err) {
+  if (err.category() == caf::atom("postern")) {
+    auto text = describe(err);
+    switch (static_cast<ec>(err.code())) {
+      case ec::invalid_grant:
+        return oauth_error(bhttp::status::bad_request, "invalid_grant", text);
+      case ec::invalid_request:
+        return oauth_error(bhttp::status::bad_request, "invalid_request", text);
+      case ec::invalid_scope:
+        return oauth_error(bhttp::status::bad_request, "invalid_scope", text);
+      case ec::invalid_target:
+        return oauth_error(bhttp::status::bad_request, "invalid_target", text);
+      default:
+        break;
+    }
+  }
+  POSTERN_WARN("oauth: token request failed: {}", render(err));
+  auto res = oauth_error(bhttp::status::service_unavailable,
+                         "temporarily_unavailable", "Try again in a moment.");
+  res.set(bhttp::field::retry_after, "5");
+  return res;
+}
+
+/// The `resource` parameter as the TOKEN AUTHORITY compares it: this
+/// server's resource for every spelling of it, else canonicalized.
+std::string requested_resource(const oauth_server& s, const form_data& f) {
+  auto r = f.get("resource");
+  if (r.empty())
+    return {};
+  if (names_our_resource(r, s.resource, s.issuer))
+    return s.resource;
+  return canonical_resource(r);
+}
+
+/// Sends a token request to the TOKEN AUTHORITY and answers it.
+template <class Atom, class Request>
+void ask_for_tokens(const server_ptr& s, Atom what, Request x,
+                    const responder& respond) {
+  run_task(*s->web, [s, what, x = std::move(x), respond](task self) {
+    self->request(s->web->actors.tokens, page_timeout, what, x)
+      .then(
+        [respond](const token_pair& tok) {
+          respond(no_store(json_response(bhttp::status::ok, token_json(tok))));
+        },
+        [respond](const caf::error& err) { respond(token_error(err)); });
+  });
 }
 
 void token_by_code(const server_ptr& s, const form_data& f,
                    const std::string& client_id, const responder& respond) {
-  auto now = unix_seconds();
-  auto digest = storage::sha256(f.get("code"));
-  auto verifier = f.get("code_verifier");
-  code_record rec;
-  {
-    std::lock_guard guard{s->mtx};
-    auto i = s->codes.find(digest);
-    if (i == s->codes.end()) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "Unknown or expired authorization code."));
-      return;
-    }
-    auto& c = i->second;
-    bool valid_request
-      = c.client_id == client_id && verifier_ok(verifier)
-        && storage::base64url(storage::sha256(verifier)) == c.challenge;
-    if (c.used) {
-      // A replay with otherwise valid parameters revokes what the code
-      // issued (OAuth 2.1 §4.1.3); an invalid one does not (§7.5.2).
-      if (valid_request && !c.grant.value.empty()) {
-        auto user = c.user;
-        auto grant = c.grant;
-        c.grant = grant_id{};
-        s->revoke_grant(user, grant);
-      }
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "The authorization code was already used."));
-      return;
-    }
-    if (c.expires_at < now) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "The authorization code has expired."));
-      return;
-    }
-    if (c.client_id != client_id) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "The code was issued to another client."));
-      return;
-    }
-    if (f.has("redirect_uri") && f.get("redirect_uri") != c.redirect_uri) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "redirect_uri does not match."));
-      return;
-    }
-    if (!verifier_ok(verifier)) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_request",
-                          "code_verifier must have 43 to 128 unreserved "
-                          "characters."));
-      return;
-    }
-    if (!valid_request) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                          "PKCE verification failed."));
-      return;
-    }
-    if (auto r = f.get("resource");
-        !r.empty() && !names_our_resource(r, c.resource, s->issuer)) {
-      respond(oauth_error(bhttp::status::bad_request, "invalid_target",
-                          "The resource does not match the authorization."));
-      return;
-    }
-    c.used = true;
-    rec = c;
-  }
-  s->touch_client(client_id, now);
-  grant_request gr;
-  gr.user = rec.user;
-  gr.account = rec.account;
-  gr.client_id = rec.client_id;
-  gr.origin = grant_origin::oauth;
-  gr.scopes = rec.scopes;
-  gr.resource = rec.resource;
-  gr.token_ttl = access_ttl;
-  gr.grant_ttl = grant_cap;
-  run_task(*s->web, [s, gr, digest, respond](task self) {
-    self->request(s->web->actors.tokens, page_timeout, atom::issue_v, gr)
-      .then(
-        [s, digest, respond](const issued_token& tok) {
-          auto issued = unix_seconds();
-          std::string refresh;
-          auto err = s->env->write([&](storage::txn& t) -> caf::error {
-            refresh = put_refresh(t, tok.grant, 0, issued);
-            return caf::none;
-          });
-          if (err) {
-            respond(no_store(error_response(err)));
-            return;
-          }
-          {
-            std::lock_guard guard{s->mtx};
-            if (auto i = s->codes.find(digest); i != s->codes.end())
-              i->second.grant = tok.grant.id;
-          }
-          respond(no_store(json_response(
-            bhttp::status::ok,
-            token_json(tok.token.reveal(), tok.expires_at - issued, refresh,
-                       tok.grant.scopes))));
-        },
-        [respond](const caf::error& err) {
-          if (err == ec::no_such_account || err == ec::no_such_user)
-            respond(oauth_error(bhttp::status::bad_request, "invalid_grant",
-                                "The account of this authorization is gone."));
-          else
-            respond(no_store(error_response(err)));
-        });
-  });
+  code_exchange x;
+  x.code = secret{f.get("code")};
+  x.client_id = client_id;
+  x.verifier = secret{f.get("code_verifier")};
+  x.has_redirect_uri = f.has("redirect_uri");
+  x.redirect_uri = f.get("redirect_uri");
+  x.resource = requested_resource(*s, f);
+  ask_for_tokens(s, atom::redeem_v, std::move(x), respond);
 }
 
 void token_by_refresh(const server_ptr& s, const form_data& f,
                       const std::string& client_id, const responder& respond) {
-  auto now = unix_seconds();
-  auto digest = storage::sha256(f.get("refresh_token"));
-  std::optional<scope_set> wanted;
+  refresh_request x;
+  x.refresh_token = secret{f.get("refresh_token")};
+  x.client_id = client_id;
   if (auto text = f.get("scope"); !text.empty()) {
-    wanted = parse_scopes(text);
+    auto wanted = parse_scopes(text);
     if (!wanted || *wanted == 0) {
       respond(oauth_error(bhttp::status::bad_request, "invalid_scope",
                           "Unknown scope."));
       return;
     }
+    x.scopes = *wanted;
   }
-  std::string code = "invalid_grant";
-  std::string text = "Unknown, expired or revoked refresh token.";
-  bool revoked = false;
-  std::string access;
-  std::string refresh;
-  scope_set scopes = 0;
-  auto err = s->env->write([&](storage::txn& t) -> caf::error {
-    auto rec = storage::find_refresh_token(t, digest);
-    if (!rec || rec->expires_at <= now)
-      return caf::none;
-    auto g = storage::find_grant(t, rec->user, rec->grant);
-    if (!g || (g->expires_at != 0 && g->expires_at <= now)
-        || !storage::find_account(t, g->user, g->account))
-      return caf::none;
-    if (g->client_id != client_id) {
-      text = "The refresh token was issued to another client.";
-      return caf::none;
-    }
-    if (wanted && (*wanted & ~g->scopes) != 0) {
-      code = "invalid_scope";
-      text = "The requested scope exceeds the grant.";
-      return caf::none;
-    }
-    if (auto r = f.get("resource");
-        !r.empty() && !names_our_resource(r, g->resource, s->issuer)) {
-      code = "invalid_target";
-      text = "The resource does not match the grant.";
-      return caf::none;
-    }
-    uint64_t generation = g->refresh_generation;
-    if (rec->generation + 1 == g->refresh_generation) {
-      // The immediately previous token: fine within the grace window
-      // after the rotation (parallel refreshes, lost responses).
-      bool recent = false;
-      auto prefix = storage::grant_key(g->user, g->id) + "/r/";
-      t.scan(storage::table::grants, prefix,
-             [&](std::string_view key, std::string_view) {
-               auto cur = storage::find_refresh_token(t, key.substr(prefix.size()));
-               if (cur && cur->generation == g->refresh_generation
-                   && cur->issued_at + refresh_grace >= now)
-                 recent = true;
-               return !recent;
-             });
-      if (!recent) {
-        storage::erase_grant(t, g->user, g->id);
-        revoked = true;
-        text = "The refresh token was already used; the grant is revoked.";
-        return caf::none;
-      }
-    } else if (rec->generation != g->refresh_generation) {
-      storage::erase_grant(t, g->user, g->id);
-      revoked = true;
-      text = "The refresh token was already used; the grant is revoked.";
-      return caf::none;
-    } else {
-      generation = g->refresh_generation + 1;
-      g->refresh_generation = generation;
-      storage::put_grant(t, *g);
-    }
-    refresh = put_refresh(t, *g, generation, now);
-    access = storage::random_token(32);
-    storage::access_token_record at;
-    at.user = g->user;
-    at.grant = g->id;
-    scopes = wanted ? *wanted : g->scopes;
-    at.scopes = scopes == g->scopes ? 0 : scopes;
-    at.issued_at = now;
-    at.expires_at = now + access_ttl;
-    if (g->expires_at != 0)
-      at.expires_at = std::min(at.expires_at, g->expires_at);
-    storage::put_access_token(t, storage::sha256(access), at);
-    return caf::none;
-  });
-  if (revoked)
-    storage::note_grants_changed();
-  if (err) {
-    respond(no_store(error_response(err)));
-    return;
-  }
-  if (access.empty()) {
-    respond(oauth_error(bhttp::status::bad_request, code, text));
-    return;
-  }
-  s->touch_client(client_id, now);
-  respond(no_store(json_response(bhttp::status::ok,
-                                 token_json(access, access_ttl, refresh,
-                                            scopes))));
+  x.resource = requested_resource(*s, f);
+  ask_for_tokens(s, atom::refresh_v, std::move(x), respond);
 }
+
+void token_for_client(const server_ptr& s, const form_data& f,
+                      const std::string& client_id, const responder& respond);
 
 void handle_token(const server_ptr& s, const request& req,
                   const responder& respond) {
@@ -1096,11 +790,26 @@ void handle_token(const server_ptr& s, const request& req,
     return;
   }
   auto client_id = f.get("client_id");
-  if (!s->find_client(client_id)) {
-    respond(oauth_error(bhttp::status::unauthorized, "invalid_client",
-                        "Unknown client; register again."));
-    return;
-  }
+  resolve_client(s, client_id,
+                 [s, f, client_id, respond](caf::expected<client_view> c) {
+                   if (!c) {
+                     // Claude registers again on 401 invalid_client.
+                     respond(oauth_error(bhttp::status::unauthorized,
+                                         "invalid_client",
+                                         oauth::is_metadata_client_id(client_id)
+                                           ? describe(c.error())
+                                           : "Unknown client; register "
+                                             "again."));
+                     return;
+                   }
+                   token_for_client(s, f, client_id, respond);
+                 });
+}
+
+void token_for_client(const server_ptr& s, const form_data& f,
+                      const std::string& client_id,
+                      const responder& respond) {
+  auto grant_type = f.get("grant_type");
   if (grant_type == "authorization_code") {
     if (f.get("code").empty()) {
       respond(oauth_error(bhttp::status::bad_request, "invalid_request",
@@ -1129,33 +838,23 @@ void handle_revoke(const server_ptr& s, const request& req,
                         "token is required."));
     return;
   }
-  auto client_id = f.get("client_id");
-  auto digest = storage::sha256(token);
-  bool changed = false;
-  auto err = s->env->write([&](storage::txn& t) -> caf::error {
-    if (auto rt = storage::find_refresh_token(t, digest)) {
-      auto g = storage::find_grant(t, rt->user, rt->grant);
-      if (g && (client_id.empty() || g->client_id == client_id))
-        changed = storage::erase_grant(t, g->user, g->id);
-      return caf::none;
-    }
-    if (auto at = storage::find_access_token(t, digest)) {
-      auto g = storage::find_grant(t, at->user, at->grant);
-      if (!g || client_id.empty() || g->client_id == client_id)
-        changed = storage::erase_access_token(t, digest);
-    }
-    return caf::none;
+  token_revocation x;
+  x.token = secret{token};
+  x.client_id = f.get("client_id");
+  run_task(*s->web, [s, x = std::move(x), respond](task self) {
+    self->request(s->web->actors.tokens, page_timeout, atom::revoke_v, x)
+      .then(
+        [respond](atom::ok) {
+          respond(with_cors(no_store(json_response(bhttp::status::ok, "{}"))));
+        },
+        [respond](const caf::error& err) {
+          POSTERN_WARN("oauth: revocation failed: {}", render(err));
+          auto res = oauth_error(bhttp::status::service_unavailable,
+                                 "temporarily_unavailable", "Try again.");
+          res.set(bhttp::field::retry_after, "5");
+          respond(std::move(res));
+        });
   });
-  if (changed)
-    storage::note_grants_changed();
-  if (err) {
-    auto res = oauth_error(bhttp::status::service_unavailable,
-                           "temporarily_unavailable", "Try again.");
-    res.set(bhttp::field::retry_after, "5");
-    respond(std::move(res));
-    return;
-  }
-  respond(with_cors(no_store(json_response(bhttp::status::ok, "{}"))));
 }
 
 } // namespace
@@ -1168,6 +867,12 @@ void add_oauth_routes(router& r, const config& cfg, const endpoints& eps,
   auto mcp = mcp_settings::from(cfg);
   s->issuer = mcp.base_url;
   s->resource = mcp.resource();
+  client_metadata_fetcher::options fo;
+  fo.allow_loopback = cfg.client_metadata_allow_loopback;
+  if (fo.allow_loopback)
+    POSTERN_WARN("CLIENT_METADATA_ALLOW_LOOPBACK is on: client metadata "
+                 "documents may come from this machine (tests only)");
+  s->documents = std::make_unique<client_metadata_fetcher>(std::move(fo));
   auto as_meta = [s](const request&, const responder& respond) {
     respond(as_metadata(*s));
   };

@@ -52,6 +52,10 @@ struct config {
   std::string account_host_deny = "private";
   /// Lifetime of a dashboard login.
   unsigned session_ttl_hours = 24;
+  /// For tests only (CLIENT_METADATA_ALLOW_LOOPBACK): OAuth client metadata
+  /// documents may be fetched from loopback addresses. Private and
+  /// link-local addresses are refused regardless.
+  bool client_metadata_allow_loopback = false;
 
   /// Bearer token for /metrics when BIND is not loopback (METRICS_TOKEN);
   /// without it /metrics is off there.

@@ -71,6 +71,13 @@ enum class ec : uint8_t {
   /// An access token is unknown, expired or revoked, or its grant or
   /// account is gone; the context says which, for the client.
   invalid_token,
+  /// OAuth: an authorization code or refresh token is unknown, expired,
+  /// used, revoked or bound to another client (RFC 6749 invalid_grant).
+  invalid_grant,
+  /// OAuth: the requested scope exceeds the grant.
+  invalid_scope,
+  /// OAuth: the requested resource (RFC 8707) is not the grant's.
+  invalid_target,
 };
 
 /// @relates ec

@@ -19,6 +19,11 @@ struct access_grant;
 struct grant_id;
 struct grant_info;
 struct grant_request;
+struct code_request;
+struct code_exchange;
+struct refresh_request;
+struct token_pair;
+struct token_revocation;
 struct issued_token;
 struct node_status;
 struct sealed_credentials;
@@ -89,6 +94,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, validate, "validate")
   CAF_ADD_ATOM(postern, postern::atom, issue, "issue")
   CAF_ADD_ATOM(postern, postern::atom, revoke, "revoke")
+  CAF_ADD_ATOM(postern, postern::atom, redeem, "redeem")
+  CAF_ADD_ATOM(postern, postern::atom, refresh, "refresh")
 
   CAF_ADD_TYPE_ID(postern, (postern::ec))
   CAF_ADD_TYPE_ID(postern, (postern::node_status))
@@ -110,5 +117,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (postern::access_grant))
   CAF_ADD_TYPE_ID(postern, (postern::grant_request))
   CAF_ADD_TYPE_ID(postern, (postern::issued_token))
+  CAF_ADD_TYPE_ID(postern, (postern::code_request))
+  CAF_ADD_TYPE_ID(postern, (postern::code_exchange))
+  CAF_ADD_TYPE_ID(postern, (postern::refresh_request))
+  CAF_ADD_TYPE_ID(postern, (postern::token_pair))
+  CAF_ADD_TYPE_ID(postern, (postern::token_revocation))
 
 CAF_END_TYPE_ID_BLOCK(postern)

@@ -97,6 +97,14 @@ struct grant_info {
   /// Generation of the current refresh token (rotation with reuse
   /// detection: presenting an older generation revokes the grant).
   uint64_t refresh_generation = 0;
+  /// The client's human name at consent time (its registered
+  /// `client_name`, its metadata document's, or the host of its redirect
+  /// URI); empty for admin-issued grants.
+  std::string client_name;
+  /// Last time a token of this grant was accepted (Unix seconds, 0 for
+  /// never). The TOKEN AUTHORITY writes it at most once a minute per
+  /// grant and reports its newer in-memory value in `list`.
+  int64_t last_used_at = 0;
 
   /// Who acts in the audit log: the client id, or "admin-token".
   std::string actor() const {
@@ -108,7 +116,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_info& x) {
   return f(caf::meta::type_name("grant_info"), x.id, x.user, x.account,
            x.client_id, x.origin, x.scopes, x.resource, x.created_at,
-           x.expires_at, x.refresh_generation);
+           x.expires_at, x.refresh_generation, x.client_name,
+           x.last_used_at);
 }
 
 /// What `validate` answers for a live access token.
@@ -131,6 +140,8 @@ struct grant_request {
   user_id user;
   account_id account;
   std::string client_id;
+  /// The client's human name (see grant_info::client_name).
+  std::string client_name;
   grant_origin origin = grant_origin::admin;
   scope_set scopes = 0;
   std::string resource;
@@ -144,7 +155,7 @@ struct grant_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_request& x) {
   return f(caf::meta::type_name("grant_request"), x.user, x.account,
-           x.client_id, x.origin, x.scopes, x.resource, x.token_ttl,
+           x.client_id, x.client_name, x.origin, x.scopes, x.resource, x.token_ttl,
            x.grant_ttl);
 }
 
@@ -160,6 +171,93 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, issued_token& x) {
   return f(caf::meta::type_name("issued_token"), x.token, x.grant,
            x.expires_at);
+}
+
+// -- OAuth authorization codes and the token endpoint -------------------------
+
+/// Asks the TOKEN AUTHORITY for an authorization code once a person
+/// approved a consent.
+struct code_request {
+  user_id user;
+  account_id account;
+  std::string client_id;
+  std::string client_name;
+  std::string redirect_uri;
+  /// PKCE S256 code challenge (base64url of SHA-256, 43 characters).
+  std::string challenge;
+  std::string resource;
+  scope_set scopes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, code_request& x) {
+  return f(caf::meta::type_name("code_request"), x.user, x.account,
+           x.client_id, x.client_name, x.redirect_uri, x.challenge,
+           x.resource, x.scopes);
+}
+
+/// A token request with grant_type=authorization_code.
+struct code_exchange {
+  secret code;
+  std::string client_id;
+  secret verifier;
+  /// The `redirect_uri` parameter; checked only when sent (OAuth 2.1
+  /// clients omit it).
+  bool has_redirect_uri = false;
+  std::string redirect_uri;
+  /// The `resource` parameter, canonicalized; empty when not sent.
+  std::string resource;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, code_exchange& x) {
+  return f(caf::meta::type_name("code_exchange"), x.code, x.client_id,
+           x.verifier, x.has_redirect_uri, x.redirect_uri, x.resource);
+}
+
+/// A token request with grant_type=refresh_token.
+struct refresh_request {
+  secret refresh_token;
+  std::string client_id;
+  /// The `scope` parameter; 0 when not sent (the grant's scopes).
+  scope_set scopes = 0;
+  /// The `resource` parameter, canonicalized; empty when not sent.
+  std::string resource;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, refresh_request& x) {
+  return f(caf::meta::type_name("refresh_request"), x.refresh_token,
+           x.client_id, x.scopes, x.resource);
+}
+
+/// What the token endpoint hands out.
+struct token_pair {
+  secret access_token;
+  secret refresh_token;
+  /// When the access token expires (Unix seconds).
+  int64_t expires_at = 0;
+  /// The access token's scopes.
+  scope_set scopes = 0;
+  grant_info grant;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_pair& x) {
+  return f(caf::meta::type_name("token_pair"), x.access_token,
+           x.refresh_token, x.expires_at, x.scopes, x.grant);
+}
+
+/// An RFC 7009 revocation request.
+struct token_revocation {
+  secret token;
+  /// The `client_id` parameter; empty when not sent.
+  std::string client_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_revocation& x) {
+  return f(caf::meta::type_name("token_revocation"), x.token, x.client_id);
 }
 
 } // namespace postern

@@ -182,6 +182,17 @@ const std::vector<option>& options() {
        cfg.account_host_deny = text;
        return caf::none;
      }},
+    {"--client-metadata-allow-loopback", "CLIENT_METADATA_ALLOW_LOOPBACK",
+     "BOOL",
+     "tests only: fetch OAuth client metadata documents from loopback "
+     "addresses (default false)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto value = parse_bool("CLIENT_METADATA_ALLOW_LOOPBACK", text);
+       if (!value)
+         return value.error();
+       cfg.client_metadata_allow_loopback = *value;
+       return caf::none;
+     }},
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},

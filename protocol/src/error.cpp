@@ -65,6 +65,12 @@ std::string to_string(ec x) {
       return "too_busy";
     case ec::invalid_token:
       return "invalid_token";
+    case ec::invalid_grant:
+      return "invalid_grant";
+    case ec::invalid_scope:
+      return "invalid_scope";
+    case ec::invalid_target:
+      return "invalid_target";
   }
   return "invalid_ec";
 }

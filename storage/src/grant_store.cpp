@@ -43,7 +43,10 @@ std::string encode(const grant_info& x) {
     .bytes(x.resource)
     .i64(x.created_at)
     .i64(x.expires_at)
-    .u64(x.refresh_generation);
+    .u64(x.refresh_generation)
+    // Added later; records without them read as empty and never used.
+    .bytes(x.client_name)
+    .i64(x.last_used_at);
   return out.str();
 }
 
@@ -71,6 +74,10 @@ grant_info decode_grant(std::string_view bytes) {
   x.created_at = in.i64();
   x.expires_at = in.i64();
   x.refresh_generation = in.u64();
+  if (!in.at_end()) {
+    x.client_name = in.bytes();
+    x.last_used_at = in.i64();
+  }
   return x;
 }
 

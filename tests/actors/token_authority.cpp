@@ -8,6 +8,7 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/oauth_store.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -106,6 +107,59 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
       return caf::none;
     }));
     return n;
+  }
+
+  // -- OAuth ------------------------------------------------------------------
+
+  const std::string verifier = std::string(43, 'v');
+
+  code_request consent(scope_set scopes = bit(scope::read)) {
+    code_request req;
+    req.user = alice;
+    req.account = work;
+    req.client_id = "pc_client";
+    req.client_name = "Mail helper";
+    req.redirect_uri = "https://app.example/cb";
+    req.challenge = storage::base64url(storage::sha256(verifier));
+    req.resource = "https://mail.example.com/mcp";
+    req.scopes = scopes;
+    return req;
+  }
+
+  secret code(scope_set scopes = bit(scope::read)) {
+    return request<secret>(aut, atom::issue_v, consent(scopes));
+  }
+
+  code_exchange exchange(const secret& c) {
+    code_exchange x;
+    x.code = c;
+    x.client_id = "pc_client";
+    x.verifier = secret{verifier};
+    return x;
+  }
+
+  refresh_request refresh_of(const token_pair& tok) {
+    refresh_request x;
+    x.refresh_token = tok.refresh_token;
+    x.client_id = "pc_client";
+    return x;
+  }
+
+  caf::error check(const token_pair& t) {
+    return error_of<access_grant>(atom::validate_v,
+                                  storage::sha256(t.access_token.reveal()),
+                                  std::string{"https://mail.example.com/mcp"});
+  }
+
+  grant_info stored_grant(const grant_id& id) {
+    grant_info g;
+    CAF_REQUIRE(!env->read([&](const storage::txn& t) -> caf::error {
+      auto found = storage::find_grant(t, alice, id);
+      CAF_REQUIRE(found);
+      g = *found;
+      return caf::none;
+    }));
+    return g;
   }
 
   std::shared_ptr<int64_t> now_ms
@@ -358,6 +412,194 @@ CAF_TEST(grant records round-trip and keep unknown scopes out) {
                   bit(scope::read) | bit(scope::send));
   CAF_CHECK_EQUAL(format_scopes(every_scope),
                   "mail:folders mail:read mail:search mail:modify mail:send");
+}
+
+CAF_TEST(old grant records without name and last use still decode) {
+  grant_info g;
+  g.id = grant_id{"gid"};
+  g.client_name = "Mail helper";
+  g.last_used_at = 42;
+  auto bytes = storage::encode(g);
+  auto back = storage::decode_grant(bytes);
+  CAF_CHECK_EQUAL(back.client_name, "Mail helper");
+  CAF_CHECK_EQUAL(back.last_used_at, 42);
+  // A record written before the two fields existed ends after the
+  // generation (one byte each for an empty string and for 0 here).
+  g.client_name.clear();
+  g.last_used_at = 0;
+  auto old = storage::encode(g);
+  old.resize(old.size() - 2);
+  auto legacy = storage::decode_grant(old);
+  CAF_CHECK_EQUAL(legacy.id, g.id);
+  CAF_CHECK(legacy.client_name.empty());
+  CAF_CHECK_EQUAL(legacy.last_used_at, 0);
+}
+
+CAF_TEST(the last use of a grant is written at most once a minute) {
+  auto t = issue(bit(scope::read));
+  CAF_CHECK_EQUAL(stored_grant(t.grant.id).last_used_at, 0);
+  auto first = *now_ms / 1000;
+  validated(t);
+  CAF_CHECK_EQUAL(stored_grant(t.grant.id).last_used_at, first);
+  // Within the minute: memory only, but `list` reports it.
+  *now_ms += 30'000;
+  validated(t);
+  CAF_CHECK_EQUAL(stored_grant(t.grant.id).last_used_at, first);
+  auto grants = request<std::vector<grant_info>>(aut, atom::list_v, alice);
+  CAF_REQUIRE_EQUAL(grants.size(), 1u);
+  CAF_CHECK_EQUAL(grants[0].last_used_at, first + 30);
+  // A minute after the last write: written again.
+  *now_ms += 31'000;
+  validated(t);
+  CAF_CHECK_EQUAL(stored_grant(t.grant.id).last_used_at, first + 61);
+  // The sweep writes what only memory knows.
+  *now_ms += 10'000;
+  validated(t);
+  self->send(aut, atom::tick_v);
+  run();
+  CAF_CHECK_EQUAL(stored_grant(t.grant.id).last_used_at, first + 71);
+}
+
+CAF_TEST(client names come from the clients table) {
+  CAF_REQUIRE(!env->write([&](storage::txn& t) -> caf::error {
+    storage::client_record c;
+    c.id = "pc_a";
+    c.name = "Claude";
+    c.redirect_uris = {"https://claude.ai/api/mcp/auth_callback"};
+    storage::put_client(t, c);
+    return caf::none;
+  }));
+  auto names = request<std::vector<std::string>>(
+    aut, atom::list_v, std::vector<std::string>{"pc_b", "pc_a"});
+  CAF_REQUIRE_EQUAL(names.size(), 2u);
+  CAF_CHECK_EQUAL(names[0], "");
+  CAF_CHECK_EQUAL(names[1], "Claude");
+}
+
+CAF_TEST(an authorization code is redeemed once and stored as a hash) {
+  auto c = code();
+  CAF_CHECK(c.reveal().rfind("pac_", 0) == 0);
+  CAF_CHECK_EQUAL(count(storage::table::auth_codes), 1u);
+  auto tok = request<token_pair>(aut, atom::redeem_v, exchange(c));
+  CAF_CHECK(tok.access_token.reveal().rfind("pat_", 0) == 0);
+  CAF_CHECK(tok.refresh_token.reveal().rfind("prt_", 0) == 0);
+  CAF_CHECK_EQUAL(tok.expires_at, *now_ms / 1000 + 3600);
+  CAF_CHECK_EQUAL(tok.scopes, bit(scope::read));
+  CAF_CHECK_EQUAL(tok.grant.client_name, "Mail helper");
+  CAF_CHECK_EQUAL(tok.grant.expires_at, *now_ms / 1000 + 90 * 86400);
+  CAF_CHECK_EQUAL(check(tok), caf::none);
+  CAF_REQUIRE(!env->read([&](const storage::txn& t) -> caf::error {
+    CAF_CHECK(!t.get(storage::table::auth_codes, c.reveal()));
+    CAF_CHECK(t.get(storage::table::auth_codes, storage::sha256(c.reveal())));
+    return caf::none;
+  }));
+  // A replay with a wrong verifier is refused and revokes nothing...
+  auto bad = exchange(c);
+  bad.verifier = secret{std::string(43, 'w')};
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, bad),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(tok), caf::none);
+  // ...a valid replay is refused and revokes what the code issued.
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, exchange(c)),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(tok), ec::invalid_token);
+}
+
+CAF_TEST(redeeming checks client verifier redirect resource and expiry) {
+  auto c = code();
+  auto x = exchange(c);
+  x.client_id = "pc_other";
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), ec::invalid_grant);
+  x = exchange(c);
+  x.verifier = secret{"short"};
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), ec::invalid_request);
+  x = exchange(c);
+  x.has_redirect_uri = true;
+  x.redirect_uri = "https://app.example/cb/";
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), ec::invalid_grant);
+  x = exchange(c);
+  x.resource = "https://other.example/mcp";
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), ec::invalid_target);
+  // None of that used the code up; time does.
+  *now_ms += 61'000;
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, exchange(c)),
+                  ec::invalid_grant);
+  auto fresh = code();
+  x = exchange(fresh);
+  x.has_redirect_uri = true;
+  x.redirect_uri = "https://app.example/cb";
+  x.resource = "https://mail.example.com/mcp";
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), caf::none);
+  // Codes for another user's account are not issued at all.
+  auto req = consent();
+  req.account.value = "nope";
+  CAF_CHECK_EQUAL(error_of<secret>(atom::issue_v, req), ec::no_such_account);
+  // Used and expired codes are swept after they cannot matter any more.
+  *now_ms += 12 * 60'000;
+  self->send(aut, atom::tick_v);
+  run();
+  CAF_CHECK_EQUAL(count(storage::table::auth_codes), 0u);
+}
+
+CAF_TEST(refresh rotates with a grace window for the previous token only) {
+  auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  auto t1 = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+  CAF_CHECK_NOT_EQUAL(t1.refresh_token.reveal(), t0.refresh_token.reveal());
+  CAF_CHECK_EQUAL(stored_grant(t1.grant.id).refresh_generation, 1u);
+  // The previous token within the grace window: new tokens, no rotation.
+  *now_ms += 10'000;
+  auto t1b = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+  CAF_CHECK_EQUAL(check(t1b), caf::none);
+  CAF_CHECK_EQUAL(stored_grant(t1.grant.id).refresh_generation, 1u);
+  auto t2 = request<token_pair>(aut, atom::refresh_v, refresh_of(t1));
+  CAF_CHECK_EQUAL(stored_grant(t1.grant.id).refresh_generation, 2u);
+  // Generation 0 is two rotations old: reuse revokes the whole grant.
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t0)),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(t2), ec::invalid_token);
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t2)),
+                  ec::invalid_grant);
+}
+
+CAF_TEST(refresh after the grace window revokes and scope cannot widen) {
+  auto t0 = request<token_pair>(aut, atom::redeem_v,
+                                exchange(code(bit(scope::read)
+                                              | bit(scope::folders))));
+  auto wide = refresh_of(t0);
+  wide.scopes = bit(scope::send);
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, wide),
+                  ec::invalid_scope);
+  auto other = refresh_of(t0);
+  other.resource = "https://other.example/mcp";
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, other),
+                  ec::invalid_target);
+  auto narrow = refresh_of(t0);
+  narrow.scopes = bit(scope::read);
+  auto t1 = request<token_pair>(aut, atom::refresh_v, narrow);
+  CAF_CHECK_EQUAL(t1.scopes, bit(scope::read));
+  *now_ms += 31'000;
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t0)),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(t1), ec::invalid_token);
+}
+
+CAF_TEST(revocation by token) {
+  auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  token_revocation r;
+  r.token = t0.access_token;
+  r.client_id = "pc_other"; // not its client: nothing happens
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, r), caf::none);
+  CAF_CHECK_EQUAL(check(t0), caf::none);
+  r.client_id = "pc_client";
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, r), caf::none);
+  CAF_CHECK_EQUAL(check(t0), ec::invalid_token);
+  // The refresh token ends the grant.
+  r.token = t0.refresh_token;
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, r), caf::none);
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t0)),
+                  ec::invalid_grant);
+  r.token = secret{"unknown"};
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, r), caf::none);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -2,16 +2,19 @@
 // A person's journey through the dashboard in Debian's Chromium, against a
 // running Postern and the real Dovecot/Postfix of the mail fixture:
 // sign up -> add an account (the connection test fails with a wrong
-// password, then passes) -> see it listed -> an agent token appears under
-// agent connections -> revoke it (the agent gets 401) -> activity -> change
-// password -> log out -> log in again. Then the pages on a phone.
+// password, then passes) -> see it listed -> an MCP SDK client asks for
+// access and the person approves the consent (the redirect reaches the
+// client's loopback callback, the SDK exchanges the code) -> the agent
+// connection is listed by the client's name -> the agent lists mail ->
+// revoke (the agent gets 401) -> activity -> change password -> log out ->
+// log in again. Then the pages on a phone.
 //
 // Run by ctest (browser.journey); by hand:
 //   POSTERN_BIN=build/dev/postern POSTERN_MAIL_ENV=/tmp/mail/ports.env \
 //     node --test tests/browser/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, Journey, launch, mailEnv } from './support.mjs';
+import { Agent, AGENT_NAME, Server, Journey, launch, mailEnv } from './support.mjs';
 
 const mail = mailEnv();
 const USER = 'dana';
@@ -43,32 +46,6 @@ after(async () => {
     server.cleanup(failed);
   }
 });
-
-/** One MCP request as an agent sends it; returns status, session, body. */
-async function mcp(token, message, session) {
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    'Content-Type': 'application/json',
-    Accept: 'application/json, text/event-stream',
-    'MCP-Protocol-Version': '2025-06-18',
-  };
-  if (session) headers['Mcp-Session-Id'] = session;
-  const response = await fetch(`${server.base}/mcp`, {
-    method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', ...message }),
-  });
-  const text = await response.text();
-  let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-  return { status: response.status, session: response.headers.get('mcp-session-id'), body };
-}
-
-const initialize = {
-  id: 1, method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18', capabilities: {},
-    clientInfo: { name: 'postern-browser-test', version: '1' },
-  },
-};
 
 test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POSTERN_MAIL_ENV is not set' }, async () => {
   const started = Date.now();
@@ -172,68 +149,80 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       await page.waitForURL(/\/dashboard$/);
     });
 
-    const token = await server.admin('issue-token', USER, '--account', accountId, '--scopes', 'mail:read');
-    // The MCP endpoint is another part of Postern; the journey uses it when
-    // it is there (an unknown token gets 401 rather than 404).
-    const mcpLive = (await mcp('not-a-token', initialize)).status === 401;
+    // An MCP client (the official SDK: discovery, dynamic registration,
+    // PKCE) asks for access; the person approves in this browser.
+    const agent = new Agent(server.base);
+    await agent.listen();
+    let tokens;
+    await j.step('agent-asks-for-access', async () => {
+      const url = await agent.requestAuthorization();
+      assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+      const response = await page.goto(url.href);
+      assert.equal(response.status(), 200);
+      await page.locator('h1', { hasText: 'Allow access?' }).waitFor();
+      const card = await page.locator('section.card').textContent();
+      // The client's own name, as it registered it, and where it goes next.
+      assert.ok(card.includes(AGENT_NAME), card);
+      assert.ok(card.includes('127.0.0.1'), card);
+    });
+
+    await j.step('consent-approve', async () => {
+      await page.check(`input[name=account][value="${accountId}"]`);
+      // Every requested permission is pre-checked and each can be removed.
+      assert.ok(await page.isChecked('input[name=scope][value="mail:send"]'));
+      await page.uncheck('input[name=scope][value="mail:send"]');
+      await page.click('button:has-text("Approve")');
+      // The redirect lands on the agent's loopback callback...
+      await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+      await page.getByText('The agent is connected').waitFor();
+      // ...and the SDK finishes the token exchange.
+      tokens = await agent.finish();
+      assert.equal(tokens.token_type.toLowerCase(), 'bearer');
+      assert.ok(tokens.refresh_token);
+      assert.doesNotMatch(tokens.scope, /mail:send/);
+      assert.match(tokens.scope, /mail:read/);
+    });
 
     await j.step('agent-connection-listed', async () => {
-      await page.reload();
+      await page.goto(`${server.base}/dashboard`);
       const row = page.locator('tr[data-grant-id]');
       assert.equal(await row.count(), 1);
-      assert.match(await row.textContent(), /Operator-issued token/);
-      assert.match(await row.textContent(), /Read mail/);
-      assert.ok((await row.textContent()).includes(LABEL));
+      const text = await row.textContent();
+      // The client's human name, not its id.
+      assert.ok(text.includes(AGENT_NAME), text);
+      assert.doesNotMatch(text, /pc_/);
+      assert.match(text, /Read mail/);
+      assert.ok(text.includes(LABEL));
       assert.match(await row.locator('td[data-label="Last used"]').textContent(), /never/);
     });
 
-    let session;
-    if (mcpLive) {
-      await j.step('agent-lists-mail', async () => {
-        const init = await mcp(token, initialize);
-        assert.equal(init.status, 200, JSON.stringify(init.body));
-        session = init.session;
-        assert.ok(session);
-        assert.equal((await mcp(token, { method: 'notifications/initialized' }, session)).status, 202);
-        const call = await mcp(token, {
-          id: 2, method: 'tools/call',
-          params: { name: 'list_messages', arguments: { folder: 'INBOX', pageSize: 3 } },
-        }, session);
-        assert.equal(call.status, 200, JSON.stringify(call.body));
-        assert.ok(!call.body.result.isError, JSON.stringify(call.body));
-        // Tool calls are audited in batches (20 ms), so the first reload may
-        // come before the batch is written.
-        let used = 'never';
-        for (let i = 0; i < 20 && /never/.test(used); ++i) {
-          await new Promise(r => setTimeout(r, 50));
-          await page.reload();
-          used = await page.locator('tr[data-grant-id] td[data-label="Last used"]').textContent();
-        }
-        assert.doesNotMatch(used, /never/);
-      });
-    }
+    await j.step('agent-lists-mail', async () => {
+      const listed = await agent.call('list_messages', { folder: 'INBOX', pageSize: 3 });
+      assert.ok(!listed.isError, JSON.stringify(listed));
+      await page.reload();
+      const used = await page.locator('tr[data-grant-id] td[data-label="Last used"]').textContent();
+      assert.doesNotMatch(used, /never/);
+    });
 
     await j.step('revoke', async () => {
       await page.click('tr[data-grant-id] button:has-text("Revoke")');
       await page.waitForURL(/notice=revoked/);
       await page.getByText('No agents connected').waitFor();
-      // Effective on the agent's next request.
-      if (mcpLive) {
-        const after = await mcp(token, {
-          id: 3, method: 'tools/call',
-          params: { name: 'list_messages', arguments: { folder: 'INBOX' } },
-        }, session);
-        assert.equal(after.status, 401);
-      }
+      // Effective on the agent's next request: its token gets 401...
+      const status = await agent.rawStatus(tokens.access_token);
+      assert.equal(status, 401);
+      // ...and the SDK cannot refresh its way back in.
+      await assert.rejects(agent.call('list_messages', { folder: 'INBOX' }));
     });
+    await agent.close();
 
     await j.step('activity', async () => {
       await page.click('nav >> text=Activity');
       await page.waitForURL(/\/activity$/);
       const table = page.locator('table.activity');
       const text = await table.textContent();
-      const expected = ['Signed up', 'Added email account', 'Revoked agent connection'];
-      if (mcpLive) expected.push('Used list_messages');
+      const expected = ['Signed up', 'Added email account', 'Revoked agent connection',
+        'Used list_messages', `Agent ${AGENT_NAME}`];
       for (const what of expected) {
         assert.ok(text.includes(what), `activity lacks "${what}": ${text}`);
       }

@@ -2,12 +2,16 @@
 // Shared helpers of the browser tests: a Postern process, Debian's
 // Chromium driven by playwright-core, screenshots on failure.
 import { spawn, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,7 +65,9 @@ export class Server {
     while (Date.now() < deadline) {
       const m = /listening on (https?):\/\/[^:]+:(\d+)/.exec(this.output);
       if (m) {
-        this.base = `${m[1]}://127.0.0.1:${m[2]}`;
+        // BASE_URL defaults to http://localhost:PORT: the issuer, the MCP
+        // resource and the session cookie's host must all agree.
+        this.base = `${m[1]}://localhost:${m[2]}`;
         return this;
       }
       if (this.proc.exitCode !== null) break;
@@ -149,4 +155,125 @@ export class Journey {
       throw err;
     }
   }
+}
+
+/** The name the agent registers with (escaping is checked with it). */
+export const AGENT_NAME = 'Journey agent <mail> & "co"';
+
+/**
+ * An MCP client as a native agent runs it: the official SDK with an
+ * OAuthClientProvider (discovery, dynamic registration, PKCE) and a
+ * loopback HTTP callback for the authorization response. The person's
+ * browser is whoever visits the authorization URL.
+ */
+export class Agent {
+  constructor(base) {
+    this.base = base;
+    this.url = new URL('/mcp', base);
+    this.info = undefined;
+    this.saved = undefined;
+    this.verifier = undefined;
+    this.authorizationUrl = undefined;
+    this.callback = new Promise((resolve) => { this.gotCallback = resolve; });
+  }
+
+  /** Starts the loopback callback server (any free port). */
+  async listen() {
+    this.http = createServer((req, res) => {
+      const url = new URL(req.url, 'http://127.0.0.1');
+      if (url.pathname !== '/callback') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Connected</title><p>The agent is connected. You can close this tab.</p>');
+      this.gotCallback(url);
+    });
+    await new Promise((r) => this.http.listen(0, '127.0.0.1', r));
+    this.redirect = `http://127.0.0.1:${this.http.address().port}/callback`;
+  }
+
+  async close() {
+    await this.client?.close().catch(() => {});
+    if (this.http) await new Promise((r) => this.http.close(r));
+  }
+
+  // -- OAuthClientProvider --
+  get redirectUrl() { return this.redirect; }
+  get clientMetadata() {
+    return {
+      client_name: AGENT_NAME,
+      redirect_uris: [this.redirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  state() { return 'journey-state'; }
+  clientInformation() { return this.info; }
+  saveClientInformation(info) { this.info = info; }
+  tokens() { return this.saved; }
+  saveTokens(tokens) { this.saved = tokens; }
+  redirectToAuthorization(url) { this.authorizationUrl = url; }
+  saveCodeVerifier(v) { this.verifier = v; }
+  codeVerifier() { return this.verifier; }
+
+  /** Connects without a token: 401, discovery, registration. Returns the
+   *  authorization URL the SDK wants a person to open. */
+  async requestAuthorization() {
+    this.transport = new StreamableHTTPClientTransport(this.url, { authProvider: this });
+    const client = new Client({ name: 'postern-journey', version: '1.0.0' });
+    await assertRejectsUnauthorized(client.connect(this.transport));
+    if (!this.authorizationUrl) throw new Error('the SDK did not ask for authorization');
+    return this.authorizationUrl;
+  }
+
+  /** Waits for the browser to reach the callback, lets the SDK exchange
+   *  the code; returns the tokens. */
+  async finish() {
+    const url = await this.callback;
+    if (url.searchParams.get('state') !== 'journey-state') throw new Error(`bad state in ${url}`);
+    if (url.searchParams.get('iss') !== this.base) throw new Error(`bad iss in ${url}`);
+    const code = url.searchParams.get('code');
+    if (!code) throw new Error(`no code in ${url}: ${url.searchParams.get('error_description')}`);
+    await this.transport.finishAuth(code);
+    return this.saved;
+  }
+
+  /** Calls a tool (connecting first); returns the CallToolResult. */
+  async call(name, args) {
+    if (!this.client) {
+      const client = new Client({ name: 'postern-journey', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(this.url, { authProvider: this }));
+      this.client = client;
+    }
+    return this.client.callTool({ name, arguments: args });
+  }
+
+  /** The HTTP status of a bare tools/list with this access token. */
+  async rawStatus(token) {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`, 'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-06-18',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+}
+
+async function assertRejectsUnauthorized(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof UnauthorizedError) return;
+    throw err;
+  }
+  throw new Error('the server accepted an agent without a token');
 }

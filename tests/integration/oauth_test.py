@@ -45,13 +45,18 @@ def query_of(location):
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
 
 
-class OAuthTest(unittest.TestCase):
+class OAuthHelpers:
+    """Plays clients and users against cls.p (a running Postern)."""
     counter = 0
+
+    @classmethod
+    def server_env(cls):
+        return {"TRUST_PROXY": "1"}
 
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="postern-oauth-")
-        cls.p = Postern(cls.tmp, {"TRUST_PROXY": "1"})
+        cls.p = Postern(cls.tmp, cls.server_env())
         cls.alice_account = cls.p.add_user("alice")
         cls.bob_account = cls.p.add_user("bob")
         cls.p.start()
@@ -70,8 +75,8 @@ class OAuthTest(unittest.TestCase):
 
     def address(self):
         """A client address per call, so registration limits do not mix."""
-        OAuthTest.counter += 1
-        return "10.9.%d.%d" % (OAuthTest.counter // 250, OAuthTest.counter % 250 + 1)
+        OAuthHelpers.counter += 1
+        return "10.9.%d.%d" % (OAuthHelpers.counter // 250, OAuthHelpers.counter % 250 + 1)
 
     def raw(self, method, path, body=None, headers=None, form=None):
         h = {"X-Forwarded-For": self.address()}
@@ -188,6 +193,9 @@ class OAuthTest(unittest.TestCase):
         status, _, _ = self.p.request("POST", init, token=access)
         return status
 
+
+
+class OAuthTest(OAuthHelpers, unittest.TestCase):
     # -- metadata ---------------------------------------------------------------
 
     def test_authorization_server_metadata(self):
@@ -200,7 +208,7 @@ class OAuthTest(unittest.TestCase):
         self.assertEqual(m["token_endpoint_auth_methods_supported"], ["none"])
         self.assertEqual(m["scopes_supported"], ALL_SCOPES.split())
         self.assertIs(m["authorization_response_iss_parameter_supported"], True)
-        self.assertIn("client_id_metadata_document_supported", m)
+        self.assertIs(m["client_id_metadata_document_supported"], True)
 
     def test_protected_resource_metadata_root_and_path(self):
         for path in ["/.well-known/oauth-protected-resource",
@@ -410,13 +418,17 @@ class OAuthTest(unittest.TestCase):
 
     def test_user_cannot_consent_to_another_users_account(self):
         client_id = self.client()
-        verifier, challenge = pkce()
+        _, challenge = pkce()
         b = self.browser("alice")
-        location = self.approve(b, self.authorize_url(client_id, challenge),
-                                account=self.bob_account)
-        status, _, doc = self.exchange(client_id, verifier, query_of(location)["code"])
-        self.assertEqual(status, 400, doc)
-        self.assertEqual(doc["error"], "invalid_grant")
+        _, body = self.consent(b, self.authorize_url(client_id, challenge))
+        req = re.search(r'name="request" value="([^"]+)"', body).group(1)
+        status, headers, page, _ = self.post_fields(
+            b, [("csrf", Browser.csrf_of(body)), ("request", req), ("account", self.bob_account),
+                ("decision", "approve"), ("scope", "mail:read")])
+        # No code at all: a page, not a redirect.
+        self.assertEqual(status, 400, page[:2000])
+        self.assertNotIn("Location", headers)
+        self.assertIn("Choose one of your own email accounts", page)
 
     # -- token endpoint --------------------------------------------------------------
 
@@ -624,12 +636,319 @@ class OAuthTest(unittest.TestCase):
         status, _, _ = self.raw("POST", "/oauth/revoke", form={})
         self.assertEqual(status, 400)
 
-    def test_oauth_grants_appear_in_the_dashboard(self):
-        client_id, _ = self.tokens("bob")
+    def connection_row(self, body, grant_marker=None):
+        rows = re.findall(r'<tr data-grant-id="[^"]+">(.*?)</tr>', body, re.S)
+        return rows
+
+    def test_oauth_grants_appear_in_the_dashboard_by_client_name(self):
+        client_id = self.client(name='Bob\'s <agent> & "co"')
+        verifier, challenge = pkce()
         b = self.browser("bob")
+        q = query_of(self.approve(b, self.authorize_url(client_id, challenge)))
+        status, _, doc = self.exchange(client_id, verifier, q["code"])
+        self.assertEqual(status, 200, doc)
         status, _, body, _ = b.get("/dashboard")
         self.assertEqual(status, 200)
-        self.assertIn(client_id, body)
+        rows = [r for r in self.connection_row(body) if "&lt;agent&gt;" in r]
+        self.assertEqual(len(rows), 1, body)
+        # The name (escaped), not the client id; never used so far.
+        self.assertIn("Bob&#39;s &lt;agent&gt; &amp; &quot;co&quot;", rows[0])
+        self.assertNotIn(client_id, rows[0])
+        self.assertRegex(rows[0], r'data-label="Last used"[^>]*>\s*<span class="muted">never')
+        # A tool call is a use: shown at once, from the TOKEN AUTHORITY.
+        self.assertEqual(self.mcp_status(doc["access_token"]), 200)
+        _, _, body, _ = b.get("/dashboard")
+        row = [r for r in self.connection_row(body) if "&lt;agent&gt;" in r][0]
+        self.assertRegex(row, r'data-label="Last used"[^>]*><time datetime=')
+
+    def test_client_without_a_name_is_shown_by_its_redirect_host(self):
+        status, _, body = self.raw("POST", "/oauth/register",
+                                   {"redirect_uris": ["https://agent.example.org/cb"]})
+        self.assertEqual(status, 201, body)
+        reg = json.loads(body)
+        self.assertEqual(reg["client_name"], "agent.example.org")
+        verifier, challenge = pkce()
+        b = self.browser("bob")
+        url = self.authorize_url(reg["client_id"], challenge,
+                                 redirect_uri="https://agent.example.org/cb")
+        _, page = self.consent(b, url)
+        self.assertIn("<strong>agent.example.org</strong> wants to use your email", page)
+        q = query_of(self.approve(b, url))
+        status, _, doc = self.exchange(reg["client_id"], verifier, q["code"])
+        self.assertEqual(status, 200, doc)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertTrue(any("agent.example.org" in r for r in self.connection_row(body)), body)
+
+    def test_activity_names_the_agent(self):
+        client_id = self.client(name="Activity agent")
+        verifier, challenge = pkce()
+        b = self.browser("bob")
+        q = query_of(self.approve(b, self.authorize_url(client_id, challenge)))
+        _, _, doc = self.exchange(client_id, verifier, q["code"])
+        session, _ = self.p.initialize(doc["access_token"])
+        self.p.rpc(doc["access_token"], session, "tools/call",
+                   {"name": "list_folders", "arguments": {}})
+        import time
+        for _ in range(40):  # audit entries are written in batches
+            _, _, body, _ = b.get("/activity")
+            if "Agent Activity agent" in body:
+                break
+            time.sleep(0.05)
+        self.assertIn("Agent Activity agent", body)
+        self.assertNotIn("Agent " + client_id, body)
+
+
+# -- client ID metadata documents ---------------------------------------------------
+
+
+def make_test_ca(tmp):
+    """A CA and a certificate for 127.0.0.1 signed by it (openssl CLI)."""
+    import subprocess
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), cwd=tmp, check=True,
+                       capture_output=True, timeout=60)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=Postern CIMD test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(tmp, "srv.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+                "basicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "srv.ext")
+    return os.path.join(tmp, "ca.pem"), os.path.join(tmp, "srv.pem"), os.path.join(tmp, "srv.key")
+
+
+class DocumentServer:
+    """An HTTPS server on 127.0.0.1 serving client metadata documents, good
+    and bad; counts the requests per path."""
+
+    def __init__(self, cert, key):
+        import http.server
+        import ssl
+        import threading
+        self.hits = {}
+        self.docs = {}  # path -> (status, headers, body bytes, delay seconds)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                status, headers, body, delay = outer.docs.get(
+                    self.path, (404, {}, b"{}", 0))
+                if delay:
+                    import time
+                    time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "https://127.0.0.1:%d%s" % (self.port, path)
+
+    def serve(self, path, doc=None, status=200, headers=None, body=None, delay=0):
+        if body is None:
+            body = json.dumps(doc).encode()
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        self.docs[path] = (status, h, body, delay)
+        return self.url(path)
+
+    def document(self, path, name="Metadata app", redirect_uris=None, **extra):
+        doc = {"client_id": self.url(path), "client_name": name,
+               "redirect_uris": redirect_uris or [CALLBACK]}
+        doc.update(extra)
+        return doc
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ClientMetadataTest(OAuthHelpers, unittest.TestCase):
+    """URL client ids: the document is fetched over verified HTTPS with
+    limits, checked, cached, and refused from internal addresses."""
+
+    @classmethod
+    def server_env(cls):
+        return {"TRUST_PROXY": "1", "SSL_CERT_FILE": cls.ca,
+                "CLIENT_METADATA_ALLOW_LOOPBACK": "1"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = tempfile.mkdtemp(prefix="postern-cimd-")
+        cls.ca, cert, key = make_test_ca(cls.pki)
+        cls.docs = DocumentServer(cert, key)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.docs.stop()
+        shutil.rmtree(cls.pki, ignore_errors=True)
+
+    def authorize_page(self, client_id, challenge, **extra):
+        """The authorization request before login: an error page, or the
+        redirect to the login page when the client checked out."""
+        status, headers, body = self.raw("GET", self.authorize_url(client_id, challenge, **extra))
+        return status, headers, body.decode()
+
+    def assert_refused(self, client_id, sentence, **extra):
+        _, challenge = pkce()
+        status, headers, body = self.authorize_page(client_id, challenge, **extra)
+        self.assertEqual(status, 400, body[:2000])
+        self.assertNotIn("location", headers)
+        self.assertIn(html.escape(sentence, quote=True), body)
+
+    def test_document_client_through_consent_token_and_refresh(self):
+        url = self.docs.serve("/good.json", self.docs.document(
+            "/good.json", name="Metadata <app>"), headers={"Cache-Control": "max-age=300"})
+        verifier, challenge = pkce()
+        b = self.browser("alice")
+        page_url = self.authorize_url(url, challenge)
+        _, page = self.consent(b, page_url)
+        self.assertIn("<strong>Metadata &lt;app&gt;</strong> wants to use your email", page)
+        q = query_of(self.approve(b, page_url))
+        self.assertEqual(q["iss"], self.issuer)
+        status, _, doc = self.exchange(url, verifier, q["code"])
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.mcp_status(doc["access_token"]), 200)
+        status, _, r = self.refresh(url, doc["refresh_token"])
+        self.assertEqual(status, 200, r)
+        # Fetched once: the consent page, the approval, the token and the
+        # refresh requests all used the cache (max-age=300).
+        self.assertEqual(self.docs.hits["/good.json"], 1)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertIn("Metadata &lt;app&gt;", body)
+
+    def test_no_store_documents_are_fetched_every_time(self):
+        url = self.docs.serve("/nostore.json", self.docs.document("/nostore.json"),
+                              headers={"Cache-Control": "no-store"})
+        _, challenge = pkce()
+        for _ in range(2):
+            status, headers, body = self.authorize_page(url, challenge)
+            self.assertEqual(status, 303, body[:2000])
+            self.assertRegex(headers["location"], r"^/login\?next=")
+        self.assertEqual(self.docs.hits["/nostore.json"], 2)
+
+    def test_client_id_must_match_the_url_exactly(self):
+        doc = self.docs.document("/mismatch.json")
+        doc["client_id"] = self.docs.url("/mismatch.json?x")
+        url = self.docs.serve("/mismatch.json", doc)
+        self.assert_refused(url, "client_id is not exactly the URL it was fetched from")
+
+    def test_redirect_uri_must_be_listed_exactly(self):
+        url = self.docs.serve("/cb.json", self.docs.document(
+            "/cb.json", redirect_uris=["http://127.0.0.1:4000/cb"]))
+        # A registered DCR client could use another loopback port; a
+        # document lists its redirect URIs exactly.
+        self.assert_refused(url, "The redirect_uri is not one this application registered.",
+                            redirect_uri="http://127.0.0.1:4001/cb")
+        self.assert_refused(url, "The redirect_uri is not one this application registered.",
+                            redirect_uri=CALLBACK)
+        _, challenge = pkce()
+        status, _, body = self.authorize_page(url, challenge, redirect_uri="http://127.0.0.1:4000/cb")
+        self.assertEqual(status, 303, body[:2000])
+
+    def test_oversize_documents_are_refused(self):
+        doc = self.docs.document("/big.json", padding="x" * (70 * 1024))
+        url = self.docs.serve("/big.json", doc)
+        self.assert_refused(url, "larger than 64 KiB")
+
+    def test_slow_servers_are_cut_off(self):
+        import time
+        url = self.docs.serve("/slow.json", self.docs.document("/slow.json"), delay=8)
+        started = time.monotonic()
+        self.assert_refused(url, "did not arrive within 5 seconds")
+        self.assertLess(time.monotonic() - started, 7.5)
+
+    def test_redirects_are_not_followed(self):
+        self.docs.serve("/moved.json", self.docs.document("/moved.json"))
+        url = self.docs.serve("/redirect.json", status=302, body=b"",
+                              headers={"Location": self.docs.url("/moved.json")})
+        self.assert_refused(url, "answered with a redirect, which is not followed")
+        self.assertNotIn("/moved.json", self.docs.hits)
+
+    def test_plain_http_and_malformed_urls_are_refused(self):
+        self.assert_refused("http://127.0.0.1:%d/good.json" % self.docs.port,
+                            "A client_id URL must use https.")
+        self.assert_refused(self.docs.url("/"), "A client_id URL must have a path.")
+        self.assert_refused(self.docs.url("/a/../good.json"), "must not have . or .. path segments")
+
+    def test_unknown_document_and_bad_json(self):
+        self.assert_refused(self.docs.url("/missing.json"), "answered HTTP 404")
+        url = self.docs.serve("/notjson.json", body=b"<html>")
+        self.assert_refused(url, "is not a JSON object")
+
+    def test_token_endpoint_refuses_a_broken_document_with_invalid_client(self):
+        url = self.docs.url("/missing-at-token.json")
+        status, _, doc = self.exchange(url, "v" * 43, "pac_x")
+        self.assertEqual((status, doc["error"]), (401, "invalid_client"))
+        self.assertIn("answered HTTP 404", doc["error_description"])
+
+    def test_untrusted_certificates_are_refused(self):
+        other = Postern(self.tmp, {"CLIENT_METADATA_ALLOW_LOOPBACK": "1",
+                                   "SSL_CERT_FILE": "/nonexistent.pem"})
+        other.start()
+        try:
+            url = self.docs.serve("/tls.json", self.docs.document("/tls.json"))
+            _, challenge = pkce()
+            c = http_client(other.port)
+            try:
+                c.request("GET", self.authorize_url(url, challenge))
+                r = c.getresponse()
+                body = r.read().decode()
+            finally:
+                c.close()
+            self.assertEqual(r.status, 400, body[:2000])
+            self.assertIn("TLS with the server of the client_id URL failed", body)
+        finally:
+            other.stop()
+
+    def test_loopback_is_refused_without_the_test_setting(self):
+        other = Postern(self.tmp, {"SSL_CERT_FILE": self.ca})
+        other.start()
+        try:
+            url = self.docs.serve("/private.json", self.docs.document("/private.json"))
+            before = self.docs.hits.get("/private.json", 0)
+            _, challenge = pkce()
+            c = http_client(other.port)
+            try:
+                c.request("GET", self.authorize_url(url, challenge))
+                r = c.getresponse()
+                body = r.read().decode()
+            finally:
+                c.close()
+            self.assertEqual(r.status, 400, body[:2000])
+            self.assertIn("private, loopback or link-local address", body)
+            self.assertEqual(self.docs.hits.get("/private.json", 0), before)
+        finally:
+            other.stop()
+
+
+def http_client(port):
+    import http.client
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
 
 if __name__ == "__main__":

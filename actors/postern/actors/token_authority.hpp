@@ -17,6 +17,26 @@
 
 namespace postern {
 
+/// Lifetimes of OAuth codes and tokens (OAuth 2.1, RFC 9700).
+struct oauth_lifetimes {
+  /// Authorization codes are single-use and short-lived (OAuth 2.1
+  /// §4.1.2 allows up to 10 minutes; peers use 60 seconds).
+  std::chrono::seconds code = std::chrono::seconds(60);
+  /// A used code is remembered this long after it expired, so that a
+  /// replay still revokes the tokens it issued (OAuth 2.1 §4.1.3).
+  std::chrono::seconds used_code_memory = std::chrono::minutes(10);
+  std::chrono::seconds access_token = std::chrono::hours(1);
+  /// A refresh token dies when unused this long; each rotation starts a
+  /// new one...
+  std::chrono::seconds refresh_idle = std::chrono::hours(24 * 30);
+  /// ...but never outlives its grant, which ends this long after consent.
+  std::chrono::seconds grant_cap = std::chrono::hours(24 * 90);
+  /// The immediately previous refresh token still works this long after a
+  /// rotation (parallel refreshes, lost responses); older ones revoke the
+  /// grant.
+  std::chrono::seconds refresh_grace = std::chrono::seconds(30);
+};
+
 /// What the TOKEN AUTHORITY needs to know about the operator's choices.
 struct token_authority_options {
   /// A cached token is re-read from LMDB after this long, so grants,
@@ -31,8 +51,17 @@ struct token_authority_options {
   std::chrono::seconds cache_idle = std::chrono::minutes(10);
   /// Most cached tokens; beyond it the least useful entries go.
   size_t max_cached = 100000;
+  /// OAuth code and token lifetimes.
+  oauth_lifetimes oauth;
+  /// Registered clients never used for a token are removed after a day,
+  /// used ones after 30 days without use.
+  std::chrono::seconds client_unused = std::chrono::hours(24);
+  std::chrono::seconds client_idle = std::chrono::hours(24 * 30);
   /// Longest access token lifetime `issue` accepts (10 years).
   int64_t max_token_ttl = int64_t{10} * 366 * 86400;
+  /// A grant's last use is written to LMDB at most this often (the
+  /// dashboard's "last used"; `list` adds the newer in-memory value).
+  std::chrono::seconds last_use_interval = std::chrono::minutes(1);
   /// Unix milliseconds; tests inject their own clock.
   std::function<int64_t()> clock;
 };
@@ -52,8 +81,18 @@ struct token_authority_state {
     int64_t used_ms = 0;
   };
 
+  /// When a grant was last used, and when that was last written.
+  struct use_mark {
+    user_id user;
+    /// Unix seconds.
+    int64_t seen = 0;
+    int64_t stored = 0;
+  };
+
   std::shared_ptr<storage::environment> env;
   token_authority_options opts;
+  /// Grant id -> its last use.
+  std::unordered_map<std::string, use_mark> uses;
   /// SHA-256(token) -> entry.
   std::unordered_map<std::string, entry> cache;
   /// LMDB reads done by validate (tests check the memory path).
@@ -71,6 +110,30 @@ struct token_authority_state {
   caf::expected<issued_token> issue(const grant_request& req);
   caf::error revoke(const user_id& user, const grant_id& grant);
   caf::expected<std::vector<grant_info>> grants_of(const user_id& user);
+
+  /// Records a use of a grant; writes it when the last write is older
+  /// than `last_use_interval`.
+  void note_use(const grant_info& g, int64_t now_s);
+  void store_use(const grant_id& id, use_mark& mark);
+
+  /// The human names of OAuth clients (empty for unknown ids).
+  std::vector<std::string> client_names(const std::vector<std::string>& ids);
+
+  /// Stores an authorization code for an approved consent.
+  caf::expected<secret> issue_code(const code_request& req);
+
+  /// The token endpoint's authorization_code grant: checks the code, PKCE,
+  /// client, redirect URI and resource, then creates the grant with its
+  /// first tokens in the same write transaction that marks the code used.
+  caf::expected<token_pair> redeem(const code_exchange& x);
+
+  /// The refresh_token grant: rotation with reuse detection and a grace
+  /// window for the immediately previous token.
+  caf::expected<token_pair> refresh(const refresh_request& x);
+
+  /// RFC 7009: a refresh token ends its grant, an access token only
+  /// itself; unknown tokens are fine.
+  caf::error revoke_token(const token_revocation& x);
 
   /// Sweeps LMDB and trims the cache.
   void sweep();

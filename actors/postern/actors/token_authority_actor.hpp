@@ -25,11 +25,27 @@ using token_authority_actor = caf::typed_actor<
   // Creates a grant and its first access token. Fails with no_such_user,
   // no_such_account or invalid_argument (no scopes, bad lifetime).
   caf::replies_to<atom::issue, grant_request>::with<issued_token>,
+  // Stores an authorization code for an approved consent (OAuth); replies
+  // the code. Fails with no_such_account or invalid_argument.
+  caf::replies_to<atom::issue, code_request>::with<secret>,
+  // Redeems an authorization code at the token endpoint. Fails with
+  // invalid_grant, invalid_request (malformed verifier) or invalid_target.
+  // A second valid redemption revokes what the first one issued.
+  caf::replies_to<atom::redeem, code_exchange>::with<token_pair>,
+  // Rotates a refresh token. Fails with invalid_grant (reuse beyond the
+  // grace window also revokes the grant), invalid_scope or invalid_target.
+  caf::replies_to<atom::refresh, refresh_request>::with<token_pair>,
+  // RFC 7009 revocation by token; succeeds for unknown tokens.
+  caf::replies_to<atom::revoke, token_revocation>::with<atom::ok>,
   // Revokes a grant with all its tokens (idempotent for the caller's own
   // grants; fails with invalid_token for unknown ones).
   caf::replies_to<atom::revoke, user_id, grant_id>::with<atom::ok>,
-  // The grants of a user (for the dashboard).
+  // The grants of a user (for the dashboard), with their last use.
   caf::replies_to<atom::list, user_id>::with<std::vector<grant_info>>,
+  // The human names of OAuth clients by id, in order (empty for unknown
+  // ids), for the activity page.
+  caf::replies_to<atom::list, std::vector<std::string>>::with<
+    std::vector<std::string>>,
   // Internal timer: sweeps expired tokens and grants, trims the cache.
   caf::reacts_to<atom::tick>>;
 

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "postern/oauth/client_metadata.hpp"
+
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postern::http {
+
+/// Fetches client metadata documents over HTTPS on its own Asio thread, so
+/// that neither an HTTP strand nor an actor waits for another server:
+/// certificate and host name verified (OpenSSL's default trust store, which
+/// honours SSL_CERT_FILE), a size and a time limit, redirects not followed,
+/// and every resolved address checked against the deny policy before
+/// connecting (only checked addresses are used, so DNS cannot change in
+/// between). Documents are cached per their Cache-Control, in a bounded
+/// cache.
+class client_metadata_fetcher {
+public:
+  struct options {
+    /// Largest document accepted.
+    size_t max_bytes = 64 * 1024;
+    /// Whole fetch: resolve, connect, TLS, request, response.
+    std::chrono::milliseconds timeout = std::chrono::seconds(5);
+    /// Cache lifetime without Cache-Control, and the longest one.
+    std::chrono::seconds default_cache = std::chrono::minutes(5);
+    std::chrono::seconds longest_cache = std::chrono::hours(24);
+    /// Documents kept at most.
+    size_t max_cached = 1000;
+    /// Fetches at the same time at most; more fail at once.
+    size_t max_in_flight = 32;
+    /// For tests only: loopback addresses are fetched from (private and
+    /// link-local ones never are).
+    bool allow_loopback = false;
+  };
+
+  using callback = std::function<void(caf::expected<oauth::client_metadata>)>;
+
+  explicit client_metadata_fetcher(options opts);
+  ~client_metadata_fetcher();
+
+  client_metadata_fetcher(const client_metadata_fetcher&) = delete;
+  client_metadata_fetcher& operator=(const client_metadata_fetcher&) = delete;
+
+  /// Calls `done` with the document of `url` (from the cache or fetched),
+  /// or with an error whose context is a sentence for the person or the
+  /// client. `done` runs on the fetcher's thread or the caller's.
+  void get(const std::string& url, callback done);
+
+  /// The document of `url` if it is cached and fresh.
+  std::optional<oauth::client_metadata> cached(const std::string& url);
+
+  /// Fetches done so far (tests check the cache with it).
+  size_t fetches() const;
+
+  /// Internal state, shared with fetches in flight.
+  struct impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace postern::http
