@@ -95,6 +95,25 @@ bool rotated_recently(const storage::txn& t, const grant_info& g, int64_t now,
   return recent;
 }
 
+/// Runs `body(txn, result, revoked)` in one write transaction. `result`
+/// starts as `unknown`; `body` sets `revoked` when it removed a grant, so
+/// that the caches hear of it after the commit.
+template <class Body>
+caf::expected<token_pair> token_write(storage::environment& env,
+                                      caf::error unknown, Body body) {
+  caf::expected<token_pair> result{std::move(unknown)};
+  bool revoked = false;
+  auto err = env.write([&](storage::txn& t) -> caf::error {
+    body(t, result, revoked);
+    return caf::none;
+  });
+  if (revoked)
+    storage::note_grants_changed();
+  if (err)
+    return err;
+  return result;
+}
+
 } // namespace
 
 int64_t token_authority_state::now_ms() const {
@@ -285,13 +304,11 @@ token_authority_state::redeem(const code_exchange& x) {
   auto now = now_ms() / 1000;
   auto digest = storage::sha256(x.code.reveal());
   auto& life = opts.oauth;
-  caf::expected<token_pair> result{
-    invalid_grant("Unknown or expired authorization code.")};
-  bool revoked = false;
-  auto err = env->write([&](storage::txn& t) -> caf::error {
+  auto body = [&](storage::txn& t, caf::expected<token_pair>& result,
+                  bool& revoked) {
     auto c = storage::find_code(t, digest);
     if (!c)
-      return caf::none;
+      return;
     bool valid_request = c->client_id == x.client_id
                          && verifier_ok(x.verifier.reveal())
                          && pkce_matches(x.verifier, c->challenge);
@@ -305,40 +322,40 @@ token_authority_state::redeem(const code_exchange& x) {
         storage::put_code(t, digest, *c);
       }
       result = invalid_grant("The authorization code was already used.");
-      return caf::none;
+      return;
     }
     if (c->expires_at < now) {
       result = invalid_grant("The authorization code has expired.");
-      return caf::none;
+      return;
     }
     if (c->client_id != x.client_id) {
       result = invalid_grant("The code was issued to another client.");
-      return caf::none;
+      return;
     }
     if (x.has_redirect_uri && x.redirect_uri != c->redirect_uri) {
       result = invalid_grant("redirect_uri does not match.");
-      return caf::none;
+      return;
     }
     if (!verifier_ok(x.verifier.reveal())) {
       result = caf::make_error(ec::invalid_request,
                                "code_verifier must have 43 to 128 unreserved "
                                "characters.");
-      return caf::none;
+      return;
     }
     if (!valid_request) {
       result = invalid_grant("PKCE verification failed.");
-      return caf::none;
+      return;
     }
     if (!x.resource.empty() && x.resource != c->resource) {
       result = caf::make_error(ec::invalid_target,
                                "The resource does not match the "
                                "authorization.");
-      return caf::none;
+      return;
     }
     if (!storage::find_user(t, c->user)
         || !storage::find_account(t, c->user, c->account)) {
       result = invalid_grant("The account of this authorization is gone.");
-      return caf::none;
+      return;
     }
     token_pair out;
     auto& g = out.grant;
@@ -366,13 +383,10 @@ token_authority_state::redeem(const code_exchange& x) {
     storage::put_code(t, digest, *c);
     storage::touch_client(t, g.client_id, now);
     result = std::move(out);
-    return caf::none;
-  });
-  if (revoked)
-    storage::note_grants_changed();
-  if (err)
-    return err;
-  return result;
+  };
+  return token_write(*env,
+                     invalid_grant("Unknown or expired authorization code."),
+                     body);
 }
 
 caf::expected<token_pair>
@@ -380,31 +394,29 @@ token_authority_state::refresh(const refresh_request& x) {
   auto now = now_ms() / 1000;
   auto digest = storage::sha256(x.refresh_token.reveal());
   auto& life = opts.oauth;
-  caf::expected<token_pair> result{
-    invalid_grant("Unknown, expired or revoked refresh token.")};
-  bool revoked = false;
-  auto err = env->write([&](storage::txn& t) -> caf::error {
+  auto body = [&](storage::txn& t, caf::expected<token_pair>& result,
+                  bool& revoked) {
     auto rec = storage::find_refresh_token(t, digest);
     if (!rec || rec->expires_at <= now)
-      return caf::none;
+      return;
     auto g = storage::find_grant(t, rec->user, rec->grant);
     if (!g || (g->expires_at != 0 && g->expires_at <= now)
         || !storage::find_account(t, g->user, g->account))
-      return caf::none;
+      return;
     if (g->client_id != x.client_id) {
       result = invalid_grant("The refresh token was issued to another "
                              "client.");
-      return caf::none;
+      return;
     }
     if ((x.scopes & ~g->scopes) != 0) {
       result = caf::make_error(ec::invalid_scope,
                                "The requested scope exceeds the grant.");
-      return caf::none;
+      return;
     }
     if (!x.resource.empty() && x.resource != g->resource) {
       result = caf::make_error(ec::invalid_target,
                                "The resource does not match the grant.");
-      return caf::none;
+      return;
     }
     uint64_t generation = g->refresh_generation;
     bool reuse = false;
@@ -419,7 +431,7 @@ token_authority_state::refresh(const refresh_request& x) {
       revoked = storage::erase_grant(t, g->user, g->id);
       result = invalid_grant("The refresh token was already used; the grant "
                              "is revoked.");
-      return caf::none;
+      return;
     }
     if (generation == rec->generation) {
       // The current token: rotate.
@@ -439,13 +451,11 @@ token_authority_state::refresh(const refresh_request& x) {
     storage::touch_client(t, g->client_id, now);
     out.grant = std::move(*g);
     result = std::move(out);
-    return caf::none;
-  });
-  if (revoked)
-    storage::note_grants_changed();
-  if (err)
-    return err;
-  return result;
+  };
+  return token_write(*env,
+                     invalid_grant("Unknown, expired or revoked refresh "
+                                   "token."),
+                     body);
 }
 
 caf::error token_authority_state::revoke_token(const token_revocation& x) {

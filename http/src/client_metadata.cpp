@@ -102,8 +102,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
 public:
   using impl = client_metadata_fetcher::impl;
 
-  fetch_op(std::shared_ptr<impl> owner, std::string url, oauth::uri_parts url_parts,
-           client_metadata_fetcher::callback done)
+  fetch_op(std::shared_ptr<impl> owner, std::string url,
+           oauth::uri_parts url_parts, client_metadata_fetcher::callback done)
     : owner_(std::move(owner)),
       url_(std::move(url)),
       parts_(std::move(url_parts)),

@@ -107,16 +107,12 @@ response_type with_cors(response_type res) {
 
 // -- state --------------------------------------------------------------------
 
-/// A validated authorization request waiting for the user's consent.
+/// A validated authorization request waiting for the user's consent: the
+/// code request to make once they approve (account and scopes still to
+/// choose; `scopes` holds the requested ones).
 struct pending_request {
-  user_id user;
-  std::string client_id;
-  std::string client_name;
-  std::string redirect_uri;
+  code_request code;
   std::string state;
-  std::string challenge;
-  std::string resource;
-  scope_set scopes = 0;
   int64_t expires_at = 0;
 };
 
@@ -479,13 +475,13 @@ checked_request check_authorize(oauth_server& s, const form_data& q,
     }
   }
   out.client_name = client.name;
-  out.req.client_id = client.id;
-  out.req.client_name = client.name;
-  out.req.redirect_uri = redirect;
+  out.req.code.client_id = client.id;
+  out.req.code.client_name = client.name;
+  out.req.code.redirect_uri = redirect;
+  out.req.code.challenge = challenge;
+  out.req.code.resource = resource;
+  out.req.code.scopes = scopes;
   out.req.state = state;
-  out.req.challenge = challenge;
-  out.req.resource = resource;
-  out.req.scopes = scopes;
   return out;
 }
 
@@ -539,7 +535,7 @@ void show_consent(const server_ptr& s, const request& req,
                        }
                        auto id = storage::random_token(24);
                        auto pending = checked.req;
-                       pending.user = ws.user.id;
+                       pending.code.user = ws.user.id;
                        pending.expires_at = unix_seconds() + request_ttl;
                        {
                          std::lock_guard guard{s->mtx};
@@ -559,7 +555,7 @@ void show_consent(const server_ptr& s, const request& req,
                        p.session = &ws;
                        p.data.set("client_name", checked.client_name);
                        p.data.set("redirect_host",
-                                  host_of(pending.redirect_uri));
+                                  host_of(pending.code.redirect_uri));
                        p.data.set("request", id);
                        auto list = ui::value::list();
                        bool first = true;
@@ -575,7 +571,7 @@ void show_consent(const server_ptr& s, const request& req,
                        p.data.set("accounts", std::move(list));
                        auto scopes = ui::value::list();
                        for (auto sc : all_scopes)
-                         if (has_scope(pending.scopes, sc)) {
+                         if (has_scope(pending.code.scopes, sc)) {
                            auto v = ui::value::object();
                            v.set("name", std::string{to_string(sc)});
                            scopes.push(std::move(v));
@@ -587,7 +583,8 @@ void show_consent(const server_ptr& s, const request& req,
                        auto fa = csp.find("form-action 'self'");
                        if (fa != std::string::npos)
                          csp.insert(fa + 18,
-                                    " " + redirect_origin(pending.redirect_uri));
+                                    " " + redirect_origin(
+                                            pending.code.redirect_uri));
                        p.csp = csp;
                        p.headers.emplace_back("Cache-Control", "no-store");
                        respond(render_page(p));
@@ -609,7 +606,7 @@ void handle_authorize_post(const server_ptr& s, const request& req,
         std::lock_guard guard{s->mtx};
         s->prune(now);
         auto i = s->pending.find(form.get("request"));
-        if (i == s->pending.end() || !(i->second.user == ws.user.id)) {
+        if (i == s->pending.end() || !(i->second.code.user == ws.user.id)) {
           respond(message_page(bhttp::status::bad_request,
                                "This request has expired",
                                "Start the connection again from the "
@@ -625,13 +622,13 @@ void handle_authorize_post(const server_ptr& s, const request& req,
         if (!pr.state.empty())
           ps.emplace_back("state", pr.state);
         ps.emplace_back("iss", s->issuer);
-        respond(see_other(with_params(pr.redirect_uri, ps)));
+        respond(see_other(with_params(pr.code.redirect_uri, ps)));
       };
       scope_set chosen = 0;
       for (auto& name : form.all("scope"))
         if (auto sc = parse_scope(name))
           chosen |= bit(*sc);
-      chosen &= pr.scopes;
+      chosen &= pr.code.scopes;
       auto account = form.get("account");
       if (form.get("decision") != "approve" || chosen == 0
           || account.empty()) {
@@ -641,14 +638,8 @@ void handle_authorize_post(const server_ptr& s, const request& req,
         finish();
         return;
       }
-      code_request cr;
-      cr.user = ws.user.id;
+      auto cr = pr.code;
       cr.account = account_id{account};
-      cr.client_id = pr.client_id;
-      cr.client_name = pr.client_name;
-      cr.redirect_uri = pr.redirect_uri;
-      cr.challenge = pr.challenge;
-      cr.resource = pr.resource;
       cr.scopes = chosen;
       self->request(s->web->actors.tokens, page_timeout, atom::issue_v, cr)
         .then(
@@ -658,7 +649,7 @@ void handle_authorize_post(const server_ptr& s, const request& req,
             if (!pr.state.empty())
               params.emplace_back("state", pr.state);
             params.emplace_back("iss", s->issuer);
-            respond(see_other(with_params(pr.redirect_uri, params)));
+            respond(see_other(with_params(pr.code.redirect_uri, params)));
           },
           [respond, ws](const caf::error& err) {
             if (err == ec::no_such_account)

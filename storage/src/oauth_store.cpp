@@ -84,7 +84,7 @@ size_t sweep_clients(txn& t, int64_t now, int64_t unused_ttl,
   return left;
 }
 
-// -- authorization codes --------------------------------------------------------
+// -- authorization codes ------------------------------------------------------
 
 namespace {
 

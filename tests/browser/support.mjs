@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { MemoryProvider } from '../support/oauth_provider.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -166,14 +167,11 @@ export const AGENT_NAME = 'Journey agent <mail> & "co"';
  * loopback HTTP callback for the authorization response. The person's
  * browser is whoever visits the authorization URL.
  */
-export class Agent {
+export class Agent extends MemoryProvider {
   constructor(base) {
+    super({ clientName: AGENT_NAME, state: 'journey-state' });
     this.base = base;
     this.url = new URL('/mcp', base);
-    this.info = undefined;
-    this.saved = undefined;
-    this.verifier = undefined;
-    this.authorizationUrl = undefined;
     this.callback = new Promise((resolve) => { this.gotCallback = resolve; });
   }
 
@@ -197,26 +195,6 @@ export class Agent {
     await this.client?.close().catch(() => {});
     if (this.http) await new Promise((r) => this.http.close(r));
   }
-
-  // -- OAuthClientProvider --
-  get redirectUrl() { return this.redirect; }
-  get clientMetadata() {
-    return {
-      client_name: AGENT_NAME,
-      redirect_uris: [this.redirect],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() { return 'journey-state'; }
-  clientInformation() { return this.info; }
-  saveClientInformation(info) { this.info = info; }
-  tokens() { return this.saved; }
-  saveTokens(tokens) { this.saved = tokens; }
-  redirectToAuthorization(url) { this.authorizationUrl = url; }
-  saveCodeVerifier(v) { this.verifier = v; }
-  codeVerifier() { return this.verifier; }
 
   /** Connects without a token: 401, discovery, registration. Returns the
    *  authorization URL the SDK wants a person to open. */

@@ -16,40 +16,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+import { MemoryProvider } from '../support/oauth_provider.mjs';
 import { Postern, mailEnv } from './postern.mjs';
 
 const REDIRECT = 'http://127.0.0.1:43117/callback';
 const mail = mailEnv();
 
 let postern;
-
-/** An in-memory OAuthClientProvider, as a native MCP client keeps it. */
-class MemoryProvider {
-  constructor() {
-    this.info = undefined;
-    this.saved = undefined;
-    this.verifier = undefined;
-    this.authorizationUrl = undefined;
-  }
-  get redirectUrl() { return REDIRECT; }
-  get clientMetadata() {
-    return {
-      client_name: 'SDK e2e client',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  state() { return 'e2e-state'; }
-  clientInformation() { return this.info; }
-  saveClientInformation(info) { this.info = info; }
-  tokens() { return this.saved; }
-  saveTokens(tokens) { this.saved = tokens; }
-  redirectToAuthorization(url) { this.authorizationUrl = url; }
-  saveCodeVerifier(v) { this.verifier = v; }
-  codeVerifier() { return this.verifier; }
-}
 
 /** Just enough of a browser: cookies and manual redirects. */
 class Browser {
@@ -129,7 +102,9 @@ after(async () => {
 });
 
 test('SDK OAuth: discovery, registration, consent, token, tools, refresh', async () => {
-  const provider = new MemoryProvider();
+  const provider = new MemoryProvider({
+    redirectUrl: REDIRECT, clientName: 'SDK e2e client', state: 'e2e-state',
+  });
   // 1. Unauthenticated connect: 401 → discovery → DCR → authorization URL.
   let transport = new StreamableHTTPClientTransport(postern.url, { authProvider: provider });
   let client = new Client({ name: 'oauth-e2e', version: '1.0.0' });

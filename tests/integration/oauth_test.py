@@ -281,7 +281,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         _, challenge = pkce()
         self.assert_error_page(self.authorize_url("pc_nope", challenge))
 
-    def test_authorize_wrong_redirect_uri_is_a_page(self):
+    def test_n01_redirect_uri_variants_get_an_error_page(self):
         client_id = self.client()
         _, challenge = pkce()
         self.assert_error_page(self.authorize_url(client_id, challenge,
@@ -308,13 +308,16 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertEqual(q["iss"], self.issuer)
         self.assertEqual(q["state"], "st-123")
 
-    def test_authorize_requires_pkce_s256(self):
+    def test_n03_pkce_is_required_and_s256_only(self):
         client_id = self.client()
         _, challenge = pkce()
         self.assert_redirect_error(self.authorize_url(client_id, None), "invalid_request")
         self.assert_redirect_error(self.authorize_url(client_id, challenge,
                                                       code_challenge_method="plain"),
                                    "invalid_request")
+        # No code exists without a challenge, so a verifier never finds one.
+        status, _, doc = self.exchange(client_id, "v" * 43, "pac_" + "A" * 43)
+        self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
 
     def test_authorize_response_type_scope_resource(self):
         client_id = self.client()
@@ -327,7 +330,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                                                       resource="https://other.example/mcp"),
                                    "invalid_target")
 
-    def test_authorize_accepts_canonical_variants_of_resource_and_any_loopback_port(self):
+    def test_n02_loopback_any_port_accepted_and_canonical_resources(self):
         client_id = self.client(["http://127.0.0.1:5000/cb"])
         _, challenge = pkce()
         for resource in [self.resource + "/", self.resource.upper().replace("/MCP", "/mcp"),
@@ -336,6 +339,10 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                 client_id, challenge, redirect_uri="http://127.0.0.1:61234/cb", resource=resource))
             self.assertEqual(status, 303)
             self.assertTrue(headers["location"].startswith("/login?"), headers["location"])
+        # Plain http elsewhere than loopback is refused at registration.
+        status, _, body = self.register(["http://example.com/cb"])
+        self.assertEqual(status, 400, body)
+        self.assertEqual(json.loads(body)["error"], "invalid_redirect_uri")
 
     # -- login and consent ---------------------------------------------------------
 
@@ -368,7 +375,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertIn("form-action 'self' https://claude.ai", csp)
         self.assertIn("frame-ancestors 'none'", csp)
 
-    def test_deny_redirects_access_denied_with_iss(self):
+    def test_n17_deny_redirects_access_denied_with_state_and_iss(self):
         client_id = self.client()
         _, challenge = pkce()
         b = self.browser("alice")
@@ -379,7 +386,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertEqual(q["state"], "st-123")
         self.assertNotIn("code", q)
 
-    def test_consent_without_csrf_is_refused(self):
+    def test_n18b_consent_without_the_csrf_token_is_refused(self):
         client_id = self.client()
         _, challenge = pkce()
         b = self.browser("alice")
@@ -432,7 +439,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
 
     # -- token endpoint --------------------------------------------------------------
 
-    def test_token_unknown_client_is_401_invalid_client(self):
+    def test_n09_unknown_client_is_401_invalid_client(self):
         status, _, doc = self.exchange("pc_gone", "x" * 43, "pac_x")
         self.assertEqual(status, 401)
         self.assertEqual(doc["error"], "invalid_client")
@@ -457,7 +464,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                                        resource=self.resource + "/")
         self.assertEqual(status, 200, doc)
 
-    def test_code_replay_revokes_the_issued_tokens(self):
+    def test_n04_code_replay_revokes_unless_the_verifier_is_wrong(self):
         client_id, verifier, code = self.code_for()
         status, _, doc = self.exchange(client_id, verifier, code)
         self.assertEqual(status, 200, doc)
@@ -472,21 +479,21 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, _, r = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual(status, 400, r)
 
-    def test_concurrent_code_exchanges_exactly_one_wins(self):
+    def test_n05_concurrent_code_exchanges_exactly_one_wins(self):
         import concurrent.futures
         client_id, verifier, code = self.code_for()
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
             results = list(pool.map(lambda _: self.exchange(client_id, verifier, code)[0], range(6)))
         self.assertEqual(sorted(results), [200] + [400] * 5)
 
-    def test_code_expires_after_60_seconds(self):
+    def test_n06_code_expires_after_60_seconds(self):
         import time
         client_id, verifier, code = self.code_for()
         time.sleep(61)
         status, _, doc = self.exchange(client_id, verifier, code)
         self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
 
-    def test_no_store_on_registration_token_and_revocation(self):
+    def test_n08_no_store_on_registration_token_and_revocation(self):
         status, headers, _ = self.register()
         self.assertEqual(headers["cache-control"], "no-store")
         status, headers, _ = self.raw("POST", "/oauth/token", form={"grant_type": "x"})
@@ -494,7 +501,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, headers, _ = self.raw("POST", "/oauth/revoke", form={"token": "x"})
         self.assertEqual(headers["cache-control"], "no-store")
 
-    def test_authorize_has_no_cors_and_no_framing(self):
+    def test_n15_authorize_has_no_cors_no_framing_and_lets_the_redirect_through(self):
         client_id = self.client()
         _, challenge = pkce()
         b = self.browser("alice")
@@ -504,8 +511,10 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertNotIn("Access-Control-Allow-Origin", headers)
         self.assertIn("frame-ancestors 'none'", headers["Content-Security-Policy"])
         self.assertEqual(headers["X-Frame-Options"], "DENY")
+        # Chrome applies form-action to the redirect after the consent POST.
+        self.assertIn("form-action 'self' https://claude.ai", headers["Content-Security-Policy"])
 
-    def test_consent_for_unknown_pending_request_is_400(self):
+    def test_n18a_consent_for_unknown_pending_request_is_400(self):
         client_id = self.client()
         _, challenge = pkce()
         b = self.browser("alice")
@@ -521,7 +530,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                                                  ("decision", "approve"), ("scope", "mail:read")])
         self.assertEqual(status, 400)
 
-    def test_access_token_in_query_is_ignored(self):
+    def test_n13_access_token_in_query_is_ignored(self):
         _, doc = self.tokens()
         init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
                 "params": {"protocolVersion": "2025-06-18", "capabilities": {},
@@ -530,7 +539,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                                       path="/mcp?access_token=" + doc["access_token"])
         self.assertEqual(status, 401)
 
-    def test_token_for_one_resource_is_refused_at_another(self):
+    def test_n12_token_for_one_resource_is_refused_at_another(self):
         _, doc = self.tokens()
         other = Postern(self.tmp, {"BASE_URL": "http://other.localhost:1"})
         other.env = dict(self.p.env, BASE_URL="http://other.localhost:1")
@@ -546,7 +555,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
             other.stop()
         self.assertEqual(self.mcp_status(doc["access_token"]), 200)
 
-    def test_parallel_refreshes_do_not_revoke(self):
+    def test_n10c_parallel_refreshes_do_not_revoke(self):
         import concurrent.futures
         client_id, doc = self.tokens()
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
@@ -567,7 +576,39 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(body)["error"], "invalid_request")
 
+    def test_n07_redirect_uri_is_optional_at_the_token_endpoint_but_checked(self):
+        client_id, verifier, code = self.code_for()
+        status, _, doc = self.exchange(client_id, verifier, code,
+                                       redirect_uri=CALLBACK + "/other")
+        self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
+        status, _, doc = self.exchange(client_id, verifier, code)  # OAuth 2.1: omitted
+        self.assertEqual(status, 200, doc)
+
+    def test_n16_iss_in_success_and_error_responses(self):
+        client_id = self.client()
+        _, challenge = pkce()
+        b = self.browser("alice")
+        ok = query_of(self.approve(b, self.authorize_url(client_id, challenge)))
+        self.assertIn("code", ok)
+        denied = query_of(self.approve(b, self.authorize_url(client_id, challenge),
+                                       decision="deny"))
+        self.assertEqual(denied["error"], "access_denied")
+        for q in (ok, denied):
+            self.assertEqual(q["iss"], self.meta["issuer"])
+
     # -- refresh ----------------------------------------------------------------------
+
+    def test_n10d_previous_token_after_the_grace_window_revokes_the_family(self):
+        import time
+        client_id, doc = self.tokens()
+        status, _, r1 = self.refresh(client_id, doc["refresh_token"])
+        self.assertEqual(status, 200, r1)
+        time.sleep(31)  # the grace window is 30 s
+        status, _, bad = self.refresh(client_id, doc["refresh_token"])
+        self.assertEqual((status, bad["error"]), (400, "invalid_grant"))
+        self.assertEqual(self.mcp_status(r1["access_token"]), 401)
+        status, _, dead = self.refresh(client_id, r1["refresh_token"])
+        self.assertEqual(status, 400, dead)
 
     def test_refresh_rotates_and_old_access_token_keeps_working(self):
         client_id, doc = self.tokens()
@@ -579,7 +620,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, _, r2 = self.refresh(client_id, r1["refresh_token"])
         self.assertEqual(status, 200, r2)
 
-    def test_refresh_grace_for_the_immediately_previous_token(self):
+    def test_n10b_previous_token_within_grace_succeeds(self):
         client_id, doc = self.tokens()
         status, _, r1 = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual(status, 200, r1)
@@ -588,7 +629,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertEqual(status, 200, r1b)
         self.assertEqual(self.mcp_status(r1b["access_token"]), 200)
 
-    def test_refresh_reuse_of_an_older_token_revokes_the_grant(self):
+    def test_n10a_reuse_of_generation_n_minus_2_revokes_the_family(self):
         client_id, doc = self.tokens()
         status, _, r1 = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual(status, 200, r1)
@@ -601,7 +642,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, _, dead = self.refresh(client_id, r2["refresh_token"])
         self.assertEqual(status, 400, dead)
 
-    def test_refresh_cannot_widen_scope_change_resource_or_client(self):
+    def test_n11_refresh_cannot_widen_scope_change_resource_or_client(self):
         client_id, doc = self.tokens()
         status, _, r = self.refresh(client_id, doc["refresh_token"], scope="mail:send")
         self.assertEqual((status, r["error"]), (400, "invalid_scope"))
@@ -616,7 +657,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
 
     # -- revocation and the dashboard -----------------------------------------------
 
-    def test_revoke_refresh_token_ends_the_grant(self):
+    def test_n14a_revoking_a_refresh_token_kills_its_access_tokens(self):
         client_id, doc = self.tokens()
         status, headers, body = self.raw("POST", "/oauth/revoke",
                                          form={"token": doc["refresh_token"], "client_id": client_id})
@@ -625,7 +666,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, _, r = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual(status, 400, r)
 
-    def test_revoke_access_token_and_unknown_token(self):
+    def test_n14b_revoking_access_and_unknown_tokens_is_200(self):
         client_id, doc = self.tokens()
         status, _, _ = self.raw("POST", "/oauth/revoke", form={"token": doc["access_token"],
                                                                 "token_type_hint": "access_token"})
