@@ -197,26 +197,86 @@ token_authority_state::validate(const std::string& digest,
 
 void token_authority_state::note_use(const grant_info& g, int64_t now_s) {
   auto& mark = uses[g.id.value];
+  bool due_before = mark.seen > mark.stored
+                    && mark.seen - mark.stored >= opts.last_use_interval.count();
   mark.user = g.user;
   mark.seen = now_s;
-  if (now_s - mark.stored >= opts.last_use_interval.count())
-    store_use(g.id, mark);
+  if (!due_before && now_s - mark.stored >= opts.last_use_interval.count())
+    due_uses.push_back(g.id.value);
 }
 
-void token_authority_state::store_use(const grant_id& id, use_mark& mark) {
+void token_authority_state::flush_uses() {
+  store_uses(due_uses);
+  due_uses.clear();
+}
+
+void token_authority_state::store_uses(const std::vector<std::string>& ids) {
+  if (ids.empty())
+    return;
   auto err = env->write([&](storage::txn& t) -> caf::error {
-    auto g = storage::find_grant(t, mark.user, id);
-    if (g && g->last_used_at < mark.seen) {
-      g->last_used_at = mark.seen;
-      storage::put_grant(t, *g);
+    for (auto& id : ids) {
+      auto i = uses.find(id);
+      if (i == uses.end())
+        continue;
+      auto g = storage::find_grant(t, i->second.user, grant_id{id});
+      if (g && g->last_used_at < i->second.seen) {
+        g->last_used_at = i->second.seen;
+        storage::put_grant(t, *g);
+      }
     }
     return caf::none;
   });
   if (err)
-    POSTERN_WARN("token-authority: cannot record the last use of a grant: {}",
+    POSTERN_WARN("token-authority: cannot record the last use of grants: {}",
                  render(err));
   // Also after a failure: the next try is a minute away, not a request.
-  mark.stored = mark.seen;
+  for (auto& id : ids)
+    if (auto i = uses.find(id); i != uses.end())
+      i->second.stored = i->second.seen;
+}
+
+caf::expected<oauth_client>
+token_authority_state::register_client(oauth_client c) {
+  auto now = now_ms() / 1000;
+  c.id = "pc_" + storage::random_token(18);
+  c.created_at = now;
+  c.used_at = 0;
+  // A full table is swept first, but at most once a minute: a flood of
+  // registrations must not turn into a flood of table scans.
+  bool may_sweep = last_client_sweep + 60 <= now;
+  bool full = false;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto count = t.count(storage::table::clients);
+    if (count >= opts.max_clients && may_sweep) {
+      last_client_sweep = now;
+      count = storage::sweep_clients(t, now, seconds(opts.client_unused),
+                                     seconds(opts.client_idle));
+    }
+    full = count >= opts.max_clients;
+    if (!full)
+      storage::put_client(t, c);
+    return caf::none;
+  });
+  if (err)
+    return err;
+  if (full)
+    return caf::make_error(ec::too_busy,
+                           "Too many registered clients; try later.");
+  return c;
+}
+
+caf::expected<oauth_client>
+token_authority_state::find_client(const std::string& id) {
+  std::optional<oauth_client> found;
+  auto err = env->read([&](const storage::txn& t) -> caf::error {
+    found = storage::find_client(t, id);
+    return caf::none;
+  });
+  if (err)
+    return err;
+  if (!found)
+    return caf::make_error(ec::invalid_client, "Unknown client.");
+  return std::move(*found);
 }
 
 caf::expected<issued_token>
@@ -585,9 +645,13 @@ void token_authority_state::sweep() {
       ++i;
   }
   // Write the uses still held only in memory, forget idle ones.
+  std::vector<std::string> unstored;
+  for (auto& [id, mark] : uses)
+    if (mark.seen > mark.stored)
+      unstored.push_back(id);
+  store_uses(unstored);
+  due_uses.clear();
   for (auto i = uses.begin(); i != uses.end();) {
-    if (i->second.seen > i->second.stored)
-      store_use(grant_id{i->first}, i->second);
     if (now / 1000 - i->second.seen > idle_ms / 1000)
       i = uses.erase(i);
     else
@@ -606,7 +670,23 @@ token_authority(token_authority_actor::stateful_pointer<token_authority_state> s
   return {
     [=](atom::validate, const std::string& digest,
         const std::string& resource) -> caf::result<access_grant> {
-      return self->state.validate(digest, resource);
+      auto result = self->state.validate(digest, resource);
+      // Last uses are written after the requests already queued.
+      if (!self->state.due_uses.empty() && !self->state.flush_sent) {
+        self->state.flush_sent = true;
+        self->send(self, atom::flush_v);
+      }
+      return result;
+    },
+    [=](atom::flush) {
+      self->state.flush_sent = false;
+      self->state.flush_uses();
+    },
+    [=](atom::put, oauth_client& c) -> caf::result<oauth_client> {
+      return self->state.register_client(std::move(c));
+    },
+    [=](atom::get, const std::string& id) -> caf::result<oauth_client> {
+      return self->state.find_client(id);
     },
     [=](atom::issue, const grant_request& req) -> caf::result<issued_token> {
       return self->state.issue(req);

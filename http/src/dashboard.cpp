@@ -11,6 +11,7 @@
 #include "postern/http/responses.hpp"
 #include "postern/http/web.hpp"
 #include "postern/log.hpp"
+#include "postern/oauth/uri.hpp"
 
 #include <caf/send.hpp>
 
@@ -142,7 +143,12 @@ bool is_client_actor(const std::string& actor) {
 
 std::string client_words(const std::string& id, const client_names& names) {
   auto i = names.find(id);
-  return i == names.end() || i->second.empty() ? id : i->second;
+  if (i != names.end() && !i->second.empty())
+    return i->second;
+  // A client metadata document is not stored: its host names it.
+  if (oauth::is_metadata_client_id(id))
+    return oauth::host_of(id);
+  return id;
 }
 
 std::string who_words(const audit_event& e, const client_names& names) {

@@ -40,14 +40,10 @@ using oauth::redirect_origin;
 
 // Code and token lifetimes are the TOKEN AUTHORITY's (oauth_lifetimes).
 
+// Client lifetimes and their cap are the TOKEN AUTHORITY's too.
+
 /// A consent page stays valid this long.
 constexpr int64_t request_ttl = 600;
-/// Registered clients never used for a token are removed after a day,
-/// used ones after 30 days without use (the TOKEN AUTHORITY's sweep does
-/// the same; registration sweeps too so that a flood meets the cap).
-constexpr int64_t client_unused_ttl = 86400;
-constexpr int64_t client_idle_ttl = int64_t{30} * 86400;
-constexpr size_t max_clients = 20000;
 constexpr size_t max_pending = 10000;
 /// Registrations per client address and window.
 constexpr int registrations_per_window = 30;
@@ -129,7 +125,6 @@ struct client_view {
 
 struct oauth_server {
   std::shared_ptr<const site> web;
-  std::shared_ptr<storage::environment> env;
   std::string issuer;
   std::string resource;
   std::unique_ptr<client_metadata_fetcher> documents;
@@ -137,31 +132,6 @@ struct oauth_server {
   std::mutex mtx;
   std::unordered_map<std::string, pending_request> pending;
   std::unordered_map<std::string, std::pair<int64_t, int>> registrations;
-  int64_t last_client_sweep = 0;
-
-  std::optional<storage::client_record> find_client(const std::string& id) {
-    std::optional<storage::client_record> result;
-    auto err = env->read([&](const storage::txn& t) -> caf::error {
-      result = storage::find_client(t, id);
-      return caf::none;
-    });
-    if (err)
-      POSTERN_WARN("oauth: cannot read client: {}", render(err));
-    return result;
-  }
-
-  /// Removes clients past their idle time; returns the number left.
-  size_t sweep_clients(int64_t now) {
-    size_t left = 0;
-    auto err = env->write([&](storage::txn& t) -> caf::error {
-      left = storage::sweep_clients(t, now, client_unused_ttl,
-                                    client_idle_ttl);
-      return caf::none;
-    });
-    if (err)
-      POSTERN_WARN("oauth: cannot sweep clients: {}", render(err));
-    return left;
-  }
 
   void prune(int64_t now) {
     for (auto i = pending.begin(); i != pending.end();)
@@ -188,22 +158,36 @@ void resolve_client(const server_ptr& s, const std::string& id,
   if (oauth::is_metadata_client_id(id)) {
     s->documents->get(id, [then](caf::expected<oauth::client_metadata> doc) {
       if (!doc) {
-        then(caf::make_error(ec::invalid_argument,
-                             "The application's client metadata document "
-                             "cannot be used: "
-                               + describe(doc.error())));
+        // Too many fetches at once is ours to fix, not the client's.
+        then(doc.error() == ec::too_busy
+               ? doc.error()
+               : caf::make_error(ec::invalid_client,
+                                 "The application's client metadata "
+                                 "document cannot be used: "
+                                   + describe(doc.error())));
         return;
       }
       then(client_view{doc->client_id, doc->name, doc->redirect_uris, true});
     });
     return;
   }
-  auto c = s->find_client(id);
-  if (!c) {
-    then(caf::make_error(ec::invalid_argument, unknown_client_text));
+  if (id.empty() || id.size() > 200) {
+    then(caf::make_error(ec::invalid_client, unknown_client_text));
     return;
   }
-  then(client_view{c->id, c->name, c->redirect_uris, false});
+  run_task(*s->web, [s, id, then](task self) {
+    self->request(s->web->actors.tokens, page_timeout, atom::get_v, id)
+      .then(
+        [then](const oauth_client& c) {
+          then(client_view{c.id, c.name, c.redirect_uris, false});
+        },
+        [then](const caf::error& err) {
+          if (err == ec::invalid_client)
+            then(caf::make_error(ec::invalid_client, unknown_client_text));
+          else
+            then(err);
+        });
+  });
 }
 
 std::string scope_list_json(scope_set set) {
@@ -259,6 +243,8 @@ response_type reg_error(std::string_view code, std::string_view text) {
   return with_cors(oauth_error(bhttp::status::bad_request, code, text));
 }
 
+response_type registration_response(const oauth_client& c);
+
 void handle_register(const server_ptr& s, const request& req,
                      const responder& respond) {
   auto now = unix_seconds();
@@ -289,7 +275,7 @@ void handle_register(const server_ptr& s, const request& req,
                       "The body must be a JSON object."));
     return;
   }
-  storage::client_record c;
+  oauth_client c;
   if (!d.HasMember("redirect_uris") || !d["redirect_uris"].IsArray()
       || d["redirect_uris"].Empty() || d["redirect_uris"].Size() > 10) {
     respond(reg_error("invalid_redirect_uri",
@@ -355,32 +341,25 @@ void handle_register(const server_ptr& s, const request& req,
   }
   if (c.name.empty())
     c.name = host_of(c.redirect_uris.front());
-  c.id = "pc_" + storage::random_token(18);
-  c.created_at = now;
-  bool full = false;
-  {
-    std::unique_lock guard{s->mtx};
-    bool sweep = s->last_client_sweep + 60 < now;
-    if (sweep)
-      s->last_client_sweep = now;
-    guard.unlock();
-    if (sweep)
-      full = s->sweep_clients(now) >= max_clients;
-  }
-  if (full) {
-    respond(with_cors(oauth_error(bhttp::status::service_unavailable,
-                                  "temporarily_unavailable",
-                                  "Too many registered clients; try later.")));
-    return;
-  }
-  auto err = s->env->write([&](storage::txn& t) -> caf::error {
-    storage::put_client(t, c);
-    return caf::none;
+  run_task(*s->web, [s, c = std::move(c), respond](task self) {
+    self->request(s->web->actors.tokens, page_timeout, atom::put_v, c)
+      .then([respond](const oauth_client& registered) {
+              respond(registration_response(registered));
+            },
+            [respond](const caf::error& err) {
+              if (err != ec::too_busy)
+                POSTERN_WARN("oauth: registration failed: {}", render(err));
+              respond(with_cors(oauth_error(bhttp::status::service_unavailable,
+                                            "temporarily_unavailable",
+                                            err == ec::too_busy
+                                              ? describe(err)
+                                              : "Try again in a moment.")));
+            });
   });
-  if (err) {
-    respond(error_response(err));
-    return;
-  }
+}
+
+/// RFC 7591 §3.2.1: the client's metadata as registered.
+response_type registration_response(const oauth_client& c) {
   mcp::json_writer w;
   w.begin_object();
   w.key("client_id").string(c.id);
@@ -396,7 +375,7 @@ void handle_register(const server_ptr& s, const request& req,
   w.key("response_types").begin_array().string("code").end_array();
   w.key("token_endpoint_auth_method").string("none");
   w.end_object();
-  respond(with_cors(no_store(json_response(bhttp::status::created, w.str()))));
+  return with_cors(no_store(json_response(bhttp::status::created, w.str())));
 }
 
 // -- authorize ----------------------------------------------------------------
@@ -783,6 +762,10 @@ void handle_token(const server_ptr& s, const request& req,
   auto client_id = f.get("client_id");
   resolve_client(s, client_id,
                  [s, f, client_id, respond](caf::expected<client_view> c) {
+                   if (!c && c.error() != ec::invalid_client) {
+                     respond(token_error(c.error()));
+                     return;
+                   }
                    if (!c) {
                      // Claude registers again on 401 invalid_client.
                      respond(oauth_error(bhttp::status::unauthorized,
@@ -850,11 +833,9 @@ void handle_revoke(const server_ptr& s, const request& req,
 
 } // namespace
 
-void add_oauth_routes(router& r, const config& cfg, const endpoints& eps,
-                      std::shared_ptr<storage::environment> env) {
+void add_oauth_routes(router& r, const config& cfg, const endpoints& eps) {
   auto s = std::make_shared<oauth_server>();
   s->web = make_site(cfg, eps);
-  s->env = std::move(env);
   auto mcp = mcp_settings::from(cfg);
   s->issuer = mcp.base_url;
   s->resource = mcp.resource();

@@ -55,8 +55,7 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
   // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.
   add_dashboard_routes(r, cfg, eps);
   // The OAuth 2.1 authorization server: oauth.cpp.
-  if (eps.env)
-    add_oauth_routes(r, cfg, eps, eps.env);
+  add_oauth_routes(r, cfg, eps);
   r.add(bhttp::verb::get, "/robots.txt",
         [](const request&, const responder& respond) {
           response_type response{bhttp::status::ok, 11};

@@ -78,6 +78,8 @@ enum class ec : uint8_t {
   invalid_scope,
   /// OAuth: the requested resource (RFC 8707) is not the grant's.
   invalid_target,
+  /// OAuth: no client with that id (never registered, or swept).
+  invalid_client,
 };
 
 /// @relates ec

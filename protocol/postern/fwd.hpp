@@ -19,6 +19,7 @@ struct access_grant;
 struct grant_id;
 struct grant_info;
 struct grant_request;
+struct oauth_client;
 struct code_request;
 struct code_exchange;
 struct refresh_request;
@@ -96,6 +97,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, revoke, "revoke")
   CAF_ADD_ATOM(postern, postern::atom, redeem, "redeem")
   CAF_ADD_ATOM(postern, postern::atom, refresh, "refresh")
+  CAF_ADD_ATOM(postern, postern::atom, flush, "flush")
 
   CAF_ADD_TYPE_ID(postern, (postern::ec))
   CAF_ADD_TYPE_ID(postern, (postern::node_status))
@@ -117,6 +119,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (postern::access_grant))
   CAF_ADD_TYPE_ID(postern, (postern::grant_request))
   CAF_ADD_TYPE_ID(postern, (postern::issued_token))
+  CAF_ADD_TYPE_ID(postern, (postern::oauth_client))
   CAF_ADD_TYPE_ID(postern, (postern::code_request))
   CAF_ADD_TYPE_ID(postern, (postern::code_exchange))
   CAF_ADD_TYPE_ID(postern, (postern::refresh_request))

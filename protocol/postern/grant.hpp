@@ -173,7 +173,27 @@ typename Inspector::result_type inspect(Inspector& f, issued_token& x) {
            x.expires_at);
 }
 
-// -- OAuth authorization codes and the token endpoint -------------------------
+// -- OAuth clients, authorization codes and the token endpoint ---------------
+
+/// An OAuth client registered by RFC 7591 dynamic registration.
+struct oauth_client {
+  std::string id;
+  /// Human name: the registered `client_name`, else the host of the first
+  /// redirect URI.
+  std::string name;
+  std::vector<std::string> redirect_uris;
+  /// Unix seconds.
+  int64_t created_at = 0;
+  /// Last token issued to it (Unix seconds), 0 for never.
+  int64_t used_at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, oauth_client& x) {
+  return f(caf::meta::type_name("oauth_client"), x.id, x.name,
+           x.redirect_uris, x.created_at, x.used_at);
+}
+
 
 /// Asks the TOKEN AUTHORITY for an authorization code once a person
 /// approved a consent.

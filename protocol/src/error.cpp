@@ -71,6 +71,8 @@ std::string to_string(ec x) {
       return "invalid_scope";
     case ec::invalid_target:
       return "invalid_target";
+    case ec::invalid_client:
+      return "invalid_client";
   }
   return "invalid_ec";
 }

@@ -8,7 +8,7 @@
 
 namespace postern::storage {
 
-std::string encode(const client_record& x) {
+std::string encode(const oauth_client& x) {
   mcp::json_writer w;
   w.begin_object();
   w.key("name").string(x.name);
@@ -22,13 +22,13 @@ std::string encode(const client_record& x) {
   return w.str();
 }
 
-std::optional<client_record> decode_client(std::string_view id,
+std::optional<oauth_client> decode_client(std::string_view id,
                                            std::string_view bytes) {
   rapidjson::Document d;
   d.Parse(bytes.data(), bytes.size());
   if (d.HasParseError() || !d.IsObject())
     return std::nullopt;
-  client_record c;
+  oauth_client c;
   c.id = std::string{id};
   if (d.HasMember("name") && d["name"].IsString())
     c.name = d["name"].GetString();
@@ -43,7 +43,7 @@ std::optional<client_record> decode_client(std::string_view id,
   return c;
 }
 
-std::optional<client_record> find_client(const txn& t, std::string_view id) {
+std::optional<oauth_client> find_client(const txn& t, std::string_view id) {
   if (id.empty() || id.size() > 200)
     return std::nullopt;
   if (auto v = t.get(table::clients, id))
@@ -51,7 +51,7 @@ std::optional<client_record> find_client(const txn& t, std::string_view id) {
   return std::nullopt;
 }
 
-void put_client(txn& t, const client_record& c) {
+void put_client(txn& t, const oauth_client& c) {
   t.put(table::clients, c.id, encode(c));
 }
 

@@ -462,7 +462,7 @@ CAF_TEST(the last use of a grant is written at most once a minute) {
 
 CAF_TEST(client names come from the clients table) {
   CAF_REQUIRE(!env->write([&](storage::txn& t) -> caf::error {
-    storage::client_record c;
+    oauth_client c;
     c.id = "pc_a";
     c.name = "Claude";
     c.redirect_uris = {"https://claude.ai/api/mcp/auth_callback"};
@@ -474,6 +474,31 @@ CAF_TEST(client names come from the clients table) {
   CAF_REQUIRE_EQUAL(names.size(), 2u);
   CAF_CHECK_EQUAL(names[0], "");
   CAF_CHECK_EQUAL(names[1], "Claude");
+}
+
+CAF_TEST(clients register with a fresh id and the table is capped) {
+  state().opts.max_clients = 2;
+  oauth_client c;
+  c.name = "Claude";
+  c.redirect_uris = {"https://claude.ai/api/mcp/auth_callback"};
+  auto a = request<oauth_client>(aut, atom::put_v, c);
+  CAF_CHECK(a.id.rfind("pc_", 0) == 0);
+  CAF_CHECK_EQUAL(a.created_at, *now_ms / 1000);
+  auto found = request<oauth_client>(aut, atom::get_v, a.id);
+  CAF_CHECK_EQUAL(found.name, "Claude");
+  CAF_CHECK_EQUAL(found.redirect_uris, c.redirect_uris);
+  CAF_CHECK_EQUAL(error_of<oauth_client>(atom::get_v, std::string{"pc_nope"}),
+                  ec::invalid_client);
+  auto b = request<oauth_client>(aut, atom::put_v, c);
+  CAF_CHECK_NOT_EQUAL(a.id, b.id);
+  // Full: the sweep finds nothing to remove yet.
+  CAF_CHECK_EQUAL(error_of<oauth_client>(atom::put_v, c), ec::too_busy);
+  // A day later the never-used clients are swept to make room.
+  *now_ms += 25 * 3600 * 1000;
+  CAF_CHECK_EQUAL(error_of<oauth_client>(atom::put_v, c), caf::none);
+  CAF_CHECK_EQUAL(count(storage::table::clients), 1u);
+  CAF_CHECK_EQUAL(error_of<oauth_client>(atom::get_v, a.id),
+                  ec::invalid_client);
 }
 
 CAF_TEST(an authorization code is redeemed once and stored as a hash) {

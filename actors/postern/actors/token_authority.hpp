@@ -54,13 +54,18 @@ struct token_authority_options {
   /// OAuth code and token lifetimes.
   oauth_lifetimes oauth;
   /// Registered clients never used for a token are removed after a day,
-  /// used ones after 30 days without use.
+  /// used ones after 30 days without use. (Claude registers a new client
+  /// on every connection.)
   std::chrono::seconds client_unused = std::chrono::hours(24);
   std::chrono::seconds client_idle = std::chrono::hours(24 * 30);
+  /// Most registered clients; a full table is swept at most once a minute
+  /// before registrations are refused.
+  size_t max_clients = 20000;
   /// Longest access token lifetime `issue` accepts (10 years).
   int64_t max_token_ttl = int64_t{10} * 366 * 86400;
-  /// A grant's last use is written to LMDB at most this often (the
-  /// dashboard's "last used"; `list` adds the newer in-memory value).
+  /// A grant's last use is written to LMDB at most this often, batched per
+  /// burst of requests (the dashboard's "last used"; `list` adds the newer
+  /// in-memory value).
   std::chrono::seconds last_use_interval = std::chrono::minutes(1);
   /// Unix milliseconds; tests inject their own clock.
   std::function<int64_t()> clock;
@@ -93,6 +98,12 @@ struct token_authority_state {
   token_authority_options opts;
   /// Grant id -> its last use.
   std::unordered_map<std::string, use_mark> uses;
+  /// Grant ids whose last use is due to be written by the next flush.
+  std::vector<std::string> due_uses;
+  /// True while an atom::flush is on its way to the actor.
+  bool flush_sent = false;
+  /// When registration last swept the clients (clock seconds).
+  int64_t last_client_sweep = 0;
   /// SHA-256(token) -> entry.
   std::unordered_map<std::string, entry> cache;
   /// LMDB reads done by validate (tests check the memory path).
@@ -111,10 +122,21 @@ struct token_authority_state {
   caf::error revoke(const user_id& user, const grant_id& grant);
   caf::expected<std::vector<grant_info>> grants_of(const user_id& user);
 
-  /// Records a use of a grant; writes it when the last write is older
-  /// than `last_use_interval`.
+  /// Records a use of a grant; when the last write is older than
+  /// `last_use_interval`, queues it for the next flush.
   void note_use(const grant_info& g, int64_t now_s);
-  void store_use(const grant_id& id, use_mark& mark);
+
+  /// Writes the queued last uses in one transaction.
+  void flush_uses();
+
+  /// Writes the given uses in one transaction.
+  void store_uses(const std::vector<std::string>& ids);
+
+  /// Registers a client: a fresh id, the times, the table cap.
+  caf::expected<oauth_client> register_client(oauth_client c);
+
+  /// A registered client; invalid_client if unknown.
+  caf::expected<oauth_client> find_client(const std::string& id);
 
   /// The human names of OAuth clients (empty for unknown ids).
   std::vector<std::string> client_names(const std::vector<std::string>& ids);

@@ -25,6 +25,12 @@ using token_authority_actor = caf::typed_actor<
   // Creates a grant and its first access token. Fails with no_such_user,
   // no_such_account or invalid_argument (no scopes, bad lifetime).
   caf::replies_to<atom::issue, grant_request>::with<issued_token>,
+  // Registers an OAuth client (RFC 7591; the caller checked the metadata):
+  // replies it with its new id and times. Fails with too_busy when the
+  // table is full even after a sweep.
+  caf::replies_to<atom::put, oauth_client>::with<oauth_client>,
+  // Looks a registered client up; fails with invalid_client.
+  caf::replies_to<atom::get, std::string>::with<oauth_client>,
   // Stores an authorization code for an approved consent (OAuth); replies
   // the code. Fails with no_such_account or invalid_argument.
   caf::replies_to<atom::issue, code_request>::with<secret>,
@@ -46,7 +52,11 @@ using token_authority_actor = caf::typed_actor<
   // ids), for the activity page.
   caf::replies_to<atom::list, std::vector<std::string>>::with<
     std::vector<std::string>>,
-  // Internal timer: sweeps expired tokens and grants, trims the cache.
+  // Internal: writes the last uses of grants noted by `validate` (sent to
+  // itself, so a burst of requests costs one write transaction).
+  caf::reacts_to<atom::flush>,
+  // Internal timer: sweeps expired tokens, codes, clients and grants, and
+  // trims the cache.
   caf::reacts_to<atom::tick>>;
 
 } // namespace postern

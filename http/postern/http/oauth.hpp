@@ -4,7 +4,6 @@
 #include "postern/config.hpp"
 #include "postern/http/router.hpp"
 #include "postern/http/routes.hpp"
-#include "postern/storage/environment.hpp"
 
 #include <memory>
 
@@ -14,9 +13,9 @@ namespace postern::http {
 /// 9728), dynamic client registration (RFC 7591) at /oauth/register and
 /// /register, /oauth/authorize (login, consent), /oauth/token (PKCE S256,
 /// rotating refresh tokens with reuse detection) and /oauth/revoke (RFC
-/// 7009). Clients and refresh tokens live in LMDB; authorization codes
-/// (60 s) and pending consent requests live in memory.
-void add_oauth_routes(router& r, const config& cfg, const endpoints& eps,
-                      std::shared_ptr<storage::environment> env);
+/// 7009), and client ID metadata documents. Clients, codes and tokens
+/// belong to the TOKEN AUTHORITY; pending consent requests and registration
+/// rate limits live here, in memory.
+void add_oauth_routes(router& r, const config& cfg, const endpoints& eps);
 
 } // namespace postern::http

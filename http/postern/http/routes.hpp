@@ -13,8 +13,6 @@ namespace postern::http {
 struct endpoints {
   caf::actor_system* sys = nullptr;
   components actors;
-  /// The process's LMDB environment (OAuth clients and refresh tokens).
-  std::shared_ptr<storage::environment> env;
 };
 
 /// Registers every route of the server.

@@ -18,28 +18,15 @@
 
 namespace postern::storage {
 
-/// A client registered by RFC 7591 dynamic registration.
-struct client_record {
-  std::string id;
-  /// Human name: the registered `client_name`, else the host of the first
-  /// redirect URI (never empty for new records).
-  std::string name;
-  std::vector<std::string> redirect_uris;
-  /// Unix seconds.
-  int64_t created_at = 0;
-  /// Last token issued to it (Unix seconds), 0 for never.
-  int64_t used_at = 0;
-};
-
-std::string encode(const client_record& x);
+std::string encode(const oauth_client& x);
 
 /// Nullopt for bytes that are not a client record.
-std::optional<client_record> decode_client(std::string_view id,
+std::optional<oauth_client> decode_client(std::string_view id,
                                            std::string_view bytes);
 
-std::optional<client_record> find_client(const txn& t, std::string_view id);
+std::optional<oauth_client> find_client(const txn& t, std::string_view id);
 
-void put_client(txn& t, const client_record& c);
+void put_client(txn& t, const oauth_client& c);
 
 /// Sets `used_at` of a client; false if it does not exist.
 bool touch_client(txn& t, std::string_view id, int64_t now);
