@@ -65,7 +65,8 @@ struct client_metadata_fetcher::impl
 
   mutable std::mutex mtx;
   std::map<std::string, entry> cache;
-  size_t in_flight = 0;
+  /// URL -> who waits for its fetch in flight.
+  std::map<std::string, std::vector<callback>> waiting;
   size_t fetched = 0;
 
   bool allowed(const net::ip::address& address) const {
@@ -288,7 +289,6 @@ private:
     beast::get_lowest_layer(stream_).socket().close(ignored);
     {
       std::lock_guard guard{owner_->mtx};
-      --owner_->in_flight;
       ++owner_->fetched;
     }
     if (!result)
@@ -355,17 +355,32 @@ void client_metadata_fetcher::get(const std::string& url, callback done) {
     return;
   }
   {
-    std::lock_guard guard{impl_->mtx};
-    if (impl_->in_flight >= impl_->opts.max_in_flight) {
+    std::unique_lock guard{impl_->mtx};
+    // One fetch per URL at a time: later askers wait for the same answer.
+    if (auto i = impl_->waiting.find(url); i != impl_->waiting.end()) {
+      i->second.push_back(std::move(done));
+      return;
+    }
+    if (impl_->waiting.size() >= impl_->opts.max_in_flight) {
+      guard.unlock();
       done(caf::make_error(ec::too_busy, "Too many client metadata documents "
                                          "are being fetched; try again."));
       return;
     }
-    ++impl_->in_flight;
+    impl_->waiting[url].push_back(std::move(done));
   }
-  auto parts = *oauth::split_uri(url);
-  auto op = std::make_shared<fetch_op>(impl_, url, std::move(parts),
-                                       std::move(done));
+  auto answer = [owner = impl_, url](caf::expected<oauth::client_metadata> r) {
+    std::vector<callback> waiters;
+    {
+      std::lock_guard guard{owner->mtx};
+      waiters = std::move(owner->waiting[url]);
+      owner->waiting.erase(url);
+    }
+    for (auto& w : waiters)
+      w(r);
+  };
+  auto op = std::make_shared<fetch_op>(impl_, url, *oauth::split_uri(url),
+                                       std::move(answer));
   net::post(impl_->ioc, [op] { op->start(); });
 }
 

@@ -892,6 +892,17 @@ class ClientMetadataTest(OAuthHelpers, unittest.TestCase):
             self.assertRegex(headers["location"], r"^/login\?next=")
         self.assertEqual(self.docs.hits["/nostore.json"], 2)
 
+    def test_concurrent_requests_share_one_fetch(self):
+        import concurrent.futures
+        url = self.docs.serve("/shared.json", self.docs.document("/shared.json"),
+                              headers={"Cache-Control": "no-store"}, delay=1)
+        _, challenge = pkce()
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: self.authorize_page(url, challenge)[0], range(4)))
+        self.assertEqual(results, [303] * 4)
+        # no-store: nothing cached, yet the four waited for one fetch.
+        self.assertEqual(self.docs.hits["/shared.json"], 1)
+
     def test_client_id_must_match_the_url_exactly(self):
         doc = self.docs.document("/mismatch.json")
         doc["client_id"] = self.docs.url("/mismatch.json?x")

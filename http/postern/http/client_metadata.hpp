@@ -36,7 +36,8 @@ public:
     std::chrono::seconds longest_cache = std::chrono::hours(24);
     /// Documents kept at most.
     size_t max_cached = 1000;
-    /// Fetches at the same time at most; more fail at once.
+    /// Fetches at the same time at most (one per URL; askers for a URL
+    /// being fetched wait for that fetch); more fail at once.
     size_t max_in_flight = 32;
     /// For tests only: loopback addresses are fetched from (private and
     /// link-local ones never are).
