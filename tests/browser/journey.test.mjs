@@ -153,11 +153,13 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
     // PKCE) asks for access; the person approves in this browser.
     const agent = new Agent(server.base);
     await agent.listen();
+    // Where a native agent would open the system browser: this Chromium,
+    // where the person is logged in.
+    agent.openBrowser = (url) => page.goto(url.href);
     let tokens;
     await j.step('agent-asks-for-access', async () => {
-      const url = await agent.requestAuthorization();
-      assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-      const response = await page.goto(url.href);
+      const response = await agent.requestAuthorization();
+      assert.equal(new URL(page.url()).searchParams.get('code_challenge_method'), 'S256');
       assert.equal(response.status(), 200);
       await page.locator('h1', { hasText: 'Allow access?' }).waitFor();
       const card = await page.locator('section.card').textContent();

@@ -196,14 +196,23 @@ export class Agent extends MemoryProvider {
     if (this.http) await new Promise((r) => this.http.close(r));
   }
 
-  /** Connects without a token: 401, discovery, registration. Returns the
-   *  authorization URL the SDK wants a person to open. */
+  /** Connects without a token: 401, discovery, registration; the SDK then
+   *  hands the authorization URL to the browser. Returns the browser's
+   *  response to it. */
   async requestAuthorization() {
     this.transport = new StreamableHTTPClientTransport(this.url, { authProvider: this });
     const client = new Client({ name: 'postern-journey', version: '1.0.0' });
     await assertRejectsUnauthorized(client.connect(this.transport));
     if (!this.authorizationUrl) throw new Error('the SDK did not ask for authorization');
-    return this.authorizationUrl;
+    // The browser was handed the URL; its answer to that navigation.
+    return this.opened;
+  }
+
+  /** The SDK's hand-off to the person: opens the URL in the browser
+   *  (`openBrowser(url)` returns the navigation's promise). */
+  redirectToAuthorization(url) {
+    super.redirectToAuthorization(url);
+    if (this.openBrowser) this.opened = this.openBrowser(url);
   }
 
   /** Waits for the browser to reach the callback, lets the SDK exchange
