@@ -10,7 +10,7 @@ add_executable(postern-protocol-unit-test
   protocol/message_builder_test.cpp
   protocol/robustness_test.cpp
   protocol/structure_test.cpp
-  protocol/text_cache_test.cpp)
+  protocol/message_cache_test.cpp)
 target_link_libraries(postern-protocol-unit-test PRIVATE
   postern::protocol GTest::gtest_main postern_warnings postern_options)
 gtest_discover_tests(postern-protocol-unit-test

@@ -21,6 +21,13 @@ actor_config::actor_config() {
                      });
   // Postern never talks to other CAF nodes: keep the middleman off.
   set("middleman.enable-automatic-connections", false);
+  // Work sharing (one queue, idle workers sleep on a condition variable)
+  // instead of CAF's default work stealing, whose idle workers poll with
+  // 50 us sleeps: on a 2-core host that polling took a fifth of the CPU of
+  // a busy server and lost ~10 % of listing throughput (postern-bench,
+  // bench/README.md). Postern's actors are short and I/O-bound; nothing
+  // here needs stealing's cache locality.
+  set("scheduler.policy", caf::atom("sharing"));
 }
 
 actor_config& actor_config::worker_threads(size_t n) {

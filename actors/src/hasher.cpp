@@ -3,7 +3,32 @@
 
 #include <caf/result.hpp>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace postern {
+
+namespace {
+
+/// Password hashing is slow on purpose (Argon2id, ~100 ms of CPU each), so
+/// a flood of wrong-password logins from many addresses could take every
+/// core from the MCP clients. A HASHER's thread therefore runs at a lower
+/// priority (nice +10: about a tenth of a normal thread's share when the
+/// CPU is contended): logins wait under load, requests do not. Called in
+/// every handler, as CAF gives no hook on a detached actor's own thread.
+void lower_priority_of_this_thread() {
+  thread_local bool lowered = false;
+  if (lowered)
+    return;
+  lowered = true;
+  // On Linux, a thread id here changes only this thread's nice value.
+  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  if (::getpriority(PRIO_PROCESS, tid) < 10)
+    ::setpriority(PRIO_PROCESS, tid, 10);
+}
+
+} // namespace
 
 hasher_actor::behavior_type
 hasher(hasher_actor::stateful_pointer<hasher_state> self,
@@ -11,12 +36,14 @@ hasher(hasher_actor::stateful_pointer<hasher_state> self,
   self->state.params = params;
   return {
     [=](atom::hash, const secret& password) -> caf::result<std::string> {
+      lower_priority_of_this_thread();
       auto encoded = storage::hash_password(password, self->state.params);
       if (!encoded)
         return encoded.error();
       return std::move(*encoded);
     },
     [=](atom::verify, const secret& password, const std::string& encoded) {
+      lower_priority_of_this_thread();
       return storage::verify_password(password, encoded);
     },
   };

@@ -52,7 +52,7 @@ mail_options mail_options_from(const config& cfg) {
     = std::chrono::seconds(cfg.login_failure_cache_seconds);
   if (auto hosts = host_policy::parse(cfg.account_host_deny))
     opts.hosts = std::move(*hosts);
-  opts.cache = std::make_shared<imap::text_cache>(
+  opts.cache = std::make_shared<imap::message_cache>(
     static_cast<size_t>(cfg.message_cache_mb) * 1024 * 1024);
   return opts;
 }

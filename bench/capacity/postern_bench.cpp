@@ -5,12 +5,18 @@
 //   postern-bench run    --url URL --tokens FILE --clients C
 //                        [--duration S | --requests N] [--mix SPEC]
 //                        [--json FILE] [--svg FILE] [--threads T]
+//                        [--flood-loops L [--flood-after S] [--flood-user U]
+//                         [--flood-spoof 1]]   (wrong-password logins meanwhile)
 //   postern-bench sessions --url URL --tokens FILE --sessions S --pid PID
 //   postern-bench imap   --host H --port P --user U --password-file F
 //                        --clients C --duration S   (direct-IMAP baseline)
+//   postern-bench responder --port P [--body-bytes N] [--duration S]
+//                        (a trivial server: the load generator's ceiling)
 //
 // Everything talks to loopback only, and every loop is bounded by a count
 // and a time limit. See bench/README.md.
+
+#include "side_loads.hpp"
 
 #include "postern/error.hpp"
 #include "postern/imap/session.hpp"
@@ -147,6 +153,10 @@ struct recorder {
   std::map<std::string, std::vector<uint32_t>> latencies_us;
   std::map<std::string, uint64_t> errors;
   std::map<std::string, uint64_t> error_kinds;
+  /// When each operation was first and last recorded (for its own rate:
+  /// " +flood" operations cover only part of the run).
+  std::map<std::string, std::pair<clock_type::time_point, clock_type::time_point>>
+    span;
   /// Per second since start: latencies of all operations.
   std::vector<std::vector<uint32_t>> per_second;
   clock_type::time_point start = clock_type::now();
@@ -161,6 +171,10 @@ struct recorder {
       std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - start)
         .count());
     std::lock_guard<std::mutex> guard{mtx};
+    auto now = clock_type::now();
+    auto [at, fresh] = span.try_emplace(op, now - took, now);
+    if (!fresh)
+      at->second.second = now;
     latencies_us[op].push_back(us);
     if (per_second.size() <= second)
       per_second.resize(second + 1);
@@ -195,6 +209,9 @@ struct run_plan {
   std::atomic<uint64_t> issued{0};
   recorder rec;
   std::string folder = "INBOX";
+  /// True while the login flood runs: requests started then are reported
+  /// apart (" +flood").
+  std::atomic<bool> flooding{false};
 };
 
 /// One MCP client: its own connection and session, one request at a time.
@@ -242,7 +259,7 @@ private:
     }
     req_.body() = body;
     req_.prepare_payload();
-    op_ = std::move(op);
+    op_ = plan_.flooding ? op + " +flood" : std::move(op);
     track_ = track;
     next_ = then;
     started_ = clock_type::now();
@@ -464,7 +481,10 @@ int report(recorder& rec, double seconds, const options& opts) {
     std::sort(lat.begin(), lat.end());
     auto n = lat.size();
     total += n;
-    auto rate = static_cast<double>(n) / seconds;
+    // Over the operation's own span when it covered part of the run only.
+    auto& [from, to] = rec.span[op];
+    auto own = std::chrono::duration<double>(to - from).count();
+    auto rate = static_cast<double>(n) / (own > 0.5 && own < seconds ? own : seconds);
     auto errors = rec.errors[op];
     std::printf("%-16s %9zu %10.1f %9.2f %9.2f %9.2f %9.2f %8lu\n", op.c_str(),
                 n, rate, percentile(lat, 50), percentile(lat, 90),
@@ -552,6 +572,25 @@ int run(const options& opts) {
       last = now;
     }
   }};
+  // The login flood starts halfway (by default), so one run compares the
+  // same load without and with it.
+  auto flood_loops = static_cast<unsigned>(opts.number("flood-loops", 0));
+  postern::bench::login_flood flood{plan.host, plan.port,
+                                    opts.get("flood-user", "bench-0"),
+                                    opts.get("flood-spoof", "0") == "1"};
+  std::thread flood_starter;
+  if (flood_loops > 0)
+    flood_starter = std::thread{[&] {
+      auto at = plan.rec.start
+                + std::chrono::seconds(opts.number("flood-after",
+                                                   duration.count() / 2));
+      while (running && clock_type::now() < at)
+        std::this_thread::sleep_for(10ms);
+      if (running) {
+        plan.flooding = true;
+        flood.start(flood_loops);
+      }
+    }};
   std::vector<std::thread> pool;
   for (size_t i = 1; i < threads; ++i)
     pool.emplace_back([&] { ioc.run(); });
@@ -560,6 +599,17 @@ int run(const options& opts) {
     t.join();
   running = false;
   progress.join();
+  if (flood_starter.joinable()) {
+    flood_starter.join();
+    flood.stop();
+    std::fprintf(stderr,
+                 "\nlogin flood: %lu attempts (%lu checked and refused, %lu "
+                 "throttled, %lu other)",
+                 static_cast<unsigned long>(flood.attempts()),
+                 static_cast<unsigned long>(flood.rejected()),
+                 static_cast<unsigned long>(flood.throttled()),
+                 static_cast<unsigned long>(flood.other()));
+  }
   auto seconds = std::chrono::duration<double>(clock_type::now()
                                                - plan.rec.start)
                    .count();
@@ -763,7 +813,8 @@ int setup(const options& opts) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: postern-bench setup|run|sessions|imap [--name value]...\n"
+    std::cerr << "usage: postern-bench setup|run|sessions|imap|responder "
+                 "[--name value]...\n"
                  "see bench/README.md\n";
     return 2;
   }
@@ -777,6 +828,11 @@ int main(int argc, char** argv) {
     return sessions(opts);
   if (mode == "imap")
     return imap_baseline(opts);
+  if (mode == "responder")
+    return postern::bench::trivial_responder(
+      static_cast<uint16_t>(opts.number("port", 0)),
+      static_cast<size_t>(opts.number("body-bytes", 14000)),
+      static_cast<unsigned>(std::min<long>(opts.number("duration", 60), 600)));
   std::cerr << "postern-bench: unknown mode " << mode << "\n";
   return 2;
 }

@@ -8,6 +8,7 @@
 #include "postern/log.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/storage/crypto.hpp"
+#include "postern/storage/grant_store.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
@@ -238,7 +239,8 @@ caf::behavior audit_batcher(caf::event_based_actor* self,
 mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
   : sys(&s), actors(std::move(a)), settings(std::move(st)),
     sessions(settings.session_idle, settings.sessions_per_grant),
-    limiter(settings.tool_rate_limit) {
+    limiter(settings.tool_rate_limit),
+    tokens(settings.token_recheck, 100000) {
   if (auto own = normalize_origin(settings.base_url); !own.empty())
     origins.push_back(own);
   for (auto& o : settings.extra_origins)
@@ -364,7 +366,8 @@ response_type to_http(mcp_reply reply) {
   return response;
 }
 
-/// The actor side of POST, after the token was accepted.
+/// POST after the token was accepted: on the connection's thread (`self`
+/// null) or in the actor that asked the TOKEN AUTHORITY.
 void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
                    caf::event_based_actor* self,
                    const mcp_call& c, access_grant grant,
@@ -442,12 +445,19 @@ void mcp_endpoint::post(const request& req, const responder& plain) {
   // Only the digest travels: the token itself never enters a message.
   c->digest = storage::sha256(token);
   auto state = impl_;
-  ep.sys->spawn([state, c, respond](caf::event_based_actor* self) {
+  if (auto grant = ep.tokens.find(c->digest)) {
+    on_authorized(state, nullptr, *c, std::move(*grant), respond);
+    return;
+  }
+  // Read before asking: a revocation committed meanwhile bumps it again.
+  auto epoch = storage::grants_epoch();
+  ep.sys->spawn([state, c, respond, epoch](caf::event_based_actor* self) {
     self
       ->request(state->actors.tokens, state->settings.auth_timeout,
                 atom::validate_v, c->digest, state->settings.resource())
       .then(
-        [state, c, respond, self](access_grant& grant) {
+        [state, c, respond, self, epoch](access_grant& grant) {
+          state->tokens.remember(c->digest, grant, epoch);
           on_authorized(state, self, *c, std::move(grant), respond);
         },
         [state, respond](const caf::error& err) {

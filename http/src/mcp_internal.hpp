@@ -7,6 +7,7 @@
 #include "postern/grant.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/mcp_sessions.hpp"
+#include "postern/http/token_memo.hpp"
 #include "postern/mcp/jsonrpc.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -26,6 +27,8 @@ struct mcp_endpoint::impl {
   std::vector<std::string> origins;
   mcp_session_table sessions;
   rate_limiter limiter;
+  /// Recent answers of the TOKEN AUTHORITY (the fast path of every POST).
+  token_memo tokens;
   /// Collects tool-call audit events and hands them to the DIRECTORY in
   /// batches (one LMDB transaction, one fsync, per batch): a busy server
   /// would otherwise queue audit writes faster than the disk syncs them.
@@ -59,8 +62,10 @@ struct mcp_reply {
 
 using mcp_reply_fn = std::function<void(mcp_reply)>;
 
-/// Answers one JSON-RPC request or notification. Runs inside the
-/// request's short-lived actor (`self`), which may ask other actors.
+/// Answers one JSON-RPC request or notification, on the calling thread:
+/// the connection's (when the token was remembered) or the short-lived
+/// actor's that asked the TOKEN AUTHORITY (`self`, else nullptr). Only a
+/// tool call needs an actor; it spawns one when `self` is null.
 void dispatch_mcp(const std::shared_ptr<mcp_endpoint::impl>& ep,
                   caf::event_based_actor* self,
                   mcp_context ctx, mcp::message msg, mcp_reply_fn reply);

@@ -362,12 +362,19 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     r.body = mcp::make_result(id, call_result);
     reply(std::move(r));
   };
-  auto run = std::make_shared<tool_run>(
-    ep, self, mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
-    std::move(done));
-  // The run object lives as long as a continuation refers to it.
-  std::visit([run](auto& a) { (*run)(a); }, *parsed.args);
-  self->attach_functor([run] {});
+  auto start = [ep, ref = mailbox_ref{ctx.grant.grant.user,
+                                      ctx.grant.grant.account},
+                done = std::move(done),
+                args = std::move(*parsed.args)](caf::event_based_actor* actor) {
+    auto run = std::make_shared<tool_run>(ep, actor, ref, done);
+    std::visit([run](auto& a) { (*run)(a); }, args);
+    // The run object lives as long as a continuation refers to it.
+    actor->attach_functor([run] {});
+  };
+  if (self)
+    start(self);
+  else
+    ep->sys->spawn(std::move(start));
 }
 
 const std::unordered_map<std::string_view, method_fn>& methods() {

@@ -47,7 +47,7 @@ struct mail_options {
   size_t max_queue = 64;
   host_policy hosts = host_policy::deny_private();
   /// Decoded message texts shared by every ACCOUNT (may be null).
-  std::shared_ptr<imap::text_cache> cache;
+  std::shared_ptr<imap::message_cache> cache;
 };
 
 /// One pooled IMAP connection of an ACCOUNT.

@@ -41,6 +41,10 @@ struct mcp_settings {
   std::chrono::seconds auth_timeout{10};
   /// Longest wait for a tool (the mail engine bounds its own steps first).
   std::chrono::seconds tool_timeout{150};
+  /// How long a validated token is trusted without asking the TOKEN
+  /// AUTHORITY again (revocations in this process end it at once; see
+  /// token_memo); 0 asks on every request.
+  std::chrono::milliseconds token_recheck{2000};
 
   static mcp_settings from(const config& cfg);
 

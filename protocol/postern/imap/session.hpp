@@ -3,7 +3,7 @@
 
 #include "postern/account.hpp"
 #include "postern/imap/canceller.hpp"
-#include "postern/imap/text_cache.hpp"
+#include "postern/imap/message_cache.hpp"
 #include "postern/imap/types.hpp"
 #include "postern/secret.hpp"
 
@@ -38,9 +38,9 @@ struct session_options {
   /// Text parts larger than this are fetched only partly (and the message is
   /// marked `incomplete`).
   uint64_t max_text_part_bytes = 4 * 1024 * 1024;
-  /// Decoded texts shared by the connections of the process (may be null),
-  /// and the account they are filed under in it.
-  std::shared_ptr<text_cache> cache;
+  /// Message facts and texts shared by the connections of the process (may
+  /// be null), and the account they are filed under in it.
+  std::shared_ptr<message_cache> cache;
   std::string cache_account;
 };
 
@@ -144,6 +144,7 @@ public:
 
 private:
   struct fetched;
+  struct flagged;
 
   caf::error open_stream(const server_settings& server);
   caf::error start_tls();
@@ -158,6 +159,10 @@ private:
   bool folder_exists(const std::string& wire);
   caf::expected<std::vector<fetched>>
   fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
+  caf::expected<std::vector<flagged>> fetch_flags(mailimap_set* set,
+                                                  bool by_uid);
+  caf::expected<std::vector<fetched>>
+  cached_summaries(const std::vector<flagged>& messages);
   caf::expected<std::string> fetch_text(uint32_t uid,
                                         const mime::body_plan& plan,
                                         bool& incomplete, bool& html);

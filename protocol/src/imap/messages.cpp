@@ -19,13 +19,15 @@ namespace postern::imap {
 
 using namespace detail;
 
-struct session::fetched {
+struct session::fetched : message_facts {
   uint32_t seq = 0;
-  message_summary summary;
-  std::vector<address> reply_to;
-  std::vector<address> bcc;
-  std::vector<std::string> references;
-  mime::part structure;
+};
+
+/// What a cheap FETCH (UID FLAGS) tells about a message.
+struct session::flagged {
+  uint32_t seq = 0;
+  uint32_t uid = 0;
+  std::vector<std::string> flags;
 };
 
 namespace {
@@ -160,6 +162,87 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
   return result;
 }
 
+caf::expected<std::vector<session::flagged>>
+session::fetch_flags(mailimap_set* set, bool by_uid) {
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_uid());
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_flags());
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = by_uid ? mailimap_uid_fetch(imap_, set, type.get(), &raw)
+                   : mailimap_fetch(imap_, set, type.get(), &raw);
+  fetch_list_ptr list{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "fetch the messages");
+  std::vector<flagged> result;
+  for (auto* msg : items<mailimap_msg_att>(list.get())) {
+    flagged f;
+    f.seq = msg->att_number;
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC)
+        f.flags = convert_flags(item->att_data.att_dyn);
+      else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
+               && item->att_data.att_static != nullptr
+               && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+        f.uid = item->att_data.att_static->att_data.att_uid;
+    }
+    if (f.uid != 0)
+      result.push_back(std::move(f));
+  }
+  return result;
+}
+
+caf::expected<std::vector<session::fetched>>
+session::cached_summaries(const std::vector<flagged>& messages) {
+  // Facts from the cache; one FETCH for the ones it lacks.
+  std::vector<fetched> result(messages.size());
+  std::vector<uint32_t> missing;
+  std::unordered_map<uint32_t, size_t> slot;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto& m = messages[i];
+    auto key = message_cache::key(options_.cache_account, selected_,
+                                  uid_validity_, m.uid);
+    if (auto facts = options_.cache->facts(key)) {
+      static_cast<message_facts&>(result[i]) = std::move(*facts);
+    } else {
+      missing.push_back(m.uid);
+      slot.emplace(m.uid, i);
+    }
+    result[i].seq = m.seq;
+  }
+  if (!missing.empty()) {
+    auto set = uid_set(missing);
+    auto fetched_now = fetch_summaries(set.get(), true, true);
+    if (!fetched_now)
+      return std::move(fetched_now.error());
+    for (auto& f : *fetched_now) {
+      auto i = slot.find(f.summary.uid);
+      if (i == slot.end())
+        continue;
+      options_.cache->put_facts(message_cache::key(options_.cache_account,
+                                                   selected_, uid_validity_,
+                                                   f.summary.uid),
+                                f);
+      auto seq = result[i->second].seq;
+      result[i->second] = std::move(f);
+      result[i->second].seq = seq;
+    }
+  }
+  // Flags are always the server's current ones. A message expunged between
+  // the two FETCHes has no facts: it is left out.
+  std::vector<fetched> complete;
+  complete.reserve(result.size());
+  for (size_t i = 0; i < result.size(); ++i) {
+    if (result[i].summary.uid == 0)
+      continue;
+    result[i].summary.flags = messages[i].flags;
+    complete.push_back(std::move(result[i]));
+  }
+  return complete;
+}
+
 // -- listing ------------------------------------------------------------------
 
 caf::expected<message_page>
@@ -216,7 +299,23 @@ session::list_messages(const std::string& folder, const page_request& request) {
   if (range.empty())
     return page;
   set_ptr seqs{mailimap_set_new_interval(range.first, range.last)};
-  auto summaries = fetch_summaries(seqs.get(), false, false);
+  caf::expected<std::vector<fetched>> summaries{std::vector<fetched>{}};
+  if (options_.cache) {
+    // UIDs and flags only; envelopes and structures mostly from the cache.
+    auto current = fetch_flags(seqs.get(), false);
+    if (!current)
+      return std::move(current.error());
+    // A FETCH may carry unsolicited updates of other messages.
+    current->erase(std::remove_if(current->begin(), current->end(),
+                                  [&](const flagged& f) {
+                                    return f.seq < range.first
+                                           || f.seq > range.last;
+                                  }),
+                   current->end());
+    summaries = cached_summaries(*current);
+  } else {
+    summaries = fetch_summaries(seqs.get(), false, false);
+  }
   if (!summaries)
     return std::move(summaries.error());
   for (auto& f : *summaries)
@@ -308,7 +407,22 @@ session::read_messages(const std::string& folder,
   std::unordered_map<uint32_t, fetched> found;
   if (!valid.empty()) {
     auto set = uid_set(valid);
-    auto list = fetch_summaries(set.get(), true, true);
+    caf::expected<std::vector<fetched>> list{std::vector<fetched>{}};
+    if (options_.cache) {
+      auto current = fetch_flags(set.get(), true);
+      if (!current)
+        return std::move(current.error());
+      std::sort(valid.begin(), valid.end());
+      current->erase(std::remove_if(current->begin(), current->end(),
+                                    [&](const flagged& f) {
+                                      return !std::binary_search(
+                                        valid.begin(), valid.end(), f.uid);
+                                    }),
+                     current->end());
+      list = cached_summaries(*current);
+    } else {
+      list = fetch_summaries(set.get(), true, true);
+    }
     if (!list)
       return std::move(list.error());
     for (auto& f : *list)
@@ -333,9 +447,9 @@ session::read_messages(const std::string& folder,
     std::string cache_key;
     std::optional<decoded_text> cached;
     if (options_.cache) {
-      cache_key = text_cache::key(options_.cache_account, selected_,
+      cache_key = message_cache::key(options_.cache_account, selected_,
                                   uid_validity_, uid);
-      cached = options_.cache->get(cache_key);
+      cached = options_.cache->text(cache_key);
     }
     caf::expected<std::string> text{std::string{}};
     if (cached) {
@@ -345,7 +459,8 @@ session::read_messages(const std::string& folder,
     } else {
       text = fetch_text(uid, plan, m.incomplete, html);
       if (text && options_.cache)
-        options_.cache->put(cache_key, decoded_text{*text, html, m.incomplete});
+        options_.cache->put_text(cache_key,
+                                 decoded_text{*text, html, m.incomplete});
     }
     if (!text) {
       if (!usable_)

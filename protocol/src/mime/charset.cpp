@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <iconv.h>
+#include <memory>
+#include <string>
+#include <unordered_map>
 
 namespace postern::mime {
 
@@ -120,6 +123,8 @@ public:
   }
 
   std::string convert(std::string_view input) {
+    // A descriptor is reused: start from the initial shift state.
+    iconv(cd_, nullptr, nullptr, nullptr, nullptr);
     std::string out;
     out.resize(input.size() * 2 + 16);
     size_t used = 0;
@@ -165,6 +170,23 @@ public:
 private:
   iconv_t cd_;
 };
+
+/// The converter from `charset` (an iconv name) for this thread. Opening
+/// one loads glibc's gconv module for the charset and closing the last one
+/// unloads it again -- a dlopen/dlclose pair per decoded header, which was
+/// most of the CPU time of listing a folder. Each thread keeps the ones it
+/// used (a few dozen charsets at most occur in real mail; bounded anyway).
+converter& converter_for(const std::string& charset) {
+  constexpr size_t most = 64;
+  thread_local std::unordered_map<std::string, std::unique_ptr<converter>> open;
+  auto i = open.find(charset);
+  if (i != open.end())
+    return *i->second;
+  if (open.size() >= most)
+    open.clear();
+  return *open.emplace(charset, std::make_unique<converter>(charset))
+            .first->second;
+}
 
 } // namespace
 
@@ -214,13 +236,12 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
     case kind::iconv:
       break;
   }
-  converter conv{target.iconv_name};
+  auto& conv = converter_for(target.iconv_name);
   if (!conv.valid()) {
     // Unknown charset: same guess as for an undeclared one.
     if (is_valid_utf8(bytes))
       return std::string{bytes};
-    converter fallback{"WINDOWS-1252"};
-    return to_valid_utf8(fallback.convert(bytes));
+    return to_valid_utf8(converter_for("WINDOWS-1252").convert(bytes));
   }
   return to_valid_utf8(conv.convert(bytes));
 }
@@ -231,7 +252,7 @@ bool is_known_charset(std::string_view charset) {
     return true;
   if (target.how == kind::guess)
     return !lower_trimmed(charset).empty();
-  return converter{target.iconv_name}.valid();
+  return converter_for(target.iconv_name).valid();
 }
 
 std::string_view truncate_utf8(std::string_view text,
