@@ -76,9 +76,10 @@ std::string csrf_of(const std::string& page) {
 std::string form_escape(const std::string& s) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
-  for (unsigned char c : s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.')
-      out += static_cast<char>(c);
+      out += ch;
     else {
       out += '%';
       out += hex[c >> 4];

@@ -136,8 +136,12 @@ private:
   void on_shutdown() {
     closing_ = true;
     // Idle between requests: stop waiting. Busy: close after the response.
-    if (reading_idle_)
-      lowest_layer().socket().cancel();
+    // The socket may be closed already (a timeout closes it before the
+    // read's handler has run): then there is nothing to cancel.
+    if (reading_idle_) {
+      beast::error_code ec;
+      lowest_layer().socket().cancel(ec);
+    }
   }
 
   void on_read_header(beast::error_code ec, size_t) {
