@@ -338,14 +338,7 @@ token_authority_state::issue_code(const code_request& req) {
                            "an authorization needs at least one known scope");
   secret code{"pac_" + storage::random_token(32)};
   storage::code_record rec;
-  rec.user = req.user;
-  rec.account = req.account;
-  rec.client_id = req.client_id;
-  rec.client_name = req.client_name;
-  rec.redirect_uri = req.redirect_uri;
-  rec.challenge = req.challenge;
-  rec.resource = req.resource;
-  rec.scopes = req.scopes;
+  rec.approved = req;
   rec.expires_at = now_ms() / 1000 + seconds(opts.oauth.code);
   auto err = env->write([&](storage::txn& t) -> caf::error {
     if (!storage::find_account(t, req.user, req.account))
@@ -369,15 +362,16 @@ token_authority_state::redeem(const code_exchange& x) {
     auto c = storage::find_code(t, digest);
     if (!c)
       return;
-    bool valid_request = c->client_id == x.client_id
+    auto& approved = c->approved;
+    bool valid_request = approved.client_id == x.client_id
                          && verifier_ok(x.verifier.reveal())
-                         && pkce_matches(x.verifier, c->challenge);
+                         && pkce_matches(x.verifier, approved.challenge);
     if (c->used) {
       // A replay with otherwise valid parameters revokes what the code
       // issued (OAuth 2.1 §4.1.3); an invalid one does not (§7.5.2), or
       // anyone holding a leaked code could end the grant.
       if (valid_request && !c->grant.value.empty()) {
-        revoked = storage::erase_grant(t, c->user, c->grant);
+        revoked = storage::erase_grant(t, approved.user, c->grant);
         c->grant = grant_id{};
         storage::put_code(t, digest, *c);
       }
@@ -388,11 +382,11 @@ token_authority_state::redeem(const code_exchange& x) {
       result = invalid_grant("The authorization code has expired.");
       return;
     }
-    if (c->client_id != x.client_id) {
+    if (approved.client_id != x.client_id) {
       result = invalid_grant("The code was issued to another client.");
       return;
     }
-    if (x.has_redirect_uri && x.redirect_uri != c->redirect_uri) {
+    if (x.has_redirect_uri && x.redirect_uri != approved.redirect_uri) {
       result = invalid_grant("redirect_uri does not match.");
       return;
     }
@@ -406,27 +400,27 @@ token_authority_state::redeem(const code_exchange& x) {
       result = invalid_grant("PKCE verification failed.");
       return;
     }
-    if (!x.resource.empty() && x.resource != c->resource) {
+    if (!x.resource.empty() && x.resource != approved.resource) {
       result = caf::make_error(ec::invalid_target,
                                "The resource does not match the "
                                "authorization.");
       return;
     }
-    if (!storage::find_user(t, c->user)
-        || !storage::find_account(t, c->user, c->account)) {
+    if (!storage::find_user(t, approved.user)
+        || !storage::find_account(t, approved.user, approved.account)) {
       result = invalid_grant("The account of this authorization is gone.");
       return;
     }
     token_pair out;
     auto& g = out.grant;
     g.id = storage::new_grant_id();
-    g.user = c->user;
-    g.account = c->account;
-    g.client_id = c->client_id;
-    g.client_name = c->client_name;
+    g.user = approved.user;
+    g.account = approved.account;
+    g.client_id = approved.client_id;
+    g.client_name = approved.client_name;
     g.origin = grant_origin::oauth;
-    g.scopes = c->scopes;
-    g.resource = c->resource;
+    g.scopes = approved.scopes;
+    g.resource = approved.resource;
     g.created_at = now;
     g.expires_at = now + seconds(life.grant_cap);
     storage::put_grant(t, g);

@@ -94,15 +94,16 @@ constexpr uint8_t code_v1 = 1;
 
 std::string encode(const code_record& x) {
   record_writer out{code_v1};
-  out.bytes(x.user.value)
-    .bytes(x.account.value)
-    .bytes(x.client_id)
-    .bytes(x.client_name)
-    .bytes(x.redirect_uri)
-    .bytes(x.challenge)
-    .bytes(x.resource)
+  auto& a = x.approved;
+  out.bytes(a.user.value)
+    .bytes(a.account.value)
+    .bytes(a.client_id)
+    .bytes(a.client_name)
+    .bytes(a.redirect_uri)
+    .bytes(a.challenge)
+    .bytes(a.resource)
     // Names, not bits, as in grant records.
-    .bytes(format_scopes(x.scopes))
+    .bytes(format_scopes(a.scopes))
     .i64(x.expires_at)
     .boolean(x.used)
     .bytes(x.grant.value);
@@ -112,14 +113,15 @@ std::string encode(const code_record& x) {
 code_record decode_code(std::string_view bytes) {
   record_reader in{bytes};
   code_record x;
-  x.user.value = in.bytes();
-  x.account.value = in.bytes();
-  x.client_id = in.bytes();
-  x.client_name = in.bytes();
-  x.redirect_uri = in.bytes();
-  x.challenge = in.bytes();
-  x.resource = in.bytes();
-  x.scopes = parse_scopes(in.bytes()).value_or(0);
+  auto& a = x.approved;
+  a.user.value = in.bytes();
+  a.account.value = in.bytes();
+  a.client_id = in.bytes();
+  a.client_name = in.bytes();
+  a.redirect_uri = in.bytes();
+  a.challenge = in.bytes();
+  a.resource = in.bytes();
+  a.scopes = parse_scopes(in.bytes()).value_or(0);
   x.expires_at = in.i64();
   x.used = in.boolean();
   x.grant.value = in.bytes();

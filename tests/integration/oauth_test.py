@@ -958,44 +958,36 @@ class ClientMetadataTest(OAuthHelpers, unittest.TestCase):
         self.assertEqual((status, doc["error"]), (401, "invalid_client"))
         self.assertIn("answered HTTP 404", doc["error_description"])
 
-    def test_untrusted_certificates_are_refused(self):
-        other = Postern(self.tmp, {"CLIENT_METADATA_ALLOW_LOOPBACK": "1",
-                                   "SSL_CERT_FILE": "/nonexistent.pem"})
+    def authorize_elsewhere(self, env, path):
+        """GET /oauth/authorize for the document at `path` on a second
+        Postern with `env`; returns (status, body)."""
+        other = Postern(self.tmp, env)
         other.start()
         try:
-            url = self.docs.serve("/tls.json", self.docs.document("/tls.json"))
+            url = self.docs.serve(path, self.docs.document(path))
             _, challenge = pkce()
             c = http_client(other.port)
             try:
                 c.request("GET", self.authorize_url(url, challenge))
                 r = c.getresponse()
-                body = r.read().decode()
+                return r.status, r.read().decode()
             finally:
                 c.close()
-            self.assertEqual(r.status, 400, body[:2000])
-            self.assertIn("TLS with the server of the client_id URL failed", body)
         finally:
             other.stop()
 
+    def test_untrusted_certificates_are_refused(self):
+        status, body = self.authorize_elsewhere(
+            {"CLIENT_METADATA_ALLOW_LOOPBACK": "1", "SSL_CERT_FILE": "/nonexistent.pem"},
+            "/tls.json")
+        self.assertEqual(status, 400, body[:2000])
+        self.assertIn("TLS with the server of the client_id URL failed", body)
+
     def test_loopback_is_refused_without_the_test_setting(self):
-        other = Postern(self.tmp, {"SSL_CERT_FILE": self.ca})
-        other.start()
-        try:
-            url = self.docs.serve("/private.json", self.docs.document("/private.json"))
-            before = self.docs.hits.get("/private.json", 0)
-            _, challenge = pkce()
-            c = http_client(other.port)
-            try:
-                c.request("GET", self.authorize_url(url, challenge))
-                r = c.getresponse()
-                body = r.read().decode()
-            finally:
-                c.close()
-            self.assertEqual(r.status, 400, body[:2000])
-            self.assertIn("private, loopback or link-local address", body)
-            self.assertEqual(self.docs.hits.get("/private.json", 0), before)
-        finally:
-            other.stop()
+        status, body = self.authorize_elsewhere({"SSL_CERT_FILE": self.ca}, "/private.json")
+        self.assertEqual(status, 400, body[:2000])
+        self.assertIn("private, loopback or link-local address", body)
+        self.assertNotIn("/private.json", self.docs.hits)
 
 
 def http_client(port):

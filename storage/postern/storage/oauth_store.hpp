@@ -40,15 +40,8 @@ size_t sweep_clients(txn& t, int64_t now, int64_t unused_ttl,
 /// An authorization code as stored under SHA-256(code). A used code stays
 /// until it is swept, so that a replay can revoke what it issued.
 struct code_record {
-  user_id user;
-  account_id account;
-  std::string client_id;
-  std::string client_name;
-  std::string redirect_uri;
-  /// PKCE S256 challenge (base64url).
-  std::string challenge;
-  std::string resource;
-  scope_set scopes = 0;
+  /// What the person approved.
+  code_request approved;
   /// Unix seconds.
   int64_t expires_at = 0;
   bool used = false;
