@@ -37,3 +37,15 @@ if(COMMAND postern_mail_test)
   postern_mail_test(protocol.mail)
   set_tests_properties(protocol.mail PROPERTIES TIMEOUT 300)
 endif()
+
+# The organizing operations (threads, bulk changes, safe delete, folders,
+# search of every folder) against the real Dovecot, in dave's mailbox.
+add_executable(postern-protocol-organize-test protocol/organize_mail_test.cpp)
+target_link_libraries(postern-protocol-organize-test PRIVATE
+  postern::protocol GTest::gtest_main postern_warnings postern_options)
+add_test(NAME protocol.organize COMMAND postern-protocol-organize-test)
+set_tests_properties(protocol.organize PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}")
+if(COMMAND postern_mail_test)
+  postern_mail_test(protocol.organize)
+  set_tests_properties(protocol.organize PROPERTIES TIMEOUT 300)
+endif()

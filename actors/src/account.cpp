@@ -416,6 +416,22 @@ account(account_actor::stateful_pointer<account_state> self, mailbox_ref ref,
       send_mail(self, msg, rp);
       return rp;
     },
+    [=](atom::thread, const mailbox_ref&, const std::string& folder,
+        uint32_t uid) {
+      return on_connection<imap::thread_result>(self, atom::thread_v, folder,
+                                                uid);
+    },
+    [=](atom::bulk, const mailbox_ref&, const imap::bulk_request& req) {
+      return on_connection<imap::bulk_result>(self, atom::bulk_v, req);
+    },
+    [=](atom::folder_op, const mailbox_ref&,
+        const imap::folder_change& change) {
+      return on_connection<imap::folder>(self, atom::folder_op_v, change);
+    },
+    [=](atom::search_all, const mailbox_ref&, const imap::search_query& query) {
+      return on_connection<imap::multi_search_result>(self, atom::search_all_v,
+                                                      query);
+    },
     [=](atom::tick) {
       if (self->state.reap()) {
         self->quit(caf::exit_reason::normal);

@@ -139,6 +139,30 @@ imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> s
         return s.set_flags(folder, uid, change);
       }));
     },
+    [=](atom::thread, const std::string& folder,
+        uint32_t uid) -> caf::result<imap::thread_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.thread(folder, uid);
+      }));
+    },
+    [=](atom::bulk,
+        const imap::bulk_request& req) -> caf::result<imap::bulk_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.change_messages(req);
+      }));
+    },
+    [=](atom::folder_op,
+        const imap::folder_change& change) -> caf::result<imap::folder> {
+      return to_result(run([&](imap::session& s) {
+        return s.change_folder(change);
+      }));
+    },
+    [=](atom::search_all, const imap::search_query& query)
+      -> caf::result<imap::multi_search_result> {
+      return to_result(run([&](imap::session& s) {
+        return s.search_everywhere(query);
+      }));
+    },
     [=](atom::save_sent,
         const std::string& data) -> caf::result<imap::append_result> {
       return to_result(run([&](imap::session& s) -> caf::expected<imap::append_result> {

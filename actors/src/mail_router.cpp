@@ -99,6 +99,24 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
     [=](atom::send, const mailbox_ref& ref, const mime::outgoing_message& msg) {
       return self->delegate(account_for(self, ref), atom::send_v, ref, msg);
     },
+    [=](atom::thread, const mailbox_ref& ref, const std::string& folder,
+        uint32_t uid) {
+      return self->delegate(account_for(self, ref), atom::thread_v, ref,
+                            folder, uid);
+    },
+    [=](atom::bulk, const mailbox_ref& ref, const imap::bulk_request& req) {
+      return self->delegate(account_for(self, ref), atom::bulk_v, ref, req);
+    },
+    [=](atom::folder_op, const mailbox_ref& ref,
+        const imap::folder_change& change) {
+      return self->delegate(account_for(self, ref), atom::folder_op_v, ref,
+                            change);
+    },
+    [=](atom::search_all, const mailbox_ref& ref,
+        const imap::search_query& query) {
+      return self->delegate(account_for(self, ref), atom::search_all_v, ref,
+                            query);
+    },
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {
       auto& mail_opts = self->state.opts;

@@ -199,6 +199,8 @@ public:
   }
 
   void operator()(const mcp::search_messages_args& a) {
+    if (a.folder == mcp::every_folder)
+      return search_everywhere(a);
     auto include_body = a.include_body;
     auto folder = a.folder;
     ask(
@@ -230,6 +232,44 @@ public:
                             sent.save_error));
       },
       atom::send_v, ref_, a.message);
+  }
+
+  // -- organizing tools -----------------------------------------------------
+
+  void operator()(const mcp::get_thread_args& a) {
+    ask([this, a](imap::thread_result& found) { ok(mcp::encode_thread(a, found)); },
+        atom::thread_v, ref_, a.folder, a.uid);
+  }
+
+  void operator()(const mcp::folder_change_args& a) {
+    ask([this, a](imap::folder& result) {
+          ok(mcp::encode_folder_change(a.change, result));
+        },
+        atom::folder_op_v, ref_, a.change);
+  }
+
+  void operator()(const mcp::bulk_change_args& a) {
+    ask(
+      [this](imap::bulk_result& result) {
+        // Nothing changed (e.g. an unknown UID): a tool error, with the
+        // reason as its sentence.
+        if (auto sentence = mcp::bulk_failure(result); !sentence.empty())
+          return done_(mcp::tool_failure(sentence),
+                       result.outcomes.empty() || !result.outcomes.front().error
+                         ? std::string{"failed"}
+                         : outcome_of(result.outcomes.front().error));
+        ok(mcp::encode_bulk(result));
+      },
+      atom::bulk_v, ref_, a.request);
+  }
+
+  /// search_messages with folder "*".
+  void search_everywhere(const mcp::search_messages_args& a) {
+    ask(
+      [this](imap::multi_search_result& found) {
+        ok(mcp::encode_search_everywhere(found));
+      },
+      atom::search_all_v, ref_, a.query);
   }
 
 private:

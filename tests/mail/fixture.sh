@@ -9,6 +9,7 @@
 #   MAIL_BASE IMAP_PORT IMAPS_PORT LMTP_PORT SUBMISSION_PORT SMTPS_PORT CA_FILE
 #   DOVECOT_PID POSTFIX_PID MAIL_HOST MAIL_DOMAIN CORPUS_FILE
 #   MAIL_USER1..3 / MAIL_PASS1..3 (alice: full corpus, bob: small INBOX, carol: empty)
+#   MAIL_USER_DAVE / MAIL_PASS_DAVE (dave: threads, Trash and a folder, for the organizing tools)
 # Must run as root (both daemons drop privileges themselves). Every wait is bounded.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -135,6 +136,7 @@ start_instance() {
     echo "MAIL_USER1=alice@example.test"; echo "MAIL_PASS1=alicepw"
     echo "MAIL_USER2=bob@example.test";   echo "MAIL_PASS2=bobpw"
     echo "MAIL_USER3=carol@example.test"; echo "MAIL_PASS3=carolpw"
+    echo "MAIL_USER_DAVE=dave@example.test"; echo "MAIL_PASS_DAVE=davepw"
   } > "$DIR/ports.env.tmp"
   mv "$DIR/ports.env.tmp" "$DIR/ports.env"
   awk -v t0="$t0" -v t1="$t1" -v t2="$EPOCHREALTIME" -v f="$DIR/ports.env" 'BEGIN {

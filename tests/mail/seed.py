@@ -11,7 +11,8 @@ Writes, under BASE/home/example.test/<user>/Maildir:
   alice: INBOX with --inbox-count messages (the full corpus, see README.md), plus the
          folders Entwürfe, 日本語, Отчёты, "Rechnungen & Belege", Sent and Archive/2023
          (Maildir++ directories named in modified UTF-7, e.g. .Entw&APw-rfe);
-  bob:   a small INBOX; carol: nothing (an empty INBOX).
+  bob:   a small INBOX; carol: nothing (an empty INBOX);
+  dave:  two threads in INBOX, Trash and Projekte (for the organizing tools).
 and BASE/corpus.json, the manifest: per user and folder (UTF-8 name), one entry per
 message in UID order with uid, message_id, subject (decoded; null when there is no
 Subject header), has_date, kind, flags and size.
@@ -491,6 +492,22 @@ def alice_corpus(g, inbox_count):
     return folders
 
 
+def dave_corpus(g):
+    """For the organizing tools: INBOX with two linear threads (4 and 3 messages,
+    unique topics so no subject threading joins them) between single messages,
+    three messages in Trash and two in a plain folder (not empty, so
+    delete_folder must refuse it)."""
+    garden = Thread(g, "Garden shed plans", branch=0.0)
+    budget = Thread(g, "Quarterly budget review", branch=0.0)
+    inbox = [g.simple("plain-ascii"), garden.next(), g.simple("plain-utf8"), garden.next(),
+             budget.next(), garden.next(), g.simple("alternative"), budget.next(),
+             garden.next(), budget.next(), g.simple("plain-latin1"), g.simple("attachments"),
+             g.simple("plain-ascii"), g.simple("plain-utf8")]
+    return {"INBOX": inbox,
+            "Trash": [g.simple(k) for k in ("plain-ascii", "plain-utf8", "alternative")],
+            "Projekte": [g.simple(k) for k in ("plain-ascii", "plain-utf8")]}
+
+
 def bob_corpus(g):
     return {"INBOX": [g.simple(k) for k in ("plain-ascii", "plain-utf8", "alternative", "attachments", "plain-latin1")]}
 
@@ -544,6 +561,8 @@ def main():
     g = Gen(a.seed)
     users = {"alice@example.test": alice_corpus(g, a.inbox_count), "bob@example.test": bob_corpus(g),
              "carol@example.test": {"INBOX": []}}
+    # after the others, so their messages stay byte-identical
+    users["dave@example.test"] = dave_corpus(g)
     manifest = {}
     total = 0
     for user, folders in users.items():

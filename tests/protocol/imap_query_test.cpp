@@ -166,3 +166,52 @@ TEST(types, serialize_with_caf_inspect) {
   change.seen = flag_action::add;
   EXPECT_NE(caf::deep_to_string(change).find("flag_change"), std::string::npos);
 }
+
+// -- THREAD responses -------------------------------------------------------------
+
+TEST(thread_groups, flattens_each_top_level_thread) {
+  // RFC 5256's example: one thread with branches, then single messages.
+  auto groups = parse_thread_groups(" (2)(3 6 (4 23)(44 7 96))(9 12)");
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->size(), 3u);
+  EXPECT_EQ((*groups)[0], std::vector<uint32_t>{2});
+  EXPECT_EQ((*groups)[1], (std::vector<uint32_t>{3, 6, 4, 23, 44, 7, 96}));
+  EXPECT_EQ((*groups)[2], (std::vector<uint32_t>{9, 12}));
+  // A thread whose root is missing starts with a nested list.
+  auto rootless = parse_thread_groups("((1)(2 3))");
+  ASSERT_TRUE(rootless);
+  EXPECT_EQ(rootless->at(0), (std::vector<uint32_t>{1, 2, 3}));
+  // An empty folder.
+  auto empty = parse_thread_groups("");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(thread_groups, refuses_malformed_lists) {
+  for (auto bad : {"(1 2", "1 2", "(1))", "(a)", "(0)", "(4294967296)", "(1)x"})
+    EXPECT_FALSE(parse_thread_groups(bad)) << bad;
+  EXPECT_TRUE(parse_thread_groups("(4294967295)"));
+}
+
+TEST(types, organizing_values_serialize) {
+  bulk_request req;
+  req.kind = bulk_kind::remove;
+  req.folder = "Entwürfe";
+  req.uids = {1, 2};
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  ASSERT_FALSE(sink(req));
+  bulk_request copy;
+  caf::binary_deserializer source{nullptr, buf};
+  ASSERT_FALSE(source(copy));
+  EXPECT_EQ(copy.kind, bulk_kind::remove);
+  EXPECT_EQ(copy.folder, "Entwürfe");
+  EXPECT_EQ(copy.uids, (std::vector<uint32_t>{1, 2}));
+  bulk_result result;
+  result.outcomes.push_back({3, caf::make_error(ec::no_such_message, "gone"), 0, {}});
+  EXPECT_NE(caf::deep_to_string(result).find("bulk_result"), std::string::npos);
+  EXPECT_NE(caf::deep_to_string(folder_change{}).find("folder_change"),
+            std::string::npos);
+  EXPECT_NE(caf::deep_to_string(multi_search_result{}).find("multi_search_result"),
+            std::string::npos);
+}

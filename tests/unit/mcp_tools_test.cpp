@@ -78,7 +78,9 @@ TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
   EXPECT_EQ(names, (std::vector<std::string>{
                      "list_folders", "list_messages", "read_message",
                      "search_messages", "move_message", "flag_message",
-                     "send_mail"}));
+                     "send_mail", "get_thread", "create_folder",
+                     "rename_folder", "delete_folder", "delete_message",
+                     "copy_message"}));
   EXPECT_EQ(find_tool("send_mail")->required, scope::send);
   EXPECT_EQ(find_tool("flag_message")->required, scope::modify);
   EXPECT_TRUE(find_tool("read_message")->hints.read_only);
@@ -107,8 +109,8 @@ TEST(mcp_tools, tools_list_is_filtered_by_scope) {
             std::vector<std::string>{"list_folders"});
   EXPECT_EQ(names(bit(scope::read) | bit(scope::send)),
             (std::vector<std::string>{"list_messages", "read_message",
-                                      "send_mail"}));
-  EXPECT_EQ(names(every_scope).size(), 7u);
+                                      "send_mail", "get_thread"}));
+  EXPECT_EQ(names(every_scope).size(), 13u);
   EXPECT_TRUE(names(0).empty());
 }
 
@@ -200,7 +202,7 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
     {"move_message", R"({"folder":"INBOX","uid":0,"destination":"A"})",
      "`uid` must be between 1 and 4294967295 (got 0)"},
     {"flag_message", R"({"uid":1})", "give at least one of `seen`"},
-    {"flag_message", R"({"seen":true})", "`uid` is required"},
+    {"flag_message", R"({"seen":true})", "give `uid` (one message) or `uids`"},
     {"send_mail", R"({"to":"bob@example.test","subject":"s"})",
      "`body` is required"},
     {"send_mail", R"({"to":"not an address","subject":"s","body":"b"})",

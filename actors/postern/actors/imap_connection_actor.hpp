@@ -29,6 +29,12 @@ using imap_connection_actor = caf::typed_actor<
                   std::string>::with<imap::move_result>,
   caf::replies_to<atom::flag, std::string, uint32_t,
                   imap::flag_change>::with<imap::flag_result>,
+  caf::replies_to<atom::thread, std::string,
+                  uint32_t>::with<imap::thread_result>,
+  caf::replies_to<atom::bulk, imap::bulk_request>::with<imap::bulk_result>,
+  caf::replies_to<atom::folder_op, imap::folder_change>::with<imap::folder>,
+  caf::replies_to<atom::search_all,
+                  imap::search_query>::with<imap::multi_search_result>,
   // Appends a copy of a sent message (RFC 5322 bytes) to the special-use
   // Sent folder with \Seen.
   caf::replies_to<atom::save_sent, std::string>::with<imap::append_result>,

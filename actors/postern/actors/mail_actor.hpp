@@ -109,7 +109,20 @@ using mailbox_operations_actor = caf::typed_actor<
   // Sends a message over the account's SMTP and saves a copy to Sent. The
   // sender is the account's address unless set.
   caf::replies_to<atom::send, mailbox_ref,
-                  mime::outgoing_message>::with<sent_message>>;
+                  mime::outgoing_message>::with<sent_message>,
+  // The conversation of a message (args: folder, uid); no_such_message.
+  caf::replies_to<atom::thread, mailbox_ref, std::string,
+                  uint32_t>::with<imap::thread_result>,
+  // Moves, copies, flags or deletes several messages, one outcome per UID.
+  caf::replies_to<atom::bulk, mailbox_ref,
+                  imap::bulk_request>::with<imap::bulk_result>,
+  // Creates, renames or deletes a folder; answers the folder (forbidden
+  // for INBOX and special-use folders, already_exists, no_such_folder).
+  caf::replies_to<atom::folder_op, mailbox_ref,
+                  imap::folder_change>::with<imap::folder>,
+  // Searches every selectable folder; per-folder failures in the result.
+  caf::replies_to<atom::search_all, mailbox_ref,
+                  imap::search_query>::with<imap::multi_search_result>>;
 
 /// The MAIL ROUTER actor interface: every mail operation of every user goes
 /// through it. It enforces the global and per-user connection limits and

@@ -4,8 +4,10 @@
 #include <caf/expected.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Pure helpers behind listing and searching: argument clamping, the paging
 // cursor and date validation. No I/O.
@@ -75,5 +77,11 @@ std::string to_iso8601(int year, int month, int day, int hour, int minute,
 /// Parses an RFC 5322 date ("Thu, 26 Nov 2026 06:00:00 +0100", also the
 /// obsolete forms) to ISO 8601 UTC; empty if it cannot be parsed.
 std::string rfc5322_date_to_iso8601(std::string_view text);
+
+/// The conversations of a THREAD response (RFC 5256), given the data after
+/// the word THREAD ("(1 2 (3)(4 5))(6)"): one list of UIDs per top-level
+/// thread, in tree order. nullopt if the text is malformed.
+std::optional<std::vector<std::vector<uint32_t>>>
+parse_thread_groups(std::string_view text);
 
 } // namespace postern::imap

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct mailimap;
@@ -42,7 +43,17 @@ struct session_options {
   /// be null), and the account they are filed under in it.
   std::shared_ptr<message_cache> cache;
   std::string cache_account;
+  /// Thread with the server's THREAD=REFERENCES when it offers it; off,
+  /// get_thread searches Message-ID/References/In-Reply-To itself (tests
+  /// use this to run the fallback against a server that has THREAD).
+  bool server_threading = true;
 };
+
+/// Most messages a thread_result lists (its `total` counts them all).
+inline constexpr size_t max_thread_messages = 100;
+
+/// Most UIDs of one bulk change.
+inline constexpr size_t max_bulk_uids = 100;
 
 /// One IMAP connection: connect, TLS/STARTTLS with certificate
 /// verification, LOGIN, then folder and message operations.
@@ -142,6 +153,33 @@ public:
                                       std::string_view data,
                                       const std::vector<std::string>& flags);
 
+  // -- conversations, bulk changes, folders (organize.cpp) ------------------
+
+  /// The conversation of message `uid` in `folder`, oldest first: UID
+  /// THREAD REFERENCES when the server has it, else a search for the
+  /// Message-IDs linked by References/In-Reply-To (repeated until nothing
+  /// new turns up). Fails with `ec::no_such_message` for an unknown UID.
+  caf::expected<thread_result> thread(const std::string& folder, uint32_t uid);
+
+  /// Moves, copies, flags or deletes several messages of one folder; a
+  /// missing UID gets an outcome with an error, not a failure of the whole
+  /// call. Delete moves to the special-use Trash; only messages already in
+  /// Trash are removed for good, with UID EXPUNGE of exactly their UIDs
+  /// (never a folder-wide EXPUNGE; without UIDPLUS, `ec::not_supported`).
+  caf::expected<bulk_result> change_messages(const bulk_request& request);
+
+  /// Creates, renames or deletes a folder (names sent in modified UTF-7).
+  /// INBOX and special-use folders (and folders holding them) cannot be
+  /// renamed or deleted (`ec::forbidden`); a folder that still holds
+  /// messages is not deleted. Answers the folder as listed afterwards (for
+  /// delete: as it was).
+  caf::expected<folder> change_folder(const folder_change& change);
+
+  /// Searches every selectable folder; a folder that fails is reported in
+  /// `errors` and the others still count.
+  caf::expected<multi_search_result>
+  search_everywhere(const search_query& query);
+
 private:
   struct fetched;
   struct flagged;
@@ -166,6 +204,15 @@ private:
   caf::expected<std::string> fetch_text(uint32_t uid,
                                         const mime::body_plan& plan,
                                         bool& incomplete, bool& html);
+  caf::expected<std::vector<uint32_t>> existing_uids(
+    const std::vector<uint32_t>& uids);
+  caf::expected<std::vector<std::pair<uint32_t, uint32_t>>>
+  transfer(const std::vector<uint32_t>& uids, const std::string& destination,
+           bool remove_source);
+  caf::error expunge_exactly(const std::vector<uint32_t>& uids);
+  caf::expected<std::vector<uint32_t>> thread_by_server(uint32_t uid);
+  caf::expected<std::vector<uint32_t>>
+  thread_by_headers(uint32_t uid, std::vector<fetched>& seen);
   void close_stream() noexcept;
   std::string server_text() const;
 

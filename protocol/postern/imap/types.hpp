@@ -268,6 +268,145 @@ typename Inspector::result_type inspect(Inspector& f, append_result& x) {
   return f(caf::meta::type_name("append_result"), x.folder, x.uid);
 }
 
+// -- conversations, bulk changes, folder changes, every-folder search -------
+
+/// A conversation (get_thread): the messages of one folder that belong to
+/// the same thread as a given message.
+struct thread_result {
+  /// Oldest first (Date header, else arrival, then UID); at most
+  /// `max_thread_messages`, the newest ones when there are more.
+  std::vector<message_summary> messages;
+  /// Messages in the conversation.
+  uint32_t total = 0;
+  /// How the conversation was found: "THREAD=REFERENCES" (the server
+  /// threaded it) or "headers" (Message-ID/References/In-Reply-To searches).
+  std::string method;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, thread_result& x) {
+  return f(caf::meta::type_name("thread_result"), x.messages, x.total,
+           x.method);
+}
+
+/// What a bulk change does to each message.
+enum class bulk_kind : uint8_t {
+  move,
+  copy,
+  flag,
+  /// delete_message: into Trash, or out for good when already in Trash.
+  remove,
+};
+
+/// One change applied to several messages of a folder.
+struct bulk_request {
+  bulk_kind kind = bulk_kind::move;
+  std::string folder;
+  std::vector<uint32_t> uids;
+  /// For move and copy.
+  std::string destination;
+  /// For flag.
+  flag_change change;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bulk_request& x) {
+  return f(caf::meta::type_name("bulk_request"), x.kind, x.folder, x.uids,
+           x.destination, x.change);
+}
+
+/// What happened to one message of a bulk change.
+struct bulk_outcome {
+  uint32_t uid = 0;
+  /// Set when this message was not changed (e.g. `ec::no_such_message`).
+  caf::error error;
+  /// Its UID in the destination when the server said (UIDPLUS), else 0.
+  uint32_t new_uid = 0;
+  /// For flag: the message's flags afterwards.
+  std::vector<std::string> flags;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bulk_outcome& x) {
+  return f(caf::meta::type_name("bulk_outcome"), x.uid, x.error, x.new_uid,
+           x.flags);
+}
+
+struct bulk_result {
+  bulk_kind kind = bulk_kind::move;
+  std::string folder;
+  /// Where the messages went (for remove: the Trash folder); empty when
+  /// they were removed for good.
+  std::string destination;
+  /// For flag: the flags asked to be added / removed.
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  /// One per requested UID, in the order asked.
+  std::vector<bulk_outcome> outcomes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bulk_result& x) {
+  return f(caf::meta::type_name("bulk_result"), x.kind, x.folder,
+           x.destination, x.added, x.removed, x.outcomes);
+}
+
+enum class folder_action : uint8_t { create, rename, remove };
+
+/// A change to the folder tree.
+struct folder_change {
+  folder_action action = folder_action::create;
+  /// The folder to create, rename or delete (UTF-8, full path).
+  std::string name;
+  /// For rename: the new full path.
+  std::string new_name;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, folder_change& x) {
+  return f(caf::meta::type_name("folder_change"), x.action, x.name,
+           x.new_name);
+}
+
+/// One message found by a search of every folder.
+struct found_message {
+  std::string folder;
+  message_summary summary;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, found_message& x) {
+  return f(caf::meta::type_name("found_message"), x.folder, x.summary);
+}
+
+/// A folder a search of every folder could not search.
+struct folder_failure {
+  std::string folder;
+  /// The reason, a sentence.
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, folder_failure& x) {
+  return f(caf::meta::type_name("folder_failure"), x.folder, x.error);
+}
+
+struct multi_search_result {
+  /// The newest `limit` matches of all folders, newest first.
+  std::vector<found_message> messages;
+  /// All matches in the folders searched.
+  uint32_t total = 0;
+  /// Selectable folders searched successfully.
+  uint32_t folders_searched = 0;
+  std::vector<folder_failure> errors;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, multi_search_result& x) {
+  return f(caf::meta::type_name("multi_search_result"), x.messages, x.total,
+           x.folders_searched, x.errors);
+}
+
 /// What the server supports (after login).
 struct capabilities {
   bool move = false;

@@ -98,6 +98,28 @@ struct flag_message_args {
   imap::flag_change change;
 };
 
+/// get_thread.
+struct get_thread_args {
+  std::string folder = "INBOX";
+  uint32_t uid = 0;
+};
+
+/// create_folder, rename_folder, delete_folder.
+struct folder_change_args {
+  imap::folder_change change;
+};
+
+/// delete_message, copy_message, and move_message / flag_message called
+/// with `uids`: one outcome per UID.
+struct bulk_change_args {
+  imap::bulk_request request;
+  /// Called with `uids` (answer per UID) rather than `uid`.
+  bool several = false;
+};
+
+/// The folder value of search_messages that searches every folder.
+inline constexpr std::string_view every_folder = "*";
+
 struct send_mail_args {
   /// Everything but the sender (the account's address).
   mime::outgoing_message message;
@@ -106,7 +128,8 @@ struct send_mail_args {
 using tool_args
   = std::variant<list_folders_args, list_messages_args, read_message_args,
                  search_messages_args, move_message_args, flag_message_args,
-                 send_mail_args>;
+                 send_mail_args, get_thread_args, folder_change_args,
+                 bulk_change_args>;
 
 struct parsed_arguments {
   std::optional<tool_args> args;
@@ -138,6 +161,16 @@ std::string encode_flag(const imap::flag_result& result);
 std::string encode_sent(std::string_view message_id,
                         std::string_view sent_folder, uint32_t sent_uid,
                         std::string_view save_error);
+
+std::string encode_thread(const get_thread_args& args,
+                          const imap::thread_result& result);
+std::string encode_folder_change(const imap::folder_change& change,
+                                 const imap::folder& result);
+std::string encode_bulk(const imap::bulk_result& result);
+/// The sentence for a bulk change none of whose messages changed (then the
+/// call is a tool error), or empty when at least one did.
+std::string bulk_failure(const imap::bulk_result& result);
+std::string encode_search_everywhere(const imap::multi_search_result& result);
 
 /// A successful CallToolResult: the JSON as text content and as
 /// structuredContent.

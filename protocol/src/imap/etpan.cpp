@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "etpan.hpp"
 
+#include "postern/error.hpp"
 #include "postern/imap/query.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
@@ -333,6 +334,38 @@ mailimap_search_key* flag_key(int type) {
                                  nullptr, nullptr, nullptr, nullptr, nullptr, 0,
                                  nullptr, nullptr, nullptr, nullptr, nullptr,
                                  nullptr, 0, nullptr, nullptr, nullptr);
+}
+
+set_ptr uid_set(const std::vector<uint32_t>& uids) {
+  set_ptr set{mailimap_set_new_empty()};
+  for (auto uid : uids)
+    mailimap_set_add_single(set.get(), uid);
+  return set;
+}
+
+std::vector<uint32_t> set_uids(const mailimap_set* set) {
+  std::vector<uint32_t> result;
+  if (set == nullptr)
+    return result;
+  for (auto* item : items<mailimap_set_item>(set->set_list)) {
+    // A server's COPYUID never says "*"; bound the range anyway.
+    if (item->set_first == 0 || item->set_last < item->set_first
+        || item->set_last - item->set_first > 100000)
+      continue;
+    for (auto uid = item->set_first;; ++uid) {
+      result.push_back(uid);
+      if (uid == item->set_last)
+        break;
+    }
+  }
+  return result;
+}
+
+caf::error no_such_message(uint32_t uid, const std::string& folder) {
+  return caf::make_error(ec::no_such_message,
+                         "There is no message with UID " + std::to_string(uid)
+                           + " in the folder \"" + mime::to_valid_utf8(folder)
+                           + "\"");
 }
 
 capabilities convert_capabilities(const mailimap_capability_data* data) {

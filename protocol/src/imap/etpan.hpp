@@ -108,6 +108,15 @@ mailimap_fetch_att* references_peek();
 /// A search key without argument (UNSEEN, FLAGGED, ...).
 mailimap_search_key* flag_key(int type);
 
+/// A UID set of single UIDs (never pass UID 0: libetpan sends it as "*").
+set_ptr uid_set(const std::vector<uint32_t>& uids);
+
+/// The UIDs of a set, ranges expanded, in the order given.
+std::vector<uint32_t> set_uids(const mailimap_set* set);
+
+/// The error for a UID that is not in a folder.
+caf::error no_such_message(uint32_t uid, const std::string& folder);
+
 /// Capabilities from a CAPABILITY response.
 capabilities convert_capabilities(const mailimap_capability_data* data);
 

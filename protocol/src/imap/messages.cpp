@@ -4,6 +4,7 @@
 #include "postern/imap/session.hpp"
 
 #include "etpan.hpp"
+#include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/mailbox_name.hpp"
@@ -19,16 +20,6 @@ namespace postern::imap {
 
 using namespace detail;
 
-struct session::fetched : message_facts {
-  uint32_t seq = 0;
-};
-
-/// What a cheap FETCH (UID FLAGS) tells about a message.
-struct session::flagged {
-  uint32_t seq = 0;
-  uint32_t uid = 0;
-  std::vector<std::string> flags;
-};
 
 namespace {
 
@@ -59,13 +50,6 @@ void apply_envelope(const mailimap_envelope* env, message_summary& s,
   s.in_reply_to = first_message_id(env->env_in_reply_to);
 }
 
-set_ptr uid_set(const std::vector<uint32_t>& uids) {
-  set_ptr set{mailimap_set_new_empty()};
-  for (auto uid : uids)
-    mailimap_set_add_single(set.get(), uid);
-  return set;
-}
-
 std::string clean_search_text(const std::string& text) {
   auto result = mime::to_valid_utf8(text);
   for (auto& c : result)
@@ -79,13 +63,6 @@ bool is_ascii(const std::string& text) {
     if (static_cast<unsigned char>(c) >= 0x80)
       return false;
   return true;
-}
-
-caf::error no_such_message(uint32_t uid, const std::string& folder) {
-  return caf::make_error(ec::no_such_message,
-                         "There is no message with UID " + std::to_string(uid)
-                           + " in the folder \"" + mime::to_valid_utf8(folder)
-                           + "\"");
 }
 
 } // namespace
@@ -595,158 +572,36 @@ caf::expected<search_result> session::search(const std::string& folder,
 caf::expected<move_result> session::move(const std::string& folder,
                                          uint32_t uid,
                                          const std::string& destination) {
-  deadline_guard deadline{canceller_, options_.operation_timeout};
-  // UID 0 does not exist, and libetpan would send it as "*" (the last one).
-  if (uid == 0)
-    return no_such_message(uid, folder);
-  if (auto err = select(folder))
-    return err;
-  // MOVE and COPY answer OK for a UID that does not exist: check first.
-  set_ptr set{mailimap_set_new_single(uid)};
-  {
-    fetch_type_ptr type{
-      mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid())};
-    clist* raw = nullptr;
-    call_start_ = std::chrono::steady_clock::now();
-    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-    fetch_list_ptr list{raw};
-    if (rc != MAILIMAP_NO_ERROR)
-      return command_error(rc, "find the message");
-    bool exists = false;
-    for (auto* msg : items<mailimap_msg_att>(list.get()))
-      for (auto* item : items<mailimap_msg_att_item>(msg->att_list))
-        if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-            && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID
-            && item->att_data.att_static->att_data.att_uid == uid)
-          exists = true;
-    if (!exists)
-      return no_such_message(uid, folder);
-  }
-  auto target = wire_mailbox_name(destination);
-  move_result result;
-  result.uid = uid;
-  result.destination = destination;
-  auto new_uid = [&](mailimap_set* dest) {
-    if (dest == nullptr)
-      return;
-    for (auto* item : items<mailimap_set_item>(dest->set_list)) {
-      result.new_uid = item->set_first;
-      break;
-    }
-  };
-  if (caps_.move || caps_.uidplus) {
-    uint32_t validity = 0;
-    mailimap_set* src_raw = nullptr;
-    mailimap_set* dst_raw = nullptr;
-    call_start_ = std::chrono::steady_clock::now();
-    int rc;
-    if (caps_.move && caps_.uidplus)
-      rc = mailimap_uidplus_uid_move(imap_, set.get(), target.c_str(),
-                                     &validity, &src_raw, &dst_raw);
-    else if (caps_.move)
-      rc = mailimap_uid_move(imap_, set.get(), target.c_str());
-    else
-      rc = mailimap_uidplus_uid_copy(imap_, set.get(), target.c_str(),
-                                     &validity, &src_raw, &dst_raw);
-    set_ptr src{src_raw};
-    set_ptr dst{dst_raw};
-    if (rc != MAILIMAP_NO_ERROR)
-      return folder_error(destination, rc,
-                          "move the message to \"" + destination + "\"");
-    new_uid(dst.get());
-    if (!caps_.move) {
-      // COPY done; remove just this UID from the source (UIDPLUS), never
-      // with a plain EXPUNGE that would purge every \Deleted message.
-      flag_list_ptr flags{mailimap_flag_list_new_empty()};
-      mailimap_flag_list_add(flags.get(), mailimap_flag_new_deleted());
-      store_att_ptr store{
-        mailimap_store_att_flags_new_add_flags_silent(flags.release())};
-      call_start_ = std::chrono::steady_clock::now();
-      rc = mailimap_uid_store(imap_, set.get(), store.get());
-      if (rc != MAILIMAP_NO_ERROR)
-        return command_error(rc, "mark the copied message as deleted");
-      call_start_ = std::chrono::steady_clock::now();
-      rc = mailimap_uid_expunge(imap_, set.get());
-      if (rc != MAILIMAP_NO_ERROR)
-        return command_error(rc, "remove the copied message");
-    }
-    return result;
-  }
-  return caf::make_error(ec::not_supported,
-                         "The IMAP server supports neither MOVE nor UIDPLUS, "
-                         "so Postern cannot move a single message safely");
+  bulk_request req;
+  req.kind = bulk_kind::move;
+  req.folder = folder;
+  req.uids = {uid};
+  req.destination = destination;
+  auto changed = change_messages(req);
+  if (!changed)
+    return std::move(changed.error());
+  auto& out = changed->outcomes.front();
+  if (out.error)
+    return std::move(out.error);
+  return move_result{uid, destination, out.new_uid};
 }
 
 caf::expected<flag_result> session::set_flags(const std::string& folder,
                                               uint32_t uid,
                                               const flag_change& change) {
-  deadline_guard deadline{canceller_, options_.operation_timeout};
-  if (uid == 0) // libetpan would send it as "*": the last message
-    return no_such_message(uid, folder);
-  if (auto err = select(folder))
-    return err;
-  flag_result result;
-  result.uid = uid;
-  flag_list_ptr add{mailimap_flag_list_new_empty()};
-  flag_list_ptr remove{mailimap_flag_list_new_empty()};
-  auto apply = [&](flag_action action, mailimap_flag* (*make)(),
-                   const char* name) {
-    if (action == flag_action::add) {
-      mailimap_flag_list_add(add.get(), make());
-      result.added.emplace_back(name);
-    } else if (action == flag_action::remove) {
-      mailimap_flag_list_add(remove.get(), make());
-      result.removed.emplace_back(name);
-    }
-  };
-  apply(change.seen, mailimap_flag_new_seen, "\\Seen");
-  apply(change.flagged, mailimap_flag_new_flagged, "\\Flagged");
-  apply(change.answered, mailimap_flag_new_answered, "\\Answered");
-  apply(change.deleted, mailimap_flag_new_deleted, "\\Deleted");
-  set_ptr set{mailimap_set_new_single(uid)};
-  for (auto* list : {&add, &remove}) {
-    if (clist_isempty((*list)->fl_list))
-      continue;
-    store_att_ptr store{
-      list == &add ? mailimap_store_att_flags_new_add_flags_silent(list->release())
-                   : mailimap_store_att_flags_new_remove_flags_silent(
-                     list->release())};
-    call_start_ = std::chrono::steady_clock::now();
-    auto rc = mailimap_uid_store(imap_, set.get(), store.get());
-    if (rc != MAILIMAP_NO_ERROR)
-      return command_error(rc, "change the flags");
-  }
-  // STORE on a missing UID is a silent no-op: the FETCH tells.
-  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                             mailimap_fetch_att_new_uid());
-  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                             mailimap_fetch_att_new_flags());
-  clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
-  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-  fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "read the flags");
-  bool exists = false;
-  for (auto* msg : items<mailimap_msg_att>(list.get())) {
-    uint32_t got = 0;
-    std::vector<std::string> flags;
-    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC)
-        flags = convert_flags(item->att_data.att_dyn);
-      else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-               && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-        got = item->att_data.att_static->att_data.att_uid;
-    }
-    if (got == uid) {
-      exists = true;
-      result.flags = std::move(flags);
-    }
-  }
-  if (!exists)
-    return no_such_message(uid, folder);
-  return result;
+  bulk_request req;
+  req.kind = bulk_kind::flag;
+  req.folder = folder;
+  req.uids = {uid};
+  req.change = change;
+  auto changed = change_messages(req);
+  if (!changed)
+    return std::move(changed.error());
+  auto& out = changed->outcomes.front();
+  if (out.error)
+    return std::move(out.error);
+  return flag_result{uid, std::move(changed->added),
+                     std::move(changed->removed), std::move(out.flags)};
 }
 
 caf::expected<append_result>

@@ -223,4 +223,45 @@ std::string rfc5322_date_to_iso8601(std::string_view text) {
                     dt->dt_sec, dt->dt_zone);
 }
 
+std::optional<std::vector<std::vector<uint32_t>>>
+parse_thread_groups(std::string_view text) {
+  std::vector<std::vector<uint32_t>> groups;
+  size_t depth = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = text[i];
+    if (c == '(') {
+      if (depth == 0)
+        groups.emplace_back();
+      ++depth;
+      ++i;
+    } else if (c == ')') {
+      if (depth == 0)
+        return std::nullopt;
+      --depth;
+      ++i;
+    } else if (c == ' ') {
+      ++i;
+    } else if (c >= '0' && c <= '9') {
+      if (depth == 0)
+        return std::nullopt;
+      uint64_t n = 0;
+      while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+        if (n > 0xffffffffu)
+          return std::nullopt;
+        ++i;
+      }
+      if (n == 0)
+        return std::nullopt;
+      groups.back().push_back(static_cast<uint32_t>(n));
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (depth != 0)
+    return std::nullopt;
+  return groups;
+}
+
 } // namespace postern::imap

@@ -5,6 +5,7 @@
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/schema.hpp"
 #include "postern/mime/address.hpp"
+#include "postern/mime/charset.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -39,8 +40,9 @@ std::string summary_properties() {
            R"j("messageId":{"type":["string","null"]},"inReplyTo":{"type":["string","null"]})j";
 }
 
-std::string summary_schema() {
+std::string summary_schema(const std::string& extra_properties = {}) {
   return R"j({"type":"object","properties":{)j" + summary_properties()
+         + (extra_properties.empty() ? "" : "," + extra_properties)
          + R"j(,"body":{"type":"string","description":"The start of the text (includeBody)"},)j"
            R"j("bodyTruncated":{"type":"boolean"}},)j"
            R"j("required":["uid","subject","from","to","date","flags","messageId"]})j";
@@ -69,6 +71,18 @@ const std::string uid_property
   = R"j({"type":"integer","minimum":1,"maximum":4294967295,)j"
     R"j("description":"Message UID from list_messages or search_messages"})j";
 
+const std::string uids_property
+  = R"j({"type":"array","minItems":1,"maxItems":100,"items":)j" + uid_property
+    + R"j(,"description":"Several UIDs at once (up to 100), each with its own outcome; uid is then not needed"})j";
+
+/// Per-UID outcomes of a change of several messages.
+const std::string results_property
+  = R"j({"type":"array","items":{"type":"object","properties":{)j"
+    R"j("uid":{"type":"integer"},"success":{"type":"boolean"},)j"
+    R"j("newUid":{"type":["integer","null"],"description":"UID in the destination, if the server said"},)j"
+    R"j("flags":{"type":"array","items":{"type":"string"}},)j"
+    R"j("error":{"type":"string"}},"required":["uid","success"]}})j";
+
 const std::string date_pattern = R"j(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)j";
 
 struct catalogue {
@@ -80,6 +94,8 @@ struct catalogue {
     texts.push_back(std::move(s));
     return texts.back();
   }
+
+  void add_organizing_tools();
 
   catalogue() {
     auto list_input = keep(
@@ -131,14 +147,16 @@ struct catalogue {
       + message_properties()
       + R"j(,"error":{"type":"string"}},"required":["uid"]}}}})j");
     auto search_input = keep(
-      R"j({"type":"object","properties":{)j" + folder_arg
-      + R"j(,"query":{"type":"string","maxLength":1000,"description":"Text in the subject or body"},)j"
+      std::string{R"j({"type":"object","properties":{)j"
+      R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"default":"INBOX",)j"
+      R"j("description":"Folder path as list_folders returns it, or \"*\" to search every folder"})j"
+      R"j(,"query":{"type":"string","maxLength":1000,"description":"Text in the subject or body"},)j"
         R"j("from":{"type":"string","maxLength":1000,"description":"Text in the sender"},)j"
         R"j("to":{"type":"string","maxLength":1000,"description":"Text in the recipients"},)j"
         R"j("subject":{"type":"string","maxLength":1000,"description":"Text in the subject"},)j"
         R"j("body":{"type":"string","maxLength":1000,"description":"Text in the body"},)j"
         R"j("text":{"type":"string","maxLength":1000,"description":"Text anywhere in headers or body"},)j"
-        R"j("since":{"type":"string","pattern":")j"
+        R"j("since":{"type":"string","pattern":")j"}
       + date_pattern
       + R"j(","description":"Received on or after this day (YYYY-MM-DD)"},)j"
         R"j("before":{"type":"string","pattern":")j"
@@ -153,36 +171,41 @@ struct catalogue {
         R"j("additionalProperties":false})j");
     auto search_output = keep(
       R"j({"type":"object","properties":{"messages":{"type":"array","items":)j"
-      + summary_schema()
+      + summary_schema(R"j("folder":{"type":"string","description":"Where the message is (folder \"*\")"})j")
       + R"j(},"total":{"type":"integer","description":"All matches, even beyond limit"},)j"
+        R"j("foldersSearched":{"type":"integer","description":"Folders searched (folder \"*\")"},)j"
+        R"j("errors":{"type":"array","description":"Folders that could not be searched (folder \"*\")","items":{"type":"object",)j"
+        R"j("properties":{"folder":{"type":"string"},"error":{"type":"string"}},"required":["folder","error"]}},)j"
         R"j("truncated":{"type":"boolean"},"notice":{"type":"string"}},)j"
         R"j("required":["messages","total"]})j");
     auto move_input = keep(
       R"j({"type":"object","properties":{)j"
       R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the message is in"},)j"
       R"j("uid":)j"
-      + uid_property
+      + uid_property + R"j(,"uids":)j" + uids_property
       + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to move it to"}},)j"
-        R"j("required":["folder","uid","destination"],"additionalProperties":false})j");
+        R"j("required":["folder","destination"],"additionalProperties":false})j");
     auto move_output = keep(
       R"j({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)j"
       R"j("uid":{"type":"integer"},"destination":{"type":"string"},)j"
-      R"j("newUid":{"type":["integer","null"],"description":"The message's UID in the destination, if the server said"}},)j"
-      R"j("required":["success","message","uid","destination","newUid"]})j");
+      R"j("newUid":{"type":["integer","null"],"description":"The message's UID in the destination, if the server said"},)j"
+      R"j("folder":{"type":"string"},"results":)j" + results_property
+      + R"j(},"required":["success","message","destination"]})j");
     auto flag_input = keep(
       R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
-      + uid_property
+      + uid_property + R"j(,"uids":)j" + uids_property
       + R"j(,"seen":{"type":"boolean","description":"true marks read, false unread"},)j"
         R"j("flagged":{"type":"boolean","description":"true stars, false unstars"},)j"
         R"j("deleted":{"type":"boolean","description":"true marks for deletion, false undoes it"},)j"
         R"j("answered":{"type":"boolean","description":"true marks answered, false clears it"}},)j"
-        R"j("required":["uid"],"additionalProperties":false})j");
+        R"j("additionalProperties":false})j");
     auto flag_output = keep(
       R"j({"type":"object","properties":{"success":{"type":"boolean"},"uid":{"type":"integer"},)j"
       R"j("added":)j"
       + string_list + R"j(,"removed":)j" + string_list + R"j(,"flags":)j"
-      + string_list
-      + R"j(},"required":["success","uid","added","removed","flags"]})j");
+      + string_list + R"j(,"folder":{"type":"string"},"results":)j"
+      + results_property
+      + R"j(},"required":["success","added","removed"]})j");
     auto send_input = keep(
       R"j({"type":"object","properties":{)j"
       R"j("to":{"type":"string","minLength":1,"maxLength":10000,"description":"Recipients, comma-separated (Name <addr@example.com>, other@example.com)"},)j"
@@ -224,17 +247,20 @@ struct catalogue {
        "Search email messages in a folder by text, sender, recipient, dates "
        "(YYYY-MM-DD) and flags; all given criteria must match. Returns the "
        "newest matches first. Use includeBody=true to get the start of each "
-       "message's text inline.",
+       "message's text inline. folder \"*\" searches every folder (each "
+       "message then names its folder).",
        scope::search, tool_hints{true, false, true, false}, search_input,
        search_output},
       {"move_message", "Move a message",
        "Move an email message to another folder (for example to Archive or "
-       "Trash). The message gets a new UID there.",
+       "Trash). The message gets a new UID there. Use 'uids' to move up to "
+       "100 messages at once (one outcome per UID).",
        scope::modify, tool_hints{false, true, false, false}, move_input,
        move_output},
       {"flag_message", "Flag a message",
        "Set or remove flags on an email: read/unread (seen), star "
-       "(flagged), answered, or marked for deletion (deleted).",
+       "(flagged), answered, or marked for deletion (deleted). Use 'uids' "
+       "to flag up to 100 messages at once (one outcome per UID).",
        scope::modify, tool_hints{false, true, true, false}, flag_input,
        flag_output},
       {"send_mail", "Send an email",
@@ -243,6 +269,7 @@ struct catalogue {
        scope::send, tool_hints{false, false, false, true}, send_input,
        send_output},
     };
+    add_organizing_tools();
     for (auto& t : tools) {
       auto doc = std::make_unique<rapidjson::Document>();
       doc->Parse(t.input_schema.data(), t.input_schema.size());
@@ -252,6 +279,105 @@ struct catalogue {
     }
   }
 };
+
+// The tools beyond the original that organize mail: conversations, folders,
+// copy and safe delete.
+void catalogue::add_organizing_tools() {
+  auto folder_object
+    = std::string{R"j({"type":"object","properties":{"name":{"type":"string"},)j"
+                  R"j("path":{"type":"string"},"delimiter":{"type":["string","null"]},)j"
+                  R"j("specialUse":{"type":["string","null"]},"selectable":{"type":"boolean"}},)j"
+                  R"j("required":["name","path","delimiter","specialUse","selectable"]})j"};
+  auto thread_input = keep(
+    R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
+    + uid_property + R"j(},"required":["uid"],"additionalProperties":false})j");
+  auto thread_output = keep(
+    R"j({"type":"object","properties":{"folder":{"type":"string"},"uid":{"type":"integer"},)j"
+    R"j("method":{"type":"string","description":"THREAD=REFERENCES (threaded by the server) or headers (Message-ID/References/In-Reply-To search)"},)j"
+    R"j("total":{"type":"integer","description":"Messages in the conversation; the newest 100 are listed"},)j"
+    R"j("messages":{"type":"array","items":)j"
+    + summary_schema()
+    + R"j(},"truncated":{"type":"boolean"},"notice":{"type":"string"}},)j"
+      R"j("required":["folder","uid","method","total","messages"]})j");
+  auto new_folder_arg = std::string{
+    R"j("folder":{"type":"string","minLength":1,"maxLength":1000,)j"
+    R"j("description":"Full path of the folder, levels separated by the delimiter list_folders shows (e.g. Projects/2026)"})j"};
+  auto create_input = keep(R"j({"type":"object","properties":{)j" + new_folder_arg
+                           + R"j(},"required":["folder"],"additionalProperties":false})j");
+  auto rename_input = keep(
+    R"j({"type":"object","properties":{"folder":{"type":"string","minLength":1,"maxLength":1000,)j"
+    R"j("description":"The folder to rename, as list_folders shows its path"},)j"
+    R"j("newName":{"type":"string","minLength":1,"maxLength":1000,)j"
+    R"j("description":"Its new full path (moving it elsewhere in the tree is allowed)"}},)j"
+    R"j("required":["folder","newName"],"additionalProperties":false})j");
+  auto delete_folder_input = keep(
+    R"j({"type":"object","properties":{"folder":{"type":"string","minLength":1,"maxLength":1000,)j"
+    R"j("description":"The folder to delete; it must be empty"}},)j"
+    R"j("required":["folder"],"additionalProperties":false})j");
+  auto folder_output = keep(
+    R"j({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)j"
+    R"j("previousPath":{"type":"string"},"folder":)j"
+    + folder_object + R"j(},"required":["success","message","folder"]})j");
+  auto bulk_output = keep(
+    R"j({"type":"object","properties":{"success":{"type":"boolean","description":"Whether every message succeeded"},)j"
+    R"j("message":{"type":"string"},"folder":{"type":"string"},)j"
+    R"j("destination":{"type":["string","null"],"description":"Where the messages went; null when deleted for good"},)j"
+    R"j("deletedForGood":{"type":"boolean"},"results":)j"
+    + results_property + R"j(},"required":["success","message","folder","destination","results"]})j");
+  auto copy_input = keep(
+    R"j({"type":"object","properties":{)j"
+    R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the messages are in"},)j"
+    R"j("uid":)j"
+    + uid_property + R"j(,"uids":)j" + uids_property
+    + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to copy them to"}},)j"
+      R"j("required":["folder","destination"],"additionalProperties":false})j");
+  auto delete_input = keep(
+    R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j" + uid_property
+    + R"j(,"uids":)j" + uids_property
+    + R"j(},"additionalProperties":false})j");
+  tools.push_back(
+    {"get_thread", "Get a conversation",
+     "Get the whole conversation (thread) a message belongs to, oldest "
+     "first, from one folder: the server's THREAD=REFERENCES when it has "
+     "it, else a search of Message-ID, References and In-Reply-To. Then "
+     "read_message with uids reads them.",
+     scope::read, tool_hints{true, false, true, false}, thread_input,
+     thread_output});
+  tools.push_back(
+    {"create_folder", "Create a folder",
+     "Create a mail folder (use the delimiter list_folders shows for "
+     "subfolders, e.g. Projects/2026). Any characters are fine; Postern "
+     "encodes the name for the server.",
+     scope::modify, tool_hints{false, false, false, false}, create_input,
+     folder_output});
+  tools.push_back(
+    {"rename_folder", "Rename a folder",
+     "Rename (or move within the folder tree) a mail folder. INBOX and "
+     "special-use folders (Sent, Drafts, Trash, Junk, Archive, ...) cannot "
+     "be renamed.",
+     scope::modify, tool_hints{false, true, false, false}, rename_input,
+     folder_output});
+  tools.push_back(
+    {"delete_folder", "Delete a folder",
+     "Delete an empty mail folder. INBOX and special-use folders cannot be "
+     "deleted, and a folder that still holds messages is refused: move or "
+     "delete them first.",
+     scope::modify, tool_hints{false, true, true, false}, delete_folder_input,
+     folder_output});
+  tools.push_back(
+    {"delete_message", "Delete messages",
+     "Delete email message(s) safely: they are moved to the Trash folder. "
+     "Only messages already in Trash are removed for good (and only those "
+     "UIDs, never other messages). Use 'uids' for up to 100 at once.",
+     scope::modify, tool_hints{false, true, false, false}, delete_input,
+     bulk_output});
+  tools.push_back(
+    {"copy_message", "Copy messages",
+     "Copy email message(s) to another folder; the originals stay. Use "
+     "'uids' for up to 100 at once.",
+     scope::modify, tool_hints{false, false, false, false}, copy_input,
+     bulk_output});
+}
 
 const catalogue& the_catalogue() {
   static const catalogue instance;
@@ -328,6 +454,26 @@ bool valid_date(std::string_view s) {
     return false;
   int max = days[m - 1] + (m == 2 && is_leap(y) ? 1 : 0);
   return d <= max;
+}
+
+/// The UIDs of `uids` (duplicates dropped, order kept) or else of `uid`;
+/// `several` tells which. Empty when neither was given.
+std::vector<uint32_t> uids_of(const rapidjson::Value* args, bool& several) {
+  std::vector<uint32_t> result;
+  several = false;
+  if (auto list = arg(args, "uids")) {
+    // With uids, uid is not needed (and ignored: agents written for the
+    // original send uid because it was required).
+    several = true;
+    for (auto& v : list->GetArray()) {
+      auto uid = as_uid(v);
+      if (std::find(result.begin(), result.end(), uid) == result.end())
+        result.push_back(uid);
+    }
+  } else if (auto one = arg(args, "uid")) {
+    result.push_back(as_uid(*one));
+  }
+  return result;
 }
 
 parsed_arguments refuse(std::string sentence) {
@@ -428,11 +574,12 @@ preview_of(const std::vector<imap::read_outcome>* previews, uint32_t uid) {
 }
 
 /// Writes a list of summaries, shortening previews and then the list until
-/// the whole document fits. `extra` writes the other members.
-template <class Extra>
+/// the whole document fits. `extra` writes the other members, `each(w, i)`
+/// more members of message i.
+template <class Extra, class Each>
 std::string fit_summaries(const std::vector<imap::message_summary>& messages,
                           const std::vector<imap::read_outcome>* previews,
-                          const char* shorten_hint, Extra extra) {
+                          const char* shorten_hint, Extra extra, Each each) {
   size_t count = messages.size();
   size_t preview = preview_chars;
   for (;;) {
@@ -442,6 +589,7 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
       auto& s = messages[i];
       w.begin_object();
       write_summary_fields(w, s);
+      each(w, i);
       if (auto p = preview_of(previews, s.uid)) {
         auto text = prefix_code_points(p->msg.body, preview);
         w.key("body").string(text);
@@ -480,6 +628,35 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
     auto keep = count * max_result_chars / size;
     count = std::min(count - 1, keep);
   }
+}
+
+template <class Extra>
+std::string fit_summaries(const std::vector<imap::message_summary>& messages,
+                          const std::vector<imap::read_outcome>* previews,
+                          const char* shorten_hint, Extra extra) {
+  return fit_summaries(messages, previews, shorten_hint, extra,
+                       [](json_writer&, size_t) {});
+}
+
+void write_folder(json_writer& w, const imap::folder& f) {
+  auto leaf = std::string_view{f.name};
+  if (!f.delimiter.empty())
+    if (auto pos = leaf.rfind(f.delimiter); pos != std::string_view::npos)
+      leaf = leaf.substr(pos + f.delimiter.size());
+  w.begin_object()
+    .key("name")
+    .string(leaf)
+    .key("path")
+    .string(f.name)
+    .key("delimiter")
+    .string_or_null(f.delimiter)
+    .key("specialUse")
+    .string_or_null(f.special_use)
+    .key("selectable")
+    .boolean(f.selectable);
+  if (f.has_counts)
+    w.key("messages").uinteger(f.messages).key("unseen").uinteger(f.unseen);
+  w.end_object();
 }
 
 void write_message_fields(json_writer& w, const imap::message& m,
@@ -626,20 +803,9 @@ parsed_arguments parse_arguments(const tool_def& tool,
   if (name == "read_message") {
     read_message_args r;
     r.folder = get_string(args, "folder", "INBOX");
-    if (auto list = arg(args, "uids")) {
-      // With uids, uid is not needed (and ignored: older agents send both
-      // because the original required uid).
-      r.several = true;
-      for (auto& v : list->GetArray()) {
-        auto uid = as_uid(v);
-        if (std::find(r.uids.begin(), r.uids.end(), uid) == r.uids.end())
-          r.uids.push_back(uid);
-      }
-    } else if (auto one = arg(args, "uid")) {
-      r.uids.push_back(as_uid(*one));
-    } else {
+    r.uids = uids_of(args, r.several);
+    if (r.uids.empty())
       return fail("give `uid` (one message) or `uids` (up to 10)");
-    }
     r.window.offset = static_cast<uint64_t>(get_int(args, "offset", 0));
     auto per_message = static_cast<int64_t>(100000 / r.uids.size());
     r.window.max_length
@@ -678,16 +844,33 @@ parsed_arguments parse_arguments(const tool_def& tool,
   if (name == "move_message") {
     move_message_args r;
     r.folder = get_string(args, "folder");
-    r.uid = as_uid(*arg(args, "uid"));
     r.destination = get_string(args, "destination");
+    bool several = false;
+    auto uids = uids_of(args, several);
+    if (uids.empty())
+      return fail("give `uid` (one message) or `uids` (up to 100)");
     if (r.folder == r.destination)
       return fail("`destination` is the folder the message is already in");
+    if (several) {
+      bulk_change_args b;
+      b.several = true;
+      b.request.kind = imap::bulk_kind::move;
+      b.request.folder = r.folder;
+      b.request.uids = std::move(uids);
+      b.request.destination = r.destination;
+      return accept(std::move(b));
+    }
+    r.uid = uids.front();
     return accept(std::move(r));
   }
   if (name == "flag_message") {
     flag_message_args r;
     r.folder = get_string(args, "folder", "INBOX");
-    r.uid = as_uid(*arg(args, "uid"));
+    bool several = false;
+    auto uids = uids_of(args, several);
+    if (uids.empty())
+      return fail("give `uid` (one message) or `uids` (up to 100)");
+    r.uid = uids.front();
     bool any = false;
     for (auto [field, action] :
          {std::pair{"seen", &r.change.seen},
@@ -702,6 +885,51 @@ parsed_arguments parse_arguments(const tool_def& tool,
     if (!any)
       return fail("give at least one of `seen`, `flagged`, `deleted` or "
                   "`answered` (true sets the flag, false clears it)");
+    if (several) {
+      bulk_change_args b;
+      b.several = true;
+      b.request.kind = imap::bulk_kind::flag;
+      b.request.folder = r.folder;
+      b.request.uids = std::move(uids);
+      b.request.change = r.change;
+      return accept(std::move(b));
+    }
+    return accept(std::move(r));
+  }
+  if (name == "get_thread") {
+    get_thread_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    r.uid = as_uid(*arg(args, "uid"));
+    return accept(std::move(r));
+  }
+  if (name == "create_folder" || name == "rename_folder"
+      || name == "delete_folder") {
+    folder_change_args r;
+    r.change.action = name == "create_folder"   ? imap::folder_action::create
+                      : name == "rename_folder" ? imap::folder_action::rename
+                                                : imap::folder_action::remove;
+    r.change.name = get_string(args, "folder");
+    r.change.new_name = get_string(args, "newName");
+    if (!mime::is_valid_utf8(r.change.name)
+        || !mime::is_valid_utf8(r.change.new_name))
+      return fail("folder names must be valid UTF-8");
+    if (r.change.action == imap::folder_action::rename
+        && r.change.name == r.change.new_name)
+      return fail("`newName` is the folder's current name");
+    return accept(std::move(r));
+  }
+  if (name == "delete_message" || name == "copy_message") {
+    bulk_change_args r;
+    r.request.kind = name == "copy_message" ? imap::bulk_kind::copy
+                                            : imap::bulk_kind::remove;
+    r.request.folder = get_string(args, "folder", "INBOX");
+    r.request.destination = get_string(args, "destination");
+    r.request.uids = uids_of(args, r.several);
+    if (r.request.uids.empty())
+      return fail("give `uid` (one message) or `uids` (up to 100)");
+    if (r.request.kind == imap::bulk_kind::copy
+        && r.request.folder == r.request.destination)
+      return fail("`destination` is the folder the messages are already in");
     return accept(std::move(r));
   }
   if (name == "send_mail") {
@@ -720,27 +948,8 @@ std::string encode_folders(const std::vector<imap::folder>& folders) {
   for (;;) {
     json_writer w;
     w.begin_object().key("folders").begin_array();
-    for (size_t i = 0; i < count; ++i) {
-      auto& f = folders[i];
-      auto leaf = std::string_view{f.name};
-      if (!f.delimiter.empty())
-        if (auto pos = leaf.rfind(f.delimiter); pos != std::string_view::npos)
-          leaf = leaf.substr(pos + f.delimiter.size());
-      w.begin_object()
-        .key("name")
-        .string(leaf)
-        .key("path")
-        .string(f.name)
-        .key("delimiter")
-        .string_or_null(f.delimiter)
-        .key("specialUse")
-        .string_or_null(f.special_use)
-        .key("selectable")
-        .boolean(f.selectable);
-      if (f.has_counts)
-        w.key("messages").uinteger(f.messages).key("unseen").uinteger(f.unseen);
-      w.end_object();
-    }
+    for (size_t i = 0; i < count; ++i)
+      write_folder(w, folders[i]);
     w.end_array();
     if (count < folders.size())
       w.key("truncated")
@@ -881,6 +1090,155 @@ std::string encode_sent(std::string_view message_id,
                            + std::string{save_error});
   w.end_object();
   return w.str();
+}
+
+std::string encode_thread(const get_thread_args& args,
+                          const imap::thread_result& result) {
+  return fit_summaries(result.messages, nullptr,
+                       "read the messages with read_message instead",
+                       [&](json_writer& w) {
+                         w.key("folder").string(args.folder);
+                         w.key("uid").uinteger(args.uid);
+                         w.key("method").string(result.method);
+                         w.key("total").uinteger(result.total);
+                       });
+}
+
+std::string encode_folder_change(const imap::folder_change& change,
+                                 const imap::folder& result) {
+  json_writer w;
+  std::string message;
+  switch (change.action) {
+    case imap::folder_action::create:
+      message = "Created the folder \"" + result.name + "\"";
+      break;
+    case imap::folder_action::rename:
+      message = "Renamed the folder \"" + change.name + "\" to \""
+                + result.name + "\"";
+      break;
+    case imap::folder_action::remove:
+      message = "Deleted the folder \"" + result.name + "\"";
+      break;
+  }
+  w.begin_object().key("success").boolean(true).key("message").string(message);
+  if (change.action == imap::folder_action::rename)
+    w.key("previousPath").string(change.name);
+  w.key("folder");
+  write_folder(w, result);
+  w.end_object();
+  return w.str();
+}
+
+std::string bulk_failure(const imap::bulk_result& result) {
+  if (result.outcomes.empty())
+    return "No message was given.";
+  for (auto& o : result.outcomes)
+    if (!o.error)
+      return {};
+  // Nothing changed: the call failed. One reason, or the first and a count.
+  auto first = describe(result.outcomes.front().error);
+  if (result.outcomes.size() == 1)
+    return first + ".";
+  return "None of the " + std::to_string(result.outcomes.size())
+         + " messages was changed: " + first + " (and "
+         + std::to_string(result.outcomes.size() - 1) + " more).";
+}
+
+std::string encode_bulk(const imap::bulk_result& result) {
+  size_t ok = 0;
+  for (auto& o : result.outcomes)
+    if (!o.error)
+      ++ok;
+  auto count = result.outcomes.size();
+  auto messages = [](size_t n) {
+    return std::to_string(n) + (n == 1 ? " message" : " messages");
+  };
+  std::string verb;
+  bool for_good = result.kind == imap::bulk_kind::remove
+                  && result.destination.empty();
+  switch (result.kind) {
+    case imap::bulk_kind::move:
+      verb = "Moved " + messages(ok) + " to \"" + result.destination + "\"";
+      break;
+    case imap::bulk_kind::copy:
+      verb = "Copied " + messages(ok) + " to \"" + result.destination + "\"";
+      break;
+    case imap::bulk_kind::flag:
+      verb = "Changed the flags of " + messages(ok);
+      break;
+    case imap::bulk_kind::remove:
+      verb = for_good ? "Deleted " + messages(ok) + " for good from \""
+                          + result.folder + "\""
+                      : "Moved " + messages(ok) + " to \"" + result.destination
+                          + "\" (delete them there to remove them for good)";
+      break;
+  }
+  if (ok < count)
+    verb += "; " + messages(count - ok) + " failed (see results)";
+  json_writer w;
+  w.begin_object()
+    .key("success")
+    .boolean(ok == count)
+    .key("message")
+    .string(verb)
+    .key("folder")
+    .string(result.folder)
+    .key("destination");
+  if (result.kind == imap::bulk_kind::flag)
+    w.string(result.folder);
+  else
+    w.string_or_null(result.destination);
+  if (result.kind == imap::bulk_kind::remove)
+    w.key("deletedForGood").boolean(for_good);
+  if (result.kind == imap::bulk_kind::flag) {
+    w.key("added");
+    write_strings(w, result.added);
+    w.key("removed");
+    write_strings(w, result.removed);
+  }
+  w.key("results").begin_array();
+  for (auto& o : result.outcomes) {
+    w.begin_object().key("uid").uinteger(o.uid).key("success").boolean(!o.error);
+    if (o.error) {
+      w.key("error").string(describe(o.error));
+    } else if (result.kind == imap::bulk_kind::flag) {
+      w.key("flags");
+      write_strings(w, o.flags);
+    } else if (!for_good) {
+      w.key("newUid");
+      if (o.new_uid != 0)
+        w.uinteger(o.new_uid);
+      else
+        w.null();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+std::string encode_search_everywhere(const imap::multi_search_result& result) {
+  std::vector<imap::message_summary> summaries;
+  for (auto& m : result.messages)
+    summaries.push_back(m.summary);
+  return fit_summaries(
+    summaries, nullptr, "ask for a smaller limit or narrow the search",
+    [&](json_writer& w) {
+      w.key("total").uinteger(result.total);
+      w.key("foldersSearched").uinteger(result.folders_searched);
+      w.key("errors").begin_array();
+      for (auto& e : result.errors)
+        w.begin_object()
+          .key("folder")
+          .string(e.folder)
+          .key("error")
+          .string(e.error)
+          .end_object();
+      w.end_array();
+    },
+    [&](json_writer& w, size_t i) {
+      w.key("folder").string(result.messages[i].folder);
+    });
 }
 
 std::string tool_success(std::string_view structured_json) {
