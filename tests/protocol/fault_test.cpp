@@ -12,8 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace postern;
 using namespace std::chrono_literals;
@@ -520,4 +523,147 @@ TEST(smtp_faults, silent_server_times_out) {
   auto err = timed(timeout + 2s, [&] { return c.connect(smtp_plain(server.port()), secret{}); });
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::timed_out) << render(err);
+}
+
+// -- organizing operations ---------------------------------------------------------
+
+namespace {
+
+/// Commands a fake server received, shared with its thread.
+struct command_log {
+  std::mutex mtx;
+  std::vector<std::string> commands;
+
+  void add(const std::string& c) {
+    std::lock_guard<std::mutex> guard{mtx};
+    commands.push_back(c);
+  }
+
+  bool saw(const std::string& word) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::any_of(commands.begin(), commands.end(), [&](const std::string& c) {
+      return c.find(word) != std::string::npos;
+    });
+  }
+};
+
+/// The command line the fake server read last.
+std::string last_line(const fake_connection& c) {
+  auto& got = c.received();
+  auto end = got.size() >= 2 ? got.size() - 2 : 0;
+  auto start = got.rfind('\n', end > 0 ? end - 1 : 0);
+  return got.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1));
+}
+
+} // namespace
+
+TEST(imap_faults, delete_in_trash_without_uidplus_is_refused_without_expunge) {
+  command_log log;
+  fake_server server{imap_script([&log](fake_connection& c, auto& tag, auto& command) {
+    log.add(command);
+    if (command == "CAPABILITY") {
+      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE SPECIAL-USE\r\n" + tag + " OK done\r\n");
+      return next::done;
+    }
+    if (command == "LIST") {
+      c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+             "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n"
+             + tag + " OK done\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  imap::bulk_request req;
+  req.kind = imap::bulk_kind::remove;
+  req.folder = "Trash";
+  req.uids = {1, 2};
+  auto r = s.change_messages(req);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec::not_supported) << render(r.error());
+  EXPECT_NE(describe(r.error()).find("UIDPLUS"), std::string::npos);
+  EXPECT_NE(describe(r.error()).find("nothing was deleted"), std::string::npos);
+  EXPECT_FALSE(log.saw("EXPUNGE"));
+  EXPECT_FALSE(log.saw("STORE"));
+  EXPECT_TRUE(s.usable());
+}
+
+TEST(imap_faults, search_everywhere_reports_folders_that_fail) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "LIST") {
+      // LIST "" "*" lists everything; LIST "" "Broken" (does it exist?)
+      // finds nothing.
+      bool everything = last_line(c).find("\"*\"") != std::string::npos;
+      c.send((everything ? std::string{"* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+                                       "* LIST (\\HasNoChildren) \"/\" Broken\r\n"
+                                       "* LIST (\\Noselect \\HasChildren) \"/\" Container\r\n"
+                                       "* LIST (\\HasNoChildren) \"/\" Fine\r\n"}
+                         : std::string{})
+             + tag + " OK done\r\n");
+      return next::done;
+    }
+    if (command == "SELECT") {
+      if (last_line(c).find("Broken") != std::string::npos) {
+        c.send(tag + " NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+        return next::done;
+      }
+    }
+    if (command == "UID SEARCH") {
+      c.send("* SEARCH\r\n" + tag + " OK done\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  imap::search_query q;
+  q.subject = "anything";
+  auto found = s.search_everywhere(q);
+  ASSERT_TRUE(found) << render(found.error());
+  EXPECT_EQ(found->folders_searched, 2u); // INBOX and Fine; Container is not selectable
+  ASSERT_EQ(found->errors.size(), 1u);
+  EXPECT_EQ(found->errors[0].folder, "Broken");
+  EXPECT_NE(found->errors[0].error.find("does not exist"), std::string::npos)
+    << found->errors[0].error;
+  EXPECT_TRUE(found->messages.empty());
+  EXPECT_TRUE(s.usable());
+}
+
+TEST(imap_faults, malformed_thread_list_is_a_protocol_error) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "CAPABILITY") {
+      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE UIDPLUS THREAD=REFERENCES\r\n" + tag
+             + " OK done\r\n");
+      return next::done;
+    }
+    if (command == "UID THREAD") {
+      c.send("* THREAD (1 (2\r\n" + tag + " OK done\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto t = s.thread("INBOX", 1);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error(), ec::protocol_violation) << render(t.error());
+  // A well-formed list without the UID: no such message.
+  fake_server other{imap_script([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "CAPABILITY") {
+      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN THREAD=REFERENCES\r\n" + tag + " OK done\r\n");
+      return next::done;
+    }
+    if (command == "UID THREAD") {
+      c.send("* THREAD (1 2)(3)\r\n" + tag + " OK done\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s2{quick()};
+  ASSERT_FALSE(s2.connect(plain_server(other.port()), password));
+  auto missing = s2.thread("INBOX", 5);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), ec::no_such_message) << render(missing.error());
+  EXPECT_TRUE(s2.usable());
 }
