@@ -113,12 +113,13 @@ describe('lifecycle', () => {
     assert.deepEqual(await names(tokens.aliceFolders), ['list_folders']);
     assert.deepEqual(await names(tokens.aliceSend), ['send_mail']);
     assert.deepEqual(await names(tokens.aliceRead),
-      ['list_folders', 'list_messages', 'read_message', 'search_messages']);
+      ['list_folders', 'list_messages', 'read_message', 'search_messages', 'get_thread']);
     const { client } = await connect(tokens.bobAll);
     const tools = (await client.listTools()).tools;
     assert.deepEqual(tools.map(t => t.name),
       ['list_folders', 'list_messages', 'read_message', 'search_messages',
-        'move_message', 'flag_message', 'send_mail']);
+        'move_message', 'flag_message', 'send_mail', 'get_thread', 'create_folder',
+        'rename_folder', 'delete_folder', 'delete_message', 'copy_message']);
     for (const t of tools) {
       assert.ok(t.title, t.name);
       assert.equal(t.inputSchema.type, 'object');
@@ -137,7 +138,9 @@ describe('lifecycle', () => {
     assert.equal(lm.page.default, 1);
     assert.equal(lm.pageSize.default, 20);
     assert.equal(lm.includeBody.default, false);
-    assert.deepEqual(byName.move_message.inputSchema.required, ['folder', 'uid', 'destination']);
+    // uid stays as in the original; uids (several at once) is the other way.
+    assert.deepEqual(byName.move_message.inputSchema.required, ['folder', 'destination']);
+    assert.equal(byName.move_message.inputSchema.properties.uid.type, 'integer');
     assert.deepEqual(byName.send_mail.inputSchema.required, ['to', 'subject', 'body']);
   });
 });

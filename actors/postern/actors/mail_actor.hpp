@@ -116,8 +116,9 @@ using mailbox_operations_actor = caf::typed_actor<
   // Moves, copies, flags or deletes several messages, one outcome per UID.
   caf::replies_to<atom::bulk, mailbox_ref,
                   imap::bulk_request>::with<imap::bulk_result>,
-  // Creates, renames or deletes a folder; answers the folder (forbidden
-  // for INBOX and special-use folders, already_exists, no_such_folder).
+  // Creates, renames or deletes a folder; answers the folder
+  // (invalid_argument for INBOX, special-use and non-empty folders,
+  // already_exists, no_such_folder).
   caf::replies_to<atom::folder_op, mailbox_ref,
                   imap::folder_change>::with<imap::folder>,
   // Searches every selectable folder; per-folder failures in the result.

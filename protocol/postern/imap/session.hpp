@@ -170,8 +170,9 @@ public:
 
   /// Creates, renames or deletes a folder (names sent in modified UTF-7).
   /// INBOX and special-use folders (and folders holding them) cannot be
-  /// renamed or deleted (`ec::forbidden`); a folder that still holds
-  /// messages is not deleted. Answers the folder as listed afterwards (for
+  /// renamed or deleted, and a folder that still holds messages is not
+  /// deleted (`ec::invalid_argument`: `ec::forbidden` would make the
+  /// ACCOUNT treat the refusal as a connection failure). Answers the folder as listed afterwards (for
   /// delete: as it was).
   caf::expected<folder> change_folder(const folder_change& change);
 

@@ -155,8 +155,8 @@ bool same_folder(const std::string& x, const std::string& y) {
 
 caf::error protected_folder(const folder& f, std::string_view verb) {
   if (f.special_use == "\\Inbox" || mime::iequals(f.name, "INBOX"))
-    return caf::make_error(ec::forbidden, "INBOX cannot be " + std::string{verb});
-  return caf::make_error(ec::forbidden,
+    return caf::make_error(ec::invalid_argument, "INBOX cannot be " + std::string{verb});
+  return caf::make_error(ec::invalid_argument,
                          "The folder \"" + f.name + "\" is the account's "
                            + f.special_use.substr(1)
                            + " folder (special use) and cannot be "
@@ -661,7 +661,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
       if (auto* p = protected_at_or_below(*folders, *from))
         return p == from || same_folder(p->name, from->name)
                  ? protected_folder(*from, "renamed")
-                 : caf::make_error(ec::forbidden,
+                 : caf::make_error(ec::invalid_argument,
                                    "The folder \"" + from->name
                                      + "\" holds the special-use folder \""
                                      + p->name + "\" and cannot be renamed");
@@ -687,7 +687,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
       if (auto* p = protected_at_or_below(*folders, *target))
         return same_folder(p->name, target->name)
                  ? protected_folder(*target, "deleted")
-                 : caf::make_error(ec::forbidden,
+                 : caf::make_error(ec::invalid_argument,
                                    "The folder \"" + target->name
                                      + "\" holds the special-use folder \""
                                      + p->name + "\" and cannot be deleted");
@@ -710,7 +710,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
           if (info->st_att == MAILIMAP_STATUS_ATT_MESSAGES)
             count = info->st_value;
         if (count > 0)
-          return caf::make_error(ec::forbidden,
+          return caf::make_error(ec::invalid_argument,
                                  "The folder \"" + target->name + "\" still holds "
                                    + std::to_string(count)
                                    + (count == 1 ? " message" : " messages")
