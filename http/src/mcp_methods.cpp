@@ -15,6 +15,7 @@
 #include <caf/send.hpp>
 
 #include <chrono>
+#include <map>
 #include <unordered_map>
 
 namespace postern::http {
@@ -265,11 +266,54 @@ public:
 
   /// search_messages with folder "*".
   void search_everywhere(const mcp::search_messages_args& a) {
+    auto include_body = a.include_body;
     ask(
-      [this](imap::multi_search_result& found) {
-        ok(mcp::encode_search_everywhere(found));
+      [this, include_body](imap::multi_search_result& found) {
+        if (!include_body || found.messages.empty())
+          return ok(mcp::encode_search_everywhere(found, nullptr));
+        with_previews_everywhere(std::move(found));
       },
       atom::search_all_v, ref_, a.query);
+  }
+
+  /// Reads the start of each found message's text, one read per folder (in
+  /// parallel); a failed read only costs that folder's previews.
+  void with_previews_everywhere(imap::multi_search_result found) {
+    struct gathering {
+      imap::multi_search_result found;
+      std::vector<imap::read_outcome> previews;
+      size_t waiting = 0;
+    };
+    auto g = std::make_shared<gathering>();
+    g->found = std::move(found);
+    g->previews.resize(g->found.messages.size());
+    std::map<std::string, std::vector<uint32_t>> by_folder;
+    for (auto& m : g->found.messages)
+      by_folder[m.folder].push_back(m.summary.uid);
+    g->waiting = by_folder.size();
+    imap::read_options window;
+    window.max_length = mcp::preview_chars;
+    auto finish_one = [this, g] {
+      if (--g->waiting == 0)
+        ok(mcp::encode_search_everywhere(g->found, &g->previews));
+    };
+    for (auto& [folder, uids] : by_folder) {
+      self_->request(ep_->actors.mail, ep_->settings.tool_timeout,
+                     atom::read_v, ref_, folder, uids, window)
+        .then(
+          [g, folder = folder, finish_one](std::vector<imap::read_outcome>& outcomes) {
+            for (auto& o : outcomes)
+              for (size_t i = 0; i < g->found.messages.size(); ++i)
+                if (g->found.messages[i].folder == folder
+                    && g->found.messages[i].summary.uid == o.uid)
+                  g->previews[i] = o;
+            finish_one();
+          },
+          [finish_one](const caf::error& err) {
+            POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+            finish_one();
+          });
+    }
   }
 
 private:

@@ -391,6 +391,15 @@ describe('search_messages in every folder', () => {
     assert.ok(r.total >= 4);
     const trash = await call(client, 'search_messages', { folder: '*', subject: 'Quarterly report' });
     assert.ok(trash.messages.some(m => m.folder === 'Trash'), JSON.stringify(trash.messages));
+    // includeBody: each message's own text, even where UIDs repeat across folders.
+    const bodies = await call(client, 'search_messages',
+      { folder: '*', subject: 'Garden shed plans', includeBody: true, limit: 50 });
+    assert.equal(bodies.messages.length, r.messages.length);
+    for (const m of bodies.messages) {
+      assert.equal(typeof m.body, 'string', `${m.folder} ${m.uid}`);
+      const read = await call(client, 'read_message', { folder: m.folder, uid: m.uid, maxLength: 2000 });
+      assert.equal(m.body, read.body, `${m.folder} ${m.uid}`);
+    }
     // One folder, as before: no folder per message.
     const one = await call(client, 'search_messages', { subject: 'Garden shed plans' });
     assert.equal(one.total, 4);

@@ -5,6 +5,8 @@
 #include "postern/mcp/schema.hpp"
 #include "postern/mcp/tools.hpp"
 
+#include "mcp_tools_support.hpp"
+
 #include "postern/error.hpp"
 
 #include <gtest/gtest.h>
@@ -13,51 +15,9 @@
 
 using namespace postern;
 using namespace postern::mcp;
+using namespace postern::mcp::test;
 
 namespace {
-
-rapidjson::Document parse(std::string_view json) {
-  rapidjson::Document d;
-  d.Parse(json.data(), json.size());
-  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 200);
-  return d;
-}
-
-parsed_arguments call(std::string_view tool, const std::string& args_json) {
-  auto t = find_tool(tool);
-  EXPECT_NE(t, nullptr) << tool;
-  auto doc = parse(args_json);
-  return parse_arguments(*t, &doc);
-}
-
-std::string error_of(std::string_view tool, const std::string& args_json) {
-  auto r = call(tool, args_json);
-  EXPECT_FALSE(r.args) << args_json;
-  return r.error;
-}
-
-template <class T>
-T args_of(std::string_view tool, const std::string& args_json) {
-  auto r = call(tool, args_json);
-  EXPECT_TRUE(r.args) << r.error;
-  return std::get<T>(*r.args);
-}
-
-void expect_conforms(std::string_view tool, const std::string& json) {
-  auto schema = parse(find_tool(tool)->output_schema);
-  auto value = parse(json);
-  EXPECT_EQ(check_schema(schema, value), "") << tool << ": " << json.substr(0, 300);
-}
-
-imap::message_summary summary(uint32_t uid) {
-  imap::message_summary s;
-  s.uid = uid;
-  s.subject = "Subject " + std::to_string(uid);
-  s.from = {{"Alice", "alice@example.test"}};
-  s.date = "2026-01-02T03:04:05Z";
-  s.message_id = "<" + std::to_string(uid) + "@example.test>";
-  return s;
-}
 
 std::string uid_list(size_t n) {
   std::string json = "[";
@@ -238,10 +198,25 @@ TEST(mcp_organize_tools, results_conform_to_their_output_schemas) {
   everywhere.total = 2;
   everywhere.folders_searched = 4;
   everywhere.errors = {{"Broken", "The folder \"Broken\" does not exist"}};
-  auto sjson = encode_search_everywhere(everywhere);
+  auto sjson = encode_search_everywhere(everywhere, nullptr);
   expect_conforms("search_messages", sjson);
   auto sdoc = parse(sjson);
   EXPECT_STREQ(sdoc["messages"][1]["folder"].GetString(), "Archive/2023");
   EXPECT_STREQ(sdoc["errors"][0]["folder"].GetString(), "Broken");
   EXPECT_EQ(sdoc["foldersSearched"].GetInt(), 4);
+  EXPECT_FALSE(sdoc["messages"][0].HasMember("body"));
+
+  // Previews follow the messages in order: the same UID in two folders gets
+  // each its own text; a failed read leaves that message without one.
+  std::vector<imap::read_outcome> previews(2);
+  previews[0].uid = 9;
+  previews[0].msg.body = "inbox text";
+  previews[1].uid = 9;
+  previews[1].msg.body = "archive text";
+  auto with_bodies = parse(encode_search_everywhere(everywhere, &previews));
+  EXPECT_STREQ(with_bodies["messages"][0]["body"].GetString(), "inbox text");
+  EXPECT_STREQ(with_bodies["messages"][1]["body"].GetString(), "archive text");
+  previews[1].error = caf::make_error(ec::no_such_message, "gone");
+  auto partial = parse(encode_search_everywhere(everywhere, &previews));
+  EXPECT_FALSE(partial["messages"][1].HasMember("body"));
 }

@@ -3,6 +3,8 @@
 #include "postern/mcp/schema.hpp"
 #include "postern/mcp/tools.hpp"
 
+#include "mcp_tools_support.hpp"
+
 #include "postern/error.hpp"
 
 #include <gtest/gtest.h>
@@ -11,58 +13,7 @@
 
 using namespace postern;
 using namespace postern::mcp;
-
-namespace {
-
-rapidjson::Document parse(std::string_view json) {
-  rapidjson::Document d;
-  d.Parse(json.data(), json.size());
-  EXPECT_FALSE(d.HasParseError()) << json.substr(0, 200);
-  return d;
-}
-
-/// Parses `args_json` and runs the tool's argument checks.
-parsed_arguments call(std::string_view tool, const std::string& args_json) {
-  auto t = find_tool(tool);
-  EXPECT_NE(t, nullptr);
-  auto doc = parse(args_json);
-  return parse_arguments(*t, &doc);
-}
-
-std::string error_of(std::string_view tool, const std::string& args_json) {
-  auto r = call(tool, args_json);
-  EXPECT_FALSE(r.args) << args_json;
-  return r.error;
-}
-
-template <class T>
-T args_of(std::string_view tool, const std::string& args_json) {
-  auto r = call(tool, args_json);
-  EXPECT_TRUE(r.args) << r.error;
-  return std::get<T>(*r.args);
-}
-
-/// Checks structured content against the tool's declared outputSchema.
-void expect_conforms(std::string_view tool, const std::string& json) {
-  auto schema = parse(find_tool(tool)->output_schema);
-  auto value = parse(json);
-  EXPECT_EQ(check_schema(schema, value), "") << json.substr(0, 300);
-}
-
-imap::message_summary summary(uint32_t uid) {
-  imap::message_summary s;
-  s.uid = uid;
-  s.subject = "Subject " + std::to_string(uid);
-  s.from = {{"Alice", "alice@example.test"}};
-  s.to = {{"", "bob@example.test"}};
-  s.date = "2026-01-02T03:04:05Z";
-  s.flags = {"\\Seen"};
-  s.size = 1234;
-  s.message_id = "<" + std::to_string(uid) + "@example.test>";
-  return s;
-}
-
-} // namespace
+using namespace postern::mcp::test;
 
 TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
   std::vector<std::string> names;

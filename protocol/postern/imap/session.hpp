@@ -205,6 +205,7 @@ private:
   caf::expected<std::string> fetch_text(uint32_t uid,
                                         const mime::body_plan& plan,
                                         bool& incomplete, bool& html);
+  caf::expected<bulk_result> change_one(const bulk_request& request);
   caf::expected<std::vector<uint32_t>> existing_uids(
     const std::vector<uint32_t>& uids);
   caf::expected<std::vector<std::pair<uint32_t, uint32_t>>>

@@ -170,7 +170,10 @@ std::string encode_bulk(const imap::bulk_result& result);
 /// The sentence for a bulk change none of whose messages changed (then the
 /// call is a tool error), or empty when at least one did.
 std::string bulk_failure(const imap::bulk_result& result);
-std::string encode_search_everywhere(const imap::multi_search_result& result);
+/// `previews`, when given, holds one read outcome per message, in order.
+std::string
+encode_search_everywhere(const imap::multi_search_result& result,
+                         const std::vector<imap::read_outcome>* previews);
 
 /// A successful CallToolResult: the JSON as text content and as
 /// structuredContent.

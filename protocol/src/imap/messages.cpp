@@ -569,39 +569,33 @@ caf::expected<search_result> session::search(const std::string& folder,
 
 // -- changing -----------------------------------------------------------------
 
+caf::expected<bulk_result> session::change_one(const bulk_request& request) {
+  auto changed = change_messages(request);
+  if (!changed)
+    return std::move(changed.error());
+  if (auto& out = changed->outcomes.front(); out.error)
+    return std::move(out.error);
+  return changed;
+}
+
 caf::expected<move_result> session::move(const std::string& folder,
                                          uint32_t uid,
                                          const std::string& destination) {
-  bulk_request req;
-  req.kind = bulk_kind::move;
-  req.folder = folder;
-  req.uids = {uid};
-  req.destination = destination;
-  auto changed = change_messages(req);
-  if (!changed)
-    return std::move(changed.error());
-  auto& out = changed->outcomes.front();
-  if (out.error)
-    return std::move(out.error);
-  return move_result{uid, destination, out.new_uid};
+  auto moved = change_one({bulk_kind::move, folder, {uid}, destination, {}});
+  if (!moved)
+    return std::move(moved.error());
+  return move_result{uid, destination, moved->outcomes.front().new_uid};
 }
 
 caf::expected<flag_result> session::set_flags(const std::string& folder,
                                               uint32_t uid,
                                               const flag_change& change) {
-  bulk_request req;
-  req.kind = bulk_kind::flag;
-  req.folder = folder;
-  req.uids = {uid};
-  req.change = change;
-  auto changed = change_messages(req);
-  if (!changed)
-    return std::move(changed.error());
-  auto& out = changed->outcomes.front();
-  if (out.error)
-    return std::move(out.error);
-  return flag_result{uid, std::move(changed->added),
-                     std::move(changed->removed), std::move(out.flags)};
+  auto flagged = change_one({bulk_kind::flag, folder, {uid}, {}, change});
+  if (!flagged)
+    return std::move(flagged.error());
+  return flag_result{uid, std::move(flagged->added),
+                     std::move(flagged->removed),
+                     std::move(flagged->outcomes.front().flags)};
 }
 
 caf::expected<append_result>

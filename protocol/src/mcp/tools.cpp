@@ -83,6 +83,18 @@ const std::string results_property
     R"j("flags":{"type":"array","items":{"type":"string"}},)j"
     R"j("error":{"type":"string"}},"required":["uid","success"]}})j";
 
+/// Arguments of move_message and copy_message.
+std::string transfer_input(const std::string& folder_description,
+                           const std::string& destination_description) {
+  return R"j({"type":"object","properties":{)j"
+         R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":")j"
+         + folder_description + R"j("},"uid":)j" + uid_property
+         + R"j(,"uids":)j" + uids_property
+         + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":")j"
+         + destination_description
+         + R"j("}},"required":["folder","destination"],"additionalProperties":false})j";
+}
+
 const std::string date_pattern = R"j(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)j";
 
 struct catalogue {
@@ -179,12 +191,7 @@ struct catalogue {
         R"j("truncated":{"type":"boolean"},"notice":{"type":"string"}},)j"
         R"j("required":["messages","total"]})j");
     auto move_input = keep(
-      R"j({"type":"object","properties":{)j"
-      R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the message is in"},)j"
-      R"j("uid":)j"
-      + uid_property + R"j(,"uids":)j" + uids_property
-      + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to move it to"}},)j"
-        R"j("required":["folder","destination"],"additionalProperties":false})j");
+      transfer_input("Folder the message is in", "Folder to move it to"));
     auto move_output = keep(
       R"j({"type":"object","properties":{"success":{"type":"boolean"},"message":{"type":"string"},)j"
       R"j("uid":{"type":"integer"},"destination":{"type":"string"},)j"
@@ -325,12 +332,7 @@ void catalogue::add_organizing_tools() {
     R"j("deletedForGood":{"type":"boolean"},"results":)j"
     + results_property + R"j(},"required":["success","message","folder","destination","results"]})j");
   auto copy_input = keep(
-    R"j({"type":"object","properties":{)j"
-    R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder the messages are in"},)j"
-    R"j("uid":)j"
-    + uid_property + R"j(,"uids":)j" + uids_property
-    + R"j(,"destination":{"type":"string","minLength":1,"maxLength":1000,"description":"Folder to copy them to"}},)j"
-      R"j("required":["folder","destination"],"additionalProperties":false})j");
+    transfer_input("Folder the messages are in", "Folder to copy them to"));
   auto delete_input = keep(
     R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j" + uid_property
     + R"j(,"uids":)j" + uids_property
@@ -575,11 +577,11 @@ preview_of(const std::vector<imap::read_outcome>* previews, uint32_t uid) {
 
 /// Writes a list of summaries, shortening previews and then the list until
 /// the whole document fits. `extra` writes the other members, `each(w, i)`
-/// more members of message i.
-template <class Extra, class Each>
+/// more members of message i, `preview_for(i)` its preview (or nullptr).
+template <class Extra, class Each, class Preview>
 std::string fit_summaries(const std::vector<imap::message_summary>& messages,
-                          const std::vector<imap::read_outcome>* previews,
-                          const char* shorten_hint, Extra extra, Each each) {
+                          bool with_previews, const char* shorten_hint,
+                          Extra extra, Each each, Preview preview_for) {
   size_t count = messages.size();
   size_t preview = preview_chars;
   for (;;) {
@@ -590,7 +592,7 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
       w.begin_object();
       write_summary_fields(w, s);
       each(w, i);
-      if (auto p = preview_of(previews, s.uid)) {
+      if (const imap::read_outcome* p = preview_for(i)) {
         auto text = prefix_code_points(p->msg.body, preview);
         w.key("body").string(text);
         w.key("bodyTruncated").boolean(text.size() < p->msg.body.size()
@@ -620,7 +622,7 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
     auto size = count_code_points(json);
     if (size <= max_result_chars || count == 0)
       return json;
-    if (previews && preview > 100) {
+    if (with_previews && preview > 100) {
       preview /= 4;
       continue;
     }
@@ -634,8 +636,10 @@ template <class Extra>
 std::string fit_summaries(const std::vector<imap::message_summary>& messages,
                           const std::vector<imap::read_outcome>* previews,
                           const char* shorten_hint, Extra extra) {
-  return fit_summaries(messages, previews, shorten_hint, extra,
-                       [](json_writer&, size_t) {});
+  return fit_summaries(
+    messages, previews != nullptr, shorten_hint, extra,
+    [](json_writer&, size_t) {},
+    [&](size_t i) { return preview_of(previews, messages[i].uid); });
 }
 
 void write_folder(json_writer& w, const imap::folder& f) {
@@ -1217,12 +1221,15 @@ std::string encode_bulk(const imap::bulk_result& result) {
   return w.str();
 }
 
-std::string encode_search_everywhere(const imap::multi_search_result& result) {
+std::string
+encode_search_everywhere(const imap::multi_search_result& result,
+                         const std::vector<imap::read_outcome>* previews) {
   std::vector<imap::message_summary> summaries;
   for (auto& m : result.messages)
     summaries.push_back(m.summary);
   return fit_summaries(
-    summaries, nullptr, "ask for a smaller limit or narrow the search",
+    summaries, previews != nullptr,
+    "ask for a smaller limit or narrow the search",
     [&](json_writer& w) {
       w.key("total").uinteger(result.total);
       w.key("foldersSearched").uinteger(result.folders_searched);
@@ -1238,6 +1245,13 @@ std::string encode_search_everywhere(const imap::multi_search_result& result) {
     },
     [&](json_writer& w, size_t i) {
       w.key("folder").string(result.messages[i].folder);
+    },
+    [&](size_t i) -> const imap::read_outcome* {
+      // One outcome per message, in order (UIDs repeat across folders).
+      if (!previews || i >= previews->size() || (*previews)[i].error
+          || (*previews)[i].uid != result.messages[i].summary.uid)
+        return nullptr;
+      return &(*previews)[i];
     });
 }
 
