@@ -20,7 +20,6 @@ namespace postern::imap {
 
 using namespace detail;
 
-
 namespace {
 
 std::string first_message_id(const char* text) {
