@@ -589,12 +589,12 @@ caf::expected<move_result> session::move(const std::string& folder,
 caf::expected<flag_result> session::set_flags(const std::string& folder,
                                               uint32_t uid,
                                               const flag_change& change) {
-  auto flagged = change_one({bulk_kind::flag, folder, {uid}, {}, change});
-  if (!flagged)
-    return std::move(flagged.error());
-  return flag_result{uid, std::move(flagged->added),
-                     std::move(flagged->removed),
-                     std::move(flagged->outcomes.front().flags)};
+  auto changed = change_one({bulk_kind::flag, folder, {uid}, {}, change});
+  if (!changed)
+    return std::move(changed.error());
+  return flag_result{uid, std::move(changed->added),
+                     std::move(changed->removed),
+                     std::move(changed->outcomes.front().flags)};
 }
 
 caf::expected<append_result>
