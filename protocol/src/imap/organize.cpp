@@ -365,21 +365,13 @@ session::existing_uids(const std::vector<uint32_t>& uids) {
     return result;
   // MOVE, COPY and STORE answer OK for UIDs that do not exist: ask first.
   auto set = uid_set(wanted);
-  fetch_type_ptr type{
-    mailimap_fetch_type_new_fetch_att(mailimap_fetch_att_new_uid())};
-  clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
-  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-  fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "find the messages");
+  auto found = fetch_flags(set.get(), true);
+  if (!found)
+    return std::move(found.error());
   std::unordered_set<uint32_t> asked{wanted.begin(), wanted.end()};
-  for (auto* msg : items<mailimap_msg_att>(list.get()))
-    for (auto* item : items<mailimap_msg_att_item>(msg->att_list))
-      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-          && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID
-          && asked.count(item->att_data.att_static->att_data.att_uid) > 0)
-        result.push_back(item->att_data.att_static->att_data.att_uid);
+  for (auto& f : *found)
+    if (asked.count(f.uid) > 0)
+      result.push_back(f.uid);
   return result;
 }
 
@@ -562,37 +554,15 @@ caf::expected<bulk_result> session::change_messages(const bulk_request& req) {
       }
       // The flags the server has now; a message expunged meanwhile by
       // another client gives no answer.
-      fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-      mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                                 mailimap_fetch_att_new_uid());
-      mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                                 mailimap_fetch_att_new_flags());
-      clist* raw = nullptr;
-      call_start_ = std::chrono::steady_clock::now();
-      auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-      fetch_list_ptr list{raw};
-      if (rc != MAILIMAP_NO_ERROR)
-        return command_error(rc, "read the flags");
+      auto now = fetch_flags(set.get(), true);
+      if (!now)
+        return std::move(now.error());
       std::unordered_set<uint32_t> answered;
-      for (auto* msg : items<mailimap_msg_att>(list.get())) {
-        uint32_t got = 0;
-        std::vector<std::string> flags;
-        bool has_flags = false;
-        for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-          if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
-            flags = convert_flags(item->att_data.att_dyn);
-            has_flags = true;
-          } else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-                     && item->att_data.att_static->att_type
-                          == MAILIMAP_MSG_ATT_UID) {
-            got = item->att_data.att_static->att_data.att_uid;
-          }
+      for (auto& f : *now)
+        if (auto* o = outcome_of(f.uid)) {
+          o->flags = std::move(f.flags);
+          answered.insert(f.uid);
         }
-        if (auto* o = outcome_of(got); o != nullptr && has_flags) {
-          o->flags = std::move(flags);
-          answered.insert(got);
-        }
-      }
       for (auto& o : result.outcomes)
         if (!o.error && answered.count(o.uid) == 0)
           o.error = no_such_message(o.uid, req.folder);
