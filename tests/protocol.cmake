@@ -4,6 +4,7 @@
 # Pure unit tests: no network, no servers.
 add_executable(postern-protocol-unit-test
   protocol/charset_test.cpp
+  protocol/compose_test.cpp
   protocol/header_test.cpp
   protocol/html_test.cpp
   protocol/imap_query_test.cpp

@@ -12,6 +12,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <algorithm>
+#include <functional>
 
 namespace postern {
 
@@ -213,6 +214,29 @@ void account_state::open_connection() {
       [fail](caf::error& err) { fail(err, false); });
 }
 
+caf::error account_state::admit_send() {
+  if (opts.sends_per_minute == 0)
+    return caf::none;
+  auto now = clock::now();
+  while (!recent_sends.empty() && now - recent_sends.front() >= 60s)
+    recent_sends.pop_front();
+  if (recent_sends.size() >= opts.sends_per_minute) {
+    auto wait = std::chrono::ceil<std::chrono::seconds>(recent_sends.front()
+                                                        + 60s - now)
+                  .count();
+    wait = std::max<decltype(wait)>(wait, 1);
+    POSTERN_INFO("account {}/{}: send rate limit reached", ref.user.value,
+                 ref.account.value);
+    return caf::make_error(
+      ec::send_rate_limited,
+      "This account may send " + std::to_string(opts.sends_per_minute)
+        + " messages per minute and has reached that; try again in "
+        + std::to_string(wait) + (wait == 1 ? " second" : " seconds"));
+  }
+  recent_sends.push_back(now);
+  return caf::none;
+}
+
 bool account_state::reap() {
   auto now = clock::now();
   std::vector<uint64_t> idle;
@@ -229,51 +253,88 @@ bool account_state::reap() {
 
 namespace {
 
+template <class T>
+using then_fn = std::function<void(caf::expected<T>)>;
+
+/// Runs one operation on a pooled connection and hands its result to
+/// `then` (before the connection goes back to the pool).
+template <class T, class... Ts>
+void with_connection(account_actor::stateful_pointer<account_state> self,
+                     then_fn<T> then, Ts... xs) {
+  pending_request req;
+  auto timeout = self->state.opts.operation_timeout + 10s;
+  req.run = [self, then, timeout, xs...](uint64_t slot,
+                                         const imap_connection_actor& c) mutable {
+    self->request(c, timeout, xs...)
+      .then(
+        [self, then, slot](T& value) mutable {
+          then(std::move(value));
+          self->state.finish(slot, caf::error{});
+        },
+        [self, then, slot](caf::error& err) mutable {
+          then(err);
+          self->state.finish(slot, err);
+        });
+  };
+  req.fail = [then](const caf::error& err) mutable { then(err); };
+  self->state.submit(std::move(req));
+}
+
 /// Runs one operation on a pooled connection and answers with its result.
 template <class T, class... Ts>
 caf::result<T> on_connection(account_actor::stateful_pointer<account_state> self,
                              Ts... xs) {
   auto rp = self->make_response_promise<T>();
-  pending_request req;
-  auto timeout = self->state.opts.operation_timeout + 10s;
-  req.run = [self, rp, timeout, xs...](uint64_t slot,
-                                       const imap_connection_actor& c) mutable {
-    self->request(c, timeout, xs...)
-      .then(
-        [self, rp, slot](T& value) mutable {
-          rp.deliver(std::move(value));
-          self->state.finish(slot, caf::error{});
-        },
-        [self, rp, slot](caf::error& err) mutable {
-          rp.deliver(err);
-          self->state.finish(slot, err);
-        });
-  };
-  req.fail = [rp](const caf::error& err) mutable { rp.deliver(err); };
-  self->state.submit(std::move(req));
+  with_connection<T>(
+    self,
+    [rp](caf::expected<T> result) mutable {
+      if (result)
+        rp.deliver(std::move(*result));
+      else
+        rp.deliver(std::move(result.error()));
+    },
+    xs...);
   return rp;
+}
+
+/// Fails with `ec::too_large` when the message's files exceed the limit.
+caf::error check_attachment_size(const mail_options& opts,
+                                 const mime::outgoing_message& msg) {
+  uint64_t total = 0;
+  for (auto& a : msg.attachments)
+    total += a.data.size();
+  if (total <= opts.max_send_attachment_bytes)
+    return caf::none;
+  return caf::make_error(
+    ec::too_large, "The attachments are " + mime::format_size(total)
+                     + " together, more than the "
+                     + mime::format_size(opts.max_send_attachment_bytes)
+                     + " one message may carry here");
 }
 
 /// Sends through the account's SMTP server, then saves a copy to Sent.
 void send_mail(account_actor::stateful_pointer<account_state> self,
-               mime::outgoing_message msg,
-               caf::typed_response_promise<sent_message> rp) {
+               mime::outgoing_message msg, then_fn<sent_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
+  if (auto err = check_attachment_size(st.opts, msg)) {
+    done(err);
+    return;
+  }
   self->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
                 st.ref.account)
     .then(
-      [self, msg, rp](account_settings& settings) mutable {
+      [self, msg, done](account_settings& settings) mutable {
         if (!settings.has_smtp) {
-          rp.deliver(caf::make_error(ec::not_supported,
-                                     "this account has no SMTP server "
-                                     "configured, so it cannot send mail"));
+          done(caf::make_error(ec::not_supported,
+                               "this account has no SMTP server "
+                               "configured, so it cannot send mail"));
           return;
         }
         if (msg.from.address.empty()) {
           msg.from.address = sender_address(settings);
           if (msg.from.address.empty()) {
-            rp.deliver(caf::make_error(
+            done(caf::make_error(
               ec::invalid_argument,
               "the account's login name is not an email address, so the "
               "sender is unknown"));
@@ -282,14 +343,18 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
         }
         auto built = mime::build_message(msg);
         if (!built) {
-          rp.deliver(built.error());
+          done(built.error());
+          return;
+        }
+        if (auto err = self->state.admit_send()) {
+          done(err);
           return;
         }
         self
           ->request(self->state.vault, helper_timeout, atom::get_v,
                     self->state.ref.user, self->state.ref.account)
           .then(
-            [self, settings, rp,
+            [self, settings, done,
              built = *built](account_credentials& creds) mutable {
               auto& s = self->state;
               smtp::client_options co;
@@ -310,40 +375,127 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
                           atom::send_v, built.sender, built.recipients,
                           built.data)
                 .then(
-                  [self, rp, built](atom::ok) mutable {
+                  [self, done, built](atom::ok) mutable {
                     // Sent: now keep a copy in Sent, as mail clients do.
-                    pending_request req;
-                    auto timeout = self->state.opts.operation_timeout + 10s;
                     auto id = built.message_id;
-                    req.run = [self, rp, timeout, built](
-                                uint64_t slot,
-                                const imap_connection_actor& c) mutable {
-                      self->request(c, timeout, atom::save_sent_v, built.data)
-                        .then(
-                          [self, rp, slot,
-                           id = built.message_id](imap::append_result& r) mutable {
-                            rp.deliver(sent_message{id, r.folder, r.uid, ""});
-                            self->state.finish(slot, caf::error{});
-                          },
-                          [self, rp, slot,
-                           id = built.message_id](caf::error& err) mutable {
-                            rp.deliver(sent_message{id, "", 0, describe(err)});
-                            self->state.finish(slot, err);
-                          });
-                    };
-                    req.fail = [rp, id](const caf::error& err) mutable {
-                      rp.deliver(sent_message{id, "", 0, describe(err)});
-                    };
-                    self->state.submit(std::move(req));
+                    with_connection<imap::append_result>(
+                      self,
+                      [done, id](caf::expected<imap::append_result> r) mutable {
+                        if (r)
+                          done(sent_message{id, r->folder, r->uid, ""});
+                        else
+                          done(sent_message{id, "", 0, describe(r.error())});
+                      },
+                      atom::save_sent_v, built.data);
                   },
-                  [rp, client](caf::error& err) mutable {
+                  [done, client](caf::error& err) mutable {
                     client->cancel();
-                    rp.deliver(err);
+                    done(err);
                   });
             },
-            [rp](caf::error& err) mutable { rp.deliver(err); });
+            [done](caf::error& err) mutable { done(err); });
       },
-      [rp](caf::error& err) mutable { rp.deliver(err); });
+      [done](caf::error& err) mutable { done(err); });
+}
+
+// -- composing ----------------------------------------------------------------
+
+/// Saves a composed message to Drafts, or sends it, and reports the
+/// outcome with what was composed.
+void deliver_composed(account_actor::stateful_pointer<account_state> self,
+                      mime::outgoing_message msg, bool draft,
+                      then_fn<mime::composed_message> done) {
+  mime::composed_message summary;
+  summary.subject = msg.subject;
+  summary.to = msg.to;
+  summary.cc = msg.cc;
+  summary.in_reply_to = msg.in_reply_to;
+  summary.references = msg.references;
+  if (!msg.in_reply_to.empty()
+      && (summary.references.empty()
+          || summary.references.back() != msg.in_reply_to))
+    summary.references.push_back(msg.in_reply_to);
+  for (auto& a : msg.attachments)
+    summary.attachments.push_back(a.filename);
+  if (!draft) {
+    send_mail(self, std::move(msg),
+              [done, summary](caf::expected<sent_message> sent) mutable {
+                if (!sent)
+                  return done(std::move(sent.error()));
+                summary.message_id = sent->message_id;
+                summary.folder = sent->sent_folder;
+                summary.uid = sent->sent_uid;
+                summary.save_error = sent->save_error;
+                done(std::move(summary));
+              });
+    return;
+  }
+  auto& st = self->state;
+  if (auto err = check_attachment_size(st.opts, msg)) {
+    done(err);
+    return;
+  }
+  auto built = mime::build_draft(msg);
+  if (!built) {
+    done(built.error());
+    return;
+  }
+  with_connection<imap::append_result>(
+    self,
+    [done, summary, id = built->message_id](
+      caf::expected<imap::append_result> saved) mutable {
+      if (!saved)
+        return done(std::move(saved.error()));
+      summary.message_id = id;
+      summary.folder = saved->folder;
+      summary.uid = saved->uid;
+      done(std::move(summary));
+    },
+    atom::save_draft_v, built->data);
+}
+
+/// Completes a new message, reply or forward (reading the original when
+/// there is one) and sends it or saves it as a draft.
+void compose(account_actor::stateful_pointer<account_state> self,
+             mime::compose_request request,
+             then_fn<mime::composed_message> done) {
+  auto& st = self->state;
+  st.last_activity = account_state::clock::now();
+  self->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
+                st.ref.account)
+    .then(
+      [self, request, done](account_settings& settings) mutable {
+        auto own = sender_address(settings);
+        if (own.empty())
+          return done(caf::make_error(
+            ec::invalid_argument,
+            "the account's login name is not an email address, so the "
+            "sender is unknown"));
+        if (!request.draft && !settings.has_smtp)
+          return done(caf::make_error(ec::not_supported,
+                                      "this account has no SMTP server "
+                                      "configured, so it cannot send mail"));
+        if (request.kind == mime::compose_kind::new_message) {
+          auto msg = request.message;
+          msg.from.address = own;
+          return deliver_composed(self, std::move(msg), request.draft, done);
+        }
+        bool forward = request.kind == mime::compose_kind::forward;
+        with_connection<mime::original_message>(
+          self,
+          [self, request, done, own,
+           forward](caf::expected<mime::original_message> original) mutable {
+            if (!original)
+              return done(std::move(original.error()));
+            auto msg = forward ? mime::compose_forward(*original, request)
+                               : mime::compose_reply(*original, request, own);
+            msg.from.address = own;
+            deliver_composed(self, std::move(msg), request.draft, done);
+          },
+          atom::original_v, request.folder, request.uid, forward,
+          self->state.opts.max_send_attachment_bytes);
+      },
+      [done](caf::error& err) mutable { done(err); });
 }
 
 } // namespace
@@ -413,7 +565,30 @@ account(account_actor::stateful_pointer<account_state> self, mailbox_ref ref,
     [=](atom::send, const mailbox_ref&,
         const mime::outgoing_message& msg) -> caf::result<sent_message> {
       auto rp = self->make_response_promise<sent_message>();
-      send_mail(self, msg, rp);
+      send_mail(self, msg, [rp](caf::expected<sent_message> sent) mutable {
+        if (sent)
+          rp.deliver(std::move(*sent));
+        else
+          rp.deliver(std::move(sent.error()));
+      });
+      return rp;
+    },
+    [=](atom::attachment, const mailbox_ref&, const std::string& folder,
+        uint32_t uid, const std::string& part_id) {
+      return on_connection<mime::attachment_content>(
+        self, atom::attachment_v, folder, uid, part_id,
+        self->state.opts.attachment_limits);
+    },
+    [=](atom::compose, const mailbox_ref&, const mime::compose_request& request)
+      -> caf::result<mime::composed_message> {
+      auto rp = self->make_response_promise<mime::composed_message>();
+      compose(self, request,
+              [rp](caf::expected<mime::composed_message> done) mutable {
+                if (done)
+                  rp.deliver(std::move(*done));
+                else
+                  rp.deliver(std::move(done.error()));
+              });
       return rp;
     },
     [=](atom::thread, const mailbox_ref&, const std::string& folder,

@@ -416,8 +416,9 @@ std::string admin_usage() {
   issue-token USERNAME --account ACCOUNT_ID --scopes "mail:folders mail:read ..."
         [--ttl SECONDS]             prints an MCP access token (Bearer) for one
                                     account; scopes: mail:folders mail:read
-                                    mail:search mail:modify mail:send; the
-                                    lifetime defaults to 30 days
+                                    mail:search mail:modify mail:send
+                                    mail:draft; the lifetime defaults to 30
+                                    days
   backup FILE                       consistent, compacted copy of the database
   rotate-key                        re-encrypts all credentials under a new key
                                     (64 hex chars on stdin, or generated and

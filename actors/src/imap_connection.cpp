@@ -172,6 +172,29 @@ imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> s
         return s.append(*sent, data, {"\\Seen"});
       }));
     },
+    [=](atom::attachment, const std::string& folder, uint32_t uid,
+        const std::string& part_id, const mime::attachment_limits& limits)
+      -> caf::result<mime::attachment_content> {
+      return to_result(run([&](imap::session& s) {
+        return s.fetch_attachment(folder, uid, part_id, limits);
+      }));
+    },
+    [=](atom::original, const std::string& folder, uint32_t uid,
+        bool with_files,
+        uint64_t max_file_bytes) -> caf::result<mime::original_message> {
+      return to_result(run([&](imap::session& s) {
+        return s.fetch_original(folder, uid, with_files, max_file_bytes);
+      }));
+    },
+    [=](atom::save_draft,
+        const std::string& data) -> caf::result<imap::append_result> {
+      return to_result(run([&](imap::session& s) -> caf::expected<imap::append_result> {
+        auto drafts = s.find_special_use("\\Drafts");
+        if (!drafts)
+          return drafts.error();
+        return s.append(*drafts, data, {"\\Draft", "\\Seen"});
+      }));
+    },
     [=](atom::ping) -> caf::result<atom::ok> {
       auto result = run([&](imap::session& s) -> caf::expected<atom::ok> {
         if (auto err = s.noop())

@@ -117,6 +117,16 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       return self->delegate(account_for(self, ref), atom::search_all_v, ref,
                             query);
     },
+    [=](atom::attachment, const mailbox_ref& ref, const std::string& folder,
+        uint32_t uid, const std::string& part_id) {
+      return self->delegate(account_for(self, ref), atom::attachment_v, ref,
+                            folder, uid, part_id);
+    },
+    [=](atom::compose, const mailbox_ref& ref,
+        const mime::compose_request& request) {
+      return self->delegate(account_for(self, ref), atom::compose_v, ref,
+                            request);
+    },
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {
       auto& mail_opts = self->state.opts;

@@ -54,6 +54,11 @@ mail_options mail_options_from(const config& cfg) {
     opts.hosts = std::move(*hosts);
   opts.cache = std::make_shared<imap::message_cache>(
     static_cast<size_t>(cfg.message_cache_mb) * 1024 * 1024);
+  opts.attachment_limits.text = cfg.attachment_max_text_bytes;
+  opts.attachment_limits.image = cfg.attachment_max_image_bytes;
+  opts.attachment_limits.file = cfg.attachment_max_file_bytes;
+  opts.max_send_attachment_bytes = cfg.send_attachments_max_bytes;
+  opts.sends_per_minute = cfg.send_rate_limit;
   return opts;
 }
 

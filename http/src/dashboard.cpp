@@ -113,6 +113,8 @@ std::string_view scope_words(scope s) {
       return "Move and flag";
     case scope::send:
       return "Send mail";
+    case scope::draft:
+      return "Write drafts";
   }
   return "?";
 }

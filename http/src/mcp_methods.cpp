@@ -56,7 +56,8 @@ constexpr std::string_view instructions
   = "Postern gives access to one email account. Use list_folders to see the "
     "folders, list_messages or search_messages to find messages (UIDs), and "
     "read_message to read them. Long texts come in windows: pass nextOffset "
-    "as offset to read on. Tools outside the granted scopes are not listed.";
+    "as offset to read on. get_attachment fetches a file read_message lists. "
+    "Tools outside the granted scopes are not listed.";
 
 void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
                 mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
@@ -314,6 +315,26 @@ public:
             finish_one();
           });
     }
+  }
+
+  // -- composing ----------------------------------------------------------------
+
+  void operator()(const mcp::get_attachment_args& a) {
+    auto folder = a.folder;
+    ask(
+      [this, folder](mime::attachment_content& part) {
+        done_(mcp::attachment_result(folder, part), "ok");
+      },
+      atom::attachment_v, ref_, a.folder, a.uid, a.part_id);
+  }
+
+  void operator()(const mcp::compose_args& a) {
+    auto draft = a.request.draft;
+    ask(
+      [this, draft](mime::composed_message& composed) {
+        ok(mcp::encode_composed(composed, draft));
+      },
+      atom::compose_v, ref_, a.request);
   }
 
 private:

@@ -79,6 +79,20 @@ struct config {
   /// Memory for decoded message texts shared by all accounts (0: off).
   unsigned message_cache_mb = 64;
 
+  // -- composing ------------------------------------------------------------------
+
+  /// The largest attachment get_attachment hands out (decoded bytes): text
+  /// (ATTACHMENT_MAX_TEXT_BYTES), images (ATTACHMENT_MAX_IMAGE_BYTES) and
+  /// other files (ATTACHMENT_MAX_FILE_BYTES).
+  unsigned attachment_max_text_bytes = 100000;
+  unsigned attachment_max_image_bytes = 1048576;
+  unsigned attachment_max_file_bytes = 100000;
+  /// The most bytes of attachments one sent message or draft may carry
+  /// (SEND_ATTACHMENTS_MAX_BYTES).
+  unsigned send_attachments_max_bytes = 10485760;
+  /// Messages one account may send per minute (SEND_RATE_LIMIT); 0: off.
+  unsigned send_rate_limit = 20;
+
   // -- MCP endpoint ---------------------------------------------------------------
 
   /// An MCP session unused for this long ends (the client re-initializes).

@@ -80,6 +80,12 @@ enum class ec : uint8_t {
   invalid_target,
   /// OAuth: no client with that id (never registered, or swept).
   invalid_client,
+  /// No MIME part with that id in the message (get_attachment).
+  no_such_part,
+  /// Something is larger than the configured cap; the context names both.
+  too_large,
+  /// The account sent as many messages as its per-minute limit allows.
+  send_rate_limited,
 };
 
 /// @relates ec

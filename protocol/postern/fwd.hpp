@@ -95,6 +95,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, bulk, "bulk")
   CAF_ADD_ATOM(postern, postern::atom, folder_op, "folder_op")
   CAF_ADD_ATOM(postern, postern::atom, search_all, "search_all")
+  // composing: attachments, replies, forwards, drafts
+  CAF_ADD_ATOM(postern, postern::atom, attachment, "attachment")
+  CAF_ADD_ATOM(postern, postern::atom, original, "original")
+  CAF_ADD_ATOM(postern, postern::atom, compose, "compose")
+  CAF_ADD_ATOM(postern, postern::atom, save_draft, "save_draft")
   // TOKEN AUTHORITY
   CAF_ADD_ATOM(postern, postern::atom, validate, "validate")
   CAF_ADD_ATOM(postern, postern::atom, issue, "issue")

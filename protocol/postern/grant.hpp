@@ -28,20 +28,23 @@ enum class scope : uint32_t {
   search = 1u << 2,
   /// mail:modify — move_message, flag_message.
   modify = 1u << 3,
-  /// mail:send — send_mail.
+  /// mail:send — send_mail, reply_message, forward_message.
   send = 1u << 4,
+  /// mail:draft — save_draft: write drafts, never send them.
+  draft = 1u << 5,
 };
 
 /// A set of scopes (bitwise OR of `scope` values).
 using scope_set = uint32_t;
 
-/// Every scope, in the order of the original's metadata document.
+/// Every scope, in the order of the original's metadata document (then
+/// Postern's own additions).
 inline constexpr scope all_scopes[] = {scope::folders, scope::read,
                                        scope::search, scope::modify,
-                                       scope::send};
+                                       scope::send, scope::draft};
 
 /// The set holding every scope.
-inline constexpr scope_set every_scope = 0x1F;
+inline constexpr scope_set every_scope = 0x3F;
 
 constexpr scope_set bit(scope s) {
   return static_cast<scope_set>(s);

@@ -73,6 +73,12 @@ std::string to_string(ec x) {
       return "invalid_target";
     case ec::invalid_client:
       return "invalid_client";
+    case ec::no_such_part:
+      return "no_such_part";
+    case ec::too_large:
+      return "too_large";
+    case ec::send_rate_limited:
+      return "send_rate_limited";
   }
   return "invalid_ec";
 }

@@ -15,6 +15,8 @@ std::string_view to_string(scope s) {
       return "mail:modify";
     case scope::send:
       return "mail:send";
+    case scope::draft:
+      return "mail:draft";
   }
   return "invalid";
 }

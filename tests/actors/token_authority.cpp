@@ -411,7 +411,8 @@ CAF_TEST(grant records round-trip and keep unknown scopes out) {
   CAF_CHECK_EQUAL(parse_scopes("mail:send,mail:read  mail:read"),
                   bit(scope::read) | bit(scope::send));
   CAF_CHECK_EQUAL(format_scopes(every_scope),
-                  "mail:folders mail:read mail:search mail:modify mail:send");
+                  "mail:folders mail:read mail:search mail:modify mail:send "
+                  "mail:draft");
 }
 
 CAF_TEST(old grant records without name and last use still decode) {

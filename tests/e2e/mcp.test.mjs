@@ -20,7 +20,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
-import { Postern, mailEnv } from './postern.mjs';
+import { Postern, call, eventually, failing, mailEnv } from './postern.mjs';
 
 const ALL = 'mail:folders mail:read mail:search mail:modify mail:send';
 const mail = mailEnv();
@@ -40,36 +40,6 @@ async function connect(token, { name = 'postern-e2e' } = {}) {
   await client.connect(transport);
   clients.push(client);
   return { client, transport };
-}
-
-/** Calls a tool and returns its structured result (asserting success). */
-async function call(client, name, args = {}) {
-  const result = await client.callTool({ name, arguments: args });
-  assert.equal(result.isError, false, `${name} failed: ${result.content?.[0]?.text}`);
-  // The same JSON as text, for clients without structuredContent.
-  assert.equal(result.content[0].type, 'text');
-  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent);
-  return result.structuredContent;
-}
-
-/** Calls a tool that must fail; returns the error sentence. */
-async function failing(client, name, args = {}) {
-  const result = await client.callTool({ name, arguments: args });
-  assert.equal(result.isError, true, `${name} should have failed`);
-  assert.equal(result.structuredContent, undefined);
-  return result.content[0].text;
-}
-
-async function eventually(what, f, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await f();
-    if (value)
-      return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 200));
-  }
 }
 
 before(async () => {
@@ -111,15 +81,18 @@ describe('lifecycle', () => {
       return (await client.listTools()).tools.map(t => t.name);
     };
     assert.deepEqual(await names(tokens.aliceFolders), ['list_folders']);
-    assert.deepEqual(await names(tokens.aliceSend), ['send_mail']);
+    assert.deepEqual(await names(tokens.aliceSend),
+      ['send_mail', 'reply_message', 'forward_message']);
     assert.deepEqual(await names(tokens.aliceRead),
-      ['list_folders', 'list_messages', 'read_message', 'search_messages', 'get_thread']);
+      ['list_folders', 'list_messages', 'read_message', 'search_messages', 'get_thread',
+        'get_attachment']);
     const { client } = await connect(tokens.bobAll);
     const tools = (await client.listTools()).tools;
     assert.deepEqual(tools.map(t => t.name),
       ['list_folders', 'list_messages', 'read_message', 'search_messages',
         'move_message', 'flag_message', 'send_mail', 'get_thread', 'create_folder',
-        'rename_folder', 'delete_folder', 'delete_message', 'copy_message']);
+        'rename_folder', 'delete_folder', 'delete_message', 'copy_message',
+        'get_attachment', 'reply_message', 'forward_message']);
     for (const t of tools) {
       assert.ok(t.title, t.name);
       assert.equal(t.inputSchema.type, 'object');

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers of the end-to-end suite: a Postern process on a free port with
 // its own DATA_DIR, its admin commands, and the test mail servers' settings.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,5 +113,38 @@ export class Postern {
     return fetch(this.url, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
     });
+  }
+}
+
+// -- calling tools ---------------------------------------------------------------
+
+/** Calls a tool and returns its structured result (asserting success). */
+export async function call(client, name, args = {}) {
+  const result = await client.callTool({ name, arguments: args });
+  assert.equal(result.isError, false, `${name} failed: ${result.content?.[0]?.text}`);
+  // The same JSON as text, for clients without structuredContent.
+  assert.equal(result.content[0].type, 'text');
+  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent);
+  return result.structuredContent;
+}
+
+/** Calls a tool that must fail; returns the error sentence. */
+export async function failing(client, name, args = {}) {
+  const result = await client.callTool({ name, arguments: args });
+  assert.equal(result.isError, true, `${name} should have failed`);
+  assert.equal(result.structuredContent, undefined);
+  return result.content[0].text;
+}
+
+/** Polls `f` until it returns something truthy (bounded). */
+export async function eventually(what, f, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await f();
+    if (value)
+      return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 200));
   }
 }

@@ -11,4 +11,4 @@ if [ ! -f "$HERE/node_modules/.package-lock.json" ] \
    || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$HERE" --no-audit --no-fund
 fi
-exec node --test "$HERE/mcp.test.mjs" "$HERE/oauth.test.mjs" "$HERE/tools_imap.test.mjs"
+exec node --test "$HERE/mcp.test.mjs" "$HERE/oauth.test.mjs" "$HERE/tools_imap.test.mjs" "$HERE/tools_compose.test.mjs"

@@ -31,7 +31,7 @@ class Postern(McpPostern):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
 CALLBACK = "https://claude.ai/api/mcp/auth_callback"
-ALL_SCOPES = "mail:folders mail:read mail:search mail:modify mail:send"
+ALL_SCOPES = "mail:folders mail:read mail:search mail:modify mail:send mail:draft"
 
 
 def pkce():

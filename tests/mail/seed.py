@@ -13,6 +13,8 @@ Writes, under BASE/home/example.test/<user>/Maildir:
          (Maildir++ directories named in modified UTF-7, e.g. .Entw&APw-rfe);
   bob:   a small INBOX; carol: nothing (an empty INBOX);
   dave:  two threads in INBOX, Trash and Projekte (for the organizing tools).
+  erin:  attachments and threads for the composing tools (see erin_corpus); frank and
+         grace: empty INBOXes that receive erin's replies and forwards.
 and BASE/corpus.json, the manifest: per user and folder (UTF-8 name), one entry per
 message in UID order with uid, message_id, subject (decoded; null when there is no
 Subject header), has_date, kind, flags and size.
@@ -508,6 +510,83 @@ def dave_corpus(g):
             "Projekte": [g.simple(k) for k in ("plain-ascii", "plain-utf8")]}
 
 
+def tiny_png(width, height):
+    """A valid RGB PNG with a deterministic gradient (stdlib only)."""
+    import struct
+    import zlib
+    rows = b"".join(b"\x00" + b"".join(bytes(((x * 37) % 256, (y * 53) % 256, 128)) for x in range(width))
+                    for y in range(height))
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
+def erin_corpus():
+    """erin's INBOX for the composing tests (get_attachment, replies, forwards, drafts).
+
+    Written by hand, independent of Gen, so other users' corpora never shift it. UIDs:
+      1 photo.png (image/png)             2 notes.txt (ISO-8859-1 text, QP) + data.json
+      3 report.pdf (binary)               4 archive.bin (300 KB, above the file limit)
+      5 "Lunch on Friday?" from frank, To erin, Cc grace, with References
+      6 "Re: Budget" from frank with Reply-To grace
+      7 "Agenda for Monday" from grace with agenda.txt and map.png (forwarding)
+    Mail that the tests send goes to frank and grace (empty INBOXes), never back to alice/bob/carol."""
+    erin, frank, grace = ("Erin", "erin@example.test"), ("Frank", "frank@example.test"), ("Grace", "grace@example.test")
+    fmt = lambda p: '"%s" <%s>' % p
+    t0 = BASE_TIME + 400 * 86400
+    msgs = []
+
+    def add(n, subject, frm, body_headers, body, extra=(), msgid=None):
+        t = t0 + n * 3600
+        date = datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        msgid = msgid or "<erin-%d@%s>" % (n, DOMAIN)
+        h = ["From: %s" % fmt(frm), "To: %s" % fmt(erin), "Subject: %s" % subject, "Date: %s" % date,
+             "Message-ID: %s" % msgid, "MIME-Version: 1.0"] + list(extra) + body_headers
+        m = Msg("compose", subject, h, body, "", t)
+        m.message_id = msgid
+        msgs.append(m)
+
+    def mixed(n, text, parts):
+        b = "=_erin_%d" % n
+        out = "--%s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n%s\r\n" % (b, text)
+        for headers, data in parts:
+            out += "--%s\r\n%s\r\n\r\n%s\r\n" % (b, "\r\n".join(headers), data)
+        out += "--%s--\r\n" % b
+        return ['Content-Type: multipart/mixed; boundary="%s"' % b], out.encode("ascii")
+
+    def file_part(ctype, name, data):
+        return (["Content-Type: %s; name=\"%s\"" % (ctype, name), "Content-Transfer-Encoding: base64",
+                 "Content-Disposition: attachment; filename=\"%s\"" % name], b64(data))
+
+    rnd = random.Random(20261126)
+    add(1, "Photo from the trip", frank, *mixed(1, "Here is the photo.", [file_part("image/png", "photo.png", tiny_png(16, 12))]))
+    notes = (["Content-Type: text/plain; charset=iso-8859-1; name=\"notes.txt\"",
+              "Content-Transfer-Encoding: quoted-printable",
+              "Content-Disposition: attachment; filename=\"notes.txt\""],
+             qp("Grüße aus München\nTagesordnung: Äpfel und Öl\n", "iso-8859-1"))
+    add(2, "Meeting notes", grace, *mixed(2, "Notes attached.", [
+        notes, file_part("application/json", "data.json", b'{"answer": 42, "city": "M\xc3\xbcnchen"}\n')]))
+    pdf = b"%PDF-1.4\n" + rnd.randbytes(2048) + b"\n%%EOF\n"
+    add(3, "Quarterly report", frank, *mixed(3, "The report.", [file_part("application/pdf", "report.pdf", pdf)]))
+    big = rnd.randbytes(300 * 1024)
+    add(4, "Big archive", frank, *mixed(4, "A big file.", [file_part("application/octet-stream", "archive.bin", big)]))
+    plain = ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 7bit"]
+    add(5, "Lunch on Friday?", frank, plain, b"Shall we meet at noon?\r\n\r\nFrank\r\n",
+        extra=["Cc: %s" % fmt(grace), "In-Reply-To: <plan-0@example.test>", "References: <plan-0@example.test>"],
+        msgid="<lunch-1@example.test>")
+    add(6, "Re: Budget", frank, plain, b"Please answer Grace about the budget.\r\n",
+        extra=["Reply-To: %s" % fmt(grace), "In-Reply-To: <budget-1@example.test>",
+               "References: <budget-0@example.test>\r\n <budget-1@example.test>"],
+        msgid="<budget-2@example.test>")
+    add(7, "Agenda for Monday", grace, *mixed(7, "Agenda and map attached.", [
+        file_part("text/plain", "agenda.txt", b"1. Coffee\n2. Plans\n"),
+        file_part("image/png", "map.png", tiny_png(8, 8))]))
+    return {"INBOX": msgs}
+
+
 def bob_corpus(g):
     return {"INBOX": [g.simple(k) for k in ("plain-ascii", "plain-utf8", "alternative", "attachments", "plain-latin1")]}
 
@@ -560,7 +639,10 @@ def main():
     home = os.path.join(a.base, "home", DOMAIN)
     g = Gen(a.seed)
     users = {"alice@example.test": alice_corpus(g, a.inbox_count), "bob@example.test": bob_corpus(g),
-             "carol@example.test": {"INBOX": []}}
+             "carol@example.test": {"INBOX": []},
+             # the composing tests (tests/e2e/tools_compose.test.mjs)
+             "erin@example.test": erin_corpus(), "frank@example.test": {"INBOX": []},
+             "grace@example.test": {"INBOX": []}}
     # after the others, so their messages stay byte-identical
     users["dave@example.test"] = dave_corpus(g)
     manifest = {}

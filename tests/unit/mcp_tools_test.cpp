@@ -31,8 +31,16 @@ TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
                      "search_messages", "move_message", "flag_message",
                      "send_mail", "get_thread", "create_folder",
                      "rename_folder", "delete_folder", "delete_message",
-                     "copy_message"}));
+                     "copy_message", "get_attachment", "reply_message",
+                     "forward_message", "save_draft"}));
   EXPECT_EQ(find_tool("send_mail")->required, scope::send);
+  EXPECT_EQ(find_tool("get_attachment")->required, scope::read);
+  EXPECT_EQ(find_tool("reply_message")->required, scope::send);
+  EXPECT_EQ(find_tool("forward_message")->required, scope::send);
+  EXPECT_EQ(find_tool("save_draft")->required, scope::draft);
+  EXPECT_TRUE(find_tool("get_attachment")->hints.read_only);
+  EXPECT_FALSE(find_tool("save_draft")->hints.open_world);
+  EXPECT_TRUE(find_tool("reply_message")->hints.open_world);
   EXPECT_EQ(find_tool("flag_message")->required, scope::modify);
   EXPECT_TRUE(find_tool("read_message")->hints.read_only);
   EXPECT_FALSE(find_tool("send_mail")->hints.read_only);
@@ -60,8 +68,12 @@ TEST(mcp_tools, tools_list_is_filtered_by_scope) {
             std::vector<std::string>{"list_folders"});
   EXPECT_EQ(names(bit(scope::read) | bit(scope::send)),
             (std::vector<std::string>{"list_messages", "read_message",
-                                      "send_mail", "get_thread"}));
-  EXPECT_EQ(names(every_scope).size(), 13u);
+                                      "send_mail", "get_thread",
+                                      "get_attachment", "reply_message",
+                                      "forward_message"}));
+  EXPECT_EQ(names(every_scope).size(), 17u);
+  // Drafting alone never shows a sending tool.
+  EXPECT_EQ(names(bit(scope::draft)), std::vector<std::string>{"save_draft"});
   EXPECT_TRUE(names(0).empty());
 }
 
@@ -163,8 +175,26 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
     {"send_mail",
      R"({"to":"bob@example.test","subject":"s","body":"b","inReplyTo":"no id"})",
      "`inReplyTo` must be a Message-ID"},
-    {"send_mail", R"({"to":"bob@example.test","subject":"s","body":"b","attachments":[]})",
-     "unknown argument `attachments`"},
+    {"send_mail", R"({"to":"bob@example.test","subject":"s","body":"b","attachment":[]})",
+     "unknown argument `attachment`"},
+    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a/b","contentType":"text/plain","content":""}]})",
+     "`attachments[0].filename` \"a/b\" must be a plain file name"},
+    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text","content":""}]})",
+     "`attachments[0].contentType` \"text\" must be a media type"},
+    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain","content":"aGk"}]})",
+     "`attachments[0].content` is not valid base64"},
+    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain"}]})",
+     "`attachments[0].content` is required"},
+    {"get_attachment", R"({"uid":1})", "`partId` is required"},
+    {"get_attachment", R"({"uid":1,"partId":"2.x"})", "`partId` must be a part number"},
+    {"get_attachment", R"({"uid":1,"partId":"1..2"})", "`partId` must be a part number"},
+    {"reply_message", R"({"body":"b"})", "`uid` is required"},
+    {"reply_message", R"({"uid":1})", "`body` is required"},
+    {"forward_message", R"({"uid":1})", "`to` is required"},
+    {"forward_message", R"({"uid":1,"to":" , "})", "`to` must name at least one recipient"},
+    {"save_draft", R"({"replyToUid":1,"forwardUid":2})", "not both"},
+    {"save_draft", R"({"replyAll":true})", "only applies to replies"},
+    {"save_draft", R"({"forwardUid":2,"inReplyTo":"<a@b>"})", "`inReplyTo` is derived"},
   };
   for (auto& c : cases) {
     auto err = error_of(c.tool, c.args);
@@ -336,4 +366,97 @@ TEST(mcp_tools, failures_are_tool_errors) {
   EXPECT_TRUE(doc["isError"].GetBool());
   EXPECT_FALSE(doc.HasMember("structuredContent"));
   EXPECT_STREQ(doc["content"][0]["type"].GetString(), "text");
+}
+
+TEST(mcp_tools, send_mail_decodes_attachments) {
+  auto s = args_of<send_mail_args>(
+    "send_mail",
+    R"({"to":"bob@example.test","subject":"s","body":"b","attachments":[)"
+    R"({"filename":"hi.txt","contentType":"Text/Plain","content":"aGk="}]})");
+  ASSERT_EQ(s.message.attachments.size(), 1u);
+  EXPECT_EQ(s.message.attachments[0].filename, "hi.txt");
+  EXPECT_EQ(s.message.attachments[0].content_type, "text/plain");
+  EXPECT_EQ(s.message.attachments[0].data, "hi");
+}
+
+TEST(mcp_tools, composing_tools_fill_their_request) {
+  auto r = args_of<compose_args>(
+    "reply_message", R"({"uid":7,"body":"ok","replyAll":true,"quoteOriginal":false})").request;
+  EXPECT_EQ(r.kind, mime::compose_kind::reply);
+  EXPECT_EQ(r.uid, 7u);
+  EXPECT_EQ(r.folder, "INBOX");
+  EXPECT_TRUE(r.reply_all);
+  EXPECT_FALSE(r.quote);
+  EXPECT_FALSE(r.draft);
+  EXPECT_EQ(r.message.text, "ok");
+  auto f = args_of<compose_args>(
+    "forward_message", R"({"uid":8,"folder":"Archive","to":"carol@example.test"})").request;
+  EXPECT_EQ(f.kind, mime::compose_kind::forward);
+  EXPECT_EQ(f.folder, "Archive");
+  EXPECT_FALSE(f.draft);
+  ASSERT_EQ(f.message.to.size(), 1u);
+  auto d = args_of<compose_args>("save_draft", R"({"subject":"later"})").request;
+  EXPECT_EQ(d.kind, mime::compose_kind::new_message);
+  EXPECT_TRUE(d.draft);
+  EXPECT_TRUE(d.message.to.empty());
+  auto dr = args_of<compose_args>("save_draft", R"({"replyToUid":3,"body":"x"})").request;
+  EXPECT_EQ(dr.kind, mime::compose_kind::reply);
+  EXPECT_EQ(dr.uid, 3u);
+  EXPECT_TRUE(dr.draft);
+  auto df = args_of<compose_args>("save_draft", R"({"forwardUid":4})").request;
+  EXPECT_EQ(df.kind, mime::compose_kind::forward);
+  auto a = args_of<get_attachment_args>("get_attachment", R"({"uid":5,"partId":"1.2"})");
+  EXPECT_EQ(a.uid, 5u);
+  EXPECT_EQ(a.part_id, "1.2");
+}
+
+TEST(mcp_tools, composing_results_conform) {
+  mime::attachment_content text;
+  text.uid = 2;
+  text.part_id = "2";
+  text.mime_type = "text/plain";
+  text.filename = "notes.txt";
+  text.kind = mime::attachment_kind::text;
+  text.data = "Grüße";
+  text.size = 7;
+  expect_conforms("get_attachment", encode_attachment("INBOX", text));
+  auto tdoc = parse(attachment_result("INBOX", text));
+  EXPECT_EQ(tdoc["content"].Size(), 1u);
+  EXPECT_STREQ(tdoc["structuredContent"]["text"].GetString(), "Grüße");
+  mime::attachment_content image = text;
+  image.mime_type = "image/png";
+  image.kind = mime::attachment_kind::image;
+  image.data = std::string("\x89PNG", 4);
+  auto idoc = parse(attachment_result("INBOX", image));
+  ASSERT_EQ(idoc["content"].Size(), 2u);
+  EXPECT_STREQ(idoc["content"][1]["type"].GetString(), "image");
+  EXPECT_STREQ(idoc["content"][1]["data"].GetString(), "iVBORw==");
+  EXPECT_FALSE(idoc["structuredContent"].HasMember("text"));
+  mime::attachment_content file = image;
+  file.mime_type = "application/pdf";
+  file.kind = mime::attachment_kind::file;
+  auto fdoc = parse(attachment_result("INBOX", file));
+  EXPECT_STREQ(fdoc["content"][1]["type"].GetString(), "resource");
+  EXPECT_STREQ(fdoc["content"][1]["resource"]["blob"].GetString(), "iVBORw==");
+  EXPECT_STREQ(fdoc["content"][1]["resource"]["mimeType"].GetString(),
+               "application/pdf");
+  // Text that cannot fit in one result is refused, not cut silently.
+  text.data = std::string(max_result_chars, '"');
+  auto big = parse(attachment_result("INBOX", text));
+  EXPECT_TRUE(big["isError"].GetBool());
+
+  mime::composed_message sent;
+  sent.message_id = "<x@example.test>";
+  sent.folder = "Sent";
+  sent.uid = 9;
+  sent.subject = "Re: Hi";
+  sent.to = {{"Frank", "frank@example.test"}};
+  sent.in_reply_to = "<q@example.test>";
+  sent.references = {"<q@example.test>"};
+  expect_conforms("reply_message", encode_composed(sent, false));
+  expect_conforms("forward_message", encode_composed(sent, false));
+  sent.folder = "Drafts";
+  auto draft = encode_composed(sent, true);
+  expect_conforms("save_draft", draft);
+  EXPECT_EQ(parse(draft)["uid"].GetUint(), 9u);
 }

@@ -48,6 +48,13 @@ struct mail_options {
   host_policy hosts = host_policy::deny_private();
   /// Decoded message texts shared by every ACCOUNT (may be null).
   std::shared_ptr<imap::message_cache> cache;
+  /// The largest attachment get_attachment hands out, per kind.
+  mime::attachment_limits attachment_limits;
+  /// The most bytes of attachments one sent message or draft may carry.
+  uint64_t max_send_attachment_bytes = 10 * 1024 * 1024;
+  /// Messages an account may send per minute (any sending tool); 0: no
+  /// limit.
+  size_t sends_per_minute = 20;
 };
 
 /// One pooled IMAP connection of an ACCOUNT.
@@ -96,6 +103,9 @@ struct account_state {
   int consecutive_failures = 0;
   clock::time_point retry_at;
   clock::time_point last_activity = clock::now();
+  /// When the messages of the last minute were handed to SMTP (send rate
+  /// limit).
+  std::deque<clock::time_point> recent_sends;
   /// Cancellers and handles of the connections, for cleanup when the
   /// ACCOUNT ends (shared with a functor that outlives the state).
   std::shared_ptr<std::vector<std::pair<imap_connection_actor,
@@ -118,6 +128,9 @@ struct account_state {
   void open_connection();
   /// Closes idle connections; true when the ACCOUNT itself should end.
   bool reap();
+  /// Counts one message against the send rate limit, or fails with
+  /// `ec::send_rate_limited` saying when to try again.
+  caf::error admit_send();
 };
 
 /// The ACCOUNT behavior.

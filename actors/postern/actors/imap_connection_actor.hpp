@@ -4,6 +4,8 @@
 #include "postern/actors/mail_actor.hpp"
 #include "postern/fwd.hpp"
 #include "postern/imap/types.hpp"
+#include "postern/mime/attachment.hpp"
+#include "postern/mime/compose.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -38,6 +40,17 @@ using imap_connection_actor = caf::typed_actor<
   // Appends a copy of a sent message (RFC 5322 bytes) to the special-use
   // Sent folder with \Seen.
   caf::replies_to<atom::save_sent, std::string>::with<imap::append_result>,
+  // Fetches and decodes one attachment (args: folder, uid, part id,
+  // limits); fails with no_such_message, no_such_part or too_large.
+  caf::replies_to<atom::attachment, std::string, uint32_t, std::string,
+                  mime::attachment_limits>::with<mime::attachment_content>,
+  // Reads the original of a reply or forward (args: folder, uid, with the
+  // attachments' bytes, their most bytes together).
+  caf::replies_to<atom::original, std::string, uint32_t, bool,
+                  uint64_t>::with<mime::original_message>,
+  // Appends a draft (RFC 5322 bytes) to the special-use Drafts folder with
+  // \Draft and \Seen.
+  caf::replies_to<atom::save_draft, std::string>::with<imap::append_result>,
   // Checks an idle connection (NOOP) before the ACCOUNT reuses it.
   caf::replies_to<atom::ping>::with<atom::ok>>;
 

@@ -5,6 +5,8 @@
 #include "postern/fwd.hpp"
 #include "postern/ids.hpp"
 #include "postern/imap/types.hpp"
+#include "postern/mime/attachment.hpp"
+#include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -123,7 +125,15 @@ using mailbox_operations_actor = caf::typed_actor<
                   imap::folder_change>::with<imap::folder>,
   // Searches every selectable folder; per-folder failures in the result.
   caf::replies_to<atom::search_all, mailbox_ref,
-                  imap::search_query>::with<imap::multi_search_result>>;
+                  imap::search_query>::with<imap::multi_search_result>,
+  // Fetches one attachment of a message (args: folder, uid, part id),
+  // decoded, within the configured size limits.
+  caf::replies_to<atom::attachment, mailbox_ref, std::string, uint32_t,
+                  std::string>::with<mime::attachment_content>,
+  // Sends, or saves to Drafts, a new message, a reply or a forward; sending
+  // counts against the account's send rate limit.
+  caf::replies_to<atom::compose, mailbox_ref,
+                  mime::compose_request>::with<mime::composed_message>>;
 
 /// The MAIL ROUTER actor interface: every mail operation of every user goes
 /// through it. It enforces the global and per-user connection limits and

@@ -5,6 +5,8 @@
 #include "postern/imap/canceller.hpp"
 #include "postern/imap/message_cache.hpp"
 #include "postern/imap/types.hpp"
+#include "postern/mime/attachment.hpp"
+#include "postern/mime/compose.hpp"
 #include "postern/secret.hpp"
 
 #include <caf/error.hpp>
@@ -12,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -181,6 +184,25 @@ public:
   caf::expected<multi_search_result>
   search_everywhere(const search_query& query);
 
+  // -- composing -------------------------------------------------------------
+
+  /// Fetches one part of a message by the part id read_message lists, and
+  /// decodes it: to UTF-8 text for text-like parts, to bytes otherwise.
+  /// Fails with `ec::no_such_message`, `ec::no_such_part`, or
+  /// `ec::too_large` above the limit of the part's kind (checked against
+  /// the server's size before fetching, and again after decoding).
+  caf::expected<mime::attachment_content>
+  fetch_attachment(const std::string& folder, uint32_t uid,
+                   const std::string& part_id,
+                   const mime::attachment_limits& limits);
+
+  /// Reads what a reply or forward needs of a message: headers, text and,
+  /// with `with_files`, the decoded bytes of its attachments (failing with
+  /// `ec::too_large` when they exceed `max_file_bytes` together).
+  caf::expected<mime::original_message>
+  fetch_original(const std::string& folder, uint32_t uid, bool with_files,
+                 uint64_t max_file_bytes);
+
 private:
   struct fetched;
   struct flagged;
@@ -215,6 +237,15 @@ private:
   caf::expected<std::vector<uint32_t>> thread_by_server(uint32_t uid);
   caf::expected<std::vector<uint32_t>>
   thread_by_headers(uint32_t uid, std::vector<fetched>& seen);
+  /// The MIME structure of one message; `ec::no_such_message` if the UID
+  /// does not exist in the selected folder.
+  caf::expected<mime::part> fetch_structure(uint32_t uid,
+                                            const std::string& folder);
+  /// The raw (transfer-encoded) bytes of sections of one message, each
+  /// with a byte limit (0: all of it).
+  caf::expected<std::map<std::string, std::string>>
+  fetch_sections(uint32_t uid,
+                 const std::vector<std::pair<std::string, uint64_t>>& sections);
   void close_stream() noexcept;
   std::string server_text() const;
 

@@ -3,6 +3,8 @@
 
 #include "postern/grant.hpp"
 #include "postern/imap/types.hpp"
+#include "postern/mime/attachment.hpp"
+#include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
 
 #include <rapidjson/document.h>
@@ -125,11 +127,22 @@ struct send_mail_args {
   mime::outgoing_message message;
 };
 
+struct get_attachment_args {
+  std::string folder = "INBOX";
+  uint32_t uid = 0;
+  std::string part_id;
+};
+
+/// reply_message, forward_message and save_draft.
+struct compose_args {
+  mime::compose_request request;
+};
+
 using tool_args
   = std::variant<list_folders_args, list_messages_args, read_message_args,
                  search_messages_args, move_message_args, flag_message_args,
                  send_mail_args, get_thread_args, folder_change_args,
-                 bulk_change_args>;
+                 bulk_change_args, get_attachment_args, compose_args>;
 
 struct parsed_arguments {
   std::optional<tool_args> args;
@@ -174,6 +187,21 @@ std::string bulk_failure(const imap::bulk_result& result);
 std::string
 encode_search_everywhere(const imap::multi_search_result& result,
                          const std::vector<imap::read_outcome>* previews);
+
+/// structuredContent of get_attachment: what the part is (and, for text,
+/// the text itself).
+std::string encode_attachment(const std::string& folder,
+                              const mime::attachment_content& part);
+
+/// structuredContent of reply_message, forward_message (sent) and
+/// save_draft (`draft`).
+std::string encode_composed(const mime::composed_message& result, bool draft);
+
+/// The CallToolResult of get_attachment: the description as text and
+/// structuredContent, then the image or embedded resource; an error result
+/// when it would not fit in one result.
+std::string attachment_result(const std::string& folder,
+                              const mime::attachment_content& part);
 
 /// A successful CallToolResult: the JSON as text content and as
 /// structuredContent.

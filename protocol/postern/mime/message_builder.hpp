@@ -12,6 +12,22 @@
 
 namespace postern::mime {
 
+/// A file attached to an outgoing message.
+struct outgoing_attachment {
+  /// A plain file name (no path), UTF-8.
+  std::string filename;
+  /// Lowercase "type/subtype".
+  std::string content_type;
+  /// The decoded bytes.
+  std::string data;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_attachment& x) {
+  return f(caf::meta::type_name("outgoing_attachment"), x.filename,
+           x.content_type, x.data);
+}
+
 /// A message to send, as the user (agent) describes it. All strings UTF-8.
 struct outgoing_message {
   /// The sender; its address also becomes the SMTP envelope sender.
@@ -32,12 +48,15 @@ struct outgoing_message {
   /// The References of the message this replies to (its own References
   /// header, oldest first); `in_reply_to` is appended when missing.
   std::vector<std::string> references;
+  /// Files sent along (the message becomes multipart/mixed).
+  std::vector<outgoing_attachment> attachments;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
   return f(caf::meta::type_name("outgoing_message"), x.from, x.to, x.cc,
-           x.bcc, x.subject, x.text, x.html, x.in_reply_to, x.references);
+           x.bcc, x.subject, x.text, x.html, x.in_reply_to, x.references,
+           x.attachments);
 }
 
 /// An RFC 5322 message ready for SMTP DATA and IMAP APPEND.
@@ -60,9 +79,11 @@ typename Inspector::result_type inspect(Inspector& f, built_message& x) {
 
 /// Builds the message: Date, From, To, Cc, Subject (RFC 2047 for non-ASCII),
 /// Message-ID, In-Reply-To and References, MIME-Version, and a UTF-8
-/// quoted-printable text/plain body, or multipart/alternative with the HTML.
-/// Fails with `ec::invalid_argument` when there is no recipient, an address
-/// is not sendable or a message id is malformed.
+/// quoted-printable text/plain body, or multipart/alternative with the HTML;
+/// with attachments, that body is the first part of a multipart/mixed and
+/// every file follows base64-encoded with its name (RFC 2231 and RFC 2047
+/// for non-ASCII names). Fails with `ec::invalid_argument` when there is no
+/// recipient, an address is not sendable or a message id is malformed.
 caf::expected<built_message> build_message(const outgoing_message& msg);
 
 /// As above with a fixed date and a fixed unique part of the Message-ID and
@@ -70,6 +91,22 @@ caf::expected<built_message> build_message(const outgoing_message& msg);
 caf::expected<built_message> build_message(const outgoing_message& msg,
                                            std::time_t date,
                                            const std::string& unique);
+
+/// Builds a draft: as build_message, but recipients may be missing (a draft
+/// is finished later, in a mail client or by the agent).
+caf::expected<built_message> build_draft(const outgoing_message& msg);
+caf::expected<built_message> build_draft(const outgoing_message& msg,
+                                         std::time_t date,
+                                         const std::string& unique);
+
+/// Whether `name` can be an attachment's file name: 1 to 255 bytes of valid
+/// UTF-8 without control characters, slashes or backslashes, and not "."
+/// or "..".
+bool is_valid_attachment_filename(std::string_view name);
+
+/// Whether `type` is a plain "type/subtype" media type (RFC 6838 token
+/// characters, no parameters).
+bool is_valid_media_type(std::string_view type);
 
 /// Formats `t` as an RFC 5322 date in UTC ("Thu, 26 Nov 2026 06:00:00 +0000").
 std::string format_rfc5322_date(std::time_t t);

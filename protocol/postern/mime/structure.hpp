@@ -112,6 +112,9 @@ body_plan plan_body(const part& root);
 /// with disposition "attachment" or a file name, or a forwarded message.
 bool has_attachments(const part& root);
 
+/// Turns CRLF and lone CR into LF.
+std::string normalize_line_ends(std::string_view text);
+
 /// Turns the raw bytes of a text part (as fetched, still transfer-encoded)
 /// into readable UTF-8: transfer decoding, charset conversion (the HTML
 /// <meta> charset when none is declared), format=flowed unwrapping and HTML

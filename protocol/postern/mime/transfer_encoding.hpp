@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,11 @@ namespace postern::mime {
 /// Decodes base64, skipping line breaks and any other non-alphabet bytes,
 /// and ignoring a trailing partial group (as left by a partial FETCH).
 std::string decode_base64(std::string_view text);
+
+/// Decodes strict base64 (RFC 4648: the standard alphabet, padding to a
+/// multiple of 4 characters, nothing else; whitespace and line breaks are
+/// tolerated); nullopt for anything else.
+std::optional<std::string> decode_base64_strict(std::string_view text);
 
 /// Encodes `bytes` as base64; with `line_length` > 0, inserts CRLF after
 /// every `line_length` characters (76 for MIME bodies).

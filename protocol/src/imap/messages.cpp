@@ -312,8 +312,7 @@ session::list_messages(const std::string& folder, const page_request& request) {
 caf::expected<std::string> session::fetch_text(uint32_t uid,
                                                const mime::body_plan& plan,
                                                bool& incomplete, bool& html) {
-  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-  size_t parts = 0;
+  std::vector<std::pair<std::string, uint64_t>> sections;
   for (auto& step : plan.steps) {
     if (step.section.empty())
       continue;
@@ -322,40 +321,17 @@ caf::expected<std::string> session::fetch_text(uint32_t uid,
                    : 0;
     incomplete = incomplete || limit > 0;
     html = html || step.html;
-    mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                               body_peek(step.section, limit));
-    ++parts;
+    sections.emplace_back(step.section, limit);
   }
-  std::map<std::string, std::string> bodies;
-  if (parts > 0) {
-    set_ptr set{mailimap_set_new_single(uid)};
-    clist* raw = nullptr;
-    call_start_ = std::chrono::steady_clock::now();
-    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-    fetch_list_ptr list{raw};
-    if (rc != MAILIMAP_NO_ERROR)
-      return command_error(rc, "fetch the message text");
-    for (auto* msg : items<mailimap_msg_att>(list.get()))
-      for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
-            || item->att_data.att_static == nullptr
-            || item->att_data.att_static->att_type
-                 != MAILIMAP_MSG_ATT_BODY_SECTION)
-          continue;
-        auto* sec = item->att_data.att_static->att_data.att_body_section;
-        if (sec == nullptr)
-          continue;
-        auto& body = bodies[section_of(sec->sec_section)];
-        if (sec->sec_body_part != nullptr)
-          body.assign(sec->sec_body_part, sec->sec_length);
-      }
-  }
+  auto bodies = fetch_sections(uid, sections);
+  if (!bodies)
+    return std::move(bodies.error());
   std::string text;
   for (auto& step : plan.steps) {
     std::string piece;
     if (step.section.empty()) {
       piece = step.literal;
-    } else if (auto i = bodies.find(step.section); i != bodies.end()) {
+    } else if (auto i = bodies->find(step.section); i != bodies->end()) {
       piece = mime::decode_text(i->second, step);
     }
     while (!piece.empty() && piece.back() == '\n')

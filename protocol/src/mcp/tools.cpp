@@ -6,6 +6,8 @@
 #include "postern/mcp/schema.hpp"
 #include "postern/mime/address.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
+#include "postern/mime/transfer_encoding.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -97,6 +99,36 @@ std::string transfer_input(const std::string& folder_description,
 
 const std::string date_pattern = R"j(^[0-9]{4}-[0-9]{2}-[0-9]{2}$)j";
 
+const std::string attachments_arg
+  = R"j("attachments":{"type":"array","maxItems":20,"items":{"type":"object","properties":{)j"
+    R"j("filename":{"type":"string","minLength":1,"maxLength":255,"description":"File name without a path"},)j"
+    R"j("contentType":{"type":"string","minLength":3,"maxLength":255,"description":"Media type, e.g. application/pdf"},)j"
+    R"j("content":{"type":"string","description":"The file's bytes, base64-encoded"}},)j"
+    R"j("required":["filename","contentType","content"],"additionalProperties":false},)j"
+    R"j("description":"Files to attach (up to 20; their total size is limited)"})j";
+
+/// Arguments of composing tools that mean the same as send_mail's.
+const std::string compose_text_args
+  = R"j("body":{"type":"string","maxLength":500000,"description":"Plain-text body"},)j"
+    R"j("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"},)j"
+    R"j("cc":{"type":"string","maxLength":10000,"description":"Cc recipients, comma-separated"},)j"
+    R"j("bcc":{"type":"string","maxLength":10000,"description":"Bcc recipients, comma-separated (not shown to others)"},)j";
+
+const std::string quote_arg
+  = R"j("quoteOriginal":{"type":"boolean","default":true,"description":"Quote the original's text below the reply"})j";
+
+const std::string reply_all_arg
+  = R"j("replyAll":{"type":"boolean","default":false,"description":"Also reply to everyone in the original's To and Cc"})j";
+
+/// Output properties shared by the composing tools.
+std::string composed_properties() {
+  return R"j("success":{"type":"boolean"},"messageId":{"type":"string"},)j"
+         R"j("subject":{"type":"string"},"to":)j"
+         + addresses + R"j(,"cc":)j" + addresses
+         + R"j(,"inReplyTo":{"type":["string","null"]},"references":)j"
+         + string_list + R"j(,"attachments":)j" + string_list;
+}
+
 struct catalogue {
   std::deque<std::string> texts; // owns the schema strings (stable)
   std::vector<tool_def> tools;
@@ -108,6 +140,7 @@ struct catalogue {
   }
 
   void add_organizing_tools();
+  void add_composing_tools();
 
   catalogue() {
     auto list_input = keep(
@@ -221,14 +254,14 @@ struct catalogue {
       R"j("cc":{"type":"string","maxLength":10000,"description":"Cc recipients, comma-separated"},)j"
       R"j("bcc":{"type":"string","maxLength":10000,"description":"Bcc recipients, comma-separated (not shown to others)"},)j"
       R"j("inReplyTo":{"type":"string","maxLength":1000,"description":"Message-ID of the message this replies to"},)j"
-      R"j("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"}},)j"
-      R"j("required":["to","subject","body"],"additionalProperties":false})j");
+      R"j("html":{"type":"string","maxLength":500000,"description":"Optional HTML version of the body"},)j"
+      + attachments_arg
+      + R"j(},"required":["to","subject","body"],"additionalProperties":false})j");
     auto send_output = keep(
       R"j({"type":"object","properties":{"success":{"type":"boolean"},"messageId":{"type":"string"},)j"
       R"j("sentFolder":{"type":["string","null"],"description":"Where a copy was saved"},)j"
       R"j("sentUid":{"type":["integer","null"]},"notice":{"type":"string"}},)j"
       R"j("required":["success","messageId","sentFolder"]})j");
-
     tools = {
       {"list_folders", "List folders",
        "List all mailbox folders in the email account (INBOX, Sent, Archive, "
@@ -277,6 +310,7 @@ struct catalogue {
        send_output},
     };
     add_organizing_tools();
+    add_composing_tools();
     for (auto& t : tools) {
       auto doc = std::make_unique<rapidjson::Document>();
       doc->Parse(t.input_schema.data(), t.input_schema.size());
@@ -379,6 +413,87 @@ void catalogue::add_organizing_tools() {
      "'uids' for up to 100 at once.",
      scope::modify, tool_hints{false, false, false, false}, copy_input,
      bulk_output});
+}
+
+// The tools beyond the original that compose mail: attachments, replies,
+// forwards and drafts.
+void catalogue::add_composing_tools() {
+  auto attachment_input = keep(
+    R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
+    + uid_property
+    + R"j(,"partId":{"type":"string","minLength":1,"maxLength":100,)j"
+      R"j("description":"partId of the attachment as read_message lists it, e.g. \"2\" or \"1.2\""}},)j"
+      R"j("required":["uid","partId"],"additionalProperties":false})j");
+  auto attachment_output = keep(
+    R"j({"type":"object","properties":{"uid":{"type":"integer"},"folder":{"type":"string"},)j"
+    R"j("partId":{"type":"string"},"mimeType":{"type":"string"},"filename":{"type":"string"},)j"
+    R"j("kind":{"type":"string","enum":["image","text","file"],)j"
+    R"j("description":"image: returned as image content; text: decoded in text; file: returned as an embedded resource (base64)"},)j"
+    R"j("size":{"type":"integer","description":"Decoded size in bytes"},)j"
+    R"j("text":{"type":"string","description":"The decoded text (kind text)"}},)j"
+    R"j("required":["uid","folder","partId","mimeType","filename","kind","size"]})j");
+  auto reply_input = keep(
+    R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
+    + uid_property + "," + compose_text_args + reply_all_arg + ","
+    + quote_arg + "," + attachments_arg
+    + R"j(},"required":["uid","body"],"additionalProperties":false})j");
+  auto sent_output = keep(
+    R"j({"type":"object","properties":{)j" + composed_properties()
+    + R"j(,"sentFolder":{"type":["string","null"],"description":"Where a copy was saved"},)j"
+      R"j("sentUid":{"type":["integer","null"]},"notice":{"type":"string"}},)j"
+      R"j("required":["success","messageId","subject","to","cc","sentFolder"]})j");
+  auto forward_input = keep(
+    R"j({"type":"object","properties":{)j" + folder_arg + R"j(,"uid":)j"
+    + uid_property
+    + R"j(,"to":{"type":"string","minLength":1,"maxLength":10000,"description":"Recipients, comma-separated"},)j"
+    + compose_text_args + attachments_arg
+    + R"j(},"required":["uid","to"],"additionalProperties":false})j");
+  auto draft_input = keep(
+    R"j({"type":"object","properties":{)j"
+    R"j("to":{"type":"string","maxLength":10000,"description":"Recipients, comma-separated (may be left for later)"},)j"
+    R"j("subject":{"type":"string","maxLength":1000,"description":"Default for replies and forwards: Re:/Fwd: and the original's subject"},)j"
+    + compose_text_args
+    + R"j("inReplyTo":{"type":"string","maxLength":1000,"description":"Message-ID of the message this replies to"},)j"
+      R"j("replyToUid":{"type":"integer","minimum":1,"maximum":4294967295,"description":"Make the draft a reply to this message (recipients, subject and threading derived)"},)j"
+      R"j("forwardUid":{"type":"integer","minimum":1,"maximum":4294967295,"description":"Make the draft a forward of this message (its text and attachments included)"},)j"
+      R"j("folder":{"type":"string","minLength":1,"maxLength":1000,"default":"INBOX","description":"Folder of replyToUid or forwardUid"},)j"
+    + reply_all_arg + "," + quote_arg + "," + attachments_arg
+    + R"j(},"additionalProperties":false})j");
+  auto draft_output = keep(
+    R"j({"type":"object","properties":{)j" + composed_properties()
+    + R"j(,"draftsFolder":{"type":"string"},)j"
+      R"j("uid":{"type":["integer","null"],"description":"The draft's UID in draftsFolder, if the server said"}},)j"
+      R"j("required":["success","messageId","draftsFolder","uid"]})j");
+
+  std::vector<tool_def> composing = {
+    {"get_attachment", "Get an attachment",
+     "Get one attachment of an email by UID and partId (from "
+     "read_message's attachment list): images come back as images, "
+     "text-like files as decoded text, anything else as an embedded "
+     "resource (base64). Each kind has a size limit.",
+     scope::read, tool_hints{true, false, true, false}, attachment_input,
+     attachment_output},
+    {"reply_message", "Reply to an email",
+     "Reply to an email by UID: recipients (the sender, or everyone with "
+     "replyAll), \"Re:\" subject and threading headers are derived from "
+     "the original, which is quoted below the reply unless quoteOriginal "
+     "is false. A copy is saved to Sent. Sending cannot be undone.",
+     scope::send, tool_hints{false, false, false, true}, reply_input,
+     sent_output},
+    {"forward_message", "Forward an email",
+     "Forward an email by UID to new recipients, with an optional note "
+     "above it; its attachments are kept. A copy is saved to Sent. "
+     "Sending cannot be undone.",
+     scope::send, tool_hints{false, false, false, true}, forward_input,
+     sent_output},
+    {"save_draft", "Save a draft",
+     "Save an email as a draft in the Drafts folder without sending it: a "
+     "new message, a reply (replyToUid) or a forward (forwardUid). The "
+     "person can review and send it from their mail client.",
+     scope::draft, tool_hints{false, false, false, false}, draft_input,
+     draft_output},
+  };
+  tools.insert(tools.end(), composing.begin(), composing.end());
 }
 
 const catalogue& the_catalogue() {
@@ -498,28 +613,124 @@ addresses_of(const rapidjson::Value* args, const char* name) {
   return mime::parse_address_list(text);
 }
 
-parsed_arguments parse_send(const rapidjson::Value* args) {
-  send_mail_args result;
-  auto& m = result.message;
+/// Reads `attachments` (already checked against the schema) and decodes
+/// them; returns a sentence naming the bad item, or nothing.
+std::string read_attachments(const rapidjson::Value* args,
+                             std::vector<mime::outgoing_attachment>& out) {
+  auto list = arg(args, "attachments");
+  if (!list)
+    return {};
+  size_t i = 0;
+  for (auto& item : list->GetArray()) {
+    auto where = "`attachments[" + std::to_string(i++) + "].";
+    mime::outgoing_attachment a;
+    a.filename = get_string(&item, "filename");
+    if (!mime::is_valid_attachment_filename(a.filename))
+      return where + "filename` " + quote(a.filename)
+             + " must be a plain file name (no slashes, control characters, "
+               "\".\" or \"..\")";
+    a.content_type = mime::to_lower(get_string(&item, "contentType"));
+    if (!mime::is_valid_media_type(a.content_type))
+      return where + "contentType` " + quote(a.content_type)
+             + " must be a media type like application/pdf";
+    auto data = mime::decode_base64_strict(get_string(&item, "content"));
+    if (!data)
+      return where + "content` is not valid base64 (standard alphabet, "
+                     "padded with = to a multiple of 4 characters)";
+    a.data = std::move(*data);
+    out.push_back(std::move(a));
+  }
+  return {};
+}
+
+/// Reads what send_mail and the composing tools share: recipients, subject,
+/// text, HTML and attachments; returns a sentence naming the bad field, or
+/// nothing.
+std::string read_outgoing(const rapidjson::Value* args,
+                          mime::outgoing_message& m) {
   for (auto [name, field] : {std::pair{"to", &m.to}, std::pair{"cc", &m.cc},
                              std::pair{"bcc", &m.bcc}}) {
     auto list = addresses_of(args, name);
     if (!list)
-      return refuse("`" + std::string{name} + "`: " + describe(list.error()));
+      return "`" + std::string{name} + "`: " + describe(list.error());
     *field = std::move(*list);
   }
-  if (m.to.empty())
-    return refuse("`to` must name at least one recipient, e.g. "
-                  "\"alice@example.com\"");
   m.subject = get_string(args, "subject");
   m.text = get_string(args, "body");
   m.html = get_string(args, "html");
+  return read_attachments(args, m.attachments);
+}
+
+/// The `inReplyTo` Message-ID, normalized; an error sentence if malformed.
+std::string read_in_reply_to(const rapidjson::Value* args,
+                             mime::outgoing_message& m) {
   if (auto reply = get_string(args, "inReplyTo"); !reply.empty()) {
     m.in_reply_to = mime::normalize_message_id(reply);
     if (m.in_reply_to.empty())
-      return refuse("`inReplyTo` must be a Message-ID like "
-                    "<id@example.com>, as messageId in list_messages shows "
-                    "it");
+      return "`inReplyTo` must be a Message-ID like <id@example.com>, as "
+             "messageId in list_messages shows it";
+  }
+  return {};
+}
+
+parsed_arguments parse_send(const rapidjson::Value* args) {
+  send_mail_args result;
+  auto& m = result.message;
+  if (auto err = read_outgoing(args, m); !err.empty())
+    return refuse(err);
+  if (m.to.empty())
+    return refuse("`to` must name at least one recipient, e.g. "
+                  "\"alice@example.com\"");
+  if (auto err = read_in_reply_to(args, m); !err.empty())
+    return refuse(err);
+  return accept(std::move(result));
+}
+
+/// reply_message, forward_message and save_draft.
+parsed_arguments parse_compose(std::string_view tool,
+                               const rapidjson::Value* args) {
+  compose_args result;
+  auto& r = result.request;
+  if (auto err = read_outgoing(args, r.message); !err.empty())
+    return refuse(err);
+  r.folder = get_string(args, "folder", "INBOX");
+  r.reply_all = get_bool(args, "replyAll").value_or(false);
+  r.quote = get_bool(args, "quoteOriginal").value_or(true);
+  if (tool == "reply_message") {
+    r.kind = mime::compose_kind::reply;
+    r.uid = as_uid(*arg(args, "uid"));
+  } else if (tool == "forward_message") {
+    r.kind = mime::compose_kind::forward;
+    r.uid = as_uid(*arg(args, "uid"));
+    if (r.message.to.empty())
+      return refuse("`to` must name at least one recipient, e.g. "
+                    "\"alice@example.com\"");
+  } else {
+    r.draft = true;
+    auto reply = arg(args, "replyToUid");
+    auto forward = arg(args, "forwardUid");
+    if (reply && forward)
+      return refuse("give `replyToUid` or `forwardUid`, not both");
+    if (reply) {
+      r.kind = mime::compose_kind::reply;
+      r.uid = as_uid(*reply);
+    } else if (forward) {
+      r.kind = mime::compose_kind::forward;
+      r.uid = as_uid(*forward);
+    }
+    if (!reply)
+      for (auto name : {"replyAll", "quoteOriginal"})
+        if (arg(args, name))
+          return refuse("`" + std::string{name}
+                        + "` only applies to replies (with `replyToUid`)");
+    if ((reply || forward) && arg(args, "inReplyTo"))
+      return refuse("`inReplyTo` is derived from the original with "
+                    "`replyToUid` or `forwardUid`; leave it out");
+    if (!reply && !forward && arg(args, "folder"))
+      return refuse("`folder` names the folder of `replyToUid` or "
+                    "`forwardUid`; leave it out for a new message");
+    if (auto err = read_in_reply_to(args, r.message); !err.empty())
+      return refuse(err);
   }
   return accept(std::move(result));
 }
@@ -942,6 +1153,30 @@ parsed_arguments parse_arguments(const tool_def& tool,
       return fail(r.error);
     return r;
   }
+  if (name == "get_attachment") {
+    get_attachment_args r;
+    r.folder = get_string(args, "folder", "INBOX");
+    r.uid = as_uid(*arg(args, "uid"));
+    r.part_id = get_string(args, "partId");
+    // IMAP section numbers: "2", "1.2", "3.1.2".
+    bool valid = !r.part_id.empty() && r.part_id.front() != '.'
+                 && r.part_id.back() != '.'
+                 && r.part_id.find("..") == std::string::npos
+                 && r.part_id.find_first_not_of("0123456789.")
+                      == std::string::npos;
+    if (!valid)
+      return fail("`partId` must be a part number like \"2\" or \"1.2\", "
+                  "as read_message lists it (got "
+                  + quote(r.part_id) + ")");
+    return accept(std::move(r));
+  }
+  if (name == "reply_message" || name == "forward_message"
+      || name == "save_draft") {
+    auto r = parse_compose(name, args);
+    if (!r.args)
+      return fail(r.error);
+    return r;
+  }
   return refuse("Unknown tool " + std::string{name});
 }
 
@@ -1253,6 +1488,118 @@ encode_search_everywhere(const imap::multi_search_result& result,
         return nullptr;
       return &(*previews)[i];
     });
+}
+
+std::string encode_attachment(const std::string& folder,
+                              const mime::attachment_content& part) {
+  json_writer w;
+  w.begin_object()
+    .key("uid")
+    .uinteger(part.uid)
+    .key("folder")
+    .string(folder)
+    .key("partId")
+    .string(part.part_id)
+    .key("mimeType")
+    .string(part.mime_type)
+    .key("filename")
+    .string(part.filename)
+    .key("kind")
+    .string(mime::to_string(part.kind))
+    .key("size")
+    .uinteger(part.size);
+  if (part.kind == mime::attachment_kind::text)
+    w.key("text").string(part.data);
+  w.end_object();
+  return w.str();
+}
+
+std::string encode_composed(const mime::composed_message& result, bool draft) {
+  json_writer w;
+  w.begin_object()
+    .key("success")
+    .boolean(true)
+    .key("messageId")
+    .string(result.message_id)
+    .key("subject")
+    .string(result.subject)
+    .key("to");
+  write_addresses(w, result.to);
+  w.key("cc");
+  write_addresses(w, result.cc);
+  w.key("inReplyTo").string_or_null(result.in_reply_to);
+  w.key("references");
+  write_strings(w, result.references);
+  w.key("attachments");
+  write_strings(w, result.attachments);
+  if (draft) {
+    w.key("draftsFolder").string(result.folder).key("uid");
+  } else {
+    w.key("sentFolder").string_or_null(result.folder).key("sentUid");
+  }
+  if (result.uid != 0)
+    w.uinteger(result.uid);
+  else
+    w.null();
+  if (!result.save_error.empty())
+    w.key("notice").string("The message was sent, but no copy could be "
+                           "saved to the Sent folder: "
+                           + result.save_error);
+  w.end_object();
+  return w.str();
+}
+
+std::string attachment_result(const std::string& folder,
+                              const mime::attachment_content& part) {
+  auto structured = encode_attachment(folder, part);
+  // Decoded text may grow when escaped for JSON; it must still fit in one
+  // result like every other tool's (images and files have their own caps).
+  if (count_code_points(structured) > max_result_chars)
+    return tool_failure("Attachment " + part.part_id + " of message "
+                        + std::to_string(part.uid) + " ("
+                        + mime::format_size(part.size)
+                        + " of text) is too long to return in one result.");
+  json_writer w;
+  w.begin_object()
+    .key("content")
+    .begin_array()
+    .begin_object()
+    .key("type")
+    .string("text")
+    .key("text")
+    .string(structured)
+    .end_object();
+  if (part.kind == mime::attachment_kind::image) {
+    w.begin_object()
+      .key("type")
+      .string("image")
+      .key("data")
+      .string(mime::encode_base64(part.data))
+      .key("mimeType")
+      .string(part.mime_type)
+      .end_object();
+  } else if (part.kind == mime::attachment_kind::file) {
+    w.begin_object()
+      .key("type")
+      .string("resource")
+      .key("resource")
+      .begin_object()
+      .key("uri")
+      .string("attachment:///" + std::to_string(part.uid) + "/" + part.part_id)
+      .key("mimeType")
+      .string(part.mime_type)
+      .key("blob")
+      .string(mime::encode_base64(part.data))
+      .end_object()
+      .end_object();
+  }
+  w.end_array()
+    .key("structuredContent")
+    .raw(structured)
+    .key("isError")
+    .boolean(false)
+    .end_object();
+  return w.str();
 }
 
 std::string tool_success(std::string_view structured_json) {

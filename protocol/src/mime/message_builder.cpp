@@ -81,7 +81,117 @@ std::string html_part_headers() {
          "Content-Transfer-Encoding: quoted-printable\r\n";
 }
 
+bool is_plain_token_text(std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\')
+      return false;
+  }
+  return true;
+}
+
+// RFC 2231 extended value: utf-8''percent-encoded.
+std::string rfc2231_value(std::string_view utf8) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "utf-8''";
+  for (char c : utf8) {
+    auto u = static_cast<unsigned char>(c);
+    bool safe = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
+                || (u >= '0' && u <= '9') || c == '.' || c == '-' || c == '_';
+    if (safe) {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  return out;
+}
+
+// The headers of one attached file. Plain ASCII names are quoted strings;
+// others go as RFC 2231 (filename*) for standard readers plus RFC 2047 in
+// name= for the many that only read that.
+std::string attachment_part_headers(const outgoing_attachment& a) {
+  std::string out = "Content-Type: " + a.content_type;
+  if (is_plain_token_text(a.filename)) {
+    out += ";\r\n name=\"" + a.filename + "\"\r\n";
+    out += "Content-Disposition: attachment;\r\n filename=\"" + a.filename
+           + "\"\r\n";
+  } else {
+    out += ";\r\n name=\"" + encode_header(a.filename) + "\"\r\n";
+    out += "Content-Disposition: attachment;\r\n filename*="
+           + rfc2231_value(a.filename) + "\r\n";
+  }
+  out += "Content-Transfer-Encoding: base64\r\n";
+  return out;
+}
+
+// The text of the message: text/plain, or multipart/alternative with the
+// HTML (headers, blank line, body).
+std::string body_entity(const outgoing_message& msg, const std::string& unique) {
+  std::string out;
+  auto text = to_valid_utf8(msg.text);
+  auto html = to_valid_utf8(msg.html);
+  if (text.empty() && !html.empty())
+    text = html_to_text(html);
+  if (html.empty()) {
+    out += text_part_headers();
+    out += "\r\n";
+    out += encode_quoted_printable(text);
+    out += "\r\n";
+    return out;
+  }
+  // Quoted-printable output never contains "=_", so this boundary cannot
+  // occur inside a part.
+  auto boundary = "=_postern_" + unique;
+  out += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary
+         + "\"\r\n";
+  out += "\r\n";
+  out += "--" + boundary + "\r\n";
+  out += text_part_headers();
+  out += "\r\n";
+  out += encode_quoted_printable(text);
+  out += "\r\n--" + boundary + "\r\n";
+  out += html_part_headers();
+  out += "\r\n";
+  out += encode_quoted_printable(html);
+  out += "\r\n--" + boundary + "--\r\n";
+  return out;
+}
+
 } // namespace
+
+bool is_valid_attachment_filename(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == ".."
+      || !is_valid_utf8(name))
+    return false;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F || c == '/' || c == '\\')
+      return false;
+  }
+  return true;
+}
+
+bool is_valid_media_type(std::string_view type) {
+  auto slash = type.find('/');
+  if (slash == std::string_view::npos || slash == 0
+      || slash + 1 == type.size() || type.size() > 255)
+    return false;
+  auto token = [](std::string_view t) {
+    for (char c : t) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9') || c == '!' || c == '#' || c == '$'
+                || c == '&' || c == '-' || c == '^' || c == '_' || c == '.'
+                || c == '+';
+      if (!ok)
+        return false;
+    }
+    return true;
+  };
+  return token(type.substr(0, slash)) && token(type.substr(slash + 1));
+}
 
 std::string format_rfc5322_date(std::time_t t) {
   std::tm tm{};
@@ -116,13 +226,11 @@ std::string normalize_message_id(std::string_view id) {
   return "<" + std::string{id} + ">";
 }
 
-caf::expected<built_message> build_message(const outgoing_message& msg) {
-  return build_message(msg, std::time(nullptr), random_hex(16));
-}
+namespace {
 
-caf::expected<built_message> build_message(const outgoing_message& msg,
-                                           std::time_t date,
-                                           const std::string& unique) {
+caf::expected<built_message> build(const outgoing_message& msg,
+                                   std::time_t date, const std::string& unique,
+                                   bool draft) {
   if (!is_sendable_address(msg.from.address))
     return caf::make_error(ec::invalid_argument,
                            "The sender address \""
@@ -143,7 +251,7 @@ caf::expected<built_message> build_message(const outgoing_message& msg,
       if (!seen)
         result.recipients.push_back(a.address);
     }
-  if (result.recipients.empty())
+  if (result.recipients.empty() && !draft)
     return caf::make_error(ec::invalid_argument,
                            "The message has no recipient; give at least one "
                            "To, Cc or Bcc address");
@@ -193,33 +301,62 @@ caf::expected<built_message> build_message(const outgoing_message& msg,
   if (!references.empty())
     append_list_header(out, "References", references, "");
   out += "MIME-Version: 1.0\r\n";
-  auto text = to_valid_utf8(msg.text);
-  auto html = to_valid_utf8(msg.html);
-  if (text.empty() && !html.empty())
-    text = html_to_text(html);
-  if (html.empty()) {
-    out += text_part_headers();
-    out += "\r\n";
-    out += encode_quoted_printable(text);
-    out += "\r\n";
+  if (msg.attachments.empty()) {
+    out += body_entity(msg, unique);
     return result;
   }
-  // Quoted-printable output never contains "=_", so this boundary cannot
-  // occur inside a part.
-  auto boundary = "=_postern_" + unique;
-  out += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary
+  for (auto& a : msg.attachments) {
+    if (!is_valid_attachment_filename(a.filename))
+      return caf::make_error(ec::invalid_argument,
+                             "The attachment name \"" + to_valid_utf8(a.filename)
+                               + "\" is not a plain file name");
+    if (!is_valid_media_type(a.content_type))
+      return caf::make_error(ec::invalid_argument,
+                             "The attachment type \""
+                               + to_valid_utf8(a.content_type)
+                               + "\" is not a media type like image/png");
+  }
+  // Base64 and quoted-printable never contain "=_": the boundary cannot
+  // occur inside a part, and it differs from the alternative's.
+  auto boundary = "=_postern_mixed_" + unique;
+  out += "Content-Type: multipart/mixed;\r\n boundary=\"" + boundary
          + "\"\r\n";
   out += "\r\n";
+  // Each entity ends with CRLF, which the next delimiter line takes as its
+  // own (RFC 2046 5.1.1), so no part gains a trailing line break.
   out += "--" + boundary + "\r\n";
-  out += text_part_headers();
-  out += "\r\n";
-  out += encode_quoted_printable(text);
-  out += "\r\n--" + boundary + "\r\n";
-  out += html_part_headers();
-  out += "\r\n";
-  out += encode_quoted_printable(html);
-  out += "\r\n--" + boundary + "--\r\n";
+  out += body_entity(msg, unique);
+  for (auto& a : msg.attachments) {
+    out += "--" + boundary + "\r\n";
+    out += attachment_part_headers(a);
+    out += "\r\n";
+    out += encode_base64(a.data, 76);
+    out += "\r\n";
+  }
+  out += "--" + boundary + "--\r\n";
   return result;
+}
+
+} // namespace
+
+caf::expected<built_message> build_message(const outgoing_message& msg) {
+  return build(msg, std::time(nullptr), random_hex(16), false);
+}
+
+caf::expected<built_message> build_message(const outgoing_message& msg,
+                                           std::time_t date,
+                                           const std::string& unique) {
+  return build(msg, date, unique, false);
+}
+
+caf::expected<built_message> build_draft(const outgoing_message& msg) {
+  return build(msg, std::time(nullptr), random_hex(16), true);
+}
+
+caf::expected<built_message> build_draft(const outgoing_message& msg,
+                                         std::time_t date,
+                                         const std::string& unique) {
+  return build(msg, date, unique, true);
 }
 
 } // namespace postern::mime

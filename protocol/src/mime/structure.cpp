@@ -202,6 +202,8 @@ std::string unflow(std::string_view text, bool delete_space) {
   return out;
 }
 
+} // namespace
+
 std::string normalize_line_ends(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -216,8 +218,6 @@ std::string normalize_line_ends(std::string_view text) {
   }
   return out;
 }
-
-} // namespace
 
 body_plan plan_body(const part& root) {
   body_plan plan;

@@ -75,6 +75,30 @@ std::string decode_base64(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> decode_base64_strict(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+      clean += c;
+  if (clean.size() % 4 != 0)
+    return std::nullopt;
+  size_t padding = 0;
+  for (size_t i = 0; i < clean.size(); ++i) {
+    auto c = clean[i];
+    if (c == '=') {
+      // Only the last one or two characters may be padding.
+      if (i + 2 < clean.size())
+        return std::nullopt;
+      ++padding;
+      continue;
+    }
+    if (padding > 0 || base64_table[static_cast<uint8_t>(c)] < 0)
+      return std::nullopt;
+  }
+  return decode_base64(clean);
+}
+
 std::string encode_base64(std::string_view bytes, size_t line_length) {
   std::string out;
   out.reserve(bytes.size() * 4 / 3 + 4 + bytes.size() / 38);

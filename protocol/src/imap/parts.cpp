@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+// The composing operations of imap::session: attachments handed to agents
+// (get_attachment) and the originals of replies and forwards.
+#include "postern/imap/session.hpp"
+
+#include "etpan.hpp"
+#include "net.hpp"
+#include "postern/error.hpp"
+#include "postern/mime/charset.hpp"
+#include "postern/mime/header.hpp"
+#include "postern/mime/transfer_encoding.hpp"
+
+#include <optional>
+
+namespace postern::imap {
+
+using namespace detail;
+
+namespace {
+
+/// The part with IMAP section `id`; a message that is not multipart has its
+/// only part at "1" (RFC 3501 6.4.5).
+const mime::part* find_part(const mime::part& p, std::string_view id,
+                            int depth = 0) {
+  if (depth > 20)
+    return nullptr;
+  if (p.section == id || (p.section.empty() && p.type != "multipart" && id == "1"))
+    return &p;
+  for (auto& child : p.children)
+    if (auto found = find_part(child, id, depth + 1))
+      return found;
+  return nullptr;
+}
+
+/// The decoded size the server's (encoded) size stands for, generously: a
+/// part is refused before fetching only when it is surely too large.
+uint64_t decoded_size_at_least(const mime::part& p) {
+  if (mime::iequals(p.encoding, "base64"))
+    return p.size / 4 * 3 * 97 / 100;
+  if (mime::iequals(p.encoding, "quoted-printable"))
+    return p.size / 3;
+  return p.size;
+}
+
+caf::error too_large(std::string_view what, uint64_t size, uint64_t limit,
+                     std::string_view kind) {
+  return caf::make_error(ec::too_large,
+                         std::string{what} + " is " + mime::format_size(size)
+                           + ", more than the " + mime::format_size(limit)
+                           + " this server hands out for "
+                           + std::string{kind} + " attachments");
+}
+
+std::string filename_of(const mime::part& p) {
+  if (auto name = mime::find_parameter(p.disposition_params, "filename"))
+    return *name;
+  if (auto name = mime::find_parameter(p.params, "name"))
+    return *name;
+  return {};
+}
+
+} // namespace
+
+caf::expected<mime::part> session::fetch_structure(uint32_t uid,
+                                                  const std::string& folder) {
+  auto missing = caf::make_error(ec::no_such_message,
+                                 "There is no message with UID "
+                                   + std::to_string(uid) + " in the folder \""
+                                   + mime::to_valid_utf8(folder) + "\"");
+  // UID 0 does not exist, and libetpan would send it as "*" (the last one).
+  if (uid == 0)
+    return missing;
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                             mailimap_fetch_att_new_uid());
+  mailimap_fetch_type_new_fetch_att_list_add(
+    type.get(), mailimap_fetch_att_new_bodystructure());
+  set_ptr set{mailimap_set_new_single(uid)};
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+  fetch_list_ptr list{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "fetch the message's structure");
+  for (auto* msg : items<mailimap_msg_att>(list.get())) {
+    uint32_t got = 0;
+    std::optional<mime::part> structure;
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+          || item->att_data.att_static == nullptr)
+        continue;
+      auto* st = item->att_data.att_static;
+      if (st->att_type == MAILIMAP_MSG_ATT_UID)
+        got = st->att_data.att_uid;
+      else if (st->att_type == MAILIMAP_MSG_ATT_BODYSTRUCTURE)
+        structure = convert_body(st->att_data.att_bodystructure);
+    }
+    // A FETCH may carry unsolicited updates of other messages.
+    if (got == uid && structure)
+      return std::move(*structure);
+  }
+  return missing;
+}
+
+caf::expected<std::map<std::string, std::string>>
+session::fetch_sections(
+  uint32_t uid, const std::vector<std::pair<std::string, uint64_t>>& sections) {
+  std::map<std::string, std::string> bodies;
+  if (sections.empty())
+    return bodies;
+  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+  for (auto& [section, limit] : sections)
+    mailimap_fetch_type_new_fetch_att_list_add(type.get(),
+                                               body_peek(section, limit));
+  set_ptr set{mailimap_set_new_single(uid)};
+  clist* raw = nullptr;
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+  fetch_list_ptr list{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "fetch the message's parts");
+  for (auto* msg : items<mailimap_msg_att>(list.get()))
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+          || item->att_data.att_static == nullptr
+          || item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+        continue;
+      auto* sec = item->att_data.att_static->att_data.att_body_section;
+      if (sec == nullptr)
+        continue;
+      auto& body = bodies[section_of(sec->sec_section)];
+      if (sec->sec_body_part != nullptr)
+        body.assign(sec->sec_body_part, sec->sec_length);
+    }
+  return bodies;
+}
+
+caf::expected<mime::attachment_content>
+session::fetch_attachment(const std::string& folder, uint32_t uid,
+                          const std::string& part_id,
+                          const mime::attachment_limits& limits) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
+  if (uid != 0)
+    if (auto err = select(folder))
+      return err;
+  auto structure = fetch_structure(uid, folder);
+  if (!structure)
+    return std::move(structure.error());
+  auto* p = find_part(*structure, part_id);
+  if (p == nullptr || p->type == "multipart") {
+    std::string known;
+    for (auto& a : mime::plan_body(*structure).attachments)
+      known += (known.empty() ? "" : ", ") + a.part_id;
+    return caf::make_error(
+      ec::no_such_part,
+      "Message " + std::to_string(uid) + " has no attachment with part id \""
+        + mime::to_valid_utf8(part_id) + "\""
+        + (known.empty() ? std::string{"; it has no attachments"}
+                         : "; its attachments are " + known
+                             + " (partId in read_message)"));
+  }
+  mime::attachment_content result;
+  result.uid = uid;
+  result.part_id = part_id;
+  result.mime_type = p->type + "/" + p->subtype;
+  result.filename = filename_of(*p);
+  result.kind = mime::kind_of(result.mime_type);
+  auto limit = limits.of(result.kind);
+  auto what = "Attachment " + part_id + " of message " + std::to_string(uid);
+  auto kind = mime::to_string(result.kind);
+  if (auto at_least = decoded_size_at_least(*p); at_least > limit)
+    return too_large(what, at_least, limit, kind);
+  auto bodies = fetch_sections(uid, {{part_id, 0}});
+  if (!bodies)
+    return std::move(bodies.error());
+  auto i = bodies->find(part_id);
+  if (i == bodies->end())
+    return caf::make_error(ec::server_refused,
+                           "The IMAP server did not return part " + part_id
+                             + " of message " + std::to_string(uid));
+  auto bytes = mime::decode_transfer_encoding(i->second, p->encoding);
+  result.size = bytes.size();
+  if (result.size > limit)
+    return too_large(what, result.size, limit, kind);
+  if (result.kind == mime::attachment_kind::text) {
+    auto charset = mime::find_parameter(p->params, "charset");
+    result.data = mime::normalize_line_ends(
+      mime::to_utf8(bytes, charset ? *charset : std::string{}));
+  } else {
+    result.data = std::move(bytes);
+  }
+  return result;
+}
+
+caf::expected<mime::original_message>
+session::fetch_original(const std::string& folder, uint32_t uid,
+                        bool with_files, uint64_t max_file_bytes) {
+  deadline_guard deadline{canceller_, options_.operation_timeout};
+  auto read = read_message(folder, uid);
+  if (!read)
+    return std::move(read.error());
+  mime::original_message result;
+  auto& m = *read;
+  result.from = m.summary.from;
+  result.to = m.summary.to;
+  result.cc = m.summary.cc;
+  result.reply_to = m.reply_to;
+  result.subject = m.summary.subject;
+  result.date = m.summary.date;
+  result.message_id = m.summary.message_id;
+  result.references = m.references;
+  result.text = m.body;
+  if (!with_files || m.attachments.empty())
+    return result;
+  auto structure = fetch_structure(uid, folder);
+  if (!structure)
+    return std::move(structure.error());
+  std::vector<std::pair<std::string, uint64_t>> sections;
+  uint64_t estimate = 0;
+  for (auto& a : m.attachments) {
+    sections.emplace_back(a.part_id, 0);
+    estimate += a.size;
+  }
+  if (estimate > max_file_bytes)
+    return caf::make_error(ec::too_large,
+                           "The attachments of message " + std::to_string(uid)
+                             + " are about " + mime::format_size(estimate)
+                             + ", more than the "
+                             + mime::format_size(max_file_bytes)
+                             + " a message may carry here");
+  auto bodies = fetch_sections(uid, sections);
+  if (!bodies)
+    return std::move(bodies.error());
+  uint64_t total = 0;
+  for (auto& a : m.attachments) {
+    auto* p = find_part(*structure, a.part_id);
+    auto i = bodies->find(a.part_id);
+    if (p == nullptr || i == bodies->end())
+      continue;
+    mime::outgoing_attachment file;
+    file.data = mime::decode_transfer_encoding(i->second, p->encoding);
+    total += file.data.size();
+    file.content_type = mime::is_valid_media_type(a.mime_type)
+                          ? a.mime_type
+                          : std::string{"application/octet-stream"};
+    file.filename = mime::safe_attachment_filename(
+      a.filename, "attachment-" + a.part_id
+                    + (a.mime_type == "message/rfc822" ? ".eml" : ".bin"));
+    result.attachments.push_back(std::move(file));
+  }
+  if (total > max_file_bytes)
+    return caf::make_error(ec::too_large,
+                           "The attachments of message " + std::to_string(uid)
+                             + " are " + mime::format_size(total)
+                             + ", more than the "
+                             + mime::format_size(max_file_bytes)
+                             + " a message may carry here");
+  return result;
+}
+
+} // namespace postern::imap
