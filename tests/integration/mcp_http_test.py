@@ -448,14 +448,15 @@ class McpHttpTest(unittest.TestCase):
             status, _, body = self.p.rpc(token, session, "tools/list")
             self.assertEqual(status, 200)
             return [t["name"] for t in json.loads(body)["result"]["tools"]]
-        self.assertEqual(names(self.reader), ["list_folders", "list_messages", "read_message", "get_thread"])
-        self.assertEqual(names(self.bob), ["list_messages", "read_message", "get_thread"])
+        self.assertEqual(names(self.reader), ["list_folders", "list_messages", "read_message", "get_thread", "get_attachment"])
+        self.assertEqual(names(self.bob), ["list_messages", "read_message", "get_thread", "get_attachment"])
         everything = names(self.everything)
         self.assertEqual(len(everything), len(set(everything)))
         self.assertLessEqual(
             {"list_folders", "list_messages", "read_message", "search_messages", "move_message",
              "flag_message", "send_mail", "get_thread", "create_folder", "rename_folder",
-             "delete_folder", "delete_message", "copy_message"}, set(everything))
+             "delete_folder", "delete_message", "copy_message", "get_attachment",
+             "reply_message", "forward_message"}, set(everything))
 
     def test_invalid_arguments_and_mail_errors_are_tool_errors(self):
         token = self.p.token("alice", self.account, "mail:read")
