@@ -3,6 +3,8 @@
 
 #include <caf/result.hpp>
 
+#include <openssl/crypto.h>
+
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +36,12 @@ hasher_actor::behavior_type
 hasher(hasher_actor::stateful_pointer<hasher_state> self,
        storage::password_hash_params params) {
   self->state.params = params;
+  // Salts come from OpenSSL's RNG, which keeps per-thread state. Free it
+  // on this (detached) thread as the actor ends: a process that exits
+  // right after (an admin command) could otherwise run OpenSSL's exit
+  // cleanup before the thread's own destructor, and the sanitizers report
+  // the state as leaked.
+  self->attach_functor([] { OPENSSL_thread_stop(); });
   return {
     [=](atom::hash, const secret& password) -> caf::result<std::string> {
       lower_priority_of_this_thread();
