@@ -5,6 +5,8 @@
 
 #include <openssl/crypto.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,19 +17,24 @@ namespace {
 
 /// Password hashing is slow on purpose (Argon2id, ~100 ms of CPU each), so
 /// a flood of wrong-password logins from many addresses could take every
-/// core from the MCP clients. A HASHER's thread therefore runs at a lower
-/// priority (nice +10: about a tenth of a normal thread's share when the
-/// CPU is contended): logins wait under load, requests do not. Called in
-/// every handler, as CAF gives no hook on a detached actor's own thread.
+/// core from the MCP clients. A HASHER's thread therefore runs under
+/// SCHED_IDLE: it gets the CPU only when no normal thread wants it, so
+/// logins wait under load and requests do not (with a nice value of +10 a
+/// flood still doubled the p99 of tools/list on two cores; postern-bench
+/// --flood-loops). Where SCHED_IDLE is refused, the lowest nice value.
+/// Called in every handler, as CAF gives no hook on a detached actor's own
+/// thread.
 void lower_priority_of_this_thread() {
   thread_local bool lowered = false;
   if (lowered)
     return;
   lowered = true;
+  sched_param none{};
+  if (::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &none) == 0)
+    return;
   // On Linux, a thread id here changes only this thread's nice value.
   auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-  if (::getpriority(PRIO_PROCESS, tid) < 10)
-    ::setpriority(PRIO_PROCESS, tid, 10);
+  ::setpriority(PRIO_PROCESS, tid, 19);
 }
 
 } // namespace

@@ -399,7 +399,11 @@ void post_login(site_ptr s, const request& req, const responder& respond) {
     f.status = bhttp::status::too_many_requests;
     f.throttled = throttled_text(wait);
     f.headers.emplace_back("Retry-After", std::to_string(wait));
-    respond(login_page(*s, f));
+    auto page = login_page(*s, f);
+    // A guesser that ignores Retry-After gets one refusal a second, not
+    // thousands that would crowd out everyone else's requests.
+    hold_response(page, std::chrono::seconds(1));
+    respond(std::move(page));
     return;
   }
   auto old_session = find_cookie(req, s->session_cookie());
@@ -485,7 +489,9 @@ void post_signup(site_ptr s, const request& req, const responder& respond) {
     f.status = bhttp::status::too_many_requests;
     f.form_error = throttled_text(wait);
     f.headers.emplace_back("Retry-After", std::to_string(wait));
-    respond(signup_page(*s, f));
+    auto page = signup_page(*s, f);
+    hold_response(page, std::chrono::seconds(1));
+    respond(std::move(page));
     return;
   }
   run_task(*s, [s, f, password, address, respond](task self) {
@@ -1355,9 +1361,11 @@ void post_password(site_ptr s, const request& req, const responder& respond) {
     }
     // Guessing the current password is guessing a login.
     if (auto wait = s->throttle->begin(address, ws.user.username); wait > 0) {
-      respond(password_page(ws, bhttp::status::too_many_requests, errors,
-                            throttled_text(wait),
-                            {{"Retry-After", std::to_string(wait)}}));
+      auto page = password_page(ws, bhttp::status::too_many_requests, errors,
+                                throttled_text(wait),
+                                {{"Retry-After", std::to_string(wait)}});
+      hold_response(page, std::chrono::seconds(1));
+      respond(std::move(page));
       return;
     }
     self

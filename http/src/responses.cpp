@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/responses.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 
@@ -54,6 +57,31 @@ void add_standard_headers(response_type& response) {
   if (response.find("Content-Security-Policy") == response.end())
     response.set("Content-Security-Policy",
                  "default-src 'none'; frame-ancestors 'none'");
+}
+
+namespace {
+
+/// Internal: never sent (take_hold removes it before the write).
+constexpr std::string_view hold_field = "X-Postern-Hold-Ms";
+constexpr std::chrono::milliseconds longest_hold{2000};
+
+} // namespace
+
+void hold_response(response_type& response, std::chrono::milliseconds delay) {
+  auto ms = std::min(delay, longest_hold).count();
+  if (ms > 0)
+    response.set(boost::beast::string_view{hold_field.data(), hold_field.size()},
+                 std::to_string(ms));
+}
+
+std::chrono::milliseconds take_hold(response_type& response) {
+  auto name = boost::beast::string_view{hold_field.data(), hold_field.size()};
+  auto i = response.find(name);
+  if (i == response.end())
+    return std::chrono::milliseconds{0};
+  auto ms = std::strtol(std::string{i->value()}.c_str(), nullptr, 10);
+  response.erase(name);
+  return std::min(std::chrono::milliseconds{std::max(0L, ms)}, longest_hold);
 }
 
 } // namespace postern::http

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -247,6 +248,16 @@ private:
   }
 
   void send(response_type response) {
+    if (auto hold = take_hold(response); hold.count() > 0) {
+      // A refusal held back on a timer (hold_response): nothing blocks.
+      auto timer = std::make_shared<net::steady_timer>(derived().stream().get_executor());
+      timer->expires_after(hold);
+      timer->async_wait([self = derived().shared_from_this(), timer,
+                         response = std::move(response)](beast::error_code) mutable {
+        self->send(std::move(response));
+      });
+      return;
+    }
     response.version(version_);
     response.keep_alive(keep_alive_ && !closing_ && !shared_->stopping);
     add_standard_headers(response);

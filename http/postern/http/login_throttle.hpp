@@ -18,8 +18,10 @@ namespace postern::http {
 /// a key must wait `base` before the next, then twice as long after each
 /// further attempt, up to a cap; a key is forgotten after `forget_after`
 /// without attempts. Nobody ever sleeps: a throttled request is answered
-/// at once (429 with Retry-After), so the delay costs the server nothing
-/// and never slows anyone else. Thread-safe.
+/// with 429 and Retry-After, held back a second on a timer (hold_response)
+/// so that a loop ignoring Retry-After cannot turn refusals into a flood;
+/// the delay costs the server nothing and never slows anyone else.
+/// Thread-safe.
 class login_throttle {
 public:
   struct rule {

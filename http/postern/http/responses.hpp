@@ -5,6 +5,7 @@
 
 #include <caf/error.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,16 @@ response_type error_response(const caf::error& err);
 /// referrer, no caching, a strict CSP, Server); a handler may set its own
 /// Referrer-Policy, Cache-Control and Content-Security-Policy.
 void add_standard_headers(response_type& response);
+
+/// Asks the server to hold `response` for `delay` (at most 2 s) before
+/// writing it, on a timer: no thread waits. For refusals of clients that
+/// ignore Retry-After, so a tight loop of guesses gets about one answer per
+/// delay instead of thousands per second.
+void hold_response(response_type& response, std::chrono::milliseconds delay);
+
+/// The delay hold_response() asked for (0 if none), removed from the
+/// response; used by the server just before it writes.
+std::chrono::milliseconds take_hold(response_type& response);
 
 /// `text` as a quoted JSON string; invalid UTF-8 becomes U+FFFD.
 std::string json_quote(std::string_view text);
