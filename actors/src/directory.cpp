@@ -744,13 +744,14 @@ directory(directory_actor::stateful_pointer<directory_state> self,
 caf::expected<directory_actor>
 spawn_directory(caf::actor_system& sys,
                 std::shared_ptr<storage::environment> env, vault_actor vault,
-                directory_options opts, size_t hasher_count) {
+                directory_options opts, size_t hasher_count,
+                bool background_hashing) {
   if (hasher_count == 0)
     hasher_count = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
   auto dummy = storage::hash_password(secret{storage::random_token(16)});
   if (!dummy)
     return dummy.error();
-  auto hashers = spawn_hashers(sys, hasher_count);
+  auto hashers = spawn_hashers(sys, hasher_count, {}, background_hashing);
   return sys.spawn(directory, std::move(env), std::move(vault),
                    std::move(hashers), std::move(opts), std::move(*dummy));
 }

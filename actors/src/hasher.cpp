@@ -41,8 +41,9 @@ void lower_priority_of_this_thread() {
 
 hasher_actor::behavior_type
 hasher(hasher_actor::stateful_pointer<hasher_state> self,
-       storage::password_hash_params params) {
+       storage::password_hash_params params, bool background) {
   self->state.params = params;
+  self->state.background = background;
   // Salts come from OpenSSL's RNG, which keeps per-thread state. Free it
   // on this (detached) thread as the actor ends: a process that exits
   // right after (an admin command) could otherwise run OpenSSL's exit
@@ -51,14 +52,16 @@ hasher(hasher_actor::stateful_pointer<hasher_state> self,
   self->attach_functor([] { OPENSSL_thread_stop(); });
   return {
     [=](atom::hash, const secret& password) -> caf::result<std::string> {
-      lower_priority_of_this_thread();
+      if (self->state.background)
+        lower_priority_of_this_thread();
       auto encoded = storage::hash_password(password, self->state.params);
       if (!encoded)
         return encoded.error();
       return std::move(*encoded);
     },
     [=](atom::verify, const secret& password, const std::string& encoded) {
-      lower_priority_of_this_thread();
+      if (self->state.background)
+        lower_priority_of_this_thread();
       return storage::verify_password(password, encoded);
     },
   };
@@ -66,10 +69,10 @@ hasher(hasher_actor::stateful_pointer<hasher_state> self,
 
 std::vector<hasher_actor>
 spawn_hashers(caf::actor_system& sys, size_t n,
-              storage::password_hash_params params) {
+              storage::password_hash_params params, bool background) {
   std::vector<hasher_actor> result;
   for (size_t i = 0; i < n; ++i)
-    result.push_back(sys.spawn<caf::detached>(hasher, params));
+    result.push_back(sys.spawn<caf::detached>(hasher, params, background));
   return result;
 }
 

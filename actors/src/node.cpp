@@ -79,7 +79,7 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
   dopts.hosts = std::move(*hosts);
   dopts.session_ttl = std::chrono::hours(cfg.session_ttl_hours);
   auto directory = spawn_directory(sys, setup.env, *vault, std::move(dopts),
-                                   setup.hashers);
+                                   setup.hashers, setup.background_hashing);
   if (!directory) {
     caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
     return directory.error();

@@ -66,6 +66,7 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   caf::actor_system sys{actor_cfg};
   node_setup setup;
   setup.env = *env;
+  setup.background_hashing = true;
   if (keys->encryption_key != storage::key_origin::configured)
     setup.key_file = keys->encryption_key_file;
   auto comps = spawn_node(sys, cfg, setup);

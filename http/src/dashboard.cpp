@@ -335,6 +335,14 @@ response_type signup_page(const site& s, const auth_form& f) {
   return render_page(p);
 }
 
+/// How long a throttled refusal is held back: half the wait, at most a
+/// second, so that a client which honours Retry-After is never made to
+/// wait longer than it was told.
+std::chrono::milliseconds refusal_hold(int64_t wait_seconds) {
+  return std::min<std::chrono::milliseconds>(std::chrono::seconds(1),
+                                             std::chrono::milliseconds(wait_seconds * 500));
+}
+
 std::string throttled_text(int64_t seconds) {
   auto when = seconds < 90 ? count_words(static_cast<size_t>(seconds),
                                          "second", "seconds")
@@ -402,7 +410,7 @@ void post_login(site_ptr s, const request& req, const responder& respond) {
     auto page = login_page(*s, f);
     // A guesser that ignores Retry-After gets one refusal a second, not
     // thousands that would crowd out everyone else's requests.
-    hold_response(page, std::chrono::seconds(1));
+    hold_response(page, refusal_hold(wait));
     respond(std::move(page));
     return;
   }
@@ -490,7 +498,7 @@ void post_signup(site_ptr s, const request& req, const responder& respond) {
     f.form_error = throttled_text(wait);
     f.headers.emplace_back("Retry-After", std::to_string(wait));
     auto page = signup_page(*s, f);
-    hold_response(page, std::chrono::seconds(1));
+    hold_response(page, refusal_hold(wait));
     respond(std::move(page));
     return;
   }
@@ -1364,7 +1372,7 @@ void post_password(site_ptr s, const request& req, const responder& respond) {
       auto page = password_page(ws, bhttp::status::too_many_requests, errors,
                                 throttled_text(wait),
                                 {{"Retry-After", std::to_string(wait)}});
-      hold_response(page, std::chrono::seconds(1));
+      hold_response(page, refusal_hold(wait));
       respond(std::move(page));
       return;
     }

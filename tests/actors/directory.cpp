@@ -34,7 +34,7 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   void start(directory_options opts = {}) {
     opts.sweep_interval = std::chrono::seconds(0);
     // The DIRECTORY links to its HASHERs: a new DIRECTORY needs a new one.
-    hash = sys.spawn(hasher, cheap);
+    hash = sys.spawn(hasher, cheap, false);
     auto dummy = *storage::hash_password(secret{"dummy-password"}, cheap);
     aut = sys.spawn(directory, env, vlt, std::vector<hasher_actor>{hash},
                     std::move(opts), dummy);

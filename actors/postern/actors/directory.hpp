@@ -96,6 +96,7 @@ directory(directory_actor::stateful_pointer<directory_state> self,
 caf::expected<directory_actor>
 spawn_directory(caf::actor_system& sys,
                 std::shared_ptr<storage::environment> env, vault_actor vault,
-                directory_options opts, size_t hasher_count = 0);
+                directory_options opts, size_t hasher_count = 0,
+                bool background_hashing = false);
 
 } // namespace postern

@@ -59,6 +59,9 @@ struct node_setup {
   std::string key_file;
   /// HASHER threads; 0 picks one per core (at most 4).
   size_t hashers = 0;
+  /// Run the HASHERs at the lowest CPU priority (the server: a login flood
+  /// must not slow MCP requests). Admin commands want their one hash now.
+  bool background_hashing = false;
 };
 
 /// The mail engine's limits and timeouts from the configuration.
