@@ -64,15 +64,31 @@ bool is_ascii(const std::string& text) {
   return true;
 }
 
-} // namespace
-
-caf::expected<std::vector<session::fetched>>
-session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
+/// A FETCH type asking for UID and FLAGS, which every FETCH here starts with.
+fetch_type_ptr uid_and_flags() {
   fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
   mailimap_fetch_type_new_fetch_att_list_add(type.get(),
                                              mailimap_fetch_att_new_uid());
   mailimap_fetch_type_new_fetch_att_list_add(type.get(),
                                              mailimap_fetch_att_new_flags());
+  return type;
+}
+
+/// UID FETCH or FETCH of `set`; the answer goes to `list`.
+int run_fetch(mailimap* imap, mailimap_set* set, bool by_uid,
+              mailimap_fetch_type* type, fetch_list_ptr& list) {
+  clist* raw = nullptr;
+  auto rc = by_uid ? mailimap_uid_fetch(imap, set, type, &raw)
+                   : mailimap_fetch(imap, set, type, &raw);
+  list.reset(raw);
+  return rc;
+}
+
+} // namespace
+
+caf::expected<std::vector<session::fetched>>
+session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
+  auto type = uid_and_flags();
   mailimap_fetch_type_new_fetch_att_list_add(type.get(),
                                              mailimap_fetch_att_new_envelope());
   mailimap_fetch_type_new_fetch_att_list_add(
@@ -83,12 +99,10 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
     type.get(), mailimap_fetch_att_new_bodystructure());
   if (with_references)
     mailimap_fetch_type_new_fetch_att_list_add(type.get(), references_peek());
-  clist* raw = nullptr;
+  fetch_list_ptr list;
   call_start_ = std::chrono::steady_clock::now();
-  auto rc = by_uid ? mailimap_uid_fetch(imap_, set, type.get(), &raw)
-                   : mailimap_fetch(imap_, set, type.get(), &raw);
-  fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
+  if (auto rc = run_fetch(imap_, set, by_uid, type.get(), list);
+      rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "fetch the messages");
   std::vector<fetched> result;
   for (auto* msg : items<mailimap_msg_att>(list.get())) {
@@ -140,17 +154,11 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
 
 caf::expected<std::vector<session::flagged>>
 session::fetch_flags(mailimap_set* set, bool by_uid) {
-  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                             mailimap_fetch_att_new_uid());
-  mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                             mailimap_fetch_att_new_flags());
-  clist* raw = nullptr;
+  auto type = uid_and_flags();
+  fetch_list_ptr list;
   call_start_ = std::chrono::steady_clock::now();
-  auto rc = by_uid ? mailimap_uid_fetch(imap_, set, type.get(), &raw)
-                   : mailimap_fetch(imap_, set, type.get(), &raw);
-  fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
+  if (auto rc = run_fetch(imap_, set, by_uid, type.get(), list);
+      rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "fetch the messages");
   std::vector<flagged> result;
   for (auto* msg : items<mailimap_msg_att>(list.get())) {
