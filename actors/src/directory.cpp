@@ -5,6 +5,7 @@
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
+#include "postern/storage/credential_store.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_store.hpp"
 #include "postern/storage/record.hpp"
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <thread>
 
 namespace postern {
@@ -296,7 +298,8 @@ caf::error directory_state::remove_user(const user_id& user) {
 
 caf::expected<account_settings>
 directory_state::store_account(account_settings settings,
-                               const sealed_credentials* creds, bool is_new) {
+                               const sealed_credentials* creds, bool is_new,
+                               bool* stale_key) {
   auto now = unix_seconds();
   auto err = env->write([&](storage::txn& t) -> caf::error {
     if (!storage::find_user(t, settings.owner))
@@ -321,9 +324,18 @@ directory_state::store_account(account_settings settings,
     t.put(storage::table::accounts,
           storage::account_key(settings.owner, settings.id),
           storage::encode(settings));
-    // Settings and secrets change together or not at all.
-    if (creds)
+    // Settings and secrets change together or not at all, and the secrets
+    // only under the key the check record names now.
+    if (creds) {
+      if (!storage::sealed_with_current_key(t, creds->record)) {
+        if (stale_key != nullptr)
+          *stale_key = true;
+        return caf::make_error(ec::storage_failure,
+                               "the encryption key changed while this "
+                               "account was being saved; save it again");
+      }
       t.put(storage::table::credentials, settings.id.value, creds->record);
+    }
     return caf::none;
   });
   if (err)
@@ -460,6 +472,38 @@ void directory_state::sweep() {
 }
 
 // -- behavior -----------------------------------------------------------------
+
+namespace {
+
+/// Has the VAULT seal `creds`, then stores them with `settings` in one
+/// write transaction. When the key rotated in between (another process ran
+/// `postern admin rotate-key`), the transaction refuses the stale record and
+/// the VAULT, which then loads the new key, seals once more.
+void seal_and_store(directory_actor::stateful_pointer<directory_state> self,
+                    account_settings settings, account_credentials creds,
+                    bool is_new,
+                    std::function<void(caf::expected<account_settings>)> done,
+                    int attempts = 2) {
+  self->request(self->state.vault, helper_timeout, atom::seal_v,
+                settings.owner, settings.id, creds)
+    .then(
+      [=](const sealed_credentials& sealed) mutable {
+        bool stale_key = false;
+        auto stored = self->state.store_account(settings, &sealed, is_new,
+                                                &stale_key);
+        if (stale_key && attempts > 1) {
+          POSTERN_INFO("directory: the encryption key changed while an "
+                       "account was saved; sealing again");
+          seal_and_store(self, std::move(settings), std::move(creds), is_new,
+                         std::move(done), attempts - 1);
+          return;
+        }
+        done(std::move(stored));
+      },
+      [done](caf::error& err) { done(std::move(err)); });
+}
+
+} // namespace
 
 directory_actor::behavior_type
 directory(directory_actor::stateful_pointer<directory_state> self,
@@ -635,18 +679,15 @@ directory(directory_actor::stateful_pointer<directory_state> self,
                                       self->state.opts.hosts))
         return err;
       auto rp = self->make_response_promise<account_settings>();
-      self->request(self->state.vault, helper_timeout, atom::seal_v,
-                    settings.owner, settings.id, creds)
-        .then(
-          [self, rp, settings](const sealed_credentials& sealed) mutable {
-            auto stored = self->state.store_account(settings, &sealed, true);
-            if (stored)
-              self->state.record(audit_event{0, settings.owner, "web",
-                                             "account.add", settings.id.value,
-                                             "ok", ""});
-            deliver(rp, std::move(stored));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      seal_and_store(self, settings, creds, true,
+                     [self, rp, settings](
+                       caf::expected<account_settings> stored) mutable {
+                       if (stored)
+                         self->state.record(audit_event{
+                           0, settings.owner, "web", "account.add",
+                           settings.id.value, "ok", ""});
+                       deliver(rp, std::move(stored));
+                     });
       return rp;
     },
     [=](atom::upd_acct, const account_settings& settings,
@@ -689,17 +730,12 @@ directory(directory_actor::stateful_pointer<directory_state> self,
               rp.deliver(invalid("enter the SMTP password"));
               return;
             }
-            self->request(self->state.vault, helper_timeout, atom::seal_v,
-                          settings.owner, settings.id, merged)
-              .then(
-                [self, rp, settings,
-                 audit_done](const sealed_credentials& sealed) mutable {
-                  auto stored = self->state.store_account(settings, &sealed,
-                                                          false);
-                  audit_done(stored);
-                  deliver(rp, std::move(stored));
-                },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+            seal_and_store(self, settings, merged, false,
+                           [rp, audit_done](
+                             caf::expected<account_settings> stored) mutable {
+                             audit_done(stored);
+                             deliver(rp, std::move(stored));
+                           });
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;

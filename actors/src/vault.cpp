@@ -13,7 +13,20 @@ namespace postern {
 
 caf::expected<sealed_credentials>
 vault_state::seal(const user_id& user, const account_id& account,
-                  const account_credentials& creds) const {
+                  const account_credentials& creds) {
+  std::optional<std::string> current;
+  auto err = env->read([&](const storage::txn& t) -> caf::error {
+    current = storage::current_key_id(t);
+    return caf::none;
+  });
+  if (err)
+    return err;
+  if (current && *current != keys.key_id && !reload_key_file(*current))
+    return caf::make_error(ec::invalid_configuration,
+                           "the encryption key was rotated (postern admin "
+                           "rotate-key) and this server cannot load the new "
+                           "key, so it cannot store passwords now; restart "
+                           "it with the new ENCRYPTION_KEY");
   auto record = storage::seal_credentials(keys, user, account, creds);
   if (!record)
     return record.error();

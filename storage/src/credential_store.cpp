@@ -143,6 +143,24 @@ std::optional<std::string> sealed_key_id(std::string_view record) {
   }
 }
 
+std::optional<std::string> current_key_id(const txn& t) {
+  auto stored = t.get(table::meta, check_key);
+  if (!stored)
+    return std::nullopt;
+  try {
+    record_reader in{*stored};
+    return in.bytes();
+  } catch (const storage_error&) {
+    return std::nullopt;
+  }
+}
+
+bool sealed_with_current_key(const txn& t, std::string_view record) {
+  auto current = current_key_id(t);
+  auto sealed = sealed_key_id(record);
+  return current && sealed && *current == *sealed;
+}
+
 caf::error verify_key(environment& env, const vault_keys& keys) {
   return env.write([&](txn& t) -> caf::error {
     auto stored = t.get(table::meta, check_key);

@@ -4,6 +4,7 @@
 #include "postern/actors/vault.hpp"
 
 #include "caf_test.hpp"
+#include "postern/storage/credential_store.hpp"
 #include "postern/storage/key_files.hpp"
 
 #include <cstdlib>
@@ -126,6 +127,63 @@ CAF_TEST(a rotation by another process is picked up from the key file) {
                                                account_id{"a"});
   // Keep the reply alive: reveal() returns a reference into it.
   CAF_CHECK_EQUAL(got2.imap_password.reveal(), "pw");
+}
+
+CAF_TEST(sealing after a rotation by another process uses the new key) {
+  auto key_file = dir + "/encryption.key";
+  CAF_REQUIRE(!storage::write_key_file(key_file, key_a));
+  start(key_a, key_file);
+  store(user_id{"u"}, account_id{"a"}, "pw");
+  auto a = *storage::vault_keys::derive(key_a);
+  auto b = *storage::vault_keys::derive(key_b);
+  CAF_REQUIRE(storage::rotate_credentials(*env, a, b));
+  std::remove(key_file.c_str());
+  CAF_REQUIRE(!storage::write_key_file(key_file, key_b));
+  // No read has met a new record yet: the seal itself notices the check
+  // record names another key and loads it.
+  account_credentials creds;
+  creds.imap_password = secret{"new-pw"};
+  auto sealed = request<sealed_credentials>(aut, atom::seal_v, user_id{"u"},
+                                            account_id{"b"}, creds);
+  CAF_CHECK_EQUAL(storage::sealed_key_id(sealed.record), b.key_id);
+  env->read([&](const storage::txn& t) -> caf::error {
+    CAF_CHECK(storage::sealed_with_current_key(t, sealed.record));
+    return caf::none;
+  });
+  auto opened = storage::open_credentials(b, user_id{"u"}, account_id{"b"},
+                                          sealed.record);
+  CAF_REQUIRE(opened);
+  CAF_CHECK_EQUAL(opened->imap_password.reveal(), "new-pw");
+}
+
+CAF_TEST(sealing refuses when the rotated key cannot be loaded) {
+  // ENCRYPTION_KEY from the environment: no key file to reload.
+  start(key_a);
+  auto a = *storage::vault_keys::derive(key_a);
+  auto b = *storage::vault_keys::derive(key_b);
+  CAF_REQUIRE(storage::rotate_credentials(*env, a, b));
+  account_credentials creds;
+  creds.imap_password = secret{"pw"};
+  auto err = error_of<sealed_credentials>(atom::seal_v, user_id{"u"},
+                                          account_id{"c"}, creds);
+  CAF_CHECK_EQUAL(err, ec::invalid_configuration);
+  CAF_CHECK_NOT_EQUAL(describe(err).find("restart"), std::string::npos);
+  CAF_CHECK_EQUAL(describe(err).find(std::string(64, 'b')), std::string::npos);
+}
+
+CAF_TEST(a record sealed under a rotated-away key is refused in the write) {
+  start(key_a);
+  account_credentials creds;
+  creds.imap_password = secret{"pw"};
+  auto stale = request<sealed_credentials>(aut, atom::seal_v, user_id{"u"},
+                                           account_id{"d"}, creds);
+  auto a = *storage::vault_keys::derive(key_a);
+  auto b = *storage::vault_keys::derive(key_b);
+  CAF_REQUIRE(storage::rotate_credentials(*env, a, b));
+  env->read([&](const storage::txn& t) -> caf::error {
+    CAF_CHECK(!storage::sealed_with_current_key(t, stale.record));
+    return caf::none;
+  });
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

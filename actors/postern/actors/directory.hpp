@@ -58,9 +58,14 @@ struct directory_state {
   caf::expected<session_grant> replace_password(const user_id& user,
                                                 const std::string& new_hash);
   caf::error remove_user(const user_id& user);
+  /// Stores settings and, when given, sealed credentials in one write
+  /// transaction. Credentials sealed under a key another process has since
+  /// rotated away are refused: `*stale_key` (if given) is then set and the
+  /// caller seals again.
   caf::expected<account_settings> store_account(account_settings settings,
                                                 const sealed_credentials* creds,
-                                                bool is_new);
+                                                bool is_new,
+                                                bool* stale_key = nullptr);
   caf::expected<account_settings> lookup_account(const user_id& user,
                                                  const account_id& account);
   caf::expected<std::vector<account_settings>> all_accounts(const user_id& user);

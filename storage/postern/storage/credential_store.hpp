@@ -43,6 +43,15 @@ open_credentials(const vault_keys& keys, const user_id& user,
 /// record is corrupt.
 std::optional<std::string> sealed_key_id(std::string_view record);
 
+/// The key id the vault check record names: the key every credential must
+/// be sealed with now (nullopt before the first start wrote it).
+std::optional<std::string> current_key_id(const txn& t);
+
+/// Whether `record` is sealed with the key the check record names. Checked
+/// inside the write transaction that stores `record`, so a rotation by
+/// another process can never leave a record sealed under the old key.
+bool sealed_with_current_key(const txn& t, std::string_view record);
+
 /// Checks the vault check record against `keys`, writing it on first use.
 /// A wrong ENCRYPTION_KEY is a clear error here, at startup.
 caf::error verify_key(environment& env, const vault_keys& keys);
