@@ -187,6 +187,7 @@ void account_state::open_connection() {
                     so.ca_file = settings.ca_file;
                     so.timeout = st->opts.timeout;
                     so.operation_timeout = st->opts.operation_timeout;
+                    so.hosts = st->opts.hosts;
                     so.cache = st->opts.cache;
                     so.cache_account = st->ref.user.value + "/"
                                        + st->ref.account.value;
@@ -194,7 +195,7 @@ void account_state::open_connection() {
                     auto cancel = session->cancel_handle();
                     auto hdl = st->self->spawn<caf::detached>(
                       imap_connection, session, settings.imap,
-                      std::move(creds.imap_password), st->opts.hosts);
+                      std::move(creds.imap_password));
                     creds.smtp_password.wipe();
                     st->self->monitor(hdl);
                     st->live->emplace_back(hdl, cancel);
@@ -361,6 +362,7 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
               co.ca_file = settings.ca_file;
               co.timeout = s.opts.timeout;
               co.operation_timeout = s.opts.operation_timeout;
+              co.hosts = s.opts.hosts;
               auto client = std::make_shared<smtp::client>(co);
               auto password = settings.smtp_own_password
                                 ? std::move(creds.smtp_password)
@@ -368,8 +370,7 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
               creds.imap_password.wipe();
               creds.smtp_password.wipe();
               auto sender = self->spawn<caf::detached>(
-                smtp_sender, client, settings.smtp, std::move(password),
-                s.opts.hosts);
+                smtp_sender, client, settings.smtp, std::move(password));
               self
                 ->request(sender, s.opts.operation_timeout + 10s,
                           atom::send_v, built.sender, built.recipients,

@@ -6,9 +6,6 @@
 
 #include <caf/result.hpp>
 
-#include <arpa/inet.h>
-#include <netdb.h>
-
 namespace postern {
 
 namespace {
@@ -23,41 +20,6 @@ caf::result<T> to_result(caf::expected<T>&& x) {
 
 } // namespace
 
-caf::error check_resolved_host(const std::string& host,
-                               const host_policy& hosts) {
-  if (hosts.allows_everything())
-    return caf::none;
-  if (auto err = hosts.check_host(host))
-    return err;
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  std::string name = host;
-  if (name.size() > 2 && name.front() == '[')
-    name = name.substr(1, name.size() - 2);
-  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0 || !found)
-    return caf::make_error(ec::connection_failed,
-                           "cannot find the mail server " + host
-                             + " (DNS lookup failed)");
-  caf::error result;
-  for (auto* ai = found; ai != nullptr && !result; ai = ai->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {0};
-    const void* addr = ai->ai_family == AF_INET
-                         ? static_cast<const void*>(
-                           &reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
-                         : static_cast<const void*>(
-                           &reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
-    if (inet_ntop(ai->ai_family, addr, text, sizeof(text))
-        && !hosts.allows_address(text))
-      result = caf::make_error(ec::forbidden,
-                               "this server does not allow mail servers on "
-                               "private or internal addresses ("
-                                 + host + " resolves to " + text + ")");
-  }
-  freeaddrinfo(found);
-  return result;
-}
-
 caf::error imap_connection_state::ensure_connected() {
   if (session->usable())
     return caf::none;
@@ -66,10 +28,6 @@ caf::error imap_connection_state::ensure_connected() {
     // password is gone. The ACCOUNT replaces this actor.
     return caf::make_error(ec::connection_failed,
                            "the connection to the IMAP server was lost");
-  if (auto err = check_resolved_host(server.host, hosts)) {
-    password.wipe();
-    return err;
-  }
   auto err = session->connect(server, password);
   password.wipe();
   return err;
@@ -78,12 +36,11 @@ caf::error imap_connection_state::ensure_connected() {
 imap_connection_actor::behavior_type
 imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> self,
                 std::shared_ptr<imap::session> session, server_settings server,
-                secret password, host_policy hosts) {
+                secret password) {
   auto& st = self->state;
   st.session = std::move(session);
   st.server = std::move(server);
   st.password = std::move(password);
-  st.hosts = std::move(hosts);
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     self->state.session->logout();
     self->quit(msg.reason);
@@ -209,15 +166,13 @@ imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> s
 smtp_sender_actor::behavior_type
 smtp_sender(smtp_sender_actor::pointer self,
             std::shared_ptr<smtp::client> client, server_settings server,
-            secret password, host_policy hosts) {
+            secret password) {
   return {
     [=](atom::send, const std::string& sender,
         const std::vector<std::string>& recipients,
         const std::string& data) mutable -> caf::result<atom::ok> {
       // One message per actor: it ends after this reply.
       self->quit(caf::exit_reason::normal);
-      if (auto err = check_resolved_host(server.host, hosts))
-        return err;
       auto err = client->connect(server, password);
       password.wipe();
       if (err)
@@ -243,36 +198,32 @@ connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
         return s.host + ":" + std::to_string(s.port) + " ("
                + std::string{to_string(s.security)} + ")";
       };
-      auto err = check_resolved_host(settings.imap.host, hosts);
-      if (!err) {
-        imap::session_options so;
-        so.ca_file = settings.ca_file;
-        so.timeout = timeout;
-        so.operation_timeout = timeout * 2;
-        imap::session session{so};
-        err = session.connect(settings.imap, creds.imap_password);
-        if (!err)
-          session.logout();
-      }
+      imap::session_options so;
+      so.ca_file = settings.ca_file;
+      so.timeout = timeout;
+      so.operation_timeout = timeout * 2;
+      so.hosts = hosts;
+      imap::session session{so};
+      auto err = session.connect(settings.imap, creds.imap_password);
+      if (!err)
+        session.logout();
       report.imap_ok = !err;
       report.imap_message = err ? describe(err)
                                 : "Logged in to " + where(settings.imap) + ".";
       if (settings.has_smtp) {
         report.smtp_tested = true;
-        auto serr = check_resolved_host(settings.smtp.host, hosts);
-        if (!serr) {
-          smtp::client_options co;
-          co.ca_file = settings.ca_file;
-          co.timeout = timeout;
-          co.operation_timeout = timeout * 2;
-          smtp::client client{co};
-          const auto& password = settings.smtp_own_password
-                                   ? creds.smtp_password
-                                   : creds.imap_password;
-          serr = client.connect(settings.smtp, password);
-          if (!serr)
-            client.quit();
-        }
+        smtp::client_options co;
+        co.ca_file = settings.ca_file;
+        co.timeout = timeout;
+        co.operation_timeout = timeout * 2;
+        co.hosts = hosts;
+        smtp::client client{co};
+        const auto& password = settings.smtp_own_password
+                                 ? creds.smtp_password
+                                 : creds.imap_password;
+        auto serr = client.connect(settings.smtp, password);
+        if (!serr)
+          client.quit();
         report.smtp_ok = !serr;
         report.smtp_message = serr ? describe(serr)
                                    : "Logged in to " + where(settings.smtp)

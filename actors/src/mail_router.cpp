@@ -47,6 +47,49 @@ void mail_router_state::release_all(const caf::actor_addr& who) {
   held.erase(i);
 }
 
+caf::error
+mail_router_state::admit_probe(const std::string& user,
+                               std::chrono::steady_clock::time_point now) {
+  if (probing.count(user) != 0)
+    return caf::make_error(ec::too_busy,
+                           "a connection test of yours is still running; "
+                           "wait for its result before starting another");
+  // Forget starts older than an hour, for every user, so the table holds
+  // only the last hour's testers.
+  for (auto i = probe_starts.begin(); i != probe_starts.end();) {
+    auto& starts = i->second;
+    while (!starts.empty() && now - starts.front() >= std::chrono::hours{1})
+      starts.pop_front();
+    i = starts.empty() ? probe_starts.erase(i) : std::next(i);
+  }
+  auto& mine = probe_starts[user];
+  if (mine.size() >= opts.probes_per_hour) {
+    if (mine.empty())
+      probe_starts.erase(user);
+    auto wait = std::chrono::duration_cast<std::chrono::minutes>(
+                  mine.front() + std::chrono::hours{1} - now)
+                  .count()
+                + 1;
+    return caf::make_error(ec::too_busy,
+                           "you have run " + std::to_string(mine.size())
+                             + " connection tests in the last hour, the most "
+                               "allowed; try again in "
+                             + std::to_string(wait) + " minutes");
+  }
+  if (total >= opts.max_total)
+    return caf::make_error(ec::too_busy,
+                           "the server has reached its limit of "
+                             + std::to_string(opts.max_total)
+                             + " mail connections; try again shortly");
+  if (per_user[user] >= opts.max_per_user)
+    return caf::make_error(ec::too_busy,
+                           "you have " + std::to_string(per_user[user])
+                             + " mail connections open, the most allowed; "
+                               "try again when a request finishes");
+  mine.push_back(now);
+  return caf::none;
+}
+
 mail_router_actor::behavior_type
 mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
             directory_actor directory, vault_actor vault, mail_options opts) {
@@ -60,6 +103,11 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       st.keys.erase(i);
     }
     st.release_all(msg.source);
+    for (auto i = st.probing.begin(); i != st.probing.end(); ++i)
+      if (i->second == msg.source) {
+        st.probing.erase(i);
+        break;
+      }
   });
   // An ACCOUNT that ends normally (idle) must not take the router down.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -128,10 +176,21 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
                             request);
     },
     [=](atom::probe, const account_settings& settings,
-        const account_credentials& creds) {
-      auto& mail_opts = self->state.opts;
-      auto probe = self->spawn<caf::detached>(connection_probe, mail_opts.timeout,
-                                              mail_opts.hosts);
+        const account_credentials& creds) -> caf::result<probe_report> {
+      // A test holds a thread for up to two connection timeouts: it counts
+      // as a connection of its user and of the server while it runs, one
+      // at a time per user, and a user has an hourly allowance.
+      auto& st = self->state;
+      auto user = settings.owner.value;
+      if (auto err = st.admit_probe(user, std::chrono::steady_clock::now()))
+        return err;
+      auto probe = self->spawn<caf::detached>(connection_probe, st.opts.timeout,
+                                              st.opts.hosts);
+      self->monitor(probe);
+      ++st.per_user[user];
+      ++st.total;
+      st.held[probe.address()] = {user, 1};
+      st.probing[user] = probe.address();
       return self->delegate(probe, atom::probe_v, settings, creds);
     },
     [=](atom::forget, const mailbox_ref& ref) {

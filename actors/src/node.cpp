@@ -59,6 +59,7 @@ mail_options mail_options_from(const config& cfg) {
   opts.attachment_limits.file = cfg.attachment_max_file_bytes;
   opts.max_send_attachment_bytes = cfg.send_attachments_max_bytes;
   opts.sends_per_minute = cfg.send_rate_limit;
+  opts.probes_per_hour = cfg.connection_tests_per_hour;
   return opts;
 }
 

@@ -1026,12 +1026,22 @@ void account_post(site_ptr s, task self, const web_session& ws,
     else
       respond(error_page(err, &ws));
   };
+  // A test refused for its limits (one at a time, hourly allowance, no
+  // free connection) stays on the form with the sentence.
+  auto probe_failed = [a, show, fail](const caf::error& err) mutable {
+    if (err == ec::too_busy) {
+      a.form_error = describe(err);
+      show(a, {bhttp::status::too_many_requests, nullptr, false, false});
+      return;
+    }
+    fail(err);
+  };
   if (a.test) {
     run_probe(self, s, a.settings, a.creds, stored.has_value(),
               [a, show](const probe_report& r) {
                 show(a, {bhttp::status::ok, &r, false, false});
               },
-              fail);
+              probe_failed);
     return;
   }
   auto save = [self, s, ws, a, stored, respond, show, fail] {
@@ -1077,7 +1087,7 @@ void account_post(site_ptr s, task self, const web_session& ws,
                              "though the test failed”.";
               show(a, {bhttp::status::unprocessable_entity, &r, true, false});
             },
-            fail);
+            probe_failed);
 }
 
 void get_add_account(site_ptr s, const request& req, const responder& respond) {

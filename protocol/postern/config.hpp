@@ -72,6 +72,9 @@ struct config {
   unsigned account_pool_size = 3;
   /// Bound for each network step of IMAP and SMTP.
   unsigned mail_timeout_seconds = 30;
+  /// Connection tests ("Test connection") one user may start per hour
+  /// (CONNECTION_TESTS_PER_HOUR); one runs at a time per user.
+  unsigned connection_tests_per_hour = 30;
   /// Idle IMAP connections are closed after this long.
   unsigned mail_idle_seconds = 300;
   /// A rejected login is reported at once, without retrying, for this long.

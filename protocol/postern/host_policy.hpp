@@ -14,13 +14,14 @@ namespace postern {
 /// Which mail server addresses users may point Postern at
 /// (ACCOUNT_HOST_DENY), so that nobody can make the server connect to
 /// internal services. The DIRECTORY checks IP literals and "localhost" when
-/// an account is saved; the mail engine checks every resolved address again
-/// right before it connects (DNS can change in between).
+/// an account is saved; every connection (IMAP, SMTP, connection tests)
+/// resolves the name once and connects only to the resolved addresses the
+/// policy allows, so a DNS answer that changes in between cannot slip past.
 class host_policy {
 public:
   /// Parses a comma-separated list of CIDR ranges and the keywords
   /// `private` (loopback, RFC 1918, link-local, CGNAT, unique-local,
-  /// unspecified) and `loopback`; `none` allows everything.
+  /// unspecified, multicast, NAT64 and 6to4) and `loopback`; `none` allows everything.
   static caf::expected<host_policy> parse(std::string_view spec);
 
   /// The default: `private`.

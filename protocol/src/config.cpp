@@ -215,6 +215,11 @@ const std::vector<option>& options() {
      "bound for each IMAP/SMTP network step (default 30)",
      unsigned_setter(&config::mail_timeout_seconds, "MAIL_TIMEOUT_SECONDS",
                      600)},
+    {"--connection-tests-per-hour", "CONNECTION_TESTS_PER_HOUR", "N",
+     "connection tests one user may start per hour, one at a time (default "
+     "30)",
+     unsigned_setter(&config::connection_tests_per_hour,
+                     "CONNECTION_TESTS_PER_HOUR", 10000)},
     {"--mail-idle", "MAIL_IDLE_SECONDS", "S",
      "idle IMAP connections are closed after this (default 300)",
      unsigned_setter(&config::mail_idle_seconds, "MAIL_IDLE_SECONDS", 86400)},

@@ -94,7 +94,11 @@ void host_policy::add_keyword_private() {
                     "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
                     "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4",
                     "240.0.0.0/4", "::/128", "fc00::/7", "fe80::/10",
-                    "ff00::/8"})
+                    "ff00::/8",
+                    // NAT64 (RFC 6052) and 6to4 (RFC 3056) embed an IPv4
+                    // address: 64:ff9b::10.0.0.1 or 2002:0a00:0001:: reach
+                    // 10.0.0.1 through a translator or relay.
+                    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"})
     (void) add_cidr(cidr);
 }
 

@@ -6,9 +6,11 @@
 
 #include "postern/actors/imap_connection.hpp"
 #include "postern/actors/local_node.hpp"
+#include "postern/actors/mail_router.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/smtp/client.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
 
@@ -397,12 +399,146 @@ TEST_F(mail_engine, unreachable_server_is_a_clear_error) {
 }
 
 TEST_F(mail_engine, denied_addresses_are_refused_at_connect_time) {
-  auto policy = *host_policy::parse("private");
-  EXPECT_EQ(check_resolved_host("localhost", policy), ec::forbidden);
-  EXPECT_EQ(check_resolved_host("127.0.0.1", policy), ec::forbidden);
-  EXPECT_FALSE(check_resolved_host("127.0.0.1", *host_policy::parse("none")));
-  EXPECT_EQ(check_resolved_host("no-such-host.invalid", policy),
+  // The policy is checked on the addresses the one DNS lookup returned, the
+  // very ones connected to. "127.1" is no literal inet_pton accepts, so it
+  // passes the name check when an account is saved, and only resolution
+  // shows it is loopback: the connect itself must refuse it.
+  auto deny = *host_policy::parse("private");
+  secret pw{mail.get("MAIL_PASS1")};
+  for (std::string host : {"localhost", "127.0.0.1", "127.1", "0x7f.1"}) {
+    imap::session_options so;
+    so.ca_file = mail.get("CA_FILE");
+    so.timeout = std::chrono::seconds{10};
+    so.hosts = deny;
+    imap::session s{so};
+    auto err = s.connect(server_settings{host, mail.port("IMAP_PORT"),
+                                         transport_security::starttls,
+                                         mail.get("MAIL_USER1")},
+                         pw);
+    EXPECT_EQ(err, ec::forbidden) << host << ": " << describe(err);
+    EXPECT_NE(describe(err).find("private or internal"), std::string::npos)
+      << describe(err);
+    smtp::client_options co;
+    co.timeout = std::chrono::seconds{10};
+    co.hosts = deny;
+    smtp::client c{co};
+    auto serr = c.connect(server_settings{host, mail.port("SUBMISSION_PORT"),
+                                          transport_security::starttls,
+                                          mail.get("MAIL_USER1")},
+                          pw);
+    EXPECT_EQ(serr, ec::forbidden) << host << ": " << describe(serr);
+  }
+  // The same server with the policy off: the refusal above was the policy.
+  imap::session_options open;
+  open.ca_file = mail.get("CA_FILE");
+  open.hosts = *host_policy::parse("none");
+  imap::session s{open};
+  auto err = s.connect(server_settings{"127.0.0.1", mail.port("IMAP_PORT"),
+                                       transport_security::starttls,
+                                       mail.get("MAIL_USER1")},
+                       pw);
+  EXPECT_FALSE(err) << describe(err);
+  s.logout();
+  // An unknown name is a lookup failure, not a policy refusal.
+  imap::session_options so;
+  so.hosts = deny;
+  imap::session unknown{so};
+  EXPECT_EQ(unknown.connect(server_settings{"no-such-host.invalid", 993,
+                                            transport_security::tls, "x"},
+                            pw),
             ec::connection_failed);
+}
+
+TEST_F(mail_engine, connection_tests_run_one_at_a_time_per_user) {
+  // A black hole: accepts the connection and never greets, so a test of it
+  // holds its thread until the timeout.
+  test::fake_server hole{[](test::fake_connection& c) { c.stall(); }};
+  account_settings s;
+  s.owner = user.id;
+  s.label = "hole";
+  s.imap = server_settings{"127.0.0.1", hole.port(), transport_security::plain,
+                           "x"};
+  account_credentials creds;
+  creds.imap_password = secret{"pw"};
+  auto first = std::async(std::launch::async, [&] {
+    return ask<probe_report>(comps.mail, atom::probe_v, s, creds);
+  });
+  // Wait until the first test reached the server (an event, not a delay).
+  for (int i = 0; i < 2000 && hole.connections() == 0; ++i)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(hole.connections(), 1);
+  auto second = ask<probe_report>(comps.mail, atom::probe_v, s, creds);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error(), ec::too_busy);
+  EXPECT_NE(describe(second.error()).find("still running"), std::string::npos)
+    << describe(second.error());
+  EXPECT_EQ(hole.connections(), 1) << "the refused test must not connect";
+  // Another user is not held up by this one's test.
+  auto other = ask<user_info>(comps.directory, atom::add_user_v,
+                              std::string{"other"}, secret{"other-password"});
+  ASSERT_TRUE(other);
+  account_settings good = s;
+  good.owner = other->id;
+  good.imap = server_settings{"127.0.0.1", mail.port("IMAP_PORT"),
+                              transport_security::starttls,
+                              mail.get("MAIL_USER1")};
+  good.ca_file = mail.get("CA_FILE");
+  account_credentials good_creds;
+  good_creds.imap_password = secret{mail.get("MAIL_PASS1")};
+  auto theirs = ask<probe_report>(comps.mail, atom::probe_v, good, good_creds);
+  ASSERT_TRUE(theirs) << describe(theirs.error());
+  EXPECT_TRUE(theirs->imap_ok) << theirs->imap_message;
+  // The black-holed test ends with a timeout; then a new one may start.
+  auto done = first.get();
+  ASSERT_TRUE(done) << describe(done.error());
+  EXPECT_FALSE(done->imap_ok);
+  // The permit comes back when the ended test's down message arrives.
+  int64_t open = -1;
+  for (int i = 0; i < 2000 && open != 0; ++i) {
+    auto status = ask<mail_status>(comps.mail, atom::status_v);
+    ASSERT_TRUE(status);
+    open = status->connections;
+    if (open != 0)
+      std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(open, 0) << "a finished test gives its permit back";
+  auto again = ask<probe_report>(comps.mail, atom::probe_v, good, good_creds);
+  ASSERT_TRUE(again) << describe(again.error());
+}
+
+TEST(mail_router_probes, hourly_allowance_and_connection_permits) {
+  mail_router_state st;
+  st.opts.probes_per_hour = 3;
+  st.opts.max_per_user = 2;
+  st.opts.max_total = 3;
+  auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours{10};
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(st.admit_probe("u1", t0 + std::chrono::minutes{i}));
+  auto err = st.admit_probe("u1", t0 + std::chrono::minutes{5});
+  EXPECT_EQ(err, ec::too_busy);
+  EXPECT_NE(describe(err).find("in the last hour"), std::string::npos)
+    << describe(err);
+  // Other users have their own allowance.
+  EXPECT_FALSE(st.admit_probe("u2", t0 + std::chrono::minutes{5}));
+  // An hour after the first start, one test is allowed again (the second
+  // start is 59.5 minutes old then).
+  auto later = t0 + std::chrono::minutes{60} + std::chrono::seconds{30};
+  EXPECT_FALSE(st.admit_probe("u1", later));
+  EXPECT_EQ(st.admit_probe("u1", later), ec::too_busy);
+  // A test needs a free connection permit, of its user and of the server.
+  st.per_user["u3"] = 2;
+  EXPECT_EQ(st.admit_probe("u3", t0), ec::too_busy);
+  st.per_user.erase("u3");
+  st.total = 3;
+  EXPECT_EQ(st.admit_probe("u4", t0), ec::too_busy);
+  // A user with a running test waits for it.
+  st.total = 0;
+  st.probing["u5"] = caf::actor_addr{};
+  auto busy = st.admit_probe("u5", t0);
+  EXPECT_NE(describe(busy).find("still running"), std::string::npos);
+  // Only the last hour's testers are remembered.
+  EXPECT_FALSE(st.admit_probe("u6", t0 + std::chrono::hours{5}));
+  EXPECT_EQ(st.probe_starts.size(), 1u);
 }
 
 TEST_F(mail_engine, deleted_accounts_are_not_served) {

@@ -12,10 +12,14 @@ TEST(host_policy, private_ranges_are_denied_by_default) {
   for (auto a : {"127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1",
                  "172.31.255.255", "192.168.1.1", "169.254.169.254",
                  "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1",
-                 "::ffff:127.0.0.1", "::ffff:10.0.0.1", "[::1]", "::"})
+                 "::ffff:127.0.0.1", "::ffff:10.0.0.1", "[::1]", "::",
+                 // NAT64 and 6to4 carry an IPv4 address inside IPv6.
+                 "64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::1",
+                 "2002:a00:1::1", "2002:7f00:1::"})
     EXPECT_FALSE(p.allows_address(a)) << a;
   for (auto a : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1",
-                 "1.1.1.1", "100.128.0.1"})
+                 "1.1.1.1", "100.128.0.1", "64:ff9c::1",
+                 "2003::1"})
     EXPECT_TRUE(p.allows_address(a)) << a;
   EXPECT_FALSE(p.allows_address("not-an-address"));
 }

@@ -55,6 +55,9 @@ struct mail_options {
   /// Messages an account may send per minute (any sending tool); 0: no
   /// limit.
   size_t sends_per_minute = 20;
+  /// Connection tests one user may start per hour (one at a time); each
+  /// holds a connection permit while it runs.
+  size_t probes_per_hour = 30;
 };
 
 /// One pooled IMAP connection of an ACCOUNT.

@@ -21,10 +21,10 @@ struct imap_connection_state {
   server_settings server;
   /// Wiped as soon as the login is done.
   secret password;
-  host_policy hosts;
 
   /// Connects and logs in unless already done; fails with the session's
-  /// error sentence (or `forbidden` for a denied address).
+  /// error sentence (or `forbidden` for a denied address: the session's
+  /// options carry the host policy).
   caf::error ensure_connected();
 };
 
@@ -33,24 +33,19 @@ struct imap_connection_state {
 imap_connection_actor::behavior_type
 imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> self,
                 std::shared_ptr<imap::session> session, server_settings server,
-                secret password, host_policy hosts);
+                secret password);
 
 /// The SMTP SENDER behavior (spawn it `caf::detached`); it quits after one
 /// message.
 smtp_sender_actor::behavior_type
 smtp_sender(smtp_sender_actor::pointer self,
             std::shared_ptr<smtp::client> client, server_settings server,
-            secret password, host_policy hosts);
+            secret password);
 
 /// The CONNECTION PROBE behavior (spawn it `caf::detached`): tests account
 /// settings once, then quits.
 probe_actor::behavior_type
 connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
                  host_policy hosts);
-
-/// Resolves `host` and fails with `ec::forbidden` if any of its addresses
-/// is denied by `hosts` (checked right before connecting, since DNS may
-/// have changed since the account was saved).
-caf::error check_resolved_host(const std::string& host, const host_policy& hosts);
 
 } // namespace postern

@@ -5,6 +5,8 @@
 
 #include <caf/actor_addr.hpp>
 
+#include <chrono>
+#include <deque>
 #include <map>
 #include <string>
 
@@ -27,9 +29,20 @@ struct mail_router_state {
   std::map<std::string, size_t> per_user;
   size_t total = 0;
   std::map<caf::actor_addr, std::pair<std::string, size_t>> held;
+  /// The running connection test of each user (at most one), and when each
+  /// user started tests within the last hour.
+  std::map<std::string, caf::actor_addr> probing;
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
+    probe_starts;
 
-  /// Gives back every permit an ACCOUNT holds.
+  /// Gives back every permit an ACCOUNT or connection test holds.
   void release_all(const caf::actor_addr& who);
+
+  /// Why `user` may not start a connection test now (a sentence), or none:
+  /// a test already running, the hourly allowance used, or no connection
+  /// permit free. Counts the start when allowed.
+  caf::error admit_probe(const std::string& user,
+                         std::chrono::steady_clock::time_point now);
 };
 
 /// The MAIL ROUTER behavior.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/host_policy.hpp"
 #include "postern/account.hpp"
 #include "postern/imap/canceller.hpp"
 #include "postern/imap/message_cache.hpp"
@@ -39,6 +40,10 @@ struct session_options {
   /// `timeout`, but a server that sends a byte now and then would otherwise
   /// hold the call forever. Exceeding it kills the connection.
   std::chrono::seconds operation_timeout{120};
+  /// Which resolved addresses may be connected to (ACCOUNT_HOST_DENY); the
+  /// default allows every address. Checked on the very addresses connected
+  /// to, after the one DNS lookup.
+  host_policy hosts;
   /// Text parts larger than this are fetched only partly (and the message is
   /// marked `incomplete`).
   uint64_t max_text_part_bytes = 4 * 1024 * 1024;

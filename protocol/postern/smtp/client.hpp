@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/host_policy.hpp"
 #include "postern/account.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/message_builder.hpp"
@@ -27,6 +28,9 @@ struct client_options {
   /// Bound for a whole connect() or send(), however slowly the server
   /// answers (see imap::session_options::operation_timeout).
   std::chrono::seconds operation_timeout{300};
+  /// Which resolved addresses may be connected to (see
+  /// imap::session_options::hosts).
+  host_policy hosts;
 };
 
 /// One SMTP submission connection: connect, STARTTLS (required when asked

@@ -152,9 +152,27 @@ deadline_guard::~deadline_guard() {
   c_->armed = false;
 }
 
+namespace {
+
+/// The numeric text of a resolved address ("192.0.2.1", "2001:db8::1").
+std::string address_text(const addrinfo* ai) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  const void* addr = nullptr;
+  if (ai->ai_family == AF_INET)
+    addr = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
+  else if (ai->ai_family == AF_INET6)
+    addr = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+  if (addr == nullptr || inet_ntop(ai->ai_family, addr, text, sizeof(text)) == nullptr)
+    return {};
+  return text;
+}
+
+} // namespace
+
 caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
                                std::chrono::seconds timeout, canceller& cancel,
-                               std::string_view protocol) {
+                               std::string_view protocol,
+                               const host_policy& hosts) {
   using clock = std::chrono::steady_clock;
   auto where = std::string{protocol} + " server " + host + ":"
                + std::to_string(port);
@@ -172,6 +190,8 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
     return caf::make_error(ec::connection_failed,
                            "No " + std::string{protocol}
                              + " server host name is configured");
+  if (auto err = hosts.check_host(host))
+    return err;
   auto deadline = clock::now() + timeout;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -196,9 +216,20 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
   }
   int last_error = 0;
   bool timed_out = false;
+  std::string denied; // the first resolved address the policy refused
+  bool tried = false;
   for (auto* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
     if (cancel.cancelled() || cancel.expired())
       return cancelled();
+    if (!hosts.allows_everything()) {
+      auto text = address_text(ai);
+      if (text.empty() || !hosts.allows_address(text)) {
+        if (denied.empty())
+          denied = text.empty() ? std::string{"an unknown address"} : text;
+        continue;
+      }
+    }
+    tried = true;
     auto fd = lower_fd(
       ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd < 0) {
@@ -255,6 +286,12 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
     return fd;
   }
+  if (!tried && !denied.empty())
+    return caf::make_error(ec::forbidden,
+                           "this server does not allow mail servers on "
+                           "private or internal addresses ("
+                             + mime::to_valid_utf8(host) + " resolves to "
+                             + denied + ")");
   if (timed_out)
     return caf::make_error(ec::timed_out,
                            "The " + where + " did not answer within "

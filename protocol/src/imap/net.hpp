@@ -4,6 +4,7 @@
 // Internal: TCP connect with a timeout and typed errors, and the guards
 // libetpan needs, shared by the IMAP session and the SMTP client.
 
+#include "postern/host_policy.hpp"
 #include "postern/imap/session.hpp"
 
 #include <caf/error.hpp>
@@ -19,13 +20,19 @@ struct _mailstream;
 
 namespace postern::imap {
 
-/// Resolves `host` and connects to `port` within `timeout`, trying every
-/// address. Returns a blocking socket below FD_SETSIZE. Errors are
-/// `connection_failed` (unknown host, refused, unreachable), `timed_out` or
-/// `cancelled`; `protocol` ("IMAP", "SMTP") names the server in sentences.
+/// Resolves `host` once and connects to `port` within `timeout`, trying
+/// every resolved address that `hosts` allows, and only those: the address
+/// checked is the address connected to, so a DNS answer that changes
+/// between a check and the connect (rebinding) cannot reach a denied
+/// network. Returns a blocking socket below FD_SETSIZE. Errors are
+/// `invalid_argument` (not a host name), `forbidden` (every address
+/// denied), `connection_failed` (unknown host, refused, unreachable),
+/// `timed_out` or `cancelled`; `protocol` ("IMAP", "SMTP") names the server
+/// in sentences.
 caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
                                std::chrono::seconds timeout, canceller& cancel,
-                               std::string_view protocol);
+                               std::string_view protocol,
+                               const host_policy& hosts);
 
 /// Arms an operation deadline on `c` while it lives: a watchdog thread calls
 /// `c->expire()` once `limit` has passed. Nested guards keep the outer

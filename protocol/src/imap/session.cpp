@@ -282,7 +282,8 @@ caf::error session::connect(const server_settings& server,
 
 caf::error session::open_stream(const server_settings& server) {
   auto where = host_ + ":" + std::to_string(port_);
-  auto fd = tcp_connect(host_, port_, options_.timeout, *canceller_, "IMAP");
+  auto fd = tcp_connect(host_, port_, options_.timeout, *canceller_, "IMAP",
+                        options_.hosts);
   if (!fd)
     return std::move(fd.error());
   canceller_->attach(*fd, nullptr);

@@ -138,7 +138,7 @@ caf::error client::connect(const server_settings& server,
   auto secs = options_.timeout.count();
   mailsmtp_set_timeout(smtp_, secs);
   auto fd = imap::tcp_connect(host_, port_, options_.timeout, *canceller_,
-                              "SMTP");
+                              "SMTP", options_.hosts);
   if (!fd)
     return std::move(fd.error());
   canceller_->attach(*fd, nullptr);
