@@ -3,6 +3,7 @@
 
 #include "postern/actors/actor_config.hpp"
 #include "postern/actors/node.hpp"
+#include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/http/metrics.hpp"
 #include "postern/http/metrics_route.hpp"
@@ -51,6 +52,11 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   if (cfg.secret_on_command_line)
     POSTERN_WARN("a key was given on the command line, where other local users "
                  "can read it (ps, /proc); prefer the environment variables");
+  if (!cfg.test_clock_file.empty()) {
+    POSTERN_WARN("TEST_CLOCK_FILE is set: time stands still except as {} "
+                 "says (tests only)", cfg.test_clock_file);
+    set_test_clock_file(cfg.test_clock_file);
+  }
   auto keys = storage::ensure_keys(cfg);
   if (!keys) {
     POSTERN_ERROR("{}", describe(keys.error()));

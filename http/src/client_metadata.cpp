@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/client_metadata.hpp"
 
+#include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
 #include "postern/log.hpp"
@@ -80,7 +81,7 @@ struct client_metadata_fetcher::impl
     if (ttl.count() <= 0)
       return;
     std::lock_guard guard{mtx};
-    auto now = clock_type::now();
+    auto now = steady_now();
     if (cache.size() >= opts.max_cached && cache.count(doc.client_id) == 0) {
       // Expired entries first, then the one closest to expiry.
       for (auto i = cache.begin(); i != cache.end();)
@@ -338,7 +339,7 @@ client_metadata_fetcher::cached(const std::string& url) {
   auto i = impl_->cache.find(url);
   if (i == impl_->cache.end())
     return std::nullopt;
-  if (i->second.expires <= clock_type::now()) {
+  if (i->second.expires <= steady_now()) {
     impl_->cache.erase(i);
     return std::nullopt;
   }

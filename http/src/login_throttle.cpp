@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/login_throttle.hpp"
 
+#include "postern/clock.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -18,9 +20,7 @@ login_throttle::login_throttle(options opts, clock now)
 int64_t login_throttle::now_ms() const {
   if (now_)
     return now_();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::steady_clock::now().time_since_epoch())
-    .count();
+  return steady_millis();
 }
 
 std::string login_throttle::address_key(std::string_view address) {

@@ -24,7 +24,7 @@ token_memo::find(const std::string& digest) const {
   if (recheck_.count() <= 0)
     return std::nullopt;
   auto epoch = storage::grants_epoch();
-  auto now = std::chrono::steady_clock::now();
+  auto now = steady_now();
   auto& s = shard_of(digest);
   std::lock_guard<std::mutex> guard{s.mtx};
   auto i = s.entries.find(digest);
@@ -48,7 +48,7 @@ void token_memo::remember(const std::string& digest, const access_grant& grant,
   if (s.entries.size() >= per_shard_ && s.entries.count(digest) == 0)
     s.entries.clear();
   s.entries.insert_or_assign(digest,
-                             entry{grant, epoch, std::chrono::steady_clock::now()});
+                             entry{grant, epoch, steady_now()});
 }
 
 void token_memo::clear() {

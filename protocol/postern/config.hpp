@@ -56,6 +56,10 @@ struct config {
   /// documents may be fetched from loopback addresses. Private and
   /// link-local addresses are refused regardless.
   bool client_metadata_allow_loopback = false;
+  /// For tests only (TEST_CLOCK_FILE): the server's clocks for throttles,
+  /// expiries and memos stand still, moved forward by the seconds written
+  /// in this file (see set_test_clock_file). Empty: the real clocks.
+  std::string test_clock_file;
 
   /// Bearer token for /metrics when BIND is not loopback (METRICS_TOKEN);
   /// without it /metrics is off there.

@@ -193,6 +193,10 @@ const std::vector<option>& options() {
        cfg.client_metadata_allow_loopback = *value;
        return caf::none;
      }},
+    {"--test-clock-file", "TEST_CLOCK_FILE", "FILE",
+     "tests only: throttles, expiries and memos use a clock that stands still "
+     "until the number of seconds in FILE grows (default: the real clock)",
+     string_setter(&config::test_clock_file)},
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/clock.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -43,12 +45,12 @@ public:
   std::optional<std::string> create(const std::string& grant,
                                     std::string protocol_version,
                                     std::string client_name,
-                                    clock::time_point now = clock::now());
+                                    clock::time_point now = steady_now());
 
   /// The session if it exists, belongs to `grant` and is not idle-expired;
   /// refreshes its idle timer.
   std::optional<session> touch(const std::string& id, const std::string& grant,
-                               clock::time_point now = clock::now());
+                               clock::time_point now = steady_now());
 
   /// Marks the session initialized (notifications/initialized).
   void mark_initialized(const std::string& id, const std::string& grant);
@@ -60,7 +62,7 @@ public:
   size_t remove_grant(const std::string& grant);
 
   /// Drops idle sessions of every shard.
-  void purge(clock::time_point now = clock::now());
+  void purge(clock::time_point now = steady_now());
 
   size_t size() const;
 
@@ -104,7 +106,7 @@ public:
     bool first_refusal = false;
   };
 
-  verdict acquire(const std::string& key, clock::time_point now = clock::now());
+  verdict acquire(const std::string& key, clock::time_point now = steady_now());
 
   unsigned per_minute() const {
     return per_minute_;
