@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -49,7 +50,7 @@ struct shared_state {
   uint64_t max_body_bytes = 0;
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds idle_timeout{60};
-  bool trust_proxy = false;
+  proxy_trust proxies;
   std::atomic<bool> stopping{false};
 
   mutable std::mutex mtx;
@@ -228,8 +229,7 @@ private:
     request req;
     req.raw = parser_->release();
     req.secure = Derived::secure;
-    req.client_address = client_address(
-      peer_, req.raw["X-Forwarded-For"], shared_->trust_proxy);
+    req.client_address = client_address(peer_, req.raw, shared_->proxies);
     version_ = req.raw.version();
     keep_alive_ = req.raw.keep_alive();
     head_ = req.raw.method() == bhttp::verb::head;
@@ -396,22 +396,129 @@ private:
 
 } // namespace
 
-std::string client_address(const std::string& peer,
-                           std::string_view forwarded_for, bool trust_proxy) {
-  if (!trust_proxy || forwarded_for.empty())
-    return peer;
-  auto pos = forwarded_for.rfind(',');
-  auto last = pos == std::string_view::npos ? forwarded_for
-                                            : forwarded_for.substr(pos + 1);
-  while (!last.empty() && (last.front() == ' ' || last.front() == '\t'))
-    last.remove_prefix(1);
-  while (!last.empty() && (last.back() == ' ' || last.back() == '\t'))
-    last.remove_suffix(1);
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// One hop as written by a proxy: "1.2.3.4", "1.2.3.4:80", "2001:db8::1",
+/// "[2001:db8::1]:443"; the address in canonical text, or "" for anything
+/// else.
+std::string parse_hop(std::string_view text) {
+  text = trim(text);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos)
+      return {};
+    auto rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return {};
+    text = text.substr(1, close - 1);
+  } else if (auto colon = text.find(':');
+             colon != std::string_view::npos
+             && text.find(':', colon + 1) == std::string_view::npos) {
+    text = text.substr(0, colon); // IPv4 with a port
+  }
+  if (text.empty() || text.size() > 64)
+    return {};
   beast::error_code ec;
-  auto addr = net::ip::make_address(std::string{last}, ec);
+  auto addr = net::ip::make_address(std::string{text}, ec);
   if (ec)
-    return peer; // not an address: ignore rather than trust garbage
+    return {};
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    return addr.to_v6().to_v4().to_string();
   return addr.to_string();
+}
+
+/// Splits a header value at commas (no quoted commas occur in addresses).
+template <class F>
+void each_element(std::string_view value, F&& f) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    auto end = value.find(',', start);
+    if (end == std::string_view::npos)
+      end = value.size();
+    auto item = trim(value.substr(start, end - start));
+    if (!item.empty())
+      f(item);
+    start = end + 1;
+  }
+}
+
+/// The `for=` value of one Forwarded element (RFC 7239), or nullopt.
+std::optional<std::string_view> forwarded_for_param(std::string_view element) {
+  size_t start = 0;
+  while (start <= element.size()) {
+    auto end = element.find(';', start);
+    if (end == std::string_view::npos)
+      end = element.size();
+    auto pair = trim(element.substr(start, end - start));
+    auto eq = pair.find('=');
+    if (eq == 3 && beast::iequals(beast::string_view{pair.data(), 3}, "for"))
+      return pair.substr(4);
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+proxy_trust proxy_trust::from(const config& cfg) {
+  proxy_trust result;
+  result.enabled = cfg.trust_proxy;
+  if (auto p = host_policy::parse(cfg.trusted_proxies))
+    result.proxies = std::move(*p);
+  return result;
+}
+
+bool proxy_trust::trusts(std::string_view address) const {
+  return !address.empty() && !proxies.allows_address(address);
+}
+
+std::vector<std::string> forwarded_chain(const bhttp::fields& headers) {
+  std::vector<std::string> chain;
+  for (auto& field : headers) {
+    auto name = field.name_string();
+    auto value = std::string_view{field.value().data(), field.value().size()};
+    if (beast::iequals(name, "X-Forwarded-For")) {
+      each_element(value,
+                   [&](std::string_view hop) { chain.push_back(parse_hop(hop)); });
+    } else if (field.name() == bhttp::field::forwarded) {
+      each_element(value, [&](std::string_view element) {
+        // An element without for= says nothing about the client.
+        if (auto hop = forwarded_for_param(element))
+          chain.push_back(parse_hop(*hop));
+      });
+    }
+    // Bound the work a client can cause with a huge header list.
+    if (chain.size() > 64)
+      break;
+  }
+  return chain;
+}
+
+std::string client_address(const std::string& peer,
+                           const bhttp::fields& headers,
+                           const proxy_trust& trust) {
+  if (!trust.enabled || !trust.trusts(parse_hop(peer)))
+    return peer;
+  auto chain = forwarded_chain(headers);
+  auto result = peer;
+  for (auto i = chain.rbegin(); i != chain.rend(); ++i) {
+    if (i->empty())
+      break; // a proxy we trust wrote something else: keep its own address
+    result = *i;
+    if (!trust.trusts(*i))
+      break;
+  }
+  return result;
 }
 
 // -- server -------------------------------------------------------------------
@@ -444,7 +551,7 @@ struct server::impl {
     shared->max_body_bytes = c.max_body_bytes;
     shared->request_timeout = std::chrono::seconds(c.request_timeout_seconds);
     shared->idle_timeout = std::chrono::seconds(c.idle_timeout_seconds);
-    shared->trust_proxy = c.trust_proxy;
+    shared->proxies = proxy_trust::from(c);
   }
 
   static std::vector<std::unique_ptr<net::io_context>>

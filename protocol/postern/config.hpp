@@ -35,8 +35,12 @@ struct config {
   /// Serve HTTPS natively when both are set.
   std::string tls_cert_file;
   std::string tls_key_file;
-  /// Take the client address from X-Forwarded-For (only behind a proxy).
+  /// Take the client address from X-Forwarded-For and Forwarded (only
+  /// behind a proxy), as far as the proxies of `trusted_proxies` vouch.
   bool trust_proxy = false;
+  /// The proxies whose forwarding headers count (TRUSTED_PROXIES): CIDR
+  /// ranges in host_policy's syntax; loopback by default.
+  std::string trusted_proxies = "loopback";
   /// Threads running the HTTP io_context; 0 means one per core.
   unsigned http_threads = 0;
   /// Largest accepted request body in bytes.

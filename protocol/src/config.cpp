@@ -143,6 +143,23 @@ const std::vector<option>& options() {
        cfg.trust_proxy = *value;
        return caf::none;
      }},
+    {"--trusted-proxies", "TRUSTED_PROXIES", "LIST",
+     "with TRUST_PROXY: the proxies (CIDR ranges, \"loopback\", \"private\") "
+     "whose X-Forwarded-For and Forwarded entries count; the client is the "
+     "right-most address not in this list (default loopback)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto policy = host_policy::parse(text);
+       if (!policy) {
+         // host_policy names ACCOUNT_HOST_DENY; say which setting it was.
+         auto text = describe(policy.error());
+         constexpr std::string_view other = "ACCOUNT_HOST_DENY";
+         if (text.compare(0, other.size(), other) == 0)
+           text.replace(0, other.size(), "TRUSTED_PROXIES");
+         return bad(text);
+       }
+       cfg.trusted_proxies = text;
+       return caf::none;
+     }},
     {"--http-threads", "HTTP_THREADS", "N",
      "HTTP worker threads (default: one per core)",
      unsigned_setter(&config::http_threads, "HTTP_THREADS", 256)},

@@ -257,6 +257,39 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("/no/such", text)
         self.assert_clean_stop(s)
 
+    def wait_for_log(self, server, needle, timeout=10):
+        """Waits for a line in the server's log (an event, not a time)."""
+        deadline = time.monotonic() + timeout
+        while needle not in server.output():
+            if time.monotonic() > deadline:
+                self.fail("no %r in the log:\n%s" % (needle, server.output()[-3000:]))
+            time.sleep(0.05)
+
+    def test_forwarded_headers_cannot_choose_the_client_address(self):
+        s = self.start(env={"TRUST_PROXY": "1"})
+        # HAProxy's option forwardfor adds its own header after the
+        # client's: the right-most untrusted entry over all lines counts.
+        raw_exchange(s.port, b"GET /healthz?hop=1 HTTP/1.1\r\nHost: a\r\n"
+                             b"X-Forwarded-For: 6.6.6.6\r\n"
+                             b"X-Forwarded-For: 203.0.113.9, 127.0.0.1\r\n"
+                             b"Connection: close\r\n\r\n")
+        self.wait_for_log(s, "http: 203.0.113.9 GET /healthz")
+        raw_exchange(s.port, b"GET /healthz?hop=2 HTTP/1.1\r\nHost: a\r\n"
+                             b"Forwarded: for=6.6.6.7, for=\"[2001:db8::9]:443\"\r\n"
+                             b"Connection: close\r\n\r\n")
+        self.wait_for_log(s, "http: 2001:db8::9 GET /healthz")
+        self.assertNotIn("6.6.6.6 GET", s.output())
+        self.assertNotIn("6.6.6.7 GET", s.output())
+        self.assert_clean_stop(s)
+        # A peer outside TRUSTED_PROXIES is the client, whatever it says.
+        s = self.start(env={"TRUST_PROXY": "1", "TRUSTED_PROXIES": "10.0.0.0/8"})
+        raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: a\r\n"
+                             b"X-Forwarded-For: 203.0.113.9\r\n"
+                             b"Connection: close\r\n\r\n")
+        self.wait_for_log(s, "http: 127.0.0.1 GET /healthz")
+        self.assertNotIn("203.0.113.9 GET", s.output())
+        self.assert_clean_stop(s)
+
     def test_body_limit(self):
         s = self.start(env={"MAX_BODY_BYTES": "2048"})
         status, _, body = s.get("/healthz", method="POST", body=b"x" * 4096)

@@ -130,3 +130,16 @@ TEST(config, plain_http_is_allowed_for_loopback_and_with_native_tls) {
   EXPECT_TRUE(parse({}, {{"BASE_URL", "http://[::1]:3000"}}));
   EXPECT_TRUE(parse({}, {{"BASE_URL", "https://mail.example.com/postern"}}));
 }
+
+TEST(config, trusted_proxies_default_to_loopback_and_are_checked) {
+  auto r = parse({});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cfg.trusted_proxies, "loopback");
+  auto set = parse({}, {{"TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32"}});
+  ASSERT_TRUE(set) << describe(set.error());
+  EXPECT_EQ(set->cfg.trusted_proxies, "10.0.0.0/8, 2001:db8::/32");
+  auto bad = parse({}, {{"TRUSTED_PROXIES", "my-proxy"}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(describe(bad.error()).rfind("TRUSTED_PROXIES", 0), 0u)
+    << describe(bad.error());
+}

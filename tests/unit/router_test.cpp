@@ -128,19 +128,110 @@ TEST(responder, answers_once_and_500_when_dropped) {
   EXPECT_EQ(last->result(), bhttp::status::internal_server_error);
 }
 
-TEST(client_address, ignores_forwarded_for_unless_trusted) {
-  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4", false), "10.0.0.1");
-  EXPECT_EQ(client_address("10.0.0.1", "", true), "10.0.0.1");
+namespace {
+
+proxy_trust trust(std::string_view ranges = "loopback") {
+  proxy_trust t;
+  t.enabled = true;
+  t.proxies = *postern::host_policy::parse(ranges);
+  return t;
 }
 
-TEST(client_address, takes_the_last_hop_when_trusted) {
-  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4", true), "1.2.3.4");
-  // The client can prepend anything; only the entry our proxy appended counts.
-  EXPECT_EQ(client_address("10.0.0.1", "6.6.6.6, 1.2.3.4", true), "1.2.3.4");
-  EXPECT_EQ(client_address("10.0.0.1", "6.6.6.6,2001:db8::1 ", true),
+/// Header lines in order: {"X-Forwarded-For", "1.2.3.4"}, ...
+bhttp::fields headers(
+  std::initializer_list<std::pair<std::string_view, std::string_view>> lines) {
+  bhttp::fields f;
+  for (auto& [name, value] : lines)
+    f.insert(name, value);
+  return f;
+}
+
+} // namespace
+
+TEST(client_address, ignores_forwarded_for_unless_trusted) {
+  auto xff = headers({{"X-Forwarded-For", "1.2.3.4"}});
+  proxy_trust off;
+  EXPECT_EQ(client_address("127.0.0.1", xff, off), "127.0.0.1");
+  EXPECT_EQ(client_address("127.0.0.1", headers({}), trust()), "127.0.0.1");
+  // A peer outside TRUSTED_PROXIES is the client, whatever it claims.
+  EXPECT_EQ(client_address("10.0.0.1", xff, trust()), "10.0.0.1");
+  EXPECT_EQ(client_address("10.0.0.1", xff, trust("10.0.0.0/8")), "1.2.3.4");
+  EXPECT_EQ(client_address("::ffff:127.0.0.1", xff, trust()), "1.2.3.4");
+}
+
+TEST(client_address, takes_the_right_most_untrusted_hop) {
+  auto t = trust();
+  EXPECT_EQ(client_address("127.0.0.1", headers({{"X-Forwarded-For", "1.2.3.4"}}), t),
+            "1.2.3.4");
+  // The client can prepend anything; only what our proxy appended counts.
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4"}}), t),
+            "1.2.3.4");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6,2001:db8::1 "}}),
+                           t),
             "2001:db8::1");
-  EXPECT_EQ(client_address("10.0.0.1", "1.2.3.4, not-an-ip", true),
-            "10.0.0.1");
+  // Trusted hops on the right are skipped (a chain of our own proxies).
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4, "
+                                                        "10.0.0.7, 127.0.0.1"}}),
+                           trust("loopback,10.0.0.0/8")),
+            "1.2.3.4");
+  // Garbage where our proxy should have written: its own address counts.
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "1.2.3.4, not-an-ip"}}), t),
+            "127.0.0.1");
+}
+
+TEST(client_address, a_second_header_line_cannot_choose_the_address) {
+  auto t = trust();
+  // HAProxy's option forwardfor adds its own header after the client's:
+  // the first line is the client's lie, the last one is the truth.
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6"},
+                                    {"X-Forwarded-For", "1.2.3.4"}}),
+                           t),
+            "1.2.3.4");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6"},
+                                    {"Host", "a"},
+                                    {"x-forwarded-for", "1.2.3.4, 127.0.0.1"}}),
+                           t),
+            "1.2.3.4");
+}
+
+TEST(client_address, reads_forwarded_too) {
+  auto t = trust();
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded", "for=6.6.6.6, for=1.2.3.4;proto=https"}}),
+                           t),
+            "1.2.3.4");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded",
+                                     "For=\"[2001:db8:cafe::17]:4711\";by=x"}}),
+                           t),
+            "2001:db8:cafe::17");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded", "for=\"192.0.2.60:8080\""}}), t),
+            "192.0.2.60");
+  // Across both kinds of header, in line order.
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "6.6.6.6"},
+                                    {"Forwarded", "for=1.2.3.4"}}),
+                           t),
+            "1.2.3.4");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded", "for=6.6.6.6"},
+                                    {"X-Forwarded-For", "1.2.3.4"}}),
+                           t),
+            "1.2.3.4");
+  // An obfuscated or unknown hop stops the walk at our proxy.
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded", "for=1.2.3.4, for=unknown"}}), t),
+            "127.0.0.1");
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"Forwarded", "for=1.2.3.4, for=_hidden"}}), t),
+            "127.0.0.1");
 }
 
 TEST(metrics_route, off_or_protected_when_not_bound_to_loopback) {
