@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/metrics_route.hpp"
 
-#include "postern/host_policy.hpp"
 #include "postern/http/bridge.hpp"
 #include "postern/http/metrics.hpp"
 #include "postern/http/responses.hpp"
@@ -10,14 +9,17 @@
 namespace postern::http {
 
 void add_metrics_route(router& r, const config& cfg, endpoints eps) {
-  auto open = is_loopback_host(cfg.bind);
+  // Loopback is no protection: a reverse proxy on the same host forwards
+  // everyone. Open only when the operator says so.
+  auto open = cfg.metrics_open;
   auto token = cfg.metrics_token;
   r.add(bhttp::verb::get, "/metrics",
         [eps, open, token](const request& req, const responder& respond) {
           if (!open) {
             if (!token) {
               respond(json_error(bhttp::status::not_found, "not_found",
-                                 "No such endpoint: /metrics"));
+                                 "/metrics is off: set METRICS_TOKEN (or "
+                                 "METRICS_OPEN=1 to serve it to anyone)"));
               return;
             }
             auto auth = req.raw[bhttp::field::authorization];

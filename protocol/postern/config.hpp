@@ -65,9 +65,12 @@ struct config {
   /// in this file (see set_test_clock_file). Empty: the real clocks.
   std::string test_clock_file;
 
-  /// Bearer token for /metrics when BIND is not loopback (METRICS_TOKEN);
-  /// without it /metrics is off there.
+  /// Bearer token for /metrics (METRICS_TOKEN); without it /metrics is off
+  /// unless `metrics_open`.
   std::optional<secret> metrics_token;
+  /// Serve /metrics to anyone (METRICS_OPEN): only when the operator says
+  /// so, since a proxy on the same host makes even a loopback BIND public.
+  bool metrics_open = false;
 
   // -- mail engine --------------------------------------------------------------
 

@@ -218,9 +218,19 @@ const std::vector<option>& options() {
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},
     {"--metrics-token", "METRICS_TOKEN", "TEXT",
-     "bearer token for /metrics when BIND is not loopback (else /metrics is "
-     "off there)",
+     "bearer token /metrics requires (without it /metrics is off unless "
+     "METRICS_OPEN)",
      secret_setter(&config::metrics_token)},
+    {"--metrics-open", "METRICS_OPEN", "BOOL",
+     "serve /metrics without a token to anyone who can reach it (default "
+     "false)",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto value = parse_bool("METRICS_OPEN", text);
+       if (!value)
+         return value.error();
+       cfg.metrics_open = *value;
+       return caf::none;
+     }},
     {"--max-imap-connections", "MAX_IMAP_CONNECTIONS", "N",
      "IMAP connections of the whole server (default 1000)",
      unsigned_setter(&config::max_imap_connections, "MAX_IMAP_CONNECTIONS",

@@ -240,8 +240,30 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("secret=1", s.output())
         self.assert_clean_stop(s)
 
-    def test_metrics_on_loopback(self):
+    def test_metrics_need_a_token_or_an_explicit_open(self):
+        # Loopback is no protection (a proxy on the same host forwards the
+        # world): without METRICS_TOKEN or METRICS_OPEN, /metrics is off.
         s = self.start()
+        status, _, body = s.get("/metrics")
+        self.assertEqual(status, 404)
+        self.assertIn(b"METRICS_TOKEN", body)
+        self.assert_clean_stop(s)
+        s = self.start(env={"METRICS_TOKEN": "m3trics-t0ken-for-tests"})
+        self.assertEqual(s.get("/metrics")[0], 401)
+        for wrong in ("Bearer m3trics-t0ken-for-testS", "Bearer m3trics",
+                      "Basic m3trics-t0ken-for-tests", "m3trics-t0ken-for-tests"):
+            status, headers, body = s.get("/metrics", headers={"Authorization": wrong})
+            self.assertEqual(status, 401, wrong)
+            self.assertEqual(headers["WWW-Authenticate"], "Bearer")
+            self.assertNotIn(b"m3trics", body)
+        status, _, body = s.get("/metrics", headers={"Authorization": "Bearer m3trics-t0ken-for-tests"})
+        self.assertEqual(status, 200)
+        self.assertIn(b"postern_http_connections", body)
+        self.assertNotIn("m3trics-t0ken", s.output())
+        self.assert_clean_stop(s)
+
+    def test_metrics_when_set_open(self):
+        s = self.start(env={"METRICS_OPEN": "1"})
         for _ in range(3):
             s.get("/healthz")
         s.get("/no/such/%s" % "x" * 3)

@@ -143,3 +143,13 @@ TEST(config, trusted_proxies_default_to_loopback_and_are_checked) {
   EXPECT_EQ(describe(bad.error()).rfind("TRUSTED_PROXIES", 0), 0u)
     << describe(bad.error());
 }
+
+TEST(config, metrics_are_open_only_when_said_so) {
+  auto r = parse({});
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->cfg.metrics_open);
+  auto open = parse({}, {{"METRICS_OPEN", "1"}});
+  ASSERT_TRUE(open);
+  EXPECT_TRUE(open->cfg.metrics_open);
+  EXPECT_FALSE(parse({}, {{"METRICS_OPEN", "sometimes"}}));
+}

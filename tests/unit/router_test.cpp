@@ -234,14 +234,15 @@ TEST(client_address, reads_forwarded_too) {
             "127.0.0.1");
 }
 
-TEST(metrics_route, off_or_protected_when_not_bound_to_loopback) {
+TEST(metrics_route, needs_the_token_even_on_loopback) {
   postern::config cfg;
-  cfg.bind = "0.0.0.0";
+  cfg.bind = "127.0.0.1";
   router off;
   add_metrics_route(off, cfg, endpoints{});
   auto res = dispatch(off, make_request(bhttp::verb::get, "/metrics"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result(), bhttp::status::not_found);
+  EXPECT_NE(res->body().find("METRICS_TOKEN"), std::string::npos);
   cfg.metrics_token = postern::secret{"metrics-secret"};
   router protected_routes;
   add_metrics_route(protected_routes, cfg, endpoints{});
@@ -249,12 +250,17 @@ TEST(metrics_route, off_or_protected_when_not_bound_to_loopback) {
                             make_request(bhttp::verb::get, "/metrics"));
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->result(), bhttp::status::unauthorized);
-  auto wrong = make_request(bhttp::verb::get, "/metrics");
-  wrong.raw.set(bhttp::field::authorization, "Bearer metrics-secreT");
-  auto denied = dispatch(protected_routes, wrong);
-  ASSERT_TRUE(denied);
-  EXPECT_EQ(denied->result(), bhttp::status::unauthorized);
-  EXPECT_EQ(denied->body().find("metrics-secret"), std::string::npos);
+  EXPECT_EQ(anonymous->at(bhttp::field::www_authenticate), "Bearer");
+  for (auto given : {"Bearer metrics-secreT", "Bearer metrics-secre",
+                     "Bearer metrics-secret2", "Basic metrics-secret",
+                     "metrics-secret", "Bearer "}) {
+    auto wrong = make_request(bhttp::verb::get, "/metrics");
+    wrong.raw.set(bhttp::field::authorization, given);
+    auto denied = dispatch(protected_routes, wrong);
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->result(), bhttp::status::unauthorized) << given;
+    EXPECT_EQ(denied->body().find("metrics-secret"), std::string::npos);
+  }
 }
 
 TEST(metrics, renders_prometheus_text_with_bounded_labels) {
