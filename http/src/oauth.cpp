@@ -5,7 +5,9 @@
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
+#include "postern/host_policy.hpp"
 #include "postern/http/client_metadata.hpp"
+#include "postern/http/cookies.hpp"
 #include "postern/http/form.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/responses.hpp"
@@ -390,9 +392,20 @@ response_type authorize_error_page(std::string message) {
 
 struct checked_request {
   std::optional<response_type> error;
+  /// Set when `error` redirects to a redirect URI that anyone may have
+  /// registered: the sentence for the error page shown instead to someone
+  /// not signed in (RFC 9700 §4.11: no open redirector).
+  std::string untrusted_redirect_text;
   pending_request req;
   std::string client_name;
 };
+
+/// True when errors may go back to the redirect URI before anyone signed
+/// in: the client is a metadata document (its host published it) or the
+/// redirect stays on the user's own machine.
+bool trusted_redirect(const client_view& client, std::string_view redirect) {
+  return client.exact_redirects || is_loopback_host(host_of(redirect));
+}
 
 /// Validates an authorization request: errors before the redirect URI is
 /// trusted become a page, later ones a redirect with `error` and `iss`.
@@ -426,6 +439,10 @@ checked_request check_authorize(oauth_server& s, const form_data& q,
       ps.emplace_back("state", state);
     ps.emplace_back("iss", s.issuer);
     out.error = see_other(with_params(redirect, ps));
+    if (!trusted_redirect(client, redirect))
+      out.untrusted_redirect_text
+        = "The application sent an invalid request (" + std::string{code}
+          + "): " + std::string{text};
   };
   if (q.get("response_type") != "code") {
     fail("unsupported_response_type", "Only response_type=code is supported.");
@@ -467,6 +484,26 @@ checked_request check_authorize(oauth_server& s, const form_data& q,
 void show_consent(const server_ptr& s, const request& req,
                   const responder& respond, const checked_request& checked);
 
+/// An error for a redirect URI nobody vouches for: redirected only for a
+/// signed-in person (who sees Postern's pages, not a phishing link's
+/// target), else an error page.
+void answer_untrusted_error(const server_ptr& s, const request& req,
+                            const responder& respond, checked_request checked) {
+  auto page = std::make_shared<response_type>(
+    authorize_error_page(checked.untrusted_redirect_text));
+  auto redirect = std::make_shared<response_type>(std::move(*checked.error));
+  auto cookie = find_cookie(req, s->web->session_cookie());
+  if (!cookie || cookie->empty() || cookie->size() > 128) {
+    respond(std::move(*page));
+    return;
+  }
+  run_task(*s->web, [s, token = *cookie, respond, page, redirect](task self) {
+    self->request(s->web->actors.directory, page_timeout, atom::session_v, token)
+      .then([respond, redirect](const user_info&) { respond(std::move(*redirect)); },
+            [respond, page](const caf::error&) { respond(std::move(*page)); });
+  });
+}
+
 void handle_authorize_get(const server_ptr& s, const request& req,
                           const responder& respond) {
   auto q = form_data::parse(req.query());
@@ -485,6 +522,11 @@ void handle_authorize_get(const server_ptr& s, const request& req,
                    }
                    auto query = form_data::parse(copy->query());
                    auto checked = check_authorize(*s, query, *client);
+                   if (checked.error && !checked.untrusted_redirect_text.empty()) {
+                     answer_untrusted_error(s, *copy, respond,
+                                            std::move(checked));
+                     return;
+                   }
                    if (checked.error) {
                      respond(std::move(*checked.error));
                      return;

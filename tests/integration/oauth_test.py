@@ -298,8 +298,12 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
 
     # -- authorize: errors redirected with iss ------------------------------------
 
-    def assert_redirect_error(self, url, error, redirect=CALLBACK):
-        status, headers, body = self.raw("GET", url)
+    def assert_redirect_error(self, url, error, redirect=CALLBACK, browser=None):
+        if browser is None:
+            status, headers, body = self.raw("GET", url)
+        else:
+            status, msg, body, _ = browser.get(url)
+            headers = {k.lower(): v for k, v in msg.items()}
         self.assertIn(status, (302, 303), body[:500])
         location = headers["location"]
         self.assertTrue(location.startswith(redirect + "?"), location)
@@ -311,10 +315,12 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
     def test_n03_pkce_is_required_and_s256_only(self):
         client_id = self.client()
         _, challenge = pkce()
-        self.assert_redirect_error(self.authorize_url(client_id, None), "invalid_request")
+        b = self.browser("alice")
+        self.assert_redirect_error(self.authorize_url(client_id, None), "invalid_request",
+                                   browser=b)
         self.assert_redirect_error(self.authorize_url(client_id, challenge,
                                                       code_challenge_method="plain"),
-                                   "invalid_request")
+                                   "invalid_request", browser=b)
         # No code exists without a challenge, so a verifier never finds one.
         status, _, doc = self.exchange(client_id, "v" * 43, "pac_" + "A" * 43)
         self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
@@ -322,13 +328,47 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
     def test_authorize_response_type_scope_resource(self):
         client_id = self.client()
         _, challenge = pkce()
+        b = self.browser("alice")
         self.assert_redirect_error(self.authorize_url(client_id, challenge, response_type="token"),
-                                   "unsupported_response_type")
+                                   "unsupported_response_type", browser=b)
         self.assert_redirect_error(self.authorize_url(client_id, challenge, scope="mail:everything"),
-                                   "invalid_scope")
+                                   "invalid_scope", browser=b)
         self.assert_redirect_error(self.authorize_url(client_id, challenge,
                                                       resource="https://other.example/mcp"),
-                                   "invalid_target")
+                                   "invalid_target", browser=b)
+
+    def test_no_open_redirect_before_login(self):
+        # Anyone can register any https redirect URI: before someone signs
+        # in, its errors are a page on Postern, never a redirect there
+        # (RFC 9700 §4.11), so Postern is no redirector for phishing links.
+        phishing = "https://phish.example/landing"
+        client_id = self.client([phishing])
+        _, challenge = pkce()
+        for url in [self.authorize_url(client_id, challenge, redirect_uri=phishing,
+                                       response_type="token"),
+                    self.authorize_url(client_id, None, redirect_uri=phishing),
+                    self.authorize_url(client_id, challenge, redirect_uri=phishing,
+                                       scope="mail:everything")]:
+            status, headers, body = self.raw("GET", url)
+            self.assertEqual(status, 400, body[:500])
+            self.assertNotIn("location", headers)
+            self.assertNotIn(b"phish.example", body)
+            # A stale or forged session cookie changes nothing.
+            status, headers, _ = self.raw("GET", url, headers={
+                "Cookie": "postern_session=" + "A" * 43})
+            self.assertEqual(status, 400)
+            self.assertNotIn("location", headers)
+        # Signed in, the error goes back to the application.
+        self.assert_redirect_error(self.authorize_url(client_id, challenge, redirect_uri=phishing,
+                                                      response_type="token"),
+                                   "unsupported_response_type", redirect=phishing,
+                                   browser=self.browser("bob"))
+        # Loopback redirects stay on the user's machine: redirected at once.
+        loopback = "http://127.0.0.1:5000/cb"
+        local_id = self.client([loopback])
+        self.assert_redirect_error(self.authorize_url(local_id, challenge, redirect_uri=loopback,
+                                                      response_type="token"),
+                                   "unsupported_response_type", redirect=loopback)
 
     def test_n02_loopback_any_port_accepted_and_canonical_resources(self):
         client_id = self.client(["http://127.0.0.1:5000/cb"])
