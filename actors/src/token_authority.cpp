@@ -26,6 +26,10 @@ caf::error invalid_grant(const char* sentence) {
   return caf::make_error(ec::invalid_grant, sentence);
 }
 
+/// Times the previous refresh token may be presented again within the
+/// grace window after a rotation.
+constexpr size_t max_grace_replays = 3;
+
 int64_t seconds(std::chrono::seconds x) {
   return static_cast<int64_t>(x.count());
 }
@@ -63,15 +67,18 @@ secret put_access_token(storage::txn& t, const grant_info& g,
   return token;
 }
 
-/// Stores refresh token number `generation` of `g`; returns it.
+/// Stores refresh token number `generation` of `g`, issued at `issued_at`
+/// (the rotation that made the generation, for tokens handed out again in
+/// its grace window) and idle-expiring from `now`; returns it.
 secret put_refresh_token(storage::txn& t, const grant_info& g,
-                         uint64_t generation, int64_t now, int64_t idle) {
+                         uint64_t generation, int64_t now, int64_t idle,
+                         int64_t issued_at) {
   secret token{"prt_" + storage::random_token(32)};
   storage::refresh_token_record rec;
   rec.user = g.user;
   rec.grant = g.id;
   rec.generation = generation;
-  rec.issued_at = now;
+  rec.issued_at = issued_at;
   rec.expires_at = now + idle;
   if (g.expires_at != 0)
     rec.expires_at = std::min(rec.expires_at, g.expires_at);
@@ -79,20 +86,29 @@ secret put_refresh_token(storage::txn& t, const grant_info& g,
   return token;
 }
 
-/// True if the newest refresh token of `g` was issued within `grace`
-/// seconds before `now`.
-bool rotated_recently(const storage::txn& t, const grant_info& g, int64_t now,
-                      int64_t grace) {
-  bool recent = false;
+/// The refresh tokens of the newest generation of `g`: how many exist (the
+/// rotation's own plus those handed out again in its grace window) and
+/// when the rotation happened.
+struct newest_generation {
+  size_t tokens = 0;
+  int64_t rotated_at = 0;
+};
+
+newest_generation newest_tokens(const storage::txn& t, const grant_info& g) {
+  newest_generation out;
   auto prefix = storage::grant_key(g.user, g.id) + "/r/";
   t.scan(storage::table::grants, prefix,
          [&](std::string_view key, std::string_view) {
            auto cur = storage::find_refresh_token(t, key.substr(prefix.size()));
-           recent = cur && cur->generation == g.refresh_generation
-                    && cur->issued_at + grace >= now;
-           return !recent;
+           if (cur && cur->generation == g.refresh_generation) {
+             out.rotated_at = out.tokens == 0
+                                ? cur->issued_at
+                                : std::min(out.rotated_at, cur->issued_at);
+             ++out.tokens;
+           }
+           return true;
          });
-  return recent;
+  return out;
 }
 
 /// Runs `body(txn, result, revoked)` in one write transaction. `result`
@@ -429,7 +445,7 @@ token_authority_state::redeem(const code_exchange& x) {
                                         seconds(life.access_token),
                                         out.expires_at);
     out.refresh_token = put_refresh_token(t, g, 0, now,
-                                          seconds(life.refresh_idle));
+                                          seconds(life.refresh_idle), now);
     // Consumed in the same transaction that issued the tokens: of two
     // concurrent redemptions exactly one sees `used == false`.
     c->used = true;
@@ -473,14 +489,25 @@ token_authority_state::refresh(const refresh_request& x) {
       return;
     }
     uint64_t generation = g->refresh_generation;
+    int64_t issued_at = now;
     bool reuse = false;
-    if (rec->generation + 1 == g->refresh_generation)
+    if (rec->generation + 1 == g->refresh_generation) {
       // The immediately previous token: fine within the grace window
-      // after the rotation (parallel refreshes, lost responses). Older
-      // ones never are (django-oauth-toolkit #1617).
-      reuse = !rotated_recently(t, *g, now, seconds(life.refresh_grace));
-    else if (rec->generation != g->refresh_generation)
+      // after the rotation (parallel refreshes, lost responses), measured
+      // from the rotation itself, never from a replay, and only a few
+      // times. Older ones never are (django-oauth-toolkit #1617).
+      auto newest = newest_tokens(t, *g);
+      reuse = newest.tokens == 0
+              || newest.rotated_at + seconds(life.refresh_grace) < now;
+      if (!reuse && newest.tokens > max_grace_replays) {
+        result = invalid_grant("The refresh token was already used; use "
+                               "the newest one.");
+        return;
+      }
+      issued_at = newest.rotated_at;
+    } else if (rec->generation != g->refresh_generation) {
       reuse = true;
+    }
     if (reuse) {
       revoked = storage::erase_grant(t, g->user, g->id);
       result = invalid_grant("The refresh token was already used; the grant "
@@ -497,7 +524,7 @@ token_authority_state::refresh(const refresh_request& x) {
     // generation too, never the old one back (django-oauth-toolkit #702).
     token_pair out;
     out.refresh_token = put_refresh_token(t, *g, generation, now,
-                                          seconds(life.refresh_idle));
+                                          seconds(life.refresh_idle), issued_at);
     out.scopes = x.scopes == 0 ? g->scopes : x.scopes;
     out.access_token = put_access_token(t, *g, out.scopes, now,
                                         seconds(life.access_token),

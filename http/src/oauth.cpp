@@ -13,6 +13,7 @@
 #include "postern/http/responses.hpp"
 #include "postern/http/web.hpp"
 #include "postern/log.hpp"
+#include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/storage/crypto.hpp"
@@ -271,8 +272,8 @@ void handle_register(const server_ptr& s, const request& req,
     return;
   }
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject()) {
+  // Iterative and depth-limited: no recursion on hostile nesting.
+  if (!mcp::parse_bounded(d, body) || !d.IsObject()) {
     respond(reg_error("invalid_client_metadata",
                       "The body must be a JSON object."));
     return;

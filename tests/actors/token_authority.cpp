@@ -587,6 +587,37 @@ CAF_TEST(refresh rotates with a grace window for the previous token only) {
                   ec::invalid_grant);
 }
 
+CAF_TEST(grace replays are counted and never extend the window) {
+  auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  auto t1 = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+  // Three replays of the previous token, each one a little later: each
+  // gets tokens of the newest generation...
+  for (int i = 0; i < 3; ++i) {
+    *now_ms += 9'000;
+    auto again = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+    CAF_CHECK_EQUAL(check(again), caf::none);
+  }
+  // ...a fourth is refused, without ending the grant.
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t0)),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(t1), caf::none);
+  CAF_CHECK_EQUAL(stored_grant(t1.grant.id).refresh_generation, 1u);
+}
+
+CAF_TEST(the grace window runs from the rotation, not from a replay) {
+  auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  auto t1 = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+  *now_ms += 25'000;
+  auto replay = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
+  CAF_CHECK_EQUAL(check(replay), caf::none);
+  // 31 s after the rotation (6 s after the replay) the window is over:
+  // the previous token now counts as reuse and revokes the grant.
+  *now_ms += 6'000;
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, refresh_of(t0)),
+                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(check(t1), ec::invalid_token);
+}
+
 CAF_TEST(refresh after the grace window revokes and scope cannot widen) {
   auto t0 = request<token_pair>(aut, atom::redeem_v,
                                 exchange(code(bit(scope::read)

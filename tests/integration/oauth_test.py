@@ -258,6 +258,22 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
                                    {"Content-Type": "application/json"})
         self.assertEqual(status, 400)
 
+    def test_register_refuses_deep_nesting(self):
+        # A recursive parser would overflow its stack (ASan aborts at
+        # 65 536 levels); the bounded one refuses past 64 levels.
+        for levels in (65, 8000):  # 8000 levels stay under the 16 KiB limit
+            body = ('{"redirect_uris":["%s"],"client_name":"deep","x":%s%s}'
+                    % (CALLBACK, "[" * levels, "]" * levels)).encode()
+            status, _, answer = self.raw("POST", "/oauth/register", body,
+                                         headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 400, answer[:300])
+            self.assertEqual(json.loads(answer)["error"], "invalid_client_metadata")
+        ok = ('{"redirect_uris":["%s"],"client_name":"deep","x":%s%s}'
+              % (CALLBACK, "[" * 60, "]" * 60)).encode()
+        status, _, answer = self.raw("POST", "/oauth/register", ok,
+                                     headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, answer[:300])
+
     def test_register_is_rate_limited(self):
         address = "10.200.0.1"
         statuses = []

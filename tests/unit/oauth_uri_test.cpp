@@ -121,3 +121,25 @@ TEST(ClientMetadata, RefusesBadDocuments) {
                     "token_endpoint_auth_method":"private_key_jwt"})"),
             "");
 }
+
+TEST(ClientMetadata, RefusesDeepNestingWithoutRecursion) {
+  auto url = "https://app.example/client.json";
+  // 65 levels: one past the limit; 100 000 levels would blow a recursive
+  // parser's stack (ASan aborts at 65 536).
+  for (size_t levels : {size_t{65}, size_t{100000}}) {
+    std::string body = R"({"client_id":"https://app.example/client.json",)"
+                       R"("redirect_uris":["https://a.example/cb"],"x":)";
+    body += std::string(levels, '[') + std::string(levels, ']') + "}";
+    EXPECT_FALSE(parse_client_metadata(url, body)) << levels;
+  }
+  // 63 levels inside the object (64 in all) are fine.
+  std::string ok = R"({"client_id":"https://app.example/client.json",)"
+                   R"("redirect_uris":["https://a.example/cb"],"x":)";
+  ok += std::string(63, '[') + std::string(63, ']') + "}";
+  EXPECT_TRUE(parse_client_metadata(url, ok));
+  // Brackets inside strings do not count.
+  std::string quoted = R"({"client_id":"https://app.example/client.json",)"
+                       R"("redirect_uris":["https://a.example/cb"],"x":")";
+  quoted += std::string(1000, '[') + ""}";
+  EXPECT_TRUE(parse_client_metadata(url, quoted));
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/mcp/bounded_parse.hpp"
+
 #include <rapidjson/document.h>
 
 #include <cstdint>
@@ -63,8 +65,6 @@ struct decode_result {
   decode_error error;
 };
 
-/// Nesting deeper than this is refused before parsing.
-inline constexpr size_t max_json_depth = 64;
 
 /// Decodes one JSON-RPC message: valid UTF-8 JSON, an object (arrays are
 /// JSON-RPC batches, which MCP removed in 2025-06-18), "jsonrpc": "2.0", an

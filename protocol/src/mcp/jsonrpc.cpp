@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mcp/jsonrpc.hpp"
 
+#include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
 
 #include <rapidjson/error/en.h>
@@ -9,8 +10,16 @@ namespace postern::mcp {
 
 namespace {
 
-/// Deepest nesting of arrays and objects, counted outside strings; stops
-/// counting once past `limit`.
+decode_result failure(int code, std::string text, std::string id = "null") {
+  decode_result r;
+  r.error.code = code;
+  r.error.message = std::move(text);
+  r.error.id = std::move(id);
+  return r;
+}
+
+} // namespace
+
 size_t nesting_depth(std::string_view s, size_t limit) {
   size_t depth = 0;
   size_t deepest = 0;
@@ -48,15 +57,15 @@ size_t nesting_depth(std::string_view s, size_t limit) {
   return deepest;
 }
 
-decode_result failure(int code, std::string text, std::string id = "null") {
-  decode_result r;
-  r.error.code = code;
-  r.error.message = std::move(text);
-  r.error.id = std::move(id);
-  return r;
+bool parse_bounded(rapidjson::Document& doc, std::string_view text,
+                   size_t max_depth) {
+  if (nesting_depth(text, max_depth) > max_depth)
+    return false;
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag
+                             | rapidjson::kParseValidateEncodingFlag;
+  doc.Parse<flags>(text.data(), text.size());
+  return !doc.HasParseError();
 }
-
-} // namespace
 
 const rapidjson::Value* message::meta() const {
   if (!params || !params->IsObject())

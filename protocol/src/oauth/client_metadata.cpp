@@ -2,6 +2,7 @@
 #include "postern/oauth/client_metadata.hpp"
 
 #include "postern/error.hpp"
+#include "postern/mcp/bounded_parse.hpp"
 #include "postern/oauth/uri.hpp"
 
 #include <rapidjson/document.h>
@@ -19,8 +20,7 @@ caf::error bad(std::string sentence) {
 caf::expected<client_metadata> parse_client_metadata(std::string_view url,
                                                      std::string_view body) {
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
-  if (d.HasParseError() || !d.IsObject())
+  if (!mcp::parse_bounded(d, body) || !d.IsObject())
     return bad("The client metadata document is not a JSON object.");
   client_metadata out;
   if (!d.HasMember("client_id") || !d["client_id"].IsString()
