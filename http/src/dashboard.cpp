@@ -12,6 +12,7 @@
 #include "postern/http/web.hpp"
 #include "postern/log.hpp"
 #include "postern/oauth/uri.hpp"
+#include "postern/storage/crypto.hpp"
 
 #include <caf/send.hpp>
 
@@ -376,6 +377,67 @@ void get_login(site_ptr s, const request& req, const responder& respond) {
   });
 }
 
+// -- device cookies -------------------------------------------------------------
+
+/// A browser that logged in successfully keeps a signed device cookie for
+/// that username (OWASP's "device cookies"): it exempts the browser from
+/// the username's lockout, so a stranger cannot keep the owner out.
+constexpr int64_t device_cookie_days = 90;
+
+std::string device_cookie_name(const site& s) {
+  return s.secure_cookies ? "__Host-postern_device" : "postern_device";
+}
+
+std::string device_binding(std::string_view username, std::string_view nonce,
+                           std::string_view expires) {
+  std::string out = "device\n";
+  for (char c : username)
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out += '\n';
+  out += nonce;
+  out += '\n';
+  out += expires;
+  return out;
+}
+
+/// The device id (its nonce) when the request carries a valid, unexpired
+/// device cookie for `username`; else empty.
+std::string trusted_device(const site& s, const request& req,
+                           std::string_view username) {
+  auto cookie = find_cookie(req, device_cookie_name(s));
+  if (!cookie || cookie->size() > 160)
+    return {};
+  auto dot1 = cookie->find('.');
+  auto dot2 = dot1 == std::string::npos ? dot1 : cookie->find('.', dot1 + 1);
+  if (dot2 == std::string::npos)
+    return {};
+  auto nonce = cookie->substr(0, dot1);
+  auto expires = cookie->substr(dot1 + 1, dot2 - dot1 - 1);
+  auto mac = cookie->substr(dot2 + 1);
+  if (nonce.size() < 16 || expires.empty() || expires.size() > 12
+      || !std::all_of(expires.begin(), expires.end(),
+                      [](unsigned char c) { return std::isdigit(c); }))
+    return {};
+  if (!s.csrf.check(device_binding(username, nonce, expires), mac))
+    return {};
+  if (std::stoll(expires) <= unix_seconds())
+    return {};
+  return nonce;
+}
+
+/// A new device cookie for `username` (after a successful login).
+std::string device_cookie_header(const site& s, std::string_view username) {
+  auto nonce = storage::random_token(16);
+  auto expires = std::to_string(unix_seconds() + device_cookie_days * 86400);
+  auto mac = s.csrf.token(device_binding(username, nonce, expires));
+  cookie_attributes attrs;
+  attrs.secure = s.secure_cookies;
+  attrs.max_age = device_cookie_days * 86400;
+  attrs.same_site = "Strict";
+  return set_cookie(device_cookie_name(s), nonce + "." + expires + "." + mac,
+                    attrs);
+}
+
 void post_login(site_ptr s, const request& req, const responder& respond) {
   auto form = check_pre_session_form(*s, req);
   if (!form) {
@@ -403,7 +465,8 @@ void post_login(site_ptr s, const request& req, const responder& respond) {
     return;
   }
   auto address = req.client_address;
-  if (auto wait = s->throttle->begin(address, f.username); wait > 0) {
+  auto device = trusted_device(*s, req, f.username);
+  if (auto wait = s->throttle->begin(address, f.username, device); wait > 0) {
     f.status = bhttp::status::too_many_requests;
     f.throttled = throttled_text(wait);
     f.headers.emplace_back("Retry-After", std::to_string(wait));
@@ -415,20 +478,23 @@ void post_login(site_ptr s, const request& req, const responder& respond) {
     return;
   }
   auto old_session = find_cookie(req, s->session_cookie());
-  run_task(*s, [s, f, password, address, old_session, respond](task self) {
+  run_task(*s, [s, f, password, address, device, old_session,
+                respond](task self) {
     self
       ->request(s->actors.directory, page_timeout, atom::login_v, f.username,
                 password, address)
       .then(
-        [s, f, address, old_session, respond](const session_grant& grant) {
-          s->throttle->finish(address, f.username, true);
+        [s, f, address, device, old_session,
+         respond](const session_grant& grant) {
+          s->throttle->finish(address, f.username, true, device);
           // A browser that was logged in as someone else: end that session.
           if (old_session && !old_session->empty() && old_session->size() <= 128)
             caf::anon_send(s->actors.directory, atom::logout_v, *old_session);
-          respond(see_other(f.next, {session_cookie_header(*s, grant)}));
+          respond(see_other(f.next, {session_cookie_header(*s, grant),
+                                     device_cookie_header(*s, f.username)}));
         },
-        [s, f, address, respond](const caf::error& err) mutable {
-          s->throttle->finish(address, f.username, false);
+        [s, f, address, device, respond](const caf::error& err) mutable {
+          s->throttle->finish(address, f.username, false, device);
           if (err != ec::invalid_credentials) {
             respond(error_page(err));
             return;

@@ -36,6 +36,10 @@ std::string login_throttle::username_key(std::string_view username) {
   return key;
 }
 
+std::string login_throttle::device_key(std::string_view device) {
+  return "d:" + std::string{device.substr(0, 64)};
+}
+
 int64_t login_throttle::wait_ms(const std::string& key, int64_t now) const {
   auto i = entries_.find(key);
   if (i == entries_.end())
@@ -79,11 +83,12 @@ void login_throttle::prune(int64_t now) {
 }
 
 int64_t login_throttle::begin(std::string_view address,
-                              std::string_view username) {
+                              std::string_view username,
+                              std::string_view device) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto now = now_ms();
   auto akey = address_key(address);
-  auto ukey = username_key(username);
+  auto ukey = device.empty() ? username_key(username) : device_key(device);
   auto wait = wait_ms(akey, now);
   if (!username.empty())
     wait = std::max(wait, wait_ms(ukey, now));
@@ -97,12 +102,14 @@ int64_t login_throttle::begin(std::string_view address,
 }
 
 void login_throttle::finish(std::string_view address, std::string_view username,
-                            bool success) {
+                            bool success, std::string_view device) {
   if (!success)
     return;
   std::lock_guard<std::mutex> guard{mtx_};
   if (!username.empty())
     entries_.erase(username_key(username));
+  if (!device.empty())
+    entries_.erase(device_key(device));
   auto i = entries_.find(address_key(address));
   if (i == entries_.end())
     return;

@@ -406,6 +406,49 @@ class DashboardTest(unittest.TestCase):
 
     # -- rate limiting ------------------------------------------------------
 
+    def test_device_cookie_exempts_the_owner_from_a_username_lockout(self):
+        clock = TestClock(self.tmp)
+        s = self.start_server("device", dict(clock.env(), TRUST_PROXY="true"))
+        Browser(s, "10.6.0.1").signup("owner8")
+        Browser(s, "10.6.0.1").signup("other8")
+        owner = Browser(s, "10.6.0.2")
+        self.assertEqual(owner.login("owner8")[0], 303)
+        self.assertIn("postern_device", owner.cookies)
+        attacker = Browser(s, "10.6.0.3")
+
+        def lock(username):
+            statuses = [attacker.login(username, "wrong %d" % i)[0] for i in range(6)]
+            self.assertEqual(statuses, [401] * 5 + [429])
+
+        lock("owner8")
+        # Without the owner's device cookie even the right password waits.
+        self.assertEqual(Browser(s, "10.6.0.4").login("owner8")[0], 429)
+        # A forged device cookie does not help.
+        forged = Browser(s, "10.6.0.5")
+        value = owner.cookies["postern_device"]
+        forged.cookies["postern_device"] = value[:-1] + ("A" if value[-1] != "A" else "B")
+        self.assertEqual(forged.login("owner8")[0], 429)
+        # The owner's browser gets in, from any address, at once.
+        owner.address = "10.6.0.6"
+        self.assertEqual(owner.login("owner8")[0], 303)
+        # The cookie is bound to its username: it does not unlock another.
+        lock("other8")
+        self.assertEqual(owner.login("other8")[0], 429)
+        # Guesses with a stolen device cookie are throttled on their own.
+        thief = Browser(s, "10.6.0.7")
+        thief.cookies["postern_device"] = owner.cookies["postern_device"]
+        statuses = [thief.login("owner8", "guess %d" % i)[0] for i in range(6)]
+        self.assertEqual(statuses, [401] * 5 + [429])
+        # An expired device cookie is worth nothing.
+        late = Browser(s, "10.6.0.8")
+        self.assertEqual(late.login("other8")[0], 429)
+        clock.advance(3600)  # the lockout is forgotten after an hour
+        self.assertEqual(late.login("other8")[0], 303)
+        clock.advance(91 * 86400)
+        lock("other8")
+        self.assertEqual(late.login("other8")[0], 429,
+                         "a device cookie older than 90 days is expired")
+
     def test_login_rate_limits_per_username_and_address(self):
         # The server's clock stands still unless the test moves it, so a
         # slow machine cannot let a throttle expire between two steps.

@@ -54,13 +54,19 @@ public:
 
   /// Starts an attempt: 0 if it may go ahead (and it is counted), else the
   /// seconds to wait (rounded up, at least 1; nothing is counted). An
-  /// empty username counts against the address only (sign-ups).
-  int64_t begin(std::string_view address, std::string_view username);
+  /// empty username counts against the address only (sign-ups). A
+  /// `device` (the id of a valid device cookie for this username, from an
+  /// earlier successful login) replaces the username's record with the
+  /// device's own, under the same rule: someone keeping the username
+  /// locked from elsewhere does not lock out its owner's browser, and
+  /// guesses with a stolen device cookie are throttled on their own.
+  int64_t begin(std::string_view address, std::string_view username,
+                std::string_view device = {});
 
   /// Ends an attempt begun with begin(): a success refunds it and clears
-  /// the username's record.
+  /// the username's (and the device's) record.
   void finish(std::string_view address, std::string_view username,
-              bool success);
+              bool success, std::string_view device = {});
 
   /// Seconds until `username` (or `address`) may try again; 0 if now.
   int64_t wait_seconds(std::string_view address,
@@ -82,6 +88,7 @@ private:
   void prune(int64_t now);
   static std::string address_key(std::string_view address);
   static std::string username_key(std::string_view username);
+  static std::string device_key(std::string_view device);
 
   options opts_;
   clock now_;
