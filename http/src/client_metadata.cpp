@@ -68,6 +68,16 @@ struct client_metadata_fetcher::impl
   std::map<std::string, entry> cache;
   /// URL -> who waits for its fetch in flight.
   std::map<std::string, std::vector<callback>> waiting;
+  /// Fetches in flight per requester and per host.
+  std::map<std::string, size_t> by_requester;
+  std::map<std::string, size_t> by_host;
+
+  static void release(std::map<std::string, size_t>& counts,
+                      const std::string& key) {
+    auto i = counts.find(key);
+    if (i != counts.end() && --i->second == 0)
+      counts.erase(i);
+  }
   size_t fetched = 0;
 
   bool allowed(const net::ip::address& address) const {
@@ -346,7 +356,9 @@ client_metadata_fetcher::cached(const std::string& url) {
   return i->second.doc;
 }
 
-void client_metadata_fetcher::get(const std::string& url, callback done) {
+void client_metadata_fetcher::get(const std::string& url,
+                                  const std::string& requester,
+                                  callback done) {
   if (auto doc = cached(url)) {
     done(std::move(*doc));
     return;
@@ -355,6 +367,7 @@ void client_metadata_fetcher::get(const std::string& url, callback done) {
     done(refused(std::move(why)));
     return;
   }
+  auto host = oauth::split_uri(url)->host;
   {
     std::unique_lock guard{impl_->mtx};
     // One fetch per URL at a time: later askers wait for the same answer.
@@ -362,20 +375,40 @@ void client_metadata_fetcher::get(const std::string& url, callback done) {
       i->second.push_back(std::move(done));
       return;
     }
-    if (impl_->waiting.size() >= impl_->opts.max_in_flight) {
+    auto busy = [&](std::string sentence) {
       guard.unlock();
-      done(caf::make_error(ec::too_busy, "Too many client metadata documents "
-                                         "are being fetched; try again."));
+      done(caf::make_error(ec::too_busy, std::move(sentence)));
+    };
+    if (impl_->waiting.size() >= impl_->opts.max_in_flight) {
+      busy("Too many client metadata documents are being fetched; try "
+           "again.");
       return;
     }
+    if (impl_->by_requester[requester] >= impl_->opts.max_per_requester) {
+      busy("Too many client metadata documents are being fetched for you "
+           "at once (at most "
+           + std::to_string(impl_->opts.max_per_requester)
+           + "); try again when they have arrived.");
+      return;
+    }
+    if (impl_->by_host[host] >= impl_->opts.max_per_host) {
+      busy("Too many client metadata documents are being fetched from "
+           + host + " at once; try again.");
+      return;
+    }
+    ++impl_->by_requester[requester];
+    ++impl_->by_host[host];
     impl_->waiting[url].push_back(std::move(done));
   }
-  auto answer = [owner = impl_, url](caf::expected<oauth::client_metadata> r) {
+  auto answer = [owner = impl_, url, requester,
+                 host](caf::expected<oauth::client_metadata> r) {
     std::vector<callback> waiters;
     {
       std::lock_guard guard{owner->mtx};
       waiters = std::move(owner->waiting[url]);
       owner->waiting.erase(url);
+      impl::release(owner->by_requester, requester);
+      impl::release(owner->by_host, host);
     }
     for (auto& w : waiters)
       w(r);

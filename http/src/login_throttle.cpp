@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 namespace postern::http {
 
 login_throttle::login_throttle() : login_throttle(options{}) {
@@ -23,8 +26,26 @@ int64_t login_throttle::now_ms() const {
   return steady_millis();
 }
 
+std::string address_bucket(std::string_view address) {
+  in6_addr v6{};
+  std::string text{address.substr(0, 64)};
+  if (text.find(':') == std::string::npos
+      || inet_pton(AF_INET6, text.c_str(), &v6) != 1)
+    return text;
+  auto b = v6.s6_addr;
+  bool mapped = std::all_of(b, b + 10, [](uint8_t x) { return x == 0; })
+                && b[10] == 0xFF && b[11] == 0xFF;
+  if (mapped)
+    return std::to_string(b[12]) + "." + std::to_string(b[13]) + "."
+           + std::to_string(b[14]) + "." + std::to_string(b[15]);
+  std::fill(b + 8, b + 16, uint8_t{0});
+  char out[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &v6, out, sizeof(out));
+  return std::string{out} + "/64";
+}
+
 std::string login_throttle::address_key(std::string_view address) {
-  return "a:" + std::string{address};
+  return "a:" + address_bucket(address);
 }
 
 std::string login_throttle::username_key(std::string_view username) {

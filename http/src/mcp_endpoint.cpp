@@ -119,6 +119,7 @@ mcp_settings mcp_settings::from(const config& cfg) {
   }
   s.session_idle = std::chrono::seconds(cfg.mcp_session_idle_seconds);
   s.sessions_per_grant = cfg.mcp_sessions_per_grant;
+  s.sessions_per_user = cfg.mcp_sessions_per_user;
   s.tool_rate_limit = cfg.tool_rate_limit;
   return s;
 }
@@ -238,7 +239,8 @@ caf::behavior audit_batcher(caf::event_based_actor* self,
 
 mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
   : sys(&s), actors(std::move(a)), settings(std::move(st)),
-    sessions(settings.session_idle, settings.sessions_per_grant),
+    sessions(settings.session_idle, settings.sessions_per_grant, 100000,
+             settings.sessions_per_user),
     limiter(settings.tool_rate_limit),
     tokens(settings.token_recheck, 100000) {
   if (auto own = normalize_origin(settings.base_url); !own.empty())

@@ -74,7 +74,19 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
   if (auto info = member(msg.params, "clientInfo"))
     if (auto name = member(info, "name"); name && name->IsString())
       client_name = mcp::to_valid_utf8(str(*name).substr(0, 100));
-  auto id = ep->sessions.create(ctx.grant_key, version, client_name);
+  auto why = mcp_session_table::refusal::none;
+  auto id = ep->sessions.create(ctx.grant_key, version, client_name,
+                                steady_now(), &why);
+  if (!id && why == mcp_session_table::refusal::user_full) {
+    mcp_reply r = error(msg, mcp::rpc::server_error,
+                        "Too Many Requests: this account holds "
+                          + std::to_string(ep->settings.sessions_per_user)
+                          + " open MCP sessions (MCP_SESSIONS_PER_USER); "
+                            "end one (DELETE) or wait until an idle one "
+                            "expires");
+    r.status = bhttp::status::too_many_requests;
+    return reply(std::move(r));
+  }
   if (!id) {
     mcp_reply r = error(msg, mcp::rpc::server_error,
                         "Service Unavailable: too many open MCP sessions; "

@@ -17,10 +17,16 @@ constexpr auto purge_every = std::chrono::seconds(30);
 } // namespace
 
 mcp_session_table::mcp_session_table(std::chrono::seconds idle,
-                                     size_t per_grant, size_t max_total)
+                                     size_t per_grant, size_t max_total,
+                                     size_t per_user)
   : idle_(idle), per_grant_(std::max<size_t>(per_grant, 1)),
-    max_total_(std::max<size_t>(max_total, shard_count)) {
+    max_total_(std::max<size_t>(max_total, shard_count)),
+    per_user_(std::max<size_t>(per_user, 1)) {
   // nop
+}
+
+std::string mcp_session_table::user_of(const std::string& grant) {
+  return grant.substr(0, grant.find('/'));
 }
 
 mcp_session_table::shard& mcp_session_table::shard_of(const std::string& grant) {
@@ -32,6 +38,12 @@ void mcp_session_table::erase_locked(
   auto g = s.per_grant.find(i->second.grant);
   if (g != s.per_grant.end() && --g->second == 0)
     s.per_grant.erase(g);
+  {
+    std::lock_guard<std::mutex> guard{users_mtx_};
+    auto u = per_user_count_.find(user_of(i->second.grant));
+    if (u != per_user_count_.end() && --u->second == 0)
+      per_user_count_.erase(u);
+  }
   s.sessions.erase(i);
 }
 
@@ -48,7 +60,14 @@ void mcp_session_table::purge_locked(shard& s, clock::time_point now) {
 std::optional<std::string>
 mcp_session_table::create(const std::string& grant,
                           std::string protocol_version, std::string client_name,
-                          clock::time_point now) {
+                          clock::time_point now, refusal* why) {
+  auto refuse = [why](refusal r) -> std::optional<std::string> {
+    if (why)
+      *why = r;
+    return std::nullopt;
+  };
+  if (why)
+    *why = refusal::none;
   auto& s = shard_of(grant);
   std::lock_guard<std::mutex> guard{s.mtx};
   if (now - s.last_purge >= purge_every)
@@ -57,7 +76,7 @@ mcp_session_table::create(const std::string& grant,
   if (s.sessions.size() >= max_total_ / shard_count) {
     purge_locked(s, now);
     if (s.sessions.size() >= max_total_ / shard_count)
-      return std::nullopt;
+      return refuse(refusal::table_full);
   }
   if (auto g = s.per_grant.find(grant);
       g != s.per_grant.end() && g->second >= per_grant_) {
@@ -70,6 +89,19 @@ mcp_session_table::create(const std::string& grant,
         oldest = i;
     if (oldest != s.sessions.end())
       erase_locked(s, oldest);
+  }
+  auto user = user_of(grant);
+  {
+    // The user's quota: counted over all their grants (which live in
+    // other shards); their sessions elsewhere are theirs to end, not ours.
+    std::lock_guard<std::mutex> users{users_mtx_};
+    auto& n = per_user_count_[user];
+    if (n >= per_user_) {
+      if (n == 0)
+        per_user_count_.erase(user);
+      return refuse(refusal::user_full);
+    }
+    ++n;
   }
   auto id = storage::random_token(32);
   session entry;

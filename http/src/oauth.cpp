@@ -9,6 +9,7 @@
 #include "postern/http/client_metadata.hpp"
 #include "postern/http/cookies.hpp"
 #include "postern/http/form.hpp"
+#include "postern/http/login_throttle.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/http/web.hpp"
@@ -48,9 +49,14 @@ using oauth::redirect_origin;
 /// A consent page stays valid this long.
 constexpr int64_t request_ttl = 600;
 constexpr size_t max_pending = 10000;
-/// Registrations per client address and window.
+/// Consent pages one user may have open at once (each lives request_ttl).
+constexpr size_t max_pending_per_user = 20;
+/// Registrations per client address (IPv6: per /64) and window, and per
+/// hour: unused clients expire after an hour, so one source never holds
+/// more than registrations_per_hour unused clients.
 constexpr int registrations_per_window = 30;
 constexpr int64_t registration_window = 600;
+constexpr int registrations_per_hour = 100;
 
 // -- small helpers ------------------------------------------------------------
 
@@ -134,14 +140,22 @@ struct oauth_server {
 
   std::mutex mtx;
   std::unordered_map<std::string, pending_request> pending;
-  std::unordered_map<std::string, std::pair<int64_t, int>> registrations;
+  /// Registrations of one source (address_bucket): in the current
+  /// 10-minute window and in the current hour.
+  struct registration_count {
+    int64_t window_start = 0;
+    int in_window = 0;
+    int64_t hour_start = 0;
+    int in_hour = 0;
+  };
+  std::unordered_map<std::string, registration_count> registrations;
 
   void prune(int64_t now) {
     for (auto i = pending.begin(); i != pending.end();)
       i = i->second.expires_at < now ? pending.erase(i) : std::next(i);
     for (auto i = registrations.begin(); i != registrations.end();)
-      i = i->second.first + registration_window < now ? registrations.erase(i)
-                                                      : std::next(i);
+      i = i->second.hour_start + 3600 < now ? registrations.erase(i)
+                                            : std::next(i);
   }
 
 };
@@ -157,9 +171,11 @@ constexpr const char* unknown_client_text
 /// HTTPS, never blocking the caller) for metadata document URLs. Fails with
 /// a sentence for the person.
 void resolve_client(const server_ptr& s, const std::string& id,
+                    const std::string& requester,
                     std::function<void(caf::expected<client_view>)> then) {
   if (oauth::is_metadata_client_id(id)) {
-    s->documents->get(id, [then](caf::expected<oauth::client_metadata> doc) {
+    s->documents->get(id, requester,
+                      [then](caf::expected<oauth::client_metadata> doc) {
       if (!doc) {
         // Too many fetches at once is ours to fix, not the client's.
         then(doc.error() == ec::too_busy
@@ -254,17 +270,33 @@ void handle_register(const server_ptr& s, const request& req,
   {
     std::lock_guard guard{s->mtx};
     s->prune(now);
-    auto& slot = s->registrations[req.client_address];
-    if (slot.first + registration_window < now)
-      slot = {now, 0};
-    if (++slot.second > registrations_per_window) {
-      auto res = with_cors(oauth_error(bhttp::status::too_many_requests,
-                                       "temporarily_unavailable",
-                                       "Too many registrations; try later."));
-      res.set(bhttp::field::retry_after, std::to_string(registration_window));
+    auto& slot = s->registrations[address_bucket(req.client_address)];
+    if (slot.window_start + registration_window < now) {
+      slot.window_start = now;
+      slot.in_window = 0;
+    }
+    if (slot.hour_start + 3600 < now) {
+      slot.hour_start = now;
+      slot.in_hour = 0;
+    }
+    int64_t retry = 0;
+    if (slot.in_window >= registrations_per_window)
+      retry = slot.window_start + registration_window - now;
+    if (slot.in_hour >= registrations_per_hour)
+      retry = std::max(retry, slot.hour_start + 3600 - now);
+    if (retry > 0) {
+      auto res = with_cors(oauth_error(
+        bhttp::status::too_many_requests, "temporarily_unavailable",
+        "Too many registrations from this network (at most "
+          + std::to_string(registrations_per_window) + " per 10 minutes and "
+          + std::to_string(registrations_per_hour) + " per hour); try again in "
+          + std::to_string(retry) + " seconds."));
+      res.set(bhttp::field::retry_after, std::to_string(retry));
       respond(std::move(res));
       return;
     }
+    ++slot.in_window;
+    ++slot.in_hour;
   }
   auto& body = req.raw.body();
   if (body.size() > 16384) {
@@ -515,7 +547,7 @@ void handle_authorize_get(const server_ptr& s, const request& req,
   }
   // A metadata document may have to be fetched: keep the request.
   auto copy = std::make_shared<request>(req);
-  resolve_client(s, q.get("client_id"),
+  resolve_client(s, q.get("client_id"), address_bucket(req.client_address),
                  [s, copy, respond](caf::expected<client_view> client) {
                    if (!client) {
                      respond(authorize_error_page(describe(client.error())));
@@ -562,6 +594,27 @@ void show_consent(const server_ptr& s, const request& req,
                        {
                          std::lock_guard guard{s->mtx};
                          s->prune(unix_seconds());
+                         auto mine = std::count_if(
+                           s->pending.begin(), s->pending.end(),
+                           [&](const auto& kv) {
+                             return kv.second.code.user == ws.user.id;
+                           });
+                         if (static_cast<size_t>(mine) >= max_pending_per_user) {
+                           auto res = message_page(
+                             bhttp::status::too_many_requests,
+                             "Too many connection requests",
+                             "You have "
+                               + std::to_string(max_pending_per_user)
+                               + " connection requests waiting for an "
+                                 "answer. Answer one of them, or wait ten "
+                                 "minutes until they expire, then start "
+                                 "the connection again.",
+                             &ws);
+                           res.set(bhttp::field::retry_after,
+                                   std::to_string(request_ttl));
+                           respond(std::move(res));
+                           return;
+                         }
                          if (s->pending.size() >= max_pending) {
                            respond(message_page(
                              bhttp::status::service_unavailable,
@@ -803,7 +856,7 @@ void handle_token(const server_ptr& s, const request& req,
     return;
   }
   auto client_id = f.get("client_id");
-  resolve_client(s, client_id,
+  resolve_client(s, client_id, address_bucket(req.client_address),
                  [s, f, client_id, respond](caf::expected<client_view> c) {
                    if (!c && c.error() != ec::invalid_client) {
                      respond(token_error(c.error()));

@@ -114,6 +114,9 @@ struct config {
   /// MCP sessions one grant may hold; the least recently used one ends
   /// when a new one would exceed it.
   unsigned mcp_sessions_per_grant = 16;
+  /// MCP sessions one user may hold over all their grants; beyond it a new
+  /// one is refused (429), nobody's session is ended for it.
+  unsigned mcp_sessions_per_user = 64;
   /// Browser origins allowed on /mcp besides BASE_URL's own, comma-separated
   /// ("https://app.example.com,http://localhost:5173").
   std::string allowed_origins;

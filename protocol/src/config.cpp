@@ -267,6 +267,10 @@ const std::vector<option>& options() {
      "MCP sessions one connected agent may hold (default 16)",
      unsigned_setter(&config::mcp_sessions_per_grant, "MCP_SESSIONS_PER_GRANT",
                      1000)},
+    {"--mcp-sessions-per-user", "MCP_SESSIONS_PER_USER", "N",
+     "MCP sessions one user may hold over all connected agents (default 64)",
+     unsigned_setter(&config::mcp_sessions_per_user, "MCP_SESSIONS_PER_USER",
+                     100000)},
     {"--allowed-origins", "ALLOWED_ORIGINS", "LIST",
      "browser origins allowed on /mcp besides BASE_URL's, comma-separated",
      [](config& cfg, const std::string& text, bool) -> caf::error {

@@ -494,8 +494,11 @@ CAF_TEST(clients register with a fresh id and the table is capped) {
   CAF_CHECK_NOT_EQUAL(a.id, b.id);
   // Full: the sweep finds nothing to remove yet.
   CAF_CHECK_EQUAL(error_of<oauth_client>(atom::put_v, c), ec::too_busy);
-  // A day later the never-used clients are swept to make room.
-  *now_ms += 25 * 3600 * 1000;
+  // Never-used clients live an hour: at 59 minutes they still count...
+  *now_ms += 59 * 60 * 1000;
+  CAF_CHECK_EQUAL(error_of<oauth_client>(atom::put_v, c), ec::too_busy);
+  // ...after the hour they are swept to make room.
+  *now_ms += 2 * 60 * 1000;
   CAF_CHECK_EQUAL(error_of<oauth_client>(atom::put_v, c), caf::none);
   CAF_CHECK_EQUAL(count(storage::table::clients), 1u);
   CAF_CHECK_EQUAL(error_of<oauth_client>(atom::get_v, a.id),

@@ -173,6 +173,35 @@ class McpHttpTest(unittest.TestCase):
         self.assertEqual(doc["error"]["code"], code, doc)
         return doc
 
+    def test_sessions_per_user_refuse_the_newcomer_and_end_nobody(self):
+        # A separate server: MCP_SESSIONS_PER_USER=4 over many grants.
+        tmp = tempfile.mkdtemp(prefix="postern-mcp-quota-")
+        p = Postern(tmp, {"MCP_SESSIONS_PER_USER": "4", "MCP_SESSIONS_PER_GRANT": "2"})
+        try:
+            account = p.add_user("hoarder")
+            other = p.add_user("neighbour")
+            p.start()
+            tokens = [p.token("hoarder", account, "mail:read") for _ in range(3)]
+            sessions = [(t, p.initialize(t)[0]) for t in tokens[:2] for _ in range(2)]
+            # A fifth session of the same user, on a third grant: refused
+            # with 429 and a sentence; the four others live on.
+            status, _, body = p.request("POST", INIT, tokens[2])
+            self.assertEqual(status, 429, body)
+            self.assertIn("MCP_SESSIONS_PER_USER", json.loads(body)["error"]["message"])
+            for t, sid in sessions:
+                self.assertEqual(p.rpc(t, sid, "tools/list")[0], 200)
+            # Another user is not affected.
+            neighbour = p.token("neighbour", other, "mail:read")
+            p.initialize(neighbour)
+            # Ending one session makes room.
+            t, sid = sessions[0]
+            status, _, _ = p.request("DELETE", None, t, sid)
+            self.assertEqual(status, 204)
+            p.initialize(tokens[2])
+        finally:
+            p.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     # -- 401 ---------------------------------------------------------------------
 
     def test_401_without_token_has_the_resource_metadata_challenge(self):

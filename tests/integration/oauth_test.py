@@ -100,10 +100,11 @@ class OAuthHelpers:
         import http.client
         return http.client.HTTPConnection("127.0.0.1", self.p.port, timeout=30)
 
-    def register(self, redirect_uris=None, name="Test client", path="/oauth/register", **extra):
+    def register(self, redirect_uris=None, name="Test client", path="/oauth/register",
+                 headers=None, **extra):
         doc = {"redirect_uris": redirect_uris or [CALLBACK], "client_name": name}
         doc.update(extra)
-        return self.raw("POST", path, doc)
+        return self.raw("POST", path, doc, headers=headers)
 
     def client(self, redirect_uris=None, name="Test client"):
         status, _, body = self.register(redirect_uris, name)
@@ -273,6 +274,41 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         status, _, answer = self.raw("POST", "/oauth/register", ok,
                                      headers={"Content-Type": "application/json"})
         self.assertEqual(status, 201, answer[:300])
+
+    def test_registrations_are_throttled_per_ipv6_64(self):
+        # Many addresses of one /64 are one source: 30 registrations per
+        # 10 minutes between them, then 429 with a sentence.
+        statuses = []
+        for i in range(31):
+            status, headers, body = self.register(
+                name="flood", headers={"X-Forwarded-For": "2001:db8:15:3::%x" % (i + 1)})
+            statuses.append(status)
+        self.assertEqual(statuses[:30], [201] * 30, statuses)
+        self.assertEqual(statuses[30], 429)
+        doc = json.loads(body)
+        self.assertEqual(doc["error"], "temporarily_unavailable")
+        self.assertIn("from this network", doc["error_description"])
+        self.assertGreater(int(headers["retry-after"]), 0)
+        # Another /64 and IPv4 clients are not held up.
+        status, _, _ = self.register(headers={"X-Forwarded-For": "2001:db8:15:4::1"})
+        self.assertEqual(status, 201)
+        self.assertEqual(self.register()[0], 201)
+
+    def test_pending_consents_per_user(self):
+        self.p.add_user("consenter")
+        client_id = self.client()
+        b = self.browser("consenter")
+        for i in range(20):
+            _, challenge = pkce()
+            status, _, body, _ = b.get(self.authorize_url(client_id, challenge))
+            self.assertEqual(status, 200, (i, body[:500]))
+        _, challenge = pkce()
+        status, headers, body, _ = b.get(self.authorize_url(client_id, challenge))
+        self.assertEqual(status, 429, body[:500])
+        self.assertIn("connection requests waiting", body)
+        self.assertEqual(headers["Retry-After"], "600")
+        # Someone else still gets their consent page.
+        self.consent(self.browser("alice"), self.authorize_url(client_id, challenge))
 
     def test_register_is_rate_limited(self):
         address = "10.200.0.1"

@@ -490,6 +490,37 @@ TEST(mcp_sessions, the_table_is_bounded) {
   EXPECT_EQ(created, t.size());
 }
 
+TEST(mcp_sessions, each_user_has_a_quota_and_nobody_is_evicted_for_it) {
+  mcp_session_table t{3600s, 1, 100000, 3};
+  auto now = std::chrono::steady_clock::now();
+  auto why = mcp_session_table::refusal::none;
+  auto a = *t.create("alice/g1", "v", "", now);
+  auto b = *t.create("alice/g2", "v", "", now);
+  auto c = *t.create("alice/g3", "v", "", now);
+  // A fourth grant of the same user is refused; her sessions live on.
+  EXPECT_FALSE(t.create("alice/g4", "v", "", now, &why));
+  EXPECT_EQ(why, mcp_session_table::refusal::user_full);
+  using live = std::vector<std::pair<std::string, std::string>>;
+  for (auto& [id, g] : live{{a, "alice/g1"}, {b, "alice/g2"}, {c, "alice/g3"}})
+    EXPECT_TRUE(t.touch(id, g, now + 1s)) << g;
+  // Her own grant at its cap replaces its own oldest session: still 3.
+  auto a2 = t.create("alice/g1", "v", "", now + 2s, &why);
+  EXPECT_TRUE(a2);
+  EXPECT_EQ(why, mcp_session_table::refusal::none);
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_FALSE(t.touch(a, "alice/g1", now + 2s));
+  // Another user is unaffected.
+  EXPECT_TRUE(t.create("bob/g1", "v", "", now));
+  // Ending one of hers makes room again.
+  EXPECT_TRUE(t.remove(b, "alice/g2"));
+  EXPECT_TRUE(t.create("alice/g4", "v", "", now + 3s));
+  EXPECT_FALSE(t.create("alice/g5", "v", "", now + 3s));
+  // Idle sessions expire and give the quota back.
+  t.purge(now + 2h);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_TRUE(t.create("alice/g5", "v", "", now + 2h));
+}
+
 TEST(rate_limiter, allows_bursts_then_says_when_to_retry) {
   rate_limiter off{0};
   for (int i = 0; i < 1000; ++i)

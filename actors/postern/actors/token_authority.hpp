@@ -53,10 +53,11 @@ struct token_authority_options {
   size_t max_cached = 100000;
   /// OAuth code and token lifetimes.
   oauth_lifetimes oauth;
-  /// Registered clients never used for a token are removed after a day,
-  /// used ones after 30 days without use. (Claude registers a new client
-  /// on every connection.)
-  std::chrono::seconds client_unused = std::chrono::hours(24);
+  /// Registered clients never used for a token are removed after an hour
+  /// (a registration flood then holds the table only briefly), used ones
+  /// after 30 days without use. (Claude registers a new client on every
+  /// connection and uses it within minutes.)
+  std::chrono::seconds client_unused = std::chrono::hours(1);
   std::chrono::seconds client_idle = std::chrono::hours(24 * 30);
   /// Most registered clients; a full table is swept at most once a minute
   /// before registrations are refused.

@@ -39,6 +39,11 @@ public:
     /// Fetches at the same time at most (one per URL; askers for a URL
     /// being fetched wait for that fetch); more fail at once.
     size_t max_in_flight = 32;
+    /// Fetches one requester (client address bucket) may start at once,
+    /// and fetches from one host at once: one party cannot hold every
+    /// slot, nor can one slow host.
+    size_t max_per_requester = 4;
+    size_t max_per_host = 8;
     /// For tests only: loopback addresses are fetched from (private and
     /// link-local ones never are).
     bool allow_loopback = false;
@@ -54,8 +59,12 @@ public:
 
   /// Calls `done` with the document of `url` (from the cache or fetched),
   /// or with an error whose context is a sentence for the person or the
-  /// client. `done` runs on the fetcher's thread or the caller's.
-  void get(const std::string& url, callback done);
+  /// client. `done` runs on the fetcher's thread or the caller's. A new
+  /// fetch counts against `requester` (who asked; waiting for a fetch in
+  /// flight is free) and the URL's host; over either quota, or with every
+  /// slot taken, it fails at once with ec::too_busy.
+  void get(const std::string& url, const std::string& requester,
+           callback done);
 
   /// The document of `url` if it is cached and fresh.
   std::optional<oauth::client_metadata> cached(const std::string& url);

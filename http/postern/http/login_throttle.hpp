@@ -11,6 +11,11 @@
 
 namespace postern::http {
 
+/// The key throttles use for a client address: the address itself for
+/// IPv4, its /64 for IPv6 (one subscriber usually holds a whole /64, so
+/// per-address keys would let one party mint endless fresh keys).
+std::string address_bucket(std::string_view address);
+
 /// Slows down password guessing, per client address and per username.
 ///
 /// Every attempt counts when it starts (so a burst of parallel guesses is

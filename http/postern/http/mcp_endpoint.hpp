@@ -35,6 +35,8 @@ struct mcp_settings {
   std::vector<std::string> extra_origins;
   std::chrono::seconds session_idle{3600};
   size_t sessions_per_grant = 16;
+  /// MCP sessions one user may hold over all their grants.
+  size_t sessions_per_user = 64;
   /// Tool calls per minute per grant; 0 is unlimited.
   unsigned tool_rate_limit = 120;
   /// Longest wait for the TOKEN AUTHORITY.

@@ -19,9 +19,11 @@ namespace postern::http {
 /// shard of that grant and found only with the same grant, so another
 /// token's request for it gets "unknown" (404) — no separate check can be
 /// forgotten. Sessions end after an idle time; each grant holds at most
-/// `per_grant` of them (its least recently used one ends first) and the
-/// whole table at most `max_total`. Thread-safe; every operation locks one
-/// shard briefly.
+/// `per_grant` of them (its least recently used one ends first), each user
+/// at most `per_user` over all their grants, and the whole table at most
+/// `max_total`. A full table or a user at their quota refuses the new
+/// session; nobody else's session is ever ended to make room. Thread-safe;
+/// every operation locks one shard briefly (and the per-user counts).
 class mcp_session_table {
 public:
   using clock = std::chrono::steady_clock;
@@ -38,14 +40,25 @@ public:
   };
 
   mcp_session_table(std::chrono::seconds idle, size_t per_grant,
-                    size_t max_total = 100000);
+                    size_t max_total = 100000, size_t per_user = 64);
+
+  /// Why create() refused.
+  enum class refusal {
+    none,
+    /// The whole table is full.
+    table_full,
+    /// The grant's user holds `per_user` sessions already.
+    user_full,
+  };
 
   /// Creates a session and returns its id (256 random bits, base64url), or
-  /// nullopt when the table is full.
+  /// nullopt when the table is full or the user is at their quota (`why`
+  /// says which).
   std::optional<std::string> create(const std::string& grant,
                                     std::string protocol_version,
                                     std::string client_name,
-                                    clock::time_point now = steady_now());
+                                    clock::time_point now = steady_now(),
+                                    refusal* why = nullptr);
 
   /// The session if it exists, belongs to `grant` and is not idle-expired;
   /// refreshes its idle timer.
@@ -81,10 +94,17 @@ private:
   void erase_locked(shard& s,
                     std::unordered_map<std::string, session>::iterator i);
 
+  /// The user part of a grant key ("user/grant").
+  static std::string user_of(const std::string& grant);
+
   std::chrono::steady_clock::duration idle_;
   size_t per_grant_;
   size_t max_total_;
+  size_t per_user_;
   std::array<shard, shard_count> shards_;
+  // Locked after a shard's mutex, never before.
+  std::mutex users_mtx_;
+  std::unordered_map<std::string, size_t> per_user_count_;
 };
 
 /// A token bucket per key (grant): `per_minute` calls per minute on
