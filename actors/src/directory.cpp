@@ -469,6 +469,49 @@ void directory_state::sweep() {
   else if (sessions + invites > 0)
     POSTERN_DEBUG("directory: swept {} session(s), {} invite(s)", sessions,
                   invites);
+  prune_audit();
+}
+
+void directory_state::prune_audit() {
+  if (opts.audit_retention.count() <= 0)
+    return;
+  auto before = unix_millis()
+                - std::chrono::duration_cast<std::chrono::milliseconds>(
+                    opts.audit_retention)
+                    .count();
+  // Every user, and the empty one (failed logins for unknown names).
+  std::vector<user_id> users{user_id{""}};
+  auto err = env->read([&](const storage::txn& t) -> caf::error {
+    t.scan(storage::table::users, "", [&](std::string_view k, std::string_view) {
+      users.push_back(user_id{std::string{k}});
+      return true;
+    });
+    return caf::none;
+  });
+  if (err) {
+    POSTERN_WARN("directory: audit pruning failed: {}", render(err));
+    return;
+  }
+  size_t pruned = 0;
+  auto batch = std::max<size_t>(opts.audit_batch, 1);
+  for (auto& user : users) {
+    // One bounded write transaction per batch: other writers get their
+    // turn in between.
+    for (size_t n = batch; n == batch;) {
+      n = 0;
+      err = env->write([&](storage::txn& t) -> caf::error {
+        n = storage::prune_audit(t, user, before, batch);
+        return caf::none;
+      });
+      if (err) {
+        POSTERN_WARN("directory: audit pruning failed: {}", render(err));
+        return;
+      }
+      pruned += n;
+    }
+  }
+  if (pruned > 0)
+    POSTERN_DEBUG("directory: pruned {} audit event(s)", pruned);
 }
 
 // -- behavior -----------------------------------------------------------------

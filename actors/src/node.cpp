@@ -79,6 +79,7 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
   }
   dopts.hosts = std::move(*hosts);
   dopts.session_ttl = std::chrono::hours(cfg.session_ttl_hours);
+  dopts.audit_retention = std::chrono::hours(24) * cfg.audit_retention_days;
   auto directory = spawn_directory(sys, setup.env, *vault, std::move(dopts),
                                    setup.hashers, setup.background_hashing);
   if (!directory) {

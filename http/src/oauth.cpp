@@ -11,6 +11,7 @@
 #include "postern/http/form.hpp"
 #include "postern/http/login_throttle.hpp"
 #include "postern/http/mcp_endpoint.hpp"
+#include "postern/http/mcp_sessions.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/http/web.hpp"
 #include "postern/log.hpp"
@@ -57,6 +58,9 @@ constexpr size_t max_pending_per_user = 20;
 constexpr int registrations_per_window = 30;
 constexpr int64_t registration_window = 600;
 constexpr int registrations_per_hour = 100;
+/// /oauth/token requests per minute (bursts as large).
+constexpr unsigned token_requests_per_client = 60;
+constexpr unsigned token_requests_per_credential = 10;
 
 // -- small helpers ------------------------------------------------------------
 
@@ -137,6 +141,11 @@ struct oauth_server {
   std::string issuer;
   std::string resource;
   std::unique_ptr<client_metadata_fetcher> documents;
+  /// Token requests per client, and per code or refresh token presented
+  /// (one grant's credential), per minute: a flood of one client cannot
+  /// keep the TOKEN AUTHORITY busy for everyone.
+  rate_limiter token_per_client{token_requests_per_client};
+  rate_limiter token_per_credential{token_requests_per_credential};
 
   std::mutex mtx;
   std::unordered_map<std::string, pending_request> pending;
@@ -856,6 +865,22 @@ void handle_token(const server_ptr& s, const request& req,
     return;
   }
   auto client_id = f.get("client_id");
+  auto credential = f.get(grant_type == "refresh_token" ? "refresh_token"
+                                                        : "code");
+  auto verdict = s->token_per_client.acquire("c:" + client_id.substr(0, 2100));
+  if (verdict.allowed && !credential.empty())
+    verdict = s->token_per_credential.acquire(
+      storage::sha256(credential.substr(0, 4096)));
+  if (!verdict.allowed) {
+    auto res = oauth_error(bhttp::status::too_many_requests, "slow_down",
+                           "Too many token requests for this client or "
+                           "grant; try again in "
+                             + std::to_string(verdict.retry_after)
+                             + " seconds.");
+    res.set(bhttp::field::retry_after, std::to_string(verdict.retry_after));
+    respond(std::move(res));
+    return;
+  }
   resolve_client(s, client_id, address_bucket(req.client_address),
                  [s, f, client_id, respond](caf::expected<client_view> c) {
                    if (!c && c.error() != ec::invalid_client) {

@@ -56,6 +56,9 @@ struct config {
   std::string account_host_deny = "private";
   /// Lifetime of a dashboard login.
   unsigned session_ttl_hours = 24;
+  /// Audit events older than this are pruned (AUDIT_RETENTION_DAYS); 0
+  /// keeps them forever. A deleted user's events go with the user.
+  unsigned audit_retention_days = 90;
   /// For tests only (CLIENT_METADATA_ALLOW_LOOPBACK): OAuth client metadata
   /// documents may be fetched from loopback addresses. Private and
   /// link-local addresses are refused regardless.

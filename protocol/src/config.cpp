@@ -214,6 +214,11 @@ const std::vector<option>& options() {
      "tests only: throttles, expiries and memos use a clock that stands still "
      "until the number of seconds in FILE grows (default: the real clock)",
      string_setter(&config::test_clock_file)},
+    {"--audit-retention-days", "AUDIT_RETENTION_DAYS", "D",
+     "audit log entries older than this are pruned; 0 keeps them forever "
+     "(default 90)",
+     unsigned_setter(&config::audit_retention_days, "AUDIT_RETENTION_DAYS",
+                     36500)},
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cctype>
 
+#include <limits>
+
 namespace postern::storage {
 
 namespace {
@@ -203,6 +205,9 @@ bool erase_user(txn& t, const user_id& user) {
     erase_account(t, user, account.id);
   erase_sessions_of(t, user);
   erase_grants_of_user(t, user);
+  // The user's audit log goes with them.
+  while (prune_audit(t, user, std::numeric_limits<int64_t>::max(), 10000) > 0)
+    ; // nop
   t.erase(table::users_by_name, username_key(record->info.username));
   t.erase(table::users, user.value);
   return true;
@@ -210,6 +215,26 @@ bool erase_user(txn& t, const user_id& user) {
 
 void append_audit(txn& t, const audit_event& event) {
   t.put(table::audit, audit_key(event.user, event.time_ms), encode(event));
+}
+
+size_t prune_audit(txn& t, const user_id& user, int64_t before_ms,
+                   size_t limit) {
+  auto prefix = user.value + "/";
+  std::vector<std::string> old;
+  t.scan(table::audit, prefix, [&](std::string_view key, std::string_view) {
+    if (old.size() >= limit || key.size() < prefix.size() + 8)
+      return false;
+    uint64_t ms = 0;
+    for (size_t i = 0; i < 8; ++i)
+      ms = (ms << 8) | static_cast<unsigned char>(key[prefix.size() + i]);
+    if (static_cast<int64_t>(ms) >= before_ms)
+      return false;
+    old.emplace_back(key);
+    return true;
+  });
+  for (auto& key : old)
+    t.erase(table::audit, key);
+  return old.size();
 }
 
 std::vector<audit_event> recent_audit(const txn& t, const user_id& user,

@@ -3,6 +3,8 @@
 
 #include "postern/actors/directory.hpp"
 
+#include "postern/clock.hpp"
+
 #include "caf_test.hpp"
 #include "postern/actors/hasher.hpp"
 #include "postern/actors/vault.hpp"
@@ -417,6 +419,52 @@ CAF_TEST(audit events arrive in batches as one transaction) {
   CAF_REQUIRE_EQUAL(events.size(), 4u); // + user.create
   CAF_CHECK_EQUAL(events[0].action, "tool.list_folders");
   CAF_CHECK_GREATER(events[0].time_ms, 0);
+}
+
+CAF_TEST(old audit events are pruned in batches and go with their user) {
+  directory_options opts;
+  opts.audit_retention = std::chrono::hours(24);
+  opts.audit_batch = 2; // several transactions per user
+  start(opts);
+  auto carol = add_user("carol");
+  auto dave = add_user("dave");
+  auto now = unix_millis();
+  std::vector<audit_event> batch;
+  auto event = [&](const user_id& u, int64_t age_ms, std::string action) {
+    batch.push_back(audit_event{now - age_ms, u, "web", std::move(action),
+                                "", "ok", ""});
+  };
+  for (int i = 0; i < 5; ++i)
+    event(carol.id, 25 * 3600 * 1000 + i, "old");
+  event(carol.id, 3600 * 1000, "recent");
+  event(user_id{""}, 30 * 3600 * 1000, "login.failed"); // an unknown name
+  event(dave.id, 48 * 3600 * 1000, "old");
+  self->send(aut, atom::audit_v, batch);
+  run();
+  self->send(aut, atom::tick_v);
+  run();
+  auto events = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                  carol.id, uint64_t{100});
+  CAF_REQUIRE_EQUAL(events.size(), 2u); // recent + user.create
+  CAF_CHECK_EQUAL(events[1].action, "recent");
+  auto nobody = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                  user_id{""}, uint64_t{100});
+  CAF_CHECK_EQUAL(nobody.size(), 0u);
+  // Deleting a user deletes their audit entries; others keep theirs.
+  request<atom::ok>(aut, atom::del_user_v, carol.id);
+  env->read([&](const storage::txn& t) -> caf::error {
+    size_t left = 0;
+    t.scan(storage::table::audit, carol.id.value + "/",
+           [&](std::string_view, std::string_view) {
+             ++left;
+             return true;
+           });
+    CAF_CHECK_EQUAL(left, 0u);
+    return caf::none;
+  });
+  auto daves = request<std::vector<audit_event>>(aut, atom::audit_log_v,
+                                                 dave.id, uint64_t{100});
+  CAF_CHECK_EQUAL(daves.size(), 1u); // user.create; the old one was pruned
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

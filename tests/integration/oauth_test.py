@@ -310,6 +310,24 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         # Someone else still gets their consent page.
         self.consent(self.browser("alice"), self.authorize_url(client_id, challenge))
 
+    def test_token_endpoint_is_rate_limited_per_client_and_grant(self):
+        client_id = self.client()
+        # One code replayed: 10 a minute per presented code or token.
+        statuses = [self.exchange(client_id, "v" * 43, "pac_" + "B" * 43)[0]
+                    for _ in range(11)]
+        self.assertEqual(statuses[:10], [400] * 10, statuses)
+        status, headers, doc = self.exchange(client_id, "v" * 43, "pac_" + "B" * 43)
+        self.assertEqual(status, 429)
+        self.assertEqual(doc["error"], "slow_down")
+        self.assertGreater(int(headers["retry-after"]), 0)
+        # 60 a minute per client, whatever it presents.
+        statuses = [self.exchange(client_id, "v" * 43, "pac_%040d" % i)[0] for i in range(60)]
+        self.assertIn(429, statuses)
+        # Another client is not held up.
+        other = self.client()
+        status, _, doc = self.exchange(other, "v" * 43, "pac_" + "C" * 43)
+        self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
+
     def test_register_is_rate_limited(self):
         address = "10.200.0.1"
         statuses = []

@@ -27,6 +27,11 @@ struct directory_options {
   /// How often expired sessions and invites are swept; zero turns the
   /// timer off (deterministic tests send atom::tick themselves).
   std::chrono::seconds sweep_interval = std::chrono::minutes(10);
+  /// Audit events older than this are pruned by the sweep (in batches of
+  /// `audit_batch` per transaction, so writers never wait long); zero
+  /// keeps them forever.
+  std::chrono::seconds audit_retention = std::chrono::hours(24 * 90);
+  size_t audit_batch = 1000;
 };
 
 /// State of the DIRECTORY; lives exactly as long as the actor.
@@ -77,6 +82,10 @@ struct directory_state {
   caf::expected<std::string> create_invite(int64_t ttl_seconds);
   caf::error check_invite(const std::string& code) const;
   void sweep();
+
+  /// Removes audit events older than opts.audit_retention, in bounded
+  /// transactions.
+  void prune_audit();
 };
 
 /// Checks a username against the rules; fails with a sentence.

@@ -71,6 +71,12 @@ size_t erase_sessions_of(txn& t, const user_id& user);
 /// Appends to the audit log.
 void append_audit(txn& t, const audit_event& event);
 
+/// Removes up to `limit` of the oldest audit events of `user` older than
+/// `before_ms` (a user's events are stored oldest first, so this reads no
+/// further than the first one it keeps); returns how many it removed.
+size_t prune_audit(txn& t, const user_id& user, int64_t before_ms,
+                   size_t limit);
+
 /// The newest `limit` audit events of a user, newest first.
 std::vector<audit_event> recent_audit(const txn& t, const user_id& user,
                                       size_t limit);
