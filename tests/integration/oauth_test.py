@@ -23,6 +23,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_test import Browser  # noqa: E402
 from mcp_http_test import Postern as McpPostern  # noqa: E402
+from support import TestClock  # noqa: E402
 
 
 class Postern(McpPostern):
@@ -56,7 +57,11 @@ class OAuthHelpers:
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="postern-oauth-")
-        cls.p = Postern(cls.tmp, cls.server_env())
+        # Time stands still for throttles and expiries unless a test moves
+        # it: rate limits do not refill while a slow machine works, and
+        # expiry tests need not sleep.
+        cls.clock = TestClock(cls.tmp)
+        cls.p = Postern(cls.tmp, dict(cls.server_env(), **cls.clock.env()))
         cls.alice_account = cls.p.add_user("alice")
         cls.bob_account = cls.p.add_user("bob")
         cls.p.start()
@@ -599,7 +604,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
     def test_n06_code_expires_after_60_seconds(self):
         import time
         client_id, verifier, code = self.code_for()
-        time.sleep(61)
+        self.clock.advance(61)
         status, _, doc = self.exchange(client_id, verifier, code)
         self.assertEqual((status, doc["error"]), (400, "invalid_grant"))
 
@@ -713,7 +718,7 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         client_id, doc = self.tokens()
         status, _, r1 = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual(status, 200, r1)
-        time.sleep(31)  # the grace window is 30 s
+        self.clock.advance(31)  # the grace window is 30 s
         status, _, bad = self.refresh(client_id, doc["refresh_token"])
         self.assertEqual((status, bad["error"]), (400, "invalid_grant"))
         self.assertEqual(self.mcp_status(r1["access_token"]), 401)
