@@ -7,6 +7,7 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/grant_sweep.hpp"
 #include "postern/storage/oauth_store.hpp"
 
 #include <caf/result.hpp>
@@ -360,6 +361,13 @@ token_authority_state::issue_code(const code_request& req) {
     if (!storage::find_account(t, req.user, req.account))
       return caf::make_error(ec::no_such_account,
                              "no such email account for this user");
+    // One user's connections are bounded: a refusal, never a revocation.
+    if (storage::list_grants(t, req.user).size() >= opts.max_grants_per_user)
+      return caf::make_error(ec::too_busy,
+                             "You have "
+                               + std::to_string(opts.max_grants_per_user)
+                               + " connected agents already; revoke one on "
+                                 "the dashboard, then connect again.");
     storage::put_code(t, storage::sha256(code.reveal()), rec);
     return caf::none;
   });
@@ -635,18 +643,41 @@ void token_authority_state::sweep() {
   storage::sweep_counts counts;
   size_t codes = 0;
   size_t clients = 0;
-  auto err = env->write([&](storage::txn& t) -> caf::error {
-    counts = storage::sweep_grants(t, now / 1000);
+  // Grants and tokens in bounded steps, one short write transaction each,
+  // so that a large table never holds up every writer at once.
+  storage::sweep_cursor cursor;
+  caf::error err;
+  while (!err && !cursor.done()) {
+    // The body may run again (a full map grows and retries): work on
+    // copies and keep them only once committed.
+    storage::sweep_cursor next;
+    storage::sweep_counts step;
+    err = env->write([&](storage::txn& t) -> caf::error {
+      next = cursor;
+      step = {};
+      storage::sweep_grants_step(t, now / 1000, next, opts.sweep_batch, step);
+      return caf::none;
+    });
+    if (!err) {
+      cursor = next;
+      counts.access_tokens += step.access_tokens;
+      counts.refresh_tokens += step.refresh_tokens;
+      counts.grants += step.grants;
+    }
+  }
+  if (!err)
+    err = env->write([&](storage::txn& t) -> caf::error {
     codes = storage::sweep_codes(t, now / 1000,
                                  seconds(opts.oauth.used_code_memory));
     clients = storage::sweep_clients(t, now / 1000, seconds(opts.client_unused),
                                      seconds(opts.client_idle));
     return caf::none;
   });
+  if (counts.access_tokens + counts.refresh_tokens + counts.grants > 0)
+    storage::note_grants_changed();
   if (err) {
     POSTERN_WARN("token-authority: sweep failed: {}", render(err));
   } else if (counts.access_tokens + counts.refresh_tokens + counts.grants > 0) {
-    storage::note_grants_changed();
     POSTERN_DEBUG("token-authority: swept {} access token(s), {} refresh "
                   "token(s), {} grant(s)",
                   counts.access_tokens, counts.refresh_tokens, counts.grants);

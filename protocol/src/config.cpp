@@ -151,11 +151,11 @@ const std::vector<option>& options() {
        auto policy = host_policy::parse(text);
        if (!policy) {
          // host_policy names ACCOUNT_HOST_DENY; say which setting it was.
-         auto text = describe(policy.error());
+         auto why = describe(policy.error());
          constexpr std::string_view other = "ACCOUNT_HOST_DENY";
-         if (text.compare(0, other.size(), other) == 0)
-           text.replace(0, other.size(), "TRUSTED_PROXIES");
-         return bad(text);
+         if (why.compare(0, other.size(), other) == 0)
+           why.replace(0, other.size(), "TRUSTED_PROXIES");
+         return bad(why);
        }
        cfg.trusted_proxies = text;
        return caf::none;

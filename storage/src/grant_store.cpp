@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/grant_sweep.hpp"
 
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/record.hpp"
 
 #include <atomic>
+
+#include <limits>
 
 namespace postern::storage {
 
@@ -260,53 +263,101 @@ size_t erase_grants_of_user(txn& t, const user_id& user) {
   return n;
 }
 
-sweep_counts sweep_grants(txn& t, int64_t now) {
-  sweep_counts result;
-  // Grants past their own end take their tokens with them.
+void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor,
+                       size_t budget, sweep_counts& counts) {
+  static const table tables[] = {table::grants, table::access_tokens,
+                                 table::refresh_tokens};
+  size_t examined = 0;
   std::vector<std::pair<user_id, grant_id>> expired_grants;
-  t.scan(table::grants, "", [&](std::string_view k, std::string_view v) {
-    auto slash = k.find('/');
-    if (slash == std::string_view::npos || !is_grant_key(k, slash))
-      return true;
-    auto g = decode_grant(v);
-    if (g.expires_at != 0 && g.expires_at <= now)
-      expired_grants.emplace_back(g.user, g.id);
-    return true;
-  });
+  std::vector<std::string> dead;
+  std::vector<std::string> dead_index;
+  // Whole slices, at least one, until the budget is spent.
+  while (!cursor.done() && (examined == 0 || examined < budget)) {
+    std::string prefix(1, static_cast<char>(cursor.slice));
+    t.scan(tables[cursor.phase], prefix,
+           [&](std::string_view k, std::string_view v) {
+             ++examined;
+             switch (cursor.phase) {
+               case 0: {
+                 // Grants past their own end take their tokens.
+                 auto slash = k.find('/');
+                 if (slash == std::string_view::npos || !is_grant_key(k, slash))
+                   break;
+                 auto g = decode_grant(v);
+                 if (g.expires_at != 0 && g.expires_at <= now)
+                   expired_grants.emplace_back(g.user, g.id);
+                 break;
+               }
+               case 1: {
+                 // Tokens that expired, or whose grant is gone.
+                 auto rec = decode_access_token(v);
+                 if (rec.expires_at <= now
+                     || !t.get(table::grants, grant_key(rec.user, rec.grant)))
+                   dead.emplace_back(k);
+                 break;
+               }
+               default: {
+                 auto rec = decode_refresh_token(v);
+                 if (rec.expires_at <= now
+                     || !t.get(table::grants, grant_key(rec.user, rec.grant))) {
+                   dead.emplace_back(k);
+                   auto key = index_prefix(rec.user, rec.grant);
+                   key += refresh_tag;
+                   key += k;
+                   dead_index.push_back(std::move(key));
+                 }
+                 break;
+               }
+             }
+             return true;
+           });
+    auto phase = cursor.phase;
+    if (++cursor.slice == 256) {
+      cursor.slice = 0;
+      ++cursor.phase;
+    }
+    // Removals of this slice's phase before the next phase reads.
+    if (phase != cursor.phase || cursor.done()) {
+      for (auto& [user, grant] : expired_grants)
+        if (erase_grant(t, user, grant))
+          ++counts.grants;
+      expired_grants.clear();
+      for (size_t i = 0; i < dead.size(); ++i) {
+        if (phase == 1) {
+          if (erase_access_token(t, dead[i]))
+            ++counts.access_tokens;
+        } else {
+          t.erase(table::refresh_tokens, dead[i]);
+          t.erase(table::grants, dead_index[i]);
+          ++counts.refresh_tokens;
+        }
+      }
+      dead.clear();
+      dead_index.clear();
+    }
+  }
+  // What the last, unfinished phase found.
   for (auto& [user, grant] : expired_grants)
     if (erase_grant(t, user, grant))
-      ++result.grants;
-  // Tokens that expired, or whose grant is gone.
-  std::vector<std::string> dead;
-  t.scan(table::access_tokens, "", [&](std::string_view k, std::string_view v) {
-    auto rec = decode_access_token(v);
-    if (rec.expires_at <= now || !t.get(table::grants, grant_key(rec.user, rec.grant)))
-      dead.emplace_back(k);
-    return true;
-  });
-  for (auto& d : dead)
-    if (erase_access_token(t, d))
-      ++result.access_tokens;
-  dead.clear();
-  std::vector<std::string> dead_index;
-  t.scan(table::refresh_tokens, "",
-         [&](std::string_view k, std::string_view v) {
-           auto rec = decode_refresh_token(v);
-           if (rec.expires_at <= now
-               || !t.get(table::grants, grant_key(rec.user, rec.grant))) {
-             dead.emplace_back(k);
-             auto key = index_prefix(rec.user, rec.grant);
-             key += refresh_tag;
-             key += k;
-             dead_index.push_back(std::move(key));
-           }
-           return true;
-         });
+      ++counts.grants;
   for (size_t i = 0; i < dead.size(); ++i) {
-    t.erase(table::refresh_tokens, dead[i]);
-    t.erase(table::grants, dead_index[i]);
-    ++result.refresh_tokens;
+    if (cursor.phase == 1) {
+      if (erase_access_token(t, dead[i]))
+        ++counts.access_tokens;
+    } else {
+      t.erase(table::refresh_tokens, dead[i]);
+      t.erase(table::grants, dead_index[i]);
+      ++counts.refresh_tokens;
+    }
   }
+}
+
+sweep_counts sweep_grants(txn& t, int64_t now) {
+  sweep_counts result;
+  sweep_cursor cursor;
+  while (!cursor.done())
+    sweep_grants_step(t, now, cursor, std::numeric_limits<size_t>::max(),
+                      result);
   return result;
 }
 

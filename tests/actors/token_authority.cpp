@@ -590,6 +590,29 @@ CAF_TEST(refresh rotates with a grace window for the previous token only) {
                   ec::invalid_grant);
 }
 
+CAF_TEST(grants per user are capped by refusing the newcomer) {
+  state().opts.max_grants_per_user = 2;
+  auto first = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  CAF_CHECK_EQUAL(error_of<secret>(atom::issue_v, consent(bit(scope::read))),
+                  ec::too_busy);
+  // Nothing of the user's was ended for it.
+  CAF_CHECK_EQUAL(check(first), caf::none);
+}
+
+CAF_TEST(the sweep works in bounded transactions and misses nothing) {
+  state().opts.sweep_batch = 2;
+  auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  auto t1 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
+  *now_ms += 2 * 3600 * 1000; // the access tokens expire after an hour
+  self->send(aut, atom::tick_v);
+  run();
+  CAF_CHECK_EQUAL(count(storage::table::access_tokens), 0u);
+  CAF_CHECK_EQUAL(count(storage::table::refresh_tokens), 2u);
+  CAF_CHECK_EQUAL(check(t0), ec::invalid_token);
+  CAF_CHECK_EQUAL(check(t1), ec::invalid_token);
+}
+
 CAF_TEST(grace replays are counted and never extend the window) {
   auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
   auto t1 = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));

@@ -47,6 +47,11 @@ struct token_authority_options {
   /// How often expired tokens and grants are swept; zero turns the timer
   /// off (deterministic tests send atom::tick themselves).
   std::chrono::seconds sweep_interval = std::chrono::minutes(10);
+  /// Grants (connected agents) one user may hold; a consent beyond it is
+  /// refused with ec::too_busy.
+  size_t max_grants_per_user = 100;
+  /// Entries the sweep examines per write transaction.
+  size_t sweep_batch = 1000;
   /// Cache entries unused for this long are dropped by the sweep.
   std::chrono::seconds cache_idle = std::chrono::minutes(10);
   /// Most cached tokens; beyond it the least useful entries go.
