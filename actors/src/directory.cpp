@@ -22,6 +22,9 @@ namespace postern {
 
 namespace {
 
+/// Web sessions (logged-in browsers) one user keeps at most.
+constexpr size_t max_sessions_per_user = 20;
+
 using namespace std::chrono_literals;
 
 /// How long the DIRECTORY waits for a HASHER or the VAULT.
@@ -194,6 +197,21 @@ directory_state::open_session(const user_info& user) {
   rec.expires_at = rec.created_at + opts.session_ttl.count();
   grant.expires_at = rec.expires_at;
   auto err = env->write([&](storage::txn& t) -> caf::error {
+    // One user's logins are bounded: their own oldest session makes room
+    // (nobody else's ever does).
+    std::vector<std::pair<int64_t, std::string>> mine;
+    t.scan(storage::table::web_sessions, "",
+           [&](std::string_view k, std::string_view v) {
+             auto s = storage::decode_session(v);
+             if (s.user == user.id)
+               mine.emplace_back(s.created_at, std::string{k});
+             return true;
+           });
+    if (mine.size() >= max_sessions_per_user) {
+      std::sort(mine.begin(), mine.end());
+      for (size_t i = 0; i + max_sessions_per_user <= mine.size(); ++i)
+        t.erase(storage::table::web_sessions, mine[i].second);
+    }
     t.put(storage::table::web_sessions, session_key(grant.token),
           storage::encode(rec));
     return caf::none;

@@ -421,6 +421,30 @@ CAF_TEST(audit events arrive in batches as one transaction) {
   CAF_CHECK_GREATER(events[0].time_ms, 0);
 }
 
+CAF_TEST(a user keeps at most 20 web sessions and only their own end) {
+  start();
+  add_user("erin");
+  add_user("fred");
+  auto login = [&](const char* name) {
+    return request<session_grant>(aut, atom::login_v, std::string{name},
+                                  secret{"a-good-password"}, std::string{});
+  };
+  auto freds = login("fred");
+  std::vector<session_grant> erins;
+  for (int i = 0; i < 21; ++i)
+    erins.push_back(login("erin"));
+  size_t live = 0;
+  for (auto& g : erins)
+    if (!error_of<user_info>(aut, atom::session_v, g.token))
+      ++live;
+  CAF_CHECK_EQUAL(live, 20u);
+  // The newest is among them; fred's session was never touched.
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, erins.back().token),
+                  caf::none);
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, freds.token),
+                  caf::none);
+}
+
 CAF_TEST(old audit events are pruned in batches and go with their user) {
   directory_options opts;
   opts.audit_retention = std::chrono::hours(24);
