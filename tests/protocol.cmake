@@ -3,6 +3,7 @@
 
 # Pure unit tests: no network, no servers.
 add_executable(postern-protocol-unit-test
+  protocol/budget_test.cpp
   protocol/charset_test.cpp
   protocol/compose_test.cpp
   protocol/header_test.cpp

@@ -86,6 +86,10 @@ enum class ec : uint8_t {
   too_large,
   /// The account sent as many messages as its per-minute limit allows.
   send_rate_limited,
+  /// A mail server sent more than a byte budget allows (a literal, a
+  /// response, an operation, items, nesting); its connection was dropped.
+  /// The context names the account's label and the limit.
+  over_budget,
 };
 
 /// @relates ec

@@ -79,6 +79,8 @@ std::string to_string(ec x) {
       return "too_large";
     case ec::send_rate_limited:
       return "send_rate_limited";
+    case ec::over_budget:
+      return "over_budget";
   }
   return "invalid_ec";
 }

@@ -3,6 +3,7 @@
 
 #include "postern/host_policy.hpp"
 #include "postern/account.hpp"
+#include "postern/imap/budget.hpp"
 #include "postern/imap/canceller.hpp"
 #include "postern/imap/message_cache.hpp"
 #include "postern/imap/types.hpp"
@@ -55,6 +56,19 @@ struct session_options {
   /// get_thread searches Message-ID/References/In-Reply-To itself (tests
   /// use this to run the fallback against a server that has THREAD).
   bool server_threading = true;
+  /// What the server may send (see budget_limits); a server over budget
+  /// gets its connection dropped and `ec::over_budget`.
+  budget_limits budget;
+  /// The account's label, for the sentence of `ec::over_budget` (never the
+  /// host, user or password).
+  std::string account_label;
+  /// Bodies and attachments are fetched in partial FETCHes of at most this
+  /// many bytes (never by the size BODYSTRUCTURE claims).
+  uint64_t fetch_chunk_bytes = 1024 * 1024;
+  /// Most folders one LIST may name, and most parts one message's
+  /// structure may have (more are not shown).
+  uint64_t max_folders = 10000;
+  uint64_t max_parts = 1000;
 };
 
 /// Most messages a thread_result lists (its `total` counts them all).
@@ -253,9 +267,13 @@ private:
                  const std::vector<std::pair<std::string, uint64_t>>& sections);
   void close_stream() noexcept;
   std::string server_text() const;
+  /// Before each libetpan command: notes the time (tells timeouts from
+  /// resets) and starts the command's byte budget.
+  void start_call() noexcept;
 
   session_options options_;
   std::shared_ptr<canceller> canceller_;
+  std::shared_ptr<budget_tracker> budget_;
   mailimap* imap_ = nullptr;
   std::string host_;
   uint16_t port_ = 0;

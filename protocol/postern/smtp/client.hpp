@@ -3,6 +3,7 @@
 
 #include "postern/host_policy.hpp"
 #include "postern/account.hpp"
+#include "postern/imap/budget.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/message_builder.hpp"
 #include "postern/secret.hpp"
@@ -31,6 +32,12 @@ struct client_options {
   /// Which resolved addresses may be connected to (see
   /// imap::session_options::hosts).
   host_policy hosts;
+  /// What the server may send: per reply (SMTP_MAX_REPLY_BYTES) and per
+  /// connect() or send() (SMTP_MAX_OPERATION_BYTES). Over budget, the
+  /// connection is dropped with `ec::over_budget`.
+  imap::budget_limits budget = imap::budget_limits::smtp_defaults();
+  /// The account's label, for the sentence of `ec::over_budget`.
+  std::string account_label;
 };
 
 /// One SMTP submission connection: connect, STARTTLS (required when asked
@@ -76,6 +83,7 @@ private:
 
   client_options options_;
   std::shared_ptr<imap::canceller> canceller_;
+  std::shared_ptr<imap::budget_tracker> budget_;
   mailsmtp* smtp_ = nullptr;
   std::string host_;
   uint16_t port_ = 0;

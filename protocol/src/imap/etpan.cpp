@@ -91,12 +91,16 @@ std::string basic_type(const mailimap_media_basic* media) {
 // `section` is the part's own IMAP section; `prefix` the prefix of its
 // children's sections (they differ for the multipart body of a nested
 // message, which has no number of its own).
+// `parts_left` counts down the parts a message may still have; beyond it
+// the rest of the structure is left out (a message of a million tiny parts
+// would otherwise cost a million conversions and copies per listing).
 mime::part convert(const mailimap_body* body, const std::string& section,
-                   const std::string& prefix, int depth) {
+                   const std::string& prefix, int depth, size_t& parts_left) {
   mime::part p;
   p.section = section;
-  if (body == nullptr || depth > 32)
+  if (body == nullptr || depth > 32 || parts_left == 0)
     return p;
+  --parts_left;
   if (body->bd_type == MAILIMAP_BODY_MPART) {
     auto* mp = body->bd_data.bd_body_mpart;
     p.type = "multipart";
@@ -111,8 +115,10 @@ mime::part convert(const mailimap_body* body, const std::string& section,
     }
     size_t index = 0;
     for (auto* child : items<mailimap_body>(mp->bd_list)) {
+      if (parts_left == 0)
+        break;
       auto id = child_section(prefix, ++index);
-      p.children.push_back(convert(child, id, id, depth + 1));
+      p.children.push_back(convert(child, id, id, depth + 1, parts_left));
     }
     return p;
   }
@@ -159,10 +165,11 @@ mime::part convert(const mailimap_body* body, const std::string& section,
       }
       if (msg->bd_body != nullptr) {
         if (msg->bd_body->bd_type == MAILIMAP_BODY_MPART)
-          p.children.push_back(convert(msg->bd_body, "", section, depth + 1));
+          p.children.push_back(
+            convert(msg->bd_body, "", section, depth + 1, parts_left));
         else
           p.children.push_back(convert(msg->bd_body, section + ".1",
-                                       section + ".1", depth + 1));
+                                       section + ".1", depth + 1, parts_left));
       }
       break;
     }
@@ -210,10 +217,11 @@ std::string format_addresses(const std::vector<address>& list) {
   return result;
 }
 
-mime::part convert_body(const mailimap_body* body) {
+mime::part convert_body(const mailimap_body* body, uint64_t max_parts) {
+  auto parts_left = max_parts == 0 ? size_t{1} : static_cast<size_t>(max_parts);
   if (body != nullptr && body->bd_type == MAILIMAP_BODY_MPART)
-    return convert(body, "", "", 0);
-  return convert(body, "1", "1", 0);
+    return convert(body, "", "", 0, parts_left);
+  return convert(body, "1", "1", 0, parts_left);
 }
 
 std::vector<std::string> convert_flags(const mailimap_msg_att_dynamic* dyn) {

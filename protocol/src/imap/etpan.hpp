@@ -83,8 +83,9 @@ std::vector<address> convert_addresses(clist* list);
 /// "Name <addr>, ..." for headings.
 std::string format_addresses(const std::vector<address>& list);
 
-/// The message's MIME tree from BODYSTRUCTURE, with IMAP section numbers.
-mime::part convert_body(const mailimap_body* body);
+/// The message's MIME tree from BODYSTRUCTURE, with IMAP section numbers:
+/// at most `max_parts` parts (the first ones, depth first), 32 levels deep.
+mime::part convert_body(const mailimap_body* body, uint64_t max_parts = 1000);
 
 /// Flags of a FETCH response as IMAP strings ("\\Seen", "$Junk").
 std::vector<std::string> convert_flags(const mailimap_msg_att_dynamic* dyn);

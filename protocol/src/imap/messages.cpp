@@ -100,7 +100,7 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
   if (with_references)
     mailimap_fetch_type_new_fetch_att_list_add(type.get(), references_peek());
   fetch_list_ptr list;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   if (auto rc = run_fetch(imap_, set, by_uid, type.get(), list);
       rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "fetch the messages");
@@ -132,7 +132,8 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
             = convert_date_time(st->att_data.att_internal_date);
           break;
         case MAILIMAP_MSG_ATT_BODYSTRUCTURE:
-          f.structure = convert_body(st->att_data.att_bodystructure);
+          f.structure
+            = convert_body(st->att_data.att_bodystructure, options_.max_parts);
           f.summary.has_attachments = mime::has_attachments(f.structure);
           break;
         case MAILIMAP_MSG_ATT_BODY_SECTION:
@@ -156,7 +157,7 @@ caf::expected<std::vector<session::flagged>>
 session::fetch_flags(mailimap_set* set, bool by_uid) {
   auto type = uid_and_flags();
   fetch_list_ptr list;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   if (auto rc = run_fetch(imap_, set, by_uid, type.get(), list);
       rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "fetch the messages");
@@ -262,7 +263,7 @@ session::list_messages(const std::string& folder, const page_request& request) {
     set_ptr set{mailimap_set_new_interval(position.before_uid, 0)};
     search_key_ptr key{mailimap_search_key_new_uid(set.release())};
     clist* raw = nullptr;
-    call_start_ = std::chrono::steady_clock::now();
+    start_call();
     auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
     search_result_ptr found{raw};
     if (rc != MAILIMAP_NO_ERROR)
@@ -515,7 +516,7 @@ caf::expected<search_result> session::search(const std::string& folder,
   if (auto err = select(folder))
     return err;
   clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   // US-ASCII criteria go without CHARSET, which every server accepts.
   auto rc = mailimap_uid_search(imap_, needs_utf8 ? "UTF-8" : nullptr,
                                 key.get(), &raw);
@@ -608,7 +609,7 @@ session::append(const std::string& folder, std::string_view data,
   auto target = wire_mailbox_name(folder);
   append_result result;
   result.folder = folder;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   int rc;
   if (caps_.uidplus) {
     uint32_t validity = 0;

@@ -224,7 +224,7 @@ const folder* protected_at_or_below(const std::vector<folder>& folders,
 
 caf::expected<std::vector<uint32_t>> session::thread_by_server(uint32_t uid) {
   register_thread_extension();
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_custom_command(imap_, "UID THREAD REFERENCES UTF-8 ALL");
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "thread the folder");
@@ -278,7 +278,7 @@ session::thread_by_headers(uint32_t uid, std::vector<fetched>& seen) {
                                        + static_cast<long>(std::min(ids.size(), at + 20)));
       auto key = linked_to(chunk);
       clist* raw = nullptr;
-      call_start_ = std::chrono::steady_clock::now();
+      start_call();
       auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
       search_result_ptr found{raw};
       if (rc != MAILIMAP_NO_ERROR)
@@ -389,11 +389,11 @@ caf::error session::expunge_exactly(const std::vector<uint32_t>& uids) {
   mailimap_flag_list_add(flags.get(), mailimap_flag_new_deleted());
   store_att_ptr store{
     mailimap_store_att_flags_new_add_flags_silent(flags.release())};
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_uid_store(imap_, set.get(), store.get());
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "mark the messages as deleted");
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   rc = mailimap_uid_expunge(imap_, set.get());
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "remove the messages");
@@ -415,7 +415,7 @@ session::transfer(const std::vector<uint32_t>& uids,
   uint32_t validity = 0;
   mailimap_set* src_raw = nullptr;
   mailimap_set* dst_raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   int rc;
   if (use_move && caps_.uidplus)
     rc = mailimap_uidplus_uid_move(imap_, set.get(), target.c_str(),
@@ -547,7 +547,7 @@ caf::expected<bulk_result> session::change_messages(const bulk_request& req) {
           list == &add
             ? mailimap_store_att_flags_new_add_flags_silent(list->release())
             : mailimap_store_att_flags_new_remove_flags_silent(list->release())};
-        call_start_ = std::chrono::steady_clock::now();
+        start_call();
         auto rc = mailimap_uid_store(imap_, set.get(), store.get());
         if (rc != MAILIMAP_NO_ERROR)
           return command_error(rc, "change the flags");
@@ -618,7 +618,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
       if (find_folder(*folders, change.name) != nullptr)
         return exists_already(change.name);
       auto wire = wire_mailbox_name(change.name);
-      call_start_ = std::chrono::steady_clock::now();
+      start_call();
       if (auto err = run(mailimap_create(imap_, wire.c_str()),
                          "create the folder \"" + change.name + "\""))
         return err;
@@ -643,7 +643,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
       auto new_wire = wire_mailbox_name(change.new_name);
       if (selected_ == old_wire)
         selected_.clear(); // the selection follows the rename on some servers
-      call_start_ = std::chrono::steady_clock::now();
+      start_call();
       if (auto err = run(mailimap_rename(imap_, old_wire.c_str(),
                                          new_wire.c_str()),
                          "rename the folder \"" + change.name + "\""))
@@ -669,7 +669,7 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
         status_att_ptr att_list{atts};
         mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
         mailimap_mailbox_data_status* raw = nullptr;
-        call_start_ = std::chrono::steady_clock::now();
+        start_call();
         auto rc = mailimap_status(imap_, wire.c_str(), atts, &raw);
         status_ptr status{raw};
         if (rc != MAILIMAP_NO_ERROR)
@@ -690,12 +690,12 @@ caf::expected<folder> session::change_folder(const folder_change& change) {
       auto result = *target;
       if (selected_ == wire) {
         // A selected mailbox cannot always be deleted: leave it first.
-        call_start_ = std::chrono::steady_clock::now();
+        start_call();
         if (auto err = run(mailimap_close(imap_), "close the folder"))
           return err;
         selected_.clear();
       }
-      call_start_ = std::chrono::steady_clock::now();
+      start_call();
       if (auto err = run(mailimap_delete(imap_, wire.c_str()),
                          "delete the folder \"" + change.name + "\""))
         return err;

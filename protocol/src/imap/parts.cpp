@@ -77,7 +77,7 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
     type.get(), mailimap_fetch_att_new_bodystructure());
   set_ptr set{mailimap_set_new_single(uid)};
   clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
   fetch_list_ptr list{raw};
   if (rc != MAILIMAP_NO_ERROR)
@@ -93,7 +93,8 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
       if (st->att_type == MAILIMAP_MSG_ATT_UID)
         got = st->att_data.att_uid;
       else if (st->att_type == MAILIMAP_MSG_ATT_BODYSTRUCTURE)
-        structure = convert_body(st->att_data.att_bodystructure);
+        structure = convert_body(st->att_data.att_bodystructure,
+                                 options_.max_parts);
     }
     // A FETCH may carry unsolicited updates of other messages.
     if (got == uid && structure)
@@ -114,7 +115,7 @@ session::fetch_sections(
                                                body_peek(section, limit));
   set_ptr set{mailimap_set_new_single(uid)};
   clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
   fetch_list_ptr list{raw};
   if (rc != MAILIMAP_NO_ERROR)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/imap/session.hpp"
 
+#include "budget_stream.hpp"
 #include "etpan.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
@@ -56,7 +57,12 @@ void canceller::detach() noexcept {
 // -- construction -------------------------------------------------------------
 
 session::session(session_options options)
-  : options_(std::move(options)), canceller_(std::make_shared<canceller>()) {
+  : options_(std::move(options)),
+    canceller_(std::make_shared<canceller>()),
+    budget_(std::make_shared<budget_tracker>(budget_tracker::syntax::imap,
+                                             options_.budget)) {
+  if (options_.fetch_chunk_bytes == 0)
+    options_.fetch_chunk_bytes = 1024 * 1024;
   if (options_.timeout.count() < 1)
     options_.timeout = std::chrono::seconds{1};
 }
@@ -71,6 +77,11 @@ session::~session() {
 
 void session::cancel() noexcept {
   canceller_->cancel();
+}
+
+void session::start_call() noexcept {
+  call_start_ = std::chrono::steady_clock::now();
+  budget_->begin_operation();
 }
 
 void session::close_stream() noexcept {
@@ -142,6 +153,13 @@ caf::error session::command_error(int rc, std::string_view action) {
     close_stream();
     return err;
   };
+  // Over budget, the driver failed the read: say so, not "broke".
+  if (auto& v = budget_->violation()) {
+    POSTERN_INFO("IMAP server {} over budget while trying to {}", where,
+                 action);
+    return dead(caf::make_error(
+      ec::over_budget, describe_violation(v, options_.account_label, "IMAP")));
+  }
   switch (rc) {
     case MAILIMAP_ERROR_STREAM:
     case MAILIMAP_ERROR_CONNECTION_REFUSED:
@@ -220,7 +238,7 @@ bool session::folder_exists(const std::string& wire) {
   if (wire == "INBOX")
     return true;
   clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_list(imap_, "", wire.c_str(), &raw);
   list_result_ptr list{raw};
   if (rc != MAILIMAP_NO_ERROR) {
@@ -289,7 +307,7 @@ caf::error session::open_stream(const server_settings& server) {
   canceller_->attach(*fd, nullptr);
   mailstream* stream = nullptr;
   auto secs = options_.timeout.count();
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   if (server.security == transport_security::tls)
     stream = mailstream_ssl_open_with_callback_timeout(*fd, secs,
                                                        set_server_name, &host_);
@@ -321,6 +339,11 @@ caf::error session::open_stream(const server_settings& server) {
     mailstream_close(stream);
     return too_many_files();
   }
+  if (!install_budget(stream, budget_)) {
+    canceller_->detach();
+    mailstream_close(stream);
+    return caf::make_error(ec::imap_failure, "Out of memory");
+  }
   if (server.security == transport_security::tls)
     if (auto err = verify_peer_certificate(stream, host_, options_.ca_file)) {
       canceller_->detach();
@@ -329,7 +352,7 @@ caf::error session::open_stream(const server_settings& server) {
                              "The certificate of the IMAP server " + where
                                + " is not valid: " + describe(err));
     }
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_connect(imap_, stream); // owns the stream from here
   if (rc == MAILIMAP_NO_ERROR_AUTHENTICATED
       || rc == MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
@@ -365,7 +388,7 @@ caf::error session::start_tls() {
   // socket may be cancelled meanwhile.
   auto fd = mailstream_low_get_fd(mailstream_get_low(imap_->imap_stream));
   canceller_->attach(fd, nullptr);
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_socket_starttls_with_callback(imap_, set_server_name,
                                                    &host_);
   if (rc != MAILIMAP_NO_ERROR) {
@@ -385,6 +408,11 @@ caf::error session::start_tls() {
   if (!select_safe(imap_->imap_stream)) {
     close_stream();
     return too_many_files();
+  }
+  // STARTTLS replaced the driver the budget wrapped.
+  if (!install_budget(imap_->imap_stream, budget_)) {
+    close_stream();
+    return caf::make_error(ec::imap_failure, "Out of memory");
   }
   if (auto err = verify_peer_certificate(imap_->imap_stream, host_,
                                          options_.ca_file)) {
@@ -413,7 +441,7 @@ caf::error session::login(const server_settings& server,
                              + " does not allow password login on this "
                                "connection (LOGINDISABLED)");
   }
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_login(imap_, server.username.c_str(),
                            password.reveal().c_str());
   if (rc == MAILIMAP_NO_ERROR)
@@ -441,7 +469,7 @@ caf::error session::login(const server_settings& server,
 
 caf::error session::refresh_capabilities() {
   mailimap_capability_data* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_capability(imap_, &raw);
   capability_ptr data{raw};
   if (rc != MAILIMAP_NO_ERROR)
@@ -454,7 +482,7 @@ caf::error session::noop() {
   deadline_guard deadline{canceller_, options_.operation_timeout};
   if (auto err = check_usable())
     return err;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_noop(imap_);
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "check the connection");
@@ -469,14 +497,14 @@ caf::error session::select(const std::string& folder) {
   auto wire = wire_mailbox_name(folder);
   if (wire == selected_) {
     // Already selected: NOOP brings in new EXISTS/EXPUNGE counts.
-    call_start_ = std::chrono::steady_clock::now();
+    start_call();
     auto rc = mailimap_noop(imap_);
     if (rc != MAILIMAP_NO_ERROR)
       return command_error(rc, "refresh the folder");
     return {};
   }
   selected_.clear();
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
   auto rc = mailimap_select(imap_, wire.c_str());
   if (rc != MAILIMAP_NO_ERROR)
     return folder_error(folder, rc, "open the folder \"" + folder + "\"");
@@ -500,7 +528,9 @@ caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
   if (auto err = check_usable())
     return err;
   clist* raw = nullptr;
-  call_start_ = std::chrono::steady_clock::now();
+  start_call();
+  // libetpan keeps every LIST line in memory until the command ends.
+  budget_->limit_operation_items(options_.max_folders, "folders");
   auto rc = mailimap_list(imap_, "", "*", &raw);
   list_result_ptr list{raw};
   if (rc != MAILIMAP_NO_ERROR)
@@ -563,7 +593,7 @@ caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
       mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
       mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UNSEEN);
       mailimap_mailbox_data_status* status_raw = nullptr;
-      call_start_ = std::chrono::steady_clock::now();
+      start_call();
       rc = mailimap_status(imap_, wires[i].c_str(), atts, &status_raw);
       status_ptr status{status_raw};
       if (rc != MAILIMAP_NO_ERROR) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/smtp/client.hpp"
 
+#include "../imap/budget_stream.hpp"
 #include "../imap/net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
@@ -24,7 +25,9 @@ void set_server_name(mailstream_ssl_context* ctx, void* data) {
 
 client::client(client_options options)
   : options_(std::move(options)),
-    canceller_(std::make_shared<imap::canceller>()) {
+    canceller_(std::make_shared<imap::canceller>()),
+    budget_(std::make_shared<imap::budget_tracker>(
+      imap::budget_tracker::syntax::smtp, options_.budget)) {
   if (options_.timeout.count() < 1)
     options_.timeout = std::chrono::seconds{1};
 }
@@ -85,6 +88,13 @@ caf::error client::command_error(int rc, std::string_view action) {
                            : " (server said: " + std::to_string(
                                smtp_ != nullptr ? smtp_->response_code : 0)
                                + " " + text + ")";
+  // Over budget, the driver failed the read: say so, not "broke".
+  if (auto& v = budget_->violation()) {
+    close_stream();
+    return caf::make_error(ec::over_budget,
+                           imap::describe_violation(v, options_.account_label,
+                                                    "SMTP"));
+  }
   if (rc == MAILSMTP_ERROR_STREAM || rc == MAILSMTP_ERROR_SSL
       || rc == MAILSMTP_ERROR_CONNECTION_REFUSED) {
     close_stream();
@@ -123,6 +133,7 @@ caf::error client::ehlo() {
 caf::error client::connect(const server_settings& server,
                            const secret& password) {
   imap::deadline_guard deadline{canceller_, options_.operation_timeout};
+  budget_->begin_operation();
   if (smtp_ != nullptr)
     return caf::make_error(ec::smtp_failure,
                            "The SMTP client is already connected");
@@ -169,6 +180,11 @@ caf::error client::connect(const server_settings& server,
     canceller_->detach();
     mailstream_close(stream);
     return imap::too_many_files();
+  }
+  if (!imap::detail::install_budget(stream, budget_)) {
+    canceller_->detach();
+    mailstream_close(stream);
+    return caf::make_error(ec::smtp_failure, "Out of memory");
   }
   if (server.security == transport_security::tls)
     if (auto err = imap::verify_peer_certificate(stream, host_,
@@ -222,6 +238,11 @@ caf::error client::connect(const server_settings& server,
     if (!imap::select_safe(smtp_->stream)) {
       close_stream();
       return imap::too_many_files();
+    }
+    // STARTTLS replaced the driver the budget wrapped.
+    if (!imap::detail::install_budget(smtp_->stream, budget_)) {
+      close_stream();
+      return caf::make_error(ec::smtp_failure, "Out of memory");
     }
     if (auto err = imap::verify_peer_certificate(smtp_->stream, host_,
                                                  options_.ca_file)) {
@@ -277,6 +298,7 @@ caf::error client::send(std::string_view sender,
                         const std::vector<std::string>& recipients,
                         std::string_view data) {
   imap::deadline_guard deadline{canceller_, options_.operation_timeout};
+  budget_->begin_operation();
   if (auto err = interrupted())
     return err;
   if (smtp_ == nullptr || smtp_->stream == nullptr)

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "postern/imap/budget.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace postern::imap {
+
+namespace {
+
+// A literal's size saturates here: far above any limit, far below overflow.
+constexpr uint64_t literal_ceiling = uint64_t{1} << 60;
+
+bool over(uint64_t value, uint64_t limit) {
+  return limit != 0 && value > limit;
+}
+
+} // namespace
+
+budget_tracker::budget_tracker(syntax s, budget_limits limits)
+  : syntax_(s), limits_(limits) {
+  // nop
+}
+
+bool budget_tracker::fail(budget_kind kind, uint64_t amount, uint64_t limit) {
+  violation_.kind = kind;
+  violation_.amount = amount;
+  violation_.limit = limit;
+  return false;
+}
+
+void budget_tracker::begin_operation() noexcept {
+  op_bytes_ = 0;
+  op_responses_ = 0;
+  op_item_cap_ = 0;
+  op_item_noun_ = nullptr;
+}
+
+void budget_tracker::limit_operation_items(uint64_t n,
+                                           const char* noun) noexcept {
+  // The tagged response ends with a CRLF too.
+  op_item_cap_ = n + 1;
+  op_item_noun_ = noun;
+}
+
+void budget_tracker::reset_brace() noexcept {
+  in_brace_ = false;
+  brace_digits_ = false;
+  brace_number_ = 0;
+  brace_closed_ = false;
+  brace_cr_ = false;
+}
+
+void budget_tracker::end_response() noexcept {
+  response_bytes_ = 0;
+  items_ = 0;
+  depth_ = 0;
+  in_quote_ = false;
+  escape_ = false;
+  reset_brace();
+}
+
+bool budget_tracker::start_literal(uint64_t n) {
+  // Checked before a byte of the literal is passed on: libetpan reserves
+  // `n` bytes as soon as it parses the header.
+  if (over(n, limits_.max_literal))
+    return fail(budget_kind::literal, n, limits_.max_literal);
+  if (over(response_bytes_ + n, limits_.max_response))
+    return fail(budget_kind::response, response_bytes_ + n,
+                limits_.max_response);
+  if (over(op_bytes_ + n, limits_.max_operation))
+    return fail(budget_kind::operation, op_bytes_ + n, limits_.max_operation);
+  response_bytes_ += n;
+  op_bytes_ += n;
+  literal_left_ = n;
+  return true;
+}
+
+bool budget_tracker::imap_byte(char c) {
+  if (brace_closed_) {
+    // "{N}" must be followed by CRLF to be a literal header (a bare LF is
+    // taken too: it ends the line for libetpan as well).
+    if (c == '\r' && !brace_cr_) {
+      brace_cr_ = true;
+      return true;
+    }
+    if (c == '\n') {
+      auto n = brace_number_;
+      reset_brace();
+      return start_literal(n);
+    }
+    reset_brace();
+  }
+  if (in_brace_) {
+    if (c >= '0' && c <= '9') {
+      brace_digits_ = true;
+      brace_number_ = std::min(brace_number_ * 10 + static_cast<uint64_t>(c - '0'),
+                               literal_ceiling);
+      return true;
+    }
+    if (c == '}' && brace_digits_) {
+      in_brace_ = false;
+      brace_closed_ = true;
+      return true;
+    }
+    reset_brace();
+  }
+  if (c == '\n') {
+    // CRLF outside a literal: the response is complete.
+    end_response();
+    ++op_responses_;
+    if (over(op_responses_, op_item_cap_)) {
+      violation_.noun = op_item_noun_;
+      return fail(budget_kind::operation_items, op_responses_,
+                  op_item_cap_ - 1);
+    }
+    if (over(op_responses_, limits_.max_items))
+      return fail(budget_kind::operation_items, op_responses_,
+                  limits_.max_items);
+    return true;
+  }
+  if (in_quote_) {
+    if (escape_)
+      escape_ = false;
+    else if (c == '\\')
+      escape_ = true;
+    else if (c == '"')
+      in_quote_ = false;
+    return true;
+  }
+  switch (c) {
+    case '"':
+      in_quote_ = true;
+      break;
+    case '{':
+      in_brace_ = true;
+      break;
+    case '(':
+      if (over(++depth_, limits_.max_depth))
+        return fail(budget_kind::depth, depth_, limits_.max_depth);
+      break;
+    case ')':
+      if (depth_ > 0)
+        --depth_;
+      break;
+    case ' ':
+      if (over(++items_, limits_.max_items))
+        return fail(budget_kind::items, items_, limits_.max_items);
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+bool budget_tracker::smtp_byte(char c) {
+  if (c == '\n') {
+    // "250-..." continues the reply; "250 ..." (or a short line) ends it.
+    bool last = line_pos_ < 4 || fourth_ != '-';
+    line_pos_ = 0;
+    fourth_ = 0;
+    ++op_responses_;
+    if (last)
+      response_bytes_ = 0;
+    return true;
+  }
+  if (++line_pos_ == 4)
+    fourth_ = c;
+  return true;
+}
+
+bool budget_tracker::consume(const char* data, size_t size) {
+  if (violation_)
+    return false;
+  size_t i = 0;
+  while (i < size) {
+    if (literal_left_ > 0) {
+      // Counted when the literal was announced.
+      auto n = static_cast<size_t>(
+        std::min<uint64_t>(literal_left_, static_cast<uint64_t>(size - i)));
+      literal_left_ -= n;
+      i += n;
+      continue;
+    }
+    ++response_bytes_;
+    ++op_bytes_;
+    if (over(response_bytes_, limits_.max_response))
+      return fail(budget_kind::response, response_bytes_, limits_.max_response);
+    if (over(op_bytes_, limits_.max_operation))
+      return fail(budget_kind::operation, op_bytes_, limits_.max_operation);
+    auto ok = syntax_ == syntax::imap ? imap_byte(data[i]) : smtp_byte(data[i]);
+    if (!ok)
+      return false;
+    ++i;
+  }
+  return true;
+}
+
+std::string format_amount(uint64_t bytes) {
+  char buf[48];
+  auto x = static_cast<double>(bytes);
+  if (bytes >= 1000ull * 1000 * 1000)
+    std::snprintf(buf, sizeof(buf), "%.1f GB", x / 1e9);
+  else if (bytes >= 1000ull * 1000)
+    std::snprintf(buf, sizeof(buf), "%.1f MB", x / 1e6);
+  else if (bytes >= 1000)
+    std::snprintf(buf, sizeof(buf), "%.0f KB", x / 1e3);
+  else
+    std::snprintf(buf, sizeof(buf), "%llu bytes",
+                  static_cast<unsigned long long>(bytes));
+  return buf;
+}
+
+std::string format_limit(uint64_t bytes) {
+  constexpr uint64_t kib = 1024;
+  auto whole = [&](uint64_t unit, const char* name) {
+    return std::to_string(bytes / unit) + " " + name;
+  };
+  if (bytes >= kib * kib * kib && bytes % (kib * kib * kib) == 0)
+    return whole(kib * kib * kib, "GiB");
+  if (bytes >= kib * kib && bytes % (kib * kib) == 0)
+    return whole(kib * kib, "MiB");
+  if (bytes >= kib && bytes % kib == 0)
+    return whole(kib, "KiB");
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string describe_violation(const budget_violation& v,
+                               std::string_view label,
+                               std::string_view protocol) {
+  auto who = label.empty()
+               ? "The " + std::string{protocol} + " server"
+               : "The mail server for '" + std::string{label} + "'";
+  std::string what;
+  switch (v.kind) {
+    case budget_kind::literal:
+      what = "sent a " + format_amount(v.amount)
+             + " literal, more than Postern accepts ("
+             + format_limit(v.limit) + ")";
+      break;
+    case budget_kind::response:
+      what = "sent a response larger than Postern accepts ("
+             + format_limit(v.limit) + ")";
+      break;
+    case budget_kind::operation:
+      what = "sent more in answer to one command than Postern accepts ("
+             + format_limit(v.limit) + ")";
+      break;
+    case budget_kind::items:
+      what = "sent a response of more than " + std::to_string(v.limit)
+             + " items, more than Postern accepts";
+      break;
+    case budget_kind::operation_items:
+      if (v.noun != nullptr)
+        what = "listed more than " + std::to_string(v.limit) + " "
+               + v.noun + ", more than Postern accepts";
+      else
+        what = "sent more than " + std::to_string(v.limit)
+               + " responses to one command, more than Postern accepts";
+      break;
+    case budget_kind::depth:
+      what = "sent a response nested more than " + std::to_string(v.limit)
+             + " levels deep, more than Postern accepts";
+      break;
+    case budget_kind::none:
+      what = "stayed within its budget";
+      break;
+  }
+  return who + " " + what + "; the connection was dropped.";
+}
+
+} // namespace postern::imap

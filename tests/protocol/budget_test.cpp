@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+// The byte budget tracker: literals refused when announced, per response,
+// per operation, items, nesting, SMTP replies.
+
+#include "postern/imap/budget.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace postern::imap;
+
+namespace {
+
+budget_limits small() {
+  budget_limits l;
+  l.max_literal = 100;
+  l.max_response = 1000;
+  l.max_operation = 5000;
+  l.max_items = 50;
+  l.max_depth = 8;
+  return l;
+}
+
+bool feed(budget_tracker& t, const std::string& data) {
+  return t.consume(data.data(), data.size());
+}
+
+// Feeds one byte at a time (headers split across reads).
+bool trickle(budget_tracker& t, const std::string& data) {
+  for (char c : data)
+    if (!t.consume(&c, 1))
+      return false;
+  return true;
+}
+
+} // namespace
+
+TEST(budget_tracker, accepts_ordinary_responses) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(feed(t, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"));
+  EXPECT_TRUE(feed(t, "* 1 FETCH (UID 7 BODY[1] {5}\r\nhello)\r\n"));
+  EXPECT_TRUE(feed(t, "A1 OK done\r\n"));
+  EXPECT_FALSE(t.violation());
+  EXPECT_EQ(t.operation_responses(), 3u);
+}
+
+TEST(budget_tracker, refuses_a_huge_literal_at_its_header) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  // The header alone is refused: nothing of the literal has arrived yet.
+  EXPECT_FALSE(feed(t, "* LIST () \"/\" {4000000000}\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::literal);
+  EXPECT_EQ(t.violation().amount, 4000000000u);
+  EXPECT_EQ(t.violation().limit, 100u);
+  // Sticky: the connection is dead.
+  EXPECT_FALSE(feed(t, "A1 OK\r\n"));
+}
+
+TEST(budget_tracker, refuses_a_literal_split_over_reads) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(trickle(t, "* 1 FETCH (BODY[] {10"));
+  EXPECT_TRUE(trickle(t, "1}\r"));
+  EXPECT_FALSE(trickle(t, "\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::literal);
+  EXPECT_EQ(t.violation().amount, 101u);
+}
+
+TEST(budget_tracker, a_literal_at_the_limit_passes_and_its_bytes_are_opaque) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  // Parentheses, quotes, CRLFs and braces inside a literal mean nothing.
+  std::string body(100, '(');
+  body.replace(10, 14, "\r\n{999999}\r\n\"x");
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] {100}\r\n" + body + ")\r\n"));
+  EXPECT_FALSE(t.violation());
+  EXPECT_EQ(t.operation_responses(), 1u);
+}
+
+TEST(budget_tracker, saturates_absurd_literal_sizes) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_FALSE(feed(t, "* 1 FETCH (BODY[] {" + std::string(40, '9') + "}\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::literal);
+  EXPECT_GT(t.violation().amount, uint64_t{1} << 50);
+}
+
+TEST(budget_tracker, braces_in_quoted_strings_and_text_are_not_literals) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(feed(t, "* LIST () \"/\" \"a {4000000000}\"\r\n"));
+  EXPECT_TRUE(feed(t, "* OK {4000000000} x\r\n")); // not before CRLF
+  EXPECT_TRUE(feed(t, "* OK {}\r\n"));
+  EXPECT_FALSE(t.violation());
+}
+
+TEST(budget_tracker, the_literal_counts_against_the_response) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  // Each literal fits, together they exceed the response: refused at the
+  // header of the one that would exceed it.
+  std::string response = "* 1 FETCH (";
+  for (int i = 0; i < 8; ++i)
+    response += "BODY[" + std::to_string(i) + "] {100}\r\n" + std::string(100, 'x') + " ";
+  EXPECT_TRUE(feed(t, response));
+  EXPECT_FALSE(feed(t, "BODY[8] {100}\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::response);
+  EXPECT_EQ(t.violation().limit, 1000u);
+}
+
+TEST(budget_tracker, an_endless_line_is_refused_per_response) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  std::string chunk(64, 'a');
+  bool ok = true;
+  int fed = 0;
+  while (ok && fed < 100) {
+    ok = feed(t, chunk);
+    ++fed;
+  }
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(t.violation().kind, budget_kind::response);
+  EXPECT_LE(fed * 64, 1000 + 64);
+}
+
+TEST(budget_tracker, the_response_count_resets_at_each_crlf) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  auto line = "* LIST () \"/\" " + std::string(500, 'f') + "\r\n";
+  for (int i = 0; i < 9; ++i)
+    EXPECT_TRUE(feed(t, line)) << i; // 9 x 515 bytes: over one response
+  EXPECT_FALSE(feed(t, line));        // but over the operation at the tenth
+  EXPECT_EQ(t.violation().kind, budget_kind::operation);
+  EXPECT_EQ(t.violation().limit, 5000u);
+}
+
+TEST(budget_tracker, begin_operation_resets_the_operation) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  auto line = "* LIST () \"/\" " + std::string(500, 'f') + "\r\n";
+  for (int op = 0; op < 5; ++op) {
+    t.begin_operation();
+    for (int i = 0; i < 9; ++i)
+      ASSERT_TRUE(feed(t, line)) << op << " " << i;
+  }
+  EXPECT_FALSE(t.violation());
+}
+
+TEST(budget_tracker, the_operation_counts_literals_before_they_arrive) {
+  auto l = small();
+  l.max_literal = 0; // literals unbounded on their own
+  l.max_response = 0;
+  budget_tracker t{budget_tracker::syntax::imap, l};
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] {4000}\r\n" + std::string(4000, 'x') + ")\r\n"));
+  EXPECT_FALSE(feed(t, "* 2 FETCH (BODY[] {1000}\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::operation);
+}
+
+TEST(budget_tracker, items_per_response) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  std::string search = "* SEARCH";
+  for (int i = 1; i <= 49; ++i)
+    search += " " + std::to_string(i);
+  EXPECT_TRUE(feed(t, search + "\r\n"));
+  EXPECT_FALSE(feed(t, search + " 50 51\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::items);
+  EXPECT_EQ(t.violation().limit, 50u);
+}
+
+TEST(budget_tracker, responses_per_operation) {
+  auto l = small();
+  l.max_operation = 0;
+  budget_tracker t{budget_tracker::syntax::imap, l};
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(feed(t, "* 1 EXISTS\r\n"));
+  EXPECT_FALSE(feed(t, "* 1 EXISTS\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::operation_items);
+}
+
+TEST(budget_tracker, a_per_operation_item_cap_names_its_items) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  t.limit_operation_items(3, "folders");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(feed(t, "* LIST () \"/\" f\r\n"));
+  EXPECT_TRUE(feed(t, "A1 OK done\r\n")); // the tagged response is not one
+  t.begin_operation();                     // lifted for the next command
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(feed(t, "* 1 EXISTS\r\n"));
+  t.begin_operation();
+  t.limit_operation_items(3, "folders");
+  for (int i = 0; i < 4; ++i)
+    feed(t, "* LIST () \"/\" f\r\n");
+  EXPECT_FALSE(feed(t, "A1 OK done\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::operation_items);
+  EXPECT_EQ(t.violation().limit, 3u);
+  EXPECT_EQ(describe_violation(t.violation(), "Work", "IMAP"),
+            "The mail server for 'Work' listed more than 3 folders, more than "
+            "Postern accepts; the connection was dropped.");
+}
+
+TEST(budget_tracker, nesting_depth) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODYSTRUCTURE ((((((())))))))\r\n"));
+  EXPECT_FALSE(feed(t, "* 1 FETCH (BODYSTRUCTURE ((((((((("));
+  EXPECT_EQ(t.violation().kind, budget_kind::depth);
+  EXPECT_EQ(t.violation().limit, 8u);
+}
+
+TEST(budget_tracker, parentheses_in_quoted_strings_do_not_nest) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(feed(t, "* 1 FETCH (ENVELOPE (\"((((((((((\\\"((((\"))\r\n"));
+  EXPECT_FALSE(t.violation());
+}
+
+TEST(budget_tracker, unlimited_counts_but_never_refuses) {
+  budget_tracker t{budget_tracker::syntax::imap, budget_limits::unlimited()};
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] {4000000000}\r\n"));
+  EXPECT_TRUE(feed(t, std::string(10000, '(')));
+  EXPECT_FALSE(t.violation());
+}
+
+TEST(budget_tracker, smtp_replies) {
+  budget_tracker t{budget_tracker::syntax::smtp, budget_limits::smtp_defaults()};
+  EXPECT_TRUE(feed(t, "250-mail.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"));
+  // The reply count resets after a final line, so many replies pass.
+  auto line = "250 " + std::string(60000, 'x') + "\r\n";
+  EXPECT_TRUE(feed(t, line));
+  EXPECT_TRUE(feed(t, line));
+  // An endless EHLO: continuation lines never end the reply.
+  auto cont = "250-" + std::string(1000, 'x') + "\r\n";
+  bool ok = true;
+  int lines = 0;
+  while (ok && lines < 1000) {
+    ok = feed(t, cont);
+    ++lines;
+  }
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(t.violation().kind, budget_kind::response);
+  EXPECT_LE(lines, 66);
+}
+
+TEST(budget_tracker, smtp_operation) {
+  budget_tracker t{budget_tracker::syntax::smtp, budget_limits::smtp_defaults()};
+  auto line = "250 " + std::string(1000, 'x') + "\r\n";
+  int lines = 0;
+  while (feed(t, line) && lines < 10000)
+    ++lines;
+  EXPECT_EQ(t.violation().kind, budget_kind::operation);
+  EXPECT_EQ(lines, 1024 * 1024 / 1006);
+}
+
+TEST(budget_tracker, sentences_name_the_label_and_the_limit) {
+  budget_violation v{budget_kind::literal, 4000000000u, 4 * 1024 * 1024};
+  EXPECT_EQ(describe_violation(v, "work", "IMAP"),
+            "The mail server for 'work' sent a 4.0 GB literal, more than "
+            "Postern accepts (4 MiB); the connection was dropped.");
+  v = {budget_kind::response, 70000, 64 * 1024};
+  EXPECT_EQ(describe_violation(v, "", "SMTP"),
+            "The SMTP server sent a response larger than Postern accepts "
+            "(64 KiB); the connection was dropped.");
+  v = {budget_kind::depth, 257, 256};
+  EXPECT_NE(describe_violation(v, "x", "IMAP").find("256 levels"),
+            std::string::npos);
+  EXPECT_EQ(format_limit(8 * 1024 * 1024), "8 MiB");
+  EXPECT_EQ(format_limit(1000), "1000 bytes");
+  EXPECT_EQ(format_amount(999), "999 bytes");
+  EXPECT_EQ(format_amount(12500000), "12.5 MB");
+}
