@@ -433,7 +433,7 @@ std::string parse_hop(std::string_view text) {
   if (ec)
     return {};
   if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-    return addr.to_v6().to_v4().to_string();
+    return net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6()).to_string();
   return addr.to_string();
 }
 
