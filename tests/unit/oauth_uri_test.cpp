@@ -140,6 +140,6 @@ TEST(ClientMetadata, RefusesDeepNestingWithoutRecursion) {
   // Brackets inside strings do not count.
   std::string quoted = R"({"client_id":"https://app.example/client.json",)"
                        R"("redirect_uris":["https://a.example/cb"],"x":")";
-  quoted += std::string(1000, '[') + ""}";
+  quoted += std::string(1000, '[') + "\"}";
   EXPECT_TRUE(parse_client_metadata(url, quoted));
 }
