@@ -630,7 +630,7 @@ CAF_TEST(grace replays are counted and never extend the window) {
   CAF_CHECK_EQUAL(stored_grant(t1.grant.id).refresh_generation, 1u);
 }
 
-CAF_TEST(the grace window runs from the rotation, not from a replay) {
+CAF_TEST(the grace window runs from the rotation and not from a replay) {
   auto t0 = request<token_pair>(aut, atom::redeem_v, exchange(code()));
   auto t1 = request<token_pair>(aut, atom::refresh_v, refresh_of(t0));
   *now_ms += 25'000;
