@@ -729,7 +729,9 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     [=](atom::del_user, const user_id& user) -> caf::result<atom::ok> {
       if (auto err = self->state.remove_user(user))
         return err;
-      self->state.record(audit_event{0, user, "admin", "user.delete",
+      // Filed under no user (the operator's log): the user's own entries
+      // went with them, and retention prunes this one like any other.
+      self->state.record(audit_event{0, user_id{""}, "admin", "user.delete",
                                      user.value, "ok", ""});
       return atom::ok_v;
     },
