@@ -7,6 +7,7 @@ add_executable(postern-protocol-unit-test
   protocol/charset_test.cpp
   protocol/compose_test.cpp
   protocol/header_test.cpp
+  protocol/hostile_test.cpp
   protocol/html_test.cpp
   protocol/imap_query_test.cpp
   protocol/message_builder_test.cpp

@@ -30,6 +30,10 @@ typename Inspector::result_type inspect(Inspector& f, address& x) {
 /// ("Alice <alice@example.com>, bob@example.com", RFC 5322 with groups and
 /// RFC 2047 names). Fails with `ec::invalid_argument` and a sentence naming
 /// the bad part. Every address passes `is_sendable_address`.
+///
+/// Bounds: libetpan's parser, then one forward scan for the check that
+/// each address is in the text as typed: O(input × 254) at most; an error
+/// sentence quotes at most 200 bytes of the text.
 caf::expected<std::vector<address>> parse_address_list(std::string_view text);
 
 /// Whether `addr` is a plain ASCII "local@domain" that can go into an SMTP

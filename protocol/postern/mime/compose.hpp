@@ -108,16 +108,19 @@ std::string forward_subject(std::string_view subject);
 /// Who a reply goes to: Reply-To, else From (if that is the account itself,
 /// the original's To); with `reply_all` also the original's To and Cc in
 /// Cc. The account's own address never appears; nobody appears twice.
+/// Time O(recipients) (a hash set, not a search per recipient).
 void derive_reply_recipients(const original_message& original, bool reply_all,
                              std::string_view own_address,
                              std::vector<address>& to,
                              std::vector<address>& cc);
 
 /// "On <date>, <sender> wrote:" and the original's lines prefixed "> ".
+/// Linear; at most `max_text_bytes`: a longer original is cut at half of
+/// it (a quote at most doubles it), with a "[… cut: …]" line.
 std::string quoted_original(const original_message& original);
 
 /// The heading of a forwarded message (From, Date, Subject, To, Cc) and its
-/// text.
+/// text, cut at `max_text_bytes` with a "[… cut: …]" line.
 std::string forwarded_original(const original_message& original);
 
 /// Completes the agent's reply: recipients derived (plus those the agent

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+// Bounds of the decoders here: one pass, time and memory O(input), and the
+// output is never larger than the input (base64 and quoted-printable only
+// shrink), so they need no cap of their own: what is fetched is capped.
+
 #include <optional>
 #include <string>
 #include <string_view>

@@ -4,6 +4,7 @@
 #include "postern/error.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
+#include "postern/mime/work.hpp"
 
 #include <libetpan/libetpan.h>
 
@@ -49,6 +50,15 @@ void add_mailbox(std::vector<address>& out, const mailimf_mailbox* mb) {
   out.push_back(std::move(a));
 }
 
+// The text as an error sentence shows it: at most 200 bytes.
+std::string shown(std::string_view text) {
+  constexpr size_t most = 200;
+  if (text.size() <= most)
+    return to_valid_utf8(text);
+  return to_valid_utf8(truncate_utf8(to_valid_utf8(text.substr(0, most + 4)), most))
+         + "\xE2\x80\xA6";
+}
+
 } // namespace
 
 caf::expected<std::vector<address>> parse_address_list(std::string_view text) {
@@ -66,7 +76,7 @@ caf::expected<std::vector<address>> parse_address_list(std::string_view text) {
     rest.remove_prefix(1);
   if (rc != MAILIMF_NO_ERROR || list == nullptr || !rest.empty())
     return caf::make_error(ec::invalid_argument,
-                           "The address list \"" + to_valid_utf8(text)
+                           "The address list \"" + shown(text)
                              + "\" is not valid; write addresses like "
                                "name@example.com or Name <name@example.com>, "
                                "separated by commas");
@@ -84,12 +94,20 @@ caf::expected<std::vector<address>> parse_address_list(std::string_view text) {
         add_mailbox(result, static_cast<mailimf_mailbox*>(clist_content(m)));
     }
   }
+  size_t cursor = 0;
   for (auto& a : result) {
     // libetpan drops white space inside an addr-spec ("a b@c.com" becomes
     // "ab@c.com"); an address that is not in the text as typed is a typo.
-    if (input.find(a.address) == std::string::npos)
+    // The addresses come in the order of the text: each is looked for
+    // after the one before, so the check is linear, not quadratic.
+    auto at = input.find(a.address, cursor);
+    detail::count_work((at == std::string::npos ? input.size() : at) - cursor
+                       + a.address.size());
+    if (at != std::string::npos)
+      cursor = at + a.address.size();
+    if (at == std::string::npos)
       return caf::make_error(ec::invalid_argument,
-                             "The address list \"" + to_valid_utf8(text)
+                             "The address list \"" + shown(text)
                                + "\" has an address with a space or other "
                                  "character that does not belong there");
     if (!is_sendable_address(a.address))

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mime/charset.hpp"
 
+#include "postern/mime/work.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <iconv.h>
@@ -148,9 +150,13 @@ public:
         if (src == nullptr || *src_left == 0)
           return;
         // EILSEQ: one bad byte. EINVAL: the input ends inside a character.
-        out.resize(used);
-        out += replacement_character;
-        used = out.size();
+        // Written into the buffer, which only ever grows: shrinking it
+        // here made every bad byte refill the rest (quadratic).
+        if (out.size() - used < replacement_character.size())
+          out.resize(out.size() * 2);
+        out.replace(used, replacement_character.size(), replacement_character);
+        detail::count_work(1);
+        used += replacement_character.size();
         if (errno == EINVAL) {
           *src_left = 0;
           return;
@@ -202,6 +208,7 @@ bool is_valid_utf8(std::string_view bytes) noexcept {
 }
 
 std::string to_valid_utf8(std::string_view bytes) {
+  detail::count_work(bytes.size());
   std::string result;
   result.reserve(bytes.size());
   size_t i = 0;
@@ -224,6 +231,7 @@ std::string to_valid_utf8(std::string_view bytes) {
 }
 
 std::string to_utf8(std::string_view bytes, std::string_view charset) {
+  detail::count_work(bytes.size());
   auto target = resolve(charset);
   switch (target.how) {
     case kind::utf8:

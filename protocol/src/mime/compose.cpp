@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mime/compose.hpp"
 
+#include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/html.hpp"
+#include "postern/mime/limits.hpp"
+#include "postern/mime/work.hpp"
+
+#include <unordered_set>
 
 namespace postern::mime {
 
@@ -35,24 +40,22 @@ bool has_prefix(std::string_view subject,
   return false;
 }
 
-bool same_address(const address& a, std::string_view b) {
-  return iequals(a.address, b);
-}
-
-bool contains(const std::vector<address>& list, std::string_view addr) {
-  for (auto& a : list)
-    if (same_address(a, addr))
-      return true;
-  return false;
-}
-
 /// Appends the addresses of `from` that are neither the account's own nor
-/// already in `to` or `also`.
+/// already in `to` or `also`: one hash set, so a reply to all of a message
+/// with a hundred thousand recipients stays linear.
 void add_unique(std::vector<address>& to, const std::vector<address>& from,
                 std::string_view own, const std::vector<address>* also) {
+  std::unordered_set<std::string> seen;
+  seen.insert(to_lower(own));
+  for (auto& a : to)
+    seen.insert(to_lower(a.address));
+  if (also)
+    for (auto& a : *also)
+      seen.insert(to_lower(a.address));
+  detail::count_work(seen.size());
   for (auto& a : from) {
-    if (a.address.empty() || iequals(a.address, own) || contains(to, a.address)
-        || (also && contains(*also, a.address)))
+    detail::count_work(1);
+    if (a.address.empty() || !seen.insert(to_lower(a.address)).second)
       continue;
     to.push_back(a);
   }
@@ -179,7 +182,16 @@ std::string quoted_original(const original_message& original) {
   out += original.from.empty() ? std::string{"someone"}
                                : describe_addresses(original.from);
   out += " wrote:\n";
+  // The quote adds at most two bytes per line: cut the original so the
+  // whole stays within `max_text_bytes`.
   std::string_view text = original.text;
+  bool cut = false;
+  auto room = max_text_bytes / 2 > out.size() ? max_text_bytes / 2 - out.size()
+                                              : size_t{0};
+  if (text.size() > room) {
+    text = truncate_utf8(text, room);
+    cut = true;
+  }
   size_t pos = 0;
   while (pos <= text.size()) {
     auto end = text.find('\n', pos);
@@ -190,8 +202,11 @@ std::string quoted_original(const original_message& original) {
     out += !line.empty() && line.front() == '>' ? ">" : line.empty() ? ">" : "> ";
     out += line;
     out += '\n';
+    detail::count_work(line.size() + 1);
     pos = end + 1;
   }
+  if (cut)
+    out += "> " + cut_notice("the rest of the original is not quoted") + "\n";
   return out;
 }
 
@@ -207,7 +222,12 @@ std::string forwarded_original(const original_message& original) {
   if (!original.cc.empty())
     out += "Cc: " + describe_addresses(original.cc) + "\n";
   out += "\n";
-  out += original.text;
+  if (original.text.size() > max_text_bytes) {
+    out += truncate_utf8(original.text, max_text_bytes);
+    out += "\n" + cut_notice("the rest of the original is not forwarded");
+  } else {
+    out += original.text;
+  }
   return out;
 }
 

@@ -2,7 +2,9 @@
 #include "postern/mime/header.hpp"
 
 #include "postern/mime/charset.hpp"
+#include "postern/mime/limits.hpp"
 #include "postern/mime/transfer_encoding.hpp"
+#include "postern/mime/work.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -53,50 +55,116 @@ std::string decode_q(std::string_view text) {
   return out;
 }
 
-// Parses the encoded word starting at `text[pos]` ("=?"); on success stores
-// it in `out` and returns the position after "?=", else returns npos.
-size_t parse_encoded_word(std::string_view text, size_t pos, segment& out) {
-  auto charset_end = text.find('?', pos + 2);
-  if (charset_end == std::string_view::npos || charset_end == pos + 2)
-    return std::string_view::npos;
-  auto charset = text.substr(pos + 2, charset_end - pos - 2);
-  for (char c : charset)
-    if (is_space(c) || c == '=' || static_cast<uint8_t>(c) < 0x21)
-      return std::string_view::npos;
-  if (charset_end + 2 >= text.size() || text[charset_end + 2] != '?')
-    return std::string_view::npos;
-  char encoding = text[charset_end + 1];
-  auto body_begin = charset_end + 3;
-  auto body_end = text.find("?=", body_begin);
-  if (body_end == std::string_view::npos)
-    return std::string_view::npos;
-  auto body = text.substr(body_begin, body_end - body_begin);
-  for (char c : body)
-    if (is_space(c) || static_cast<uint8_t>(c) < 0x21
-        || static_cast<uint8_t>(c) > 0x7E)
-      return std::string_view::npos;
-  if (encoding == 'B' || encoding == 'b') {
-    for (char c : body) {
-      bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                      || (c >= '0' && c <= '9') || c == '+' || c == '/'
-                      || c == '=';
-      if (!alphabet)
-        return std::string_view::npos;
-    }
-    out.bytes = decode_base64(body);
-  } else if (encoding == 'Q' || encoding == 'q') {
-    out.bytes = decode_q(body);
-  } else {
-    return std::string_view::npos;
-  }
-  out.encoded = true;
-  out.charset = to_lower(charset);
-  if (auto star = out.charset.find('*'); star != std::string::npos)
-    out.charset.resize(star); // RFC 2231 section 5: charset*language
-  return body_end + 2;
+bool is_word_char(char c) noexcept {
+  auto u = static_cast<uint8_t>(c);
+  return u >= 0x21 && u <= 0x7E;
 }
 
+bool is_base64_char(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+         || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+/// Answers "where is the next position at or after `from` where `hit` is
+/// true" for a text. Asked with `from` never decreasing (decode_header
+/// looks for encoded words left to right), it remembers its last answer,
+/// so the whole text is scanned once per scanner however many words start
+/// in it: "=?x?q?aaa" a thousand times without a "?=" stays linear.
+template <class Hit>
+class forward_scanner {
+public:
+  forward_scanner(std::string_view text, Hit hit) : text_(text), hit_(hit) {
+    // nop
+  }
+
+  size_t next(size_t from) {
+    if (from >= start_ && from <= found_)
+      return found_;
+    start_ = from;
+    found_ = from;
+    while (found_ < text_.size() && !hit_(text_, found_))
+      ++found_;
+    detail::count_work(found_ - from + 1);
+    return found_; // text_.size() when there is none
+  }
+
+private:
+  std::string_view text_;
+  Hit hit_;
+  size_t start_ = 1; // nothing remembered yet (start_ > found_)
+  size_t found_ = 0;
+};
+
+/// Finds encoded words in one text, left to right, in linear time overall.
+class word_parser {
+public:
+  explicit word_parser(std::string_view text) : text_(text) {
+    // nop
+  }
+
+  // Parses the encoded word starting at `text[pos]` ("=?"); on success
+  // stores it in `out` and returns the position after "?=", else returns
+  // npos. `pos` never decreases from one call to the next.
+  size_t parse(size_t pos, segment& out) {
+    auto text = text_;
+    // A charset name is short; a '?' too far away is no encoded word.
+    auto charset_end = text.substr(0, std::min(text.size(), pos + 2 + 64))
+                         .find('?', pos + 2);
+    if (charset_end == std::string_view::npos || charset_end == pos + 2)
+      return std::string_view::npos;
+    auto charset = text.substr(pos + 2, charset_end - pos - 2);
+    for (char c : charset)
+      if (is_space(c) || c == '=' || static_cast<uint8_t>(c) < 0x21)
+        return std::string_view::npos;
+    if (charset_end + 2 >= text.size() || text[charset_end + 2] != '?')
+      return std::string_view::npos;
+    char encoding = text[charset_end + 1];
+    auto body_begin = charset_end + 3;
+    auto body_end = close_.next(body_begin);
+    if (body_end >= text.size())
+      return std::string_view::npos;
+    // The body has no white space, controls or 8-bit bytes (and for "B"
+    // only the base64 alphabet): true when the first such byte is at or
+    // after its end.
+    if (bad_.next(body_begin) < body_end)
+      return std::string_view::npos;
+    auto body = text.substr(body_begin, body_end - body_begin);
+    if (encoding == 'B' || encoding == 'b') {
+      if (not_base64_.next(body_begin) < body_end)
+        return std::string_view::npos;
+      out.bytes = decode_base64(body);
+    } else if (encoding == 'Q' || encoding == 'q') {
+      out.bytes = decode_q(body);
+    } else {
+      return std::string_view::npos;
+    }
+    out.encoded = true;
+    out.charset = to_lower(charset);
+    if (auto star = out.charset.find('*'); star != std::string::npos)
+      out.charset.resize(star); // RFC 2231 section 5: charset*language
+    return body_end + 2;
+  }
+
+private:
+  static bool is_close(std::string_view t, size_t i) {
+    return t[i] == '?' && i + 1 < t.size() && t[i + 1] == '=';
+  }
+  static bool is_bad(std::string_view t, size_t i) {
+    return !is_word_char(t[i]);
+  }
+  static bool is_not_base64(std::string_view t, size_t i) {
+    return !is_base64_char(t[i]);
+  }
+  using hit = bool (*)(std::string_view, size_t);
+
+  std::string_view text_;
+  forward_scanner<hit> close_{text_, &is_close};
+  forward_scanner<hit> bad_{text_, &is_bad};
+  forward_scanner<hit> not_base64_{text_, &is_not_base64};
+};
+
 std::string percent_decode(std::string_view text) {
+  detail::count_work(text.size());
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -124,6 +192,19 @@ bool split_extended(std::string_view text, std::string& charset,
   charset = std::string{text.substr(0, first)};
   value = text.substr(second + 1);
   return true;
+}
+
+// A decoded parameter value of at most `max_header_bytes`, with a notice
+// when the value was longer.
+std::string capped(std::string value, bool cut) {
+  if (value.size() > max_header_bytes) {
+    cut = true;
+    value.resize(truncate_utf8(value, max_header_bytes).size());
+  }
+  if (cut)
+    value += " " + cut_notice("longer than "
+                              + std::to_string(max_header_bytes >> 10) + " KiB");
+  return value;
 }
 
 void replace_controls(std::string& text) {
@@ -155,6 +236,12 @@ std::string to_lower(std::string_view x) {
 }
 
 std::string decode_header(std::string_view raw) {
+  // Only the first `max_header_bytes` are read: every step below is linear
+  // in what is left, and the result is cut to the same size.
+  bool cut = raw.size() > max_header_bytes;
+  if (cut)
+    raw = raw.substr(0, max_header_bytes);
+  detail::count_work(raw.size());
   // Unfold: a line break plus the whitespace after it is one space.
   std::string text;
   text.reserve(raw.size());
@@ -171,11 +258,13 @@ std::string decode_header(std::string_view raw) {
   }
   std::vector<segment> segments;
   std::string literal;
+  word_parser words{text};
   size_t i = 0;
   while (i < text.size()) {
+    detail::count_work(1);
     if (text[i] == '=' && i + 1 < text.size() && text[i + 1] == '?') {
       segment word;
-      auto next = parse_encoded_word(text, i, word);
+      auto next = words.parse(i, word);
       if (next != std::string_view::npos) {
         // Whitespace between two encoded words is not part of the text.
         bool only_space = true;
@@ -204,7 +293,7 @@ std::string decode_header(std::string_view raw) {
     result += seg.encoded ? to_utf8(seg.bytes, seg.charset)
                           : to_utf8(seg.bytes, "");
   replace_controls(result);
-  return result;
+  return capped(std::move(result), cut);
 }
 
 std::string encode_header(std::string_view utf8) {
@@ -263,6 +352,7 @@ std::optional<std::string> find_parameter(const std::vector<parameter>& params,
   // Continuations by section number; the bool says "percent-encoded".
   std::map<unsigned long, std::pair<bool, const std::string*>> sections;
   for (auto& param : params) {
+    detail::count_work(param.first.size() + 1);
     std::string_view key = param.first;
     if (key.size() < name.size() || !iequals(key.substr(0, name.size()), name))
       continue;
@@ -289,14 +379,18 @@ std::optional<std::string> find_parameter(const std::vector<parameter>& params,
   }
   if (extended != nullptr) {
     std::string charset;
-    std::string_view value;
-    if (split_extended(extended->second, charset, value))
-      return to_utf8(percent_decode(value), charset);
-    return to_utf8(percent_decode(extended->second), "");
+    std::string_view value = extended->second;
+    if (!split_extended(extended->second, charset, value))
+      value = extended->second;
+    bool cut = value.size() > max_header_bytes;
+    return capped(to_utf8(percent_decode(value.substr(0, max_header_bytes)),
+                          charset),
+                  cut);
   }
   if (!sections.empty() && sections.begin()->first == 0) {
     std::string charset;
     std::string bytes;
+    bool cut = false;
     unsigned long expected = 0;
     for (auto& [n, section] : sections) {
       if (n != expected)
@@ -309,9 +403,16 @@ std::optional<std::string> find_parameter(const std::vector<parameter>& params,
         if (split_extended(text, charset, rest))
           text = rest;
       }
+      // Percent-decoding never grows a value: the bytes gathered stay
+      // within the cap plus one section.
       bytes += encoded ? percent_decode(text) : std::string{text};
+      if (bytes.size() > max_header_bytes) {
+        cut = true;
+        bytes.resize(max_header_bytes);
+        break;
+      }
     }
-    return to_utf8(bytes, charset);
+    return capped(to_utf8(bytes, charset), cut);
   }
   if (plain != nullptr)
     return decode_header(plain->second);

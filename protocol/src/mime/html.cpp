@@ -3,15 +3,20 @@
 
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
+#include "postern/mime/limits.hpp"
+#include "postern/mime/work.hpp"
 
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <vector>
 
 namespace postern::mime {
 
 namespace {
+
+using detail::count_work;
 
 bool is_ws(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -70,8 +75,11 @@ constexpr std::array<uint16_t, 32> windows_1252_c1 = {
 // Decodes the character reference at text[pos] == '&'. Returns the number
 // of bytes consumed (0 if it is not a reference) and appends the character.
 size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
-  auto semi = text.find(';', pos + 1);
+  // A reference is short: look for its ';' only in the next 33 bytes, so
+  // a text of "&&&&..." stays linear.
   auto limit = std::min(text.size(), pos + 34);
+  count_work(limit - pos);
+  auto semi = text.substr(0, limit).find(';', pos + 1);
   if (pos + 1 < text.size() && text[pos + 1] == '#') {
     size_t i = pos + 2;
     bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
@@ -100,7 +108,7 @@ size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
     append_utf8(out, cp == 0 ? 0xFFFD : cp);
     return (i < text.size() && text[i] == ';' ? i + 1 : i) - pos;
   }
-  if (semi == std::string_view::npos || semi > limit)
+  if (semi == std::string_view::npos)
     return 0;
   auto name = text.substr(pos + 1, semi - pos - 1);
   for (size_t k = 0; k < latin1_entities.size(); ++k)
@@ -195,7 +203,9 @@ size_t parse_tag(std::string_view html, size_t pos, tag& result) {
     }
     result.attributes.emplace_back(to_lower(key), decode_references(value));
   }
-  return std::min(i + 1, html.size());
+  auto end = std::min(i + 1, html.size());
+  count_work(end - pos);
+  return end;
 }
 
 bool one_of(std::string_view name,
@@ -206,11 +216,13 @@ bool one_of(std::string_view name,
   return false;
 }
 
-/// Collects text with collapsed whitespace and bounded blank lines.
+/// Collects text with collapsed whitespace and bounded blank lines, up to
+/// `max_text_bytes`; past that it drops everything and remembers the cut.
 class text_builder {
 public:
   void text(std::string_view decoded, bool preformatted) {
-    for (size_t i = 0; i < decoded.size(); ++i) {
+    count_work(decoded.size());
+    for (size_t i = 0; i < decoded.size() && !cut_; ++i) {
       char c = decoded[i];
       // Strip invisible spacers (zero-width space/joiners, BOM, soft
       // hyphen, combining grapheme joiner) that newsletters pad with.
@@ -224,7 +236,7 @@ public:
           continue;
         }
         flush_pending();
-        out_ += c;
+        put(c);
         continue;
       }
       if (is_ws(c) || is_nbsp(decoded, i)) {
@@ -235,9 +247,9 @@ public:
       }
       flush_pending();
       if (space_ && !at_line_start())
-        out_ += ' ';
+        put(' ');
       space_ = false;
-      out_ += c;
+      put(c);
     }
   }
 
@@ -255,18 +267,32 @@ public:
     if (out_.empty())
       return;
     flush_pending();
-    while (!out_.empty() && out_.back() == ' ')
+    while (!out_.empty() && out_.back() == ' ') {
+      count_work(1);
       out_.pop_back();
+    }
     if (out_.size() < 2 || out_.compare(out_.size() - 2, 2, "\n\n") != 0)
-      out_ += '\n';
+      put('\n');
   }
 
   void literal(std::string_view text) {
     flush_pending();
     if (space_ && !at_line_start())
-      out_ += ' ';
+      put(' ');
     space_ = false;
+    if (cut_)
+      return;
+    if (out_.size() + text.size() > max_text_bytes) {
+      out_ += truncate_utf8(text, max_text_bytes - out_.size());
+      cut_ = true;
+      return;
+    }
     out_ += text;
+  }
+
+  /// Whether the cap was reached: nothing more is written.
+  bool full() const noexcept {
+    return cut_;
   }
 
   size_t position() const noexcept {
@@ -278,8 +304,15 @@ public:
   }
 
   std::string finish() {
+    if (cut_)
+      out_.resize(truncate_utf8(out_, max_text_bytes).size());
     while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\n'))
       out_.pop_back();
+    if (cut_)
+      out_ += "\n\n"
+              + cut_notice("the text is longer than "
+                           + std::to_string(max_text_bytes >> 20)
+                           + " MiB; the rest is not shown");
     return std::move(out_);
   }
 
@@ -300,49 +333,132 @@ private:
     return false;
   }
 
+  void put(char c) {
+    // A character may straddle the cap; finish() cuts at a boundary.
+    if (out_.size() >= max_text_bytes + 4) {
+      cut_ = true;
+      return;
+    }
+    if (out_.size() >= max_text_bytes
+        && (static_cast<uint8_t>(c) & 0xC0) != 0x80) {
+      cut_ = true;
+      return;
+    }
+    out_ += c;
+  }
+
   bool at_line_start() const {
     return out_.empty() || out_.back() == '\n';
   }
 
   void raw_newline() {
     flush_pending();
-    out_ += '\n';
+    put('\n');
   }
 
   void flush_pending() {
     if (pending_ == 0)
       return;
-    while (!out_.empty() && out_.back() == ' ')
+    while (!out_.empty() && out_.back() == ' ') {
+      count_work(1);
       out_.pop_back();
+    }
+    // Only the last `pending_` (at most 2) characters matter: a <pre> may
+    // have left any number of line ends, and counting them all at every
+    // block would be quadratic.
     int have = 0;
-    for (auto it = out_.rbegin(); it != out_.rend() && *it == '\n'; ++it)
+    for (auto it = out_.rbegin();
+         it != out_.rend() && *it == '\n' && have < pending_; ++it)
       ++have;
+    count_work(static_cast<size_t>(have) + 1);
     for (int k = have; k < pending_; ++k)
-      out_ += '\n';
+      put('\n');
     pending_ = 0;
   }
 
   std::string out_;
   int pending_ = 0;
   bool space_ = false;
+  bool cut_ = false;
 };
+
+// Finds "</name" (any case) at or after `from`, or npos: each "</" is looked
+// at once, so skipping many <script> elements stays linear.
+size_t find_end_tag(std::string_view html, size_t from, std::string_view name) {
+  for (auto at = html.find("</", from); at != std::string_view::npos;
+       at = html.find("</", at + 2))
+    if (iequals(html.substr(at + 2, name.size()), name)) {
+      count_work(at - from + name.size());
+      return at;
+    }
+  count_work(html.size() - from);
+  return std::string_view::npos;
+}
 
 struct open_link {
   std::string href;
   size_t start;
 };
 
+// Writes " (href)" after the label of a link that ends, or the bare href
+// for a link without a label; nothing when the href adds nothing.
+void close_link(text_builder& out, const open_link& link) {
+  std::string_view href = link.href;
+  while (!href.empty() && is_ws(href.back()))
+    href.remove_suffix(1);
+  while (!href.empty() && is_ws(href.front()))
+    href.remove_prefix(1);
+  auto label = out.since(link.start);
+  count_work(label.size() + href.size());
+  while (!label.empty() && is_ws(label.front()))
+    label.remove_prefix(1);
+  auto starts_with = [](std::string_view x, std::string_view prefix) {
+    return x.size() >= prefix.size()
+           && iequals(x.substr(0, prefix.size()), prefix);
+  };
+  // The label repeats the href ("example.com" for http://example.com,
+  // "a@b" for mailto:a@b): only a label about as long as the href can.
+  auto repeats = [&](std::string_view prefix, bool any_case) {
+    if (href.size() != prefix.size() + label.size()
+        || !starts_with(href, prefix))
+      return false;
+    auto rest = href.substr(prefix.size());
+    return any_case ? iequals(rest, label) : rest == label;
+  };
+  bool useless = href.empty() || href[0] == '#'
+                 || starts_with(href, "javascript:") || href == label
+                 || repeats("mailto:", true) || repeats("http://", false)
+                 || repeats("https://", false);
+  if (useless)
+    return;
+  if (label.empty()) {
+    // Spaced off from the text around it, like a word.
+    out.text(" ", false);
+    out.literal(href);
+    out.text(" ", false);
+  } else {
+    out.text(" ", false);
+    out.literal("(" + std::string{href} + ")");
+  }
+}
+
 } // namespace
 
 std::string html_to_text(std::string_view input) {
   auto html = to_valid_utf8(input);
   text_builder out;
-  std::vector<open_link> links;
-  std::vector<bool> ordered_lists; // true: <ol>
+  // HTML does not nest links: an <a> inside an <a> ends the first one, so
+  // at most one is open and every label is looked at once.
+  std::optional<open_link> link;
+  // Open lists up to `max_nesting` (true: <ol>), with their counters;
+  // deeper ones are counted in `deep_lists` and share the last level.
+  std::vector<bool> ordered_lists;
   std::vector<int> counters;
+  size_t deep_lists = 0;
   int pre_depth = 0;
   size_t i = 0;
-  while (i < html.size()) {
+  while (i < html.size() && !out.full()) {
+    count_work(1);
     char c = html[i];
     if (c != '<') {
       auto next = html.find('<', i);
@@ -355,12 +471,16 @@ std::string html_to_text(std::string_view input) {
     }
     if (html.compare(i, 4, "<!--") == 0) {
       auto end = html.find("-->", i + 4);
-      i = end == std::string::npos ? html.size() : end + 3;
+      end = end == std::string::npos ? html.size() : end + 3;
+      count_work(end - i);
+      i = end;
       continue;
     }
     if (i + 1 < html.size() && (html[i + 1] == '!' || html[i + 1] == '?')) {
       auto end = html.find('>', i);
-      i = end == std::string::npos ? html.size() : end + 1;
+      end = end == std::string::npos ? html.size() : end + 1;
+      count_work(end - i);
+      i = end;
       continue;
     }
     if (i + 1 >= html.size()
@@ -376,13 +496,14 @@ std::string html_to_text(std::string_view input) {
         && one_of(name, {"script", "style", "head", "title", "template",
                          "noscript", "svg", "object"})) {
       // Skip the element's content up to its closing tag.
-      auto lower = to_lower(std::string_view{html}.substr(i));
-      auto end = lower.find("</" + name);
+      auto end = find_end_tag(html, i, name);
       if (end == std::string::npos) {
         i = html.size();
       } else {
-        auto close = html.find('>', i + end);
-        i = close == std::string::npos ? html.size() : close + 1;
+        auto close = html.find('>', end);
+        close = close == std::string::npos ? html.size() : close + 1;
+        count_work(close - end);
+        i = close;
       }
       continue;
     }
@@ -403,22 +524,28 @@ std::string html_to_text(std::string_view input) {
     }
     if (name == "ul" || name == "ol") {
       // A list inside a list item continues it without a blank line.
-      bool nested = t.closing ? ordered_lists.size() > 1 : !ordered_lists.empty();
+      auto depth = ordered_lists.size() + deep_lists;
+      bool nested = t.closing ? depth > 1 : depth > 0;
       out.line_break(nested ? 1 : 2);
       if (t.closing) {
-        if (!ordered_lists.empty()) {
+        if (deep_lists > 0) {
+          --deep_lists;
+        } else if (!ordered_lists.empty()) {
           ordered_lists.pop_back();
           counters.pop_back();
         }
-      } else {
+      } else if (ordered_lists.size() < max_nesting) {
         ordered_lists.push_back(name == "ol");
         counters.push_back(0);
+      } else {
+        ++deep_lists;
       }
       continue;
     }
     if (name == "li") {
       out.line_break(1);
       if (!t.closing) {
+        // Indented two spaces per level, at most `max_nesting` levels.
         auto depth = ordered_lists.empty() ? 1 : ordered_lists.size();
         std::string bullet(2 * (depth - 1), ' ');
         if (!ordered_lists.empty() && ordered_lists.back())
@@ -456,35 +583,14 @@ std::string html_to_text(std::string_view input) {
       continue;
     }
     if (name == "a") {
-      if (!t.closing) {
-        links.push_back(open_link{t.attribute("href"), out.position()});
-        continue;
+      if (link) {
+        close_link(out, *link);
+        link.reset();
+        if (!t.closing)
+          out.text(" ", false); // the next link's label is another word
       }
-      if (links.empty())
-        continue;
-      auto link = std::move(links.back());
-      links.pop_back();
-      std::string href = link.href;
-      while (!href.empty() && is_ws(href.back()))
-        href.pop_back();
-      while (!href.empty() && is_ws(href.front()))
-        href.erase(href.begin());
-      auto label = std::string{out.since(link.start)};
-      while (!label.empty() && is_ws(label.front()))
-        label.erase(label.begin());
-      auto lower_href = to_lower(href);
-      bool useless = href.empty() || href[0] == '#'
-                     || lower_href.compare(0, 11, "javascript:") == 0
-                     || href == label || lower_href == "mailto:" + to_lower(label)
-                     || "http://" + label == href || "https://" + label == href;
-      if (useless)
-        continue;
-      if (label.empty()) {
-        out.literal(href);
-      } else {
-        out.text(" ", false);
-        out.literal("(" + href + ")");
-      }
+      if (!t.closing)
+        link = open_link{t.attribute("href"), out.position()};
       continue;
     }
   }

@@ -3,7 +3,9 @@
 
 #include "postern/mime/charset.hpp"
 #include "postern/mime/html.hpp"
+#include "postern/mime/limits.hpp"
 #include "postern/mime/transfer_encoding.hpp"
+#include "postern/mime/work.hpp"
 
 namespace postern::mime {
 
@@ -65,25 +67,51 @@ text_step make_step(const part& p) {
   return s;
 }
 
-// Whether choosing `p` in an alternative would yield text of the kind.
-bool yields(const part& p, std::string_view subtype) {
+// Whether choosing `p` in an alternative would yield text of the kind
+// (looking `max_nesting` levels deep at most).
+bool yields(const part& p, std::string_view subtype, size_t depth = 0) {
+  detail::count_work(1);
   if (p.type == "multipart") {
+    if (depth >= max_nesting)
+      return false;
     for (auto& child : p.children)
-      if (yields(child, subtype))
+      if (yields(child, subtype, depth + 1))
         return true;
     return false;
   }
   return is_readable_text(p) && p.subtype == subtype;
 }
 
-void collect_attachments(const part& p, body_plan& plan, bool named_only) {
-  if (p.type == "multipart") {
-    for (auto& child : p.children)
-      collect_attachments(child, plan, named_only);
-    return;
+// Calls `f` for every leaf (a part that is not a multipart) below `root`,
+// in order, at any depth: iterative, so no tree is too deep for the stack.
+template <class F>
+void for_each_leaf(const part& root, F f) {
+  std::vector<std::pair<const part*, size_t>> stack{{&root, 0}};
+  while (!stack.empty()) {
+    detail::count_work(1);
+    auto& [p, next] = stack.back();
+    if (p->type != "multipart") {
+      auto* leaf = p;
+      stack.pop_back();
+      if (!f(*leaf))
+        return;
+      continue;
+    }
+    if (next == p->children.size()) {
+      stack.pop_back();
+      continue;
+    }
+    auto* child = &p->children[next++];
+    stack.emplace_back(child, 0);
   }
-  if (!named_only || is_named_or_attached(p) || is_message(p))
-    plan.attachments.push_back(make_attachment(p));
+}
+
+void collect_attachments(const part& p, body_plan& plan, bool named_only) {
+  for_each_leaf(p, [&](const part& leaf) {
+    if (!named_only || is_named_or_attached(leaf) || is_message(leaf))
+      plan.attachments.push_back(make_attachment(leaf));
+    return true;
+  });
 }
 
 std::string heading(const nested_headers& h) {
@@ -100,6 +128,7 @@ std::string heading(const nested_headers& h) {
 }
 
 void visit(const part& p, body_plan& plan, int depth) {
+  detail::count_work(1);
   // Deeply nested structures are hostile or broken; list, don't recurse.
   if (depth > 20) {
     collect_attachments(p, plan, false);
@@ -164,6 +193,47 @@ void visit(const part& p, body_plan& plan, int depth) {
   plan.attachments.push_back(make_attachment(p));
 }
 
+// Keeps the first `max_text_parts` text parts to read; the others are
+// listed as attachments (an agent can still fetch them), after a notice.
+void cap_steps(body_plan& plan) {
+  size_t parts = 0;
+  size_t keep = plan.steps.size();
+  for (size_t k = 0; k < plan.steps.size(); ++k)
+    if (!plan.steps[k].section.empty() && ++parts > max_text_parts) {
+      keep = k;
+      break;
+    }
+  if (keep < plan.steps.size()) {
+    size_t dropped = 0;
+    for (size_t k = keep; k < plan.steps.size(); ++k) {
+      auto& step = plan.steps[k];
+      if (step.section.empty())
+        continue; // a heading of a forwarded message
+      attachment a;
+      a.part_id = step.section;
+      a.mime_type = step.html ? "text/html" : "text/plain";
+      a.size = step.size;
+      a.disposition = "inline";
+      plan.attachments.push_back(std::move(a));
+      ++dropped;
+    }
+    plan.steps.resize(keep);
+    text_step notice;
+    notice.literal = cut_notice(std::to_string(dropped)
+                                + " more text parts are listed as "
+                                  "attachments");
+    plan.steps.push_back(std::move(notice));
+  }
+  if (plan.attachments.size() > max_attachments) {
+    auto more = plan.attachments.size() - max_attachments;
+    plan.attachments.resize(max_attachments);
+    text_step notice;
+    notice.literal = cut_notice(std::to_string(more)
+                                + " more attachments are not listed");
+    plan.steps.push_back(std::move(notice));
+  }
+}
+
 // RFC 3676 4.2: a line ending in a space continues on the next line, except
 // the signature separator "-- ". Quote depth must match to join.
 std::string unflow(std::string_view text, bool delete_space) {
@@ -222,17 +292,17 @@ std::string normalize_line_ends(std::string_view text) {
 body_plan plan_body(const part& root) {
   body_plan plan;
   visit(root, plan, 0);
+  cap_steps(plan);
   return plan;
 }
 
-bool has_attachments(const part& p) {
-  if (p.type == "multipart") {
-    for (auto& child : p.children)
-      if (has_attachments(child))
-        return true;
-    return false;
-  }
-  return is_message(p) || is_named_or_attached(p);
+bool has_attachments(const part& root) {
+  bool found = false;
+  for_each_leaf(root, [&](const part& p) {
+    found = is_message(p) || is_named_or_attached(p);
+    return !found;
+  });
+  return found;
 }
 
 std::string decode_text(std::string_view raw, const text_step& step) {

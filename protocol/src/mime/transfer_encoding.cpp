@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mime/transfer_encoding.hpp"
 
+#include "postern/mime/work.hpp"
+
 #include <array>
 #include <cstdint>
 
@@ -55,6 +57,7 @@ std::string_view trim(std::string_view x) noexcept {
 } // namespace
 
 std::string decode_base64(std::string_view text) {
+  detail::count_work(text.size());
   std::string out;
   out.reserve(text.size() / 4 * 3);
   uint32_t acc = 0;
@@ -76,6 +79,7 @@ std::string decode_base64(std::string_view text) {
 }
 
 std::optional<std::string> decode_base64_strict(std::string_view text) {
+  detail::count_work(text.size());
   std::string clean;
   clean.reserve(text.size());
   for (char c : text)
@@ -139,17 +143,21 @@ std::string decode_quoted_printable(std::string_view text) {
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
+    detail::count_work(1);
     char c = text[i];
     if (c != '=') {
       // Trailing whitespace on a line was added in transport (RFC 2045).
+      // The whole run is handled at once: looking ahead from each of its
+      // spaces would be quadratic in a long run.
       if (c == ' ' || c == '\t') {
         auto j = i;
         while (j < text.size() && (text[j] == ' ' || text[j] == '\t'))
           ++j;
-        if (j == text.size() || text[j] == '\r' || text[j] == '\n') {
-          i = j;
-          continue;
-        }
+        detail::count_work(j - i);
+        if (!(j == text.size() || text[j] == '\r' || text[j] == '\n'))
+          out.append(text, i, j - i);
+        i = j;
+        continue;
       }
       out += c;
       ++i;
@@ -159,6 +167,7 @@ std::string decode_quoted_printable(std::string_view text) {
     auto j = i + 1;
     while (j < text.size() && (text[j] == ' ' || text[j] == '\t'))
       ++j;
+    detail::count_work(j - i);
     if (j < text.size() && (text[j] == '\r' || text[j] == '\n')) {
       if (text[j] == '\r' && j + 1 < text.size() && text[j + 1] == '\n')
         ++j;
