@@ -52,3 +52,13 @@ if(COMMAND postern_mail_test)
   postern_mail_test(protocol.organize)
   set_tests_properties(protocol.organize PROPERTIES TIMEOUT 300)
 endif()
+
+# Growth properties (issue 14): hostile shapes at n and 4n; output, counted
+# work and allocated bytes grow at most linearly. No clock.
+add_executable(postern-protocol-growth-test protocol/growth_test.cpp)
+target_link_libraries(postern-protocol-growth-test PRIVATE
+  postern::protocol postern::ui GTest::gtest_main postern_warnings
+  postern_options)
+gtest_discover_tests(postern-protocol-growth-test
+  PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}" LABELS unit
+  DISCOVERY_TIMEOUT 60)
