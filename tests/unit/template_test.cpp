@@ -116,3 +116,22 @@ TEST(ui_template, layout_has_no_inline_script_or_style) {
         << path;
   }
 }
+
+TEST(ui_template, sections_nest_at_most_32_deep) {
+  auto nest = [](int n) {
+    std::string t;
+    for (int k = 0; k < n; ++k)
+      t += "{{#a}}";
+    t += "x";
+    for (int k = 0; k < n; ++k)
+      t += "{{/a}}";
+    return t;
+  };
+  auto v = value::object();
+  v.set("a", value{true});
+  EXPECT_EQ(ok(nest(32), v), "x");
+  EXPECT_NE(error_of(nest(33)).find("sections nested deeper than 32"),
+            std::string::npos);
+  // Deep enough to overflow the stack if parsing recursed without a cap.
+  EXPECT_FALSE(error_of(nest(200000)).empty());
+}

@@ -140,6 +140,9 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
+// Parsing and rendering recurse once per section level.
+constexpr int max_section_depth = 32;
+
 class parser {
 public:
   explicit parser(std::string_view tmpl) : tmpl_(tmpl) {
@@ -191,10 +194,16 @@ private:
         case '^': {
           if (!valid_name(name))
             return fail("bad section name \"" + std::string{name} + "\"");
+          if (depth_ >= max_section_depth)
+            return fail("sections nested deeper than "
+                        + std::to_string(max_section_depth));
           node n{sigil == '#' ? node::type::section : node::type::inverted,
                  name,
                  {}};
-          if (auto err = parse_until(name, n.children))
+          ++depth_;
+          auto err = parse_until(name, n.children);
+          --depth_;
+          if (err)
             return err;
           out.push_back(std::move(n));
           break;
@@ -221,6 +230,7 @@ private:
 
   std::string_view tmpl_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 // -- rendering ----------------------------------------------------------------

@@ -102,6 +102,11 @@ struct render_error {
 /// There is no unescaped `{{{x}}}` or `{{&x}}`: such tags are errors.
 /// Names are looked up from the innermost context outwards; unknown names
 /// render as nothing. On a malformed template returns the error.
+///
+/// Bounds: parsing is one pass over the template; sections nest at most 32
+/// deep and partials 8 (deeper is an error, not a stack overflow);
+/// rendering is linear in the output, which is the template's text per
+/// list item plus each value escaped (at most 6 bytes per byte).
 std::pair<std::string, std::optional<render_error>>
 render(std::string_view tmpl, const value& context,
        const partial_lookup& partials = {});
