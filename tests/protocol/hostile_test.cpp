@@ -298,3 +298,10 @@ TEST(hostile_address, long_lists_are_checked_in_order) {
   auto sentence = postern::render(bad.error());
   EXPECT_LT(sentence.size(), 600u);
 }
+
+TEST(hostile_html, a_tag_keeps_its_first_64_attributes) {
+  EXPECT_EQ(html_to_text("<img alt=first " + repeat("a=b ", 100000) + "alt=x>"),
+            "[first]");
+  EXPECT_EQ(html_to_text("<img " + repeat("a=b ", 100) + "alt=late>"), "");
+  EXPECT_EQ(html_to_text("<img " + repeat("a=b ", 10) + "alt=early>"), "[early]");
+}

@@ -154,6 +154,8 @@ struct tag {
   }
 };
 
+constexpr size_t max_attributes = 64;
+
 // Parses the tag at html[pos] == '<'; returns the position after '>'.
 size_t parse_tag(std::string_view html, size_t pos, tag& result) {
   size_t i = pos + 1;
@@ -201,7 +203,10 @@ size_t parse_tag(std::string_view html, size_t pos, tag& result) {
       ++i; // a stray character such as '"'
       continue;
     }
-    result.attributes.emplace_back(to_lower(key), decode_references(value));
+    // Real tags have a few attributes; a hostile one may have a million,
+    // which would cost 30 times its size in memory. Only the first are kept.
+    if (result.attributes.size() < max_attributes)
+      result.attributes.emplace_back(to_lower(key), decode_references(value));
   }
   auto end = std::min(i + 1, html.size());
   count_work(end - pos);
