@@ -62,3 +62,12 @@ target_link_libraries(postern-protocol-growth-test PRIVATE
 gtest_discover_tests(postern-protocol-growth-test
   PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}" LABELS unit
   DISCOVERY_TIMEOUT 60)
+# Hostile servers against the byte budgets (endless lines, huge literals,
+# millions of LIST lines or UIDs, lying part sizes, deep nesting, endless
+# EHLO): each ends in a clear error with bounded peak memory.
+add_executable(postern-protocol-budget-test protocol/budget_fault_test.cpp)
+target_link_libraries(postern-protocol-budget-test PRIVATE
+  postern::protocol GTest::gtest_main postern_warnings postern_options)
+gtest_discover_tests(postern-protocol-budget-test
+  PROPERTIES ENVIRONMENT "${POSTERN_TEST_ENV}" LABELS "integration;faults"
+  TIMEOUT 120 DISCOVERY_TIMEOUT 60)

@@ -261,10 +261,23 @@ private:
   caf::expected<mime::part> fetch_structure(uint32_t uid,
                                             const std::string& folder);
   /// The raw (transfer-encoded) bytes of sections of one message, each
-  /// with a byte limit (0: all of it).
-  caf::expected<std::map<std::string, std::string>>
-  fetch_sections(uint32_t uid,
-                 const std::vector<std::pair<std::string, uint64_t>>& sections);
+  /// at most its `max` bytes, fetched in partial FETCHes of at most
+  /// `fetch_chunk_bytes` (a few sections per FETCH, within the response
+  /// budget), never by the size the server announced. `more` names the
+  /// sections that have bytes beyond their `max`. With `total_max` (0:
+  /// none), fails with `ec::too_large` once all sections together exceed
+  /// it.
+  struct section_request {
+    std::string section;
+    uint64_t max = 0;
+  };
+  struct fetched_sections {
+    std::map<std::string, std::string> bodies;
+    std::map<std::string, bool> more;
+  };
+  caf::expected<fetched_sections>
+  fetch_sections(uint32_t uid, const std::vector<section_request>& sections,
+                 uint64_t total_max = 0);
   void close_stream() noexcept;
   std::string server_text() const;
   /// Before each libetpan command: notes the time (tells timeouts from

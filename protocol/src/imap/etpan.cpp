@@ -6,6 +6,7 @@
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -308,7 +309,8 @@ std::string section_of(const mailimap_section* section) {
   return result;
 }
 
-mailimap_fetch_att* body_peek(const std::string& section, uint64_t limit) {
+mailimap_fetch_att* body_peek(const std::string& section, uint64_t offset,
+                              uint64_t length) {
   auto* ids = clist_new();
   size_t pos = 0;
   while (pos <= section.size()) {
@@ -323,9 +325,10 @@ mailimap_fetch_att* body_peek(const std::string& section, uint64_t limit) {
   }
   auto* part = mailimap_section_part_new(ids);
   auto* sec = mailimap_section_new_part(part);
-  if (limit > 0)
+  if (length > 0)
     return mailimap_fetch_att_new_body_peek_section_partial(
-      sec, 0, static_cast<uint32_t>(limit));
+      sec, static_cast<uint32_t>(std::min<uint64_t>(offset, UINT32_MAX)),
+      static_cast<uint32_t>(std::min<uint64_t>(length, UINT32_MAX)));
   return mailimap_fetch_att_new_body_peek_section(sec);
 }
 

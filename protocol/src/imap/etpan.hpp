@@ -100,8 +100,10 @@ std::vector<std::string> parse_references(std::string_view header);
 /// non-part sections such as HEADER.FIELDS.
 std::string section_of(const mailimap_section* section);
 
-/// A BODY.PEEK[section] (or BODY.PEEK[section]<0.limit>) fetch attribute.
-mailimap_fetch_att* body_peek(const std::string& section, uint64_t limit);
+/// A BODY.PEEK[section]<offset.length> fetch attribute (with length 0:
+/// BODY.PEEK[section], all of it; only for tests of the old behaviour).
+mailimap_fetch_att* body_peek(const std::string& section, uint64_t offset,
+                              uint64_t length);
 
 /// BODY.PEEK[HEADER.FIELDS (REFERENCES)].
 mailimap_fetch_att* references_peek();

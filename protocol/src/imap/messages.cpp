@@ -321,20 +321,20 @@ session::list_messages(const std::string& folder, const page_request& request) {
 caf::expected<std::string> session::fetch_text(uint32_t uid,
                                                const mime::body_plan& plan,
                                                bool& incomplete, bool& html) {
-  std::vector<std::pair<std::string, uint64_t>> sections;
+  // Every text part is read up to the limit, whatever size the server
+  // announced for it; only what it really sends decides `incomplete`.
+  std::vector<section_request> sections;
   for (auto& step : plan.steps) {
     if (step.section.empty())
       continue;
-    auto limit = step.size > options_.max_text_part_bytes
-                   ? options_.max_text_part_bytes
-                   : 0;
-    incomplete = incomplete || limit > 0;
     html = html || step.html;
-    sections.emplace_back(step.section, limit);
+    sections.push_back({step.section, options_.max_text_part_bytes});
   }
-  auto bodies = fetch_sections(uid, sections);
-  if (!bodies)
-    return std::move(bodies.error());
+  auto fetched_parts = fetch_sections(uid, sections);
+  if (!fetched_parts)
+    return std::move(fetched_parts.error());
+  incomplete = incomplete || !fetched_parts->more.empty();
+  auto* bodies = &fetched_parts->bodies;
   std::string text;
   for (auto& step : plan.steps) {
     std::string piece;

@@ -10,6 +10,7 @@
 #include "postern/mime/header.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 
+#include <algorithm>
 #include <optional>
 
 namespace postern::imap {
@@ -40,6 +41,16 @@ uint64_t decoded_size_at_least(const mime::part& p) {
   if (mime::iequals(p.encoding, "quoted-printable"))
     return p.size / 3;
   return p.size;
+}
+
+/// The most transfer-encoded bytes `decoded` bytes can take (base64 with
+/// line breaks, quoted-printable at its worst), plus room for slack.
+uint64_t encoded_bound(uint64_t decoded, std::string_view encoding) {
+  if (mime::iequals(encoding, "base64"))
+    return decoded / 57 * 78 + 4096;
+  if (mime::iequals(encoding, "quoted-printable"))
+    return decoded * 3 + 4096;
+  return decoded + decoded / 16 + 4096; // line ends may be converted
 }
 
 caf::error too_large(std::string_view what, uint64_t size, uint64_t limit,
@@ -103,37 +114,109 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
   return missing;
 }
 
-caf::expected<std::map<std::string, std::string>>
-session::fetch_sections(
-  uint32_t uid, const std::vector<std::pair<std::string, uint64_t>>& sections) {
-  std::map<std::string, std::string> bodies;
-  if (sections.empty())
-    return bodies;
-  fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-  for (auto& [section, limit] : sections)
-    mailimap_fetch_type_new_fetch_att_list_add(type.get(),
-                                               body_peek(section, limit));
-  set_ptr set{mailimap_set_new_single(uid)};
-  clist* raw = nullptr;
-  start_call();
-  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
-  fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "fetch the message's parts");
-  for (auto* msg : items<mailimap_msg_att>(list.get()))
-    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
-          || item->att_data.att_static == nullptr
-          || item->att_data.att_static->att_type != MAILIMAP_MSG_ATT_BODY_SECTION)
+caf::expected<session::fetched_sections>
+session::fetch_sections(uint32_t uid, const std::vector<section_request>& sections,
+                        uint64_t total_max) {
+  fetched_sections result;
+  // A chunk fits in one literal and leaves room in one response; a round
+  // (one FETCH) asks for a few chunks, still within the response budget.
+  auto& budget = options_.budget;
+  auto chunk = options_.fetch_chunk_bytes;
+  if (budget.max_literal != 0)
+    chunk = std::min(chunk, budget.max_literal);
+  if (budget.max_response != 0)
+    chunk = std::min(chunk, budget.max_response / 2);
+  chunk = std::max<uint64_t>(chunk, 4096);
+  auto round_bytes = 4 * chunk;
+  if (budget.max_response != 0)
+    round_bytes = std::max(chunk, std::min(round_bytes, budget.max_response / 2));
+  struct wanted {
+    std::string section;
+    uint64_t want; // max + 1: one byte more tells whether there is more
+    bool done = false;
+  };
+  std::vector<wanted> todo;
+  for (auto& r : sections) {
+    if (result.bodies.count(r.section) != 0)
+      continue;
+    result.bodies[r.section];
+    todo.push_back({r.section, r.max + 1});
+  }
+  uint64_t total = 0;
+  for (;;) {
+    // The next chunk of each unfinished section, as many as fit a round.
+    fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
+    std::map<std::string, uint64_t> asked;
+    uint64_t round = 0;
+    for (auto& w : todo) {
+      if (w.done)
         continue;
-      auto* sec = item->att_data.att_static->att_data.att_body_section;
-      if (sec == nullptr)
-        continue;
-      auto& body = bodies[section_of(sec->sec_section)];
-      if (sec->sec_body_part != nullptr)
-        body.assign(sec->sec_body_part, sec->sec_length);
+      auto have = result.bodies[w.section].size();
+      auto length = std::min<uint64_t>(chunk, w.want - have);
+      if (round > 0 && round + length > round_bytes)
+        break;
+      mailimap_fetch_type_new_fetch_att_list_add(
+        type.get(), body_peek(w.section, have, length));
+      asked[w.section] = length;
+      round += length;
     }
-  return bodies;
+    if (asked.empty())
+      break;
+    set_ptr set{mailimap_set_new_single(uid)};
+    clist* raw = nullptr;
+    start_call();
+    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+    fetch_list_ptr list{raw};
+    if (rc != MAILIMAP_NO_ERROR)
+      return command_error(rc, "fetch the message's parts");
+    std::map<std::string, uint64_t> got;
+    for (auto* msg : items<mailimap_msg_att>(list.get()))
+      for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+            || item->att_data.att_static == nullptr
+            || item->att_data.att_static->att_type
+                 != MAILIMAP_MSG_ATT_BODY_SECTION)
+          continue;
+        auto* sec = item->att_data.att_static->att_data.att_body_section;
+        if (sec == nullptr)
+          continue;
+        auto id = section_of(sec->sec_section);
+        auto i = asked.find(id);
+        if (i == asked.end() || got.count(id) != 0)
+          continue; // not asked for in this round (or twice)
+        // A server sending more than asked for gets no more than that.
+        auto n = sec->sec_body_part == nullptr
+                   ? uint64_t{0}
+                   : std::min<uint64_t>(sec->sec_length, i->second);
+        if (n > 0)
+          result.bodies[id].append(sec->sec_body_part, static_cast<size_t>(n));
+        got[id] = n;
+        total += n;
+      }
+    for (auto& w : todo) {
+      auto i = asked.find(w.section);
+      if (i == asked.end())
+        continue;
+      auto g = got.find(w.section);
+      // A short (or missing) chunk is the end of the part.
+      if (g == got.end() || g->second < i->second
+          || result.bodies[w.section].size() >= w.want)
+        w.done = true;
+    }
+    if (total_max != 0 && total > total_max)
+      return caf::make_error(ec::too_large,
+                             "The parts of message " + std::to_string(uid)
+                               + " are more than "
+                               + mime::format_size(total_max));
+  }
+  for (auto& w : todo) {
+    auto& body = result.bodies[w.section];
+    if (body.size() >= w.want) {
+      body.resize(static_cast<size_t>(w.want - 1));
+      result.more[w.section] = true;
+    }
+  }
+  return result;
 }
 
 caf::expected<mime::attachment_content>
@@ -171,14 +254,23 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
   auto kind = mime::to_string(result.kind);
   if (auto at_least = decoded_size_at_least(*p); at_least > limit)
     return too_large(what, at_least, limit, kind);
-  auto bodies = fetch_sections(uid, {{part_id, 0}});
-  if (!bodies)
-    return std::move(bodies.error());
-  auto i = bodies->find(part_id);
-  if (i == bodies->end())
+  // Read up to what the limit can need once encoded, in chunks; the size
+  // the server announced only ever refuses, never allocates.
+  auto fetched_part = fetch_sections(uid, {{part_id, encoded_bound(limit, p->encoding)}});
+  if (!fetched_part)
+    return std::move(fetched_part.error());
+  auto& bodies = fetched_part->bodies;
+  auto i = bodies.find(part_id);
+  if (i == bodies.end())
     return caf::make_error(ec::server_refused,
                            "The IMAP server did not return part " + part_id
                              + " of message " + std::to_string(uid));
+  if (fetched_part->more.count(part_id) != 0)
+    return caf::make_error(ec::too_large,
+                           what + " is more than the "
+                             + mime::format_size(limit)
+                             + " this server hands out for "
+                             + std::string{kind} + " attachments");
   auto bytes = mime::decode_transfer_encoding(i->second, p->encoding);
   result.size = bytes.size();
   if (result.size > limit)
@@ -216,10 +308,11 @@ session::fetch_original(const std::string& folder, uint32_t uid,
   auto structure = fetch_structure(uid, folder);
   if (!structure)
     return std::move(structure.error());
-  std::vector<std::pair<std::string, uint64_t>> sections;
+  std::vector<section_request> sections;
   uint64_t estimate = 0;
+  auto each_max = encoded_bound(max_file_bytes, "base64");
   for (auto& a : m.attachments) {
-    sections.emplace_back(a.part_id, 0);
+    sections.push_back({a.part_id, each_max});
     estimate += a.size;
   }
   if (estimate > max_file_bytes)
@@ -229,9 +322,20 @@ session::fetch_original(const std::string& folder, uint32_t uid,
                              + ", more than the "
                              + mime::format_size(max_file_bytes)
                              + " a message may carry here");
-  auto bodies = fetch_sections(uid, sections);
-  if (!bodies)
-    return std::move(bodies.error());
+  auto too_many = caf::make_error(ec::too_large,
+                                 "The attachments of message "
+                                   + std::to_string(uid) + " are more than the "
+                                   + mime::format_size(max_file_bytes)
+                                   + " a message may carry here");
+  auto fetched_parts = fetch_sections(uid, sections, each_max);
+  if (!fetched_parts) {
+    if (fetched_parts.error() == ec::too_large)
+      return too_many;
+    return std::move(fetched_parts.error());
+  }
+  if (!fetched_parts->more.empty())
+    return too_many;
+  auto* bodies = &fetched_parts->bodies;
   uint64_t total = 0;
   for (auto& a : m.attachments) {
     auto* p = find_part(*structure, a.part_id);
