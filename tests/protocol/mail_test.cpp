@@ -865,3 +865,58 @@ TEST_F(mail, latency) {
   measure("search subject (UTF-8)", 20, [&] { ASSERT_TRUE(s->search("INBOX", q)); });
   measure("list_folders with counts", 10, [&] { ASSERT_TRUE(s->list_folders(true)); });
 }
+
+// -- byte budgets ---------------------------------------------------------------
+
+TEST_F(mail, a_10_mb_attachment_reads_whole_in_chunks) {
+  auto opts = options();
+  // Below the part's size: fetching it in one literal would be refused, so
+  // this passes only if the part is read in partial FETCHes.
+  opts.budget.max_literal = 2 * 1024 * 1024;
+  opts.fetch_chunk_bytes = 1024 * 1024;
+  imap::session s{opts};
+  ASSERT_FALSE(s.connect(imap_server("carol@example.test"), secret{"carolpw"}));
+  std::string file(10 * 1000 * 1000, '\0');
+  uint32_t x = 12345;
+  for (auto& c : file) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  mime::outgoing_message msg;
+  msg.from = {"Carol", "carol@example.test"};
+  msg.to = {{"", "bob@example.test"}};
+  msg.subject = "Ten megabytes";
+  msg.text = "The file is attached.";
+  msg.attachments.push_back({"ten.bin", "application/octet-stream", file});
+  auto built = mime::build_message(msg);
+  ASSERT_TRUE(built);
+  auto folder = s.find_special_use("\\Archive");
+  ASSERT_TRUE(folder) << render(folder.error());
+  auto appended = s.append(*folder, built->data, {"\\Seen"});
+  ASSERT_TRUE(appended) << render(appended.error());
+  ASSERT_NE(appended->uid, 0u);
+  auto read = s.read_message(*folder, appended->uid);
+  ASSERT_TRUE(read) << render(read.error());
+  EXPECT_EQ(read->body, "The file is attached.");
+  std::string part;
+  for (auto& a : read->attachments)
+    if (a.filename == "ten.bin")
+      part = a.part_id;
+  ASSERT_FALSE(part.empty());
+  mime::attachment_limits limits;
+  limits.file = 12 * 1000 * 1000;
+  auto att = s.fetch_attachment(*folder, appended->uid, part, limits);
+  ASSERT_TRUE(att) << render(att.error());
+  EXPECT_EQ(att->size, file.size());
+  EXPECT_TRUE(att->data == file) << "the bytes differ";
+  auto original = s.fetch_original(*folder, appended->uid, true, 12 * 1000 * 1000);
+  ASSERT_TRUE(original) << render(original.error());
+  ASSERT_EQ(original->attachments.size(), 1u);
+  EXPECT_TRUE(original->attachments[0].data == file) << "the bytes differ";
+  // Below the file's size, it is refused, not cut.
+  limits.file = 5 * 1000 * 1000;
+  auto small = s.fetch_attachment(*folder, appended->uid, part, limits);
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error(), ec::too_large) << render(small.error());
+  EXPECT_TRUE(s.usable());
+}
