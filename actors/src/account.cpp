@@ -191,6 +191,8 @@ void account_state::open_connection() {
                     so.cache = st->opts.cache;
                     so.cache_account = st->ref.user.value + "/"
                                        + st->ref.account.value;
+                    so.budget = st->opts.imap_budget;
+                    so.account_label = settings.label;
                     auto session = std::make_shared<imap::session>(so);
                     auto cancel = session->cancel_handle();
                     auto hdl = st->self->spawn<caf::detached>(
@@ -363,6 +365,8 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
               co.timeout = s.opts.timeout;
               co.operation_timeout = s.opts.operation_timeout;
               co.hosts = s.opts.hosts;
+              co.budget = s.opts.smtp_budget;
+              co.account_label = settings.label;
               auto client = std::make_shared<smtp::client>(co);
               auto password = settings.smtp_own_password
                                 ? std::move(creds.smtp_password)

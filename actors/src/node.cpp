@@ -60,6 +60,12 @@ mail_options mail_options_from(const config& cfg) {
   opts.max_send_attachment_bytes = cfg.send_attachments_max_bytes;
   opts.sends_per_minute = cfg.send_rate_limit;
   opts.probes_per_hour = cfg.connection_tests_per_hour;
+  opts.imap_budget.max_literal = cfg.imap_max_literal_bytes;
+  opts.imap_budget.max_response = cfg.imap_max_response_bytes;
+  opts.imap_budget.max_operation = cfg.imap_max_operation_bytes;
+  opts.imap_budget.max_items = cfg.imap_max_items;
+  opts.smtp_budget.max_response = cfg.smtp_max_reply_bytes;
+  opts.smtp_budget.max_operation = cfg.smtp_max_operation_bytes;
   return opts;
 }
 

@@ -95,6 +95,16 @@ struct config {
   unsigned login_failure_cache_seconds = 60;
   /// Memory for decoded message texts shared by all accounts (0: off).
   unsigned message_cache_mb = 64;
+  /// Byte budgets on what mail servers send (0: no limit): the largest IMAP
+  /// literal, response and answer to one command, the most items in one
+  /// answer; the largest SMTP reply and answer to one command. A server
+  /// over budget gets its connection dropped.
+  uint64_t imap_max_literal_bytes = 4 * 1024 * 1024;
+  uint64_t imap_max_response_bytes = 8 * 1024 * 1024;
+  uint64_t imap_max_operation_bytes = 64 * 1024 * 1024;
+  uint64_t imap_max_items = 250000;
+  uint64_t smtp_max_reply_bytes = 64 * 1024;
+  uint64_t smtp_max_operation_bytes = 1024 * 1024;
 
   // -- composing ------------------------------------------------------------------
 

@@ -292,6 +292,34 @@ const std::vector<option>& options() {
      "memory for decoded message texts shared by all accounts (default 64; "
      "0 turns it off)",
      unsigned_setter(&config::message_cache_mb, "MESSAGE_CACHE_MB", 65536)},
+    {"--imap-max-literal-bytes", "IMAP_MAX_LITERAL_BYTES", "N",
+     "largest literal an IMAP server may send (default 4194304; 0: no "
+     "limit)",
+     unsigned_setter(&config::imap_max_literal_bytes, "IMAP_MAX_LITERAL_BYTES",
+                     1ull << 40)},
+    {"--imap-max-response-bytes", "IMAP_MAX_RESPONSE_BYTES", "N",
+     "largest IMAP response with its literals (default 8388608; 0: no limit)",
+     unsigned_setter(&config::imap_max_response_bytes,
+                     "IMAP_MAX_RESPONSE_BYTES", 1ull << 40)},
+    {"--imap-max-operation-bytes", "IMAP_MAX_OPERATION_BYTES", "N",
+     "most bytes an IMAP server may send for one command (default 67108864; "
+     "0: no limit)",
+     unsigned_setter(&config::imap_max_operation_bytes,
+                     "IMAP_MAX_OPERATION_BYTES", 1ull << 40)},
+    {"--imap-max-items", "IMAP_MAX_ITEMS", "N",
+     "most items in one IMAP answer: UIDs of a SEARCH, lines of a LIST, "
+     "... (default 250000; 0: no limit)",
+     unsigned_setter(&config::imap_max_items, "IMAP_MAX_ITEMS", 1ull << 32)},
+    {"--smtp-max-reply-bytes", "SMTP_MAX_REPLY_BYTES", "N",
+     "largest SMTP reply with its continuation lines (default 65536; 0: no "
+     "limit)",
+     unsigned_setter(&config::smtp_max_reply_bytes, "SMTP_MAX_REPLY_BYTES",
+                     1ull << 40)},
+    {"--smtp-max-operation-bytes", "SMTP_MAX_OPERATION_BYTES", "N",
+     "most bytes an SMTP server may send while connecting or sending one "
+     "message (default 1048576; 0: no limit)",
+     unsigned_setter(&config::smtp_max_operation_bytes,
+                     "SMTP_MAX_OPERATION_BYTES", 1ull << 40)},
     {"--attachment-max-text-bytes", "ATTACHMENT_MAX_TEXT_BYTES", "N",
      "largest text attachment get_attachment returns (default 100000)",
      unsigned_setter(&config::attachment_max_text_bytes,

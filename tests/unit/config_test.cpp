@@ -152,4 +152,31 @@ TEST(config, metrics_are_open_only_when_said_so) {
   ASSERT_TRUE(open);
   EXPECT_TRUE(open->cfg.metrics_open);
   EXPECT_FALSE(parse({}, {{"METRICS_OPEN", "sometimes"}}));
+TEST(config, mail_server_byte_budgets) {
+  auto r = parse({});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.imap_max_literal_bytes, 4u * 1024 * 1024);
+  EXPECT_EQ(r->cfg.imap_max_response_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(r->cfg.imap_max_operation_bytes, 64u * 1024 * 1024);
+  EXPECT_EQ(r->cfg.imap_max_items, 250000u);
+  EXPECT_EQ(r->cfg.smtp_max_reply_bytes, 64u * 1024);
+  EXPECT_EQ(r->cfg.smtp_max_operation_bytes, 1024u * 1024);
+  r = parse({"--imap-max-items", "1000"},
+            {{"IMAP_MAX_LITERAL_BYTES", "1048576"},
+             {"IMAP_MAX_RESPONSE_BYTES", "2097152"},
+             {"IMAP_MAX_OPERATION_BYTES", "0"},
+             {"IMAP_MAX_ITEMS", "5"},
+             {"SMTP_MAX_REPLY_BYTES", "4096"},
+             {"SMTP_MAX_OPERATION_BYTES", "8192"}});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.imap_max_literal_bytes, 1048576u);
+  EXPECT_EQ(r->cfg.imap_max_response_bytes, 2097152u);
+  EXPECT_EQ(r->cfg.imap_max_operation_bytes, 0u);
+  EXPECT_EQ(r->cfg.imap_max_items, 1000u); // the flag wins
+  EXPECT_EQ(r->cfg.smtp_max_reply_bytes, 4096u);
+  EXPECT_EQ(r->cfg.smtp_max_operation_bytes, 8192u);
+  auto bad = parse({}, {{"IMAP_MAX_LITERAL_BYTES", "lots"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(describe(bad.error()).find("IMAP_MAX_LITERAL_BYTES"),
+            std::string::npos);
 }

@@ -58,6 +58,9 @@ struct mail_options {
   /// Connection tests one user may start per hour (one at a time); each
   /// holds a connection permit while it runs.
   size_t probes_per_hour = 30;
+  /// What IMAP and SMTP servers may send (IMAP_MAX_*, SMTP_MAX_*).
+  imap::budget_limits imap_budget;
+  imap::budget_limits smtp_budget = imap::budget_limits::smtp_defaults();
 };
 
 /// One pooled IMAP connection of an ACCOUNT.
