@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/mcp_endpoint.hpp"
 
+#include "mcp_era.hpp"
 #include "mcp_internal.hpp"
 #include "postern/directory_types.hpp"
 #include "postern/error.hpp"
@@ -78,22 +79,23 @@ bool is_json_content(std::string_view content_type) {
   return type == "application/json";
 }
 
-/// What the handler copies out of the request for the actor side.
-struct mcp_call {
-  std::string body;
-  std::string accept;
-  std::string content_type;
-  std::string protocol_version;
-  bool has_protocol_version = false;
-  std::string session_id;
-  bool has_session_id = false;
-  std::string client_address;
-  std::string digest;
-};
-
 } // namespace
 
 // -- settings and helpers -------------------------------------------------------
+
+response_type to_http(mcp_reply reply) {
+  response_type response{reply.status, 11};
+  if (!reply.body.empty()) {
+    if (std::none_of(reply.headers.begin(), reply.headers.end(),
+                     [](auto& h) { return h.first == "Content-Type"; }))
+      response.set(bhttp::field::content_type, "application/json");
+    response.body() = std::move(reply.body);
+  }
+  for (auto& [name, value] : reply.headers)
+    response.set(name, value);
+  response.prepare_payload();
+  return response;
+}
 
 bool supported_mcp_version(std::string_view v) {
   return std::find(std::begin(mcp_versions), std::end(mcp_versions), v)
@@ -156,6 +158,31 @@ std::string normalize_origin(std::string_view url) {
            == 0)
     authority.resize(authority.size() - default_port.size());
   return scheme + "://" + authority;
+}
+
+std::string loopback_key(std::string_view origin) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos)
+    return {};
+  auto scheme = origin.substr(0, sep);
+  auto authority = origin.substr(sep + 3);
+  std::string_view host;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return {};
+    host = authority.substr(0, close + 1);
+    port = authority.substr(close + 1);
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    port = colon == std::string_view::npos ? std::string_view{}
+                                           : authority.substr(colon);
+  }
+  if (host != "localhost" && host != "127.0.0.1" && host != "[::1]")
+    return {};
+  return std::string{scheme} + "://loopback" + std::string{port};
 }
 
 std::string bearer_token(std::string_view authorization, bool& malformed) {
@@ -278,8 +305,18 @@ bool mcp_endpoint::origin_allowed(std::string_view origin) const {
   auto o = normalize_origin(origin);
   if (o.empty())
     return false; // "null", garbage
-  return std::find(impl_->origins.begin(), impl_->origins.end(), o)
-         != impl_->origins.end();
+  if (std::find(impl_->origins.begin(), impl_->origins.end(), o)
+      != impl_->origins.end())
+    return true;
+  // localhost, 127.0.0.1 and [::1] on one port are one origin: a browser
+  // page on http://localhost:3000 talks to a BASE_URL of
+  // http://127.0.0.1:3000 (a rebinding attacker's name is never loopback).
+  auto key = loopback_key(o);
+  return !key.empty()
+         && std::any_of(impl_->origins.begin(), impl_->origins.end(),
+                        [&](const std::string& own) {
+                          return loopback_key(own) == key;
+                        });
 }
 
 namespace {
@@ -349,6 +386,24 @@ bool precheck(const mcp_endpoint& ep, const mcp_settings& s,
   return true;
 }
 
+/// True if a GET or DELETE names a modern protocol version.
+bool modern_request(const request& req) {
+  bool has = req.raw.find("MCP-Protocol-Version") != req.raw.end();
+  return era_of_header(has, collapse_header_value(
+                              header(req, "MCP-Protocol-Version")))
+         == mcp_era::modern;
+}
+
+/// GET and DELETE in 2026-07-28: no stream to open, no session to end.
+response_type modern_method_not_allowed() {
+  auto response = rpc_failure(bhttp::status::method_not_allowed, "null",
+                              mcp::rpc::server_error,
+                              "Method Not Allowed: protocol 2026-07-28 has no "
+                              "GET stream and no sessions; use POST");
+  response.set(bhttp::field::allow, "POST");
+  return response;
+}
+
 /// Maps a failed validate to a response.
 response_type auth_failure(const mcp_settings& s, const caf::error& err) {
   if (err == ec::invalid_token)
@@ -356,17 +411,6 @@ response_type auth_failure(const mcp_settings& s, const caf::error& err) {
   return error_response(err); // 503 on timeouts, 500 otherwise
 }
 
-response_type to_http(mcp_reply reply) {
-  response_type response{reply.status, 11};
-  if (!reply.body.empty()) {
-    response.set(bhttp::field::content_type, "application/json");
-    response.body() = std::move(reply.body);
-  }
-  for (auto& [name, value] : reply.headers)
-    response.set(name, value);
-  response.prepare_payload();
-  return response;
-}
 
 /// POST after the token was accepted: on the connection's thread (`self`
 /// null) or in the actor that asked the TOKEN AUTHORITY.
@@ -395,6 +439,12 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
   ctx.grant_key = grant_key_of(grant.grant);
   ctx.grant = std::move(grant);
   ctx.client_address = c.client_address;
+  // The one place the era is decided: everything modern goes to
+  // mcp_modern.cpp, everything else on as before.
+  if (era_of(msg, c.has_protocol_version, c.protocol_version)
+      == mcp_era::modern)
+    return serve_modern(state, self, c, std::move(ctx), std::move(msg),
+                        respond);
   bool initialize = msg.kind == mcp::message_kind::request
                     && msg.method == "initialize";
   if (!initialize) {
@@ -437,11 +487,19 @@ void mcp_endpoint::post(const request& req, const responder& plain) {
   c->content_type = std::string{header(req, "Content-Type")};
   if (req.raw.find("MCP-Protocol-Version") != req.raw.end()) {
     c->has_protocol_version = true;
-    c->protocol_version = std::string{trim(header(req, "MCP-Protocol-Version"))};
+    c->protocol_version = collapse_header_value(header(req, "MCP-Protocol-Version"));
   }
   if (req.raw.find("Mcp-Session-Id") != req.raw.end()) {
     c->has_session_id = true;
     c->session_id = std::string{trim(header(req, "Mcp-Session-Id"))};
+  }
+  if (req.raw.find("Mcp-Method") != req.raw.end()) {
+    c->has_mcp_method = true;
+    c->mcp_method = std::string{trim(header(req, "Mcp-Method"))};
+  }
+  if (req.raw.find("Mcp-Name") != req.raw.end()) {
+    c->has_mcp_name = true;
+    c->mcp_name = std::string{trim(header(req, "Mcp-Name"))};
   }
   c->client_address = req.client_address;
   // Only the digest travels: the token itself never enters a message.
@@ -475,6 +533,10 @@ void mcp_endpoint::get(const request& req, const responder& plain) {
     respond(forbidden_origin(origin));
     return;
   }
+  if (modern_request(req)) {
+    respond(modern_method_not_allowed());
+    return;
+  }
   // No server-initiated messages: Postern has nothing to push, and the
   // spec allows 405 here.
   auto response = rpc_failure(bhttp::status::method_not_allowed, "null",
@@ -488,6 +550,12 @@ void mcp_endpoint::get(const request& req, const responder& plain) {
 void mcp_endpoint::remove(const request& req, const responder& plain) {
   auto respond = with_cors(*this, req, plain);
   auto& ep = *impl_;
+  if (modern_request(req)) {
+    auto origin = header(req, "Origin");
+    respond(origin_allowed(origin) ? modern_method_not_allowed()
+                                   : forbidden_origin(origin));
+    return;
+  }
   std::string token;
   if (!precheck(*this, ep.settings, req, respond, token))
     return;

@@ -7,6 +7,7 @@
 #include "postern/grant.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/mcp_sessions.hpp"
+#include "postern/http/message.hpp"
 #include "postern/http/token_memo.hpp"
 #include "postern/mcp/jsonrpc.hpp"
 
@@ -61,6 +62,45 @@ struct mcp_reply {
 };
 
 using mcp_reply_fn = std::function<void(mcp_reply)>;
+
+/// What the transport copies out of a POST for the actor side.
+struct mcp_call {
+  std::string body;
+  std::string accept;
+  std::string content_type;
+  /// MCP-Protocol-Version, read by collapse_header_value.
+  std::string protocol_version;
+  bool has_protocol_version = false;
+  std::string session_id;
+  bool has_session_id = false;
+  /// Mcp-Method and Mcp-Name (2026-07-28), blanks around them dropped.
+  std::string mcp_method;
+  bool has_mcp_method = false;
+  std::string mcp_name;
+  bool has_mcp_name = false;
+  std::string client_address;
+  std::string digest;
+};
+
+/// An mcp_reply as an HTTP response (application/json when it has a body).
+response_type to_http(mcp_reply reply);
+
+/// Serves one POST of the modern era (2026-07-28): checks `_meta` and the
+/// mirrored headers, answers server/discover and subscriptions/listen, and
+/// hands tools/list and tools/call to dispatch_mcp like the legacy era.
+void serve_modern(const std::shared_ptr<mcp_endpoint::impl>& ep,
+                  caf::event_based_actor* self, const mcp_call& call,
+                  mcp_context ctx, mcp::message msg,
+                  const responder& respond);
+
+/// What initialize and server/discover tell the model about Postern
+/// (under 2 KB: Claude Code cuts longer instructions).
+inline constexpr std::string_view mcp_instructions
+  = "Postern gives access to one email account. Use list_folders to see the "
+    "folders, list_messages or search_messages to find messages (UIDs), and "
+    "read_message to read them. Long texts come in windows: pass nextOffset "
+    "as offset to read on. get_attachment fetches a file read_message lists. "
+    "Tools outside the granted scopes are not listed.";
 
 /// Answers one JSON-RPC request or notification, on the calling thread:
 /// the connection's (when the token was remembered) or the short-lived

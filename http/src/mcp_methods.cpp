@@ -52,13 +52,6 @@ const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
 
 // -- lifecycle ------------------------------------------------------------------
 
-constexpr std::string_view instructions
-  = "Postern gives access to one email account. Use list_folders to see the "
-    "folders, list_messages or search_messages to find messages (UIDs), and "
-    "read_message to read them. Long texts come in windows: pass nextOffset "
-    "as offset to read on. get_attachment fetches a file read_message lists. "
-    "Tools outside the granted scopes are not listed.";
-
 void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
                 mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
   auto requested = member(msg.params, "protocolVersion");
@@ -118,7 +111,7 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
     .string(postern::version)
     .end_object()
     .key("instructions")
-    .string(instructions)
+    .string(mcp_instructions)
     .end_object();
   auto r = result(msg, w.str());
   r.headers.emplace_back("Mcp-Session-Id", *id);

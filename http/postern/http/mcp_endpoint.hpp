@@ -60,6 +60,10 @@ struct mcp_settings {
 /// if `url` is not an http(s) URL. Paths are dropped.
 std::string normalize_origin(std::string_view url);
 
+/// For a normalized origin whose host is localhost, 127.0.0.1 or [::1]:
+/// "scheme://loopback[:port]", the same for all three names; else empty.
+std::string loopback_key(std::string_view origin);
+
 /// The token of an `Authorization: Bearer ...` header (scheme
 /// case-insensitive), or empty. `malformed` is set when the scheme is
 /// Bearer but the token is not a valid b64token.
