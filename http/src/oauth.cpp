@@ -33,6 +33,25 @@ namespace postern::http {
 
 namespace {
 
+/// A scope parameter without the OAuth scope offline_access.
+std::string without_offline_access(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto end = text.find_first_of(" ,\t", i);
+    if (end == std::string_view::npos)
+      end = text.size();
+    auto name = text.substr(i, end - i);
+    if (!name.empty() && name != "offline_access") {
+      if (!out.empty())
+        out += ' ';
+      out += name;
+    }
+    i = end + 1;
+  }
+  return out;
+}
+
 using namespace web;
 using verb = bhttp::verb;
 using oauth::canonical_resource;
@@ -497,7 +516,9 @@ checked_request check_authorize(oauth_server& s, const form_data& q,
     return out;
   }
   scope_set scopes = every_scope;
-  if (auto text = q.get("scope"); !text.empty()) {
+  // offline_access asks for a refresh token, which every grant gets anyway
+  // (Claude.ai never asks for it): accepted and dropped.
+  if (auto text = without_offline_access(q.get("scope")); !text.empty()) {
     auto parsed = parse_scopes(text);
     if (!parsed || *parsed == 0) {
       fail("invalid_scope", "Unknown scope requested.");

@@ -853,6 +853,22 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertIn("Agent Activity agent", body)
         self.assertNotIn("Agent " + client_id, body)
 
+    def test_refresh_token_without_offline_access_and_offline_access_accepted(self):
+        # Claude.ai never asks for offline_access: a refresh token comes anyway.
+        client_id, doc = self.tokens()
+        self.assertNotIn("offline_access", doc["scope"])
+        self.assertTrue(doc.get("refresh_token"), doc)
+        self.assertIn("expires_in", doc)
+        status, _, r = self.refresh(client_id, doc["refresh_token"])
+        self.assertEqual(status, 200, r)
+        self.assertTrue(r.get("refresh_token"))
+        # Asking for it is accepted too (and changes nothing).
+        client_id, verifier, code = self.code_for(scope="mail:read offline_access")
+        status, _, doc = self.exchange(client_id, verifier, code)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["scope"], "mail:read")
+        self.assertTrue(doc.get("refresh_token"))
+
 
 # -- client ID metadata documents ---------------------------------------------------
 
