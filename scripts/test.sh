@@ -19,6 +19,11 @@ if [ ! -f tests/browser/node_modules/.package-lock.json ] \
    || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/browser --no-audit --no-fund
 fi
+# The MCP conformance suite and the Node 22 it needs (both from npm, pinned).
+if [ ! -f tests/conformance/node_modules/.package-lock.json ] \
+   || [ tests/conformance/package-lock.json -nt tests/conformance/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/conformance --no-audit --no-fund
+fi
 cmake --preset ci >/dev/null
 cmake --build --preset ci
 built=$(date +%s)
