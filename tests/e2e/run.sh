@@ -11,4 +11,8 @@ if [ ! -f "$HERE/node_modules/.package-lock.json" ] \
    || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$HERE" --no-audit --no-fund
 fi
+# With arguments: those suites only (e.g. eras.test.mjs for mcp.e2e.eras).
+if [ $# -gt 0 ]; then
+  exec node --test "${@/#/$HERE/}"
+fi
 exec node --test "$HERE/mcp.test.mjs" "$HERE/oauth.test.mjs" "$HERE/tools_imap.test.mjs" "$HERE/tools_compose.test.mjs"
