@@ -152,6 +152,8 @@ TEST(config, metrics_are_open_only_when_said_so) {
   ASSERT_TRUE(open);
   EXPECT_TRUE(open->cfg.metrics_open);
   EXPECT_FALSE(parse({}, {{"METRICS_OPEN", "sometimes"}}));
+}
+
 TEST(config, mail_server_byte_budgets) {
   auto r = parse({});
   ASSERT_TRUE(r) << describe(r.error());
