@@ -5,6 +5,7 @@
 //   postern-bench run    --url URL --tokens FILE --clients C
 //                        [--duration S | --requests N] [--mix SPEC]
 //                        [--json FILE] [--svg FILE] [--threads T]
+//                        [--era legacy|modern] [--pid PID]  (server CPU per call)
 //                        [--flood-loops L [--flood-after S] [--flood-user U]
 //                         [--flood-spoof 1]]   (wrong-password logins meanwhile)
 //   postern-bench sessions --url URL --tokens FILE --sessions S --pid PID
@@ -36,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -209,6 +211,9 @@ struct run_plan {
   std::atomic<uint64_t> issued{0};
   recorder rec;
   std::string folder = "INBOX";
+  /// --era modern: protocol 2026-07-28, no initialize and no session; every
+  /// request carries `_meta` and the Mcp-Method / Mcp-Name headers.
+  bool modern = false;
   /// True while the login flood runs: requests started then are reported
   /// apart (" +flood").
   std::atomic<bool> flooding{false};
@@ -230,6 +235,8 @@ public:
                                        const tcp::endpoint&) {
       if (ec)
         return self->fail_setup("connect: " + ec.message());
+      if (self->plan_.modern)
+        return self->learn_uids();
       self->initialize();
     });
   }
@@ -253,7 +260,12 @@ private:
     req_.set(bhttp::field::authorization, "Bearer " + token_);
     if (!plan_.origin.empty())
       req_.set(bhttp::field::origin, plan_.origin);
-    if (!session_.empty()) {
+    if (plan_.modern) {
+      req_.set("MCP-Protocol-Version", "2026-07-28");
+      req_.set("Mcp-Method", method_);
+      if (!name_.empty())
+        req_.set("Mcp-Name", name_);
+    } else if (!session_.empty()) {
       req_.set("Mcp-Session-Id", session_);
       req_.set("MCP-Protocol-Version", "2025-06-18");
     }
@@ -337,10 +349,31 @@ private:
     next();
   }
 
+  /// What a modern request carries in params._meta.
+  static constexpr const char* modern_meta
+    = R"("_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+      R"("io.modelcontextprotocol/clientInfo":{"name":"postern-bench","version":"1"},)"
+      R"("io.modelcontextprotocol/clientCapabilities":{}},)";
+
   std::string call(const std::string& tool, const std::string& args) {
+    method_ = "tools/call";
+    name_ = tool;
     return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
-           + R"(,"method":"tools/call","params":{"name":")" + tool
+           + R"(,"method":"tools/call","params":{)"
+           + (plan_.modern ? modern_meta : "") + R"("name":")" + tool
            + R"(","arguments":)" + args + "}}";
+  }
+
+  std::string tools_list() {
+    method_ = "tools/list";
+    name_.clear();
+    auto head = R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
+                + R"(,"method":"tools/list")";
+    if (!plan_.modern)
+      return head + "}";
+    std::string meta = modern_meta;
+    meta.pop_back(); // the trailing comma
+    return head + R"(,"params":{)" + meta + "}}";
   }
 
   std::string random_uid() {
@@ -368,8 +401,7 @@ private:
     std::string body;
     const auto& f = plan_.folder;
     if (op->name == "tools/list")
-      body = R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
-             + R"(,"method":"tools/list"})";
+      body = tools_list();
     else if (op->name == "list_folders")
       body = call("list_folders", "{}");
     else if (op->name == "list_messages")
@@ -394,6 +426,9 @@ private:
   run_plan& plan_;
   std::string token_;
   std::string session_;
+  /// Mirrored into Mcp-Method and Mcp-Name (modern era).
+  std::string method_;
+  std::string name_;
   std::mt19937 rng_;
   std::vector<unsigned long> uids_;
   uint64_t id_ = 1;
@@ -522,6 +557,30 @@ int report(recorder& rec, double seconds, const options& opts) {
   return total > 0 && rec.failed < total ? 0 : 1;
 }
 
+/// User + system CPU seconds a process has used so far (/proc/PID/stat),
+/// or -1.
+double cpu_seconds(long pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat{std::istreambuf_iterator<char>{in}, {}};
+  // Fields after the command name (which may hold spaces) in parentheses.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos)
+    return -1;
+  std::istringstream fields{stat.substr(close + 2)};
+  std::string field;
+  unsigned long utime = 0;
+  unsigned long stime = 0;
+  // state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14)
+      utime = std::stoul(field);
+    if (i == 15)
+      stime = std::stoul(field);
+  }
+  return static_cast<double>(utime + stime)
+         / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 int run(const options& opts) {
   auto url = parse_url(opts.get("url", "http://127.0.0.1:3000/mcp"));
   auto tokens = read_lines(opts.get("tokens"));
@@ -538,6 +597,12 @@ int run(const options& opts) {
   plan.target = url.target;
   plan.origin = opts.get("origin");
   plan.folder = opts.get("folder", "INBOX");
+  auto era = opts.get("era", "legacy");
+  if (era != "legacy" && era != "modern") {
+    std::cerr << "postern-bench: --era is legacy or modern\n";
+    return 2;
+  }
+  plan.modern = era == "modern";
   plan.mix = parse_mix(opts.get("mix", "tools/list=1"));
   for (auto& o : plan.mix)
     plan.total_weight += o.weight;
@@ -591,6 +656,8 @@ int run(const options& opts) {
         flood.start(flood_loops);
       }
     }};
+  auto pid = opts.number("pid", 0);
+  auto cpu_before = pid > 0 ? cpu_seconds(pid) : -1;
   std::vector<std::thread> pool;
   for (size_t i = 1; i < threads; ++i)
     pool.emplace_back([&] { ioc.run(); });
@@ -614,7 +681,20 @@ int run(const options& opts) {
                                                - plan.rec.start)
                    .count();
   std::fprintf(stderr, "\n");
-  return report(plan.rec, seconds, opts);
+  auto result = report(plan.rec, seconds, opts);
+  if (cpu_before >= 0) {
+    // Every request the server answered, setup (initialize, the first
+    // listing) included, shares the CPU it used.
+    auto used = cpu_seconds(pid) - cpu_before;
+    auto calls = plan.rec.done.load();
+    std::printf("server CPU (%s era): %.2f s for %lu requests = %.1f us per "
+                "request, %.0f %% of one core\n",
+                plan.modern ? "modern" : "legacy", used,
+                static_cast<unsigned long>(calls),
+                calls > 0 ? used * 1e6 / static_cast<double>(calls) : 0.0,
+                100.0 * used / seconds);
+  }
+  return result;
 }
 
 // -- sessions ---------------------------------------------------------------------

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Legacy (2025-11-25 sessions) against modern (2026-07-28, per-request _meta)
+# on the same server: throughput and the server's CPU per request for
+# tools/list and list_messages in both eras, one after the other.
+#
+#   bench/capacity/eras.sh [BUILD_DIR (build/release)] [SECONDS (10)] [CLIENTS (20)]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
+SECS="${2:-10}"
+CLIENTS="${3:-20}"
+POSTERN="$BUILD/postern"
+BENCH="$BUILD/bench/postern-bench"
+[ -x "$POSTERN" ] && [ -x "$BENCH" ] || { echo "build $BUILD first (release preset)" >&2; exit 2; }
+OUT="$(mktemp -d /tmp/postern-eras.XXXXXX)"
+MAIL="$OUT/mail"
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  "$ROOT/tests/mail/fixture.sh" stop "$MAIL" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+"$ROOT/tests/mail/fixture.sh" start "$MAIL" >/dev/null
+source "$MAIL/ports.env"
+printf '%s\n' "$MAIL_PASS1" > "$OUT/pw"; chmod 600 "$OUT/pw"
+export DATA_DIR="$OUT/data" ACCOUNT_HOST_DENY=none LOG_LEVEL=warn BIND=127.0.0.1
+"$BENCH" setup --postern "$POSTERN" --users 20 --tokens "$OUT/tokens" \
+  --imap-host 127.0.0.1 --imap-port "$IMAPS_PORT" --imap-security tls \
+  --imap-user "$MAIL_USER1" --imap-password-file "$OUT/pw" --ca-file "$CA_FILE" \
+  --scopes "mail:folders mail:read mail:search mail:modify" 2>/dev/null
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env TOOL_RATE_LIMIT=0 MCP_SESSIONS_PER_GRANT=1000 PORT="$PORT" "$POSTERN" > "$OUT/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 200); do
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "postern-bench eras on $(nproc) cores, $(date -u +%FT%TZ), $CLIENTS clients, $SECS s each, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for op in tools/list list_messages; do
+  for era in legacy modern; do
+    echo "== $op, $era era"
+    "$BENCH" run --url "http://127.0.0.1:$PORT/mcp" --tokens "$OUT/tokens" --clients "$CLIENTS" \
+      --duration "$SECS" --mix "$op=1" --era "$era" --pid "$SERVER_PID" 2>/dev/null \
+      | grep -E "^(operation|$op|total|server CPU)"
+  done
+done
