@@ -3,6 +3,7 @@
 # and after (this tree). Release builds, one process per case, so VmHWM is
 # the case's own peak. Usage:
 #   bench/hostile/run.sh [BEFORE_REF]     (default: main)
+# Once the budgets are on main, pass the commit before them (b6bcb9c).
 # The "before" tree is exported with git archive into a temporary directory
 # (the checkout of BEFORE_REF is never touched). Each run is capped at 6 GB
 # of address space (ulimit -v) so a case without budgets cannot take the
@@ -40,8 +41,9 @@ build "$work/before-src" "$work/before-src/build/release"
 
 run() { # BINARY CASE -> "peak_mb<TAB>outcome"
   local out
+  # The result is the last line (log lines may come before it).
   if out=$( (ulimit -v 6000000; timeout 600 "$1" "$2") 2>/dev/null); then
-    echo "$out" | cut -f2-
+    echo "$out" | tail -n 1 | cut -f2-
   else
     printf -- '-\tfailed (exit %s)\n' "$?"
   fi
