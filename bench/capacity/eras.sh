@@ -5,6 +5,7 @@
 # tools/list and list_messages in both eras, one after the other.
 #
 #   bench/capacity/eras.sh [BUILD_DIR (build/release)] [SECONDS (10)] [CLIENTS (20)]
+#   ERAS="modern legacy" runs the eras in that order (to rule out order effects)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
@@ -39,7 +40,7 @@ for _ in $(seq 200); do
 done
 echo "postern-bench eras on $(nproc) cores, $(date -u +%FT%TZ), $CLIENTS clients, $SECS s each, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for op in tools/list list_messages; do
-  for era in legacy modern; do
+  for era in ${ERAS:-legacy modern}; do
     echo "== $op, $era era"
     "$BENCH" run --url "http://127.0.0.1:$PORT/mcp" --tokens "$OUT/tokens" --clients "$CLIENTS" \
       --duration "$SECS" --mix "$op=1" --era "$era" --pid "$SERVER_PID" 2>/dev/null \
