@@ -2,6 +2,7 @@
 #include "postern/actors/mail_router.hpp"
 
 #include "postern/actors/imap_connection.hpp"
+#include "postern/clock.hpp"
 #include "postern/error.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -182,7 +183,7 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       // at a time per user, and a user has an hourly allowance.
       auto& st = self->state;
       auto user = settings.owner.value;
-      if (auto err = st.admit_probe(user, std::chrono::steady_clock::now()))
+      if (auto err = st.admit_probe(user, steady_now()))
         return err;
       auto probe = self->spawn<caf::detached>(connection_probe, st.opts.timeout,
                                               st.opts.hosts);
