@@ -279,7 +279,7 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn("/no/such", text)
         self.assert_clean_stop(s)
 
-    def wait_for_log(self, server, needle, timeout=10):
+    def wait_for_log(self, server, needle, timeout=60):
         """Waits for a line in the server's log (an event, not a time)."""
         deadline = time.monotonic() + timeout
         while needle not in server.output():
