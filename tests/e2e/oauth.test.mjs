@@ -18,47 +18,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 import { MemoryProvider } from '../support/oauth_provider.mjs';
 import { Postern, mailEnv } from './postern.mjs';
+import { Browser, approval, field } from './web.mjs';
 
 const REDIRECT = 'http://127.0.0.1:43117/callback';
 const mail = mailEnv();
 
 let postern;
-
-/** Just enough of a browser: cookies and manual redirects. */
-class Browser {
-  constructor(base) {
-    this.base = base;
-    this.cookies = new Map();
-  }
-  async fetch(path, { method = 'GET', form } = {}) {
-    const headers = { origin: this.base };
-    if (this.cookies.size)
-      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body;
-    if (form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(form).toString();
-    }
-    const res = await fetch(new URL(path, this.base), { method, headers, body, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return { status: res.status, location: res.headers.get('location'),
-             csp: res.headers.get('content-security-policy'), text: await res.text() };
-  }
-}
-
-function field(html, name) {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  assert.ok(m, `no ${name} field in:\n${html.slice(0, 2000)}`);
-  return m[1]
-    .replace(/&#(\d+);/g, (_, n) => String.fromCodePoint(Number(n)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, n) => String.fromCodePoint(parseInt(n, 16)))
-    .replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"')
-    .replaceAll('&amp;', '&');
-}
 
 /** Plays the user: login, consent, approve. Returns the redirect URL. */
 async function actAsUser(authorizationUrl, username, password) {
@@ -79,13 +44,7 @@ async function actAsUser(authorizationUrl, username, password) {
   assert.equal(r.status, 200, r.text);
   assert.match(r.text, /SDK e2e client/);
   assert.match(r.csp, /form-action 'self' http:\/\/127\.0\.0\.1:43117/);
-  const form = new URLSearchParams();
-  form.append('csrf', field(r.text, 'csrf'));
-  form.append('request', field(r.text, 'request'));
-  form.append('account', field(r.text, 'account'));
-  form.append('decision', 'approve');
-  for (const m of r.text.matchAll(/name="scope" value="([^"]+)"/g))
-    form.append('scope', m[1]);
+  const form = approval(r.text);
   r = await b.fetch('/oauth/authorize', { method: 'POST', form });
   assert.equal(r.status, 303, r.text);
   return new URL(r.location);
