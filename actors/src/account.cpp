@@ -85,6 +85,28 @@ void account_state::submit(pending_request req) {
   }
   queue.push_back(std::move(req));
   pump();
+  // Still waiting (pump runs the queue from its front, so the back is this
+  // request): watch the caller, to drop the request if it goes away first.
+  if (!queue.empty() && queue.back().requester && !queue.back().watched) {
+    queue.back().watched = true;
+    self->monitor(queue.back().requester);
+    POSTERN_DEBUG("account {}: a request waits for a connection ({} waiting)",
+                  ref.account.value, queue.size());
+  }
+}
+
+size_t account_state::abandon(const caf::actor_addr& requester) {
+  auto gone = std::stable_partition(queue.begin(), queue.end(),
+                                    [&](const pending_request& r) {
+                                      return r.requester != requester;
+                                    });
+  auto count = static_cast<size_t>(std::distance(gone, queue.end()));
+  std::vector<pending_request> dropped;
+  std::move(gone, queue.end(), std::back_inserter(dropped));
+  queue.erase(gone, queue.end());
+  for (auto& r : dropped)
+    r.fail(caf::make_error(ec::cancelled, "the call was cancelled"));
+  return count;
 }
 
 void account_state::pump() {
@@ -97,6 +119,8 @@ void account_state::pump() {
     idle->last_used = clock::now();
     auto req = std::move(queue.front());
     queue.pop_front();
+    if (req.watched)
+      self->demonitor(req.requester);
     req.run(idle->id, idle->hdl);
   }
   // One new connection per waiting request, up to the pool size.
@@ -263,8 +287,9 @@ using then_fn = std::function<void(caf::expected<T>)>;
 /// `then` (before the connection goes back to the pool).
 template <class T, class... Ts>
 void with_connection(account_actor::stateful_pointer<account_state> self,
-                     then_fn<T> then, Ts... xs) {
+                     caf::actor_addr requester, then_fn<T> then, Ts... xs) {
   pending_request req;
+  req.requester = std::move(requester);
   auto timeout = self->state.opts.operation_timeout + 10s;
   req.run = [self, then, timeout, xs...](uint64_t slot,
                                          const imap_connection_actor& c) mutable {
@@ -287,9 +312,13 @@ void with_connection(account_actor::stateful_pointer<account_state> self,
 template <class T, class... Ts>
 caf::result<T> on_connection(account_actor::stateful_pointer<account_state> self,
                              Ts... xs) {
+  // Called from a handler: the sender is the caller (the MAIL ROUTER
+  // delegates), typically the short-lived actor of one tool call. Read
+  // before make_response_promise, which moves it out of the message.
+  auto caller = caf::actor_cast<caf::actor_addr>(self->current_sender());
   auto rp = self->make_response_promise<T>();
   with_connection<T>(
-    self,
+    self, std::move(caller),
     [rp](caf::expected<T> result) mutable {
       if (result)
         rp.deliver(std::move(*result));
@@ -384,7 +413,7 @@ void send_mail(account_actor::stateful_pointer<account_state> self,
                     // Sent: now keep a copy in Sent, as mail clients do.
                     auto id = built.message_id;
                     with_connection<imap::append_result>(
-                      self,
+                      self, caf::actor_addr{},
                       [done, id](caf::expected<imap::append_result> r) mutable {
                         if (r)
                           done(sent_message{id, r->folder, r->uid, ""});
@@ -446,7 +475,7 @@ void deliver_composed(account_actor::stateful_pointer<account_state> self,
     return;
   }
   with_connection<imap::append_result>(
-    self,
+    self, caf::actor_addr{},
     [done, summary, id = built->message_id](
       caf::expected<imap::append_result> saved) mutable {
       if (!saved)
@@ -487,7 +516,7 @@ void compose(account_actor::stateful_pointer<account_state> self,
         }
         bool forward = request.kind == mime::compose_kind::forward;
         with_connection<mime::original_message>(
-          self,
+          self, caf::actor_addr{},
           [self, request, done, own,
            forward](caf::expected<mime::original_message> original) mutable {
             if (!original)
@@ -532,7 +561,11 @@ account(account_actor::stateful_pointer<account_state> self, mailbox_ref ref,
     if (i != pool.end()) {
       self->state.drop(i->id);
       self->state.pump();
+      return;
     }
+    if (auto n = self->state.abandon(msg.source); n > 0)
+      POSTERN_DEBUG("account {}: {} waiting request(s) abandoned, their "
+                    "caller went away", self->state.ref.account.value, n);
   });
   auto tick = std::max<std::chrono::seconds>(1s, std::min<std::chrono::seconds>(
                                                    st.opts.idle / 2, 30s));

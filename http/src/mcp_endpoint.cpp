@@ -442,9 +442,11 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
   // The one place the era is decided: everything modern goes to
   // mcp_modern.cpp, everything else on as before.
   if (era_of(msg, c.has_protocol_version, c.protocol_version)
-      == mcp_era::modern)
+      == mcp_era::modern) {
+    ctx.cancelled_by_hang_up = c.gone;
     return serve_modern(state, self, c, std::move(ctx), std::move(msg),
                         respond);
+  }
   bool initialize = msg.kind == mcp::message_kind::request
                     && msg.method == "initialize";
   if (!initialize) {
@@ -504,6 +506,7 @@ void mcp_endpoint::post(const request& req, const responder& plain) {
   c->client_address = req.client_address;
   // Only the digest travels: the token itself never enters a message.
   c->digest = storage::sha256(token);
+  c->gone = req.gone;
   auto state = impl_;
   if (auto grant = ep.tokens.find(c->digest)) {
     on_authorized(state, nullptr, *c, std::move(*grant), respond);

@@ -50,6 +50,10 @@ struct mcp_context {
   std::string session_id;
   std::string protocol_version;
   std::string client_address;
+  /// Set in the modern era only, where a client cancels a call by closing
+  /// its response stream (in the 2025 revisions a disconnect is not a
+  /// cancellation): a tool call subscribes to abandon its mail work.
+  std::shared_ptr<client_gone> cancelled_by_hang_up;
 };
 
 /// What a method answers: a JSON-RPC response (status 200) or, for
@@ -80,6 +84,7 @@ struct mcp_call {
   bool has_mcp_name = false;
   std::string client_address;
   std::string digest;
+  std::shared_ptr<client_gone> gone;
 };
 
 /// An mcp_reply as an HTTP response (application/json when it has a body).

@@ -11,6 +11,7 @@
 #include "postern/mcp/tools.hpp"
 #include "postern/version.hpp"
 
+#include <atomic>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
@@ -465,21 +466,42 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto id = msg.id;
   auto tool_name = tool->name;
   auto c = ctx; // the run outlives this frame
-  auto done = [ep, c, id, tool_name, started,
-               reply](std::string call_result, std::string outcome) {
+  // Set by whichever comes first: the answer, or the client hanging up.
+  auto settled = std::make_shared<std::atomic<bool>>(false);
+  auto done = [ep, c, id, tool_name, started, reply,
+               settled](std::string call_result, std::string outcome) {
+    if (settled->exchange(true))
+      return;
     audit(*ep, c, tool_name, std::move(outcome), started);
     mcp_reply r;
     r.body = mcp::make_result(id, call_result);
     reply(std::move(r));
   };
-  auto start = [ep, ref = mailbox_ref{ctx.grant.grant.user,
-                                      ctx.grant.grant.account},
+  auto start = [ep, c, tool_name, started, settled,
+                ref = mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
                 done = std::move(done),
                 args = std::move(*parsed.args)](caf::event_based_actor* actor) {
     auto run = std::make_shared<tool_run>(ep, actor, ref, done);
     std::visit([run](auto& a) { (*run)(a); }, args);
     // The run object lives as long as a continuation refers to it.
     actor->attach_functor([run] {});
+    if (!c.cancelled_by_hang_up)
+      return;
+    // The client closed its stream (modern era): end the actor running the
+    // call. Its answers are dropped, and the ACCOUNT abandons what it still
+    // had queued for it; an IMAP command already sent runs to its end, so
+    // the connection stays usable. (The subscriber must not hold the
+    // signal itself: that would be a cycle.)
+    auto for_audit = c;
+    for_audit.cancelled_by_hang_up.reset();
+    c.cancelled_by_hang_up->subscribe(
+      [ep, for_audit, tool_name, started, settled, addr = actor->address()] {
+        if (settled->exchange(true))
+          return;
+        audit(*ep, for_audit, tool_name, "cancelled", started);
+        if (auto hdl = caf::actor_cast<caf::actor>(addr))
+          caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+      });
   };
   if (self)
     start(self);

@@ -47,4 +47,34 @@ bool responder::done() const {
   return state_->done.load();
 }
 
+void client_gone::subscribe(std::function<void()> f) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!fired_) {
+      subscribers_.push_back(std::move(f));
+      return;
+    }
+  }
+  f();
+}
+
+void client_gone::fire() {
+  std::vector<std::function<void()>> run;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (fired_)
+      return;
+    fired_ = true;
+    run.swap(subscribers_);
+  }
+  // Outside the lock: a subscriber may subscribe or ask fired().
+  for (auto& f : run)
+    f();
+}
+
+bool client_gone::fired() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return fired_;
+}
+
 } // namespace postern::http

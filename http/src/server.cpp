@@ -244,10 +244,55 @@ private:
                   self->send(std::move(response));
                 });
     }};
+    responded_ = false;
+    gone_ = req.gone;
     shared_->routes->dispatch(req, respond);
+    // Posted after any response the handler gave at once, so only requests
+    // still being worked on are watched.
+    net::post(derived().stream().get_executor(), [self] {
+      if (!self->responded_)
+        self->watch_for_hang_up();
+    });
+  }
+
+  /// While a handler works, notices a client that hangs up (its side of the
+  /// connection reaches end of stream) and fires the request's client_gone.
+  /// Bytes arriving instead (a pipelined request, a TLS record) end the
+  /// watch untouched: they belong to the next read.
+  void watch_for_hang_up() {
+    watching_ = true;
+    lowest_layer().socket().async_wait(
+      net::socket_base::wait_read,
+      [self = derived().shared_from_this(), gone = gone_](beast::error_code ec) {
+        self->on_readable(ec, gone);
+      });
+  }
+
+  void on_readable(beast::error_code ec, const std::shared_ptr<client_gone>& gone) {
+    watching_ = false;
+    if (ec == net::error::operation_aborted || responded_)
+      return; // the response is on its way
+    if (!ec) {
+      char byte = 0;
+      beast::error_code peek;
+      auto n = lowest_layer().socket().receive(
+        net::buffer(&byte, 1), net::socket_base::message_peek, peek);
+      if (n > 0)
+        return;
+    }
+    POSTERN_DEBUG("http: {} hung up before the answer to {} {}", client_,
+                  method_, path_);
+    closing_ = true;
+    if (gone)
+      gone->fire();
   }
 
   void send(response_type response) {
+    responded_ = true;
+    if (watching_) {
+      beast::error_code ignored;
+      lowest_layer().socket().cancel(ignored);
+    }
     if (auto hold = take_hold(response); hold.count() > 0) {
       // A refusal held back on a timer (hold_response): nothing blocks.
       auto timer = std::make_shared<net::steady_timer>(derived().stream().get_executor());
@@ -308,6 +353,11 @@ private:
   bool first_request_ = true;
   bool reading_idle_ = false;
   bool closing_ = false;
+  /// A response to the current request was handed to send().
+  bool responded_ = false;
+  /// watch_for_hang_up's wait is pending.
+  bool watching_ = false;
+  std::shared_ptr<client_gone> gone_;
 };
 
 class plain_session final : public session<plain_session> {

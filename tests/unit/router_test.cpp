@@ -283,3 +283,25 @@ TEST(metrics, renders_prometheus_text_with_bounded_labels) {
             std::string::npos);
   EXPECT_NE(text.find("unit_gauge 3"), std::string::npos);
 }
+
+TEST(client_gone, fires_each_subscriber_once_and_late_subscribers_at_once) {
+  postern::http::client_gone gone;
+  int early = 0;
+  int late = 0;
+  gone.subscribe([&] { ++early; });
+  EXPECT_FALSE(gone.fired());
+  gone.fire();
+  gone.fire();
+  EXPECT_TRUE(gone.fired());
+  EXPECT_EQ(early, 1);
+  gone.subscribe([&] { ++late; });
+  EXPECT_EQ(late, 1);
+}
+
+TEST(client_gone, a_subscriber_may_subscribe_again_while_it_runs) {
+  postern::http::client_gone gone;
+  int inner = 0;
+  gone.subscribe([&] { gone.subscribe([&] { ++inner; }); });
+  gone.fire();
+  EXPECT_EQ(inner, 1);
+}

@@ -81,6 +81,11 @@ struct pending_request {
   std::function<void(uint64_t, const imap_connection_actor&)> run;
   /// Answers the request with an error without running it.
   std::function<void(const caf::error&)> fail;
+  /// Who asked, when known: if it ends while the request waits in the
+  /// queue (a client cancelled the call), the request is dropped unrun.
+  caf::actor_addr requester;
+  /// The ACCOUNT monitors `requester` while the request waits.
+  bool watched = false;
 };
 
 /// State of an ACCOUNT; lives exactly as long as the actor.
@@ -130,6 +135,9 @@ struct account_state {
   void drop(uint64_t slot_id);
   /// Fails every queued request.
   void fail_queue(const caf::error& err);
+  /// Drops the queued requests of an actor that ended (its caller went
+  /// away); returns how many.
+  size_t abandon(const caf::actor_addr& requester);
   /// Opens one more connection (asynchronously).
   void open_connection();
   /// Closes idle connections; true when the ACCOUNT itself should end.
