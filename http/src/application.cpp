@@ -10,6 +10,7 @@
 #include "postern/http/routes.hpp"
 #include "postern/http/server.hpp"
 #include "postern/log.hpp"
+#include "postern/mcp/tools.hpp"
 #include "postern/storage/key_files.hpp"
 #include "postern/version.hpp"
 
@@ -49,6 +50,12 @@ void announce_keys(const storage::key_setup& keys) {
 } // namespace
 
 int run_server(config cfg, const std::function<void()>& wait_for_stop) {
+  // The tool schemas are part of the build: one that does not load is a
+  // defect to report now, not on the first tools/list.
+  if (auto err = mcp::check_tool_catalogue()) {
+    POSTERN_ERROR("{}", describe(err));
+    return 1;
+  }
   if (cfg.secret_on_command_line)
     POSTERN_WARN("a key was given on the command line, where other local users "
                  "can read it (ps, /proc); prefer the environment variables");

@@ -7,6 +7,8 @@
 #include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
 
+#include <caf/error.hpp>
+
 #include <rapidjson/document.h>
 
 #include <cstdint>
@@ -16,10 +18,12 @@
 #include <variant>
 #include <vector>
 
-// The seven mail tools of the TypeScript original: names, argument names
-// and defaults kept for drop-in compatibility; schemas, annotations,
-// argument checks and result encoding here, as pure functions. Executing a
-// tool (asking the MAIL ROUTER) is the HTTP layer's job.
+// The mail tools: the seven of the TypeScript original (names, argument
+// names and defaults kept for drop-in compatibility) and ten more. Their
+// table is protocol/src/mcp/tools/catalogue.cpp; each family of tools has
+// one file there with its argument parser and result encoders, and each tool
+// one schema file in schemas/. All are pure functions. Executing a tool
+// (asking the MAIL ROUTER) is the HTTP layer's job.
 
 namespace postern::mcp {
 
@@ -39,7 +43,14 @@ struct tool_hints {
   bool open_world = true;
 };
 
-/// What tools/list shows about a tool.
+struct parsed_arguments;
+class tool_arguments;
+
+/// Converts arguments that passed the tool's input schema, or refuses them
+/// with one sentence naming the field.
+using parse_fn = parsed_arguments (*)(const tool_arguments&);
+
+/// What tools/list shows about a tool, and how to read its arguments.
 struct tool_def {
   std::string_view name;
   std::string_view title;
@@ -50,10 +61,18 @@ struct tool_def {
   /// JSON Schema (JSON text) of the arguments and of structuredContent.
   std::string_view input_schema;
   std::string_view output_schema;
+  parse_fn parse = nullptr;
 };
+
+/// Loads and checks every tool's schema file; the server calls it before
+/// serving, so a malformed schema stops it at start.
+caf::error check_tool_catalogue();
 
 /// All tools, in a fixed order.
 const std::vector<tool_def>& tool_catalogue();
+
+/// The parsed input schema of a tool of the catalogue, or nullptr.
+const rapidjson::Value* input_schema_of(const tool_def& tool);
 
 /// The tool of that name, or nullptr.
 const tool_def* find_tool(std::string_view name);
@@ -64,18 +83,22 @@ const std::string& tools_list_result(scope_set scopes);
 
 // -- arguments ----------------------------------------------------------------
 
+/// The folder of a tool call that names none. The schemas say it too (their
+/// `default`, which the parser applies); a test keeps the two the same.
+inline constexpr std::string_view default_folder = "INBOX";
+
 struct list_folders_args {
   bool include_counts = false;
 };
 
 struct list_messages_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   imap::page_request page;
   bool include_body = false;
 };
 
 struct read_message_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   std::vector<uint32_t> uids;
   /// True when called with `uids` (answer with {"messages": [...]}).
   bool several = false;
@@ -83,7 +106,7 @@ struct read_message_args {
 };
 
 struct search_messages_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   imap::search_query query;
   bool include_body = false;
 };
@@ -95,14 +118,14 @@ struct move_message_args {
 };
 
 struct flag_message_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   uint32_t uid = 0;
   imap::flag_change change;
 };
 
 /// get_thread.
 struct get_thread_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   uint32_t uid = 0;
 };
 
@@ -128,7 +151,7 @@ struct send_mail_args {
 };
 
 struct get_attachment_args {
-  std::string folder = "INBOX";
+  std::string folder = std::string{default_folder};
   uint32_t uid = 0;
   std::string part_id;
 };
@@ -151,7 +174,7 @@ struct parsed_arguments {
 };
 
 /// Checks the arguments (nullptr when the call had none) against the
-/// tool's schema and its further rules, and converts them.
+/// tool's schema and its further rules (`tool.parse`), and converts them.
 parsed_arguments parse_arguments(const tool_def& tool,
                                  const rapidjson::Value* arguments);
 

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// get_attachment: one part of a message, as an image, as text or as an
+// embedded resource (schema in schemas/get_attachment.json).
+
+#include "families.hpp"
+#include "writers.hpp"
+
+#include "postern/mime/charset.hpp"
+#include "postern/mime/transfer_encoding.hpp"
+
+namespace postern::mcp {
+
+namespace detail {
+
+namespace {
+
+/// IMAP section numbers: "2", "1.2", "3.1.2".
+bool is_part_number(const std::string& part_id) {
+  return !part_id.empty() && part_id.front() != '.' && part_id.back() != '.'
+         && part_id.find("..") == std::string::npos
+         && part_id.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+/// The content item after the description: the image, or the file as an
+/// embedded resource (text is in the description already).
+void write_part_content(json_writer& w, const mime::attachment_content& part) {
+  if (part.kind == mime::attachment_kind::image) {
+    w.begin_object()
+      .key("type")
+      .string("image")
+      .key("data")
+      .string(mime::encode_base64(part.data))
+      .key("mimeType")
+      .string(part.mime_type)
+      .end_object();
+  } else if (part.kind == mime::attachment_kind::file) {
+    w.begin_object()
+      .key("type")
+      .string("resource")
+      .key("resource")
+      .begin_object()
+      .key("uri")
+      .string("attachment:///" + std::to_string(part.uid) + "/" + part.part_id)
+      .key("mimeType")
+      .string(part.mime_type)
+      .key("blob")
+      .string(mime::encode_base64(part.data))
+      .end_object()
+      .end_object();
+  }
+}
+
+} // namespace
+
+parsed_arguments parse_get_attachment(const tool_arguments& args) {
+  get_attachment_args r;
+  r.folder = args.text("folder");
+  r.uid = args.uid("uid");
+  r.part_id = args.text("partId");
+  if (!is_part_number(r.part_id))
+    return refuse("`partId` must be a part number like \"2\" or \"1.2\", "
+                  "as read_message lists it (got "
+                  + quote(r.part_id) + ")");
+  return accept(std::move(r));
+}
+
+} // namespace detail
+
+std::string encode_attachment(const std::string& folder,
+                              const mime::attachment_content& part) {
+  json_writer w;
+  w.begin_object()
+    .key("uid")
+    .uinteger(part.uid)
+    .key("folder")
+    .string(folder)
+    .key("partId")
+    .string(part.part_id)
+    .key("mimeType")
+    .string(part.mime_type)
+    .key("filename")
+    .string(part.filename)
+    .key("kind")
+    .string(mime::to_string(part.kind))
+    .key("size")
+    .uinteger(part.size);
+  if (part.kind == mime::attachment_kind::text)
+    w.key("text").string(part.data);
+  w.end_object();
+  return w.str();
+}
+
+std::string attachment_result(const std::string& folder,
+                              const mime::attachment_content& part) {
+  auto structured = encode_attachment(folder, part);
+  // Decoded text may grow when escaped for JSON; it must still fit in one
+  // result like every other tool's (images and files have their own caps).
+  if (count_code_points(structured) > max_result_chars)
+    return tool_failure("Attachment " + part.part_id + " of message "
+                        + std::to_string(part.uid) + " ("
+                        + mime::format_size(part.size)
+                        + " of text) is too long to return in one result.");
+  return detail::call_result(structured, false, [&](json_writer& w) {
+    detail::write_part_content(w, part);
+  });
+}
+
+} // namespace postern::mcp

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one table of tools: name, scope, annotations and argument parser of
+// each, with its title, description and schemas from schemas/<tool>.json.
+
+#include "families.hpp"
+#include "writers.hpp"
+
+#include "postern/mcp/json.hpp"
+#include "postern/mcp/schema.hpp"
+#include "postern/mcp/tool_schema.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace postern::mcp {
+
+namespace {
+
+using namespace detail;
+
+/// Annotations, in tool_hints order: read-only, destructive, idempotent,
+/// open-world.
+constexpr tool_hints reads{true, false, true, false};
+
+/// A tool of the table; the rest of its tool_def comes from its schema file.
+struct tool_row {
+  std::string_view name;
+  scope required;
+  tool_hints hints;
+  parse_fn parse;
+};
+
+// The order is tools/list's: the seven tools of the TypeScript original
+// first, then the organizing and the composing tools.
+const tool_row table[] = {
+  {"list_folders", scope::folders, reads, parse_list_folders},
+  {"list_messages", scope::read, reads, parse_list_messages},
+  {"read_message", scope::read, reads, parse_read_message},
+  {"search_messages", scope::search, reads, parse_search_messages},
+  {"move_message", scope::modify, {false, true, false, false},
+   parse_move_message},
+  {"flag_message", scope::modify, {false, true, true, false},
+   parse_flag_message},
+  {"send_mail", scope::send, {false, false, false, true}, parse_send_mail},
+  {"get_thread", scope::read, reads, parse_get_thread},
+  {"create_folder", scope::modify, {false, false, false, false},
+   parse_create_folder},
+  {"rename_folder", scope::modify, {false, true, false, false},
+   parse_rename_folder},
+  {"delete_folder", scope::modify, {false, true, true, false},
+   parse_delete_folder},
+  {"delete_message", scope::modify, {false, true, false, false},
+   parse_delete_message},
+  {"copy_message", scope::modify, {false, false, false, false},
+   parse_copy_message},
+  {"get_attachment", scope::read, reads, parse_get_attachment},
+  {"reply_message", scope::send, {false, false, false, true},
+   parse_reply_message},
+  {"forward_message", scope::send, {false, false, false, true},
+   parse_forward_message},
+  {"save_draft", scope::draft, {false, false, false, false}, parse_save_draft},
+};
+
+struct catalogue {
+  std::map<std::string, tool_schema, std::less<>> schemas;
+  std::vector<tool_def> tools;
+  /// The parsed input schema of each tool, for check_schema and defaults.
+  std::map<std::string_view, std::unique_ptr<rapidjson::Document>> inputs;
+
+  explicit catalogue(std::map<std::string, tool_schema, std::less<>> loaded)
+    : schemas(std::move(loaded)) {
+    for (auto& row : table) {
+      auto& s = schemas.find(row.name)->second;
+      tools.push_back({row.name, s.title, s.description, row.required,
+                       row.hints, s.input, s.output, row.parse});
+      auto doc = std::make_unique<rapidjson::Document>();
+      doc->Parse(s.input.data(), s.input.size());
+      inputs.emplace(row.name, std::move(doc));
+    }
+  }
+};
+
+caf::expected<std::map<std::string, tool_schema, std::less<>>> load() {
+  std::vector<std::string_view> names;
+  for (auto& row : table)
+    names.push_back(row.name);
+  return load_tool_schemas(detail::tool_schema_files, names);
+}
+
+const catalogue& the_catalogue() {
+  static const catalogue instance = [] {
+    auto loaded = load();
+    if (!loaded) {
+      // check_tool_catalogue() at start-up reports this before serving;
+      // here only a caller that skipped it (a test) can get.
+      std::fprintf(stderr, "postern: %s\n",
+                   to_string(loaded.error()).c_str());
+      std::abort();
+    }
+    return catalogue{std::move(*loaded)};
+  }();
+  return instance;
+}
+
+std::string build_tools_list(scope_set scopes) {
+  json_writer w;
+  w.begin_object().key("tools").begin_array();
+  for (auto& t : tool_catalogue()) {
+    if (!has_scope(scopes, t.required))
+      continue;
+    w.begin_object()
+      .key("name")
+      .string(t.name)
+      .key("title")
+      .string(t.title)
+      .key("description")
+      .string(t.description)
+      .key("inputSchema")
+      .raw(t.input_schema)
+      .key("outputSchema")
+      .raw(t.output_schema)
+      .key("annotations")
+      .begin_object()
+      // The 2025-03-26 schema had the title only here.
+      .key("title")
+      .string(t.title)
+      .key("readOnlyHint")
+      .boolean(t.hints.read_only)
+      .key("destructiveHint")
+      .boolean(t.hints.destructive)
+      .key("idempotentHint")
+      .boolean(t.hints.idempotent)
+      .key("openWorldHint")
+      .boolean(t.hints.open_world)
+      .end_object()
+      .end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+} // namespace
+
+caf::error check_tool_catalogue() {
+  if (auto loaded = load(); !loaded)
+    return std::move(loaded.error());
+  return {};
+}
+
+const std::vector<tool_def>& tool_catalogue() {
+  return the_catalogue().tools;
+}
+
+const tool_def* find_tool(std::string_view name) {
+  for (auto& t : tool_catalogue())
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+const rapidjson::Value* input_schema_of(const tool_def& tool) {
+  auto& inputs = the_catalogue().inputs;
+  auto i = inputs.find(tool.name);
+  return i == inputs.end() ? nullptr : i->second.get();
+}
+
+const std::string& tools_list_result(scope_set scopes) {
+  // Every answer is one of 32: build them once (thread-safe static init).
+  static const auto all = [] {
+    std::vector<std::string> result;
+    for (scope_set s = 0; s <= every_scope; ++s)
+      result.push_back(build_tools_list(s));
+    return result;
+  }();
+  return all[scopes & every_scope];
+}
+
+parsed_arguments parse_arguments(const tool_def& tool,
+                                 const rapidjson::Value* arguments) {
+  static const rapidjson::Value empty_object{rapidjson::kObjectType};
+  const rapidjson::Value* args = arguments ? arguments : &empty_object;
+  auto schema = input_schema_of(tool);
+  if (!schema || !tool.parse)
+    return refuse("Unknown tool " + std::string{tool.name});
+  auto err = check_schema(*schema, *args);
+  auto r = err.empty() ? tool.parse(tool_arguments{*schema, *args})
+                       : refuse(std::move(err));
+  if (!r.args)
+    r.error = "Invalid arguments for " + std::string{tool.name} + ": "
+              + r.error + ".";
+  return r;
+}
+
+std::string tool_success(std::string_view structured_json) {
+  return call_result(structured_json, false);
+}
+
+std::string tool_failure(std::string_view sentence) {
+  return call_result(sentence, true);
+}
+
+} // namespace postern::mcp
