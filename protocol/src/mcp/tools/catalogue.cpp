@@ -19,9 +19,14 @@ namespace {
 
 using namespace detail;
 
-/// Annotations, in tool_hints order: read-only, destructive, idempotent,
-/// open-world.
+// Annotations, as they truly apply (tool_hints order: read-only,
+// destructive, idempotent, open-world).
 constexpr tool_hints reads{true, false, true, false};
+constexpr tool_hints additive{false, false, false, false};
+constexpr tool_hints destructive{false, true, false, false};
+constexpr tool_hints destructive_idempotent{false, true, true, false};
+/// Mail leaves the account: the world beyond it is touched.
+constexpr tool_hints sending{false, false, false, true};
 
 /// A tool of the table; the rest of its tool_def comes from its schema file.
 struct tool_row {
@@ -38,28 +43,19 @@ const tool_row table[] = {
   {"list_messages", scope::read, reads, parse_list_messages},
   {"read_message", scope::read, reads, parse_read_message},
   {"search_messages", scope::search, reads, parse_search_messages},
-  {"move_message", scope::modify, {false, true, false, false},
-   parse_move_message},
-  {"flag_message", scope::modify, {false, true, true, false},
-   parse_flag_message},
-  {"send_mail", scope::send, {false, false, false, true}, parse_send_mail},
+  {"move_message", scope::modify, destructive, parse_move_message},
+  {"flag_message", scope::modify, destructive_idempotent, parse_flag_message},
+  {"send_mail", scope::send, sending, parse_send_mail},
   {"get_thread", scope::read, reads, parse_get_thread},
-  {"create_folder", scope::modify, {false, false, false, false},
-   parse_create_folder},
-  {"rename_folder", scope::modify, {false, true, false, false},
-   parse_rename_folder},
-  {"delete_folder", scope::modify, {false, true, true, false},
-   parse_delete_folder},
-  {"delete_message", scope::modify, {false, true, false, false},
-   parse_delete_message},
-  {"copy_message", scope::modify, {false, false, false, false},
-   parse_copy_message},
+  {"create_folder", scope::modify, additive, parse_create_folder},
+  {"rename_folder", scope::modify, destructive, parse_rename_folder},
+  {"delete_folder", scope::modify, destructive_idempotent, parse_delete_folder},
+  {"delete_message", scope::modify, destructive, parse_delete_message},
+  {"copy_message", scope::modify, additive, parse_copy_message},
   {"get_attachment", scope::read, reads, parse_get_attachment},
-  {"reply_message", scope::send, {false, false, false, true},
-   parse_reply_message},
-  {"forward_message", scope::send, {false, false, false, true},
-   parse_forward_message},
-  {"save_draft", scope::draft, {false, false, false, false}, parse_save_draft},
+  {"reply_message", scope::send, sending, parse_reply_message},
+  {"forward_message", scope::send, sending, parse_forward_message},
+  {"save_draft", scope::draft, additive, parse_save_draft},
 };
 
 struct catalogue {
@@ -67,6 +63,11 @@ struct catalogue {
   std::vector<tool_def> tools;
   /// The parsed input schema of each tool, for check_schema and defaults.
   std::map<std::string_view, std::unique_ptr<rapidjson::Document>> inputs;
+
+  // tools and inputs point into schemas: the catalogue stays where it was
+  // built.
+  catalogue(const catalogue&) = delete;
+  catalogue& operator=(const catalogue&) = delete;
 
   explicit catalogue(std::map<std::string, tool_schema, std::less<>> loaded)
     : schemas(std::move(loaded)) {
