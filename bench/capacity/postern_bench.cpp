@@ -5,7 +5,8 @@
 //   postern-bench run    --url URL --tokens FILE --clients C
 //                        [--duration S | --requests N] [--mix SPEC]
 //                        [--json FILE] [--svg FILE] [--threads T]
-//                        [--era legacy|modern] [--pid PID]  (server CPU per call)
+//                        [--era legacy|legacy-padded|modern] [--pid PID]
+//                        (server CPU per call)
 //                        [--flood-loops L [--flood-after S] [--flood-user U]
 //                         [--flood-spoof 1]]   (wrong-password logins meanwhile)
 //   postern-bench sessions --url URL --tokens FILE --sessions S --pid PID
@@ -214,6 +215,11 @@ struct run_plan {
   /// --era modern: protocol 2026-07-28, no initialize and no session; every
   /// request carries `_meta` and the Mcp-Method / Mcp-Name headers.
   bool modern = false;
+  /// --era legacy-padded: the legacy era with requests as large as modern
+  /// ones (a `_meta` of the same size under keys nobody reads, and the
+  /// Mcp-Method / Mcp-Name headers, which the legacy era ignores): what the
+  /// modern era costs beyond parsing its larger requests.
+  bool padded = false;
   /// True while the login flood runs: requests started then are reported
   /// apart (" +flood").
   std::atomic<bool> flooding{false};
@@ -266,6 +272,11 @@ private:
       if (!name_.empty())
         req_.set("Mcp-Name", name_);
     } else if (!session_.empty()) {
+      if (plan_.padded) {
+        req_.set("Mcp-Method", method_);
+        if (!name_.empty())
+          req_.set("Mcp-Name", name_);
+      }
       req_.set("Mcp-Session-Id", session_);
       req_.set("MCP-Protocol-Version", "2025-06-18");
     }
@@ -355,13 +366,22 @@ private:
       R"("io.modelcontextprotocol/clientInfo":{"name":"postern-bench","version":"1"},)"
       R"("io.modelcontextprotocol/clientCapabilities":{}},)";
 
+  /// modern_meta with the same bytes but keys no era reads.
+  static constexpr const char* padded_meta
+    = R"("_meta":{"io.modelcontextprotocol/protocolVersiox":"2026-07-28",)"
+      R"("io.modelcontextprotocol/clientInfx":{"name":"postern-bench","version":"1"},)"
+      R"("io.modelcontextprotocol/clientCapabilitiex":{}},)";
+
+  const char* meta() const {
+    return plan_.modern ? modern_meta : plan_.padded ? padded_meta : "";
+  }
+
   std::string call(const std::string& tool, const std::string& args) {
     method_ = "tools/call";
     name_ = tool;
     return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
-           + R"(,"method":"tools/call","params":{)"
-           + (plan_.modern ? modern_meta : "") + R"("name":")" + tool
-           + R"(","arguments":)" + args + "}}";
+           + R"(,"method":"tools/call","params":{)" + meta()
+           + R"("name":")" + tool + R"(","arguments":)" + args + "}}";
   }
 
   std::string tools_list() {
@@ -369,11 +389,11 @@ private:
     name_.clear();
     auto head = R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
                 + R"(,"method":"tools/list")";
-    if (!plan_.modern)
+    if (!plan_.modern && !plan_.padded)
       return head + "}";
-    std::string meta = modern_meta;
-    meta.pop_back(); // the trailing comma
-    return head + R"(,"params":{)" + meta + "}}";
+    std::string m = meta();
+    m.pop_back(); // the trailing comma
+    return head + R"(,"params":{)" + m + "}}";
   }
 
   std::string random_uid() {
@@ -598,11 +618,12 @@ int run(const options& opts) {
   plan.origin = opts.get("origin");
   plan.folder = opts.get("folder", "INBOX");
   auto era = opts.get("era", "legacy");
-  if (era != "legacy" && era != "modern") {
-    std::cerr << "postern-bench: --era is legacy or modern\n";
+  if (era != "legacy" && era != "modern" && era != "legacy-padded") {
+    std::cerr << "postern-bench: --era is legacy, legacy-padded or modern\n";
     return 2;
   }
   plan.modern = era == "modern";
+  plan.padded = era == "legacy-padded";
   plan.mix = parse_mix(opts.get("mix", "tools/list=1"));
   for (auto& o : plan.mix)
     plan.total_weight += o.weight;
@@ -689,7 +710,7 @@ int run(const options& opts) {
     auto calls = plan.rec.done.load();
     std::printf("server CPU (%s era): %.2f s for %lu requests = %.1f us per "
                 "request, %.0f %% of one core\n",
-                plan.modern ? "modern" : "legacy", used,
+                plan.modern ? "modern" : plan.padded ? "legacy-padded" : "legacy", used,
                 static_cast<unsigned long>(calls),
                 calls > 0 ? used * 1e6 / static_cast<double>(calls) : 0.0,
                 100.0 * used / seconds);

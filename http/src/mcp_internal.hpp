@@ -54,6 +54,9 @@ struct mcp_context {
   /// its response stream (in the 2025 revisions a disconnect is not a
   /// cancellation): a tool call subscribes to abandon its mail work.
   std::shared_ptr<client_gone> cancelled_by_hang_up;
+  /// Members every successful result starts with (`"k":v,...`): the modern
+  /// era's resultType and caching hints; empty in the legacy era.
+  std::string result_fields;
 };
 
 /// What a method answers: a JSON-RPC response (status 200) or, for

@@ -28,9 +28,10 @@ using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
 using method_fn = void (*)(const endpoint_ptr&, caf::event_based_actor*,
                            mcp_context&, mcp::message&, mcp_reply_fn&);
 
-mcp_reply result(const mcp::message& msg, std::string_view result_json) {
+mcp_reply result(const mcp_context& ctx, const mcp::message& msg,
+                 std::string_view result_json) {
   mcp_reply r;
-  r.body = mcp::make_result(msg.id, result_json);
+  r.body = mcp::make_result(msg.id, result_json, ctx.result_fields);
   return r;
 }
 
@@ -114,14 +115,14 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
     .key("instructions")
     .string(mcp_instructions)
     .end_object();
-  auto r = result(msg, w.str());
+  auto r = result(ctx, msg, w.str());
   r.headers.emplace_back("Mcp-Session-Id", *id);
   reply(std::move(r));
 }
 
-void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context&,
+void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
           mcp::message& msg, mcp_reply_fn& reply) {
-  reply(result(msg, "{}"));
+  reply(result(ctx, msg, "{}"));
 }
 
 // -- tools ------------------------------------------------------------------------
@@ -132,7 +133,7 @@ void tools_list(const endpoint_ptr&, caf::event_based_actor*,
   if (member(msg.params, "cursor"))
     return reply(error(msg, mcp::rpc::invalid_params,
                        "Invalid params: unknown cursor"));
-  reply(result(msg, mcp::tools_list_result(ctx.grant.scopes)));
+  reply(result(ctx, msg, mcp::tools_list_result(ctx.grant.scopes)));
 }
 
 /// A sentence for a failed mail request.
@@ -452,7 +453,7 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     if (v.first_refusal)
       audit(*ep, ctx, tool->name, "rate_limited", started);
     return reply(result(
-      msg, mcp::tool_failure(
+      ctx, msg, mcp::tool_failure(
              "Too many tool calls: this connection may make "
              + std::to_string(ep->limiter.per_minute())
              + " per minute. Retry in " + std::to_string(v.retry_after)
@@ -461,7 +462,7 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto parsed = mcp::parse_arguments(*tool, args);
   if (!parsed.args) {
     audit(*ep, ctx, tool->name, "invalid_arguments", started);
-    return reply(result(msg, mcp::tool_failure(parsed.error)));
+    return reply(result(ctx, msg, mcp::tool_failure(parsed.error)));
   }
   auto id = msg.id;
   auto tool_name = tool->name;
@@ -474,7 +475,7 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
       return;
     audit(*ep, c, tool_name, std::move(outcome), started);
     mcp_reply r;
-    r.body = mcp::make_result(id, call_result);
+    r.body = mcp::make_result(id, call_result, c.result_fields);
     reply(std::move(r));
   };
   auto start = [ep, c, tool_name, started, settled,

@@ -69,24 +69,6 @@ std::string supported_json() {
   return w.str();
 }
 
-/// Adds `fields` (`"k":v,...`) to the front of the result object of a
-/// response built by mcp::make_result for `id`; other bodies (errors)
-/// stay as they are. No reparsing: the prefix is known exactly.
-void add_result_fields(std::string& body, std::string_view id,
-                       std::string_view fields) {
-  constexpr std::string_view head = R"({"jsonrpc":"2.0","id":)";
-  constexpr std::string_view result = R"(,"result":{)";
-  auto at = head.size() + id.size() + result.size();
-  if (body.size() <= at || body.compare(0, head.size(), head) != 0
-      || body.compare(head.size(), id.size(), id) != 0
-      || body.compare(head.size() + id.size(), result.size(), result) != 0)
-    return;
-  std::string insert{fields};
-  if (body[at] != '}')
-    insert += ',';
-  body.insert(at, insert);
-}
-
 /// A header value that permits the Base64 sentinel (`=?base64?...?=`),
 /// decoded; nullopt when the sentinel's content is not valid Base64 or the
 /// plain value is not visible ASCII.
@@ -409,12 +391,10 @@ void serve_modern(const endpoint_ptr& ep, caf::event_based_actor* self,
     // Filtered by the token's scopes: never shared across tokens.
     fields += R"(,"ttlMs":)" + std::to_string(tools_list_ttl_ms)
               + R"(,"cacheScope":"private")";
-  auto id = msg.id;
+  ctx.result_fields = std::move(fields);
   auto started = std::chrono::steady_clock::now();
   dispatch_mcp(ep, self, std::move(ctx), std::move(msg),
-               [respond, id, fields = std::move(fields), log, tool,
-                started](mcp_reply r) {
-                 add_result_fields(r.body, id, fields);
+               [respond, log, tool, started](mcp_reply r) {
                  if (log && r.status == bhttp::status::ok)
                    r = with_log(std::move(r), tool, started);
                  respond(to_http(std::move(r)));

@@ -194,3 +194,15 @@ TEST(mcp_jsonrpc, survives_mutated_and_random_input) {
     }
   }
 }
+
+TEST(make_result, leading_fields_come_first_in_an_object_result) {
+  using postern::mcp::make_result;
+  EXPECT_EQ(make_result("7", R"({"a":1})", R"("resultType":"complete")"),
+            R"({"jsonrpc":"2.0","id":7,"result":{"resultType":"complete","a":1}})");
+  EXPECT_EQ(make_result("7", "{}", R"("resultType":"complete")"),
+            R"({"jsonrpc":"2.0","id":7,"result":{"resultType":"complete"}})");
+  // Without fields, or with a result that is not an object: as it is.
+  EXPECT_EQ(make_result("\"x\"", R"({"a":1})"),
+            R"({"jsonrpc":"2.0","id":"x","result":{"a":1}})");
+  EXPECT_EQ(make_result("7", "[]", R"("k":1)"), R"({"jsonrpc":"2.0","id":7,"result":[]})");
+}

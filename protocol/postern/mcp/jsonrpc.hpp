@@ -71,8 +71,11 @@ struct decode_result {
 /// id that is a string or an integer, a string method. Never throws.
 decode_result decode(std::string_view body);
 
-/// {"jsonrpc":"2.0","id":ID,"result":RESULT}
-std::string make_result(std::string_view id, std::string_view result_json);
+/// {"jsonrpc":"2.0","id":ID,"result":RESULT}. With `leading_fields`
+/// (`"k":v,...`) and an object RESULT, those members come first in it,
+/// written in the same pass (2026-07-28's resultType, caching hints).
+std::string make_result(std::string_view id, std::string_view result_json,
+                        std::string_view leading_fields = {});
 
 /// {"jsonrpc":"2.0","id":ID,"error":{"code":..,"message":..[,"data":..]}}
 std::string make_error(std::string_view id, int code, std::string_view text,

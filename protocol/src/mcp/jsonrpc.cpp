@@ -144,13 +144,23 @@ decode_result decode(std::string_view body) {
   return result;
 }
 
-std::string make_result(std::string_view id, std::string_view result_json) {
+std::string make_result(std::string_view id, std::string_view result_json,
+                        std::string_view leading_fields) {
   std::string out;
-  out.reserve(result_json.size() + id.size() + 32);
+  out.reserve(result_json.size() + id.size() + leading_fields.size() + 32);
   out += R"({"jsonrpc":"2.0","id":)";
   out += id;
   out += R"(,"result":)";
-  out += result_json;
+  if (!leading_fields.empty() && result_json.size() >= 2
+      && result_json.front() == '{') {
+    out += '{';
+    out += leading_fields;
+    if (result_json[1] != '}')
+      out += ',';
+    out += result_json.substr(1);
+  } else {
+    out += result_json;
+  }
   out += '}';
   return out;
 }
