@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages Postern needs, skipping what is present.
 #   scripts/install-deps.sh build   compiler, CMake and libraries (to build and run)
-#   scripts/install-deps.sh test    build + Dovecot, Postfix (+ what the tests use)
+#   scripts/install-deps.sh test    build + Dovecot, Postfix (+ what the tests use,
+#                                   clang and libFuzzer for the fuzz preset)
 set -euo pipefail
 what="${1:-build}"
 
@@ -11,7 +12,7 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3 openssl ca-cert
   libspdlog-dev libargon2-dev libsasl2-modules)
 test_pkgs=(libgtest-dev libgmock-dev googletest libbenchmark-dev
   dovecot-imapd dovecot-lmtpd postfix procps iproute2 nodejs npm
-  chromium fonts-dejavu-core)
+  chromium fonts-dejavu-core clang libclang-rt-dev)
 
 case "$what" in
   build) pkgs=("${build_pkgs[@]}") ;;

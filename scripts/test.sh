@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sets up and passes every test: installs what is missing (compiler, libraries,
 # Dovecot, Postfix), builds the ci preset (warnings as errors, ASan + UBSan)
-# and runs ctest, which starts and stops the private mail servers itself.
+# and runs ctest, which starts and stops the private mail servers itself;
+# then builds the fuzz preset (clang, libFuzzer) and replays and runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -28,4 +29,13 @@ cmake --preset ci >/dev/null
 cmake --build --preset ci
 built=$(date +%s)
 ctest --preset ci "$@"
-echo "test.sh: setup+build $((built - start)) s, tests $(( $(date +%s) - built )) s"
+tested=$(date +%s)
+# The fuzz targets (tests/fuzz, clang + libFuzzer): their own tree with only
+# the libraries they link; every corpus replayed, then 20 s of mutation per
+# target.
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+fuzz_built=$(date +%s)
+ctest --preset fuzz
+echo "test.sh: setup+build $((built - start)) s, tests $((tested - built)) s," \
+     "fuzz build $((fuzz_built - tested)) s, fuzz tests $(( $(date +%s) - fuzz_built )) s"
