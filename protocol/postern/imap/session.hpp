@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@
 
 struct mailimap;
 struct mailimap_set;
+struct _mailstream;
 
 namespace postern::imap {
 
@@ -69,6 +71,11 @@ struct session_options {
   /// structure may have (more are not shown).
   uint64_t max_folders = 10000;
   uint64_t max_parts = 1000;
+  /// Tests and fuzzing only: makes the connection's stream instead of DNS,
+  /// TCP and TLS (a libetpan mailstream over memory, say), for servers with
+  /// `transport_security::plain`; the budget and everything after the
+  /// greeting work as over a socket. Null (the default) connects.
+  std::function<_mailstream*()> open_stream;
 };
 
 /// Most messages a thread_result lists (its `total` counts them all).
@@ -227,6 +234,8 @@ private:
   struct flagged;
 
   caf::error open_stream(const server_settings& server);
+  /// Reads the greeting over a connected stream (which it owns from then).
+  caf::error greet(_mailstream* stream, const std::string& where);
   caf::error start_tls();
   caf::error login(const server_settings& server, const secret& password);
   caf::error refresh_capabilities();

@@ -11,12 +11,14 @@
 #include <caf/error.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 struct mailsmtp;
+struct _mailstream;
 
 namespace postern::smtp {
 
@@ -38,6 +40,9 @@ struct client_options {
   imap::budget_limits budget = imap::budget_limits::smtp_defaults();
   /// The account's label, for the sentence of `ec::over_budget`.
   std::string account_label;
+  /// Tests and fuzzing only: makes the connection's stream instead of DNS
+  /// and TCP (see imap::session_options::open_stream); plain servers only.
+  std::function<_mailstream*()> open_stream;
 };
 
 /// One SMTP submission connection: connect, STARTTLS (required when asked

@@ -300,6 +300,21 @@ caf::error session::connect(const server_settings& server,
 
 caf::error session::open_stream(const server_settings& server) {
   auto where = host_ + ":" + std::to_string(port_);
+  if (options_.open_stream) {
+    if (server.security != transport_security::plain)
+      return caf::make_error(ec::imap_failure,
+                             "A stream made by open_stream is plain only");
+    auto* stream = options_.open_stream();
+    if (stream == nullptr)
+      return caf::make_error(ec::connection_failed,
+                             "Could not open the stream to " + where);
+    if (!install_budget(stream, budget_)) {
+      mailstream_close(stream);
+      return caf::make_error(ec::imap_failure, "Out of memory");
+    }
+    canceller_->attach(-1, stream);
+    return greet(stream, where);
+  }
   auto fd = tcp_connect(host_, port_, options_.timeout, *canceller_, "IMAP",
                         options_.hosts);
   if (!fd)
@@ -352,6 +367,10 @@ caf::error session::open_stream(const server_settings& server) {
                              "The certificate of the IMAP server " + where
                                + " is not valid: " + describe(err));
     }
+  return greet(stream, where);
+}
+
+caf::error session::greet(_mailstream* stream, const std::string& where) {
   start_call();
   auto rc = mailimap_connect(imap_, stream); // owns the stream from here
   if (rc == MAILIMAP_NO_ERROR_AUTHENTICATED

@@ -148,38 +148,50 @@ caf::error client::connect(const server_settings& server,
     return caf::make_error(ec::smtp_failure, "Out of memory");
   auto secs = options_.timeout.count();
   mailsmtp_set_timeout(smtp_, secs);
-  auto fd = imap::tcp_connect(host_, port_, options_.timeout, *canceller_,
-                              "SMTP", options_.hosts);
-  if (!fd)
-    return std::move(fd.error());
-  canceller_->attach(*fd, nullptr);
-  call_start_ = std::chrono::steady_clock::now();
+  caf::expected<int> fd{-1};
   mailstream* stream = nullptr;
-  if (server.security == transport_security::tls)
-    stream = mailstream_ssl_open_with_callback_timeout(*fd, secs,
-                                                       set_server_name, &host_);
-  else
-    stream = mailstream_socket_open_timeout(*fd, secs);
-  if (stream == nullptr) {
-    canceller_->detach();
-    ::close(*fd);
-    if (auto err = interrupted())
-      return err;
-    if (std::chrono::steady_clock::now() - call_start_
-          + std::chrono::milliseconds{300}
-        >= options_.timeout)
-      return caf::make_error(ec::timed_out, "The TLS handshake with " + where
-                                              + " did not finish in time");
-    return caf::make_error(ec::tls_failure,
-                           "The TLS handshake with the SMTP server " + where
-                             + " failed; check that this port expects TLS "
-                               "(usually 465) and not STARTTLS (587)");
-  }
-  canceller_->attach(*fd, stream);
-  if (!imap::select_safe(stream)) {
-    canceller_->detach();
-    mailstream_close(stream);
-    return imap::too_many_files();
+  if (options_.open_stream) {
+    if (server.security != transport_security::plain)
+      return caf::make_error(ec::smtp_failure,
+                             "A stream made by open_stream is plain only");
+    stream = options_.open_stream();
+    if (stream == nullptr)
+      return caf::make_error(ec::connection_failed,
+                             "Could not open the stream to " + where);
+    canceller_->attach(-1, stream);
+  } else {
+    fd = imap::tcp_connect(host_, port_, options_.timeout, *canceller_,
+                           "SMTP", options_.hosts);
+    if (!fd)
+      return std::move(fd.error());
+    canceller_->attach(*fd, nullptr);
+    call_start_ = std::chrono::steady_clock::now();
+    if (server.security == transport_security::tls)
+      stream = mailstream_ssl_open_with_callback_timeout(
+        *fd, secs, set_server_name, &host_);
+    else
+      stream = mailstream_socket_open_timeout(*fd, secs);
+    if (stream == nullptr) {
+      canceller_->detach();
+      ::close(*fd);
+      if (auto err = interrupted())
+        return err;
+      if (std::chrono::steady_clock::now() - call_start_
+            + std::chrono::milliseconds{300}
+          >= options_.timeout)
+        return caf::make_error(ec::timed_out, "The TLS handshake with " + where
+                                                + " did not finish in time");
+      return caf::make_error(ec::tls_failure,
+                             "The TLS handshake with the SMTP server " + where
+                               + " failed; check that this port expects TLS "
+                                 "(usually 465) and not STARTTLS (587)");
+    }
+    canceller_->attach(*fd, stream);
+    if (!imap::select_safe(stream)) {
+      canceller_->detach();
+      mailstream_close(stream);
+      return imap::too_many_files();
+    }
   }
   if (!imap::detail::install_budget(stream, budget_)) {
     canceller_->detach();
