@@ -199,6 +199,26 @@ TEST(imap_faults, garbage_greeting) {
   EXPECT_TRUE(mime::is_valid_utf8(describe(err)));
 }
 
+// libetpan copies the capability list of the connection without checking
+// that there is one; a bare OK to CAPABILITY (found by tests/fuzz imap)
+// crashed the process before Postern put an empty list in its place.
+TEST(imap_faults, capability_answered_without_capabilities) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
+    if (command == "CAPABILITY") {
+      c.send(tag + " OK no list\r\n");
+      return next::done;
+    }
+    return next::reply_default;
+  })};
+  imap::session s{quick()};
+  auto err = s.connect(plain_server(server.port()), password);
+  ASSERT_FALSE(err) << render(err);
+  EXPECT_TRUE(s.capabilities().all.empty());
+  auto folders = s.list_folders();
+  ASSERT_TRUE(folders) << render(folders.error());
+  EXPECT_EQ(folders->size(), 1u);
+}
+
 TEST(imap_faults, garbage_after_login) {
   fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
     if (command == "LIST") {

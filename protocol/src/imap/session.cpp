@@ -487,6 +487,26 @@ caf::error session::login(const server_settings& server,
 }
 
 caf::error session::refresh_capabilities() {
+  // libetpan 1.9.4's mailimap_capability copies the connection's list of
+  // capabilities without checking for one: a server that answers
+  // CAPABILITY with a bare OK (no "* CAPABILITY" line, and none in the
+  // greeting) made it dereference null and crash the process (found by
+  // tests/fuzz imap). An empty list in its place is freed and replaced by
+  // whatever the server does send.
+  auto* info = imap_->imap_connection_info;
+  if (info == nullptr)
+    return caf::make_error(ec::imap_failure,
+                           "The IMAP session is not connected");
+  if (info->imap_capability == nullptr) {
+    auto* list = clist_new();
+    info->imap_capability
+      = list != nullptr ? mailimap_capability_data_new(list) : nullptr;
+    if (info->imap_capability == nullptr) {
+      if (list != nullptr)
+        clist_free(list);
+      return caf::make_error(ec::imap_failure, "Out of memory");
+    }
+  }
   mailimap_capability_data* raw = nullptr;
   start_call();
   auto rc = mailimap_capability(imap_, &raw);
