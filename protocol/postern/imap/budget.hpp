@@ -97,6 +97,17 @@ public:
   /// passed on).
   bool consume(const char* data, size_t size);
 
+  /// consume(), and defuses (IMAP only) two shapes that crash libetpan
+  /// 1.9.4's parser, by rewriting one byte in place: a "(" inside a
+  /// response code of the greeting (libetpan parses the greeting without
+  /// a parser context and dereferences null on a string there, e.g.
+  /// "[BADCHARSET (UTF-8)]"), and the "(" of "[PERMANENTFLAGS (" (a list
+  /// whose first flag does not parse made it free a null list; fixed
+  /// upstream after 1.9.4). Either "(" becomes a space: the code then
+  /// parses as an unknown one, which Postern does not read. Bytes in
+  /// literals and quoted strings are never changed.
+  bool consume_and_defuse(char* data, size_t size);
+
   /// A new command starts: resets the per-operation counters and any
   /// per-operation item cap set with limit_operation_items().
   void begin_operation() noexcept;
@@ -128,7 +139,9 @@ private:
   bool fail(budget_kind kind, uint64_t amount, uint64_t limit);
   bool start_literal(uint64_t n);
   void reset_brace() noexcept;
-  bool imap_byte(char c);
+  bool consume_bytes(const char* data, char* writable, size_t size);
+  bool imap_byte(char c, char* slot);
+  void track_code(char c) noexcept;
   bool smtp_byte(char c);
   void end_response() noexcept;
 
@@ -152,6 +165,14 @@ private:
   uint64_t brace_number_ = 0;
   bool brace_closed_ = false; // "}" seen, expecting CR LF
   bool brace_cr_ = false;
+  // Response codes ("[ATOM ...]"), for consume_and_defuse: inside one
+  // (1: reading its atom, 2: after it), how much of "PERMANENTFLAGS" the
+  // atom matched so far, and whether this is the connection's first
+  // response (the greeting).
+  uint8_t code_ = 0;
+  uint8_t code_match_ = 0;
+  bool permanentflags_ = false;
+  bool greeting_ = true;
   // Scanner state (SMTP): position in the line and its fourth byte.
   uint64_t line_pos_ = 0;
   char fourth_ = 0;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 namespace postern::imap {
 
@@ -52,6 +53,9 @@ void budget_tracker::reset_brace() noexcept {
 }
 
 void budget_tracker::end_response() noexcept {
+  greeting_ = false;
+  code_ = 0;
+  permanentflags_ = false;
   response_bytes_ = 0;
   items_ = 0;
   depth_ = 0;
@@ -76,7 +80,35 @@ bool budget_tracker::start_literal(uint64_t n) {
   return true;
 }
 
-bool budget_tracker::imap_byte(char c) {
+namespace {
+
+constexpr std::string_view permanentflags = "PERMANENTFLAGS";
+
+} // namespace
+
+void budget_tracker::track_code(char c) noexcept {
+  if (c == '[') {
+    code_ = 1;
+    code_match_ = 0;
+    permanentflags_ = false;
+  } else if (c == ']') {
+    code_ = 0;
+    permanentflags_ = false;
+  } else if (code_ == 1) {
+    if (c == ' ') {
+      permanentflags_ = code_match_ == permanentflags.size();
+      code_ = 2;
+    } else if (code_match_ < permanentflags.size()
+               && (c == permanentflags[code_match_]
+                   || c + 'A' - 'a' == permanentflags[code_match_])) {
+      ++code_match_;
+    } else {
+      code_match_ = 0xFF; // not PERMANENTFLAGS
+    }
+  }
+}
+
+bool budget_tracker::imap_byte(char c, char* slot) {
   if (brace_closed_) {
     // "{N}" must be followed by CRLF to be a literal header (a bare LF is
     // taken too: it ends the line for libetpan as well).
@@ -128,6 +160,7 @@ bool budget_tracker::imap_byte(char c) {
       in_quote_ = false;
     return true;
   }
+  track_code(c);
   switch (c) {
     case '"':
       in_quote_ = true;
@@ -136,6 +169,10 @@ bool budget_tracker::imap_byte(char c) {
       in_brace_ = true;
       break;
     case '(':
+      if (slot != nullptr && code_ != 0 && (greeting_ || permanentflags_)) {
+        *slot = ' '; // see consume_and_defuse
+        break;
+      }
       if (over(++depth_, limits_.max_depth))
         return fail(budget_kind::depth, depth_, limits_.max_depth);
       break;
@@ -170,6 +207,15 @@ bool budget_tracker::smtp_byte(char c) {
 }
 
 bool budget_tracker::consume(const char* data, size_t size) {
+  return consume_bytes(data, nullptr, size);
+}
+
+bool budget_tracker::consume_and_defuse(char* data, size_t size) {
+  return consume_bytes(data, data, size);
+}
+
+bool budget_tracker::consume_bytes(const char* data, char* writable,
+                                   size_t size) {
   if (violation_)
     return false;
   size_t i = 0;
@@ -188,7 +234,9 @@ bool budget_tracker::consume(const char* data, size_t size) {
       return fail(budget_kind::response, response_bytes_, limits_.max_response);
     if (over(op_bytes_, limits_.max_operation))
       return fail(budget_kind::operation, op_bytes_, limits_.max_operation);
-    auto ok = syntax_ == syntax::imap ? imap_byte(data[i]) : smtp_byte(data[i]);
+    auto ok = syntax_ == syntax::imap
+                ? imap_byte(data[i], writable != nullptr ? writable + i : nullptr)
+                : smtp_byte(data[i]);
     if (!ok)
       return false;
     ++i;

@@ -34,8 +34,9 @@ ssize_t budget_read(mailstream_low* s, void* buf, size_t count) {
     return -1;
   auto* inner = inner_of(s);
   auto n = inner->driver->mailstream_read(inner, buf, count);
-  if (n > 0 && !tracker.consume(static_cast<const char*>(buf),
-                                static_cast<size_t>(n)))
+  // Also defuses what would crash libetpan's parser (consume_and_defuse).
+  if (n > 0 && !tracker.consume_and_defuse(static_cast<char*>(buf),
+                                           static_cast<size_t>(n)))
     return -1; // none of it reaches libetpan
   return n;
 }
