@@ -45,15 +45,17 @@ run_one() {
     -timeout=10 -max_len="$(max_len_of "$t")" "${dict[@]}" -max_total_time="$seconds" \
     -artifact_prefix="$artifacts/$t-" -print_final_stats=1 "$work" >"$log" 2>&1 || rc=$?
   local execs rate corpus finding=none
-  execs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | awk '{print $2}')
-  rate=$(grep -oE '^stat::average_exec_per_sec: *[0-9]+' "$log" | awk '{print $2}')
+  # (|| true: a log without the line must not end the script, set -e)
+  execs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | awk '{print $2}' || true)
+  rate=$(grep -oE '^stat::average_exec_per_sec: *[0-9]+' "$log" | awk '{print $2}' || true)
   if [ -z "$execs" ]; then # ended by a finding: the last status line
-    execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+    execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
   fi
   corpus=$(find "$work" -type f | wc -l)
   if [ "$rc" -ne 0 ]; then
-    finding=$(grep -oE 'Test unit written to .*' "$log" | tail -1 | sed 's/Test unit written to //')
-    finding="$(grep -m1 -oE '(ERROR: [A-Za-z]+: [a-z -]+|broken promise: .*|runtime error: .*)' "$log" | head -c 120) -> ${finding:-?}"
+    finding=$(grep -oE 'Test unit written to .*' "$log" | tail -1 | sed 's/Test unit written to //' || true)
+    what=$(grep -m1 -oE '(ERROR: [A-Za-z]+: [a-z -]+|broken promise: .*|runtime error: .*|SUMMARY: .*)' "$log" | head -c 120 || true)
+    finding="${what:-exit $rc} -> ${finding:-?}"
   fi
   printf '%-16s %12s execs %8s exec/s %6s inputs  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$corpus" "$finding"
   rm -rf "$work"
