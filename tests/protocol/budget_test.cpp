@@ -293,6 +293,19 @@ TEST(budget_tracker, defuses_what_crashes_libetpan) {
   }
 }
 
+// A tab among the AUTH mechanisms of an EHLO reply made libetpan's
+// mailesmtp_parse_ehlo loop forever (found by tests/fuzz smtp).
+TEST(budget_tracker, smtp_tabs_become_spaces) {
+  for (bool one_by_one : {false, true}) {
+    budget_tracker t{budget_tracker::syntax::smtp,
+                     budget_limits::smtp_defaults()};
+    EXPECT_EQ(defused(t, "250-mail.example.test\r\n250 AUTH \tPLAIN\r\n",
+                      one_by_one),
+              "250-mail.example.test\r\n250 AUTH  PLAIN\r\n");
+    EXPECT_EQ(t.operation_responses(), 2u);
+  }
+}
+
 TEST(budget_tracker, consume_changes_nothing) {
   budget_tracker t{budget_tracker::syntax::imap, small()};
   EXPECT_TRUE(feed(t, "* OK [BADCHARSET (UTF-8)] hi\r\n"));

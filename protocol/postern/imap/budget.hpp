@@ -105,7 +105,9 @@ public:
   /// whose first flag does not parse made it free a null list; fixed
   /// upstream after 1.9.4). Either "(" becomes a space: the code then
   /// parses as an unknown one, which Postern does not read. Bytes in
-  /// literals and quoted strings are never changed.
+  /// literals and quoted strings are never changed. In SMTP replies, a tab
+  /// becomes a space: a tab among the AUTH mechanisms of an EHLO reply made
+  /// libetpan 1.9.4's mailesmtp_parse_ehlo loop forever.
   bool consume_and_defuse(char* data, size_t size);
 
   /// A new command starts: resets the per-operation counters and any
@@ -142,7 +144,7 @@ private:
   bool consume_bytes(const char* data, char* writable, size_t size);
   bool imap_byte(char c, char* slot);
   void track_code(char c) noexcept;
-  bool smtp_byte(char c);
+  bool smtp_byte(char c, char* slot);
   void end_response() noexcept;
 
   syntax syntax_;

@@ -190,7 +190,9 @@ bool budget_tracker::imap_byte(char c, char* slot) {
   return true;
 }
 
-bool budget_tracker::smtp_byte(char c) {
+bool budget_tracker::smtp_byte(char c, char* slot) {
+  if (c == '\t' && slot != nullptr)
+    *slot = ' '; // see consume_and_defuse
   if (c == '\n') {
     // "250-..." continues the reply; "250 ..." (or a short line) ends it.
     bool last = line_pos_ < 4 || fourth_ != '-';
@@ -234,9 +236,9 @@ bool budget_tracker::consume_bytes(const char* data, char* writable,
       return fail(budget_kind::response, response_bytes_, limits_.max_response);
     if (over(op_bytes_, limits_.max_operation))
       return fail(budget_kind::operation, op_bytes_, limits_.max_operation);
-    auto ok = syntax_ == syntax::imap
-                ? imap_byte(data[i], writable != nullptr ? writable + i : nullptr)
-                : smtp_byte(data[i]);
+    auto* slot = writable != nullptr ? writable + i : nullptr;
+    auto ok = syntax_ == syntax::imap ? imap_byte(data[i], slot)
+                                      : smtp_byte(data[i], slot);
     if (!ok)
       return false;
     ++i;
