@@ -4,7 +4,7 @@
 #   run_target.sh BINARY NAME FUZZ_DIR ARTIFACT_DIR MAX_LEN replay
 #   run_target.sh BINARY NAME FUZZ_DIR ARTIFACT_DIR MAX_LEN run SECONDS
 # `replay` runs every input of corpus/NAME and regressions/NAME once;
-# `run` mutates a temporary copy of them for SECONDS. A crash, leak,
+# `run` mutates a temporary copy of them for SECONDS, with a fixed seed. A crash, leak,
 # timeout (10 s per input) or allocation past 2 GB fails the test and
 # leaves the input in ARTIFACT_DIR.
 set -euo pipefail
@@ -26,6 +26,9 @@ case $mode in
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     for d in "${inputs[@]}"; do cp -r "$d/." "$work/"; done
-    "$bin" "${flags[@]}" -max_total_time="$seconds" "$work" ;;
+    # A fixed seed (FUZZ_SEED, default 1): the mutations are the same on
+    # every CI run, so a target that passed keeps passing until the code or
+    # corpus changes; bench/fuzz/run.sh explores with random seeds.
+    "$bin" "${flags[@]}" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" "$work" ;;
   *) echo "run_target.sh: unknown mode $mode" >&2; exit 2 ;;
 esac
