@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dashboard: email accounts, agent connections and recent activity.
+#include "shared.hpp"
+
+#include "postern/clock.hpp"
+#include "postern/log.hpp"
+
+#include <algorithm>
+
+namespace postern::http::dashboard {
+
+namespace {
+
+/// Events shown on the dashboard (recent activity).
+constexpr uint64_t dashboard_events = 6;
+
+std::string_view security_words(transport_security s) {
+  switch (s) {
+    case transport_security::tls:
+      return "TLS";
+    case transport_security::starttls:
+      return "STARTTLS";
+    case transport_security::plain:
+      return "no encryption";
+  }
+  return "?";
+}
+
+std::string where(const server_settings& s) {
+  return s.host + ":" + std::to_string(s.port) + " · "
+         + std::string{security_words(s.security)};
+}
+
+ui::value account_view(const account_settings& a,
+                       const std::vector<grant_info>& grants) {
+  auto v = ui::value::object();
+  v.set("id", a.id.value);
+  v.set("label", a.label);
+  v.set("imap_username", a.imap.username);
+  v.set("imap_where", where(a.imap));
+  v.set("smtp_where", a.has_smtp ? where(a.smtp) : std::string{});
+  auto n = static_cast<size_t>(
+    std::count_if(grants.begin(), grants.end(),
+                  [&](const grant_info& g) { return g.account == a.id; }));
+  v.set("agents", n == 0 ? std::string{"none"}
+                         : count_words(n, "agent", "agents"));
+  return v;
+}
+
+/// What the dashboard shows, gathered from three actors.
+struct dashboard_data {
+  std::vector<account_settings> accounts;
+  std::vector<grant_info> grants;
+  std::string grants_error;
+  std::vector<audit_event> events;
+  client_names clients;
+};
+
+response_type dashboard_page(const web_session& ws, const dashboard_data& d,
+                             std::string notice) {
+  page p;
+  p.title = "Dashboard";
+  p.body = "dashboard";
+  p.session = &ws;
+  p.nav = "dashboard";
+  p.notice = std::move(notice);
+  auto labels = label_map(d.accounts);
+  p.data.set("username", ws.user.username);
+  auto accounts = ui::value::list();
+  for (auto& a : d.accounts)
+    accounts.push(account_view(a, d.grants));
+  p.data.set("has_accounts", !d.accounts.empty());
+  p.data.set("accounts", std::move(accounts));
+  auto now = unix_seconds();
+  auto connections = ui::value::list();
+  for (auto& g : d.grants)
+    if (g.expires_at == 0 || g.expires_at > now)
+      connections.push(connection_view(g, labels));
+  p.data.set("has_connections", connections.truthy());
+  p.data.set("connections", std::move(connections));
+  p.data.set("connections_error", d.grants_error);
+  auto recent = ui::value::list();
+  for (size_t i = 0; i < d.events.size() && i < 6; ++i)
+    recent.push(event_view(d.events[i], labels, d.clients));
+  p.data.set("has_recent", recent.truthy());
+  p.data.set("recent", std::move(recent));
+  return render_page(p);
+}
+
+} // namespace
+
+void get_dashboard(site_ptr s, const request& req, const responder& respond) {
+  auto notice = notice_text(form_data::parse(req.query()).get("notice"));
+  with_session(s, req, respond, [s, respond, notice](task self,
+                                                     const web_session& ws) {
+    auto data = std::make_shared<dashboard_data>();
+    auto fail = fail_page(respond, ws);
+    auto show = [respond, ws, data, notice] {
+      respond(dashboard_page(ws, *data, notice));
+    };
+    auto get_events = [self, s, ws, data, show] {
+      self
+        ->request(s->actors.directory, page_timeout, atom::audit_log_v,
+                  ws.user.id, dashboard_events)
+        .then(
+          [self, s, data, show](std::vector<audit_event>& events) {
+            data->events = std::move(events);
+            with_client_names(self, *s, data->events,
+                              [data, show](client_names names) {
+                                data->clients = std::move(names);
+                                show();
+                              });
+          },
+          [show](const caf::error& err) {
+            POSTERN_WARN("web: cannot read the audit log: {}", render(err));
+            show();
+          });
+    };
+    self->request(s->actors.directory, page_timeout, atom::list_v, ws.user.id)
+      .then(
+        [self, s, ws, data, get_events](std::vector<account_settings>& accounts) {
+          data->accounts = std::move(accounts);
+          self->request(s->actors.tokens, page_timeout, atom::list_v, ws.user.id)
+            .then(
+              [data, get_events](std::vector<grant_info>& grants) {
+                data->grants = std::move(grants);
+                get_events();
+              },
+              [data, get_events](const caf::error& err) {
+                POSTERN_WARN("web: cannot list grants: {}", render(err));
+                data->grants_error = "Agent connections cannot be shown right "
+                                     "now; reload the page in a moment.";
+                get_events();
+              });
+        },
+        fail);
+  });
+}
+
+} // namespace postern::http::dashboard

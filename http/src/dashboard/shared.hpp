@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Shared by the dashboard's route groups (one file each under
+// http/src/dashboard/, registered together in routes.cpp); not part of the
+// http library's interface.
+
+#include "postern/actors/directory.hpp"
+#include "postern/error.hpp"
+#include "postern/http/responses.hpp"
+#include "postern/http/web.hpp"
+
+#include <caf/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace postern::http::dashboard {
+
+using namespace web;
+using site_ptr = std::shared_ptr<const site>;
+
+// -- route handlers (one group a file) ------------------------------------------
+
+// sign_in.cpp
+void get_login(site_ptr s, const request& req, const responder& respond);
+void post_login(site_ptr s, const request& req, const responder& respond);
+void get_signup(site_ptr s, const request& req, const responder& respond);
+void post_signup(site_ptr s, const request& req, const responder& respond);
+void get_logout(site_ptr s, const request& req, const responder& respond);
+void post_logout(site_ptr s, const request& req, const responder& respond);
+
+// home.cpp
+void get_dashboard(site_ptr s, const request& req, const responder& respond);
+
+// accounts.cpp
+void get_add_account(site_ptr s, const request& req, const responder& respond);
+void post_add_account(site_ptr s, const request& req,
+                      const responder& respond);
+void account_get(site_ptr s, const request& req, const responder& respond);
+void account_post_route(site_ptr s, const request& req,
+                        const responder& respond);
+
+// connections.cpp
+void post_revoke(site_ptr s, const request& req, const responder& respond);
+
+// activity.cpp
+void get_activity(site_ptr s, const request& req, const responder& respond);
+
+// password.cpp
+void get_password(site_ptr s, const request& req, const responder& respond);
+void post_password(site_ptr s, const request& req, const responder& respond);
+
+// -- text (shared.cpp) ------------------------------------------------------------
+
+std::string trim(std::string_view s);
+
+bool starts_with(std::string_view s, std::string_view prefix);
+
+/// "the username must ..." -> "The username must ...."
+std::string sentence(std::string text);
+
+bool wants_json(const request& req);
+
+/// The fixed messages a redirect may ask for (never reflected text).
+std::string notice_text(std::string_view code);
+
+std::string count_words(size_t n, std::string_view one, std::string_view many);
+
+/// How long a throttled refusal is held back: half the wait, at most a
+/// second, so that a client which honours Retry-After is never made to
+/// wait longer than it was told.
+std::chrono::milliseconds refusal_hold(int64_t wait_seconds);
+
+std::string throttled_text(int64_t seconds);
+
+/// Splits "/<prefix>/<id>/<verb>" into id and verb; nullopt if malformed.
+std::optional<std::pair<std::string, std::string>>
+split_id_path(std::string_view path, std::string_view prefix);
+
+/// Failure callback answering an error page.
+inline auto fail_page(const responder& respond, const web_session& ws) {
+  return [respond, ws](const caf::error& err) { respond(error_page(err, &ws)); };
+}
+
+// -- events (activity.cpp) --------------------------------------------------------
+
+/// Human names of OAuth clients by client id (from the TOKEN AUTHORITY).
+using client_names = std::map<std::string, std::string>;
+
+ui::value event_view(const audit_event& e,
+                     const std::map<std::string, std::string>& labels,
+                     const client_names& names);
+
+/// Asks the TOKEN AUTHORITY for the names of the agents in `events`, then
+/// calls `done` (with what it knows; ids stay ids when it cannot answer).
+void with_client_names(task self, const site& s,
+                       const std::vector<audit_event>& events,
+                       std::function<void(client_names)> done);
+
+std::map<std::string, std::string>
+label_map(const std::vector<account_settings>& accounts);
+
+// -- agent connections (connections.cpp) ------------------------------------------
+
+ui::value connection_view(const grant_info& g,
+                          const std::map<std::string, std::string>& labels);
+
+} // namespace postern::http::dashboard
