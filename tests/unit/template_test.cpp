@@ -135,3 +135,23 @@ TEST(ui_template, sections_nest_at_most_32_deep) {
   // Deep enough to overflow the stack if parsing recursed without a cap.
   EXPECT_FALSE(error_of(nest(200000)).empty());
 }
+
+TEST(ui_template, sections_over_lists_have_a_work_cap) {
+  // Ten items in six nested sections: 10^6 visits without a cap.
+  auto items = value::list();
+  for (int k = 0; k < 10; ++k)
+    items.push(value{true});
+  auto v = value::object();
+  v.set("a", std::move(items));
+  std::string t;
+  for (int k = 0; k < 6; ++k)
+    t += "{{#a}}";
+  t += "x";
+  for (int k = 0; k < 6; ++k)
+    t += "{{/a}}";
+  auto [out, err] = render(t, v);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->message.find("too much work"), std::string::npos);
+  // Two levels stay well within it.
+  EXPECT_EQ(ok("{{#a}}{{#a}}x{{/a}}{{/a}}", v), std::string(100, 'x'));
+}

@@ -237,6 +237,12 @@ private:
 
 constexpr int max_partial_depth = 8;
 
+/// Work and output caps of one render: sections over lists multiply (k
+/// items in n nested sections visit k^n nodes), so a bound on nesting alone
+/// is not a bound on time. Postern's pages stay far below both.
+constexpr size_t max_render_steps = 200'000;
+constexpr size_t max_render_bytes = 16u << 20;
+
 class renderer {
 public:
   renderer(const partial_lookup& partials, std::string& out)
@@ -248,6 +254,12 @@ public:
                                   std::vector<const value*>& stack,
                                   int depth) {
     for (auto& n : nodes) {
+      if (++steps_ > max_render_steps || out_.size() > max_render_bytes)
+        return render_error{"the template does too much work (more than "
+                            + std::to_string(max_render_steps)
+                            + " steps or "
+                            + std::to_string(max_render_bytes >> 20)
+                            + " MiB of output)"};
       switch (n.what) {
         case node::type::text:
           out_ += n.content;
@@ -345,6 +357,7 @@ private:
 
   const partial_lookup& partials_;
   std::string& out_;
+  size_t steps_ = 0;
 };
 
 } // namespace
