@@ -279,6 +279,9 @@ private:
         net::buffer(&byte, 1), net::socket_base::message_peek, peek);
       if (n > 0)
         return;
+      // A wake-up with nothing to read yet is not a hang-up: wait again.
+      if (peek == net::error::would_block || peek == net::error::try_again)
+        return watch_for_hang_up();
     }
     POSTERN_DEBUG("http: {} hung up before the answer to {} {}", client_,
                   method_, path_);

@@ -56,7 +56,7 @@ before(async () => {
   postern.admin(['create-user', 'hostile'], 'hostile-postern-password\n');
   // The hostile tenant's own account (a closed port: its agents' tool
   // calls fail fast; what it floods is the shared machinery).
-  postern.hostileAccount = postern.admin(['add-account', 'hostile', '--label', 'Junk',
+  postern.admin(['add-account', 'hostile', '--label', 'Junk',
     '--imap-host', '127.0.0.1', '--imap-port', '1', '--imap-security', 'plain',
     '--imap-user', 'x'], 'pw\n');
   await postern.start();
