@@ -24,6 +24,9 @@ artifacts=$PWD/build/fuzz/fuzz-artifacts
 logs=$PWD/build/fuzz/fuzz-logs
 mkdir -p "$artifacts" "$logs"
 export UBSAN_OPTIONS="suppressions=$PWD/tests/ubsan.supp:print_stacktrace=1:halt_on_error=1"
+# Full stacks at every allocation: libetpan has no frame pointers, and the
+# suppressions (lsan.supp) name the parse functions deep in its stacks.
+export ASAN_OPTIONS="fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
 max_len_of() {
   # The max_len the CTest run uses (tests/fuzz/CMakeLists.txt).

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/jsonrpc.hpp"
 #include "postern/mcp/tools.hpp"
@@ -68,6 +69,24 @@ TEST(mcp_jsonrpc, malformed_json_is_a_parse_error) {
     EXPECT_EQ(e.id, "null");
     EXPECT_NE(e.message.find("Parse error"), std::string::npos);
   }
+}
+
+TEST(mcp_jsonrpc, unpaired_surrogate_escapes_are_a_parse_error) {
+  // A lone low surrogate decodes to bytes that are not UTF-8; in an id it
+  // would come back in the answer (found by tests/fuzz jsonrpc).
+  for (auto body : {R"({"jsonrpc":"2.0","id":"\uDC00","method":"ping"})",
+                    R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":["\uDFFF"]}})",
+                    R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"\uDD00":1}})"}) {
+    auto e = error_of(body);
+    EXPECT_EQ(e.code, rpc::parse_error) << body;
+    EXPECT_NE(e.message.find("surrogate"), std::string::npos);
+  }
+  // A proper pair (U+1F600) and an escaped backslash before "uDC00" are fine.
+  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","id":"\uD83D\uDE00","method":"ping"})").msg);
+  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","id":"\\uDC00","method":"ping"})").msg);
+  rapidjson::Document doc;
+  EXPECT_FALSE(parse_bounded(doc, R"({"client_name":"\uDC00"})"));
+  EXPECT_TRUE(parse_bounded(doc, R"({"client_name":"\u00e9"})"));
 }
 
 TEST(mcp_jsonrpc, deep_nesting_is_refused_without_recursion) {

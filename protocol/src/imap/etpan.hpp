@@ -32,8 +32,6 @@ using fetch_list_ptr = etpan_ptr<clist, mailimap_fetch_list_free>;
 using search_key_ptr = etpan_ptr<mailimap_search_key, mailimap_search_key_free>;
 using search_result_ptr = etpan_ptr<clist, mailimap_search_result_free>;
 using list_result_ptr = etpan_ptr<clist, mailimap_list_result_free>;
-using capability_ptr
-  = etpan_ptr<mailimap_capability_data, mailimap_capability_data_free>;
 using status_ptr
   = etpan_ptr<mailimap_mailbox_data_status, mailimap_mailbox_data_status_free>;
 using status_att_ptr

@@ -487,33 +487,24 @@ caf::error session::login(const server_settings& server,
 }
 
 caf::error session::refresh_capabilities() {
-  // libetpan 1.9.4's mailimap_capability copies the connection's list of
-  // capabilities without checking for one: a server that answers
-  // CAPABILITY with a bare OK (no "* CAPABILITY" line, and none in the
-  // greeting) made it dereference null and crash the process (found by
-  // tests/fuzz imap). An empty list in its place is freed and replaced by
-  // whatever the server does send.
+  // Not mailimap_capability: libetpan 1.9.4 copies the connection's record
+  // of capabilities there without checking it, and a server decides what
+  // that record holds. A bare OK with no "* CAPABILITY" line left no record
+  // at all; "[CAPABILITY]" with nothing after it in an answer leaves a
+  // record without a list (both crashed the process; found by tests/fuzz
+  // imap). The untagged answer to a plain CAPABILITY command lands in the
+  // same record, which is read here with the checks libetpan skips.
   auto* info = imap_->imap_connection_info;
   if (info == nullptr)
     return caf::make_error(ec::imap_failure,
                            "The IMAP session is not connected");
-  if (info->imap_capability == nullptr) {
-    auto* list = clist_new();
-    info->imap_capability
-      = list != nullptr ? mailimap_capability_data_new(list) : nullptr;
-    if (info->imap_capability == nullptr) {
-      if (list != nullptr)
-        clist_free(list);
-      return caf::make_error(ec::imap_failure, "Out of memory");
-    }
-  }
-  mailimap_capability_data* raw = nullptr;
   start_call();
-  auto rc = mailimap_capability(imap_, &raw);
-  capability_ptr data{raw};
+  auto rc = mailimap_custom_command(imap_, "CAPABILITY");
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "read the capabilities");
-  caps_ = convert_capabilities(data.get());
+  info = imap_->imap_connection_info;
+  caps_ = convert_capabilities(info != nullptr ? info->imap_capability
+                                               : nullptr);
   return {};
 }
 

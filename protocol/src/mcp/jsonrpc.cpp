@@ -3,6 +3,7 @@
 
 #include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
+#include "postern/mime/charset.hpp"
 
 #include <rapidjson/error/en.h>
 
@@ -17,6 +18,34 @@ decode_result failure(int code, std::string text, std::string id = "null") {
   r.error.id = std::move(id);
   return r;
 }
+
+// RapidJSON 1.1 validates the bytes of a document but not what its \u
+// escapes make: a low surrogate escape with no high one before it
+// ("\uDC00") becomes the three bytes of a UTF-16 surrogate, which is not
+// UTF-8, and an id made of one came back in the answer as invalid UTF-8
+// (found by tests/fuzz jsonrpc). Walks keys and strings; the depth is
+// bounded by the nesting check before parsing.
+bool strings_are_utf8(const rapidjson::Value& v) {
+  auto ok = [](const rapidjson::Value& s) {
+    return mime::is_valid_utf8({s.GetString(), s.GetStringLength()});
+  };
+  if (v.IsString())
+    return ok(v);
+  if (v.IsArray()) {
+    for (auto& item : v.GetArray())
+      if (!strings_are_utf8(item))
+        return false;
+  } else if (v.IsObject()) {
+    for (auto& m : v.GetObject())
+      if (!ok(m.name) || !strings_are_utf8(m.value))
+        return false;
+  }
+  return true;
+}
+
+constexpr const char* unpaired_surrogate
+  = "Parse error: a string holds an unpaired UTF-16 surrogate escape "
+    "(\\uDC00 to \\uDFFF without a \\uD800 to \\uDBFF before it)";
 
 } // namespace
 
@@ -64,7 +93,7 @@ bool parse_bounded(rapidjson::Document& doc, std::string_view text,
   constexpr unsigned flags = rapidjson::kParseIterativeFlag
                              | rapidjson::kParseValidateEncodingFlag;
   doc.Parse<flags>(text.data(), text.size());
-  return !doc.HasParseError();
+  return !doc.HasParseError() && strings_are_utf8(doc);
 }
 
 const rapidjson::Value* message::meta() const {
@@ -93,6 +122,8 @@ decode_result decode(std::string_view body) {
                      + rapidjson::GetParseError_En(doc->GetParseError())
                      + " (at byte " + std::to_string(doc->GetErrorOffset())
                      + ")");
+  if (!strings_are_utf8(*doc))
+    return failure(rpc::parse_error, unpaired_surrogate);
   if (doc->IsArray())
     return failure(rpc::invalid_request,
                    "Batch requests are not supported: JSON-RPC batching was "
