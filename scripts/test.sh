@@ -31,7 +31,8 @@ built=$(date +%s)
 ctest --preset ci "$@"
 tested=$(date +%s)
 # The fuzz targets (tests/fuzz, clang + libFuzzer): their own tree with only
-# the libraries they link; every corpus replayed, then 20 s of mutation per
+# the libraries they link; every corpus replayed, then a fixed, repeatable
+# run of mutations (at most 30 s) per
 # target.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
