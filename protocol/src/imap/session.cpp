@@ -502,9 +502,7 @@ caf::error session::refresh_capabilities() {
   auto rc = mailimap_custom_command(imap_, "CAPABILITY");
   if (rc != MAILIMAP_NO_ERROR)
     return command_error(rc, "read the capabilities");
-  info = imap_->imap_connection_info;
-  caps_ = convert_capabilities(info != nullptr ? info->imap_capability
-                                               : nullptr);
+  caps_ = convert_capabilities(info->imap_capability);
   return {};
 }
 

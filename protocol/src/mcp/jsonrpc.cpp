@@ -7,6 +7,8 @@
 
 #include <rapidjson/error/en.h>
 
+#include <optional>
+
 namespace postern::mcp {
 
 namespace {
@@ -86,14 +88,37 @@ size_t nesting_depth(std::string_view s, size_t limit) {
   return deepest;
 }
 
-bool parse_bounded(rapidjson::Document& doc, std::string_view text,
-                   size_t max_depth) {
+namespace {
+
+// The one parse of untrusted JSON: nesting refused before parsing, then
+// RapidJSON's iterative parser (no recursion however the input looks) with
+// UTF-8 validation, then the strings that \u escapes made. Returns the
+// problem as a sentence, or nothing when `doc` holds the document.
+std::optional<std::string> parse_untrusted(rapidjson::Document& doc,
+                                           std::string_view text,
+                                           size_t max_depth) {
   if (nesting_depth(text, max_depth) > max_depth)
-    return false;
+    return "Parse error: the JSON is nested more than "
+           + std::to_string(max_depth) + " levels deep";
   constexpr unsigned flags = rapidjson::kParseIterativeFlag
                              | rapidjson::kParseValidateEncodingFlag;
   doc.Parse<flags>(text.data(), text.size());
-  return !doc.HasParseError() && strings_are_utf8(doc);
+  if (doc.HasParseError())
+    return std::string{"Parse error: "}
+           + rapidjson::GetParseError_En(doc.GetParseError()) + " (at byte "
+           + std::to_string(doc.GetErrorOffset()) + ")";
+  // Without a \u escape every string is bytes RapidJSON already validated:
+  // the walk is only for bodies that have one.
+  if (text.find("\\u") != std::string_view::npos && !strings_are_utf8(doc))
+    return std::string{unpaired_surrogate};
+  return std::nullopt;
+}
+
+} // namespace
+
+bool parse_bounded(rapidjson::Document& doc, std::string_view text,
+                   size_t max_depth) {
+  return !parse_untrusted(doc, text, max_depth);
 }
 
 const rapidjson::Value* message::meta() const {
@@ -106,24 +131,9 @@ const rapidjson::Value* message::meta() const {
 }
 
 decode_result decode(std::string_view body) {
-  if (nesting_depth(body, max_json_depth) > max_json_depth)
-    return failure(rpc::parse_error,
-                   "Parse error: the JSON is nested more than "
-                     + std::to_string(max_json_depth) + " levels deep");
   auto doc = std::make_shared<rapidjson::Document>();
-  // Iterative: no recursion however the input looks; validate UTF-8 so
-  // nothing ill-formed reaches the writer later.
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag
-                             | rapidjson::kParseValidateEncodingFlag;
-  doc->Parse<flags>(body.data(), body.size());
-  if (doc->HasParseError())
-    return failure(rpc::parse_error,
-                   std::string{"Parse error: "}
-                     + rapidjson::GetParseError_En(doc->GetParseError())
-                     + " (at byte " + std::to_string(doc->GetErrorOffset())
-                     + ")");
-  if (!strings_are_utf8(*doc))
-    return failure(rpc::parse_error, unpaired_surrogate);
+  if (auto problem = parse_untrusted(*doc, body, max_json_depth))
+    return failure(rpc::parse_error, std::move(*problem));
   if (doc->IsArray())
     return failure(rpc::invalid_request,
                    "Batch requests are not supported: JSON-RPC batching was "
