@@ -182,6 +182,32 @@ TEST(hostile_imap, huge_literal_then_the_next_session_works) {
   EXPECT_EQ(listed->size(), 1u);
 }
 
+TEST(hostile_imap, a_literal_cut_short_by_a_close_ends_the_call) {
+  // libetpan reads a literal in a loop that took the end of the stream for
+  // "nothing yet": a server announcing {66} and closing after 10 bytes kept
+  // the call spinning at full CPU until its deadline (found by tests/fuzz
+  // imap). The deadline here is longer than the test's CTest timeout, so
+  // only the end of the stream can end the call.
+  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
+                                    auto&) {
+    if (command != "LIST")
+      return false;
+    c.send("* LIST () \"/\" {66}\r\nxxxxxxxxxx");
+    c.finish();
+    return true;
+  })};
+  auto opts = options();
+  opts.operation_timeout = 3600s;
+  imap::session s{opts};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = s.list_folders();
+  ASSERT_FALSE(folders);
+  EXPECT_NE(folders.error(), ec::timed_out) << render(folders.error());
+  EXPECT_FALSE(s.usable());
+  auto text = describe(folders.error());
+  EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+}
+
 TEST(hostile_imap, six_million_list_lines) {
   fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
                                     auto&) {

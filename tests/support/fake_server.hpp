@@ -76,6 +76,12 @@ public:
     fd_ = -1;
   }
 
+  /// Ends what the server sends (a FIN): the client reads the end of the
+  /// stream; what it sends is still read.
+  void finish() {
+    ::shutdown(fd_, SHUT_WR);
+  }
+
   /// Keeps the connection open and silent until the server stops.
   void stall() {
     while (!stop_) {

@@ -13,6 +13,8 @@ namespace {
 struct budget_low {
   mailstream_low* inner;
   std::shared_ptr<budget_tracker> tracker;
+  // The peer closed the connection (a read returned 0).
+  bool closed = false;
 };
 
 budget_low* data_of(mailstream_low* s) {
@@ -29,11 +31,19 @@ mailstream_low* inner_of(mailstream_low* s) {
 }
 
 ssize_t budget_read(mailstream_low* s, void* buf, size_t count) {
-  auto& tracker = *data_of(s)->tracker;
-  if (tracker.violation())
+  auto* data = data_of(s);
+  auto& tracker = *data->tracker;
+  // A read after the end of the stream fails: libetpan 1.9.4 reads a
+  // literal in a loop that takes 0 for "nothing yet", so a server that
+  // announced {66} and closed after fewer bytes kept it reading forever at
+  // full CPU (found by tests/fuzz imap; over a socket until the operation's
+  // deadline). The first 0 still reaches libetpan as the end of the stream.
+  if (tracker.violation() || data->closed)
     return -1;
   auto* inner = inner_of(s);
   auto n = inner->driver->mailstream_read(inner, buf, count);
+  if (n == 0)
+    data->closed = true;
   // Also defuses what would crash libetpan's parser (consume_and_defuse).
   if (n > 0 && !tracker.consume_and_defuse(static_cast<char*>(buf),
                                            static_cast<size_t>(n)))
