@@ -2,6 +2,7 @@
 #include "postern/actors/account.hpp"
 
 #include "postern/actors/imap_connection.hpp"
+#include "postern/actors/smtp_sender.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mime/message_builder.hpp"

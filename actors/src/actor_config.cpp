@@ -2,9 +2,14 @@
 #include "postern/actors/actor_config.hpp"
 
 #include "postern/account.hpp"
+#include "postern/actors/mail_actor.hpp"
 #include "postern/directory_types.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
+#include "postern/imap/types.hpp"
+#include "postern/mime/attachment.hpp"
+#include "postern/mime/compose.hpp"
+#include "postern/mime/message_builder.hpp"
 #include "postern/node_status.hpp"
 
 #include <caf/atom.hpp>

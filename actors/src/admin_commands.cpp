@@ -190,7 +190,7 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
   if (!user)
     return fail(err, user.error());
   settings.owner = user->id;
-  auto stored = s.ask<account_settings>(s.actors().directory, atom::add_acct_v,
+  auto stored = s.ask<account_settings>(s.actors().directory, atom::add_account_v,
                                       settings, creds);
   if (!stored)
     return fail(err, stored.error());
@@ -209,7 +209,7 @@ int delete_user(config& cfg, const arguments& a, std::ostream& err) {
                              a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto done = s.ask<atom::ok>(s.actors().directory, atom::del_user_v, user->id);
+  auto done = s.ask<atom::ok>(s.actors().directory, atom::delete_user_v, user->id);
   if (!done)
     return fail(err, done.error());
   err << "deleted user " << user->username << " and everything it owned\n";

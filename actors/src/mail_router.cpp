@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/mail_router.hpp"
 
-#include "postern/actors/imap_connection.hpp"
+#include "postern/actors/connection_probe.hpp"
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 
@@ -256,6 +256,13 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
         --st.total;
     },
   };
+}
+
+mail_router_actor spawn_mail_router(caf::actor_system& sys,
+                                    directory_actor directory,
+                                    vault_actor vault, mail_options opts) {
+  return sys.spawn(mail_router, std::move(directory), std::move(vault),
+                   std::move(opts));
 }
 
 } // namespace postern

@@ -92,8 +92,8 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
     caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
     return directory.error();
   }
-  auto mail = sys.spawn(mail_router, *directory, *vault,
-                        mail_options_from(cfg));
+  auto mail = spawn_mail_router(sys, *directory, *vault,
+                                mail_options_from(cfg));
   auto tokens = spawn_token_authority(sys, setup.env);
   std::vector<caf::actor> children{caf::actor_cast<caf::actor>(*vault),
                                    caf::actor_cast<caf::actor>(*directory),

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Long libFuzzer runs of the fuzz preset's targets, one after the other:
 #   bench/fuzz/run.sh [SECONDS-PER-TARGET] [TARGET...]
-# (default 600 s, every target built in build/fuzz). Each run starts from a
+# (default 600 s, every target built in build/fuzz). FUZZ_RUNS=n ends a
+# target's run after n inputs if that comes first (issue 14's long run:
+# FUZZ_RUNS=10000000 bench/fuzz/run.sh 3600). Each run starts from a
 # copy of tests/fuzz/corpus/<target> and regressions/<target> (the
 # repository stays clean), niced, one process (the machine is shared), and
 # prints per target: executions, exec/s, corpus size at the end, and the
@@ -45,7 +47,7 @@ run_one() {
   [ -f tests/fuzz/$t.dict ] && dict=(-dict=tests/fuzz/$t.dict)
   local rc=0
   nice -n 15 "$bin_dir/postern-fuzz-$t" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -timeout=10 -max_len="$(max_len_of "$t")" "${dict[@]}" -max_total_time="$seconds" \
+    -timeout=10 -max_len="$(max_len_of "$t")" "${dict[@]}" -max_total_time="$seconds" -runs="${FUZZ_RUNS:--1}" \
     -artifact_prefix="$artifacts/$t-" -print_final_stats=1 "$work" >"$log" 2>&1 || rc=$?
   local execs rate corpus finding=none
   # (|| true: a log without the line must not end the script, set -e)

@@ -34,16 +34,68 @@ response_type json_error(bhttp::status status, std::string_view code,
   return json_response(status, std::move(body));
 }
 
+bhttp::status to_status(const caf::error& err) {
+  if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down)
+    return bhttp::status::service_unavailable;
+  if (err.category() != caf::atom("postern"))
+    return bhttp::status::internal_server_error;
+  switch (static_cast<ec>(err.code())) {
+    case ec::invalid_request:
+    case ec::invalid_argument:
+    case ec::invalid_grant:
+    case ec::invalid_scope:
+    case ec::invalid_target:
+      return bhttp::status::bad_request;
+    case ec::invalid_credentials:
+    case ec::invalid_token:
+    case ec::invalid_client:
+    case ec::no_such_session:
+      return bhttp::status::unauthorized;
+    case ec::forbidden:
+      return bhttp::status::forbidden;
+    case ec::no_such_user:
+    case ec::no_such_account:
+    case ec::no_such_folder:
+    case ec::no_such_message:
+    case ec::no_such_part:
+      return bhttp::status::not_found;
+    case ec::already_exists:
+      return bhttp::status::conflict;
+    case ec::too_large:
+      return bhttp::status::payload_too_large;
+    case ec::too_busy:
+    case ec::send_rate_limited:
+      return bhttp::status::too_many_requests;
+    case ec::shutting_down:
+      return bhttp::status::service_unavailable;
+    default:
+      return bhttp::status::internal_server_error;
+  }
+}
+
+bool is_server_fault(const caf::error& err) {
+  return bhttp::to_status_class(to_status(err))
+         == bhttp::status_class::server_error;
+}
+
 response_type error_response(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return json_error(bhttp::status::service_unavailable, "temporarily_unavailable",
-                      "The server took too long to answer; try again.");
-  if (err == ec::shutting_down || err == caf::sec::request_receiver_down)
-    return json_error(bhttp::status::service_unavailable, "temporarily_unavailable",
-                      "The server is shutting down; try again shortly.");
-  POSTERN_ERROR("request failed: {}", render(err));
-  return json_error(bhttp::status::internal_server_error, "server_error",
-                    "The server could not complete this request.");
+  auto status = to_status(err);
+  if (status == bhttp::status::service_unavailable) {
+    auto stopping = err == ec::shutting_down
+                    || err == caf::sec::request_receiver_down;
+    return json_error(status, "temporarily_unavailable",
+                      stopping ? "The server is shutting down; try again "
+                                 "shortly."
+                               : "The server took too long to answer; try "
+                                 "again.");
+  }
+  if (is_server_fault(err)) {
+    POSTERN_ERROR("request failed: {}", render(err));
+    return json_error(status, "server_error",
+                      "The server could not complete this request.");
+  }
+  return json_error(status, to_string(static_cast<ec>(err.code())),
+                    describe(err));
 }
 
 void add_standard_headers(response_type& response) {

@@ -273,31 +273,45 @@ response_type not_found_page(const web_session* session, std::string what) {
                       session);
 }
 
+std::string sentence(std::string text) {
+  if (text.empty())
+    return text;
+  if (text.front() >= 'a' && text.front() <= 'z')
+    text.front() = static_cast<char>(text.front() - 'a' + 'A');
+  if (text.back() != '.' && text.back() != '?' && text.back() != '!')
+    text += '.';
+  return text;
+}
+
 response_type error_page(const caf::error& err, const web_session* session) {
+  auto status = to_status(err);
   if (err == ec::no_such_account)
     return not_found_page(session,
                           "This email account does not exist, or it is not "
                           "yours.");
-  if (err == caf::sec::request_timeout)
-    return message_page(bhttp::status::service_unavailable,
-                        "Postern is busy",
-                        "The server took too long to answer. Try again in a "
-                        "moment.",
-                        session);
-  if (err == ec::shutting_down || err == caf::sec::request_receiver_down)
-    return message_page(bhttp::status::service_unavailable,
-                        "Postern is restarting",
+  if (status == bhttp::status::service_unavailable) {
+    if (err == caf::sec::request_timeout)
+      return message_page(status, "Postern is busy",
+                          "The server took too long to answer. Try again in "
+                          "a moment.",
+                          session);
+    return message_page(status, "Postern is restarting",
                         "The server is shutting down. Try again shortly.",
                         session);
-  if (err == ec::forbidden)
-    return message_page(bhttp::status::forbidden, "Not allowed", describe(err),
+  }
+  if (is_server_fault(err)) {
+    POSTERN_ERROR("web: request failed: {}", render(err));
+    return message_page(status, "Something went wrong",
+                        "The server could not complete this request. The "
+                        "error was logged.",
                         session);
-  POSTERN_ERROR("web: request failed: {}", render(err));
-  return message_page(bhttp::status::internal_server_error,
-                      "Something went wrong",
-                      "The server could not complete this request. The error "
-                      "was logged.",
-                      session);
+  }
+  if (status == bhttp::status::not_found)
+    return not_found_page(session, sentence(describe(err)));
+  return message_page(status,
+                      status == bhttp::status::forbidden ? "Not allowed"
+                                                         : "That did not work",
+                      sentence(describe(err)), session);
 }
 
 // -- formatting ---------------------------------------------------------------

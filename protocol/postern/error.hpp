@@ -102,6 +102,15 @@ std::string render(const caf::error& err);
 /// errors (they are made with a sentence), else the same as render().
 std::string describe(const caf::error& err);
 
+/// An error about one input of a form or request ("imap_host"): its context
+/// is (the atom `field`, the field's name, the sentence), so a page marks
+/// that field without reading the sentence. describe() gives the sentence,
+/// render() puts the field in brackets before it.
+caf::error make_field_error(ec code, std::string field, std::string sentence);
+
+/// The input field an error is about, or "" when it names none.
+std::string error_field(const caf::error& err);
+
 } // namespace postern
 
 CAF_ERROR_CODE_ENUM(postern::ec, "postern")

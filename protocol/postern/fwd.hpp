@@ -32,8 +32,45 @@ struct server_settings;
 struct session_grant;
 struct user_id;
 struct user_info;
+// The mail messages (actors/postern/actors/mail_actor.hpp).
+struct mailbox_ref;
+struct sent_message;
+struct mail_status;
+struct probe_report;
 
 } // namespace postern
+
+namespace postern::imap {
+
+struct folder;
+struct page_request;
+struct message_page;
+struct read_options;
+struct read_outcome;
+struct search_query;
+struct search_result;
+struct move_result;
+struct flag_change;
+struct flag_result;
+struct thread_result;
+struct bulk_request;
+struct bulk_result;
+struct folder_change;
+struct multi_search_result;
+struct append_result;
+
+} // namespace postern::imap
+
+namespace postern::mime {
+
+struct outgoing_message;
+struct attachment_limits;
+struct attachment_content;
+struct original_message;
+struct compose_request;
+struct composed_message;
+
+} // namespace postern::mime
 
 // -- atoms --------------------------------------------------------------------
 
@@ -52,6 +89,8 @@ constexpr auto ok_v = caf::ok_atom_v;
 // The one place where Postern's atoms and message types get their type IDs.
 // Atom text: at most 10 characters, and only [0-9A-Za-z_ ] survive (CAF 0.17
 // maps anything else silently), so never carry protocol strings in atoms.
+// Only the text is limited: the C++ names say the whole word
+// (atom::update_account is "upd_acct" on the wire).
 CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
 
   CAF_ADD_ATOM(postern, postern::atom, status, "status")
@@ -67,12 +106,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, login, "login")
   CAF_ADD_ATOM(postern, postern::atom, session, "session")
   CAF_ADD_ATOM(postern, postern::atom, logout, "logout")
-  CAF_ADD_ATOM(postern, postern::atom, passwd, "passwd")
+  CAF_ADD_ATOM(postern, postern::atom, change_password, "passwd")
   CAF_ADD_ATOM(postern, postern::atom, find_user, "find_user")
-  CAF_ADD_ATOM(postern, postern::atom, del_user, "del_user")
-  CAF_ADD_ATOM(postern, postern::atom, add_acct, "add_acct")
-  CAF_ADD_ATOM(postern, postern::atom, upd_acct, "upd_acct")
-  CAF_ADD_ATOM(postern, postern::atom, del_acct, "del_acct")
+  CAF_ADD_ATOM(postern, postern::atom, delete_user, "del_user")
+  CAF_ADD_ATOM(postern, postern::atom, add_account, "add_acct")
+  CAF_ADD_ATOM(postern, postern::atom, update_account, "upd_acct")
+  CAF_ADD_ATOM(postern, postern::atom, delete_account, "del_acct")
+  CAF_ADD_ATOM(postern, postern::atom, edit_credentials, "edit_creds")
   CAF_ADD_ATOM(postern, postern::atom, list, "list")
   CAF_ADD_ATOM(postern, postern::atom, audit, "audit")
   CAF_ADD_ATOM(postern, postern::atom, audit_log, "audit_log")
@@ -134,5 +174,34 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (postern::refresh_request))
   CAF_ADD_TYPE_ID(postern, (postern::token_pair))
   CAF_ADD_TYPE_ID(postern, (postern::token_revocation))
+  // MAIL ROUTER, ACCOUNT, IMAP CONNECTION, SMTP SENDER, CONNECTION PROBE
+  CAF_ADD_TYPE_ID(postern, (postern::mailbox_ref))
+  CAF_ADD_TYPE_ID(postern, (postern::sent_message))
+  CAF_ADD_TYPE_ID(postern, (postern::mail_status))
+  CAF_ADD_TYPE_ID(postern, (postern::probe_report))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::folder))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::imap::folder>))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::page_request))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::message_page))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::read_options))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::read_outcome))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::imap::read_outcome>))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::search_query))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::search_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::move_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::flag_change))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::flag_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::thread_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::bulk_request))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::bulk_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::folder_change))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::multi_search_result))
+  CAF_ADD_TYPE_ID(postern, (postern::imap::append_result))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::outgoing_message))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::attachment_limits))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::attachment_content))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::original_message))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::compose_request))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::composed_message))
 
 CAF_END_TYPE_ID_BLOCK(postern)

@@ -87,13 +87,29 @@ std::string to_string(ec x) {
 
 namespace {
 
+constexpr auto field_tag = caf::atom("field");
+
+/// Whether a context starts with (field_tag, name): see make_field_error.
+bool names_field(const caf::message& ctx) {
+  return ctx.size() >= 2 && ctx.match_element<caf::atom_value>(0)
+         && ctx.get_as<caf::atom_value>(0) == field_tag
+         && ctx.match_element<std::string>(1);
+}
+
 // Contexts are made with make_error(code, "sentence", ...): print the strings
-// as they are instead of CAF's quoted tuple syntax.
-std::string render_context(const caf::message& ctx) {
+// as they are instead of CAF's quoted tuple syntax. A field tag is printed
+// as "[name]" when `with_field`, else left out.
+std::string render_context(const caf::message& ctx, bool with_field) {
   std::string result;
-  for (size_t i = 0; i < ctx.size(); ++i) {
+  size_t first = 0;
+  if (names_field(ctx)) {
+    first = 2;
+    if (with_field)
+      result = "[" + ctx.get_as<std::string>(1) + "]";
+  }
+  for (size_t i = first; i < ctx.size(); ++i) {
     if (!result.empty())
-      result += ": ";
+      result += i == first ? " " : ": ";
     if (ctx.match_element<std::string>(i))
       result += ctx.get_as<std::string>(i);
     else
@@ -119,14 +135,26 @@ std::string render(const caf::error& err) {
       result = to_string(err.category()) + ":" + std::to_string(err.code());
   }
   if (!err.context().empty())
-    result += ": " + render_context(err.context());
+    result += ": " + render_context(err.context(), true);
   return result;
 }
 
 std::string describe(const caf::error& err) {
   if (err && err.category() == caf::atom("postern") && !err.context().empty())
-    return render_context(err.context());
+    return render_context(err.context(), false);
   return render(err);
+}
+
+caf::error make_field_error(ec code, std::string field, std::string sentence) {
+  return caf::make_error(code, field_tag, std::move(field),
+                         std::move(sentence));
+}
+
+std::string error_field(const caf::error& err) {
+  if (err && err.category() == caf::atom("postern")
+      && names_field(err.context()))
+    return err.context().get_as<std::string>(1);
+  return {};
 }
 
 } // namespace postern

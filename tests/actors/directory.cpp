@@ -224,7 +224,7 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   account_credentials creds;
   creds.imap_password = secret{"imap-pw"};
   auto settings = sample_account(alice.id);
-  auto stored = request<account_settings>(aut, atom::add_acct_v, settings,
+  auto stored = request<account_settings>(aut, atom::add_account_v, settings,
                                           creds);
   CAF_CHECK(!stored.id.empty());
   CAF_CHECK_EQUAL(stored.label, settings.label);
@@ -239,7 +239,7 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   CAF_CHECK_EQUAL(plain.imap_password.reveal(), "imap-pw");
   // Update without passwords keeps the stored ones.
   stored.label = "Renamed";
-  request<account_settings>(aut, atom::upd_acct_v, stored,
+  request<account_settings>(aut, atom::update_account_v, stored,
                             account_credentials{});
   {
     auto reply = request<account_settings>(aut, atom::get_v, alice.id,
@@ -253,7 +253,7 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   // Update with a new password re-seals it.
   account_credentials changed;
   changed.imap_password = secret{"new-imap-pw"};
-  request<account_settings>(aut, atom::upd_acct_v, stored, changed);
+  request<account_settings>(aut, atom::update_account_v, stored, changed);
   auto got2 = request<account_credentials>(vlt, atom::get_v, alice.id,
                                                stored.id);
   // Keep the reply alive: reveal() returns a reference into it.
@@ -263,9 +263,9 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::get_v, bob.id,
                                              stored.id),
                   ec::no_such_account);
-  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::del_acct_v, bob.id, stored.id),
+  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::delete_account_v, bob.id, stored.id),
                   ec::no_such_account);
-  request<atom::ok>(aut, atom::del_acct_v, alice.id, stored.id);
+  request<atom::ok>(aut, atom::delete_account_v, alice.id, stored.id);
   CAF_CHECK_EQUAL(error_of<account_credentials>(vlt, atom::get_v, alice.id,
                                                 stored.id),
                   ec::no_such_account);
@@ -282,27 +282,98 @@ CAF_TEST(account settings are validated) {
   creds.imap_password = secret{"pw"};
   auto s = sample_account(alice.id);
   s.imap.host = "127.0.0.1";
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
                   ec::forbidden);
   s = sample_account(alice.id);
   s.imap.security = transport_security::plain;
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
                   ec::invalid_argument);
+  // Each refusal names the form field it is about.
+  auto field_of = [&](const account_settings& x,
+                      const account_credentials& c) {
+    auto err = error_of<account_settings>(aut, atom::add_account_v, x, c);
+    CAF_CHECK_EQUAL(err, ec::invalid_argument);
+    return error_field(err);
+  };
   s = sample_account(alice.id);
   s.imap.port = 0;
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
-                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(field_of(s, creds), "imap_port");
+  s = sample_account(alice.id);
+  s.smtp.username = "";
+  CAF_CHECK_EQUAL(field_of(s, creds), "smtp_username");
   s = sample_account(alice.id);
   s.label = "";
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
-                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(field_of(s, creds), "label");
   s = sample_account(alice.id);
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s,
-                                             account_credentials{}),
-                  ec::invalid_argument);
+  CAF_CHECK_EQUAL(field_of(s, account_credentials{}), "imap_password");
   s.owner = user_id{"no-such-user"};
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_acct_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
                   ec::no_such_user);
+}
+
+CAF_TEST(a saved password only goes to the server it was typed for) {
+  directory_options opts;
+  opts.hosts = *host_policy::parse("none");
+  start(opts);
+  auto alice = add_user("alice");
+  account_credentials creds;
+  creds.imap_password = secret{"imap-pw"};
+  auto stored = request<account_settings>(aut, atom::add_account_v,
+                                          sample_account(alice.id), creds);
+  // Same servers: the probe gets the stored password, a typed one wins.
+  {
+    auto merged = request<account_credentials>(aut, atom::edit_credentials_v,
+                                               stored, account_credentials{});
+    CAF_CHECK_EQUAL(merged.imap_password.reveal(), "imap-pw");
+    CAF_CHECK(merged.smtp_password.empty());
+  }
+  // Another IMAP host, or another login name, without the password: the
+  // DIRECTORY refuses to test or to save, and says which field.
+  auto moved = stored;
+  moved.imap.host = "imap.attacker.example";
+  for (auto err : {error_of<account_credentials>(aut, atom::edit_credentials_v,
+                                                 moved, account_credentials{}),
+                   error_of<account_settings>(aut, atom::update_account_v,
+                                              moved, account_credentials{})}) {
+    CAF_CHECK_EQUAL(err, ec::forbidden);
+    CAF_CHECK_EQUAL(error_field(err), "imap_password");
+  }
+  auto renamed = stored;
+  renamed.imap.username = "mallory@example.com";
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::update_account_v,
+                                             renamed, account_credentials{}),
+                  ec::forbidden);
+  // SMTP moved while it shares the IMAP password: that password again.
+  auto smtp_moved = stored;
+  smtp_moved.smtp.host = "smtp.attacker.example";
+  CAF_CHECK_EQUAL(error_field(error_of<account_settings>(
+                    aut, atom::update_account_v, smtp_moved,
+                    account_credentials{})),
+                  "imap_password");
+  // SMTP with its own password moved: the SMTP password again.
+  smtp_moved.smtp_own_password = true;
+  account_credentials imap_only;
+  imap_only.imap_password = secret{"imap-pw"};
+  CAF_CHECK_EQUAL(error_field(error_of<account_settings>(
+                    aut, atom::update_account_v, smtp_moved, imap_only)),
+                  "smtp_password");
+  // Nothing of that was stored.
+  {
+    auto reply = request<account_settings>(aut, atom::get_v, alice.id,
+                                           stored.id);
+    CAF_CHECK_EQUAL(reply.imap.host, "imap.example.com");
+    CAF_CHECK_EQUAL(reply.imap.username, "alice@example.com");
+    CAF_CHECK_EQUAL(reply.smtp.host, "smtp.example.com");
+  }
+  // With the password typed again, the move is saved and sealed.
+  account_credentials again;
+  again.imap_password = secret{"other-pw"};
+  auto saved = request<account_settings>(aut, atom::update_account_v, moved,
+                                         again);
+  CAF_CHECK_EQUAL(saved.imap.host, "imap.attacker.example");
+  auto plain = request<account_credentials>(vlt, atom::get_v, alice.id,
+                                            stored.id);
+  CAF_CHECK_EQUAL(plain.imap_password.reveal(), "other-pw");
 }
 
 CAF_TEST(deleting a user removes everything it owned) {
@@ -312,11 +383,11 @@ CAF_TEST(deleting a user removes everything it owned) {
   auto alice = add_user("alice");
   account_credentials creds;
   creds.imap_password = secret{"imap-pw"};
-  auto acct = request<account_settings>(aut, atom::add_acct_v,
+  auto acct = request<account_settings>(aut, atom::add_account_v,
                                         sample_account(alice.id), creds);
   auto grant = request<session_grant>(aut, atom::login_v, std::string{"alice"},
                                       secret{"a-good-password"}, std::string{});
-  request<atom::ok>(aut, atom::del_user_v, alice.id);
+  request<atom::ok>(aut, atom::delete_user_v, alice.id);
   CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, grant.token),
                   ec::no_such_session);
   CAF_CHECK_EQUAL(error_of<account_credentials>(vlt, atom::get_v, alice.id,
@@ -331,7 +402,7 @@ CAF_TEST(deleting a user removes everything it owned) {
     auto reply = request<std::vector<account_settings>>(aut, atom::list_v, again.id);
     CAF_CHECK(reply.empty());
   }
-  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::del_user_v, alice.id),
+  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::delete_user_v, alice.id),
                   ec::no_such_user);
 }
 
@@ -342,11 +413,11 @@ CAF_TEST(password change checks the old one and ends other sessions) {
                                             std::string{"alice"},
                                             secret{"a-good-password"},
                                             std::string{});
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::passwd_v, alice.id,
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::change_password_v, alice.id,
                                           secret{"not-the-password"},
                                           secret{"brand-new-password"}),
                   ec::invalid_credentials);
-  auto fresh = request<session_grant>(aut, atom::passwd_v, alice.id,
+  auto fresh = request<session_grant>(aut, atom::change_password_v, alice.id,
                                       secret{"a-good-password"},
                                       secret{"brand-new-password"});
   CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::session_v, old_session.token),
@@ -475,7 +546,7 @@ CAF_TEST(old audit events are pruned in batches and go with their user) {
                                                   user_id{""}, uint64_t{100});
   CAF_CHECK_EQUAL(nobody.size(), 0u);
   // Deleting a user deletes their audit entries; others keep theirs.
-  request<atom::ok>(aut, atom::del_user_v, carol.id);
+  request<atom::ok>(aut, atom::delete_user_v, carol.id);
   env->read([&](const storage::txn& t) -> caf::error {
     size_t left = 0;
     t.scan(storage::table::audit, carol.id.value + "/",

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// OAuth client metadata documents (oauth/client_metadata.cpp). Input: the
-// document's URL, a newline, then the document as fetched.
+// OAuth client metadata (oauth/client_metadata.cpp), both ways it arrives.
+// Input: a metadata document's URL, a newline, then the document as
+// fetched; the part after the newline is also read as a registration
+// request (RFC 7591).
 #include "fuzz_check.hpp"
 
 #include "postern/mime/charset.hpp"
@@ -18,15 +20,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   auto url = text.substr(0, nl);
   auto body = text.substr(nl + 1);
-  auto doc = oauth::parse_client_metadata(url, body);
-  if (doc) {
-    fuzz::require(doc->client_id == url, "the client id is the URL");
-    fuzz::require(!doc->redirect_uris.empty() && doc->redirect_uris.size() <= 10,
+  auto acceptable = [](const oauth::client_metadata& c) {
+    fuzz::require(!c.redirect_uris.empty() && c.redirect_uris.size() <= 10,
                   "1 to 10 redirect URIs");
-    for (auto& uri : doc->redirect_uris)
+    for (auto& uri : c.redirect_uris)
       fuzz::require(oauth::check_redirect_uri(uri).empty(),
                     "every redirect URI is acceptable");
-    fuzz::require(mime::is_valid_utf8(doc->name), "the name is UTF-8");
+    fuzz::require(mime::is_valid_utf8(c.name), "the name is UTF-8");
+  };
+  if (auto doc = oauth::parse_client_metadata(url, body)) {
+    fuzz::require(doc->client_id == url, "the client id is the URL");
+    acceptable(*doc);
+  }
+  if (auto reg = oauth::parse_registration(body)) {
+    fuzz::require(reg->client_id.empty(), "a registration brings no client id");
+    acceptable(*reg);
   }
   return 0;
 }

@@ -3,8 +3,9 @@
 // the server's limits (16 KiB of header, MAX_BODY_BYTES of body; see
 // http/src/server.cpp), possibly several requests on one keep-alive
 // connection, then the request's path and query, its query string and
-// form body (form.cpp), its cookies (cookies.cpp) and routing (router.cpp)
-// over the server's route table.
+// form body (form.cpp), its cookies (cookies.cpp), the client's address
+// behind trusted proxies (forwarded.cpp: X-Forwarded-For and Forwarded)
+// and routing (router.cpp) over the server's route table.
 //
 // The handlers of the real table ask actors (and need a whole actor
 // system), so the table here has the same patterns and methods as
@@ -15,11 +16,13 @@
 
 #include "postern/http/cookies.hpp"
 #include "postern/http/form.hpp"
+#include "postern/http/forwarded.hpp"
 #include "postern/http/router.hpp"
 
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 
@@ -40,6 +43,35 @@ void read_request(const http::request& req, const http::responder& respond) {
   (void) http::find_cookie(req, "postern_csrf");
   http::response_type response{bhttp::status::ok, 11};
   respond(std::move(response));
+}
+
+/// TRUST_PROXY on, TRUSTED_PROXIES loopback and 10.0.0.0/8.
+const http::proxy_trust& proxies() {
+  static const auto trust = [] {
+    http::proxy_trust t;
+    t.enabled = true;
+    t.proxies = *host_policy::parse("127.0.0.0/8,::1/128,10.0.0.0/8");
+    return t;
+  }();
+  return trust;
+}
+
+/// The client address from the forwarded headers: the peer itself, or one
+/// well-formed address of the chain, in its canonical text.
+void check_client_address(const http::request& req) {
+  auto chain = http::forwarded_chain(req.raw);
+  for (auto& hop : chain)
+    fuzz::require(hop.empty() || hop == http::parse_hop(hop),
+                  "a hop is empty or canonical");
+  for (auto peer : {"127.0.0.1", "10.1.2.3", "192.0.2.7"}) {
+    auto who = http::client_address(peer, req.raw, proxies());
+    fuzz::require(!who.empty(), "there is always a client address");
+    fuzz::require(who == peer
+                    || std::find(chain.begin(), chain.end(), who) != chain.end(),
+                  "the address is the peer's or one of the chain");
+    if (std::string_view{peer} == "192.0.2.7")
+      fuzz::require(who == peer, "an untrusted peer names itself");
+  }
 }
 
 const http::router& routes() {
@@ -104,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     http::request req;
     req.raw = parser.release();
     req.client_address = "127.0.0.1";
+    check_client_address(req);
     auto path = req.path();
     auto query = req.query();
     fuzz::require(path.size() + query.size() <= req.raw.target().size(),

@@ -178,7 +178,15 @@ def client_metadata_seeds():
         {"client_id": url, "redirect_uris": ["https://a/cb"] * 11},
         {"client_id": url, "redirect_uris": ["https://a/cb"], "token_endpoint_auth_method": "client_secret_basic"},
     ]
-    return [url.encode() + b"\n" + json.dumps(d).encode() for d in docs] + [url.encode() + b"\n[" * 80]
+    # The part after the newline is read as a registration request too.
+    registrations = [
+        {"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"], "client_name": "Claude",
+         "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"]},
+        {"redirect_uris": ["http://127.0.0.1:33418/callback"], "grant_types": ["client_credentials"]},
+        {"redirect_uris": ["https://a/cb"], "client_name": 7, "response_types": ["token"]},
+    ]
+    return ([url.encode() + b"\n" + json.dumps(d).encode() for d in docs + registrations]
+            + [url.encode() + b"\n[" * 80])
 
 
 def template_seeds():
@@ -208,6 +216,11 @@ def http_seeds():
         b"GET /oauth/authorize?response_type=code&client_id=https%3A%2F%2Fa%2Fm.json&state=%zz HTTP/1.1\r\nHost: p\r\n\r\n",
         b"POST /tokens/abc/revoke HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\nX-Forwarded-For: 1.2.3.4, 5.6.7.8\r\n\r\n",
         b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n",
+        # Forwarded chains: ports, brackets, mapped IPv6, quotes, junk hops.
+        b"GET /mcp HTTP/1.1\r\nHost: p\r\nX-Forwarded-For: 203.0.113.9:5555, [2001:db8::7]:443, 10.0.0.2\r\n"
+        b"X-Forwarded-For: ::ffff:10.9.8.7\r\nForwarded: for=\"[2001:db8::1]:80\";proto=https, for=unknown\r\n\r\n",
+        b"GET / HTTP/1.1\r\nForwarded: by=10.0.0.1;FOR=192.0.2.60, for=_hidden;host=x\r\n"
+        b"X-Forwarded-For: 300.1.1.1, fe80::1%eth0, \"127.0.0.1\"\r\n\r\n",
     ]
 
 

@@ -751,6 +751,17 @@ class DashboardTest(unittest.TestCase):
         status, _, body, _ = b.form("/accounts/%s/edit" % account, "/accounts/%s/edit" % account,
                                     dict(base, imap_password="", action="test"), headers=json_accept)
         self.assertTrue(json.loads(body)["ok"], body)
+        # ... but only for the server and login name it was typed for: a
+        # test with another login name or SMTP server needs it typed again.
+        for change in [{"imap_username": mail["MAIL_USER1"]}, {"smtp_host": "127.0.0.2"}]:
+            status, _, body, _ = b.form("/accounts/%s/edit" % account, "/accounts/%s/edit" % account,
+                                        dict(base, imap_password="", action="test", **change),
+                                        headers=json_accept)
+            self.assertEqual(status, 400, body)
+            report = json.loads(body)
+            self.assertFalse(report["ok"])
+            self.assertNotIn("imap", report)
+            self.assertIn("again", report["errors"]["imap_password"])
 
     def test_revoke_takes_effect_on_the_next_request(self):
         b = self.user("revoke-user")

@@ -84,7 +84,7 @@ protected:
                              transport_security::starttls, login};
     account_credentials creds;
     creds.imap_password = secret{password};
-    auto stored = ask<account_settings>(comps.directory, atom::add_acct_v, s,
+    auto stored = ask<account_settings>(comps.directory, atom::add_account_v, s,
                                         creds);
     EXPECT_TRUE(stored) << describe(stored.error());
     return mailbox_ref{user.id, stored ? stored->id : account_id{}};
@@ -545,7 +545,7 @@ TEST_F(mail_engine, deleted_accounts_are_not_served) {
   auto ref = alice();
   ASSERT_TRUE(ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
                                              false));
-  ASSERT_TRUE(ask<atom::ok>(comps.directory, atom::del_acct_v, user.id,
+  ASSERT_TRUE(ask<atom::ok>(comps.directory, atom::delete_account_v, user.id,
                             ref.account));
   caf::anon_send(comps.mail, atom::forget_v, ref);
   auto r = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,

@@ -86,7 +86,7 @@ int crash_write(config& cfg) {
     creds.smtp_password = secret{"smtp-" + label};
     auto settings = sample(user.id, label);
     settings.smtp_own_password = true;
-    auto stored = r.ask<account_settings>(r.actors().directory, atom::add_acct_v,
+    auto stored = r.ask<account_settings>(r.actors().directory, atom::add_account_v,
                                         settings, creds);
     if (!stored)
       return die(describe(stored.error()));

@@ -143,3 +143,45 @@ TEST(ClientMetadata, RefusesDeepNestingWithoutRecursion) {
   quoted += std::string(1000, '[') + "\"}";
   EXPECT_TRUE(parse_client_metadata(url, quoted));
 }
+
+TEST(ClientRegistration, SharesTheDocumentsRulesAndAddsItsOwn) {
+  auto reg = parse_registration(R"({"redirect_uris":["https://a.example/cb"],
+                                    "client_name":"Claude",
+                                    "grant_types":["authorization_code",
+                                                   "refresh_token"],
+                                    "response_types":["code"],
+                                    "token_endpoint_auth_method":"none"})");
+  ASSERT_TRUE(reg) << describe(reg.error());
+  EXPECT_TRUE(reg->client_id.empty());
+  EXPECT_EQ(reg->name, "Claude");
+  ASSERT_EQ(reg->redirect_uris.size(), 1u);
+  // Without a name, the redirect URI's host names the client.
+  auto unnamed = parse_registration(R"({"redirect_uris":["https://a.example/cb"]})");
+  ASSERT_TRUE(unnamed);
+  EXPECT_EQ(unnamed->name, "a.example");
+  // The redirect URIs' faults name that field (invalid_redirect_uri);
+  // the rest name none (invalid_client_metadata).
+  auto field_of = [](const char* body) {
+    auto r = parse_registration(body);
+    EXPECT_FALSE(r) << body;
+    return r ? std::string{"accepted"} : error_field(r.error());
+  };
+  EXPECT_EQ(field_of(R"({"redirect_uris":[]})"), "redirect_uris");
+  EXPECT_EQ(field_of(R"({"redirect_uris":[1]})"), "redirect_uris");
+  EXPECT_EQ(field_of(R"({"redirect_uris":["http://evil.example/cb"]})"),
+            "redirect_uris");
+  EXPECT_EQ(field_of(R"({})"), "redirect_uris");
+  EXPECT_EQ(field_of("[1]"), "");
+  EXPECT_EQ(field_of(R"({"redirect_uris":["https://a.example/cb"],
+                         "grant_types":["client_credentials"]})"),
+            "");
+  EXPECT_EQ(field_of(R"({"redirect_uris":["https://a.example/cb"],
+                         "response_types":["token"]})"),
+            "");
+  EXPECT_EQ(field_of(R"({"redirect_uris":["https://a.example/cb"],
+                         "client_name":7})"),
+            "");
+  EXPECT_EQ(field_of(R"({"redirect_uris":["https://a.example/cb"],
+                         "token_endpoint_auth_method":"client_secret_basic"})"),
+            "");
+}

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/actors/account_actor.hpp"
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/imap_connection_actor.hpp"
-#include "postern/actors/mail_actor.hpp"
+#include "postern/actors/mail_options.hpp"
+#include "postern/actors/mail_router_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
-#include "postern/host_policy.hpp"
 #include "postern/imap/session.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -17,51 +18,6 @@
 #include <vector>
 
 namespace postern {
-
-/// The MAIL ROUTER's full interface: what everyone else sees (mail_actor)
-/// plus the connection permits its ACCOUNTs ask for.
-using mail_router_actor = mail_actor::extend<
-  // Asks for one more IMAP connection for a user; fails with ec::too_busy
-  // at the global or per-user limit.
-  caf::replies_to<atom::acquire, user_id>::with<atom::ok>,
-  // Gives a connection permit back.
-  caf::reacts_to<atom::release, user_id>>;
-
-/// The ACCOUNT actor interface: the mail operations of one (user, account),
-/// with the same messages as the MAIL ROUTER's so it can delegate them
-/// unchanged, plus its timer.
-using account_actor = mailbox_operations_actor::extend<
-  // Closes idle connections; ends the ACCOUNT when it has been idle.
-  caf::reacts_to<atom::tick>>;
-
-/// Limits and timeouts of the mail engine.
-struct mail_options {
-  size_t pool_size = 3;
-  size_t max_per_user = 6;
-  size_t max_total = 1000;
-  std::chrono::seconds timeout{30};
-  std::chrono::seconds operation_timeout{120};
-  std::chrono::seconds idle{300};
-  std::chrono::seconds login_failure_cache{60};
-  /// Requests waiting for a connection, per account.
-  size_t max_queue = 64;
-  host_policy hosts = host_policy::deny_private();
-  /// Decoded message texts shared by every ACCOUNT (may be null).
-  std::shared_ptr<imap::message_cache> cache;
-  /// The largest attachment get_attachment hands out, per kind.
-  mime::attachment_limits attachment_limits;
-  /// The most bytes of attachments one sent message or draft may carry.
-  uint64_t max_send_attachment_bytes = 10 * 1024 * 1024;
-  /// Messages an account may send per minute (any sending tool); 0: no
-  /// limit.
-  size_t sends_per_minute = 20;
-  /// Connection tests one user may start per hour (one at a time); each
-  /// holds a connection permit while it runs.
-  size_t probes_per_hour = 30;
-  /// What IMAP and SMTP servers may send (IMAP_MAX_*, SMTP_MAX_*).
-  imap::budget_limits imap_budget;
-  imap::budget_limits smtp_budget = imap::budget_limits::smtp_defaults();
-};
 
 /// One pooled IMAP connection of an ACCOUNT.
 struct connection_slot {

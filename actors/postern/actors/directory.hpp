@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/actors/account_rules.hpp"
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/hasher_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
@@ -64,13 +65,15 @@ struct directory_state {
                                                 const std::string& new_hash);
   caf::error remove_user(const user_id& user);
   /// Stores settings and, when given, sealed credentials in one write
-  /// transaction. Credentials sealed under a key another process has since
-  /// rotated away are refused: `*stale_key` (if given) is then set and the
-  /// caller seals again.
-  caf::expected<account_settings> store_account(account_settings settings,
-                                                const sealed_credentials* creds,
-                                                bool is_new,
-                                                bool* stale_key = nullptr);
+  /// transaction. On an update, `typed` (the passwords typed with the
+  /// edit) is checked against the stored servers in that transaction
+  /// (check_passwords_follow_servers). Credentials sealed under a key
+  /// another process has since rotated away are refused: `*stale_key` (if
+  /// given) is then set and the caller seals again.
+  caf::expected<account_settings>
+  store_account(account_settings settings, const sealed_credentials* creds,
+                bool is_new, const account_credentials* typed,
+                bool* stale_key = nullptr);
   caf::expected<account_settings> lookup_account(const user_id& user,
                                                  const account_id& account);
   caf::expected<std::vector<account_settings>> all_accounts(const user_id& user);
@@ -87,17 +90,6 @@ struct directory_state {
   /// transactions.
   void prune_audit();
 };
-
-/// Checks a username against the rules; fails with a sentence.
-caf::error validate_username(const std::string& username);
-
-/// Checks a new password against the rules; fails with a sentence.
-caf::error validate_password(const std::string& username, const secret& password);
-
-/// Checks account settings and passwords (host policy included).
-caf::error validate_account(const account_settings& settings,
-                            const account_credentials& creds, bool is_new,
-                            const host_policy& hosts);
 
 /// The DIRECTORY behavior.
 directory_actor::behavior_type

@@ -38,25 +38,34 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<atom::logout, std::string>::with<atom::ok>,
   // Changes a password after checking the old one; ends every session of
   // the user and opens a new one.
-  caf::replies_to<atom::passwd, user_id, secret, secret>::with<session_grant>,
+  caf::replies_to<atom::change_password, user_id, secret, secret>::with<session_grant>,
   // Looks up a user by id or by name; fails with no_such_user.
   caf::replies_to<atom::get, user_id>::with<user_info>,
   caf::replies_to<atom::find_user, std::string>::with<user_info>,
   // Deletes a user and everything that references them.
-  caf::replies_to<atom::del_user, user_id>::with<atom::ok>,
+  caf::replies_to<atom::delete_user, user_id>::with<atom::ok>,
   // Adds an account for `settings.owner` (a new id is assigned) with its
   // passwords sealed by the VAULT, in one transaction.
-  caf::replies_to<atom::add_acct, account_settings,
+  caf::replies_to<atom::add_account, account_settings,
                   account_credentials>::with<account_settings>,
-  // Updates an account; empty passwords keep the stored ones.
-  caf::replies_to<atom::upd_acct, account_settings,
+  // Updates an account; empty passwords keep the stored ones, but only
+  // for the server and login name they were typed for. Fails with
+  // invalid_argument (rules) or forbidden (host policy, or a server moved
+  // without its password), both naming the form field; no_such_account.
+  caf::replies_to<atom::update_account, account_settings,
                   account_credentials>::with<account_settings>,
+  // The passwords to test an edit of a stored account with (settings, and
+  // the passwords typed on the form): each typed one, else the stored one,
+  // under the same checks as update_account. Only for the MAIL ROUTER's
+  // probe; never part of a response.
+  caf::replies_to<atom::edit_credentials, account_settings,
+                  account_credentials>::with<account_credentials>,
   // One account of a user; fails with no_such_account.
   caf::replies_to<atom::get, user_id, account_id>::with<account_settings>,
   // All accounts of a user, oldest first.
   caf::replies_to<atom::list, user_id>::with<std::vector<account_settings>>,
   // Deletes an account, its secrets and everything that references it.
-  caf::replies_to<atom::del_acct, user_id, account_id>::with<atom::ok>,
+  caf::replies_to<atom::delete_account, user_id, account_id>::with<atom::ok>,
   // Appends to the audit log (fire and forget).
   caf::reacts_to<atom::audit, audit_event>,
   // Appends several events in one transaction (fire and forget): busy

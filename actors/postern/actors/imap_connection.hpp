@@ -3,9 +3,7 @@
 
 #include "postern/account.hpp"
 #include "postern/actors/imap_connection_actor.hpp"
-#include "postern/host_policy.hpp"
 #include "postern/imap/session.hpp"
-#include "postern/smtp/client.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -34,18 +32,5 @@ imap_connection_actor::behavior_type
 imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> self,
                 std::shared_ptr<imap::session> session, server_settings server,
                 secret password);
-
-/// The SMTP SENDER behavior (spawn it `caf::detached`); it quits after one
-/// message.
-smtp_sender_actor::behavior_type
-smtp_sender(smtp_sender_actor::pointer self,
-            std::shared_ptr<smtp::client> client, server_settings server,
-            secret password);
-
-/// The CONNECTION PROBE behavior (spawn it `caf::detached`): tests account
-/// settings once, then quits.
-probe_actor::behavior_type
-connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
-                 host_policy hosts);
 
 } // namespace postern

@@ -54,17 +54,4 @@ using imap_connection_actor = caf::typed_actor<
   // Checks an idle connection (NOOP) before the ACCOUNT reuses it.
   caf::replies_to<atom::ping>::with<atom::ok>>;
 
-/// The SMTP SENDER actor interface: a detached, short-lived actor that
-/// connects, authenticates, sends one message and quits.
-using smtp_sender_actor = caf::typed_actor<
-  // Sends the message (args: envelope sender, recipients, RFC 5322 data).
-  caf::replies_to<atom::send, std::string, std::vector<std::string>,
-                  std::string>::with<atom::ok>>;
-
-/// The CONNECTION PROBE actor interface: a detached, short-lived actor that
-/// tests account settings (the dashboard's "Test connection").
-using probe_actor = caf::typed_actor<
-  caf::replies_to<atom::probe, account_settings,
-                  account_credentials>::with<probe_report>>;
-
 } // namespace postern

@@ -4,6 +4,7 @@
 #include "postern/actors/account.hpp"
 
 #include <caf/actor_addr.hpp>
+#include <caf/actor_system.hpp>
 
 #include <chrono>
 #include <deque>
@@ -49,5 +50,10 @@ struct mail_router_state {
 mail_router_actor::behavior_type
 mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
             directory_actor directory, vault_actor vault, mail_options opts);
+
+/// Spawns the MAIL ROUTER; it spawns an ACCOUNT per mailbox on first use.
+mail_router_actor spawn_mail_router(caf::actor_system& sys,
+                                    directory_actor directory,
+                                    vault_actor vault, mail_options opts);
 
 } // namespace postern

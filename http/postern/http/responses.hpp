@@ -19,9 +19,21 @@ response_type json_response(bhttp::status status, std::string body);
 response_type json_error(bhttp::status status, std::string_view code,
                          std::string_view description);
 
-/// Maps an actor error to a JSON error response (503 while shutting down or
-/// on timeouts, 500 otherwise). The text never carries secrets: error
-/// contexts hold ids only.
+/// The one mapping of errors to HTTP statuses, behind every error answer
+/// (JSON here, pages in web.hpp, OAuth's token errors): what the caller got
+/// wrong is 4xx (400 rules, 401 credentials and tokens, 403 policy, 404
+/// unknown or not the caller's, 409 taken, 413 too large, 429 limits), a
+/// slow or stopping server 503, anything else 500.
+bhttp::status to_status(const caf::error& err);
+
+/// Whether an error is the server's (5xx): logged, and answered with a
+/// generic sentence instead of its own.
+bool is_server_fault(const caf::error& err);
+
+/// Maps an actor error to a JSON error response with to_status(): the
+/// caller's errors carry their sentence and their code's name, the server's
+/// a generic sentence (503 temporarily_unavailable, 500 server_error). The
+/// text never carries secrets: error contexts hold ids only.
 response_type error_response(const caf::error& err);
 
 /// Adds the headers every response carries (nosniff, no framing, no

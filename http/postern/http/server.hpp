@@ -2,7 +2,7 @@
 #pragma once
 
 #include "postern/config.hpp"
-#include "postern/host_policy.hpp"
+#include "postern/http/forwarded.hpp"
 #include "postern/http/router.hpp"
 
 #include <caf/error.hpp>
@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace postern::http {
 
@@ -50,36 +48,5 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-/// Which peers may name the client's address: with TRUST_PROXY on, the
-/// proxies of TRUSTED_PROXIES (CIDR ranges, default loopback).
-struct proxy_trust {
-  bool enabled = false;
-  /// The trusted proxies, as a set of ranges (host_policy's syntax; an
-  /// address this policy does not allow is a trusted proxy).
-  host_policy proxies = host_policy::deny_private();
-
-  /// From TRUST_PROXY and TRUSTED_PROXIES (already validated).
-  static proxy_trust from(const config& cfg);
-
-  /// True for a well-formed address inside TRUSTED_PROXIES.
-  bool trusts(std::string_view address) const;
-};
-
-/// The addresses of every X-Forwarded-For and Forwarded (`for=`) header,
-/// in the order of the header lines and, within one, left to right. Entries
-/// that are not addresses ("unknown", "_hidden", garbage) are kept as
-/// empty strings so that they stop a walk from the right.
-std::vector<std::string> forwarded_chain(const bhttp::fields& headers);
-
-/// The client address for logs and rate limits: the socket peer; or, with
-/// TRUST_PROXY and a peer inside TRUSTED_PROXIES, the right-most address of
-/// the forwarded chain that is not a trusted proxy (earlier entries are
-/// client-controlled; a proxy such as HAProxy's `option forwardfor` adds
-/// its own header after the client's). A malformed entry reached before an
-/// untrusted address stops the walk at the last trusted hop.
-std::string client_address(const std::string& peer,
-                           const bhttp::fields& headers,
-                           const proxy_trust& trust);
 
 } // namespace postern::http

@@ -183,12 +183,17 @@ response_type csrf_failed(const web_session* session = nullptr);
 response_type not_found_page(const web_session* session,
                              std::string what = "This page does not exist.");
 
-/// An actor error as a page: 404 for missing accounts, 503 for timeouts
-/// and shutdown, 500 otherwise (logged; the text never carries secrets).
+/// An actor error as a page, with the status of to_status(): the caller's
+/// errors show their sentence, 503 says busy or restarting, 500 says
+/// something went wrong (logged; the text never carries secrets).
 response_type error_page(const caf::error& err,
                          const web_session* session = nullptr);
 
 // -- formatting ---------------------------------------------------------------
+
+/// An error's sentence as shown on a page: "the username must ..." becomes
+/// "The username must ....".
+std::string sentence(std::string text);
 
 /// "2025-11-26 09:30 UTC" for Unix seconds; "—" for 0.
 std::string format_time(int64_t seconds);

@@ -2,6 +2,7 @@
 // Adding, editing, testing and deleting email accounts.
 #include "shared.hpp"
 
+#include "postern/actors/account_rules.hpp"
 #include "postern/actors/mail_actor.hpp"
 #include "postern/host_policy.hpp"
 
@@ -80,26 +81,16 @@ void read_server(const form_data& f, const std::string& p,
     a.error(p + "_username", "Use at most 320 characters.");
 }
 
-/// Maps a DIRECTORY validation sentence to the field it is about.
+/// Marks the field a DIRECTORY rule names (account_rules.hpp), else shows
+/// the sentence above the form.
 void place_error(account_form& a, const caf::error& err) {
-  auto text = describe(err);
-  auto said = sentence(text);
-  if (starts_with(text, "IMAP server"))
-    a.error("imap_host", said);
-  else if (starts_with(text, "SMTP server"))
-    a.error("smtp_host", said);
-  else if (starts_with(text, "the label"))
-    a.error("label", said);
-  else if (starts_with(text, "enter the IMAP password"))
-    a.error("imap_password", said);
-  else if (starts_with(text, "enter the SMTP password"))
-    a.error("smtp_password", said);
-  else if (starts_with(text, "passwords"))
-    a.error("imap_password", said);
-  else {
-    a.form_error = said;
-    a.has_errors = true;
+  auto said = sentence(describe(err));
+  if (auto field = error_field(err); !field.empty()) {
+    a.error(field, said);
+    return;
   }
+  a.form_error = said;
+  a.has_errors = true;
 }
 
 account_form read_account_form(const form_data& f, const site& s,
@@ -135,25 +126,9 @@ account_form read_account_form(const form_data& f, const site& s,
       && (!stored || !stored->smtp_own_password))
     a.error("smtp_password", "Enter the SMTP password, or untick “SMTP has "
                              "its own password”.");
-  if (stored) {
-    // A saved password only ever goes to the server it was typed for: who
-    // changes the server or login name types it again (else a stolen
-    // session could send it anywhere with "Test connection").
-    if (a.creds.imap_password.empty()
-        && (st.imap.host != stored->imap.host
-            || st.imap.username != stored->imap.username))
-      a.error("imap_password", "Enter the password again: the server or "
-                               "login name changed.");
-    auto smtp_moved = st.has_smtp
-                      && (!stored->has_smtp || st.smtp.host != stored->smtp.host
-                          || st.smtp.username != stored->smtp.username);
-    if (smtp_moved && st.smtp_own_password && a.creds.smtp_password.empty())
-      a.error("smtp_password", "Enter the SMTP password again: the server or "
-                               "login name changed.");
-    if (smtp_moved && !st.smtp_own_password && a.creds.imap_password.empty())
-      a.error("imap_password", "Enter the password again: the SMTP server "
-                               "or login name changed.");
-  }
+  if (stored)
+    if (auto err = check_passwords_follow_servers(*stored, st, a.creds))
+      place_error(a, err);
   a.test = f.get("action") == "test";
   a.save_anyway = f.get("save_anyway") == "1";
   if (!a.has_errors) {
@@ -266,8 +241,9 @@ response_type report_json(bhttp::status status, const probe_report* r,
 }
 
 /// Logs into IMAP (and SMTP) with the settings. On an edit, a password left
-/// empty is taken from the VAULT, and goes straight to the MAIL ROUTER: it
-/// is never part of any response.
+/// empty is the stored one: the DIRECTORY hands it over only for the server
+/// it was typed for, and it goes straight to the MAIL ROUTER, never into
+/// any response.
 void run_probe(task self, site_ptr s, const account_settings& settings,
                const account_credentials& creds, bool stored,
                std::function<void(const probe_report&)> done,
@@ -277,30 +253,15 @@ void run_probe(task self, site_ptr s, const account_settings& settings,
       .then([done](const probe_report& r) { done(r); },
             [fail](const caf::error& err) { fail(err); });
   };
-  bool need_stored = stored
-                     && (creds.imap_password.empty()
-                         || (settings.smtp_own_password
-                             && creds.smtp_password.empty()));
-  if (!need_stored) {
+  if (!stored) {
     go(creds);
     return;
   }
   self
-    ->request(s->actors.vault, page_timeout, atom::get_v, settings.owner,
-              settings.id)
-    .then(
-      [settings, creds, go](const account_credentials& current) {
-        account_credentials merged;
-        merged.imap_password = creds.imap_password.empty()
-                                 ? current.imap_password
-                                 : creds.imap_password;
-        if (settings.smtp_own_password)
-          merged.smtp_password = creds.smtp_password.empty()
-                                   ? current.smtp_password
-                                   : creds.smtp_password;
-        go(merged);
-      },
-      [fail](const caf::error& err) { fail(err); });
+    ->request(s->actors.directory, page_timeout, atom::edit_credentials_v,
+              settings, creds)
+    .then([go](const account_credentials& merged) { go(merged); },
+          [fail](const caf::error& err) { fail(err); });
 }
 
 /// POST of the add or edit form (`stored` is the account being edited).
@@ -370,11 +331,11 @@ void account_post(site_ptr s, task self, const web_session& ws,
       fail(err);
     };
     if (stored)
-      self->request(s->actors.directory, page_timeout, atom::upd_acct_v,
+      self->request(s->actors.directory, page_timeout, atom::update_account_v,
                     settings, a.creds)
         .then([saved](const account_settings& acc) { saved(acc); }, refused);
     else
-      self->request(s->actors.directory, page_timeout, atom::add_acct_v,
+      self->request(s->actors.directory, page_timeout, atom::add_account_v,
                     settings, a.creds)
         .then([saved](const account_settings& acc) { saved(acc); }, refused);
   };
@@ -492,7 +453,7 @@ void account_post_route(site_ptr s, const request& req,
     auto account = account_id{id};
     if (what == "delete") {
       self
-        ->request(s->actors.directory, page_timeout, atom::del_acct_v,
+        ->request(s->actors.directory, page_timeout, atom::delete_account_v,
                   ws.user.id, account)
         .then(
           [s, ws, account, respond](atom::ok) {

@@ -67,7 +67,7 @@ void post_password(site_ptr s, const request& req, const responder& respond) {
       return;
     }
     self
-      ->request(s->actors.directory, page_timeout, atom::passwd_v, ws.user.id,
+      ->request(s->actors.directory, page_timeout, atom::change_password_v, ws.user.id,
                 current, fresh)
       .then(
         [s, ws, address, respond](const session_grant& grant) {

@@ -19,17 +19,6 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-/// "the username must ..." -> "The username must ...."
-std::string sentence(std::string text) {
-  if (text.empty())
-    return text;
-  if (text.front() >= 'a' && text.front() <= 'z')
-    text.front() = static_cast<char>(text.front() - 'a' + 'A');
-  if (text.back() != '.' && text.back() != '?' && text.back() != '!')
-    text += '.';
-  return text;
-}
-
 bool wants_json(const request& req) {
   auto accept = req.raw[bhttp::field::accept];
   return std::string_view{accept.data(), accept.size()}.find("application/json")

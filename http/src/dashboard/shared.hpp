@@ -65,9 +65,6 @@ std::string trim(std::string_view s);
 
 bool starts_with(std::string_view s, std::string_view prefix);
 
-/// "the username must ..." -> "The username must ...."
-std::string sentence(std::string text);
-
 bool wants_json(const request& req);
 
 /// The fixed messages a redirect may ask for (never reflected text).

@@ -294,19 +294,14 @@ void post_signup(site_ptr s, const request& req, const responder& respond) {
                             {session_cookie_header(*s, grant)}));
         },
         [s, f, respond](const caf::error& err) mutable {
+          // The DIRECTORY's rules name their field (username, password,
+          // invite); a closed sign-up names none.
           auto text = sentence(describe(err));
-          if (err == ec::already_exists) {
-            f.errors.set("username", text);
-          } else if (err == ec::invalid_argument) {
-            f.errors.set(starts_with(describe(err), "the password")
-                           ? "password"
-                           : "username",
-                         text);
-          } else if (err == ec::forbidden) {
-            if (s->signup == signup_policy::invite)
-              f.errors.set("invite", text);
-            else
-              f.form_error = text;
+          auto field = error_field(err);
+          if (!field.empty()) {
+            f.errors.set(field, text);
+          } else if (err == ec::forbidden || err == ec::invalid_argument) {
+            f.form_error = text;
           } else {
             respond(error_page(err));
             return;

@@ -5,13 +5,8 @@
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
-#include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
-#include "postern/oauth/uri.hpp"
-
-#include <rapidjson/document.h>
-
-#include <algorithm>
+#include "postern/oauth/client_metadata.hpp"
 
 namespace postern::http::oauth_routes {
 
@@ -64,79 +59,17 @@ void handle_register(const server_ptr& s, const request& req,
     respond(reg_error("invalid_client_metadata", "The request is too large."));
     return;
   }
-  rapidjson::Document d;
-  // Iterative and depth-limited: no recursion on hostile nesting.
-  if (!mcp::parse_bounded(d, body) || !d.IsObject()) {
-    respond(reg_error("invalid_client_metadata",
-                      "The body must be a JSON object."));
+  auto metadata = oauth::parse_registration(body);
+  if (!metadata) {
+    auto code = error_field(metadata.error()) == "redirect_uris"
+                  ? "invalid_redirect_uri"
+                  : "invalid_client_metadata";
+    respond(reg_error(code, describe(metadata.error())));
     return;
   }
   oauth_client c;
-  if (!d.HasMember("redirect_uris") || !d["redirect_uris"].IsArray()
-      || d["redirect_uris"].Empty() || d["redirect_uris"].Size() > 10) {
-    respond(reg_error("invalid_redirect_uri",
-                      "redirect_uris must list 1 to 10 URIs."));
-    return;
-  }
-  for (auto& u : d["redirect_uris"].GetArray()) {
-    if (!u.IsString()) {
-      respond(reg_error("invalid_redirect_uri",
-                        "redirect_uris must be strings."));
-      return;
-    }
-    std::string uri{u.GetString(), u.GetStringLength()};
-    if (auto why = check_redirect_uri(uri); !why.empty()) {
-      respond(reg_error("invalid_redirect_uri", why));
-      return;
-    }
-    c.redirect_uris.push_back(std::move(uri));
-  }
-  auto string_list_ok = [&](const char* name,
-                            std::vector<std::string_view> allowed) {
-    if (!d.HasMember(name))
-      return true;
-    auto& v = d[name];
-    if (!v.IsArray())
-      return false;
-    for (auto& x : v.GetArray())
-      if (!x.IsString()
-          || std::find(allowed.begin(), allowed.end(),
-                       std::string_view{x.GetString(), x.GetStringLength()})
-               == allowed.end())
-        return false;
-    return true;
-  };
-  if (!string_list_ok("grant_types", {"authorization_code", "refresh_token"})) {
-    respond(reg_error("invalid_client_metadata",
-                      "Only the authorization_code and refresh_token grant "
-                      "types are supported."));
-    return;
-  }
-  if (!string_list_ok("response_types", {"code"})) {
-    respond(reg_error("invalid_client_metadata",
-                      "Only the code response type is supported."));
-    return;
-  }
-  if (d.HasMember("token_endpoint_auth_method")
-      && (!d["token_endpoint_auth_method"].IsString()
-          || std::string_view{d["token_endpoint_auth_method"].GetString()}
-               != "none")) {
-    respond(reg_error("invalid_client_metadata",
-                      "Only public clients (token_endpoint_auth_method "
-                      "\"none\") are supported."));
-    return;
-  }
-  if (d.HasMember("client_name")) {
-    if (!d["client_name"].IsString()) {
-      respond(reg_error("invalid_client_metadata",
-                        "client_name must be a string."));
-      return;
-    }
-    c.name = oauth::clean_client_name(
-      {d["client_name"].GetString(), d["client_name"].GetStringLength()});
-  }
-  if (c.name.empty())
-    c.name = host_of(c.redirect_uris.front());
+  c.name = std::move(metadata->name);
+  c.redirect_uris = std::move(metadata->redirect_uris);
   run_task(*s->web, [s, c = std::move(c), respond](task self) {
     self->request(s->web->actors.tokens, page_timeout, atom::put_v, c)
       .then([respond](const oauth_client& registered) {

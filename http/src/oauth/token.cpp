@@ -22,22 +22,15 @@ std::string token_json(const token_pair& tok) {
          + ",\"scope\":" + json_quote(format_scopes(tok.scopes)) + "}";
 }
 
-/// The token endpoint's answer to a TOKEN AUTHORITY error.
+/// The token endpoint's answer to a TOKEN AUTHORITY error: the client's
+/// mistakes (to_status() 400) with their RFC 6749 code and sentence, the
+/// server's trouble as 503 temporarily_unavailable with Retry-After.
 response_type token_error(const caf::error& err) {
-  if (err.category() == caf::atom("postern")) {
-    auto text = describe(err);
-    switch (static_cast<ec>(err.code())) {
-      case ec::invalid_grant:
-        return oauth_error(bhttp::status::bad_request, "invalid_grant", text);
-      case ec::invalid_request:
-        return oauth_error(bhttp::status::bad_request, "invalid_request", text);
-      case ec::invalid_scope:
-        return oauth_error(bhttp::status::bad_request, "invalid_scope", text);
-      case ec::invalid_target:
-        return oauth_error(bhttp::status::bad_request, "invalid_target", text);
-      default:
-        break;
-    }
+  if (to_status(err) == bhttp::status::bad_request) {
+    auto code = static_cast<ec>(err.code());
+    auto name = code == ec::invalid_argument ? std::string{"invalid_request"}
+                                             : to_string(code);
+    return oauth_error(bhttp::status::bad_request, name, describe(err));
   }
   POSTERN_WARN("oauth: token request failed: {}", render(err));
   auto res = oauth_error(bhttp::status::service_unavailable,

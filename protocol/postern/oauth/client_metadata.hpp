@@ -26,4 +26,14 @@ struct client_metadata {
 caf::expected<client_metadata> parse_client_metadata(std::string_view url,
                                                      std::string_view body);
 
+/// Parses and checks a dynamic client registration request (RFC 7591 §2),
+/// under the same rules as a metadata document (no client_id: the server
+/// assigns one), and stricter ones a registration states itself:
+/// `grant_types` only authorization_code and refresh_token, `response_types`
+/// only code, a string `client_name`. Fails with ec::invalid_argument and a
+/// sentence; the error names the field `redirect_uris` when they are at
+/// fault (RFC 7591's invalid_redirect_uri), none otherwise
+/// (invalid_client_metadata).
+caf::expected<client_metadata> parse_registration(std::string_view body);
+
 } // namespace postern::oauth
