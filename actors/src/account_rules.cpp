@@ -3,6 +3,7 @@
 
 #include "postern/error.hpp"
 #include "postern/storage/directory_store.hpp"
+#include "postern/utf8.hpp"
 
 #include <cctype>
 #include <string_view>
@@ -16,22 +17,12 @@ caf::error invalid(std::string field, std::string sentence) {
                           std::move(sentence));
 }
 
+/// Printable text: well-formed UTF-8 without control characters.
 bool valid_utf8_text(std::string_view s) {
-  // Printable UTF-8 without control characters.
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7F)
+  for (auto c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
       return false;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                              : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size())
-      return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2)
-        return false;
-    i += len;
-  }
-  return true;
+  return is_valid_utf8(s);
 }
 
 /// One server's settings; `prefix` is "imap" or "smtp" (the form's field

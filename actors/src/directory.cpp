@@ -109,13 +109,219 @@ void with_edit_credentials(
       [done](caf::error& err) { done(std::move(err)); });
 }
 
+/// Hashes a password on a HASHER, then stores the user (using up `invite`
+/// when not empty). Shared by the operator path and sign-up.
+void create_user(directory_self self, std::string username, secret password,
+                 std::string invite,
+                 std::function<void(caf::expected<user_info>)> done) {
+  self->request(self->state.pick_hasher(), helper_timeout, atom::hash_v,
+                std::move(password))
+    .then(
+      [self, username, invite, done](const std::string& hash) {
+        done(self->state.store_user(username, hash, invite));
+      },
+      [done](caf::error& err) { done(std::move(err)); });
+}
+
+/// The operator's `postern admin add-user`: no SIGNUP policy.
+caf::result<user_info> add_user(directory_self self,
+                                const std::string& username,
+                                const secret& password) {
+  if (auto err = validate_username(username))
+    return err;
+  if (auto err = validate_password(username, password))
+    return err;
+  auto rp = self->make_response_promise<user_info>();
+  create_user(self, username, password, {},
+              [self, rp](caf::expected<user_info> user) mutable {
+                if (user)
+                  self->state.record(audit_event{0, user->id, "admin",
+                                                 "user.create",
+                                                 user->username, "ok", ""});
+                deliver(rp, std::move(user));
+              });
+  return rp;
+}
+
+/// Sign-up from the web under the SIGNUP policy; logs the new user in.
+caf::result<session_grant> sign_up(directory_self self,
+                                   const std::string& username,
+                                   const secret& password,
+                                   const std::string& invite,
+                                   const std::string& address) {
+  auto policy = self->state.opts.signup;
+  if (policy == signup_policy::closed)
+    return caf::make_error(ec::forbidden,
+                           "sign-up is closed on this server; ask its "
+                           "operator for an account");
+  if (policy == signup_policy::invite && invite.empty())
+    return make_field_error(ec::forbidden, "invite",
+                            "this server needs an invite code to sign up");
+  if (auto err = validate_username(username))
+    return err;
+  if (auto err = validate_password(username, password))
+    return err;
+  auto rp = self->make_response_promise<session_grant>();
+  auto code = policy == signup_policy::invite ? invite : std::string{};
+  create_user(self, username, password, code,
+              [self, rp, address](caf::expected<user_info> user) mutable {
+                if (!user) {
+                  rp.deliver(std::move(user.error()));
+                  return;
+                }
+                self->state.record(audit_event{0, user->id, "web", "signup",
+                                               user->username, "ok",
+                                               address});
+                deliver(rp, self->state.open_session(*user));
+              });
+  return rp;
+}
+
+/// Checks a username and password and opens a web session. Unknown users
+/// are checked against a dummy hash: same cost, same answer, so the timing
+/// does not reveal which usernames exist.
+caf::result<session_grant> log_in(directory_self self,
+                                  const std::string& username,
+                                  const secret& password,
+                                  const std::string& address) {
+  auto rec = username.size() <= 64 ? self->state.lookup_user(username)
+                                   : caf::expected<storage::user_record>{
+                                     caf::make_error(ec::no_such_user)};
+  if (!rec && rec.error() != ec::no_such_user)
+    return rec.error();
+  auto known = static_cast<bool>(rec);
+  auto hash = known ? rec->password_hash : self->state.dummy_hash;
+  auto info = known ? rec->info : user_info{};
+  auto rp = self->make_response_promise<session_grant>();
+  self->request(self->state.pick_hasher(), helper_timeout, atom::verify_v,
+                password, hash)
+    .then(
+      [self, rp, known, info, username, address](bool ok) mutable {
+        auto& st = self->state;
+        if (!ok || !known) {
+          st.record(audit_event{0, info.id, "web", "login",
+                                username.substr(0, 64), "invalid credentials",
+                                address});
+          rp.deliver(caf::make_error(ec::invalid_credentials,
+                                     "wrong username or password"));
+          return;
+        }
+        st.record(audit_event{0, info.id, "web", "login", info.username, "ok",
+                              address});
+        deliver(rp, st.open_session(info));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+/// Replaces a password once the old one is verified; the new hash is
+/// computed on the same HASHER.
+caf::result<session_grant> change_password(directory_self self,
+                                           const user_id& user,
+                                           const secret& old_password,
+                                           const secret& new_password) {
+  auto info = self->state.lookup_user(user);
+  if (!info)
+    return info.error();
+  auto rec = self->state.lookup_user(info->username);
+  if (!rec)
+    return rec.error();
+  if (auto err = validate_password(info->username, new_password))
+    return err;
+  auto rp = self->make_response_promise<session_grant>();
+  auto hasher = self->state.pick_hasher();
+  auto store = [self, rp, user](const std::string& hash) mutable {
+    auto grant = self->state.replace_password(user, hash);
+    if (grant)
+      self->state.record(audit_event{0, user, "web", "password.change", "",
+                                     "ok", ""});
+    deliver(rp, std::move(grant));
+  };
+  self->request(hasher, helper_timeout, atom::verify_v, old_password,
+                rec->password_hash)
+    .then(
+      [self, rp, new_password, hasher, store](bool ok) mutable {
+        if (!ok) {
+          rp.deliver(caf::make_error(ec::invalid_credentials,
+                                     "the current password is wrong"));
+          return;
+        }
+        self->request(hasher, helper_timeout, atom::hash_v, new_password)
+          .then(store, forward_error(rp));
+      },
+      forward_error(rp));
+  return rp;
+}
+
+/// Adds an account (a new id) with its passwords sealed by the VAULT.
+caf::result<account_settings> add_account(directory_self self,
+                                          account_settings settings,
+                                          const account_credentials& creds) {
+  settings.id = account_id{storage::new_uuid()};
+  if (auto err = validate_account(settings, creds, true,
+                                  self->state.opts.hosts))
+    return err;
+  auto rp = self->make_response_promise<account_settings>();
+  seal_and_store(self, settings, creds, true, nullptr,
+                 [self, rp, settings](
+                   caf::expected<account_settings> stored) mutable {
+                   if (stored)
+                     self->state.record(audit_event{
+                       0, settings.owner, "web", "account.add",
+                       settings.id.value, "ok", ""});
+                   deliver(rp, std::move(stored));
+                 });
+  return rp;
+}
+
+/// Updates an account: the passwords typed with it are sealed again, the
+/// others kept, each only for the server it was typed for.
+caf::result<account_settings> update_account(directory_self self,
+                                             const account_settings& settings,
+                                             const account_credentials& typed) {
+  auto rp = self->make_response_promise<account_settings>();
+  with_edit_credentials(
+    self, settings, typed,
+    [self, rp, settings, typed](caf::expected<account_credentials> creds) mutable {
+      if (!creds) {
+        rp.deliver(std::move(creds.error()));
+        return;
+      }
+      auto done = [self, rp, settings](
+                    caf::expected<account_settings> stored) mutable {
+        if (stored)
+          self->state.record(audit_event{0, settings.owner, "web",
+                                         "account.update", settings.id.value,
+                                         "ok", ""});
+        deliver(rp, std::move(stored));
+      };
+      if (typed.imap_password.empty() && typed.smtp_password.empty())
+        done(self->state.store_account(settings, nullptr, false, &typed));
+      else
+        seal_and_store(self, settings, std::move(*creds), false, &typed,
+                       std::move(done));
+    });
+  return rp;
+}
+
+/// The passwords to test an edit with (see with_edit_credentials).
+caf::result<account_credentials>
+edit_credentials(directory_self self, const account_settings& settings,
+                 const account_credentials& typed) {
+  auto rp = self->make_response_promise<account_credentials>();
+  with_edit_credentials(self, settings, typed,
+                        [rp](caf::expected<account_credentials> creds) mutable {
+                          deliver(rp, std::move(creds));
+                        });
+  return rp;
+}
+
 } // namespace
 
 directory_actor::behavior_type
-directory(directory_actor::stateful_pointer<directory_state> self,
-          std::shared_ptr<storage::environment> env, vault_actor vault,
-          std::vector<hasher_actor> hashers, directory_options opts,
-          std::string dummy_hash) {
+directory(directory_self self, std::shared_ptr<storage::environment> env,
+          vault_actor vault, std::vector<hasher_actor> hashers,
+          directory_options opts, std::string dummy_hash) {
   auto& init = self->state;
   init.env = std::move(env);
   init.vault = std::move(vault);
@@ -127,98 +333,19 @@ directory(directory_actor::stateful_pointer<directory_state> self,
     self->link_to(h);
   if (init.opts.sweep_interval.count() > 0)
     self->delayed_send(self, init.opts.sweep_interval, atom::tick_v);
-  // Hashes a password on a HASHER, then stores the user. Shared by the
-  // operator path and sign-up.
-  auto create = [self](std::string username, secret password,
-                       std::string invite, auto rp, auto on_created) {
-    self->request(self->state.pick_hasher(), helper_timeout, atom::hash_v,
-                  std::move(password))
-      .then(
-        [self, rp, username, invite,
-         on_created](const std::string& hash) mutable {
-          auto user = self->state.store_user(username, hash, invite);
-          if (!user)
-            rp.deliver(user.error());
-          else
-            on_created(rp, *user);
-        },
-        forward_error(rp));
-  };
+  // One line per message: the work is in the functions above and in the
+  // state (directory_state.cpp).
   return {
-    [=](atom::add_user, const std::string& username,
-        const secret& password) -> caf::result<user_info> {
-      if (auto err = validate_username(username))
-        return err;
-      if (auto err = validate_password(username, password))
-        return err;
-      auto rp = self->make_response_promise<user_info>();
-      create(username, password, std::string{}, rp,
-             [self](auto& promise, const user_info& user) {
-               self->state.record(audit_event{0, user.id, "admin",
-                                              "user.create", user.username,
-                                              "ok", ""});
-               promise.deliver(user);
-             });
-      return rp;
+    [=](atom::add_user, const std::string& username, const secret& password) {
+      return add_user(self, username, password);
     },
     [=](atom::signup, const std::string& username, const secret& password,
-        const std::string& invite,
-        const std::string& address) -> caf::result<session_grant> {
-      auto policy = self->state.opts.signup;
-      if (policy == signup_policy::closed)
-        return caf::make_error(ec::forbidden,
-                               "sign-up is closed on this server; ask its "
-                               "operator for an account");
-      if (policy == signup_policy::invite && invite.empty())
-        return make_field_error(ec::forbidden, "invite",
-                                "this server needs an invite code to sign "
-                                "up");
-      if (auto err = validate_username(username))
-        return err;
-      if (auto err = validate_password(username, password))
-        return err;
-      auto rp = self->make_response_promise<session_grant>();
-      auto code = policy == signup_policy::invite ? invite : std::string{};
-      create(username, password, code, rp,
-             [self, address](auto& promise, const user_info& user) {
-               self->state.record(audit_event{0, user.id, "web", "signup",
-                                              user.username, "ok", address});
-               deliver(promise, self->state.open_session(user));
-             });
-      return rp;
+        const std::string& invite, const std::string& address) {
+      return sign_up(self, username, password, invite, address);
     },
     [=](atom::login, const std::string& username, const secret& password,
-        const std::string& address) -> caf::result<session_grant> {
-      auto rp = self->make_response_promise<session_grant>();
-      auto rec = username.size() <= 64 ? self->state.lookup_user(username)
-                                       : caf::expected<storage::user_record>{
-                                         caf::make_error(ec::no_such_user)};
-      if (!rec && rec.error() != ec::no_such_user)
-        return rec.error();
-      // Unknown users are checked against a dummy hash: same cost, same
-      // answer, so the timing does not reveal which usernames exist.
-      auto known = static_cast<bool>(rec);
-      auto hash = known ? rec->password_hash : self->state.dummy_hash;
-      auto info = known ? rec->info : user_info{};
-      self->request(self->state.pick_hasher(), helper_timeout, atom::verify_v,
-                    password, hash)
-        .then(
-          [self, rp, known, info, username, address](bool ok) mutable {
-            auto& st = self->state;
-            if (!ok || !known) {
-              st.record(audit_event{0, info.id, "web", "login",
-                                    username.substr(0, 64),
-                                    "invalid credentials", address});
-              rp.deliver(caf::make_error(ec::invalid_credentials,
-                                         "wrong username or password"));
-              return;
-            }
-            st.record(audit_event{0, info.id, "web", "login", info.username,
-                                  "ok", address});
-            deliver(rp, st.open_session(info));
-          },
-          forward_error(rp));
-      return rp;
+        const std::string& address) {
+      return log_in(self, username, password, address);
     },
     [=](atom::session, const std::string& token) -> caf::result<user_info> {
       return self->state.resolve_session(token);
@@ -229,39 +356,8 @@ directory(directory_actor::stateful_pointer<directory_state> self,
       return atom::ok_v;
     },
     [=](atom::change_password, const user_id& user, const secret& old_password,
-        const secret& new_password) -> caf::result<session_grant> {
-      auto info = self->state.lookup_user(user);
-      if (!info)
-        return info.error();
-      auto rec = self->state.lookup_user(info->username);
-      if (!rec)
-        return rec.error();
-      if (auto err = validate_password(info->username, new_password))
-        return err;
-      auto rp = self->make_response_promise<session_grant>();
-      auto hasher = self->state.pick_hasher();
-      self->request(hasher, helper_timeout, atom::verify_v, old_password,
-                    rec->password_hash)
-        .then(
-          [self, rp, user, new_password, hasher](bool ok) mutable {
-            if (!ok) {
-              rp.deliver(caf::make_error(ec::invalid_credentials,
-                                         "the current password is wrong"));
-              return;
-            }
-            self->request(hasher, helper_timeout, atom::hash_v, new_password)
-              .then(
-                [self, rp, user](const std::string& hash) mutable {
-                  auto grant = self->state.replace_password(user, hash);
-                  if (grant)
-                    self->state.record(audit_event{0, user, "web", "password.change",
-                                                   "", "ok", ""});
-                  deliver(rp, std::move(grant));
-                },
-                forward_error(rp));
-          },
-          forward_error(rp));
-      return rp;
+        const secret& new_password) {
+      return change_password(self, user, old_password, new_password);
     },
     [=](atom::get, const user_id& user) -> caf::result<user_info> {
       return self->state.lookup_user(user);
@@ -281,60 +377,17 @@ directory(directory_actor::stateful_pointer<directory_state> self,
                                      user.value, "ok", ""});
       return atom::ok_v;
     },
-    [=](atom::add_account, account_settings settings,
-        const account_credentials& creds) -> caf::result<account_settings> {
-      settings.id = account_id{storage::new_uuid()};
-      if (auto err = validate_account(settings, creds, true,
-                                      self->state.opts.hosts))
-        return err;
-      auto rp = self->make_response_promise<account_settings>();
-      seal_and_store(self, settings, creds, true, nullptr,
-                     [self, rp, settings](
-                       caf::expected<account_settings> stored) mutable {
-                       if (stored)
-                         self->state.record(audit_event{
-                           0, settings.owner, "web", "account.add",
-                           settings.id.value, "ok", ""});
-                       deliver(rp, std::move(stored));
-                     });
-      return rp;
+    [=](atom::add_account, const account_settings& settings,
+        const account_credentials& creds) {
+      return add_account(self, settings, creds);
     },
     [=](atom::update_account, const account_settings& settings,
-        const account_credentials& typed) -> caf::result<account_settings> {
-      auto rp = self->make_response_promise<account_settings>();
-      with_edit_credentials(
-        self, settings, typed,
-        [self, rp, settings, typed](
-          caf::expected<account_credentials> creds) mutable {
-          if (!creds) {
-            rp.deliver(std::move(creds.error()));
-            return;
-          }
-          auto done = [self, rp, settings](
-                        caf::expected<account_settings> stored) mutable {
-            if (stored)
-              self->state.record(audit_event{0, settings.owner, "web",
-                                             "account.update",
-                                             settings.id.value, "ok", ""});
-            deliver(rp, std::move(stored));
-          };
-          if (typed.imap_password.empty() && typed.smtp_password.empty())
-            done(self->state.store_account(settings, nullptr, false, &typed));
-          else
-            seal_and_store(self, settings, std::move(*creds), false, &typed,
-                           std::move(done));
-        });
-      return rp;
+        const account_credentials& typed) {
+      return update_account(self, settings, typed);
     },
     [=](atom::edit_credentials, const account_settings& settings,
-        const account_credentials& typed) -> caf::result<account_credentials> {
-      auto rp = self->make_response_promise<account_credentials>();
-      with_edit_credentials(
-        self, settings, typed,
-        [rp](caf::expected<account_credentials> creds) mutable {
-          deliver(rp, std::move(creds));
-        });
-      return rp;
+        const account_credentials& typed) {
+      return edit_credentials(self, settings, typed);
     },
     [=](atom::get, const user_id& user,
         const account_id& account) -> caf::result<account_settings> {

@@ -2,6 +2,7 @@
 #include "postern/log.hpp"
 
 #include "postern/error.hpp"
+#include "postern/utf8.hpp"
 
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
@@ -44,33 +45,6 @@ public:
     return std::make_unique<json_formatter>();
   }
 };
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto c = byte(i);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                            : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + len > s.size())
-    return 0;
-  for (size_t k = 1; k < len; ++k)
-    if ((byte(i + k) >> 6) != 0x2)
-      return 0;
-  // Reject overlong forms, surrogates and code points above U+10FFFF.
-  if (len == 2 && c < 0xC2)
-    return 0;
-  if (len == 3) {
-    auto c1 = byte(i + 1);
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))
-      return 0;
-  }
-  if (len == 4) {
-    auto c1 = byte(i + 1);
-    if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90))
-      return 0;
-  }
-  return len;
-}
 
 } // namespace
 

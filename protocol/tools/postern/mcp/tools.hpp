@@ -20,7 +20,7 @@
 
 // The mail tools: the seven of the TypeScript original (names, argument
 // names and defaults kept for drop-in compatibility) and ten more. Their
-// table is protocol/src/mcp/tools/catalogue.cpp; each family of tools has
+// table is protocol/tools/src/catalogue.cpp; each family of tools has
 // one file there with its argument parser and result encoders, and each tool
 // one schema file in schemas/. All are pure functions. Executing a tool
 // (asking the MAIL ROUTER) is the HTTP layer's job.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/utf8.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -10,9 +12,9 @@ namespace postern::mime {
 /// The replacement character U+FFFD in UTF-8.
 inline constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
 
-/// Checks whether `bytes` is well-formed UTF-8 (no overlong forms, no
-/// surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view bytes) noexcept;
+// The validator and the code point count are core's (postern/utf8.hpp).
+using postern::count_code_points;
+using postern::is_valid_utf8;
 
 /// Appends the UTF-8 encoding of a code point; surrogates and values above
 /// U+10FFFF become U+FFFD.
@@ -40,9 +42,6 @@ bool is_known_charset(std::string_view charset);
 /// Truncates `text` (valid UTF-8) to at most `max_bytes` bytes without
 /// cutting a character in half.
 std::string_view truncate_utf8(std::string_view text, size_t max_bytes) noexcept;
-
-/// Counts the Unicode code points of valid UTF-8 `text`.
-size_t count_code_points(std::string_view text) noexcept;
 
 /// Returns the code points [offset, offset + count) of valid UTF-8 `text`
 /// (clamped to its end).

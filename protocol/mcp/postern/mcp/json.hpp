@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/utf8.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -11,17 +13,13 @@
 
 namespace postern::mcp {
 
-/// True for well-formed UTF-8 (no overlong forms, surrogates or code points
-/// above U+10FFFF).
-bool is_valid_utf8(std::string_view s) noexcept;
+using postern::count_code_points;
+using postern::is_valid_utf8;
 
 /// `s` with every ill-formed sequence replaced by U+FFFD. Mail data is full
 /// of stray bytes, and RapidJSON's writer must never see them
 /// (LIBRARY-NOTES 2.5).
 std::string to_valid_utf8(std::string_view s);
-
-/// Number of code points of valid UTF-8 (what clients count as characters).
-size_t count_code_points(std::string_view s) noexcept;
 
 /// The first `n` code points of valid UTF-8 (a prefix, never a cut
 /// sequence).

@@ -14,36 +14,6 @@ namespace postern::mime {
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence at the start of `s`, or 0 if the
-// first bytes are ill-formed (Unicode 15, table 3-7).
-size_t utf8_sequence_length(std::string_view s) noexcept {
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  auto in = [&](size_t i, uint8_t lo, uint8_t hi) {
-    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-  };
-  auto b0 = byte(0);
-  if (b0 < 0x80)
-    return 1;
-  if (b0 >= 0xC2 && b0 <= 0xDF)
-    return in(1, 0x80, 0xBF) ? 2 : 0;
-  if (b0 == 0xE0)
-    return in(1, 0xA0, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (b0 == 0xED) // excludes the surrogates U+D800..U+DFFF
-    return in(1, 0x80, 0x9F) && in(2, 0x80, 0xBF) ? 3 : 0;
-  if (b0 == 0xF0)
-    return in(1, 0x90, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4
-                                                                         : 0;
-  if (b0 >= 0xF1 && b0 <= 0xF3)
-    return in(1, 0x80, 0xBF) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4
-                                                                         : 0;
-  if (b0 == 0xF4)
-    return in(1, 0x80, 0x8F) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4
-                                                                         : 0;
-  return 0;
-}
-
 std::string lower_trimmed(std::string_view name) {
   std::string result;
   for (char c : name) {
@@ -196,24 +166,13 @@ converter& converter_for(const std::string& charset) {
 
 } // namespace
 
-bool is_valid_utf8(std::string_view bytes) noexcept {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    auto n = utf8_sequence_length(bytes.substr(i));
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 std::string to_valid_utf8(std::string_view bytes) {
   detail::count_work(bytes.size());
   std::string result;
   result.reserve(bytes.size());
   size_t i = 0;
   while (i < bytes.size()) {
-    auto n = utf8_sequence_length(bytes.substr(i));
+    auto n = utf8_sequence_length(bytes, i);
     if (n == 0) {
       result += replacement_character;
       ++i;
@@ -271,14 +230,6 @@ std::string_view truncate_utf8(std::string_view text,
   while (end > 0 && (static_cast<uint8_t>(text[end]) & 0xC0) == 0x80)
     --end;
   return text.substr(0, end);
-}
-
-size_t count_code_points(std::string_view text) noexcept {
-  size_t n = 0;
-  for (char c : text)
-    if ((static_cast<uint8_t>(c) & 0xC0) != 0x80)
-      ++n;
-  return n;
 }
 
 std::string_view slice_code_points(std::string_view text, size_t offset,

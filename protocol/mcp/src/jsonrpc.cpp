@@ -3,7 +3,6 @@
 
 #include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/json.hpp"
-#include "postern/mime/charset.hpp"
 
 #include <rapidjson/error/en.h>
 
@@ -29,7 +28,7 @@ decode_result failure(int code, std::string text, std::string id = "null") {
 // bounded by the nesting check before parsing.
 bool strings_are_utf8(const rapidjson::Value& v) {
   auto ok = [](const rapidjson::Value& s) {
-    return mime::is_valid_utf8({s.GetString(), s.GetStringLength()});
+    return is_valid_utf8({s.GetString(), s.GetStringLength()});
   };
   if (v.IsString())
     return ok(v);

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-// The tools' schema files (protocol/src/mcp/tools/schemas/, embedded at build
+// The tools' schema files (protocol/tools/src/schemas/, embedded at build
 // time like the ui's assets): one `<tool>.json` per tool holding its title,
 // description, inputSchema and outputSchema, and `common.json` holding the
 // pieces several tools share. `{"$use": "name"}` anywhere in a file stands
@@ -40,7 +40,7 @@ load_tool_schemas(const schema_files& files,
 
 namespace detail {
 
-/// The files of protocol/src/mcp/tools/schemas/, sorted by name (generated).
+/// The files of protocol/tools/src/schemas/, sorted by name (generated).
 extern const schema_files tool_schema_files;
 
 } // namespace detail
