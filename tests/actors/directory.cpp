@@ -9,6 +9,7 @@
 #include "postern/actors/hasher.hpp"
 #include "postern/actors/vault.hpp"
 #include "postern/storage/credential_store.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <cstdlib>
 
@@ -22,8 +23,6 @@ const storage::password_hash_params cheap{1, 8, 1};
 
 struct fixture : test_coordinator_fixture<postern::test::configuration> {
   fixture() {
-    char tmpl[] = "/tmp/postern-dir-XXXXXX";
-    dir = mkdtemp(tmpl);
     storage::environment::options eo;
     eo.dir = dir;
     env = *storage::environment::open(eo);
@@ -51,7 +50,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
         anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
     env.reset();
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   /// The error a request fails with (none if it succeeded).
@@ -81,7 +79,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     return s;
   }
 
-  std::string dir;
+  test::temp_dir tmp{"postern-dir"};
+  std::string dir = tmp.path();
   std::shared_ptr<storage::environment> env;
   vault_actor vlt;
   hasher_actor hash;

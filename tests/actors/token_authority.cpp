@@ -9,6 +9,7 @@
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
 #include "postern/storage/oauth_store.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -19,8 +20,6 @@ namespace {
 
 struct fixture : test_coordinator_fixture<postern::test::configuration> {
   fixture() {
-    char tmpl[] = "/tmp/postern-ta-XXXXXX";
-    dir = mkdtemp(tmpl);
     storage::environment::options eo;
     eo.dir = dir;
     env = *storage::environment::open(eo);
@@ -56,7 +55,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     anon_send_exit(aut, caf::exit_reason::user_shutdown);
     run();
     env.reset();
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   token_authority_state& state() {
@@ -164,7 +162,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
 
   std::shared_ptr<int64_t> now_ms
     = std::make_shared<int64_t>(int64_t{1'900'000'000'000});
-  std::string dir;
+  test::temp_dir tmp{"postern-ta"};
+  std::string dir = tmp.path();
   std::shared_ptr<storage::environment> env;
   user_id alice;
   account_id work;

@@ -6,6 +6,7 @@
 #include "caf_test.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "postern/storage/key_files.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <cstdlib>
 
@@ -18,8 +19,6 @@ const secret key_b{std::string(64, 'b')};
 
 struct fixture : test_coordinator_fixture<postern::test::configuration> {
   fixture() {
-    char tmpl[] = "/tmp/postern-vault-XXXXXX";
-    dir = mkdtemp(tmpl);
     storage::environment::options eo;
     eo.dir = dir;
     env = *storage::environment::open(eo);
@@ -30,7 +29,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
       anon_send_exit(aut, caf::exit_reason::user_shutdown);
     run();
     env.reset();
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   void start(const secret& key, std::string key_file = {}) {
@@ -62,7 +60,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     return result;
   }
 
-  std::string dir;
+  test::temp_dir tmp{"postern-vault"};
+  std::string dir = tmp.path();
   std::shared_ptr<storage::environment> env;
   vault_actor aut;
 };

@@ -37,8 +37,9 @@ std::vector<std::string_view> template_names() {
   return names;
 }
 
-// With `neutral`, every value is "x": the same structure (sections and
-// lists), no markup.
+// With `neutral`, every non-empty value is "x": the same structure
+// (sections and lists) and the same truthiness (an empty string is falsy,
+// so it stays empty), no markup.
 ui::value parse_context(std::string_view text, bool neutral) {
   auto root = ui::value::object();
   std::vector<std::pair<std::string, ui::value>> lists; // open lists
@@ -63,10 +64,12 @@ ui::value parse_context(std::string_view text, bool neutral) {
     }
     auto eq = line.find('=');
     auto key = std::string{line.substr(0, eq)};
+    auto raw = eq == std::string_view::npos ? std::string_view{}
+                                            : line.substr(eq + 1);
     ui::value v = eq == std::string_view::npos
                     ? ui::value{true}
-                    : ui::value{neutral ? std::string{"x"}
-                                        : std::string{line.substr(eq + 1)}};
+                    : ui::value{neutral && !raw.empty() ? std::string{"x"}
+                                                        : std::string{raw}};
     if (!lists.empty())
       lists.back().second.push(ui::value::object().set(key, std::move(v)));
     else

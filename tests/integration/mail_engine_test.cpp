@@ -16,6 +16,7 @@
 
 #include "../support/fake_server.hpp"
 #include "../support/mail_env.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -42,9 +43,6 @@ protected:
 
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(mail.load());
-    char tmpl[] = "/tmp/postern-engine-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
     cfg.data_dir = dir;
     cfg.account_host_deny = "none";
     cfg.mail_timeout_seconds = 3;
@@ -61,7 +59,6 @@ protected:
 
   void TearDown() override {
     node.reset(); // stops every actor
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   template <class T, class Handle, class... Ts>
@@ -105,7 +102,8 @@ protected:
   }
 
   postern::test::mail_env mail;
-  std::string dir;
+  test::temp_dir tmp{"postern-engine"};
+  std::string dir = tmp.path();
   config cfg;
   std::unique_ptr<local_node> node;
   components comps;

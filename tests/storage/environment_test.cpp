@@ -3,6 +3,7 @@
 
 #include "postern/error.hpp"
 #include "postern/storage/record.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,14 +18,10 @@ namespace {
 class storage_env : public ::testing::Test {
 protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/postern-env-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
   }
 
   void TearDown() override {
     env.reset();
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   std::shared_ptr<environment> open(size_t map = size_t{1} << 20) {
@@ -36,7 +33,8 @@ protected:
     return e ? *e : nullptr;
   }
 
-  std::string dir;
+  test::temp_dir tmp{"postern-env"};
+  std::string dir = tmp.path();
   std::shared_ptr<environment> env;
 };
 

@@ -3,6 +3,7 @@
 
 #include "postern/error.hpp"
 #include "postern/storage/environment.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,9 +17,6 @@ namespace {
 class grant_sweep : public ::testing::Test {
 protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/postern-sweep-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
     environment::options opts;
     opts.dir = dir;
     auto e = environment::open(opts);
@@ -28,7 +26,6 @@ protected:
 
   void TearDown() override {
     env.reset();
-    std::system(("rm -rf '" + dir + "'").c_str());
   }
 
   size_t count(table t) {
@@ -40,7 +37,8 @@ protected:
     return n;
   }
 
-  std::string dir;
+  test::temp_dir tmp{"postern-sweep"};
+  std::string dir = tmp.path();
   std::shared_ptr<environment> env;
 };
 

@@ -2,6 +2,7 @@
 #include "postern/storage/key_files.hpp"
 
 #include "postern/error.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,14 +19,7 @@ namespace {
 class key_files : public ::testing::Test {
 protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/postern-keys-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root = tmpl;
     cfg.data_dir = root + "/nested/data";
-  }
-
-  void TearDown() override {
-    std::system(("rm -rf '" + root + "'").c_str());
   }
 
   static unsigned mode_of(const std::string& path) {
@@ -39,7 +33,8 @@ protected:
     return {std::istreambuf_iterator<char>{in}, {}};
   }
 
-  std::string root;
+  test::temp_dir tmp{"postern-keys"};
+  std::string root = tmp.path();
   config cfg;
 };
 

@@ -14,6 +14,7 @@
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -174,8 +175,6 @@ rapidjson::Document parse(const std::string& json) {
 class mcp_endpoint_test : public ::testing::Test {
 protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/postern-mcp-XXXXXX";
-    dir_ = mkdtemp(tmpl);
     storage::environment::options eo;
     eo.dir = dir_;
     env_ = *storage::environment::open(eo);
@@ -219,7 +218,6 @@ protected:
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys_.reset();
     env_.reset();
-    std::system(("rm -rf '" + dir_ + "'").c_str());
   }
 
   std::string issue(scope_set scopes) {
@@ -277,7 +275,8 @@ protected:
     return result;
   }
 
-  std::string dir_;
+  test::temp_dir tmp{"postern-mcp"};
+  std::string dir_ = tmp.path();
   std::shared_ptr<storage::environment> env_;
   user_id user_;
   account_id account_;
