@@ -1,19 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/cookies.hpp"
 
+#include "postern/text.hpp"
+
 namespace postern::http {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-} // namespace
 
 std::optional<std::string> find_cookie(const request& req,
                                        std::string_view name) {
@@ -23,13 +13,13 @@ std::optional<std::string> find_cookie(const request& req,
     auto header = std::string_view{field.value().data(), field.value().size()};
     while (!header.empty()) {
       auto semi = header.find(';');
-      auto pair = trim(header.substr(0, semi));
+      auto pair = trim_blanks(header.substr(0, semi));
       header = semi == std::string_view::npos ? std::string_view{}
                                               : header.substr(semi + 1);
       auto eq = pair.find('=');
-      if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name)
+      if (eq == std::string_view::npos || trim_blanks(pair.substr(0, eq)) != name)
         continue;
-      auto value = trim(pair.substr(eq + 1));
+      auto value = trim_blanks(pair.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);
       return std::string{value};

@@ -4,6 +4,8 @@
 // (fuzzed by tests/fuzz/http_fuzz.cpp).
 #include "postern/http/forwarded.hpp"
 
+#include "postern/text.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/string.hpp>
 
@@ -16,14 +18,6 @@ namespace beast = boost::beast;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 /// Splits a header value at commas (no quoted commas occur in addresses).
 template <class F>
 void each_element(std::string_view value, F&& f) {
@@ -32,7 +26,7 @@ void each_element(std::string_view value, F&& f) {
     auto end = value.find(',', start);
     if (end == std::string_view::npos)
       end = value.size();
-    auto item = trim(value.substr(start, end - start));
+    auto item = trim_blanks(value.substr(start, end - start));
     if (!item.empty())
       f(item);
     start = end + 1;
@@ -46,7 +40,7 @@ std::optional<std::string_view> forwarded_for_param(std::string_view element) {
     auto end = element.find(';', start);
     if (end == std::string_view::npos)
       end = element.size();
-    auto pair = trim(element.substr(start, end - start));
+    auto pair = trim_blanks(element.substr(start, end - start));
     auto eq = pair.find('=');
     if (eq == 3 && beast::iequals(beast::string_view{pair.data(), 3}, "for"))
       return pair.substr(4);
@@ -58,7 +52,7 @@ std::optional<std::string_view> forwarded_for_param(std::string_view element) {
 } // namespace
 
 std::string parse_hop(std::string_view text) {
-  text = trim(text);
+  text = trim_blanks(text);
   if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
     text = text.substr(1, text.size() - 2);
   if (!text.empty() && text.front() == '[') {

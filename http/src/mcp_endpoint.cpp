@@ -10,6 +10,7 @@
 #include "postern/mcp/json.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/text.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
@@ -21,21 +22,6 @@
 namespace postern::http {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string result{s};
-  for (auto& c : result)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 std::string_view header(const request& req, std::string_view name) {
   auto i = req.raw.find(boost::beast::string_view{name.data(), name.size()});
@@ -57,7 +43,7 @@ response_type rpc_failure(bhttp::status status, std::string_view id, int code,
 
 /// True when an Accept header admits application/json (absent admits all).
 bool accepts_json(std::string_view accept) {
-  if (trim(accept).empty())
+  if (trim_blanks(accept).empty())
     return true;
   size_t start = 0;
   while (start <= accept.size()) {
@@ -65,8 +51,8 @@ bool accepts_json(std::string_view accept) {
     if (end == std::string_view::npos)
       end = accept.size();
     auto range = accept.substr(start, end - start);
-    range = trim(range.substr(0, range.find(';')));
-    auto r = lower(range);
+    range = trim_blanks(range.substr(0, range.find(';')));
+    auto r = ascii_lower(range);
     if (r == "application/json" || r == "application/*" || r == "*/*")
       return true;
     start = end + 1;
@@ -75,145 +61,11 @@ bool accepts_json(std::string_view accept) {
 }
 
 bool is_json_content(std::string_view content_type) {
-  auto type = lower(trim(content_type.substr(0, content_type.find(';'))));
+  auto type = ascii_lower(trim_blanks(content_type.substr(0, content_type.find(';'))));
   return type == "application/json";
 }
 
 } // namespace
-
-// -- settings and helpers -------------------------------------------------------
-
-response_type to_http(mcp_reply reply) {
-  response_type response{reply.status, 11};
-  if (!reply.body.empty()) {
-    if (std::none_of(reply.headers.begin(), reply.headers.end(),
-                     [](auto& h) { return h.first == "Content-Type"; }))
-      response.set(bhttp::field::content_type, "application/json");
-    response.body() = std::move(reply.body);
-  }
-  for (auto& [name, value] : reply.headers)
-    response.set(name, value);
-  response.prepare_payload();
-  return response;
-}
-
-bool supported_mcp_version(std::string_view v) {
-  return std::find(std::begin(mcp_versions), std::end(mcp_versions), v)
-         != std::end(mcp_versions);
-}
-
-mcp_settings mcp_settings::from(const config& cfg) {
-  mcp_settings s;
-  s.base_url = cfg.base_url;
-  while (!s.base_url.empty() && s.base_url.back() == '/')
-    s.base_url.pop_back();
-  size_t start = 0;
-  const auto& list = cfg.allowed_origins;
-  while (start < list.size()) {
-    auto end = list.find(',', start);
-    if (end == std::string::npos)
-      end = list.size();
-    if (auto o = normalize_origin(trim(std::string_view{list}.substr(
-          start, end - start)));
-        !o.empty())
-      s.extra_origins.push_back(std::move(o));
-    start = end + 1;
-  }
-  s.session_idle = std::chrono::seconds(cfg.mcp_session_idle_seconds);
-  s.sessions_per_grant = cfg.mcp_sessions_per_grant;
-  s.sessions_per_user = cfg.mcp_sessions_per_user;
-  s.tool_rate_limit = cfg.tool_rate_limit;
-  return s;
-}
-
-std::string mcp_settings::resource() const {
-  return base_url + "/mcp";
-}
-
-std::string mcp_settings::resource_metadata() const {
-  // RFC 9728 §3.1: the well-known segment goes between host and path.
-  auto origin_end = base_url.find('/', base_url.find("://") + 3);
-  auto origin = base_url.substr(0, origin_end);
-  auto path = origin_end == std::string::npos ? std::string{}
-                                              : base_url.substr(origin_end);
-  return origin + "/.well-known/oauth-protected-resource" + path + "/mcp";
-}
-
-std::string normalize_origin(std::string_view url) {
-  auto sep = url.find("://");
-  if (sep == std::string_view::npos)
-    return {};
-  auto scheme = lower(url.substr(0, sep));
-  if (scheme != "http" && scheme != "https")
-    return {};
-  auto rest = url.substr(sep + 3);
-  auto authority = lower(rest.substr(0, rest.find_first_of("/?#")));
-  if (authority.empty() || authority.find('@') != std::string::npos)
-    return {};
-  auto default_port = scheme == "https" ? std::string_view{":443"}
-                                        : std::string_view{":80"};
-  if (authority.size() > default_port.size()
-      && authority.compare(authority.size() - default_port.size(),
-                           default_port.size(), default_port)
-           == 0)
-    authority.resize(authority.size() - default_port.size());
-  return scheme + "://" + authority;
-}
-
-std::string loopback_key(std::string_view origin) {
-  auto sep = origin.find("://");
-  if (sep == std::string_view::npos)
-    return {};
-  auto scheme = origin.substr(0, sep);
-  auto authority = origin.substr(sep + 3);
-  std::string_view host;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos)
-      return {};
-    host = authority.substr(0, close + 1);
-    port = authority.substr(close + 1);
-  } else {
-    auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    port = colon == std::string_view::npos ? std::string_view{}
-                                           : authority.substr(colon);
-  }
-  if (host != "localhost" && host != "127.0.0.1" && host != "[::1]")
-    return {};
-  return std::string{scheme} + "://loopback" + std::string{port};
-}
-
-std::string bearer_token(std::string_view authorization, bool& malformed) {
-  malformed = false;
-  auto value = trim(authorization);
-  auto space = value.find(' ');
-  if (space == std::string_view::npos)
-    return {};
-  if (lower(value.substr(0, space)) != "bearer")
-    return {};
-  auto token = trim(value.substr(space + 1));
-  // RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/",
-  // then "=" padding; bounded so nobody hashes megabytes.
-  auto valid = !token.empty() && token.size() <= 512;
-  size_t i = 0;
-  for (; valid && i < token.size(); ++i) {
-    auto c = static_cast<unsigned char>(token[i]);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
-        || c == '+' || c == '/')
-      continue;
-    break;
-  }
-  for (; valid && i < token.size(); ++i)
-    if (token[i] != '=')
-      valid = false;
-  if (!valid) {
-    malformed = true;
-    return {};
-  }
-  return std::string{token};
-}
 
 // -- the endpoint ----------------------------------------------------------------
 
@@ -493,15 +345,15 @@ void mcp_endpoint::post(const request& req, const responder& plain) {
   }
   if (req.raw.find("Mcp-Session-Id") != req.raw.end()) {
     c->has_session_id = true;
-    c->session_id = std::string{trim(header(req, "Mcp-Session-Id"))};
+    c->session_id = std::string{trim_blanks(header(req, "Mcp-Session-Id"))};
   }
   if (req.raw.find("Mcp-Method") != req.raw.end()) {
     c->has_mcp_method = true;
-    c->mcp_method = std::string{trim(header(req, "Mcp-Method"))};
+    c->mcp_method = std::string{trim_blanks(header(req, "Mcp-Method"))};
   }
   if (req.raw.find("Mcp-Name") != req.raw.end()) {
     c->has_mcp_name = true;
-    c->mcp_name = std::string{trim(header(req, "Mcp-Name"))};
+    c->mcp_name = std::string{trim_blanks(header(req, "Mcp-Name"))};
   }
   c->client_address = req.client_address;
   // Only the digest travels: the token itself never enters a message.
@@ -568,7 +420,7 @@ void mcp_endpoint::remove(const request& req, const responder& plain) {
                         "Bad Request: Mcp-Session-Id header is required"));
     return;
   }
-  auto session_id = std::string{trim(header(req, "Mcp-Session-Id"))};
+  auto session_id = std::string{trim_blanks(header(req, "Mcp-Session-Id"))};
   auto digest = storage::sha256(token);
   auto state = impl_;
   ep.sys->spawn([state, digest, session_id, respond](caf::event_based_actor* self) {

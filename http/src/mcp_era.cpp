@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "mcp_era.hpp"
 
+#include "postern/text.hpp"
+
 #include <algorithm>
 
 namespace postern::http {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-} // namespace
 
 bool supported_modern_version(std::string_view v) {
   return std::find(std::begin(modern_mcp_versions),
@@ -24,15 +14,15 @@ bool supported_modern_version(std::string_view v) {
 }
 
 std::string collapse_header_value(std::string_view raw) {
-  auto whole = trim(raw);
+  auto whole = trim_blanks(raw);
   auto comma = whole.find(',');
   if (comma == std::string_view::npos)
     return std::string{whole};
-  auto first = trim(whole.substr(0, comma));
+  auto first = trim_blanks(whole.substr(0, comma));
   auto rest = whole.substr(comma + 1);
   while (true) {
     auto next = rest.find(',');
-    if (trim(rest.substr(0, next)) != first)
+    if (trim_blanks(rest.substr(0, next)) != first)
       return std::string{whole};
     if (next == std::string_view::npos)
       return std::string{first};

@@ -10,6 +10,7 @@
 #include "mcp_internal.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mime/transfer_encoding.hpp"
+#include "postern/text.hpp"
 #include "postern/version.hpp"
 
 #include <algorithm>
@@ -231,9 +232,7 @@ mcp_reply discover(const mcp::message& msg) {
 bool accepts_event_stream(std::string_view accept) {
   if (accept.empty())
     return true;
-  std::string lowered{accept};
-  for (auto& ch : lowered)
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto lowered = ascii_lower(accept);
   return lowered.find("text/event-stream") != std::string::npos
          || lowered.find("*/*") != std::string::npos;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/ui/template.hpp"
 
+#include "postern/text.hpp"
 #include "postern/ui/assets.hpp"
 
 #include <memory>
@@ -120,14 +121,6 @@ struct node {
   std::vector<node> children;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool valid_name(std::string_view name) {
   if (name == ".")
     return true;
@@ -178,12 +171,12 @@ private:
       auto close = tmpl_.find("}}", open + 2);
       if (close == std::string_view::npos)
         return fail("unclosed tag");
-      auto tag = trim(tmpl_.substr(open + 2, close - open - 2));
+      auto tag = trim_blanks(tmpl_.substr(open + 2, close - open - 2));
       pos_ = close + 2;
       if (tag.empty())
         return fail("empty tag");
       auto sigil = tag.front();
-      auto name = trim(tag.substr(1));
+      auto name = trim_blanks(tag.substr(1));
       switch (sigil) {
         case '!':
           break;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/account.hpp"
 
+#include "postern/text.hpp"
+
 #include <cctype>
 
 namespace postern {
@@ -18,9 +20,7 @@ std::string_view to_string(transport_security x) {
 }
 
 std::optional<transport_security> parse_transport_security(std::string_view s) {
-  std::string lower;
-  for (auto c : s)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto lower = ascii_lower(s);
   if (lower == "tls" || lower == "ssl")
     return transport_security::tls;
   if (lower == "starttls")

@@ -3,6 +3,7 @@
 
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
+#include "postern/text.hpp"
 #include "postern/version.hpp"
 
 #include <algorithm>
@@ -42,9 +43,7 @@ caf::expected<uint64_t> parse_unsigned(const std::string& name,
 
 caf::expected<bool> parse_bool(const std::string& name,
                                const std::string& text) {
-  std::string lower;
-  for (auto c : text)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto lower = ascii_lower(text);
   if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
     return true;
   if (lower == "0" || lower == "false" || lower == "no" || lower == "off"

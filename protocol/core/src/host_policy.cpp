@@ -2,6 +2,7 @@
 #include "postern/host_policy.hpp"
 
 #include "postern/error.hpp"
+#include "postern/text.hpp"
 
 #include <arpa/inet.h>
 
@@ -21,12 +22,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string lower(std::string_view s) {
-  std::string result;
-  for (auto c : s)
-    result += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
 
 std::string_view strip_brackets(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
@@ -104,7 +99,7 @@ void host_policy::add_keyword_private() {
 
 caf::expected<host_policy> host_policy::parse(std::string_view spec) {
   host_policy result;
-  auto text = lower(trim(spec));
+  auto text = ascii_lower(trim(spec));
   if (text == "none")
     return result;
   if (text.empty())
@@ -174,7 +169,7 @@ caf::error host_policy::check_host(std::string_view host) const {
 }
 
 bool is_loopback_host(std::string_view host) {
-  auto h = lower(strip_brackets(host));
+  auto h = ascii_lower(strip_brackets(host));
   if (h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost"))
     return true;
   in_addr v4{};

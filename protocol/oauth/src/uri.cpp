@@ -2,6 +2,7 @@
 #include "postern/oauth/uri.hpp"
 
 #include "postern/mcp/json.hpp"
+#include "postern/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,14 +10,6 @@
 namespace postern::oauth {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (auto c : s)
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool all_digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -30,7 +23,7 @@ std::optional<uri_parts> split_uri(std::string_view uri) {
   if (sep == std::string_view::npos || sep == 0)
     return std::nullopt;
   uri_parts p;
-  p.scheme = lower(uri.substr(0, sep));
+  p.scheme = ascii_lower(uri.substr(0, sep));
   auto rest = uri.substr(sep + 3);
   auto end = rest.find_first_of("/?#");
   auto authority = rest.substr(0, end);
@@ -49,7 +42,7 @@ std::optional<uri_parts> split_uri(std::string_view uri) {
   }
   if (authority.empty())
     return std::nullopt;
-  p.host = lower(authority);
+  p.host = ascii_lower(authority);
   return p;
 }
 
@@ -176,7 +169,7 @@ std::string check_metadata_url(std::string_view url) {
 std::chrono::seconds cache_lifetime(std::string_view cache_control,
                                     std::chrono::seconds fallback,
                                     std::chrono::seconds longest) {
-  auto text = lower(cache_control);
+  auto text = ascii_lower(cache_control);
   std::optional<long long> max_age;
   size_t i = 0;
   while (i < text.size()) {

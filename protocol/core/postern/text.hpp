@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Small ASCII helpers for protocol text (HTTP header values, cookie pairs,
+// configuration words, host names), where case and white space rules are
+// ASCII-only by specification. Not for user text: that is UTF-8 and needs
+// postern/utf8.hpp.
+
+#include <string>
+#include <string_view>
+
+namespace postern {
+
+/// `s` without leading and trailing spaces and tabs (HTTP's optional white
+/// space, RFC 9110 §5.6.3).
+std::string_view trim_blanks(std::string_view s) noexcept;
+
+/// `s` with A–Z turned into a–z; every other byte unchanged.
+std::string ascii_lower(std::string_view s);
+
+} // namespace postern
