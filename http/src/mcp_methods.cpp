@@ -414,58 +414,34 @@ void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
   caf::anon_send(ep.auditor, atom::audit_v, std::move(event));
 }
 
-void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
-                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
-  auto started = std::chrono::steady_clock::now();
-  auto name = member(msg.params, "name");
-  if (!name || !name->IsString())
-    return reply(error(msg, mcp::rpc::invalid_params,
-                       "Invalid params: tools/call needs the tool's name"));
-  auto args = member(msg.params, "arguments");
-  if (args && !args->IsObject())
-    return reply(error(msg, mcp::rpc::invalid_params,
-                       "Invalid params: arguments must be an object"));
-  auto tool = mcp::find_tool(str(*name));
-  if (!tool)
-    return reply(error(msg, mcp::rpc::invalid_params,
-                       "Unknown tool: "
-                         + mcp::quote(str(*name).substr(0, 100))));
-  if (!has_scope(ctx.grant.scopes, tool->required)) {
-    // 403 with a step-up challenge naming every scope the client needs:
-    // what it has plus what this tool requires.
-    auto needed = format_scopes(ctx.grant.scopes | bit(tool->required));
-    auto sentence = "Forbidden: this token lacks the scope "
-                    + std::string{to_string(tool->required)} + " that "
-                    + std::string{tool->name} + " needs";
-    mcp_reply r = error(msg, mcp::rpc::forbidden, sentence);
-    r.status = bhttp::status::forbidden;
-    r.headers.emplace_back(
-      "WWW-Authenticate",
-      "Bearer error=\"insufficient_scope\", scope=\"" + needed
-        + "\", resource_metadata=\"" + ep->settings.resource_metadata()
-        + "\", error_description=\"" + sentence + "\"");
-    audit(*ep, ctx, tool->name, "insufficient_scope", started);
-    return reply(std::move(r));
-  }
-  if (auto v = ep->limiter.acquire(ctx.grant_key); !v.allowed) {
-    // Only the first refusal in a row is audited: a client hammering the
-    // limit must not turn into a flood of audit writes.
-    if (v.first_refusal)
-      audit(*ep, ctx, tool->name, "rate_limited", started);
-    return reply(result(
-      ctx, msg, mcp::tool_failure(
-             "Too many tool calls: this connection may make "
-             + std::to_string(ep->limiter.per_minute())
-             + " per minute. Retry in " + std::to_string(v.retry_after)
-             + (v.retry_after == 1 ? " second." : " seconds."))));
-  }
-  auto parsed = mcp::parse_arguments(*tool, args);
-  if (!parsed.args) {
-    audit(*ep, ctx, tool->name, "invalid_arguments", started);
-    return reply(result(ctx, msg, mcp::tool_failure(parsed.error)));
-  }
+/// 403 with a step-up challenge naming every scope the client needs: what
+/// it has plus what this tool requires.
+mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
+                             const mcp_context& ctx, const mcp::message& msg,
+                             const mcp::tool_def& tool) {
+  auto needed = format_scopes(ctx.grant.scopes | bit(tool.required));
+  auto sentence = "Forbidden: this token lacks the scope "
+                  + std::string{to_string(tool.required)} + " that "
+                  + std::string{tool.name} + " needs";
+  mcp_reply r = error(msg, mcp::rpc::forbidden, sentence);
+  r.status = bhttp::status::forbidden;
+  r.headers.emplace_back(
+    "WWW-Authenticate",
+    "Bearer error=\"insufficient_scope\", scope=\"" + needed
+      + "\", resource_metadata=\"" + ep.settings.resource_metadata()
+      + "\", error_description=\"" + sentence + "\"");
+  return r;
+}
+
+/// Runs a checked call on `self` (a fresh actor when null) and replies once:
+/// with the tool's answer, or not at all when the client hung up first
+/// (modern era), in which case the actor running the call is ended.
+void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
+              const mcp_context& ctx, const mcp::message& msg,
+              std::string_view tool_name, mcp::tool_args args,
+              std::chrono::steady_clock::time_point started,
+              const mcp_reply_fn& reply) {
   auto id = msg.id;
-  auto tool_name = tool->name;
   auto c = ctx; // the run outlives this frame
   // Set by whichever comes first: the answer, or the client hanging up.
   auto settled = std::make_shared<std::atomic<bool>>(false);
@@ -481,7 +457,7 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto start = [ep, c, tool_name, started, settled,
                 ref = mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
                 done = std::move(done),
-                args = std::move(*parsed.args)](caf::event_based_actor* actor) {
+                args = std::move(args)](caf::event_based_actor* actor) {
     auto run = std::make_shared<tool_run>(ep, actor, ref, done);
     std::visit([run](auto& a) { (*run)(a); }, args);
     // The run object lives as long as a continuation refers to it.
@@ -508,6 +484,50 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     start(self);
   else
     ep->sys->spawn(std::move(start));
+}
+
+/// tools/call: the checks in the order a client can fix them (name,
+/// arguments' shape, scope, rate, arguments), each refusal audited, then
+/// the run.
+void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
+                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
+  auto started = std::chrono::steady_clock::now();
+  auto name = member(msg.params, "name");
+  if (!name || !name->IsString())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: tools/call needs the tool's name"));
+  auto args = member(msg.params, "arguments");
+  if (args && !args->IsObject())
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Invalid params: arguments must be an object"));
+  auto tool = mcp::find_tool(str(*name));
+  if (!tool)
+    return reply(error(msg, mcp::rpc::invalid_params,
+                       "Unknown tool: "
+                         + mcp::quote(str(*name).substr(0, 100))));
+  if (!has_scope(ctx.grant.scopes, tool->required)) {
+    audit(*ep, ctx, tool->name, "insufficient_scope", started);
+    return reply(insufficient_scope(*ep, ctx, msg, *tool));
+  }
+  if (auto v = ep->limiter.acquire(ctx.grant_key); !v.allowed) {
+    // Only the first refusal in a row is audited: a client hammering the
+    // limit must not turn into a flood of audit writes.
+    if (v.first_refusal)
+      audit(*ep, ctx, tool->name, "rate_limited", started);
+    return reply(result(
+      ctx, msg, mcp::tool_failure(
+             "Too many tool calls: this connection may make "
+             + std::to_string(ep->limiter.per_minute())
+             + " per minute. Retry in " + std::to_string(v.retry_after)
+             + (v.retry_after == 1 ? " second." : " seconds."))));
+  }
+  auto parsed = mcp::parse_arguments(*tool, args);
+  if (!parsed.args) {
+    audit(*ep, ctx, tool->name, "invalid_arguments", started);
+    return reply(result(ctx, msg, mcp::tool_failure(parsed.error)));
+  }
+  run_tool(ep, self, ctx, msg, tool->name, std::move(*parsed.args), started,
+           reply);
 }
 
 const std::unordered_map<std::string_view, method_fn>& methods() {

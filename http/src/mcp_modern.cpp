@@ -101,9 +101,8 @@ const char* name_field(std::string_view method) {
   return nullptr;
 }
 
-/// Checks `_meta` and the mirrored headers (in the order the spec lists
-/// its errors); returns the refusal, or nullopt when the request may go on.
-std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
+/// The request's `_meta`: protocol version, client capabilities, log level.
+std::optional<mcp_reply> check_meta(const mcp::message& msg) {
   auto meta = msg.meta();
   if (!meta)
     return bad_request(msg, mcp::rpc::invalid_params,
@@ -132,7 +131,14 @@ std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
                          "Invalid params: io.modelcontextprotocol/logLevel "
                          "must be a log level such as \"info\"");
   }
-  auto requested = str(*version);
+  return std::nullopt;
+}
+
+/// The MCP-Protocol-Version header against the body's version, then the
+/// version itself.
+std::optional<mcp_reply> check_version(const mcp_call& c,
+                                       const mcp::message& msg,
+                                       std::string_view requested) {
   if (!c.has_protocol_version)
     return bad_request(msg, header_mismatch,
                        "Header mismatch: the MCP-Protocol-Version header is "
@@ -157,6 +163,12 @@ std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
                            "initialize",
                        data.str());
   }
+  return std::nullopt;
+}
+
+/// The Mcp-Method and Mcp-Name headers against the body.
+std::optional<mcp_reply> check_mirrored_headers(const mcp_call& c,
+                                                const mcp::message& msg) {
   if (!c.has_mcp_method)
     return bad_request(msg, header_mismatch,
                        "Header mismatch: the Mcp-Method header is missing");
@@ -186,6 +198,17 @@ std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
     }
   }
   return std::nullopt;
+}
+
+/// Checks `_meta` and the mirrored headers (in the order the spec lists
+/// its errors); returns the refusal, or nullopt when the request may go on.
+std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
+  if (auto refusal = check_meta(msg))
+    return refusal;
+  auto requested = str(*member(msg.meta(), meta_protocol_version));
+  if (auto refusal = check_version(c, msg, requested))
+    return refusal;
+  return check_mirrored_headers(c, msg);
 }
 
 /// The server's identity in a result's `_meta`.

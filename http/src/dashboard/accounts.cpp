@@ -264,6 +264,46 @@ void run_probe(task self, site_ptr s, const account_settings& settings,
           [fail](const caf::error& err) { fail(err); });
 }
 
+/// Shows the form again (JSON or page) with what went wrong.
+using show_form_fn = std::function<void(const account_form&, form_page_options)>;
+/// Answers an error that is not about a field.
+using fail_fn = std::function<void(const caf::error&)>;
+
+/// Saves a checked form through the DIRECTORY (add, or update `stored`),
+/// then sends the person to the dashboard; a refusal about a field goes
+/// back to the form, marked at that field.
+void save_account(site_ptr s, task self, const web_session& ws,
+                  account_form a, const std::optional<account_settings>& stored,
+                  const responder& respond, const show_form_fn& show,
+                  const fail_fn& fail) {
+  auto settings = a.settings;
+  if (!settings.has_smtp)
+    settings.smtp = server_settings{};
+  auto saved = [s, ws, respond, is_new = !stored](const account_settings& acc) {
+    if (!is_new)
+      caf::anon_send(s->actors.mail, atom::forget_v,
+                     mailbox_ref{ws.user.id, acc.id});
+    respond(see_other(is_new ? "/dashboard?notice=added"
+                             : "/dashboard?notice=updated"));
+  };
+  auto refused = [a, show, fail](const caf::error& err) mutable {
+    if (err == ec::invalid_argument || err == ec::forbidden) {
+      place_error(a, err);
+      show(a, {bhttp::status::bad_request, nullptr, false, false});
+      return;
+    }
+    fail(err);
+  };
+  if (stored)
+    self->request(s->actors.directory, page_timeout, atom::update_account_v,
+                  settings, a.creds)
+      .then([saved](const account_settings& acc) { saved(acc); }, refused);
+  else
+    self->request(s->actors.directory, page_timeout, atom::add_account_v,
+                  settings, a.creds)
+      .then([saved](const account_settings& acc) { saved(acc); }, refused);
+}
+
 /// POST of the add or edit form (`stored` is the account being edited).
 void account_post(site_ptr s, task self, const web_session& ws,
                   const form_data& form, const responder& respond, bool json,
@@ -312,32 +352,7 @@ void account_post(site_ptr s, task self, const web_session& ws,
     return;
   }
   auto save = [self, s, ws, a, stored, respond, show, fail] {
-    auto settings = a.settings;
-    if (!settings.has_smtp)
-      settings.smtp = server_settings{};
-    auto saved = [s, ws, respond, is_new = !stored](const account_settings& acc) {
-      if (!is_new)
-        caf::anon_send(s->actors.mail, atom::forget_v,
-                       mailbox_ref{ws.user.id, acc.id});
-      respond(see_other(is_new ? "/dashboard?notice=added"
-                               : "/dashboard?notice=updated"));
-    };
-    auto refused = [a, show, fail](const caf::error& err) mutable {
-      if (err == ec::invalid_argument || err == ec::forbidden) {
-        place_error(a, err);
-        show(a, {bhttp::status::bad_request, nullptr, false, false});
-        return;
-      }
-      fail(err);
-    };
-    if (stored)
-      self->request(s->actors.directory, page_timeout, atom::update_account_v,
-                    settings, a.creds)
-        .then([saved](const account_settings& acc) { saved(acc); }, refused);
-    else
-      self->request(s->actors.directory, page_timeout, atom::add_account_v,
-                    settings, a.creds)
-        .then([saved](const account_settings& acc) { saved(acc); }, refused);
+    save_account(s, self, ws, a, stored, respond, show, fail);
   };
   if (a.save_anyway) {
     save();

@@ -194,106 +194,108 @@ void handle_authorize_get(const server_ptr& s, const request& req,
 
 namespace {
 
+/// Keeps a consent request until the person answers it, within the
+/// per-user and global limits (the table is in memory and shared by all
+/// tenants); the refusal page when a limit is reached.
+std::optional<response_type> hold_request(const server_ptr& s,
+                                          const web_session& ws,
+                                          const std::string& id,
+                                          const pending_request& pending) {
+  std::lock_guard guard{s->mtx};
+  s->prune(unix_seconds());
+  auto mine = std::count_if(s->pending.begin(), s->pending.end(),
+                            [&](const auto& kv) {
+                              return kv.second.code.user == ws.user.id;
+                            });
+  if (static_cast<size_t>(mine) >= max_pending_per_user) {
+    auto res = message_page(
+      bhttp::status::too_many_requests, "Too many connection requests",
+      "You have " + std::to_string(max_pending_per_user)
+        + " connection requests waiting for an answer. Answer one of them, "
+          "or wait ten minutes until they expire, then start the connection "
+          "again.",
+      &ws);
+    res.set(bhttp::field::retry_after, std::to_string(request_ttl));
+    return res;
+  }
+  if (s->pending.size() >= max_pending)
+    return message_page(bhttp::status::service_unavailable, "Too busy",
+                        "Try again in a few minutes.", &ws);
+  s->pending.emplace(id, pending);
+  return std::nullopt;
+}
+
+/// The page that asks the person, for the request kept under `id`.
+response_type consent_page(const checked_request& checked,
+                           const pending_request& pending,
+                           const std::string& id,
+                           const std::vector<account_settings>& accounts,
+                           const web_session& ws) {
+  page p;
+  p.title = "Allow access";
+  p.body = "oauth_consent";
+  p.narrow = true;
+  p.session = &ws;
+  p.data.set("client_name", checked.client_name);
+  p.data.set("redirect_host", host_of(pending.code.redirect_uri));
+  p.data.set("request", id);
+  auto list = ui::value::list();
+  bool first = true;
+  for (auto& a : accounts) {
+    auto v = ui::value::object();
+    v.set("id", a.id.value);
+    v.set("label", a.label.empty() ? a.imap.username : a.label);
+    v.set("first", first);
+    first = false;
+    list.push(std::move(v));
+  }
+  p.data.set("accounts", std::move(list));
+  auto scopes = ui::value::list();
+  for (auto sc : all_scopes)
+    if (has_scope(pending.code.scopes, sc)) {
+      auto v = ui::value::object();
+      v.set("name", std::string{to_string(sc)});
+      scopes.push(std::move(v));
+    }
+  p.data.set("scopes", std::move(scopes));
+  // Chromium applies form-action to the redirect that follows the POST:
+  // allow the client's origin.
+  std::string csp{page_csp};
+  auto fa = csp.find("form-action 'self'");
+  if (fa != std::string::npos)
+    csp.insert(fa + 18, " " + redirect_origin(pending.code.redirect_uri));
+  p.csp = csp;
+  p.headers.emplace_back("Cache-Control", "no-store");
+  return render_page(p);
+}
+
 /// The consent page (after login), for a checked authorization request.
 void show_consent(const server_ptr& s, const request& req,
                   const responder& respond, const checked_request& checked) {
-  with_session(s->web, req, respond,
-               [s, respond, checked](task self, const web_session& ws) {
-                 self
-                   ->request(s->web->actors.directory, page_timeout,
-                             atom::list_v, ws.user.id)
-                   .then(
-                     [s, respond, checked, ws](
-                       const std::vector<account_settings>& accounts) {
-                       if (accounts.empty()) {
-                         respond(message_page(
-                           bhttp::status::ok, "No email account yet",
-                           "Add an email account on the dashboard, then "
-                           "connect the application again.",
-                           &ws));
-                         return;
-                       }
-                       auto id = storage::random_token(24);
-                       auto pending = checked.req;
-                       pending.code.user = ws.user.id;
-                       pending.expires_at = unix_seconds() + request_ttl;
-                       {
-                         std::lock_guard guard{s->mtx};
-                         s->prune(unix_seconds());
-                         auto mine = std::count_if(
-                           s->pending.begin(), s->pending.end(),
-                           [&](const auto& kv) {
-                             return kv.second.code.user == ws.user.id;
-                           });
-                         if (static_cast<size_t>(mine) >= max_pending_per_user) {
-                           auto res = message_page(
-                             bhttp::status::too_many_requests,
-                             "Too many connection requests",
-                             "You have "
-                               + std::to_string(max_pending_per_user)
-                               + " connection requests waiting for an "
-                                 "answer. Answer one of them, or wait ten "
-                                 "minutes until they expire, then start "
-                                 "the connection again.",
-                             &ws);
-                           res.set(bhttp::field::retry_after,
-                                   std::to_string(request_ttl));
-                           respond(std::move(res));
-                           return;
-                         }
-                         if (s->pending.size() >= max_pending) {
-                           respond(message_page(
-                             bhttp::status::service_unavailable,
-                             "Too busy", "Try again in a few minutes.", &ws));
-                           return;
-                         }
-                         s->pending.emplace(id, pending);
-                       }
-                       page p;
-                       p.title = "Allow access";
-                       p.body = "oauth_consent";
-                       p.narrow = true;
-                       p.session = &ws;
-                       p.data.set("client_name", checked.client_name);
-                       p.data.set("redirect_host",
-                                  host_of(pending.code.redirect_uri));
-                       p.data.set("request", id);
-                       auto list = ui::value::list();
-                       bool first = true;
-                       for (auto& a : accounts) {
-                         auto v = ui::value::object();
-                         v.set("id", a.id.value);
-                         v.set("label", a.label.empty() ? a.imap.username
-                                                        : a.label);
-                         v.set("first", first);
-                         first = false;
-                         list.push(std::move(v));
-                       }
-                       p.data.set("accounts", std::move(list));
-                       auto scopes = ui::value::list();
-                       for (auto sc : all_scopes)
-                         if (has_scope(pending.code.scopes, sc)) {
-                           auto v = ui::value::object();
-                           v.set("name", std::string{to_string(sc)});
-                           scopes.push(std::move(v));
-                         }
-                       p.data.set("scopes", std::move(scopes));
-                       // Chromium applies form-action to the redirect that
-                       // follows the POST: allow the client's origin.
-                       std::string csp{page_csp};
-                       auto fa = csp.find("form-action 'self'");
-                       if (fa != std::string::npos)
-                         csp.insert(fa + 18,
-                                    " " + redirect_origin(
-                                            pending.code.redirect_uri));
-                       p.csp = csp;
-                       p.headers.emplace_back("Cache-Control", "no-store");
-                       respond(render_page(p));
-                     },
-                     [respond, ws](const caf::error& err) {
-                       respond(error_page(err, &ws));
-                     });
-               });
+  with_session(s->web, req, respond, [s, respond, checked](task self,
+                                                           const web_session& ws) {
+    self->request(s->web->actors.directory, page_timeout, atom::list_v, ws.user.id)
+      .then(
+        [s, respond, checked, ws](const std::vector<account_settings>& accounts) {
+          if (accounts.empty()) {
+            respond(message_page(bhttp::status::ok, "No email account yet",
+                                 "Add an email account on the dashboard, "
+                                 "then connect the application again.",
+                                 &ws));
+            return;
+          }
+          auto id = storage::random_token(24);
+          auto pending = checked.req;
+          pending.code.user = ws.user.id;
+          pending.expires_at = unix_seconds() + request_ttl;
+          if (auto refusal = hold_request(s, ws, id, pending)) {
+            respond(std::move(*refusal));
+            return;
+          }
+          respond(consent_page(checked, pending, id, accounts, ws));
+        },
+        [respond, ws](const caf::error& err) { respond(error_page(err, &ws)); });
+  });
 }
 
 } // namespace
