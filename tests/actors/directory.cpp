@@ -9,7 +9,7 @@
 #include "postern/actors/hasher.hpp"
 #include "postern/actors/vault.hpp"
 #include "postern/storage/credential_store.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstdlib>
 

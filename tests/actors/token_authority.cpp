@@ -9,7 +9,7 @@
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
 #include "postern/storage/oauth_store.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstdlib>
 #include <memory>

@@ -6,7 +6,7 @@
 #include "caf_test.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "postern/storage/key_files.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <cstdlib>
 

@@ -14,9 +14,9 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
 
-#include "../support/fake_server.hpp"
-#include "../support/mail_env.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/fake_server.hpp"
+#include "support/mail_env.hpp"
+#include "support/temp_dir.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>

@@ -7,7 +7,7 @@
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
 
-#include "../support/mail_env.hpp"
+#include "support/mail_env.hpp"
 
 #include <gtest/gtest.h>
 #include <libetpan/libetpan.h>

@@ -3,7 +3,7 @@
 
 #include "postern/error.hpp"
 #include "postern/storage/record.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include "postern/imap/session.hpp"
 #include "postern/mime/message_builder.hpp"
 
-#include "../support/mail_env.hpp"
+#include "support/mail_env.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>

@@ -2,7 +2,7 @@
 #include "postern/storage/key_files.hpp"
 
 #include "postern/error.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -14,7 +14,7 @@
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

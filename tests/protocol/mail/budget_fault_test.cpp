@@ -8,7 +8,7 @@
 #include "postern/imap/session.hpp"
 #include "postern/smtp/client.hpp"
 
-#include "../support/fake_server.hpp"
+#include "support/fake_server.hpp"
 
 #include <gtest/gtest.h>
 

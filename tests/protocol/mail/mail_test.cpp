@@ -9,7 +9,7 @@
 #include "postern/mime/message_builder.hpp"
 #include "postern/smtp/client.hpp"
 
-#include "../support/mail_env.hpp"
+#include "support/mail_env.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
