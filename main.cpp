@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Postern: parse the configuration, then run the server until SIGINT/SIGTERM.
 #include "postern/actors/admin_commands.hpp"
-#include "postern/config.hpp"
 #include "postern/error.hpp"
-#include "postern/http/application.hpp"
 #include "postern/log.hpp"
+#include "postern/process/command_line.hpp"
+#include "postern/process/logging.hpp"
+#include "postern/process/run_server.hpp"
 #include "postern/version.hpp"
 
 #include <csignal>
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
     std::cerr << "postern: " << postern::describe(err) << "\n";
     return 2;
   }
-  auto rc = postern::http::run_server(std::move(parsed->cfg), [&] {
+  auto rc = postern::run_server(std::move(parsed->cfg), [&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     POSTERN_INFO("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -10,6 +10,7 @@
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/process/logging.hpp"
 #include "postern/smtp/client.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"

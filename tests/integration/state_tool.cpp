@@ -18,6 +18,7 @@
 #include "postern/actors/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
+#include "postern/process/command_line.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/key_files.hpp"
 

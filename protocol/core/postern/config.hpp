@@ -149,41 +149,7 @@ struct config {
   }
 };
 
-/// What the command line asked for.
-enum class command {
-  serve,
-  help,
-  version,
-  /// `postern admin ...`: operator commands (see admin_commands.hpp).
-  admin,
-};
-
-struct parsed_command_line {
-  command what = command::serve;
-  config cfg;
-  /// The arguments after `admin`, for the admin command parser.
-  std::vector<std::string> admin_args;
-};
-
-/// Looks up an environment variable; returns nullopt when unset.
-using env_lookup = std::function<std::optional<std::string>(const char*)>;
-
-/// The process environment.
-env_lookup process_environment();
-
-/// Builds the configuration from environment and arguments (without argv[0])
-/// and validates it. Errors are sentences naming the variable or flag, never
-/// echoing a secret value.
-caf::expected<parsed_command_line>
-parse_command_line(const std::vector<std::string>& args, const env_lookup& env);
-
-/// Checks ranges and formats; called by parse_command_line.
-caf::error validate(const config& cfg);
-
 /// True for exactly 64 hexadecimal characters (a 32-byte key).
 bool is_hex_key(const std::string& text);
-
-/// The text of `postern --help`.
-std::string usage();
 
 } // namespace postern

@@ -10,10 +10,6 @@
 
 namespace postern {
 
-/// Sets up the process logger: level (trace..error) and format ("text" or
-/// "json", one object per line). Logs go to stderr.
-caf::error init_logging(const std::string& level, const std::string& format);
-
 /// Appends `text` to `out` as the contents of a JSON string (no quotes),
 /// escaping control characters and replacing invalid UTF-8 with U+FFFD.
 void append_json_escaped(std::string& out, std::string_view text);

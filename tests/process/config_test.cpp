@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/config.hpp"
+#include "postern/process/command_line.hpp"
 
 #include "postern/error.hpp"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/http/application.hpp"
+#include "postern/process/run_server.hpp"
 
 #include "postern/actors/actor_config.hpp"
 #include "postern/actors/node.hpp"
@@ -17,7 +17,14 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
-namespace postern::http {
+namespace postern {
+
+using http::add_metrics_route;
+using http::add_routes;
+using http::endpoints;
+using http::metrics;
+using http::router;
+using http::server;
 
 namespace {
 
@@ -120,4 +127,4 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   return 0;
 }
 
-} // namespace postern::http
+} // namespace postern

@@ -5,7 +5,7 @@
 
 #include <functional>
 
-namespace postern::http {
+namespace postern {
 
 /// Runs the whole server: keys, actor system, NODE, HTTP. Returns the
 /// process exit code once `wait_for_stop` returns and everything has shut
@@ -15,4 +15,4 @@ namespace postern::http {
 ///        for SIGINT/SIGTERM; tests pass their own).
 int run_server(config cfg, const std::function<void()>& wait_for_stop);
 
-} // namespace postern::http
+} // namespace postern
