@@ -3,17 +3,26 @@
 
 // A libetpan mailstream over bytes in memory, for the IMAP and SMTP targets:
 // reads hand out the server's bytes (in pieces of at most `chunk` bytes,
-// as a socket would), writes are swallowed, and the end of the bytes is the
-// server closing the connection. No socket, no thread, no clock.
+// as a socket would), writes are kept (the first 64 KiB of them, in
+// client_said(), for promises about what was sent), and the end of the
+// bytes is the server closing the connection. No socket, no thread, no
+// clock.
 
 #include <libetpan/libetpan.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace postern::fuzz {
+
+/// What the client wrote to the stream opened last (first 64 KiB).
+inline std::string& client_said() {
+  static std::string said;
+  return said;
+}
 
 struct memory_source {
   std::string_view bytes;
@@ -34,7 +43,10 @@ inline ssize_t memory_read(mailstream_low* s, void* buf, size_t count) {
   return static_cast<ssize_t>(n); // 0: the server closed the connection
 }
 
-inline ssize_t memory_write(mailstream_low*, const void*, size_t count) {
+inline ssize_t memory_write(mailstream_low*, const void* buf, size_t count) {
+  auto& said = client_said();
+  auto room = std::min(count, size_t{64 * 1024} - std::min(said.size(), size_t{64 * 1024}));
+  said.append(static_cast<const char*>(buf), room);
   return static_cast<ssize_t>(count);
 }
 
@@ -77,6 +89,7 @@ inline mailstream_low_driver memory_driver = {
 /// A stream whose server says `bytes` (which must outlive it), or null.
 inline mailstream* open_memory_stream(std::string_view bytes,
                                       size_t chunk = 4096) {
+  client_said().clear();
   auto* src = new memory_source{bytes, chunk == 0 ? 1 : chunk};
   auto* low = mailstream_low_new(src, &detail::memory_driver);
   if (low == nullptr) {

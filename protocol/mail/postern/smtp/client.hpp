@@ -93,6 +93,9 @@ private:
   std::string host_;
   uint16_t port_ = 0;
   std::chrono::steady_clock::time_point call_start_;
+  /// The password once it was sent (AUTH): from then on a server may echo
+  /// it, so every server text that reaches an error is redacted with it.
+  secret sent_password_;
 };
 
 /// Connects, sends `msg` from `msg.sender` to `msg.recipients`, and quits.

@@ -63,7 +63,8 @@ void client::quit() {
 std::string client::server_text() const {
   if (smtp_ == nullptr || smtp_->response == nullptr)
     return {};
-  return imap::sanitize_server_text(smtp_->response);
+  return imap::sanitize_server_text(
+    imap::redact(smtp_->response, sent_password_.reveal()));
 }
 
 caf::error client::interrupted() const {
@@ -284,6 +285,7 @@ caf::error client::connect(const server_settings& server,
                                "LOGIN) on this connection");
   }
   call_start_ = std::chrono::steady_clock::now();
+  sent_password_ = password;
   rc = mailesmtp_auth_sasl(smtp_, mechanism, host_.c_str(), nullptr, nullptr,
                            server.username.c_str(), server.username.c_str(),
                            password.reveal().c_str(), nullptr);
@@ -291,8 +293,7 @@ caf::error client::connect(const server_settings& server,
     return {};
   if (rc == MAILSMTP_ERROR_STREAM || rc == MAILSMTP_ERROR_SSL)
     return command_error(rc, "log in");
-  auto text = imap::sanitize_server_text(imap::redact(
-    smtp_->response != nullptr ? smtp_->response : "", password.reveal()));
+  auto text = server_text();
   auto code = smtp_->response_code;
   quit();
   if (code == 535 || code == 534 || code == 530 || code == 0
