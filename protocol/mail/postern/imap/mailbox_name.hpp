@@ -21,6 +21,10 @@ std::string encode_mailbox_name(std::string_view utf8);
 /// INBOX (RFC 3501 5.1), anything else is encoded to modified UTF-7.
 std::string wire_mailbox_name(std::string_view name);
 
+/// Whether two folder names a user gave name the same mailbox on the
+/// server (the bulk changes and the folder changes both ask).
+bool same_mailbox(std::string_view x, std::string_view y);
+
 /// The name to show for a wire name: decoded, or the raw bytes made valid
 /// UTF-8 when the server sent something that is not modified UTF-7.
 std::string display_mailbox_name(std::string_view wire);

@@ -256,6 +256,36 @@ private:
                                         const mime::body_plan& plan,
                                         bool& incomplete, bool& html);
   caf::expected<bulk_result> change_one(const bulk_request& request);
+  // Listing, in pages: how many UIDs are at or above `uid`, and the
+  // summaries of sequence numbers first..last (from the cache when on).
+  caf::expected<uint32_t> count_uids_from(uint32_t uid);
+  caf::expected<std::vector<fetched>> page_summaries(uint32_t first,
+                                                     uint32_t last);
+  caf::expected<std::vector<fetched>>
+  read_summaries(std::vector<uint32_t> uids);
+  caf::expected<std::string> cached_text(uint32_t uid,
+                                         const mime::body_plan& plan,
+                                         bool& incomplete, bool& html);
+  // The steps of change_messages.
+  caf::error choose_removal(const std::string& folder, bulk_result& result,
+                            bool& for_good);
+  caf::error change_flags(const std::vector<uint32_t>& targets,
+                          const bulk_request& req, bulk_result& result);
+  // The steps of list_folders and change_folder.
+  caf::error add_counts(std::vector<folder>& folders,
+                        const std::vector<std::string>& wires);
+  caf::expected<folder> folder_as_listed(const std::string& name,
+                                         const std::string& delimiter);
+  caf::expected<folder> create_folder(const std::string& name,
+                                      const std::vector<folder>& folders,
+                                      const std::string& delimiter);
+  caf::expected<folder> rename_folder(const folder_change& change,
+                                      const std::vector<folder>& folders,
+                                      const std::string& delimiter);
+  caf::error check_empty(const folder& target, const std::string& name,
+                         const std::string& wire);
+  caf::expected<folder> delete_folder(const std::string& name,
+                                      const std::vector<folder>& folders);
   caf::expected<std::vector<uint32_t>> existing_uids(
     const std::vector<uint32_t>& uids);
   caf::expected<std::vector<std::pair<uint32_t, uint32_t>>>
@@ -298,6 +328,10 @@ private:
   std::shared_ptr<budget_tracker> budget_;
   mailimap* imap_ = nullptr;
   std::string host_;
+  /// The password once it was sent (LOGIN): from then on a server may echo
+  /// it in any response, so every server text that reaches an error is
+  /// redacted with it.
+  secret sent_password_;
   uint16_t port_ = 0;
   bool usable_ = false;
   imap::capabilities caps_;

@@ -159,6 +159,10 @@ std::string wire_mailbox_name(std::string_view name) {
   return encode_mailbox_name(name);
 }
 
+bool same_mailbox(std::string_view x, std::string_view y) {
+  return wire_mailbox_name(x) == wire_mailbox_name(y);
+}
+
 std::string display_mailbox_name(std::string_view wire) {
   if (auto decoded = decode_mailbox_name(wire))
     return mime::to_valid_utf8(*decoded);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The message operations of imap::session: list, read, search, move, flag,
-// append.
+// The message operations of imap::session: list, read, move, flag, append
+// (the searches are in search.cpp, the bulk changes in message_changes.cpp).
 #include "postern/imap/session.hpp"
 
 #include "etpan.hpp"
@@ -49,21 +49,6 @@ void apply_envelope(const mailimap_envelope* env, message_summary& s,
   s.in_reply_to = first_message_id(env->env_in_reply_to);
 }
 
-std::string clean_search_text(const std::string& text) {
-  auto result = mime::to_valid_utf8(text);
-  for (auto& c : result)
-    if (static_cast<unsigned char>(c) < 0x20)
-      c = ' ';
-  return result;
-}
-
-bool is_ascii(const std::string& text) {
-  for (char c : text)
-    if (static_cast<unsigned char>(c) >= 0x80)
-      return false;
-  return true;
-}
-
 /// A FETCH type asking for UID and FLAGS, which every FETCH here starts with.
 fetch_type_ptr uid_and_flags() {
   fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
@@ -82,6 +67,27 @@ int run_fetch(mailimap* imap, mailimap_set* set, bool by_uid,
                    : mailimap_fetch(imap, set, type, &raw);
   list.reset(raw);
   return rc;
+}
+
+/// Fills in what read_messages answers for a message: its facts, and the
+/// slice of its text that `options` asks for.
+void fill_message(message& m, const message_facts& f, mime::body_plan plan,
+                  const std::string& text, bool html,
+                  const read_options& options) {
+  m.summary = f.summary;
+  m.reply_to = f.reply_to;
+  m.bcc = f.bcc;
+  m.references = f.references;
+  m.attachments = std::move(plan.attachments);
+  m.body_format = text.empty() ? "" : html ? "text/html" : "text/plain";
+  m.body_length = mime::count_code_points(text);
+  m.offset = std::min<uint64_t>(options.offset, m.body_length);
+  auto available = m.body_length - m.offset;
+  auto length = options.max_length == 0
+                  ? available
+                  : std::min<uint64_t>(options.max_length, available);
+  m.body = std::string{mime::slice_code_points(text, m.offset, length)};
+  m.truncated = m.offset + length < m.body_length;
 }
 
 } // namespace
@@ -230,6 +236,42 @@ session::cached_summaries(const std::vector<flagged>& messages) {
 
 // -- listing ------------------------------------------------------------------
 
+caf::expected<uint32_t> session::count_uids_from(uint32_t uid) {
+  // "UID n:*" also matches the newest message when n is above every UID,
+  // hence the filter.
+  set_ptr set{mailimap_set_new_interval(uid, 0)};
+  search_key_ptr key{mailimap_search_key_new_uid(set.release())};
+  clist* raw = nullptr;
+  start_call();
+  auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
+  search_result_ptr found{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, "continue the listing");
+  uint32_t count = 0;
+  for (auto* u : items<uint32_t>(found.get()))
+    if (*u >= uid)
+      ++count;
+  return count;
+}
+
+caf::expected<std::vector<session::fetched>>
+session::page_summaries(uint32_t first, uint32_t last) {
+  set_ptr seqs{mailimap_set_new_interval(first, last)};
+  if (!options_.cache)
+    return fetch_summaries(seqs.get(), false, false);
+  // UIDs and flags only; envelopes and structures mostly from the cache.
+  auto current = fetch_flags(seqs.get(), false);
+  if (!current)
+    return std::move(current.error());
+  // A FETCH may carry unsolicited updates of other messages.
+  current->erase(std::remove_if(current->begin(), current->end(),
+                                [&](const flagged& f) {
+                                  return f.seq < first || f.seq > last;
+                                }),
+                 current->end());
+  return cached_summaries(*current);
+}
+
 caf::expected<message_page>
 session::list_messages(const std::string& folder, const page_request& request) {
   deadline_guard deadline{canceller_, options_.operation_timeout};
@@ -258,24 +300,14 @@ session::list_messages(const std::string& folder, const page_request& request) {
     range = page_range(page.total, page.page, page.page_size);
   } else {
     // Messages with UIDs at or above the cursor are the highest sequence
-    // numbers; the page continues right below them. "UID n:*" also matches
-    // the newest message when n is above every UID, hence the filter.
-    set_ptr set{mailimap_set_new_interval(position.before_uid, 0)};
-    search_key_ptr key{mailimap_search_key_new_uid(set.release())};
-    clist* raw = nullptr;
-    start_call();
-    auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
-    search_result_ptr found{raw};
-    if (rc != MAILIMAP_NO_ERROR)
-      return command_error(rc, "continue the listing");
-    uint32_t above = 0;
-    for (auto* uid : items<uint32_t>(found.get()))
-      if (*uid >= position.before_uid)
-        ++above;
+    // numbers; the page continues right below them.
+    auto above = count_uids_from(position.before_uid);
+    if (!above)
+      return std::move(above.error());
     page.total = imap_->imap_selection_info->sel_exists;
-    page.page = above / page.page_size + 1;
-    if (above < page.total) {
-      range.last = page.total - above;
+    page.page = *above / page.page_size + 1;
+    if (*above < page.total) {
+      range.last = page.total - *above;
       range.first = range.last > page.page_size
                       ? range.last - page.page_size + 1
                       : 1;
@@ -283,24 +315,7 @@ session::list_messages(const std::string& folder, const page_request& request) {
   }
   if (range.empty())
     return page;
-  set_ptr seqs{mailimap_set_new_interval(range.first, range.last)};
-  caf::expected<std::vector<fetched>> summaries{std::vector<fetched>{}};
-  if (options_.cache) {
-    // UIDs and flags only; envelopes and structures mostly from the cache.
-    auto current = fetch_flags(seqs.get(), false);
-    if (!current)
-      return std::move(current.error());
-    // A FETCH may carry unsolicited updates of other messages.
-    current->erase(std::remove_if(current->begin(), current->end(),
-                                  [&](const flagged& f) {
-                                    return f.seq < range.first
-                                           || f.seq > range.last;
-                                  }),
-                   current->end());
-    summaries = cached_summaries(*current);
-  } else {
-    summaries = fetch_summaries(seqs.get(), false, false);
-  }
+  auto summaries = page_summaries(range.first, range.last);
   if (!summaries)
     return std::move(summaries.error());
   for (auto& f : *summaries)
@@ -354,6 +369,44 @@ caf::expected<std::string> session::fetch_text(uint32_t uid,
   return text;
 }
 
+caf::expected<std::vector<session::fetched>>
+session::read_summaries(std::vector<uint32_t> uids) {
+  auto set = uid_set(uids);
+  if (!options_.cache)
+    return fetch_summaries(set.get(), true, true);
+  auto current = fetch_flags(set.get(), true);
+  if (!current)
+    return std::move(current.error());
+  std::sort(uids.begin(), uids.end());
+  current->erase(std::remove_if(current->begin(), current->end(),
+                                [&](const flagged& f) {
+                                  return !std::binary_search(
+                                    uids.begin(), uids.end(), f.uid);
+                                }),
+                 current->end());
+  return cached_summaries(*current);
+}
+
+caf::expected<std::string> session::cached_text(uint32_t uid,
+                                                const mime::body_plan& plan,
+                                                bool& incomplete, bool& html) {
+  if (!options_.cache)
+    return fetch_text(uid, plan, incomplete, html);
+  // The text of (account, mailbox, UIDVALIDITY, UID) never changes: a
+  // cached copy saves fetching and decoding its parts.
+  auto key = message_cache::key(options_.cache_account, selected_,
+                                uid_validity_, uid);
+  if (auto cached = options_.cache->text(key)) {
+    html = cached->html;
+    incomplete = cached->incomplete;
+    return std::move(cached->text);
+  }
+  auto text = fetch_text(uid, plan, incomplete, html);
+  if (text)
+    options_.cache->put_text(key, decoded_text{*text, html, incomplete});
+  return text;
+}
+
 caf::expected<std::vector<read_outcome>>
 session::read_messages(const std::string& folder,
                        const std::vector<uint32_t>& uids,
@@ -367,23 +420,7 @@ session::read_messages(const std::string& folder,
       valid.push_back(uid);
   std::unordered_map<uint32_t, fetched> found;
   if (!valid.empty()) {
-    auto set = uid_set(valid);
-    caf::expected<std::vector<fetched>> list{std::vector<fetched>{}};
-    if (options_.cache) {
-      auto current = fetch_flags(set.get(), true);
-      if (!current)
-        return std::move(current.error());
-      std::sort(valid.begin(), valid.end());
-      current->erase(std::remove_if(current->begin(), current->end(),
-                                    [&](const flagged& f) {
-                                      return !std::binary_search(
-                                        valid.begin(), valid.end(), f.uid);
-                                    }),
-                     current->end());
-      list = cached_summaries(*current);
-    } else {
-      list = fetch_summaries(set.get(), true, true);
-    }
+    auto list = read_summaries(std::move(valid));
     if (!list)
       return std::move(list.error());
     for (auto& f : *list)
@@ -401,28 +438,8 @@ session::read_messages(const std::string& folder,
     }
     auto& f = i->second;
     auto plan = mime::plan_body(f.structure);
-    auto& m = out.msg;
     bool html = false;
-    // The text of (account, mailbox, UIDVALIDITY, UID) never changes: a
-    // cached copy saves fetching and decoding its parts.
-    std::string cache_key;
-    std::optional<decoded_text> cached;
-    if (options_.cache) {
-      cache_key = message_cache::key(options_.cache_account, selected_,
-                                  uid_validity_, uid);
-      cached = options_.cache->text(cache_key);
-    }
-    caf::expected<std::string> text{std::string{}};
-    if (cached) {
-      text = std::move(cached->text);
-      html = cached->html;
-      m.incomplete = cached->incomplete;
-    } else {
-      text = fetch_text(uid, plan, m.incomplete, html);
-      if (text && options_.cache)
-        options_.cache->put_text(cache_key,
-                                 decoded_text{*text, html, m.incomplete});
-    }
+    auto text = cached_text(uid, plan, out.msg.incomplete, html);
     if (!text) {
       if (!usable_)
         return std::move(text.error());
@@ -430,20 +447,7 @@ session::read_messages(const std::string& folder,
       result.push_back(std::move(out));
       continue;
     }
-    m.summary = f.summary;
-    m.reply_to = f.reply_to;
-    m.bcc = f.bcc;
-    m.references = f.references;
-    m.attachments = std::move(plan.attachments);
-    m.body_format = text->empty() ? "" : html ? "text/html" : "text/plain";
-    m.body_length = mime::count_code_points(*text);
-    m.offset = std::min<uint64_t>(options.offset, m.body_length);
-    auto available = m.body_length - m.offset;
-    auto length = options.max_length == 0
-                    ? available
-                    : std::min<uint64_t>(options.max_length, available);
-    m.body = std::string{mime::slice_code_points(*text, m.offset, length)};
-    m.truncated = m.offset + length < m.body_length;
+    fill_message(out.msg, f, std::move(plan), *text, html, options);
     result.push_back(std::move(out));
   }
   return result;
@@ -459,96 +463,6 @@ caf::expected<message> session::read_message(const std::string& folder,
   if (out.error)
     return std::move(out.error);
   return std::move(out.msg);
-}
-
-// -- searching ----------------------------------------------------------------
-
-caf::expected<search_result> session::search(const std::string& folder,
-                                             const search_query& q) {
-  deadline_guard deadline{canceller_, options_.operation_timeout};
-  auto limit = clamp_page_size(q.limit);
-  search_key_ptr key{mailimap_search_key_new_multiple_empty()};
-  bool needs_utf8 = false;
-  size_t criteria = 0;
-  auto add = [&](mailimap_search_key* sub) {
-    mailimap_search_key_multiple_add(key.get(), sub);
-    ++criteria;
-  };
-  auto text_key = [&](const std::string& value,
-                      mailimap_search_key* (*make)(char*)) {
-    if (value.empty())
-      return;
-    auto clean = clean_search_text(value);
-    needs_utf8 = needs_utf8 || !is_ascii(clean);
-    add(make(strdup(clean.c_str())));
-  };
-  for (auto [value, field] : {std::pair{&q.since, "since"},
-                              std::pair{&q.before, "before"}}) {
-    if (value->empty())
-      continue;
-    auto d = parse_date(*value, field);
-    if (!d)
-      return std::move(d.error());
-    auto* date = mailimap_date_new(d->day, d->month, d->year);
-    add(value == &q.since ? mailimap_search_key_new_since(date)
-                          : mailimap_search_key_new_before(date));
-  }
-  if (!q.query.empty()) {
-    auto clean = clean_search_text(q.query);
-    needs_utf8 = needs_utf8 || !is_ascii(clean);
-    add(mailimap_search_key_new_or(
-      mailimap_search_key_new_subject(strdup(clean.c_str())),
-      mailimap_search_key_new_body(strdup(clean.c_str()))));
-  }
-  text_key(q.from, mailimap_search_key_new_from);
-  text_key(q.to, mailimap_search_key_new_to);
-  text_key(q.subject, mailimap_search_key_new_subject);
-  text_key(q.body, mailimap_search_key_new_body);
-  text_key(q.text, mailimap_search_key_new_text);
-  if (q.unseen)
-    add(flag_key(MAILIMAP_SEARCH_KEY_UNSEEN));
-  if (q.flagged)
-    add(flag_key(MAILIMAP_SEARCH_KEY_FLAGGED));
-  if (q.answered)
-    add(flag_key(MAILIMAP_SEARCH_KEY_ANSWERED));
-  if (criteria == 0)
-    add(mailimap_search_key_new_all());
-  if (auto err = select(folder))
-    return err;
-  clist* raw = nullptr;
-  start_call();
-  // US-ASCII criteria go without CHARSET, which every server accepts.
-  auto rc = mailimap_uid_search(imap_, needs_utf8 ? "UTF-8" : nullptr,
-                                key.get(), &raw);
-  search_result_ptr found{raw};
-  if (rc != MAILIMAP_NO_ERROR) {
-    if (imap_->imap_response_info != nullptr
-        && imap_->imap_response_info->rsp_badcharset != nullptr)
-      return caf::make_error(ec::not_supported,
-                             "The IMAP server cannot search for non-ASCII "
-                             "text (it does not support UTF-8 searches)");
-    return command_error(rc, "search the folder");
-  }
-  std::vector<uint32_t> uids;
-  for (auto* uid : items<uint32_t>(found.get()))
-    uids.push_back(*uid);
-  std::sort(uids.begin(), uids.end(), std::greater<>{});
-  uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
-  search_result result;
-  result.total = static_cast<uint32_t>(uids.size());
-  if (uids.size() > limit)
-    uids.resize(limit);
-  if (uids.empty())
-    return result;
-  auto set = uid_set(uids);
-  auto list = fetch_summaries(set.get(), true, false);
-  if (!list)
-    return std::move(list.error());
-  for (auto& f : *list)
-    result.messages.push_back(std::move(f.summary));
-  std::sort(result.messages.begin(), result.messages.end(),
-            [](auto& x, auto& y) { return x.uid > y.uid; });
-  return result;
 }
 
 // -- changing -----------------------------------------------------------------

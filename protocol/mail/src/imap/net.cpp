@@ -167,13 +167,107 @@ std::string address_text(const addrinfo* ai) {
   return text;
 }
 
+using clock = std::chrono::steady_clock;
+using addrinfo_ptr = std::unique_ptr<addrinfo, addrinfo_deleter>;
+
+/// Looks `host` up once (every later check and connect uses these
+/// addresses, see tcp_connect).
+caf::expected<addrinfo_ptr> resolve(const std::string& host, uint16_t port,
+                                    std::string_view protocol) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  addrinfo* raw = nullptr;
+  // getaddrinfo has no timeout of its own; the resolver's (a few seconds
+  // per attempt) bounds it.
+  auto gai = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints,
+                         &raw);
+  addrinfo_ptr addrs{raw};
+  if (gai == 0)
+    return addrs;
+  if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAIL)
+    return caf::make_error(ec::connection_failed,
+                           "The " + std::string{protocol} + " server host \""
+                             + mime::to_valid_utf8(host)
+                             + "\" was not found (check the name)");
+  return caf::make_error(ec::connection_failed,
+                         "Could not look up the " + std::string{protocol}
+                           + " server host \"" + mime::to_valid_utf8(host)
+                           + "\": " + gai_strerror(gai));
+}
+
+/// What the connection attempts ran into, for the error when none worked.
+struct connect_attempts {
+  int last_error = 0;
+  bool timed_out = false;
+  std::string denied; // the first resolved address the policy refused
+  bool tried = false;
+};
+
+/// Waits for a non-blocking connect on `fd` to finish before `deadline`;
+/// false if it failed (noted in `attempts`), ran out of time or was
+/// cancelled.
+bool wait_connected(int fd, clock::time_point deadline, canceller& cancel,
+                    connect_attempts& attempts) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - clock::now());
+    if (left.count() <= 0) {
+      attempts.timed_out = true;
+      return false;
+    }
+    // Short slices so that cancel() is noticed soon.
+    pollfd pfd{fd, POLLOUT, 0};
+    auto n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
+    if (cancel.cancelled() || cancel.expired())
+      return false;
+    if (n < 0 && errno != EINTR)
+      return false;
+    if (n > 0) {
+      int so_error = 0;
+      socklen_t len = sizeof(so_error);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+      if (so_error == 0)
+        return true;
+      attempts.last_error = so_error;
+      return false;
+    }
+  }
+}
+
+/// The error when no address of `host` could be connected to.
+caf::error no_connection(const connect_attempts& attempts,
+                         const std::string& host, const std::string& where,
+                         std::chrono::seconds timeout) {
+  if (!attempts.tried && !attempts.denied.empty())
+    return caf::make_error(ec::forbidden,
+                           "this server does not allow mail servers on "
+                           "private or internal addresses ("
+                             + mime::to_valid_utf8(host) + " resolves to "
+                             + attempts.denied + ")");
+  if (attempts.timed_out)
+    return caf::make_error(ec::timed_out,
+                           "The " + where + " did not answer within "
+                             + std::to_string(timeout.count()) + " seconds");
+  if (attempts.last_error == ECONNREFUSED)
+    return caf::make_error(ec::connection_failed,
+                           "The " + where
+                             + " refused the connection (check the host "
+                               "name and port)");
+  if (attempts.last_error == EMFILE || attempts.last_error == ENFILE)
+    return too_many_files();
+  return caf::make_error(ec::connection_failed,
+                         "The " + where + " cannot be reached: "
+                           + errno_text(attempts.last_error));
+}
+
 } // namespace
 
 caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
                                std::chrono::seconds timeout, canceller& cancel,
                                std::string_view protocol,
                                const host_policy& hosts) {
-  using clock = std::chrono::steady_clock;
   auto where = std::string{protocol} + " server " + host + ":"
                + std::to_string(port);
   auto cancelled = [&] {
@@ -193,90 +287,45 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
   if (auto err = hosts.check_host(host))
     return err;
   auto deadline = clock::now() + timeout;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  addrinfo* raw = nullptr;
-  // getaddrinfo has no timeout of its own; the resolver's (a few seconds
-  // per attempt) bounds it.
-  auto gai = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints,
-                         &raw);
-  std::unique_ptr<addrinfo, addrinfo_deleter> addrs{raw};
-  if (gai != 0) {
-    if (gai == EAI_NONAME || gai == EAI_NODATA || gai == EAI_FAIL)
-      return caf::make_error(ec::connection_failed,
-                             "The " + std::string{protocol} + " server host \""
-                               + mime::to_valid_utf8(host)
-                               + "\" was not found (check the name)");
-    return caf::make_error(ec::connection_failed,
-                           "Could not look up the " + std::string{protocol}
-                             + " server host \"" + mime::to_valid_utf8(host)
-                             + "\": " + gai_strerror(gai));
-  }
-  int last_error = 0;
-  bool timed_out = false;
-  std::string denied; // the first resolved address the policy refused
-  bool tried = false;
-  for (auto* ai = addrs.get(); ai != nullptr; ai = ai->ai_next) {
+  auto addrs = resolve(host, port, protocol);
+  if (!addrs)
+    return std::move(addrs.error());
+  connect_attempts attempts;
+  for (auto* ai = addrs->get(); ai != nullptr; ai = ai->ai_next) {
     if (cancel.cancelled() || cancel.expired())
       return cancelled();
     if (!hosts.allows_everything()) {
       auto text = address_text(ai);
       if (text.empty() || !hosts.allows_address(text)) {
-        if (denied.empty())
-          denied = text.empty() ? std::string{"an unknown address"} : text;
+        if (attempts.denied.empty())
+          attempts.denied = text.empty() ? std::string{"an unknown address"}
+                                         : text;
         continue;
       }
     }
-    tried = true;
+    attempts.tried = true;
     auto fd = lower_fd(
       ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd < 0) {
-      last_error = errno != 0 ? errno : EMFILE;
+      attempts.last_error = errno != 0 ? errno : EMFILE;
       continue;
     }
     set_blocking(fd, false);
     cancel.attach(fd, nullptr);
     auto rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (rc != 0 && errno != EINPROGRESS) {
-      last_error = errno;
+      attempts.last_error = errno;
       cancel.detach();
       ::close(fd);
       continue;
     }
-    bool connected = rc == 0;
-    while (!connected) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - clock::now());
-      if (left.count() <= 0) {
-        timed_out = true;
-        break;
-      }
-      // Short slices so that cancel() is noticed soon.
-      pollfd pfd{fd, POLLOUT, 0};
-      auto n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
-      if (cancel.cancelled() || cancel.expired())
-        break;
-      if (n < 0 && errno != EINTR)
-        break;
-      if (n > 0) {
-        int so_error = 0;
-        socklen_t len = sizeof(so_error);
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
-        if (so_error == 0)
-          connected = true;
-        else
-          last_error = so_error;
-        break;
-      }
-    }
+    bool connected = rc == 0 || wait_connected(fd, deadline, cancel, attempts);
     cancel.detach();
     if (!connected) {
       ::close(fd);
       if (cancel.cancelled() || cancel.expired())
         return cancelled();
-      if (timed_out)
+      if (attempts.timed_out)
         break;
       continue;
     }
@@ -286,26 +335,7 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
     return fd;
   }
-  if (!tried && !denied.empty())
-    return caf::make_error(ec::forbidden,
-                           "this server does not allow mail servers on "
-                           "private or internal addresses ("
-                             + mime::to_valid_utf8(host) + " resolves to "
-                             + denied + ")");
-  if (timed_out)
-    return caf::make_error(ec::timed_out,
-                           "The " + where + " did not answer within "
-                             + std::to_string(timeout.count()) + " seconds");
-  if (last_error == ECONNREFUSED)
-    return caf::make_error(ec::connection_failed,
-                           "The " + where
-                             + " refused the connection (check the host "
-                               "name and port)");
-  if (last_error == EMFILE || last_error == ENFILE)
-    return too_many_files();
-  return caf::make_error(ec::connection_failed,
-                         "The " + where + " cannot be reached: "
-                           + errno_text(last_error));
+  return no_connection(attempts, host, where, timeout);
 }
 
 bool select_safe(_mailstream* stream) {

@@ -11,6 +11,7 @@
 #include "postern/mime/transfer_encoding.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 namespace postern::imap {
@@ -70,6 +71,113 @@ std::string filename_of(const mime::part& p) {
   return {};
 }
 
+// -- partial FETCHes of sections ------------------------------------------------
+
+/// How many bytes one partial FETCH asks of one section (`chunk`) and of all
+/// its sections together (`round`).
+struct fetch_sizes {
+  uint64_t chunk = 0;
+  uint64_t round = 0;
+};
+
+/// The sizes for `budget`: a chunk fits in one literal and leaves room in
+/// one response; a round asks for a few chunks, still within the response
+/// budget.
+fetch_sizes fetch_sizes_within(const budget_limits& budget,
+                               uint64_t fetch_chunk_bytes) {
+  auto chunk = fetch_chunk_bytes;
+  if (budget.max_literal != 0)
+    chunk = std::min(chunk, budget.max_literal);
+  if (budget.max_response != 0)
+    chunk = std::min(chunk, budget.max_response / 2);
+  chunk = std::max<uint64_t>(chunk, 4096);
+  auto round_bytes = 4 * chunk;
+  if (budget.max_response != 0)
+    round_bytes = std::max(chunk, std::min(round_bytes, budget.max_response / 2));
+  return {chunk, round_bytes};
+}
+
+/// A section being fetched.
+struct section_progress {
+  std::string section;
+  uint64_t want; // max + 1: one byte more tells whether there is more
+  bool done = false;
+};
+
+using section_bodies = std::map<std::string, std::string>;
+
+/// Adds to `type` the next chunk of each unfinished section, as many as fit
+/// a round; answers how many bytes each section is asked for.
+std::map<std::string, uint64_t>
+ask_next_chunks(const std::vector<section_progress>& todo,
+                section_bodies& bodies, const fetch_sizes& sizes,
+                mailimap_fetch_type* type) {
+  std::map<std::string, uint64_t> asked;
+  uint64_t round = 0;
+  for (auto& w : todo) {
+    if (w.done)
+      continue;
+    auto have = bodies[w.section].size();
+    auto length = std::min<uint64_t>(sizes.chunk, w.want - have);
+    if (round > 0 && round + length > sizes.round)
+      break;
+    mailimap_fetch_type_new_fetch_att_list_add(
+      type, body_peek(w.section, have, length));
+    asked[w.section] = length;
+    round += length;
+  }
+  return asked;
+}
+
+/// Appends the section bytes of one FETCH answer to `bodies` and adds their
+/// count to `total`; answers how many bytes each section got.
+std::map<std::string, uint64_t>
+take_chunks(clist* list, const std::map<std::string, uint64_t>& asked,
+            section_bodies& bodies, uint64_t& total) {
+  std::map<std::string, uint64_t> got;
+  for (auto* msg : items<mailimap_msg_att>(list))
+    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
+      if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
+          || item->att_data.att_static == nullptr
+          || item->att_data.att_static->att_type
+               != MAILIMAP_MSG_ATT_BODY_SECTION)
+        continue;
+      auto* sec = item->att_data.att_static->att_data.att_body_section;
+      if (sec == nullptr)
+        continue;
+      auto id = section_of(sec->sec_section);
+      auto i = asked.find(id);
+      if (i == asked.end() || got.count(id) != 0)
+        continue; // not asked for in this round (or twice)
+      // A server sending more than asked for gets no more than that.
+      auto n = sec->sec_body_part == nullptr
+                 ? uint64_t{0}
+                 : std::min<uint64_t>(sec->sec_length, i->second);
+      if (n > 0)
+        bodies[id].append(sec->sec_body_part, static_cast<size_t>(n));
+      got[id] = n;
+      total += n;
+    }
+  return got;
+}
+
+/// Marks the sections of a round that are complete: a short (or missing)
+/// chunk is the end of the part, and so is reaching `want`.
+void mark_finished(std::vector<section_progress>& todo,
+                   const std::map<std::string, uint64_t>& asked,
+                   const std::map<std::string, uint64_t>& got,
+                   section_bodies& bodies) {
+  for (auto& w : todo) {
+    auto i = asked.find(w.section);
+    if (i == asked.end())
+      continue;
+    auto g = got.find(w.section);
+    if (g == got.end() || g->second < i->second
+        || bodies[w.section].size() >= w.want)
+      w.done = true;
+  }
+}
+
 } // namespace
 
 caf::expected<mime::part> session::fetch_structure(uint32_t uid,
@@ -118,24 +226,8 @@ caf::expected<session::fetched_sections>
 session::fetch_sections(uint32_t uid, const std::vector<section_request>& sections,
                         uint64_t total_max) {
   fetched_sections result;
-  // A chunk fits in one literal and leaves room in one response; a round
-  // (one FETCH) asks for a few chunks, still within the response budget.
-  auto& budget = options_.budget;
-  auto chunk = options_.fetch_chunk_bytes;
-  if (budget.max_literal != 0)
-    chunk = std::min(chunk, budget.max_literal);
-  if (budget.max_response != 0)
-    chunk = std::min(chunk, budget.max_response / 2);
-  chunk = std::max<uint64_t>(chunk, 4096);
-  auto round_bytes = 4 * chunk;
-  if (budget.max_response != 0)
-    round_bytes = std::max(chunk, std::min(round_bytes, budget.max_response / 2));
-  struct wanted {
-    std::string section;
-    uint64_t want; // max + 1: one byte more tells whether there is more
-    bool done = false;
-  };
-  std::vector<wanted> todo;
+  auto sizes = fetch_sizes_within(options_.budget, options_.fetch_chunk_bytes);
+  std::vector<section_progress> todo;
   for (auto& r : sections) {
     if (result.bodies.count(r.section) != 0)
       continue;
@@ -144,22 +236,8 @@ session::fetch_sections(uint32_t uid, const std::vector<section_request>& sectio
   }
   uint64_t total = 0;
   for (;;) {
-    // The next chunk of each unfinished section, as many as fit a round.
     fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
-    std::map<std::string, uint64_t> asked;
-    uint64_t round = 0;
-    for (auto& w : todo) {
-      if (w.done)
-        continue;
-      auto have = result.bodies[w.section].size();
-      auto length = std::min<uint64_t>(chunk, w.want - have);
-      if (round > 0 && round + length > round_bytes)
-        break;
-      mailimap_fetch_type_new_fetch_att_list_add(
-        type.get(), body_peek(w.section, have, length));
-      asked[w.section] = length;
-      round += length;
-    }
+    auto asked = ask_next_chunks(todo, result.bodies, sizes, type.get());
     if (asked.empty())
       break;
     set_ptr set{mailimap_set_new_single(uid)};
@@ -169,40 +247,8 @@ session::fetch_sections(uint32_t uid, const std::vector<section_request>& sectio
     fetch_list_ptr list{raw};
     if (rc != MAILIMAP_NO_ERROR)
       return command_error(rc, "fetch the message's parts");
-    std::map<std::string, uint64_t> got;
-    for (auto* msg : items<mailimap_msg_att>(list.get()))
-      for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-        if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC
-            || item->att_data.att_static == nullptr
-            || item->att_data.att_static->att_type
-                 != MAILIMAP_MSG_ATT_BODY_SECTION)
-          continue;
-        auto* sec = item->att_data.att_static->att_data.att_body_section;
-        if (sec == nullptr)
-          continue;
-        auto id = section_of(sec->sec_section);
-        auto i = asked.find(id);
-        if (i == asked.end() || got.count(id) != 0)
-          continue; // not asked for in this round (or twice)
-        // A server sending more than asked for gets no more than that.
-        auto n = sec->sec_body_part == nullptr
-                   ? uint64_t{0}
-                   : std::min<uint64_t>(sec->sec_length, i->second);
-        if (n > 0)
-          result.bodies[id].append(sec->sec_body_part, static_cast<size_t>(n));
-        got[id] = n;
-        total += n;
-      }
-    for (auto& w : todo) {
-      auto i = asked.find(w.section);
-      if (i == asked.end())
-        continue;
-      auto g = got.find(w.section);
-      // A short (or missing) chunk is the end of the part.
-      if (g == got.end() || g->second < i->second
-          || result.bodies[w.section].size() >= w.want)
-        w.done = true;
-    }
+    auto got = take_chunks(list.get(), asked, result.bodies, total);
+    mark_finished(todo, asked, got, result.bodies);
     if (total_max != 0 && total > total_max)
       return caf::make_error(ec::too_large,
                              "The parts of message " + std::to_string(uid)

@@ -115,7 +115,8 @@ void session::logout() {
 std::string session::server_text() const {
   if (imap_ == nullptr || imap_->imap_response == nullptr)
     return {};
-  return sanitize_server_text(imap_->imap_response);
+  return sanitize_server_text(
+    redact(imap_->imap_response, sent_password_.reveal()));
 }
 
 // -- errors -------------------------------------------------------------------
@@ -461,6 +462,7 @@ caf::error session::login(const server_settings& server,
                                "connection (LOGINDISABLED)");
   }
   start_call();
+  sent_password_ = password;
   auto rc = mailimap_login(imap_, server.username.c_str(),
                            password.reveal().c_str());
   if (rc == MAILIMAP_NO_ERROR)
@@ -468,9 +470,7 @@ caf::error session::login(const server_settings& server,
   if (rc != MAILIMAP_ERROR_LOGIN && rc != MAILIMAP_ERROR_PROTOCOL)
     return command_error(rc, "log in");
   // Some servers echo what they got; never let the password into an error.
-  auto text = sanitize_server_text(redact(
-    imap_->imap_response != nullptr ? imap_->imap_response : "",
-    password.reveal()));
+  auto text = server_text();
   std::string code;
   if (imap_->imap_response_info != nullptr
       && imap_->imap_response_info->rsp_atom != nullptr)
@@ -541,135 +541,6 @@ caf::error session::select(const std::string& folder) {
                     ? imap_->imap_selection_info->sel_uidvalidity
                     : 0;
   return {};
-}
-
-namespace {
-
-// RFC 6154 roles plus the ones servers send without SPECIAL-USE.
-constexpr std::string_view roles[]
-  = {"All", "Archive", "Drafts", "Flagged", "Junk", "Sent", "Trash", "Important"};
-
-} // namespace
-
-caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
-  deadline_guard deadline{canceller_, options_.operation_timeout};
-  if (auto err = check_usable())
-    return err;
-  clist* raw = nullptr;
-  start_call();
-  // libetpan keeps every LIST line in memory until the command ends.
-  budget_->limit_operation_items(options_.max_folders, "folders");
-  auto rc = mailimap_list(imap_, "", "*", &raw);
-  list_result_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "list the folders");
-  std::vector<folder> result;
-  std::vector<std::string> wires;
-  for (auto* mb : items<mailimap_mailbox_list>(list.get())) {
-    if (mb->mb_name == nullptr)
-      continue;
-    folder f;
-    std::string wire = mb->mb_name;
-    bool inbox = mime::iequals(wire, "INBOX");
-    f.name = inbox ? "INBOX" : display_mailbox_name(wire);
-    if (mb->mb_delimiter != 0)
-      f.delimiter = mime::to_valid_utf8(std::string(1, mb->mb_delimiter));
-    if (inbox)
-      f.special_use = "\\Inbox";
-    if (auto* flags = mb->mb_flag) {
-      if (flags->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG) {
-        switch (flags->mbf_sflag) {
-          case MAILIMAP_MBX_LIST_SFLAG_NOSELECT:
-            f.attributes.emplace_back("\\Noselect");
-            f.selectable = false;
-            break;
-          case MAILIMAP_MBX_LIST_SFLAG_MARKED:
-            f.attributes.emplace_back("\\Marked");
-            break;
-          case MAILIMAP_MBX_LIST_SFLAG_UNMARKED:
-            f.attributes.emplace_back("\\Unmarked");
-            break;
-          default:
-            break;
-        }
-      }
-      for (auto* o : items<mailimap_mbx_list_oflag>(flags->mbf_oflags)) {
-        if (o->of_type == MAILIMAP_MBX_LIST_OFLAG_NOINFERIORS) {
-          f.attributes.emplace_back("\\Noinferiors");
-          continue;
-        }
-        if (o->of_flag_ext == nullptr)
-          continue;
-        auto name = str(o->of_flag_ext);
-        f.attributes.push_back("\\" + name);
-        if (mime::iequals(name, "NonExistent") || mime::iequals(name, "Noselect"))
-          f.selectable = false;
-        for (auto role : roles)
-          if (mime::iequals(name, role) && f.special_use.empty())
-            f.special_use = "\\" + std::string{role};
-      }
-    }
-    result.push_back(std::move(f));
-    wires.push_back(std::move(wire));
-  }
-  if (with_counts) {
-    for (size_t i = 0; i < result.size(); ++i) {
-      if (!result[i].selectable)
-        continue;
-      auto* atts = mailimap_status_att_list_new_empty();
-      status_att_ptr att_list{atts};
-      mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_MESSAGES);
-      mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UNSEEN);
-      mailimap_mailbox_data_status* status_raw = nullptr;
-      start_call();
-      rc = mailimap_status(imap_, wires[i].c_str(), atts, &status_raw);
-      status_ptr status{status_raw};
-      if (rc != MAILIMAP_NO_ERROR) {
-        auto err = command_error(rc, "count the messages of a folder");
-        if (!usable_)
-          return err;
-        continue; // a folder that vanished meanwhile keeps no counts
-      }
-      result[i].has_counts = true;
-      for (auto* info : items<mailimap_status_info>(status->st_info_list)) {
-        if (info->st_att == MAILIMAP_STATUS_ATT_MESSAGES)
-          result[i].messages = info->st_value;
-        else if (info->st_att == MAILIMAP_STATUS_ATT_UNSEEN)
-          result[i].unseen = info->st_value;
-      }
-    }
-  }
-  return result;
-}
-
-caf::expected<std::string> session::find_special_use(std::string_view role) {
-  deadline_guard deadline{canceller_, options_.operation_timeout};
-  auto folders = list_folders(false);
-  if (!folders)
-    return std::move(folders.error());
-  for (auto& f : *folders)
-    if (f.selectable && mime::iequals(f.special_use, role))
-      return f.name;
-  // Servers without SPECIAL-USE: the names clients commonly create.
-  std::vector<std::string_view> names;
-  if (mime::iequals(role, "\\Sent"))
-    names = {"Sent", "Sent Items", "Sent Messages", "Sent Mail", "INBOX.Sent",
-             "INBOX/Sent"};
-  else if (mime::iequals(role, "\\Trash"))
-    names = {"Trash", "Deleted Items", "Deleted Messages", "INBOX.Trash"};
-  else if (mime::iequals(role, "\\Drafts"))
-    names = {"Drafts", "INBOX.Drafts"};
-  else if (mime::iequals(role, "\\Junk"))
-    names = {"Junk", "Spam", "Junk E-mail", "INBOX.Junk"};
-  else if (mime::iequals(role, "\\Archive"))
-    names = {"Archive", "INBOX.Archive"};
-  for (auto name : names)
-    for (auto& f : *folders)
-      if (f.selectable && mime::iequals(f.name, name))
-        return f.name;
-  return caf::make_error(ec::no_such_folder,
-                         "The mail account has no " + std::string{role.substr(1)}
-                           + " folder");
 }
 
 } // namespace postern::imap
