@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Postern: parse the configuration, then run the server until SIGINT/SIGTERM.
-#include "postern/actors/admin_commands.hpp"
+#include "postern/process/admin_commands.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/process/command_line.hpp"

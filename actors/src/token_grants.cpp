@@ -84,6 +84,60 @@ secret put_refresh_token(storage::txn& t, const grant_info& g,
   return token;
 }
 
+/// Why the (unused) code `c` cannot be redeemed with `x`, if it cannot:
+/// expired, another client or redirect URI, a malformed verifier, failed
+/// PKCE, another resource, or its account deleted since.
+caf::error refuse_code(const storage::txn& t, const storage::code_record& c,
+                       const code_exchange& x, int64_t now,
+                       bool valid_request) {
+  auto& approved = c.approved;
+  if (c.expires_at < now)
+    return invalid_grant("The authorization code has expired.");
+  if (approved.client_id != x.client_id)
+    return invalid_grant("The code was issued to another client.");
+  if (x.has_redirect_uri && x.redirect_uri != approved.redirect_uri)
+    return invalid_grant("redirect_uri does not match.");
+  if (!verifier_ok(x.verifier.reveal()))
+    return caf::make_error(ec::invalid_request,
+                           "code_verifier must have 43 to 128 unreserved "
+                           "characters.");
+  if (!valid_request)
+    return invalid_grant("PKCE verification failed.");
+  if (!x.resource.empty() && x.resource != approved.resource)
+    return caf::make_error(ec::invalid_target,
+                           "The resource does not match the authorization.");
+  if (!storage::find_user(t, approved.user)
+      || !storage::find_account(t, approved.user, approved.account))
+    return invalid_grant("The account of this authorization is gone.");
+  return caf::none;
+}
+
+/// The grant a redeemed code makes, with its first access and refresh
+/// tokens, stored in `t`.
+token_pair issue_for_code(storage::txn& t, const code_request& approved,
+                          int64_t now, const oauth_lifetimes& life) {
+  token_pair out;
+  auto& g = out.grant;
+  g.id = storage::new_grant_id();
+  g.user = approved.user;
+  g.account = approved.account;
+  g.client_id = approved.client_id;
+  g.client_name = approved.client_name;
+  g.origin = grant_origin::oauth;
+  g.scopes = approved.scopes;
+  g.resource = approved.resource;
+  g.created_at = now;
+  g.expires_at = now + seconds(life.grant_cap);
+  storage::put_grant(t, g);
+  out.scopes = g.scopes;
+  out.access_token = put_access_token(t, g, g.scopes, now,
+                                      seconds(life.access_token),
+                                      out.expires_at);
+  out.refresh_token = put_refresh_token(t, g, 0, now,
+                                        seconds(life.refresh_idle), now);
+  return out;
+}
+
 /// The refresh tokens of the newest generation of `g`: how many exist (the
 /// rotation's own plus those handed out again in its grace window) and
 /// when the rotation happened.
@@ -236,58 +290,12 @@ token_authority_state::redeem(const code_exchange& x) {
       result = invalid_grant("The authorization code was already used.");
       return;
     }
-    if (c->expires_at < now) {
-      result = invalid_grant("The authorization code has expired.");
+    if (auto refusal = refuse_code(t, *c, x, now, valid_request)) {
+      result = std::move(refusal);
       return;
     }
-    if (approved.client_id != x.client_id) {
-      result = invalid_grant("The code was issued to another client.");
-      return;
-    }
-    if (x.has_redirect_uri && x.redirect_uri != approved.redirect_uri) {
-      result = invalid_grant("redirect_uri does not match.");
-      return;
-    }
-    if (!verifier_ok(x.verifier.reveal())) {
-      result = caf::make_error(ec::invalid_request,
-                               "code_verifier must have 43 to 128 unreserved "
-                               "characters.");
-      return;
-    }
-    if (!valid_request) {
-      result = invalid_grant("PKCE verification failed.");
-      return;
-    }
-    if (!x.resource.empty() && x.resource != approved.resource) {
-      result = caf::make_error(ec::invalid_target,
-                               "The resource does not match the "
-                               "authorization.");
-      return;
-    }
-    if (!storage::find_user(t, approved.user)
-        || !storage::find_account(t, approved.user, approved.account)) {
-      result = invalid_grant("The account of this authorization is gone.");
-      return;
-    }
-    token_pair out;
+    auto out = issue_for_code(t, approved, now, life);
     auto& g = out.grant;
-    g.id = storage::new_grant_id();
-    g.user = approved.user;
-    g.account = approved.account;
-    g.client_id = approved.client_id;
-    g.client_name = approved.client_name;
-    g.origin = grant_origin::oauth;
-    g.scopes = approved.scopes;
-    g.resource = approved.resource;
-    g.created_at = now;
-    g.expires_at = now + seconds(life.grant_cap);
-    storage::put_grant(t, g);
-    out.scopes = g.scopes;
-    out.access_token = put_access_token(t, g, g.scopes, now,
-                                        seconds(life.access_token),
-                                        out.expires_at);
-    out.refresh_token = put_refresh_token(t, g, 0, now,
-                                          seconds(life.refresh_idle), now);
     // Consumed in the same transaction that issued the tokens: of two
     // concurrent redemptions exactly one sees `used == false`.
     c->used = true;

@@ -263,93 +263,100 @@ size_t erase_grants_of_user(txn& t, const user_id& user) {
   return n;
 }
 
+namespace {
+
+/// What one phase of the sweep found in its slices so far, removed before
+/// the next phase reads (an expired grant's tokens are then gone already).
+struct sweep_findings {
+  std::vector<std::pair<user_id, grant_id>> expired_grants;
+  std::vector<std::string> dead;       // token digests
+  std::vector<std::string> dead_index; // their grant's index keys (refresh)
+
+  /// Notes the record `k`/`v` of `phase`'s table if it is to go.
+  void examine(const txn& t, int phase, int64_t now, std::string_view k,
+               std::string_view v) {
+    switch (phase) {
+      case 0: {
+        // Grants past their own end take their tokens.
+        auto slash = k.find('/');
+        if (slash == std::string_view::npos || !is_grant_key(k, slash))
+          break;
+        auto g = decode_grant(v);
+        if (g.expires_at != 0 && g.expires_at <= now)
+          expired_grants.emplace_back(g.user, g.id);
+        break;
+      }
+      case 1: {
+        // Tokens that expired, or whose grant is gone.
+        auto rec = decode_access_token(v);
+        if (rec.expires_at <= now
+            || !t.get(table::grants, grant_key(rec.user, rec.grant)))
+          dead.emplace_back(k);
+        break;
+      }
+      default: {
+        auto rec = decode_refresh_token(v);
+        if (rec.expires_at <= now
+            || !t.get(table::grants, grant_key(rec.user, rec.grant))) {
+          dead.emplace_back(k);
+          auto key = index_prefix(rec.user, rec.grant);
+          key += refresh_tag;
+          key += k;
+          dead_index.push_back(std::move(key));
+        }
+        break;
+      }
+    }
+  }
+
+  /// Removes what was found in `phase` and forgets it.
+  void erase(txn& t, int phase, sweep_counts& counts) {
+    for (auto& [user, grant] : expired_grants)
+      if (erase_grant(t, user, grant))
+        ++counts.grants;
+    for (size_t i = 0; i < dead.size(); ++i) {
+      if (phase == 1) {
+        if (erase_access_token(t, dead[i]))
+          ++counts.access_tokens;
+      } else {
+        t.erase(table::refresh_tokens, dead[i]);
+        t.erase(table::grants, dead_index[i]);
+        ++counts.refresh_tokens;
+      }
+    }
+    expired_grants.clear();
+    dead.clear();
+    dead_index.clear();
+  }
+};
+
+} // namespace
+
 void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor,
                        size_t budget, sweep_counts& counts) {
   static const table tables[] = {table::grants, table::access_tokens,
                                  table::refresh_tokens};
   size_t examined = 0;
-  std::vector<std::pair<user_id, grant_id>> expired_grants;
-  std::vector<std::string> dead;
-  std::vector<std::string> dead_index;
+  sweep_findings found;
   // Whole slices, at least one, until the budget is spent.
   while (!cursor.done() && (examined == 0 || examined < budget)) {
     std::string prefix(1, static_cast<char>(cursor.slice));
-    t.scan(tables[cursor.phase], prefix,
-           [&](std::string_view k, std::string_view v) {
-             ++examined;
-             switch (cursor.phase) {
-               case 0: {
-                 // Grants past their own end take their tokens.
-                 auto slash = k.find('/');
-                 if (slash == std::string_view::npos || !is_grant_key(k, slash))
-                   break;
-                 auto g = decode_grant(v);
-                 if (g.expires_at != 0 && g.expires_at <= now)
-                   expired_grants.emplace_back(g.user, g.id);
-                 break;
-               }
-               case 1: {
-                 // Tokens that expired, or whose grant is gone.
-                 auto rec = decode_access_token(v);
-                 if (rec.expires_at <= now
-                     || !t.get(table::grants, grant_key(rec.user, rec.grant)))
-                   dead.emplace_back(k);
-                 break;
-               }
-               default: {
-                 auto rec = decode_refresh_token(v);
-                 if (rec.expires_at <= now
-                     || !t.get(table::grants, grant_key(rec.user, rec.grant))) {
-                   dead.emplace_back(k);
-                   auto key = index_prefix(rec.user, rec.grant);
-                   key += refresh_tag;
-                   key += k;
-                   dead_index.push_back(std::move(key));
-                 }
-                 break;
-               }
-             }
-             return true;
-           });
     auto phase = cursor.phase;
+    t.scan(tables[phase], prefix, [&](std::string_view k, std::string_view v) {
+      ++examined;
+      found.examine(t, phase, now, k, v);
+      return true;
+    });
     if (++cursor.slice == 256) {
       cursor.slice = 0;
       ++cursor.phase;
     }
     // Removals of this slice's phase before the next phase reads.
-    if (phase != cursor.phase || cursor.done()) {
-      for (auto& [user, grant] : expired_grants)
-        if (erase_grant(t, user, grant))
-          ++counts.grants;
-      expired_grants.clear();
-      for (size_t i = 0; i < dead.size(); ++i) {
-        if (phase == 1) {
-          if (erase_access_token(t, dead[i]))
-            ++counts.access_tokens;
-        } else {
-          t.erase(table::refresh_tokens, dead[i]);
-          t.erase(table::grants, dead_index[i]);
-          ++counts.refresh_tokens;
-        }
-      }
-      dead.clear();
-      dead_index.clear();
-    }
+    if (phase != cursor.phase || cursor.done())
+      found.erase(t, phase, counts);
   }
   // What the last, unfinished phase found.
-  for (auto& [user, grant] : expired_grants)
-    if (erase_grant(t, user, grant))
-      ++counts.grants;
-  for (size_t i = 0; i < dead.size(); ++i) {
-    if (cursor.phase == 1) {
-      if (erase_access_token(t, dead[i]))
-        ++counts.access_tokens;
-    } else {
-      t.erase(table::refresh_tokens, dead[i]);
-      t.erase(table::grants, dead_index[i]);
-      ++counts.refresh_tokens;
-    }
-  }
+  found.erase(t, cursor.phase, counts);
 }
 
 sweep_counts sweep_grants(txn& t, int64_t now) {

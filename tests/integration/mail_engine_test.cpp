@@ -5,7 +5,7 @@
 // fake server. alice's corpus is read-only; changes happen in bob's mailbox.
 
 #include "postern/actors/imap_connection.hpp"
-#include "postern/actors/local_node.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/actors/mail_router.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"

@@ -15,7 +15,7 @@
 //
 // DATA_DIR, ENCRYPTION_KEY etc. come from the environment, as for postern.
 
-#include "postern/actors/local_node.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
 #include "postern/process/command_line.hpp"

@@ -143,6 +143,8 @@ private:
   void reset_brace() noexcept;
   bool consume_bytes(const char* data, char* writable, size_t size);
   bool imap_byte(char c, char* slot);
+  bool imap_response_end();
+  bool imap_structure(char c, char* slot);
   void track_code(char c) noexcept;
   bool smtp_byte(char c, char* slot);
   void end_response() noexcept;

@@ -137,20 +137,8 @@ bool budget_tracker::imap_byte(char c, char* slot) {
     }
     reset_brace();
   }
-  if (c == '\n') {
-    // CRLF outside a literal: the response is complete.
-    end_response();
-    ++op_responses_;
-    if (over(op_responses_, op_item_cap_)) {
-      violation_.noun = op_item_noun_;
-      return fail(budget_kind::operation_items, op_responses_,
-                  op_item_cap_ - 1);
-    }
-    if (over(op_responses_, limits_.max_items))
-      return fail(budget_kind::operation_items, op_responses_,
-                  limits_.max_items);
-    return true;
-  }
+  if (c == '\n')
+    return imap_response_end();
   if (in_quote_) {
     if (escape_)
       escape_ = false;
@@ -161,6 +149,27 @@ bool budget_tracker::imap_byte(char c, char* slot) {
     return true;
   }
   track_code(c);
+  return imap_structure(c, slot);
+}
+
+bool budget_tracker::imap_response_end() {
+  // CRLF outside a literal: the response is complete.
+  end_response();
+  ++op_responses_;
+  if (over(op_responses_, op_item_cap_)) {
+    violation_.noun = op_item_noun_;
+    return fail(budget_kind::operation_items, op_responses_,
+                op_item_cap_ - 1);
+  }
+  if (over(op_responses_, limits_.max_items))
+    return fail(budget_kind::operation_items, op_responses_,
+                limits_.max_items);
+  return true;
+}
+
+// A byte outside quotes and literals: quotes, literal headers, nesting and
+// items.
+bool budget_tracker::imap_structure(char c, char* slot) {
   switch (c) {
     case '"':
       in_quote_ = true;

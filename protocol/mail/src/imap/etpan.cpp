@@ -96,84 +96,83 @@ std::string basic_type(const mailimap_media_basic* media) {
 // the rest of the structure is left out (a message of a million tiny parts
 // would otherwise cost a million conversions and copies per listing).
 mime::part convert(const mailimap_body* body, const std::string& section,
-                   const std::string& prefix, int depth, size_t& parts_left) {
-  mime::part p;
-  p.section = section;
-  if (body == nullptr || depth > 32 || parts_left == 0)
-    return p;
-  --parts_left;
-  if (body->bd_type == MAILIMAP_BODY_MPART) {
-    auto* mp = body->bd_data.bd_body_mpart;
-    p.type = "multipart";
-    if (mp == nullptr)
-      return p;
-    p.subtype = mp->bd_media_subtype != nullptr
-                  ? mime::to_lower(str(mp->bd_media_subtype))
-                  : "mixed";
-    if (mp->bd_ext_mpart != nullptr) {
-      p.params = convert_params(mp->bd_ext_mpart->bd_parameter);
-      apply_disposition(p, mp->bd_ext_mpart->bd_disposition);
-    }
-    size_t index = 0;
-    for (auto* child : items<mailimap_body>(mp->bd_list)) {
-      if (parts_left == 0)
-        break;
-      auto id = child_section(prefix, ++index);
-      p.children.push_back(convert(child, id, id, depth + 1, parts_left));
-    }
-    return p;
+                   const std::string& prefix, int depth, size_t& parts_left);
+
+void convert_multipart(mime::part& p, const mailimap_body_type_mpart* mp,
+                       const std::string& prefix, int depth,
+                       size_t& parts_left) {
+  p.type = "multipart";
+  if (mp == nullptr)
+    return;
+  p.subtype = mp->bd_media_subtype != nullptr
+                ? mime::to_lower(str(mp->bd_media_subtype))
+                : "mixed";
+  if (mp->bd_ext_mpart != nullptr) {
+    p.params = convert_params(mp->bd_ext_mpart->bd_parameter);
+    apply_disposition(p, mp->bd_ext_mpart->bd_disposition);
   }
-  auto* one = body->bd_data.bd_body_1part;
-  if (one == nullptr)
-    return p;
+  size_t index = 0;
+  for (auto* child : items<mailimap_body>(mp->bd_list)) {
+    if (parts_left == 0)
+      break;
+    auto id = child_section(prefix, ++index);
+    p.children.push_back(convert(child, id, id, depth + 1, parts_left));
+  }
+}
+
+// A message/rfc822 part: its envelope as the part's headers, and the
+// enclosed message's body as its one child.
+void convert_enclosed_message(mime::part& p, const mailimap_body_type_msg* msg,
+                              const std::string& section, int depth,
+                              size_t& parts_left) {
+  p.type = "message";
+  p.subtype = "rfc822";
+  if (msg == nullptr)
+    return;
+  apply_fields(p, msg->bd_fields);
+  if (auto* env = msg->bd_envelope) {
+    p.headers.subject = mime::decode_header(str(env->env_subject));
+    p.headers.date = mime::decode_header(str(env->env_date));
+    if (env->env_from != nullptr)
+      p.headers.from
+        = format_addresses(convert_addresses(env->env_from->frm_list));
+    if (env->env_to != nullptr)
+      p.headers.to = format_addresses(convert_addresses(env->env_to->to_list));
+  }
+  if (msg->bd_body == nullptr)
+    return;
+  if (msg->bd_body->bd_type == MAILIMAP_BODY_MPART)
+    p.children.push_back(
+      convert(msg->bd_body, "", section, depth + 1, parts_left));
+  else
+    p.children.push_back(convert(msg->bd_body, section + ".1", section + ".1",
+                                 depth + 1, parts_left));
+}
+
+void convert_single_part(mime::part& p, const mailimap_body_type_1part* one,
+                         const std::string& section, int depth,
+                         size_t& parts_left) {
   switch (one->bd_type) {
-    case MAILIMAP_BODY_TYPE_1PART_BASIC: {
-      auto* basic = one->bd_data.bd_type_basic;
-      if (basic == nullptr)
-        break;
-      if (basic->bd_media_basic != nullptr) {
-        p.type = basic_type(basic->bd_media_basic);
-        p.subtype = mime::to_lower(str(basic->bd_media_basic->med_subtype));
-      }
-      apply_fields(p, basic->bd_fields);
-      break;
-    }
-    case MAILIMAP_BODY_TYPE_1PART_TEXT: {
-      auto* text = one->bd_data.bd_type_text;
-      if (text == nullptr)
-        break;
-      p.type = "text";
-      p.subtype = mime::to_lower(str(text->bd_media_text));
-      apply_fields(p, text->bd_fields);
-      break;
-    }
-    case MAILIMAP_BODY_TYPE_1PART_MSG: {
-      auto* msg = one->bd_data.bd_type_msg;
-      p.type = "message";
-      p.subtype = "rfc822";
-      if (msg == nullptr)
-        break;
-      apply_fields(p, msg->bd_fields);
-      if (auto* env = msg->bd_envelope) {
-        p.headers.subject = mime::decode_header(str(env->env_subject));
-        p.headers.date = mime::decode_header(str(env->env_date));
-        if (env->env_from != nullptr)
-          p.headers.from
-            = format_addresses(convert_addresses(env->env_from->frm_list));
-        if (env->env_to != nullptr)
-          p.headers.to
-            = format_addresses(convert_addresses(env->env_to->to_list));
-      }
-      if (msg->bd_body != nullptr) {
-        if (msg->bd_body->bd_type == MAILIMAP_BODY_MPART)
-          p.children.push_back(
-            convert(msg->bd_body, "", section, depth + 1, parts_left));
-        else
-          p.children.push_back(convert(msg->bd_body, section + ".1",
-                                       section + ".1", depth + 1, parts_left));
+    case MAILIMAP_BODY_TYPE_1PART_BASIC:
+      if (auto* basic = one->bd_data.bd_type_basic) {
+        if (basic->bd_media_basic != nullptr) {
+          p.type = basic_type(basic->bd_media_basic);
+          p.subtype = mime::to_lower(str(basic->bd_media_basic->med_subtype));
+        }
+        apply_fields(p, basic->bd_fields);
       }
       break;
-    }
+    case MAILIMAP_BODY_TYPE_1PART_TEXT:
+      if (auto* text = one->bd_data.bd_type_text) {
+        p.type = "text";
+        p.subtype = mime::to_lower(str(text->bd_media_text));
+        apply_fields(p, text->bd_fields);
+      }
+      break;
+    case MAILIMAP_BODY_TYPE_1PART_MSG:
+      convert_enclosed_message(p, one->bd_data.bd_type_msg, section, depth,
+                               parts_left);
+      break;
     default:
       break;
   }
@@ -183,6 +182,21 @@ mime::part convert(const mailimap_body* body, const std::string& section,
     p.type = "application";
   if (p.subtype.empty())
     p.subtype = "octet-stream";
+}
+
+mime::part convert(const mailimap_body* body, const std::string& section,
+                   const std::string& prefix, int depth, size_t& parts_left) {
+  mime::part p;
+  p.section = section;
+  if (body == nullptr || depth > 32 || parts_left == 0)
+    return p;
+  --parts_left;
+  if (body->bd_type == MAILIMAP_BODY_MPART)
+    convert_multipart(p, body->bd_data.bd_body_mpart, prefix, depth,
+                      parts_left);
+  else if (body->bd_data.bd_body_1part != nullptr)
+    convert_single_part(p, body->bd_data.bd_body_1part, section, depth,
+                        parts_left);
   return p;
 }
 

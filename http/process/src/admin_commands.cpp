@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/actors/admin_commands.hpp"
+#include "postern/process/admin_commands.hpp"
 
 #include "postern/actors/actor_config.hpp"
-#include "postern/actors/local_node.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
 #include "postern/storage/crypto.hpp"

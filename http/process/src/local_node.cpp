@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/actors/local_node.hpp"
+#include "postern/process/local_node.hpp"
 
 namespace postern {
 
