@@ -316,12 +316,55 @@ edit_credentials(directory_self self, const account_settings& settings,
   return rp;
 }
 
-} // namespace
+/// Ends a web session; unknown tokens fail in end_session.
+caf::result<atom::ok> log_out(directory_self self, const std::string& token) {
+  if (auto err = self->state.end_session(token))
+    return err;
+  return atom::ok_v;
+}
 
-directory_actor::behavior_type
-directory(directory_self self, std::shared_ptr<storage::environment> env,
-          vault_actor vault, std::vector<hasher_actor> hashers,
-          directory_options opts, std::string dummy_hash) {
+/// The user called `username`, without the password hash.
+caf::result<user_info> find_user(directory_self self,
+                                 const std::string& username) {
+  auto rec = self->state.lookup_user(username);
+  if (!rec)
+    return rec.error();
+  return rec->info;
+}
+
+/// Removes a user with everything they own, and audits it.
+caf::result<atom::ok> delete_user(directory_self self, const user_id& user) {
+  if (auto err = self->state.remove_user(user))
+    return err;
+  // Filed under no user (the operator's log): the user's own entries went
+  // with them, and retention prunes this one like any other.
+  self->state.record(audit_event{0, user_id{""}, "admin", "user.delete",
+                                 user.value, "ok", ""});
+  return atom::ok_v;
+}
+
+/// Removes an email account of a user, and audits it.
+caf::result<atom::ok> delete_account(directory_self self, const user_id& user,
+                                     const account_id& account) {
+  if (auto err = self->state.remove_account(user, account))
+    return err;
+  self->state.record(audit_event{0, user, "web", "account.delete",
+                                 account.value, "ok", ""});
+  return atom::ok_v;
+}
+
+/// Sweeps expired rows, then sets the timer again (unless it is off).
+void sweep_and_rearm(directory_self self) {
+  self->state.sweep();
+  if (self->state.opts.sweep_interval.count() > 0)
+    self->delayed_send(self, self->state.opts.sweep_interval, atom::tick_v);
+}
+
+/// Takes over what the DIRECTORY owns, links its HASHERs and starts the
+/// sweep timer.
+void set_up(directory_self self, std::shared_ptr<storage::environment> env,
+            vault_actor vault, std::vector<hasher_actor> hashers,
+            directory_options opts, std::string dummy_hash) {
   auto& init = self->state;
   init.env = std::move(env);
   init.vault = std::move(vault);
@@ -333,6 +376,16 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
     self->link_to(h);
   if (init.opts.sweep_interval.count() > 0)
     self->delayed_send(self, init.opts.sweep_interval, atom::tick_v);
+}
+
+} // namespace
+
+directory_actor::behavior_type
+directory(directory_self self, std::shared_ptr<storage::environment> env,
+          vault_actor vault, std::vector<hasher_actor> hashers,
+          directory_options opts, std::string dummy_hash) {
+  set_up(self, std::move(env), std::move(vault), std::move(hashers),
+         std::move(opts), std::move(dummy_hash));
   // One line per message: the work is in the functions above and in the
   // state (directory_state.cpp).
   return {
@@ -350,10 +403,8 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
     [=](atom::session, const std::string& token) -> caf::result<user_info> {
       return self->state.resolve_session(token);
     },
-    [=](atom::logout, const std::string& token) -> caf::result<atom::ok> {
-      if (auto err = self->state.end_session(token))
-        return err;
-      return atom::ok_v;
+    [=](atom::logout, const std::string& token) {
+      return log_out(self, token);
     },
     [=](atom::change_password, const user_id& user, const secret& old_password,
         const secret& new_password) {
@@ -362,20 +413,11 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
     [=](atom::get, const user_id& user) -> caf::result<user_info> {
       return self->state.lookup_user(user);
     },
-    [=](atom::find_user, const std::string& username) -> caf::result<user_info> {
-      auto rec = self->state.lookup_user(username);
-      if (!rec)
-        return rec.error();
-      return rec->info;
+    [=](atom::find_user, const std::string& username) {
+      return find_user(self, username);
     },
-    [=](atom::delete_user, const user_id& user) -> caf::result<atom::ok> {
-      if (auto err = self->state.remove_user(user))
-        return err;
-      // Filed under no user (the operator's log): the user's own entries
-      // went with them, and retention prunes this one like any other.
-      self->state.record(audit_event{0, user_id{""}, "admin", "user.delete",
-                                     user.value, "ok", ""});
-      return atom::ok_v;
+    [=](atom::delete_user, const user_id& user) {
+      return delete_user(self, user);
     },
     [=](atom::add_account, const account_settings& settings,
         const account_credentials& creds) {
@@ -398,12 +440,8 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
       return self->state.all_accounts(user);
     },
     [=](atom::delete_account, const user_id& user,
-        const account_id& account) -> caf::result<atom::ok> {
-      if (auto err = self->state.remove_account(user, account))
-        return err;
-      self->state.record(audit_event{0, user, "web", "account.delete",
-                                     account.value, "ok", ""});
-      return atom::ok_v;
+        const account_id& account) {
+      return delete_account(self, user, account);
     },
     [=](atom::audit, audit_event& event) {
       self->state.record(std::move(event));
@@ -418,11 +456,7 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
     [=](atom::invite, int64_t ttl_seconds) -> caf::result<std::string> {
       return self->state.create_invite(ttl_seconds);
     },
-    [=](atom::tick) {
-      self->state.sweep();
-      if (self->state.opts.sweep_interval.count() > 0)
-        self->delayed_send(self, self->state.opts.sweep_interval, atom::tick_v);
-    },
+    [=](atom::tick) { sweep_and_rearm(self); },
   };
 }
 

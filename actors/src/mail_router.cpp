@@ -16,25 +16,47 @@ std::string key_of(const mailbox_ref& ref) {
   return ref.user.value + "/" + ref.account.value;
 }
 
-/// The ACCOUNT for `ref`, started on first use.
-account_actor
-account_for(mail_router_actor::stateful_pointer<mail_router_state> self,
-            const mailbox_ref& ref) {
-  auto& st = self->state;
-  auto key = key_of(ref);
-  if (auto i = st.accounts.find(key); i != st.accounts.end())
-    return i->second;
-  auto hdl = self->spawn(account, ref, st.directory, st.vault,
-                         caf::actor_cast<mail_router_actor>(self), st.opts);
-  // Linked: when the router ends (shutdown), the accounts end with it.
-  self->link_to(hdl);
-  self->monitor(hdl);
-  st.accounts.emplace(key, hdl);
-  st.keys.emplace(hdl.address(), key);
-  return hdl;
+/// The actor that sent the message being handled.
+caf::actor_addr sender_of(mail_router_actor::pointer self) {
+  return caf::actor_cast<caf::actor_addr>(self->current_sender());
+}
+
+/// Hands a mailbox operation to the ACCOUNT of `ref`, which answers the
+/// caller itself.
+template <class Atom, class... Ts>
+auto to_account(mail_router_actor::stateful_pointer<mail_router_state> self,
+                Atom op, const mailbox_ref& ref, const Ts&... xs) {
+  return self->delegate(self->state.account_for(ref), op, ref, xs...);
 }
 
 } // namespace
+
+account_actor mail_router_state::account_for(const mailbox_ref& ref) {
+  auto key = key_of(ref);
+  if (auto i = accounts.find(key); i != accounts.end())
+    return i->second;
+  auto hdl = self->spawn(account, ref, directory, vault,
+                         caf::actor_cast<mail_router_actor>(self), opts);
+  // Linked: when the router ends (shutdown), the accounts end with it.
+  self->link_to(hdl);
+  self->monitor(hdl);
+  accounts.emplace(key, hdl);
+  keys.emplace(hdl.address(), key);
+  return hdl;
+}
+
+void mail_router_state::on_down(const caf::down_msg& msg) {
+  if (auto i = keys.find(msg.source); i != keys.end()) {
+    accounts.erase(i->second);
+    keys.erase(i);
+  }
+  release_all(msg.source);
+  for (auto i = probing.begin(); i != probing.end(); ++i)
+    if (i->second == msg.source) {
+      probing.erase(i);
+      break;
+    }
+}
 
 void mail_router_state::release_all(const caf::actor_addr& who) {
   auto i = held.find(who);
@@ -91,170 +113,161 @@ mail_router_state::admit_probe(const std::string& user,
   return caf::none;
 }
 
+caf::result<probe_report>
+mail_router_state::start_probe(const account_settings& settings,
+                               const account_credentials& creds) {
+  // A test holds a thread for up to two connection timeouts: it counts as a
+  // connection of its user and of the server while it runs, one at a time
+  // per user, and a user has an hourly allowance.
+  auto user = settings.owner.value;
+  if (auto err = admit_probe(user, steady_now()))
+    return err;
+  auto probe = self->spawn<caf::detached>(connection_probe, opts.timeout,
+                                          opts.hosts);
+  self->monitor(probe);
+  ++per_user[user];
+  ++total;
+  held[probe.address()] = {user, 1};
+  probing[user] = probe.address();
+  return self->delegate(probe, atom::probe_v, settings, creds);
+}
+
+void mail_router_state::forget(const mailbox_ref& ref) {
+  auto i = accounts.find(key_of(ref));
+  if (i == accounts.end())
+    return;
+  // The next request starts a fresh ACCOUNT; the down message of this one
+  // gives its permits back.
+  auto hdl = i->second;
+  keys.erase(hdl.address());
+  accounts.erase(i);
+  self->unlink_from(hdl);
+  self->send_exit(hdl, caf::exit_reason::user_shutdown);
+}
+
+mail_status mail_router_state::status() const {
+  mail_status result;
+  result.connections = static_cast<int64_t>(total);
+  result.accounts = static_cast<int64_t>(accounts.size());
+  if (auto& cache = opts.cache) {
+    result.cache_hits = static_cast<int64_t>(cache->hits());
+    result.cache_misses = static_cast<int64_t>(cache->misses());
+    result.cache_bytes = static_cast<int64_t>(cache->bytes());
+  }
+  return result;
+}
+
+caf::result<atom::ok> mail_router_state::acquire(const user_id& user) {
+  if (total >= opts.max_total)
+    return caf::make_error(ec::too_busy,
+                           "the server has reached its limit of "
+                             + std::to_string(opts.max_total)
+                             + " mail connections; try again shortly");
+  auto& mine = per_user[user.value];
+  if (mine >= opts.max_per_user)
+    return caf::make_error(ec::too_busy,
+                           "you have " + std::to_string(mine)
+                             + " mail connections open, the most "
+                               "allowed; try again when a request "
+                               "finishes");
+  ++mine;
+  ++total;
+  auto& h = held[sender_of(self)];
+  h.first = user.value;
+  ++h.second;
+  return atom::ok_v;
+}
+
+void mail_router_state::release(const user_id& user) {
+  auto i = held.find(sender_of(self));
+  if (i == held.end() || i->second.second == 0)
+    return;
+  --i->second.second;
+  if (auto j = per_user.find(user.value); j != per_user.end()) {
+    if (j->second > 0)
+      --j->second;
+    if (j->second == 0)
+      per_user.erase(j);
+  }
+  if (total > 0)
+    --total;
+}
+
 mail_router_actor::behavior_type
 mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
             directory_actor directory, vault_actor vault, mail_options opts) {
+  self->state.self = self;
   self->state.directory = std::move(directory);
   self->state.vault = std::move(vault);
   self->state.opts = std::move(opts);
-  self->set_down_handler([self](const caf::down_msg& msg) {
-    auto& st = self->state;
-    if (auto i = st.keys.find(msg.source); i != st.keys.end()) {
-      st.accounts.erase(i->second);
-      st.keys.erase(i);
-    }
-    st.release_all(msg.source);
-    for (auto i = st.probing.begin(); i != st.probing.end(); ++i)
-      if (i->second == msg.source) {
-        st.probing.erase(i);
-        break;
-      }
-  });
+  self->set_down_handler(
+    [self](const caf::down_msg& msg) { self->state.on_down(msg); });
   // An ACCOUNT that ends normally (idle) must not take the router down.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     if (msg.reason != caf::exit_reason::normal)
       self->quit(msg.reason);
   });
+  // The mailbox operations go unchanged to the ACCOUNT of the mailbox; the
+  // rest is in the state (above).
   return {
-    [=](atom::folders, const mailbox_ref& ref, bool with_counts) {
-      return self->delegate(account_for(self, ref), atom::folders_v, ref,
-                            with_counts);
+    [=](atom::folders op, const mailbox_ref& ref, bool with_counts) {
+      return to_account(self, op, ref, with_counts);
     },
-    [=](atom::messages, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::messages op, const mailbox_ref& ref, const std::string& folder,
         const imap::page_request& req) {
-      return self->delegate(account_for(self, ref), atom::messages_v, ref,
-                            folder, req);
+      return to_account(self, op, ref, folder, req);
     },
-    [=](atom::read, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::read op, const mailbox_ref& ref, const std::string& folder,
         const std::vector<uint32_t>& uids, const imap::read_options& options) {
-      return self->delegate(account_for(self, ref), atom::read_v, ref, folder,
-                            uids, options);
+      return to_account(self, op, ref, folder, uids, options);
     },
-    [=](atom::search, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::search op, const mailbox_ref& ref, const std::string& folder,
         const imap::search_query& query) {
-      return self->delegate(account_for(self, ref), atom::search_v, ref,
-                            folder, query);
+      return to_account(self, op, ref, folder, query);
     },
-    [=](atom::move, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::move op, const mailbox_ref& ref, const std::string& folder,
         uint32_t uid, const std::string& destination) {
-      return self->delegate(account_for(self, ref), atom::move_v, ref, folder,
-                            uid, destination);
+      return to_account(self, op, ref, folder, uid, destination);
     },
-    [=](atom::flag, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::flag op, const mailbox_ref& ref, const std::string& folder,
         uint32_t uid, const imap::flag_change& change) {
-      return self->delegate(account_for(self, ref), atom::flag_v, ref, folder,
-                            uid, change);
+      return to_account(self, op, ref, folder, uid, change);
     },
-    [=](atom::send, const mailbox_ref& ref, const mime::outgoing_message& msg) {
-      return self->delegate(account_for(self, ref), atom::send_v, ref, msg);
+    [=](atom::send op, const mailbox_ref& ref,
+        const mime::outgoing_message& msg) {
+      return to_account(self, op, ref, msg);
     },
-    [=](atom::thread, const mailbox_ref& ref, const std::string& folder,
-        uint32_t uid) {
-      return self->delegate(account_for(self, ref), atom::thread_v, ref,
-                            folder, uid);
+    [=](atom::thread op, const mailbox_ref& ref, const std::string& folder,
+        uint32_t uid) { return to_account(self, op, ref, folder, uid); },
+    [=](atom::bulk op, const mailbox_ref& ref, const imap::bulk_request& req) {
+      return to_account(self, op, ref, req);
     },
-    [=](atom::bulk, const mailbox_ref& ref, const imap::bulk_request& req) {
-      return self->delegate(account_for(self, ref), atom::bulk_v, ref, req);
-    },
-    [=](atom::folder_op, const mailbox_ref& ref,
+    [=](atom::folder_op op, const mailbox_ref& ref,
         const imap::folder_change& change) {
-      return self->delegate(account_for(self, ref), atom::folder_op_v, ref,
-                            change);
+      return to_account(self, op, ref, change);
     },
-    [=](atom::search_all, const mailbox_ref& ref,
+    [=](atom::search_all op, const mailbox_ref& ref,
         const imap::search_query& query) {
-      return self->delegate(account_for(self, ref), atom::search_all_v, ref,
-                            query);
+      return to_account(self, op, ref, query);
     },
-    [=](atom::attachment, const mailbox_ref& ref, const std::string& folder,
+    [=](atom::attachment op, const mailbox_ref& ref, const std::string& folder,
         uint32_t uid, const std::string& part_id) {
-      return self->delegate(account_for(self, ref), atom::attachment_v, ref,
-                            folder, uid, part_id);
+      return to_account(self, op, ref, folder, uid, part_id);
     },
-    [=](atom::compose, const mailbox_ref& ref,
+    [=](atom::compose op, const mailbox_ref& ref,
         const mime::compose_request& request) {
-      return self->delegate(account_for(self, ref), atom::compose_v, ref,
-                            request);
+      return to_account(self, op, ref, request);
     },
     [=](atom::probe, const account_settings& settings,
-        const account_credentials& creds) -> caf::result<probe_report> {
-      // A test holds a thread for up to two connection timeouts: it counts
-      // as a connection of its user and of the server while it runs, one
-      // at a time per user, and a user has an hourly allowance.
-      auto& st = self->state;
-      auto user = settings.owner.value;
-      if (auto err = st.admit_probe(user, steady_now()))
-        return err;
-      auto probe = self->spawn<caf::detached>(connection_probe, st.opts.timeout,
-                                              st.opts.hosts);
-      self->monitor(probe);
-      ++st.per_user[user];
-      ++st.total;
-      st.held[probe.address()] = {user, 1};
-      st.probing[user] = probe.address();
-      return self->delegate(probe, atom::probe_v, settings, creds);
+        const account_credentials& creds) {
+      return self->state.start_probe(settings, creds);
     },
-    [=](atom::forget, const mailbox_ref& ref) {
-      auto& st = self->state;
-      auto i = st.accounts.find(key_of(ref));
-      if (i == st.accounts.end())
-        return;
-      // The next request starts a fresh ACCOUNT; the down message of this
-      // one gives its permits back.
-      auto hdl = i->second;
-      st.keys.erase(hdl.address());
-      st.accounts.erase(i);
-      self->unlink_from(hdl);
-      self->send_exit(hdl, caf::exit_reason::user_shutdown);
+    [=](atom::forget, const mailbox_ref& ref) { self->state.forget(ref); },
+    [=](atom::status) { return self->state.status(); },
+    [=](atom::acquire, const user_id& user) {
+      return self->state.acquire(user);
     },
-    [=](atom::status) {
-      auto& st = self->state;
-      mail_status result;
-      result.connections = static_cast<int64_t>(st.total);
-      result.accounts = static_cast<int64_t>(st.accounts.size());
-      if (auto& cache = st.opts.cache) {
-        result.cache_hits = static_cast<int64_t>(cache->hits());
-        result.cache_misses = static_cast<int64_t>(cache->misses());
-        result.cache_bytes = static_cast<int64_t>(cache->bytes());
-      }
-      return result;
-    },
-    [=](atom::acquire, const user_id& user) -> caf::result<atom::ok> {
-      auto& st = self->state;
-      if (st.total >= st.opts.max_total)
-        return caf::make_error(ec::too_busy,
-                               "the server has reached its limit of "
-                                 + std::to_string(st.opts.max_total)
-                                 + " mail connections; try again shortly");
-      auto& mine = st.per_user[user.value];
-      if (mine >= st.opts.max_per_user)
-        return caf::make_error(ec::too_busy,
-                               "you have " + std::to_string(mine)
-                                 + " mail connections open, the most "
-                                   "allowed; try again when a request "
-                                   "finishes");
-      ++mine;
-      ++st.total;
-      auto& h = st.held[caf::actor_cast<caf::actor_addr>(self->current_sender())];
-      h.first = user.value;
-      ++h.second;
-      return atom::ok_v;
-    },
-    [=](atom::release, const user_id& user) {
-      auto& st = self->state;
-      auto i = st.held.find(caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      if (i == st.held.end() || i->second.second == 0)
-        return;
-      --i->second.second;
-      if (auto j = st.per_user.find(user.value); j != st.per_user.end()) {
-        if (j->second > 0)
-          --j->second;
-        if (j->second == 0)
-          st.per_user.erase(j);
-      }
-      if (st.total > 0)
-        --st.total;
-    },
+    [=](atom::release, const user_id& user) { self->state.release(user); },
   };
 }
 

@@ -80,6 +80,9 @@ struct account_state {
     live = std::make_shared<std::vector<
       std::pair<imap_connection_actor, std::shared_ptr<imap::canceller>>>>();
 
+  /// A connection ended: forgets its slot; a caller that ended: drops its
+  /// waiting requests.
+  void on_down(const caf::down_msg& msg);
   /// Queues a request, failing it at once while a login failure is cached
   /// or the server is known to be unreachable.
   void submit(pending_request req);

@@ -5,6 +5,7 @@
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/result.hpp>
 
 #include <chrono>
 #include <deque>
@@ -17,6 +18,8 @@ namespace postern {
 struct mail_router_state {
   static inline const char* name = "mail-router";
 
+  /// Set by the behavior; null in tests that use the state alone.
+  mail_router_actor::pointer self = nullptr;
   directory_actor directory;
   vault_actor vault;
   mail_options opts;
@@ -36,8 +39,34 @@ struct mail_router_state {
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>>
     probe_starts;
 
+  /// The ACCOUNT for `ref`, started (linked and monitored) on first use.
+  account_actor account_for(const mailbox_ref& ref);
+
+  /// Forgets an ACCOUNT or connection test that ended and gives its
+  /// permits back.
+  void on_down(const caf::down_msg& msg);
+
   /// Gives back every permit an ACCOUNT or connection test holds.
   void release_all(const caf::actor_addr& who);
+
+  /// Starts a connection test on its own thread, holding a permit of
+  /// `settings.owner` while it runs; fails with `ec::too_busy` (see
+  /// admit_probe).
+  caf::result<probe_report> start_probe(const account_settings& settings,
+                                        const account_credentials& creds);
+
+  /// Ends the ACCOUNT of `ref`, if any; the next request starts a new one.
+  void forget(const mailbox_ref& ref);
+
+  /// Connections, ACCOUNTs and the cache's counters.
+  mail_status status() const;
+
+  /// Gives the current sender (an ACCOUNT) one connection permit of
+  /// `user`, or fails with `ec::too_busy` at a limit.
+  caf::result<atom::ok> acquire(const user_id& user);
+
+  /// Takes back one permit the current sender holds for `user`.
+  void release(const user_id& user);
 
   /// Why `user` may not start a connection test now (a sentence), or none:
   /// a test already running, the hourly allowance used, or no connection

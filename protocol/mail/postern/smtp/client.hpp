@@ -80,11 +80,37 @@ public:
   }
 
 private:
+  // -- connect steps, in order (see connect()) --------------------------------
+
+  /// Opens the stream: TCP (and implicit TLS), or `options_.open_stream`.
+  /// Sets `fd` to the socket, or leaves it -1 for a made stream.
+  caf::error open_transport(const server_settings& server, int& fd,
+                            _mailstream*& stream);
+  /// The TCP half of open_transport(), with the implicit-TLS handshake.
+  caf::error open_socket(const server_settings& server, int& fd,
+                         _mailstream*& stream);
+  /// Wraps the new stream in the budget and, for implicit TLS, verifies the
+  /// certificate; closes the stream on failure.
+  caf::error guard_stream(const server_settings& server, _mailstream* stream);
+  /// Hands the stream to libetpan and reads the server's greeting.
+  caf::error read_greeting(_mailstream* stream);
+  /// STARTTLS (required once asked for), then EHLO again over TLS.
+  caf::error start_tls(int fd);
+  /// guard_stream() again for the driver STARTTLS put in place.
+  caf::error guard_tls_stream();
+  /// AUTH PLAIN or LOGIN; from here on server text is redacted.
+  caf::error authenticate(const server_settings& server,
+                          const secret& password);
+
+  // -- helpers ----------------------------------------------------------------
+
   caf::error command_error(int rc, std::string_view action);
   caf::error interrupted() const;
   caf::error ehlo();
   void close_stream() noexcept;
   std::string server_text() const;
+
+  // -- state ------------------------------------------------------------------
 
   client_options options_;
   std::shared_ptr<imap::canceller> canceller_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mime/html.hpp"
 
+#include "html_entities.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/limits.hpp"
@@ -17,6 +18,7 @@ namespace postern::mime {
 namespace {
 
 using detail::count_work;
+using detail::decode_references;
 
 bool is_ws(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
@@ -25,119 +27,6 @@ bool is_ws(char c) noexcept {
 bool is_name_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
          || (c >= '0' && c <= '9') || c == '-' || c == ':' || c == '_';
-}
-
-// The Latin-1 named references, in code point order from U+00A0.
-constexpr std::array<std::string_view, 96> latin1_entities = {
-  "nbsp",   "iexcl",  "cent",   "pound",  "curren", "yen",    "brvbar",
-  "sect",   "uml",    "copy",   "ordf",   "laquo",  "not",    "shy",
-  "reg",    "macr",   "deg",    "plusmn", "sup2",   "sup3",   "acute",
-  "micro",  "para",   "middot", "cedil",  "sup1",   "ordm",   "raquo",
-  "frac14", "frac12", "frac34", "iquest", "Agrave", "Aacute", "Acirc",
-  "Atilde", "Auml",   "Aring",  "AElig",  "Ccedil", "Egrave", "Eacute",
-  "Ecirc",  "Euml",   "Igrave", "Iacute", "Icirc",  "Iuml",   "ETH",
-  "Ntilde", "Ograve", "Oacute", "Ocirc",  "Otilde", "Ouml",   "times",
-  "Oslash", "Ugrave", "Uacute", "Ucirc",  "Uuml",   "Yacute", "THORN",
-  "szlig",  "agrave", "aacute", "acirc",  "atilde", "auml",   "aring",
-  "aelig",  "ccedil", "egrave", "eacute", "ecirc",  "euml",   "igrave",
-  "iacute", "icirc",  "iuml",   "eth",    "ntilde", "ograve", "oacute",
-  "ocirc",  "otilde", "ouml",   "divide", "oslash", "ugrave", "uacute",
-  "ucirc",  "uuml",   "yacute", "thorn",  "yuml",
-};
-
-struct named_entity {
-  std::string_view name;
-  uint32_t code_point;
-};
-
-constexpr std::array<named_entity, 33> other_entities = {{
-  {"amp", '&'},       {"lt", '<'},         {"gt", '>'},
-  {"quot", '"'},      {"apos", '\''},      {"ndash", 0x2013},
-  {"mdash", 0x2014},  {"lsquo", 0x2018},   {"rsquo", 0x2019},
-  {"sbquo", 0x201A},  {"ldquo", 0x201C},   {"rdquo", 0x201D},
-  {"bdquo", 0x201E},  {"bull", 0x2022},    {"hellip", 0x2026},
-  {"euro", 0x20AC},   {"trade", 0x2122},   {"larr", 0x2190},
-  {"rarr", 0x2192},   {"uarr", 0x2191},    {"darr", 0x2193},
-  {"zwnj", 0x200C},   {"zwj", 0x200D},     {"ensp", 0x2002},
-  {"emsp", 0x2003},   {"thinsp", 0x2009},  {"dagger", 0x2020},
-  {"Dagger", 0x2021}, {"permil", 0x2030},  {"lsaquo", 0x2039},
-  {"rsaquo", 0x203A}, {"OElig", 0x0152},   {"oelig", 0x0153},
-}};
-
-// HTML maps the C1 range of numeric references to Windows-1252.
-constexpr std::array<uint16_t, 32> windows_1252_c1 = {
-  0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
-  0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
-};
-
-// Decodes the character reference at text[pos] == '&'. Returns the number
-// of bytes consumed (0 if it is not a reference) and appends the character.
-size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
-  // A reference is short: look for its ';' only in the next 33 bytes, so
-  // a text of "&&&&..." stays linear.
-  auto limit = std::min(text.size(), pos + 34);
-  count_work(limit - pos);
-  auto semi = text.substr(0, limit).find(';', pos + 1);
-  if (pos + 1 < text.size() && text[pos + 1] == '#') {
-    size_t i = pos + 2;
-    bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
-    if (hex)
-      ++i;
-    auto digits_begin = i;
-    uint32_t cp = 0;
-    while (i < limit
-           && ((text[i] >= '0' && text[i] <= '9')
-               || (hex
-                   && ((text[i] >= 'a' && text[i] <= 'f')
-                       || (text[i] >= 'A' && text[i] <= 'F'))))) {
-      uint32_t digit = text[i] <= '9'   ? static_cast<uint32_t>(text[i] - '0')
-                       : text[i] <= 'F' ? static_cast<uint32_t>(text[i] - 'A' + 10)
-                                        : static_cast<uint32_t>(text[i] - 'a' + 10);
-      cp = cp * (hex ? 16u : 10u) + digit;
-      if (cp > 0x10FFFF)
-        cp = 0x110000; // saturate: out of range
-      ++i;
-    }
-    if (i == digits_begin)
-      return 0;
-    if (cp >= 0x80 && cp <= 0x9F)
-      cp = windows_1252_c1[cp - 0x80];
-    // HTML maps &#0; to U+FFFD, like invalid code points.
-    append_utf8(out, cp == 0 ? 0xFFFD : cp);
-    return (i < text.size() && text[i] == ';' ? i + 1 : i) - pos;
-  }
-  if (semi == std::string_view::npos)
-    return 0;
-  auto name = text.substr(pos + 1, semi - pos - 1);
-  for (size_t k = 0; k < latin1_entities.size(); ++k)
-    if (latin1_entities[k] == name) {
-      append_utf8(out, 0xA0 + static_cast<uint32_t>(k));
-      return semi + 1 - pos;
-    }
-  for (auto& entity : other_entities)
-    if (entity.name == name) {
-      append_utf8(out, entity.code_point);
-      return semi + 1 - pos;
-    }
-  return 0;
-}
-
-std::string decode_references(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '&') {
-      auto n = decode_reference(text, i, out);
-      if (n > 0) {
-        i += n;
-        continue;
-      }
-    }
-    out += text[i++];
-  }
-  return out;
 }
 
 struct tag {
@@ -447,11 +336,10 @@ void close_link(text_builder& out, const open_link& link) {
   }
 }
 
-} // namespace
+// -- elements -----------------------------------------------------------------
 
-std::string html_to_text(std::string_view input) {
-  auto html = to_valid_utf8(input);
-  text_builder out;
+/// What is open while the text flows: the link, the lists and <pre>.
+struct open_elements {
   // HTML does not nest links: an <a> inside an <a> ends the first one, so
   // at most one is open and every label is looked at once.
   std::optional<open_link> link;
@@ -461,143 +349,194 @@ std::string html_to_text(std::string_view input) {
   std::vector<int> counters;
   size_t deep_lists = 0;
   int pre_depth = 0;
+};
+
+// Comments, doctypes and processing instructions show nothing. Returns the
+// position after the one at html[i] == '<', or npos if it is none of them.
+size_t skip_markup(std::string_view html, size_t i) {
+  if (html.compare(i, 4, "<!--") == 0) {
+    auto end = html.find("-->", i + 4);
+    end = end == std::string_view::npos ? html.size() : end + 3;
+    count_work(end - i);
+    return end;
+  }
+  if (i + 1 < html.size() && (html[i + 1] == '!' || html[i + 1] == '?')) {
+    auto end = html.find('>', i);
+    end = end == std::string_view::npos ? html.size() : end + 1;
+    count_work(end - i);
+    return end;
+  }
+  return std::string_view::npos;
+}
+
+// Elements whose content is code or metadata, not text to read.
+bool is_hidden(std::string_view name) {
+  return one_of(name, {"script", "style", "head", "title", "template",
+                       "noscript", "svg", "object"});
+}
+
+// Skips a hidden element's content up to its closing tag; returns the
+// position after that tag, or the end.
+size_t skip_hidden(std::string_view html, size_t from, std::string_view name) {
+  auto end = find_end_tag(html, from, name);
+  if (end == std::string_view::npos)
+    return html.size();
+  auto close = html.find('>', end);
+  close = close == std::string_view::npos ? html.size() : close + 1;
+  count_work(close - end);
+  return close;
+}
+
+// Block boundaries: 2 line breaks (a blank line) or 1, or 0 for a tag
+// that is no block.
+int block_breaks(std::string_view name) {
+  if (one_of(name, {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+                    "table", "dl", "figure"}))
+    return 2;
+  if (one_of(name, {"div", "tr", "dt", "dd", "section", "article", "header",
+                    "footer", "nav", "aside", "main", "center", "form",
+                    "address", "caption", "tbody", "thead", "tfoot",
+                    "fieldset", "figcaption", "body", "html"}))
+    return 1;
+  return 0;
+}
+
+// <ul> or <ol>, opening or closing.
+void list_tag(text_builder& out, open_elements& open, const tag& t) {
+  // A list inside a list item continues it without a blank line.
+  auto depth = open.ordered_lists.size() + open.deep_lists;
+  bool nested = t.closing ? depth > 1 : depth > 0;
+  out.line_break(nested ? 1 : 2);
+  if (t.closing) {
+    if (open.deep_lists > 0) {
+      --open.deep_lists;
+    } else if (!open.ordered_lists.empty()) {
+      open.ordered_lists.pop_back();
+      open.counters.pop_back();
+    }
+  } else if (open.ordered_lists.size() < max_nesting) {
+    open.ordered_lists.push_back(t.name == "ol");
+    open.counters.push_back(0);
+  } else {
+    ++open.deep_lists;
+  }
+}
+
+// <li>: a line of its own, with a bullet or the next number.
+void list_item(text_builder& out, open_elements& open, const tag& t) {
+  out.line_break(1);
+  if (t.closing)
+    return;
+  // Indented two spaces per level, at most `max_nesting` levels.
+  auto depth = open.ordered_lists.empty() ? 1 : open.ordered_lists.size();
+  std::string bullet(2 * (depth - 1), ' ');
+  if (!open.ordered_lists.empty() && open.ordered_lists.back())
+    bullet += std::to_string(++open.counters.back()) + ". ";
+  else
+    bullet += "- ";
+  out.literal(bullet);
+}
+
+// <img>: its alt text, unless blank, stands in for it.
+void image(text_builder& out, const tag& t) {
+  auto alt = t.attribute("alt");
+  bool blank = true;
+  for (char ch : alt)
+    blank = blank && is_ws(ch);
+  if (!blank)
+    out.literal("[" + alt + "]");
+}
+
+// <a> or </a>: ends the open link, if any, and opens the next.
+void anchor(text_builder& out, open_elements& open, const tag& t) {
+  if (open.link) {
+    close_link(out, *open.link);
+    open.link.reset();
+    if (!t.closing)
+      out.text(" ", false); // the next link's label is another word
+  }
+  if (!t.closing)
+    open.link = open_link{t.attribute("href"), out.position()};
+}
+
+// Writes what a (not hidden) tag means for the text; unknown tags, such
+// as <span> or <b>, mean nothing.
+void show_tag(text_builder& out, open_elements& open, const tag& t) {
+  const auto& name = t.name;
+  if (name == "br") {
+    out.hard_break();
+    return;
+  }
+  if (name == "hr") {
+    out.line_break(1);
+    out.literal("----------");
+    out.line_break(1);
+    return;
+  }
+  if (name == "pre") {
+    out.line_break(2);
+    open.pre_depth += t.closing ? (open.pre_depth > 0 ? -1 : 0) : 1;
+    return;
+  }
+  if (name == "ul" || name == "ol") {
+    list_tag(out, open, t);
+    return;
+  }
+  if (name == "li") {
+    list_item(out, open, t);
+    return;
+  }
+  if (auto breaks = block_breaks(name); breaks > 0) {
+    out.line_break(breaks);
+    return;
+  }
+  if (name == "td" || name == "th") {
+    if (t.closing)
+      out.text(" ", false);
+    return;
+  }
+  if (name == "img" && !t.closing) {
+    image(out, t);
+    return;
+  }
+  if (name == "a")
+    anchor(out, open, t);
+}
+
+} // namespace
+
+std::string html_to_text(std::string_view input) {
+  auto html = to_valid_utf8(input);
+  text_builder out;
+  open_elements open;
   size_t i = 0;
   while (i < html.size() && !out.full()) {
     count_work(1);
-    char c = html[i];
-    if (c != '<') {
+    if (html[i] != '<') {
       auto next = html.find('<', i);
       if (next == std::string::npos)
         next = html.size();
       out.text(decode_references(std::string_view{html}.substr(i, next - i)),
-               pre_depth > 0);
+               open.pre_depth > 0);
       i = next;
       continue;
     }
-    if (html.compare(i, 4, "<!--") == 0) {
-      auto end = html.find("-->", i + 4);
-      end = end == std::string::npos ? html.size() : end + 3;
-      count_work(end - i);
-      i = end;
-      continue;
-    }
-    if (i + 1 < html.size() && (html[i + 1] == '!' || html[i + 1] == '?')) {
-      auto end = html.find('>', i);
-      end = end == std::string::npos ? html.size() : end + 1;
-      count_work(end - i);
+    if (auto end = skip_markup(html, i); end != std::string_view::npos) {
       i = end;
       continue;
     }
     if (i + 1 >= html.size()
         || !(is_name_char(html[i + 1]) || html[i + 1] == '/')) {
-      out.text("<", pre_depth > 0); // a bare "<" in text
+      out.text("<", open.pre_depth > 0); // a bare "<" in text
       ++i;
       continue;
     }
     tag t;
     i = parse_tag(html, i, t);
-    const auto& name = t.name;
-    if (!t.closing
-        && one_of(name, {"script", "style", "head", "title", "template",
-                         "noscript", "svg", "object"})) {
-      // Skip the element's content up to its closing tag.
-      auto end = find_end_tag(html, i, name);
-      if (end == std::string::npos) {
-        i = html.size();
-      } else {
-        auto close = html.find('>', end);
-        close = close == std::string::npos ? html.size() : close + 1;
-        count_work(close - end);
-        i = close;
-      }
-      continue;
-    }
-    if (name == "br") {
-      out.hard_break();
-      continue;
-    }
-    if (name == "hr") {
-      out.line_break(1);
-      out.literal("----------");
-      out.line_break(1);
-      continue;
-    }
-    if (name == "pre") {
-      out.line_break(2);
-      pre_depth += t.closing ? (pre_depth > 0 ? -1 : 0) : 1;
-      continue;
-    }
-    if (name == "ul" || name == "ol") {
-      // A list inside a list item continues it without a blank line.
-      auto depth = ordered_lists.size() + deep_lists;
-      bool nested = t.closing ? depth > 1 : depth > 0;
-      out.line_break(nested ? 1 : 2);
-      if (t.closing) {
-        if (deep_lists > 0) {
-          --deep_lists;
-        } else if (!ordered_lists.empty()) {
-          ordered_lists.pop_back();
-          counters.pop_back();
-        }
-      } else if (ordered_lists.size() < max_nesting) {
-        ordered_lists.push_back(name == "ol");
-        counters.push_back(0);
-      } else {
-        ++deep_lists;
-      }
-      continue;
-    }
-    if (name == "li") {
-      out.line_break(1);
-      if (!t.closing) {
-        // Indented two spaces per level, at most `max_nesting` levels.
-        auto depth = ordered_lists.empty() ? 1 : ordered_lists.size();
-        std::string bullet(2 * (depth - 1), ' ');
-        if (!ordered_lists.empty() && ordered_lists.back())
-          bullet += std::to_string(++counters.back()) + ". ";
-        else
-          bullet += "- ";
-        out.literal(bullet);
-      }
-      continue;
-    }
-    if (one_of(name, {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-                      "table", "dl", "figure"})) {
-      out.line_break(2);
-      continue;
-    }
-    if (one_of(name, {"div", "tr", "dt", "dd", "section", "article",
-                      "header", "footer", "nav", "aside", "main", "center",
-                      "form", "address", "caption", "tbody", "thead",
-                      "tfoot", "fieldset", "figcaption", "body", "html"})) {
-      out.line_break(1);
-      continue;
-    }
-    if (name == "td" || name == "th") {
-      if (t.closing)
-        out.text(" ", false);
-      continue;
-    }
-    if (name == "img" && !t.closing) {
-      auto alt = t.attribute("alt");
-      bool blank = true;
-      for (char ch : alt)
-        blank = blank && is_ws(ch);
-      if (!blank)
-        out.literal("[" + alt + "]");
-      continue;
-    }
-    if (name == "a") {
-      if (link) {
-        close_link(out, *link);
-        link.reset();
-        if (!t.closing)
-          out.text(" ", false); // the next link's label is another word
-      }
-      if (!t.closing)
-        link = open_link{t.attribute("href"), out.position()};
-      continue;
-    }
+    if (!t.closing && is_hidden(t.name))
+      i = skip_hidden(html, i, t.name); // its content is not text
+    else
+      show_tag(out, open, t);
   }
   return to_valid_utf8(out.finish());
 }

@@ -228,9 +228,11 @@ std::string normalize_message_id(std::string_view id) {
 
 namespace {
 
-caf::expected<built_message> build(const outgoing_message& msg,
-                                   std::time_t date, const std::string& unique,
-                                   bool draft) {
+// -- building -----------------------------------------------------------------
+
+// The sender and every To, Cc and Bcc address end up in SMTP commands or
+// headers: one that could not be sent as it is fails the whole message.
+caf::error check_all_addresses(const outgoing_message& msg) {
   if (!is_sendable_address(msg.from.address))
     return caf::make_error(ec::invalid_argument,
                            "The sender address \""
@@ -241,21 +243,36 @@ caf::expected<built_message> build(const outgoing_message& msg,
                              std::pair{&msg.bcc, "Bcc"}})
     if (auto err = check_addresses(*list, field))
       return err;
-  built_message result;
-  result.sender = msg.from.address;
+  return {};
+}
+
+// The envelope recipients (RCPT TO): To, Cc and Bcc in that order, each
+// address once, whatever its case, so nobody gets the message twice.
+std::vector<std::string> envelope_recipients(const outgoing_message& msg) {
+  std::vector<std::string> recipients;
   for (auto* list : {&msg.to, &msg.cc, &msg.bcc})
     for (auto& a : *list) {
       bool seen = false;
-      for (auto& r : result.recipients)
+      for (auto& r : recipients)
         seen = seen || iequals(r, a.address);
       if (!seen)
-        result.recipients.push_back(a.address);
+        recipients.push_back(a.address);
     }
-  if (result.recipients.empty() && !draft)
-    return caf::make_error(ec::invalid_argument,
-                           "The message has no recipient; give at least one "
-                           "To, Cc or Bcc address");
+  return recipients;
+}
+
+/// The threading headers of a reply, as written.
+struct thread_ids {
   std::string in_reply_to;
+  std::vector<std::string> references;
+};
+
+// Normalizes In-Reply-To and References (a bad one fails the message, since
+// it would go into a header as given); References ends with the parent.
+caf::expected<thread_ids> thread_headers(const outgoing_message& msg) {
+  thread_ids ids;
+  auto& in_reply_to = ids.in_reply_to;
+  auto& references = ids.references;
   if (!msg.in_reply_to.empty()) {
     in_reply_to = normalize_message_id(msg.in_reply_to);
     if (in_reply_to.empty())
@@ -264,7 +281,6 @@ caf::expected<built_message> build(const outgoing_message& msg,
                                + to_valid_utf8(msg.in_reply_to)
                                + "\" is not a valid Message-ID");
   }
-  std::vector<std::string> references;
   for (auto& ref : msg.references) {
     auto id = normalize_message_id(ref);
     if (id.empty())
@@ -279,9 +295,14 @@ caf::expected<built_message> build(const outgoing_message& msg,
   if (references.size() > max_references)
     references.erase(references.begin() + 1,
                      references.end() - (max_references - 1));
-  auto domain = msg.from.address.substr(msg.from.address.rfind('@') + 1);
-  result.message_id = "<" + unique + "@" + domain + ">";
-  auto& out = result.data;
+  return ids;
+}
+
+// Writes the header up to MIME-Version. Bcc is never written: its
+// recipients are in the envelope only.
+void append_headers(std::string& out, const outgoing_message& msg,
+                    std::time_t date, const std::string& message_id,
+                    const thread_ids& ids) {
   out += "Date: " + format_rfc5322_date(date) + "\r\n";
   out += "From: " + format_address(msg.from) + "\r\n";
   auto addresses = [](const std::vector<address>& list) {
@@ -295,20 +316,22 @@ caf::expected<built_message> build(const outgoing_message& msg,
   if (!msg.cc.empty())
     append_list_header(out, "Cc", addresses(msg.cc), ",");
   out += "Subject: " + encode_header(msg.subject) + "\r\n";
-  out += "Message-ID: " + result.message_id + "\r\n";
-  if (!in_reply_to.empty())
-    out += "In-Reply-To: " + in_reply_to + "\r\n";
-  if (!references.empty())
-    append_list_header(out, "References", references, "");
+  out += "Message-ID: " + message_id + "\r\n";
+  if (!ids.in_reply_to.empty())
+    out += "In-Reply-To: " + ids.in_reply_to + "\r\n";
+  if (!ids.references.empty())
+    append_list_header(out, "References", ids.references, "");
   out += "MIME-Version: 1.0\r\n";
-  if (msg.attachments.empty()) {
-    out += body_entity(msg, unique);
-    return result;
-  }
+}
+
+// An attachment's name and type go into its part's headers: refuse the
+// ones that would break them or mislead the reader.
+caf::error check_attachments(const outgoing_message& msg) {
   for (auto& a : msg.attachments) {
     if (!is_valid_attachment_filename(a.filename))
       return caf::make_error(ec::invalid_argument,
-                             "The attachment name \"" + to_valid_utf8(a.filename)
+                             "The attachment name \""
+                               + to_valid_utf8(a.filename)
                                + "\" is not a plain file name");
     if (!is_valid_media_type(a.content_type))
       return caf::make_error(ec::invalid_argument,
@@ -316,6 +339,13 @@ caf::expected<built_message> build(const outgoing_message& msg,
                                + to_valid_utf8(a.content_type)
                                + "\" is not a media type like image/png");
   }
+  return {};
+}
+
+// The body of a message with attachments: multipart/mixed with the text
+// first, then each file in base64.
+void append_mixed_body(std::string& out, const outgoing_message& msg,
+                       const std::string& unique) {
   // Base64 and quoted-printable never contain "=_": the boundary cannot
   // occur inside a part, and it differs from the alternative's.
   auto boundary = "=_postern_mixed_" + unique;
@@ -334,6 +364,36 @@ caf::expected<built_message> build(const outgoing_message& msg,
     out += "\r\n";
   }
   out += "--" + boundary + "--\r\n";
+}
+
+// The checks run in this order (addresses, recipients, threading IDs,
+// attachments): a message with several problems reports the first.
+caf::expected<built_message> build(const outgoing_message& msg,
+                                   std::time_t date, const std::string& unique,
+                                   bool draft) {
+  if (auto err = check_all_addresses(msg))
+    return err;
+  built_message result;
+  result.sender = msg.from.address;
+  result.recipients = envelope_recipients(msg);
+  // A draft is saved, not sent: it may have no recipient yet.
+  if (result.recipients.empty() && !draft)
+    return caf::make_error(ec::invalid_argument,
+                           "The message has no recipient; give at least one "
+                           "To, Cc or Bcc address");
+  auto ids = thread_headers(msg);
+  if (!ids)
+    return std::move(ids.error());
+  auto domain = msg.from.address.substr(msg.from.address.rfind('@') + 1);
+  result.message_id = "<" + unique + "@" + domain + ">";
+  append_headers(result.data, msg, date, result.message_id, *ids);
+  if (msg.attachments.empty()) {
+    result.data += body_entity(msg, unique);
+    return result;
+  }
+  if (auto err = check_attachments(msg))
+    return err;
+  append_mixed_body(result.data, msg, unique);
   return result;
 }
 

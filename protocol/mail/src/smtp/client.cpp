@@ -131,6 +131,8 @@ caf::error client::ehlo() {
   return {};
 }
 
+// -- connect steps ------------------------------------------------------------
+
 caf::error client::connect(const server_settings& server,
                            const secret& password) {
   imap::deadline_guard deadline{canceller_, options_.operation_timeout};
@@ -143,57 +145,92 @@ caf::error client::connect(const server_settings& server,
   port_ = server.port != 0 ? server.port
           : server.security == transport_security::tls ? uint16_t{465}
                                                        : uint16_t{587};
-  auto where = host_ + ":" + std::to_string(port_);
   smtp_ = mailsmtp_new(0, nullptr);
   if (smtp_ == nullptr)
     return caf::make_error(ec::smtp_failure, "Out of memory");
+  mailsmtp_set_timeout(smtp_, options_.timeout.count());
+  // The socket stays -1 for a stream made by open_stream (plain only, so
+  // STARTTLS, the only later user of it, never runs).
+  int fd = -1;
+  _mailstream* stream = nullptr;
+  if (auto err = open_transport(server, fd, stream))
+    return err;
+  if (auto err = guard_stream(server, stream))
+    return err;
+  if (auto err = read_greeting(stream))
+    return err;
+  if (auto err = ehlo())
+    return err;
+  if (server.security == transport_security::starttls)
+    if (auto err = start_tls(fd))
+      return err;
+  if (server.username.empty())
+    return {};
+  return authenticate(server, password);
+}
+
+caf::error client::open_transport(const server_settings& server, int& fd,
+                                  _mailstream*& stream) {
+  if (!options_.open_stream)
+    return open_socket(server, fd, stream);
+  // Tests and fuzzing: no DNS, no TCP, no TLS.
+  if (server.security != transport_security::plain)
+    return caf::make_error(ec::smtp_failure,
+                           "A stream made by open_stream is plain only");
+  stream = options_.open_stream();
+  if (stream == nullptr)
+    return caf::make_error(ec::connection_failed,
+                           "Could not open the stream to " + host_ + ":"
+                             + std::to_string(port_));
+  canceller_->attach(-1, stream);
+  return {};
+}
+
+caf::error client::open_socket(const server_settings& server, int& fd,
+                               _mailstream*& stream) {
+  auto where = host_ + ":" + std::to_string(port_);
   auto secs = options_.timeout.count();
-  mailsmtp_set_timeout(smtp_, secs);
-  caf::expected<int> fd{-1};
-  mailstream* stream = nullptr;
-  if (options_.open_stream) {
-    if (server.security != transport_security::plain)
-      return caf::make_error(ec::smtp_failure,
-                             "A stream made by open_stream is plain only");
-    stream = options_.open_stream();
-    if (stream == nullptr)
-      return caf::make_error(ec::connection_failed,
-                             "Could not open the stream to " + where);
-    canceller_->attach(-1, stream);
-  } else {
-    fd = imap::tcp_connect(host_, port_, options_.timeout, *canceller_,
-                           "SMTP", options_.hosts);
-    if (!fd)
-      return std::move(fd.error());
-    canceller_->attach(*fd, nullptr);
-    call_start_ = std::chrono::steady_clock::now();
-    if (server.security == transport_security::tls)
-      stream = mailstream_ssl_open_with_callback_timeout(
-        *fd, secs, set_server_name, &host_);
-    else
-      stream = mailstream_socket_open_timeout(*fd, secs);
-    if (stream == nullptr) {
-      canceller_->detach();
-      ::close(*fd);
-      if (auto err = interrupted())
-        return err;
-      if (std::chrono::steady_clock::now() - call_start_
-            + std::chrono::milliseconds{300}
-          >= options_.timeout)
-        return caf::make_error(ec::timed_out, "The TLS handshake with " + where
-                                                + " did not finish in time");
-      return caf::make_error(ec::tls_failure,
-                             "The TLS handshake with the SMTP server " + where
-                               + " failed; check that this port expects TLS "
-                                 "(usually 465) and not STARTTLS (587)");
-    }
-    canceller_->attach(*fd, stream);
-    if (!imap::select_safe(stream)) {
-      canceller_->detach();
-      mailstream_close(stream);
-      return imap::too_many_files();
-    }
+  auto connected = imap::tcp_connect(host_, port_, options_.timeout,
+                                     *canceller_, "SMTP", options_.hosts);
+  if (!connected)
+    return std::move(connected.error());
+  fd = *connected;
+  canceller_->attach(fd, nullptr);
+  call_start_ = std::chrono::steady_clock::now();
+  // Implicit TLS shakes hands right here, before the server says anything.
+  if (server.security == transport_security::tls)
+    stream = mailstream_ssl_open_with_callback_timeout(fd, secs,
+                                                       set_server_name, &host_);
+  else
+    stream = mailstream_socket_open_timeout(fd, secs);
+  if (stream == nullptr) {
+    canceller_->detach();
+    ::close(fd);
+    if (auto err = interrupted())
+      return err;
+    // A handshake that ran into the timeout is slow, not broken.
+    if (std::chrono::steady_clock::now() - call_start_
+          + std::chrono::milliseconds{300}
+        >= options_.timeout)
+      return caf::make_error(ec::timed_out, "The TLS handshake with " + where
+                                              + " did not finish in time");
+    return caf::make_error(ec::tls_failure,
+                           "The TLS handshake with the SMTP server " + where
+                             + " failed; check that this port expects TLS "
+                               "(usually 465) and not STARTTLS (587)");
   }
+  canceller_->attach(fd, stream);
+  if (!imap::select_safe(stream)) {
+    canceller_->detach();
+    mailstream_close(stream);
+    return imap::too_many_files();
+  }
+  return {};
+}
+
+caf::error client::guard_stream(const server_settings& server,
+                                _mailstream* stream) {
+  // The stream is not yet owned by smtp_, so failures close it here.
   if (!imap::detail::install_budget(stream, budget_)) {
     canceller_->detach();
     mailstream_close(stream);
@@ -205,73 +242,93 @@ caf::error client::connect(const server_settings& server,
       canceller_->detach();
       mailstream_close(stream);
       return caf::make_error(ec::tls_failure,
-                             "The certificate of the SMTP server " + where
+                             "The certificate of the SMTP server " + host_
+                               + ":" + std::to_string(port_)
                                + " is not valid: " + describe(err));
     }
+  return {};
+}
+
+caf::error client::read_greeting(_mailstream* stream) {
   call_start_ = std::chrono::steady_clock::now();
   auto rc = mailsmtp_connect(smtp_, stream); // closes the stream on failure
-  if (rc != MAILSMTP_NO_ERROR) {
-    canceller_->detach();
-    if (rc == MAILSMTP_ERROR_STREAM)
-      return command_error(rc, "read the greeting");
-    auto text = server_text();
-    return caf::make_error(ec::connection_failed,
-                           "The SMTP server " + where + " refused the session"
-                             + (text.empty() ? "" : ": " + text));
+  if (rc == MAILSMTP_NO_ERROR)
+    return {};
+  canceller_->detach();
+  if (rc == MAILSMTP_ERROR_STREAM)
+    return command_error(rc, "read the greeting");
+  auto text = server_text();
+  return caf::make_error(ec::connection_failed,
+                         "The SMTP server " + host_ + ":"
+                           + std::to_string(port_) + " refused the session"
+                           + (text.empty() ? "" : ": " + text));
+}
+
+caf::error client::start_tls(int fd) {
+  if ((smtp_->esmtp & MAILSMTP_ESMTP_STARTTLS) == 0) {
+    close_stream();
+    return caf::make_error(ec::not_supported,
+                           "The SMTP server " + host_ + ":"
+                             + std::to_string(port_)
+                             + " does not offer STARTTLS, so Postern will "
+                               "not send the password over this "
+                               "unencrypted connection; use TLS (usually "
+                               "port 465)");
   }
-  if (auto err = ehlo())
-    return err;
-  if (server.security == transport_security::starttls) {
-    if ((smtp_->esmtp & MAILSMTP_ESMTP_STARTTLS) == 0) {
-      close_stream();
-      return caf::make_error(ec::not_supported,
-                             "The SMTP server " + where
-                               + " does not offer STARTTLS, so Postern will "
-                                 "not send the password over this "
-                                 "unencrypted connection; use TLS (usually "
-                                 "port 465)");
-    }
-    canceller_->attach(*fd, nullptr); // the stream's driver is swapped
-    call_start_ = std::chrono::steady_clock::now();
-    rc = mailsmtp_socket_starttls_with_callback(smtp_, set_server_name, &host_);
-    if (rc != MAILSMTP_NO_ERROR) {
-      if (rc == MAILSMTP_ERROR_STREAM && !interrupted()
-          && std::chrono::steady_clock::now() - call_start_
-                 + std::chrono::milliseconds{300}
-               < options_.timeout) {
-        close_stream();
-        return caf::make_error(ec::tls_failure,
-                               "The TLS handshake after STARTTLS with the "
-                               "SMTP server "
-                                 + where + " failed");
-      }
-      return command_error(rc, "start TLS");
-    }
-    canceller_->attach(*fd, smtp_->stream);
-    if (!imap::select_safe(smtp_->stream)) {
-      close_stream();
-      return imap::too_many_files();
-    }
-    // STARTTLS replaced the driver the budget wrapped.
-    if (!imap::detail::install_budget(smtp_->stream, budget_)) {
-      close_stream();
-      return caf::make_error(ec::smtp_failure, "Out of memory");
-    }
-    if (auto err = imap::verify_peer_certificate(smtp_->stream, host_,
-                                                 options_.ca_file)) {
+  canceller_->attach(fd, nullptr); // the stream's driver is swapped
+  call_start_ = std::chrono::steady_clock::now();
+  auto rc = mailsmtp_socket_starttls_with_callback(smtp_, set_server_name,
+                                                   &host_);
+  if (rc != MAILSMTP_NO_ERROR) {
+    // A stream error well before the timeout is the handshake failing,
+    // not the server going away.
+    if (rc == MAILSMTP_ERROR_STREAM && !interrupted()
+        && std::chrono::steady_clock::now() - call_start_
+               + std::chrono::milliseconds{300}
+             < options_.timeout) {
       close_stream();
       return caf::make_error(ec::tls_failure,
-                             "The certificate of the SMTP server " + where
-                               + " is not valid: " + describe(err));
+                             "The TLS handshake after STARTTLS with the "
+                             "SMTP server "
+                               + host_ + ":" + std::to_string(port_)
+                               + " failed");
     }
-    // Forget what was said before TLS (RFC 3207 4.2) and ask again.
-    call_start_ = std::chrono::steady_clock::now();
-    rc = mailesmtp_ehlo(smtp_);
-    if (rc != MAILSMTP_NO_ERROR)
-      return command_error(rc, "greet it after STARTTLS (EHLO)");
+    return command_error(rc, "start TLS");
   }
-  if (server.username.empty())
-    return {};
+  canceller_->attach(fd, smtp_->stream);
+  if (auto err = guard_tls_stream())
+    return err;
+  // Forget what was said before TLS (RFC 3207 4.2) and ask again.
+  call_start_ = std::chrono::steady_clock::now();
+  rc = mailesmtp_ehlo(smtp_);
+  if (rc != MAILSMTP_NO_ERROR)
+    return command_error(rc, "greet it after STARTTLS (EHLO)");
+  return {};
+}
+
+caf::error client::guard_tls_stream() {
+  if (!imap::select_safe(smtp_->stream)) {
+    close_stream();
+    return imap::too_many_files();
+  }
+  // STARTTLS replaced the driver the budget wrapped.
+  if (!imap::detail::install_budget(smtp_->stream, budget_)) {
+    close_stream();
+    return caf::make_error(ec::smtp_failure, "Out of memory");
+  }
+  if (auto err = imap::verify_peer_certificate(smtp_->stream, host_,
+                                               options_.ca_file)) {
+    close_stream();
+    return caf::make_error(ec::tls_failure,
+                           "The certificate of the SMTP server " + host_ + ":"
+                             + std::to_string(port_)
+                             + " is not valid: " + describe(err));
+  }
+  return {};
+}
+
+caf::error client::authenticate(const server_settings& server,
+                                const secret& password) {
   const char* mechanism = nullptr;
   if ((smtp_->auth & MAILSMTP_AUTH_PLAIN) != 0)
     mechanism = "PLAIN";
@@ -280,15 +337,19 @@ caf::error client::connect(const server_settings& server,
   if (mechanism == nullptr) {
     close_stream();
     return caf::make_error(ec::not_supported,
-                           "The SMTP server " + where
+                           "The SMTP server " + host_ + ":"
+                             + std::to_string(port_)
                              + " offers no password login (AUTH PLAIN or "
                                "LOGIN) on this connection");
   }
   call_start_ = std::chrono::steady_clock::now();
+  // Set before AUTH: any reply from here on may echo the password, and
+  // server_text() redacts it for the rest of the connection.
   sent_password_ = password;
-  rc = mailesmtp_auth_sasl(smtp_, mechanism, host_.c_str(), nullptr, nullptr,
-                           server.username.c_str(), server.username.c_str(),
-                           password.reveal().c_str(), nullptr);
+  auto rc = mailesmtp_auth_sasl(smtp_, mechanism, host_.c_str(), nullptr,
+                                nullptr, server.username.c_str(),
+                                server.username.c_str(),
+                                password.reveal().c_str(), nullptr);
   if (rc == MAILSMTP_NO_ERROR)
     return {};
   if (rc == MAILSMTP_ERROR_STREAM || rc == MAILSMTP_ERROR_SSL)
@@ -306,6 +367,8 @@ caf::error client::connect(const server_settings& server,
                          "The SMTP server did not let you log in: "
                            + std::to_string(code) + " " + text);
 }
+
+// -- sending ------------------------------------------------------------------
 
 caf::error client::send(std::string_view sender,
                         const std::vector<std::string>& recipients,

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ACCOUNT's sending and composing: a message goes out through a
+// short-lived SMTP SENDER, then a copy is appended to Sent on a pooled IMAP
+// connection; drafts go to Drafts. The pool and the behavior are in
+// account.cpp.
+#include "account_internal.hpp"
+
+#include "postern/actors/smtp_sender.hpp"
+#include "postern/error.hpp"
+#include "postern/mime/message_builder.hpp"
+
+#include <caf/result.hpp>
+#include <caf/typed_response_promise.hpp>
+
+namespace postern::detail {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// The sender address of an account: the first login name that is an email
+/// address.
+std::string sender_address(const account_settings& s) {
+  if (s.has_smtp && s.smtp.username.find('@') != std::string::npos)
+    return s.smtp.username;
+  if (s.imap.username.find('@') != std::string::npos)
+    return s.imap.username;
+  return {};
+}
+
+/// Fails with `ec::too_large` when the message's files exceed the limit.
+caf::error check_attachment_size(const mail_options& opts,
+                                 const mime::outgoing_message& msg) {
+  uint64_t total = 0;
+  for (auto& a : msg.attachments)
+    total += a.data.size();
+  if (total <= opts.max_send_attachment_bytes)
+    return caf::none;
+  return caf::make_error(
+    ec::too_large, "The attachments are " + mime::format_size(total)
+                     + " together, more than the "
+                     + mime::format_size(opts.max_send_attachment_bytes)
+                     + " one message may carry here");
+}
+
+// -- sending ------------------------------------------------------------------
+
+/// Keeps a copy of a sent message in Sent, as mail clients do. A failed
+/// copy is reported in the answer: the message did go out.
+void save_sent_copy(account_self self, const mime::built_message& built,
+                    then_fn<sent_message> done) {
+  auto id = built.message_id;
+  with_connection<imap::append_result>(
+    self, caf::actor_addr{},
+    [done, id](caf::expected<imap::append_result> r) mutable {
+      if (r)
+        done(sent_message{id, r->folder, r->uid, ""});
+      else
+        done(sent_message{id, "", 0, describe(r.error())});
+    },
+    atom::save_sent_v, built.data);
+}
+
+/// Hands a built message to a new SMTP SENDER, logging in with the SMTP
+/// password or, when the account has none of its own, the IMAP one. Both
+/// passwords are wiped here; the SENDER owns the one it needs.
+void submit_to_smtp(account_self self, const account_settings& settings,
+                    account_credentials& creds, mime::built_message built,
+                    then_fn<sent_message> done) {
+  auto& s = self->state;
+  smtp::client_options co;
+  co.ca_file = settings.ca_file;
+  co.timeout = s.opts.timeout;
+  co.operation_timeout = s.opts.operation_timeout;
+  co.hosts = s.opts.hosts;
+  co.budget = s.opts.smtp_budget;
+  co.account_label = settings.label;
+  auto client = std::make_shared<smtp::client>(co);
+  auto password = settings.smtp_own_password ? std::move(creds.smtp_password)
+                                             : std::move(creds.imap_password);
+  creds.imap_password.wipe();
+  creds.smtp_password.wipe();
+  auto sender = self->spawn<caf::detached>(smtp_sender, client, settings.smtp,
+                                           std::move(password));
+  self
+    ->request(sender, s.opts.operation_timeout + 10s, atom::send_v,
+              built.sender, built.recipients, built.data)
+    .then(
+      [self, done, built](atom::ok) mutable {
+        save_sent_copy(self, built, done);
+      },
+      [done, client](caf::error& err) mutable {
+        // A SENDER that timed out may still be blocked in the network.
+        client->cancel();
+        done(err);
+      });
+}
+
+/// With the account's settings: checks that it can send, fills in the
+/// sender, builds the message and counts it against the rate limit before
+/// asking the VAULT for the passwords.
+void send_with(account_self self, account_settings settings,
+               mime::outgoing_message msg, then_fn<sent_message> done) {
+  if (!settings.has_smtp) {
+    done(caf::make_error(ec::not_supported,
+                         "this account has no SMTP server "
+                         "configured, so it cannot send mail"));
+    return;
+  }
+  if (msg.from.address.empty()) {
+    msg.from.address = sender_address(settings);
+    if (msg.from.address.empty()) {
+      done(caf::make_error(ec::invalid_argument,
+                           "the account's login name is not an email "
+                           "address, so the sender is unknown"));
+      return;
+    }
+  }
+  auto built = mime::build_message(msg);
+  if (!built) {
+    done(built.error());
+    return;
+  }
+  if (auto err = self->state.admit_send()) {
+    done(err);
+    return;
+  }
+  self
+    ->request(self->state.vault, helper_timeout, atom::get_v,
+              self->state.ref.user, self->state.ref.account)
+    .then(
+      [self, settings, done,
+       built = *built](account_credentials& creds) mutable {
+        submit_to_smtp(self, settings, creds, std::move(built), done);
+      },
+      [done](caf::error& err) mutable { done(err); });
+}
+
+/// Sends through the account's SMTP server, then saves a copy to Sent.
+void send_mail(account_self self, mime::outgoing_message msg,
+               then_fn<sent_message> done) {
+  auto& st = self->state;
+  st.last_activity = account_state::clock::now();
+  if (auto err = check_attachment_size(st.opts, msg)) {
+    done(err);
+    return;
+  }
+  self
+    ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
+              st.ref.account)
+    .then(
+      [self, msg, done](account_settings& settings) mutable {
+        send_with(self, std::move(settings), std::move(msg), done);
+      },
+      [done](caf::error& err) mutable { done(err); });
+}
+
+// -- composing ----------------------------------------------------------------
+
+/// Saves a composed message to Drafts, or sends it, and reports the
+/// outcome with what was composed.
+void deliver_composed(account_self self, mime::outgoing_message msg,
+                      bool draft, then_fn<mime::composed_message> done) {
+  mime::composed_message summary;
+  summary.subject = msg.subject;
+  summary.to = msg.to;
+  summary.cc = msg.cc;
+  summary.in_reply_to = msg.in_reply_to;
+  summary.references = msg.references;
+  if (!msg.in_reply_to.empty()
+      && (summary.references.empty()
+          || summary.references.back() != msg.in_reply_to))
+    summary.references.push_back(msg.in_reply_to);
+  for (auto& a : msg.attachments)
+    summary.attachments.push_back(a.filename);
+  if (!draft) {
+    send_mail(self, std::move(msg),
+              [done, summary](caf::expected<sent_message> sent) mutable {
+                if (!sent)
+                  return done(std::move(sent.error()));
+                summary.message_id = sent->message_id;
+                summary.folder = sent->sent_folder;
+                summary.uid = sent->sent_uid;
+                summary.save_error = sent->save_error;
+                done(std::move(summary));
+              });
+    return;
+  }
+  auto& st = self->state;
+  if (auto err = check_attachment_size(st.opts, msg)) {
+    done(err);
+    return;
+  }
+  auto built = mime::build_draft(msg);
+  if (!built) {
+    done(built.error());
+    return;
+  }
+  with_connection<imap::append_result>(
+    self, caf::actor_addr{},
+    [done, summary, id = built->message_id](
+      caf::expected<imap::append_result> saved) mutable {
+      if (!saved)
+        return done(std::move(saved.error()));
+      summary.message_id = id;
+      summary.folder = saved->folder;
+      summary.uid = saved->uid;
+      done(std::move(summary));
+    },
+    atom::save_draft_v, built->data);
+}
+
+/// Completes a new message, reply or forward (reading the original when
+/// there is one) and sends it or saves it as a draft.
+void compose(account_self self, mime::compose_request request,
+             then_fn<mime::composed_message> done) {
+  auto& st = self->state;
+  st.last_activity = account_state::clock::now();
+  self->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
+                st.ref.account)
+    .then(
+      [self, request, done](account_settings& settings) mutable {
+        auto own = sender_address(settings);
+        if (own.empty())
+          return done(caf::make_error(
+            ec::invalid_argument,
+            "the account's login name is not an email address, so the "
+            "sender is unknown"));
+        if (!request.draft && !settings.has_smtp)
+          return done(caf::make_error(ec::not_supported,
+                                      "this account has no SMTP server "
+                                      "configured, so it cannot send mail"));
+        if (request.kind == mime::compose_kind::new_message) {
+          auto msg = request.message;
+          msg.from.address = own;
+          return deliver_composed(self, std::move(msg), request.draft, done);
+        }
+        bool forward = request.kind == mime::compose_kind::forward;
+        with_connection<mime::original_message>(
+          self, caf::actor_addr{},
+          [self, request, done, own,
+           forward](caf::expected<mime::original_message> original) mutable {
+            if (!original)
+              return done(std::move(original.error()));
+            auto msg = forward ? mime::compose_forward(*original, request)
+                               : mime::compose_reply(*original, request, own);
+            msg.from.address = own;
+            deliver_composed(self, std::move(msg), request.draft, done);
+          },
+          atom::original_v, request.folder, request.uid, forward,
+          self->state.opts.max_send_attachment_bytes);
+      },
+      [done](caf::error& err) mutable { done(err); });
+}
+
+} // namespace
+
+caf::result<sent_message> send_message(account_self self,
+                                       const mime::outgoing_message& msg) {
+  auto rp = self->make_response_promise<sent_message>();
+  send_mail(self, msg, deliver_to(rp));
+  return rp;
+}
+
+caf::result<mime::composed_message>
+compose_message(account_self self, const mime::compose_request& request) {
+  auto rp = self->make_response_promise<mime::composed_message>();
+  compose(self, request, deliver_to(rp));
+  return rp;
+}
+
+} // namespace postern::detail
