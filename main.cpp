@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Postern: parse the configuration, then run the server until SIGINT/SIGTERM.
-#include "postern/process/admin_commands.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
+#include "postern/process/admin_commands.hpp"
 #include "postern/process/command_line.hpp"
 #include "postern/process/logging.hpp"
 #include "postern/process/run_server.hpp"
 #include "postern/version.hpp"
 
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <pthread.h>
 
 int main(int argc, char** argv) {
   // Block the stop signals before any thread starts, so every thread
@@ -24,7 +25,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = postern::parse_command_line(args, postern::process_environment());
+  auto parsed = postern::parse_command_line(args,
+                                            postern::process_environment());
   if (!parsed) {
     std::cerr << "postern: " << postern::describe(parsed.error()) << "\n";
     return 2;

@@ -5,7 +5,6 @@
 #include "postern/actors/account.hpp"
 
 #include "account_internal.hpp"
-
 #include "postern/actors/imap_connection.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
@@ -114,7 +113,8 @@ void account_state::on_down(const caf::down_msg& msg) {
   }
   if (auto n = abandon(msg.source); n > 0)
     POSTERN_DEBUG("account {}: {} waiting request(s) abandoned, their "
-                  "caller went away", ref.account.value, n);
+                  "caller went away",
+                  ref.account.value, n);
 }
 
 void account_state::pump() {
@@ -144,8 +144,9 @@ void account_state::fail_queue(const caf::error& err) {
 }
 
 void account_state::drop(uint64_t slot_id) {
-  auto i = std::find_if(pool.begin(), pool.end(),
-                        [&](const connection_slot& s) { return s.id == slot_id; });
+  auto i
+    = std::find_if(pool.begin(), pool.end(),
+                   [&](const connection_slot& s) { return s.id == slot_id; });
   if (i == pool.end())
     return;
   // A stuck call returns at once; then the actor ends.
@@ -161,8 +162,9 @@ void account_state::drop(uint64_t slot_id) {
 
 void account_state::finish(uint64_t slot_id, const caf::error& err) {
   auto now = clock::now();
-  auto i = std::find_if(pool.begin(), pool.end(),
-                        [&](const connection_slot& s) { return s.id == slot_id; });
+  auto i
+    = std::find_if(pool.begin(), pool.end(),
+                   [&](const connection_slot& s) { return s.id == slot_id; });
   if (i != pool.end()) {
     i->busy = false;
     i->last_used = now;

@@ -52,8 +52,8 @@ void with_connection(account_self self, caf::actor_addr requester,
   pending_request req;
   req.requester = std::move(requester);
   auto timeout = self->state.opts.operation_timeout + std::chrono::seconds(10);
-  req.run = [self, then, timeout, xs...](uint64_t slot,
-                                         const imap_connection_actor& c) mutable {
+  req.run = [self, then, timeout,
+             xs...](uint64_t slot, const imap_connection_actor& c) mutable {
     self->request(c, timeout, xs...)
       .then(
         [self, then, slot](T& value) mutable {

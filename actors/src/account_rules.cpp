@@ -28,15 +28,13 @@ bool valid_utf8_text(std::string_view s) {
 /// One server's settings; `prefix` is "imap" or "smtp" (the form's field
 /// names), `which` its name in sentences.
 caf::error validate_server(const server_settings& s, const std::string& prefix,
-                           const std::string& which,
-                           const host_policy& hosts) {
+                           const std::string& which, const host_policy& hosts) {
   if (s.host.empty())
     return invalid(prefix + "_host", which + " server: enter a host name");
   if (auto err = hosts.check_host(s.host))
-    return make_field_error(err == ec::forbidden ? ec::forbidden
-                                                 : ec::invalid_argument,
-                            prefix + "_host",
-                            which + " server: " + describe(err));
+    return make_field_error(
+      err == ec::forbidden ? ec::forbidden : ec::invalid_argument,
+      prefix + "_host", which + " server: " + describe(err));
   if (s.port == 0)
     return invalid(prefix + "_port",
                    which + " server: the port must be between 1 and 65535");
@@ -47,14 +45,16 @@ caf::error validate_server(const server_settings& s, const std::string& prefix,
                    which + " server: security must be tls, starttls or plain");
   if (s.security == transport_security::plain && !is_loopback_host(s.host))
     return invalid(prefix + "_security",
-                   which + " server: unencrypted connections are only "
-                           "allowed to this machine (localhost); use tls or "
-                           "starttls");
+                   which
+                     + " server: unencrypted connections are only "
+                       "allowed to this machine (localhost); use tls or "
+                       "starttls");
   if (s.username.empty() || s.username.size() > 320
       || !valid_utf8_text(s.username))
     return invalid(prefix + "_username",
-                   which + " server: enter the login name (at most 320 "
-                           "characters)");
+                   which
+                     + " server: enter the login name (at most 320 "
+                       "characters)");
   return caf::none;
 }
 
@@ -131,7 +131,8 @@ caf::error check_passwords_follow_servers(const account_settings& stored,
     return again("imap_password", "enter the password again: the server or "
                                   "login name changed");
   auto smtp_moved = updated.has_smtp
-                    && (!stored.has_smtp || !same_login(stored.smtp, updated.smtp));
+                    && (!stored.has_smtp
+                        || !same_login(stored.smtp, updated.smtp));
   if (!smtp_moved)
     return caf::none;
   if (updated.smtp_own_password && typed.smtp_password.empty())

@@ -4,7 +4,6 @@
 // connection; drafts go to Drafts. The pool and the behavior are in
 // account.cpp.
 #include "account_internal.hpp"
-
 #include "postern/actors/smtp_sender.hpp"
 #include "postern/error.hpp"
 #include "postern/mime/message_builder.hpp"
@@ -36,11 +35,11 @@ caf::error check_attachment_size(const mail_options& opts,
     total += a.data.size();
   if (total <= opts.max_send_attachment_bytes)
     return caf::none;
-  return caf::make_error(
-    ec::too_large, "The attachments are " + mime::format_size(total)
-                     + " together, more than the "
-                     + mime::format_size(opts.max_send_attachment_bytes)
-                     + " one message may carry here");
+  return caf::make_error(ec::too_large,
+                         "The attachments are " + mime::format_size(total)
+                           + " together, more than the "
+                           + mime::format_size(opts.max_send_attachment_bytes)
+                           + " one message may carry here");
 }
 
 // -- sending ------------------------------------------------------------------
@@ -85,15 +84,13 @@ void submit_to_smtp(account_self self, const account_settings& settings,
   self
     ->request(sender, s.opts.operation_timeout + 10s, atom::send_v,
               built.sender, built.recipients, built.data)
-    .then(
-      [self, done, built](atom::ok) mutable {
-        save_sent_copy(self, built, done);
-      },
-      [done, client](caf::error& err) mutable {
-        // A SENDER that timed out may still be blocked in the network.
-        client->cancel();
-        done(err);
-      });
+    .then([self, done,
+           built](atom::ok) mutable { save_sent_copy(self, built, done); },
+          [done, client](caf::error& err) mutable {
+            // A SENDER that timed out may still be blocked in the network.
+            client->cancel();
+            done(err);
+          });
 }
 
 /// With the account's settings: checks that it can send, fills in the
@@ -159,8 +156,8 @@ void send_mail(account_self self, mime::outgoing_message msg,
 
 /// Saves a composed message to Drafts, or sends it, and reports the
 /// outcome with what was composed.
-void deliver_composed(account_self self, mime::outgoing_message msg,
-                      bool draft, then_fn<mime::composed_message> done) {
+void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
+                      then_fn<mime::composed_message> done) {
   mime::composed_message summary;
   summary.subject = msg.subject;
   summary.to = msg.to;
@@ -198,8 +195,8 @@ void deliver_composed(account_self self, mime::outgoing_message msg,
   }
   with_connection<imap::append_result>(
     self, caf::actor_addr{},
-    [done, summary, id = built->message_id](
-      caf::expected<imap::append_result> saved) mutable {
+    [done, summary,
+     id = built->message_id](caf::expected<imap::append_result> saved) mutable {
       if (!saved)
         return done(std::move(saved.error()));
       summary.message_id = id;
@@ -216,8 +213,9 @@ void compose(account_self self, mime::compose_request request,
              then_fn<mime::composed_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
-  self->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
-                st.ref.account)
+  self
+    ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
+              st.ref.account)
     .then(
       [self, request, done](account_settings& settings) mutable {
         auto own = sender_address(settings);

@@ -20,10 +20,10 @@ namespace postern {
 actor_config::actor_config() {
   add_message_types<caf::id_block::postern>();
   // The two-argument overload: the templated one does not compile in 0.17.6.
-  add_error_category(caf::atom("postern"),
-                     [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-                       return render(caf::error{code, caf::atom("postern"), ctx});
-                     });
+  add_error_category(caf::atom("postern"), [](uint8_t code, caf::atom_value,
+                                              const caf::message& ctx) {
+    return render(caf::error{code, caf::atom("postern"), ctx});
+  });
   // Postern never talks to other CAF nodes: keep the middleman off.
   set("middleman.enable-automatic-connections", false);
   // Work sharing (one queue, idle workers sleep on a condition variable)

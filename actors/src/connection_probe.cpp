@@ -9,9 +9,9 @@
 
 namespace postern {
 
-probe_actor::behavior_type
-connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
-                 host_policy hosts) {
+probe_actor::behavior_type connection_probe(probe_actor::pointer self,
+                                            std::chrono::seconds timeout,
+                                            host_policy hosts) {
   return {
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {
@@ -41,16 +41,15 @@ connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
         co.operation_timeout = timeout * 2;
         co.hosts = hosts;
         smtp::client client{co};
-        const auto& password = settings.smtp_own_password
-                                 ? creds.smtp_password
-                                 : creds.imap_password;
+        const auto& password = settings.smtp_own_password ? creds.smtp_password
+                                                          : creds.imap_password;
         auto serr = client.connect(settings.smtp, password);
         if (!serr)
           client.quit();
         report.smtp_ok = !serr;
-        report.smtp_message = serr ? describe(serr)
-                                   : "Logged in to " + where(settings.smtp)
-                                       + ".";
+        report.smtp_message = serr
+                                ? describe(serr)
+                                : "Logged in to " + where(settings.smtp) + ".";
       }
       return report;
     },

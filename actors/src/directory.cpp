@@ -57,8 +57,9 @@ void seal_and_store(directory_self self, account_settings settings,
   std::optional<account_credentials> typed_copy;
   if (typed)
     typed_copy = *typed;
-  self->request(self->state.vault, helper_timeout, atom::seal_v,
-                settings.owner, settings.id, creds)
+  self
+    ->request(self->state.vault, helper_timeout, atom::seal_v, settings.owner,
+              settings.id, creds)
     .then(
       [=](const sealed_credentials& sealed) mutable {
         bool stale_key = false;
@@ -100,8 +101,9 @@ void with_edit_credentials(
                       || !typed.smtp_password.empty());
   if (complete)
     return done(merge_credentials(settings, typed, {}));
-  self->request(st.vault, helper_timeout, atom::get_v, settings.owner,
-                settings.id)
+  self
+    ->request(st.vault, helper_timeout, atom::get_v, settings.owner,
+              settings.id)
     .then(
       [settings, typed, done](const account_credentials& current) {
         done(merge_credentials(settings, typed, current));
@@ -114,8 +116,9 @@ void with_edit_credentials(
 void create_user(directory_self self, std::string username, secret password,
                  std::string invite,
                  std::function<void(caf::expected<user_info>)> done) {
-  self->request(self->state.pick_hasher(), helper_timeout, atom::hash_v,
-                std::move(password))
+  self
+    ->request(self->state.pick_hasher(), helper_timeout, atom::hash_v,
+              std::move(password))
     .then(
       [self, username, invite, done](const std::string& hash) {
         done(self->state.store_user(username, hash, invite));
@@ -136,19 +139,18 @@ caf::result<user_info> add_user(directory_self self,
               [self, rp](caf::expected<user_info> user) mutable {
                 if (user)
                   self->state.record(audit_event{0, user->id, "admin",
-                                                 "user.create",
-                                                 user->username, "ok", ""});
+                                                 "user.create", user->username,
+                                                 "ok", ""});
                 deliver(rp, std::move(user));
               });
   return rp;
 }
 
 /// Sign-up from the web under the SIGNUP policy; logs the new user in.
-caf::result<session_grant> sign_up(directory_self self,
-                                   const std::string& username,
-                                   const secret& password,
-                                   const std::string& invite,
-                                   const std::string& address) {
+caf::result<session_grant>
+sign_up(directory_self self, const std::string& username,
+        const secret& password, const std::string& invite,
+        const std::string& address) {
   auto policy = self->state.opts.signup;
   if (policy == signup_policy::closed)
     return caf::make_error(ec::forbidden,
@@ -170,8 +172,7 @@ caf::result<session_grant> sign_up(directory_self self,
                   return;
                 }
                 self->state.record(audit_event{0, user->id, "web", "signup",
-                                               user->username, "ok",
-                                               address});
+                                               user->username, "ok", address});
                 deliver(rp, self->state.open_session(*user));
               });
   return rp;
@@ -180,10 +181,9 @@ caf::result<session_grant> sign_up(directory_self self,
 /// Checks a username and password and opens a web session. Unknown users
 /// are checked against a dummy hash: same cost, same answer, so the timing
 /// does not reveal which usernames exist.
-caf::result<session_grant> log_in(directory_self self,
-                                  const std::string& username,
-                                  const secret& password,
-                                  const std::string& address) {
+caf::result<session_grant>
+log_in(directory_self self, const std::string& username, const secret& password,
+       const std::string& address) {
   auto rec = username.size() <= 64 ? self->state.lookup_user(username)
                                    : caf::expected<storage::user_record>{
                                      caf::make_error(ec::no_such_user)};
@@ -193,8 +193,9 @@ caf::result<session_grant> log_in(directory_self self,
   auto hash = known ? rec->password_hash : self->state.dummy_hash;
   auto info = known ? rec->info : user_info{};
   auto rp = self->make_response_promise<session_grant>();
-  self->request(self->state.pick_hasher(), helper_timeout, atom::verify_v,
-                password, hash)
+  self
+    ->request(self->state.pick_hasher(), helper_timeout, atom::verify_v,
+              password, hash)
     .then(
       [self, rp, known, info, username, address](bool ok) mutable {
         auto& st = self->state;
@@ -216,10 +217,9 @@ caf::result<session_grant> log_in(directory_self self,
 
 /// Replaces a password once the old one is verified; the new hash is
 /// computed on the same HASHER.
-caf::result<session_grant> change_password(directory_self self,
-                                           const user_id& user,
-                                           const secret& old_password,
-                                           const secret& new_password) {
+caf::result<session_grant>
+change_password(directory_self self, const user_id& user,
+                const secret& old_password, const secret& new_password) {
   auto info = self->state.lookup_user(user);
   if (!info)
     return info.error();
@@ -233,12 +233,13 @@ caf::result<session_grant> change_password(directory_self self,
   auto store = [self, rp, user](const std::string& hash) mutable {
     auto grant = self->state.replace_password(user, hash);
     if (grant)
-      self->state.record(audit_event{0, user, "web", "password.change", "",
-                                     "ok", ""});
+      self->state.record(
+        audit_event{0, user, "web", "password.change", "", "ok", ""});
     deliver(rp, std::move(grant));
   };
-  self->request(hasher, helper_timeout, atom::verify_v, old_password,
-                rec->password_hash)
+  self
+    ->request(hasher, helper_timeout, atom::verify_v, old_password,
+              rec->password_hash)
     .then(
       [self, rp, new_password, hasher, store](bool ok) mutable {
         if (!ok) {
@@ -262,15 +263,14 @@ caf::result<account_settings> add_account(directory_self self,
                                   self->state.opts.hosts))
     return err;
   auto rp = self->make_response_promise<account_settings>();
-  seal_and_store(self, settings, creds, true, nullptr,
-                 [self, rp, settings](
-                   caf::expected<account_settings> stored) mutable {
-                   if (stored)
-                     self->state.record(audit_event{
-                       0, settings.owner, "web", "account.add",
-                       settings.id.value, "ok", ""});
-                   deliver(rp, std::move(stored));
-                 });
+  seal_and_store(
+    self, settings, creds, true, nullptr,
+    [self, rp, settings](caf::expected<account_settings> stored) mutable {
+      if (stored)
+        self->state.record(audit_event{0, settings.owner, "web", "account.add",
+                                       settings.id.value, "ok", ""});
+      deliver(rp, std::move(stored));
+    });
   return rp;
 }
 
@@ -282,13 +282,14 @@ caf::result<account_settings> update_account(directory_self self,
   auto rp = self->make_response_promise<account_settings>();
   with_edit_credentials(
     self, settings, typed,
-    [self, rp, settings, typed](caf::expected<account_credentials> creds) mutable {
+    [self, rp, settings,
+     typed](caf::expected<account_credentials> creds) mutable {
       if (!creds) {
         rp.deliver(std::move(creds.error()));
         return;
       }
-      auto done = [self, rp, settings](
-                    caf::expected<account_settings> stored) mutable {
+      auto done = [self, rp,
+                   settings](caf::expected<account_settings> stored) mutable {
         if (stored)
           self->state.record(audit_event{0, settings.owner, "web",
                                          "account.update", settings.id.value,
@@ -338,8 +339,8 @@ caf::result<atom::ok> delete_user(directory_self self, const user_id& user) {
     return err;
   // Filed under no user (the operator's log): the user's own entries went
   // with them, and retention prunes this one like any other.
-  self->state.record(audit_event{0, user_id{""}, "admin", "user.delete",
-                                 user.value, "ok", ""});
+  self->state.record(
+    audit_event{0, user_id{""}, "admin", "user.delete", user.value, "ok", ""});
   return atom::ok_v;
 }
 
@@ -348,8 +349,8 @@ caf::result<atom::ok> delete_account(directory_self self, const user_id& user,
                                      const account_id& account) {
   if (auto err = self->state.remove_account(user, account))
     return err;
-  self->state.record(audit_event{0, user, "web", "account.delete",
-                                 account.value, "ok", ""});
+  self->state.record(
+    audit_event{0, user, "web", "account.delete", account.value, "ok", ""});
   return atom::ok_v;
 }
 
@@ -439,8 +440,7 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
         const user_id& user) -> caf::result<std::vector<account_settings>> {
       return self->state.all_accounts(user);
     },
-    [=](atom::delete_account, const user_id& user,
-        const account_id& account) {
+    [=](atom::delete_account, const user_id& user, const account_id& account) {
       return delete_account(self, user, account);
     },
     [=](atom::audit, audit_event& event) {
@@ -466,7 +466,8 @@ spawn_directory(caf::actor_system& sys,
                 directory_options opts, size_t hasher_count,
                 bool background_hashing) {
   if (hasher_count == 0)
-    hasher_count = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+    hasher_count = std::clamp<size_t>(std::thread::hardware_concurrency(), 1,
+                                      4);
   auto dummy = storage::hash_password(secret{storage::random_token(16)});
   if (!dummy)
     return dummy.error();
@@ -476,4 +477,3 @@ spawn_directory(caf::actor_system& sys,
 }
 
 } // namespace postern
-

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The DIRECTORY's state: each member is one LMDB transaction (or none), run
 // synchronously from a handler in directory.cpp.
-#include "postern/actors/directory.hpp"
-
 #include "postern/actors/account_rules.hpp"
+#include "postern/actors/directory.hpp"
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
@@ -256,7 +255,8 @@ directory_state::store_account(account_settings settings,
 }
 
 caf::expected<account_settings>
-directory_state::lookup_account(const user_id& user, const account_id& account) {
+directory_state::lookup_account(const user_id& user,
+                                const account_id& account) {
   caf::expected<account_settings> result{
     caf::make_error(ec::no_such_account, "no such email account")};
   auto err = env->read([&](const storage::txn& t) -> caf::error {
@@ -323,8 +323,8 @@ caf::expected<std::vector<audit_event>>
 directory_state::audit_of(const user_id& user, uint64_t limit) {
   std::vector<audit_event> result;
   auto err = env->read([&](const storage::txn& t) -> caf::error {
-    result = storage::recent_audit(t, user,
-                                   static_cast<size_t>(std::min<uint64_t>(limit, 1000)));
+    result = storage::recent_audit(
+      t, user, static_cast<size_t>(std::min<uint64_t>(limit, 1000)));
     return caf::none;
   });
   if (err)
@@ -395,10 +395,11 @@ void directory_state::prune_audit() {
   // Every user, and the empty one (failed logins for unknown names).
   std::vector<user_id> users{user_id{""}};
   auto err = env->read([&](const storage::txn& t) -> caf::error {
-    t.scan(storage::table::users, "", [&](std::string_view k, std::string_view) {
-      users.push_back(user_id{std::string{k}});
-      return true;
-    });
+    t.scan(storage::table::users, "",
+           [&](std::string_view k, std::string_view) {
+             users.push_back(user_id{std::string{k}});
+             return true;
+           });
     return caf::none;
   });
   if (err) {
@@ -426,6 +427,5 @@ void directory_state::prune_audit() {
   if (pruned > 0)
     POSTERN_DEBUG("directory: pruned {} audit event(s)", pruned);
 }
-
 
 } // namespace postern

@@ -4,11 +4,11 @@
 #include <caf/result.hpp>
 
 #include <openssl/crypto.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace postern {
@@ -67,9 +67,9 @@ hasher(hasher_actor::stateful_pointer<hasher_state> self,
   };
 }
 
-std::vector<hasher_actor>
-spawn_hashers(caf::actor_system& sys, size_t n,
-              storage::password_hash_params params, bool background) {
+std::vector<hasher_actor> spawn_hashers(caf::actor_system& sys, size_t n,
+                                        storage::password_hash_params params,
+                                        bool background) {
   std::vector<hasher_actor> result;
   for (size_t i = 0; i < n; ++i)
     result.push_back(sys.spawn<caf::detached>(hasher, params, background));

@@ -29,9 +29,8 @@ caf::result<T> to_result(caf::expected<T>&& x) {
 /// result. A dead connection ends the actor after the reply, so the ACCOUNT
 /// opens a fresh one next time.
 template <class F, class... Ts>
-auto run(connection_self self, F f, const Ts&... xs)
-  -> caf::result<typename std::invoke_result_t<F, imap::session&,
-                                               const Ts&...>::value_type> {
+auto run(connection_self self, F f, const Ts&... xs) -> caf::result<
+  typename std::invoke_result_t<F, imap::session&, const Ts&...>::value_type> {
   auto& s = self->state;
   if (auto err = s.ensure_connected()) {
     self->quit(caf::exit_reason::normal);

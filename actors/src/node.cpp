@@ -20,9 +20,8 @@ node_status node_state::status() const {
   };
 }
 
-node_actor::behavior_type
-node(node_actor::stateful_pointer<node_state> self,
-     std::vector<caf::actor> children) {
+node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
+                               std::vector<caf::actor> children) {
   for (auto& child : children)
     self->link_to(child);
   self->state.components = static_cast<int64_t>(children.size());
@@ -43,7 +42,8 @@ mail_options mail_options_from(const config& cfg) {
   opts.max_total = cfg.max_imap_connections;
   opts.max_per_user = cfg.max_connections_per_user;
   // An account never holds more connections than its user may.
-  opts.pool_size = std::min(cfg.account_pool_size, cfg.max_connections_per_user);
+  opts.pool_size = std::min(cfg.account_pool_size,
+                            cfg.max_connections_per_user);
   opts.timeout = std::chrono::seconds(cfg.mail_timeout_seconds);
   // A whole operation may take several network steps.
   opts.operation_timeout = std::chrono::seconds(cfg.mail_timeout_seconds * 4);

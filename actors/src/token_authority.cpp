@@ -114,7 +114,8 @@ token_authority_state::validate(const std::string& digest,
 void token_authority_state::note_use(const grant_info& g, int64_t now_s) {
   auto& mark = uses[g.id.value];
   bool due_before = mark.seen > mark.stored
-                    && mark.seen - mark.stored >= opts.last_use_interval.count();
+                    && mark.seen - mark.stored
+                         >= opts.last_use_interval.count();
   mark.user = g.user;
   mark.seen = now_s;
   if (!due_before && now_s - mark.stored >= opts.last_use_interval.count())
@@ -195,7 +196,6 @@ token_authority_state::find_client(const std::string& id) {
   return std::move(*found);
 }
 
-
 caf::expected<std::vector<grant_info>>
 token_authority_state::grants_of(const user_id& user) {
   std::vector<grant_info> result;
@@ -231,9 +231,9 @@ void token_authority_state::trim(int64_t now) {
     return;
   // First the expired and the idle entries; if that is not enough, forget
   // everything (the next requests re-read LMDB, which is cheap).
-  auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   opts.cache_idle)
-                   .count();
+  auto idle_ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(opts.cache_idle)
+        .count();
   for (auto i = cache.begin(); i != cache.end();) {
     if (i->second.grant.expires_at * 1000 <= now
         || now - i->second.used_ms > idle_ms)
@@ -274,12 +274,12 @@ void token_authority_state::sweep() {
   }
   if (!err)
     err = env->write([&](storage::txn& t) -> caf::error {
-    codes = storage::sweep_codes(t, now / 1000,
-                                 seconds(opts.oauth.used_code_memory));
-    clients = storage::sweep_clients(t, now / 1000, seconds(opts.client_unused),
-                                     seconds(opts.client_idle));
-    return caf::none;
-  });
+      codes = storage::sweep_codes(t, now / 1000,
+                                   seconds(opts.oauth.used_code_memory));
+      clients = storage::sweep_clients(
+        t, now / 1000, seconds(opts.client_unused), seconds(opts.client_idle));
+      return caf::none;
+    });
   if (counts.access_tokens + counts.refresh_tokens + counts.grants > 0)
     storage::note_grants_changed();
   if (err) {
@@ -293,9 +293,9 @@ void token_authority_state::sweep() {
     POSTERN_DEBUG("token-authority: swept {} authorization code(s); {} "
                   "client(s) left",
                   codes, clients);
-  auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   opts.cache_idle)
-                   .count();
+  auto idle_ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(opts.cache_idle)
+        .count();
   for (auto i = cache.begin(); i != cache.end();) {
     if (i->second.grant.expires_at * 1000 <= now
         || now - i->second.used_ms > idle_ms)
@@ -318,10 +318,9 @@ void token_authority_state::sweep() {
   }
 }
 
-token_authority_actor::behavior_type
-token_authority(token_authority_actor::stateful_pointer<token_authority_state> self,
-                std::shared_ptr<storage::environment> env,
-                token_authority_options opts) {
+token_authority_actor::behavior_type token_authority(
+  token_authority_actor::stateful_pointer<token_authority_state> self,
+  std::shared_ptr<storage::environment> env, token_authority_options opts) {
   self->state.env = std::move(env);
   self->state.opts = std::move(opts);
   if (self->state.opts.sweep_interval.count() > 0)
@@ -381,8 +380,7 @@ token_authority(token_authority_actor::stateful_pointer<token_authority_state> s
     [=](atom::tick) {
       self->state.sweep();
       if (self->state.opts.sweep_interval.count() > 0)
-        self->delayed_send(self, self->state.opts.sweep_interval,
-                           atom::tick_v);
+        self->delayed_send(self, self->state.opts.sweep_interval, atom::tick_v);
     },
   };
 }

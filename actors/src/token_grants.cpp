@@ -4,7 +4,6 @@
 // and revoking. Each operation is one LMDB write transaction, run
 // synchronously from a handler in token_authority.cpp.
 #include "postern/actors/token_authority.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
@@ -48,9 +47,8 @@ bool pkce_matches(const secret& verifier, const std::string& challenge) {
 
 /// Stores a new access token of `g` (narrowed to `scopes`); returns it and
 /// sets `expires_at`.
-secret put_access_token(storage::txn& t, const grant_info& g,
-                        scope_set scopes, int64_t now, int64_t ttl,
-                        int64_t& expires_at) {
+secret put_access_token(storage::txn& t, const grant_info& g, scope_set scopes,
+                        int64_t now, int64_t ttl, int64_t& expires_at) {
   secret token{"pat_" + storage::random_token(32)};
   storage::access_token_record rec;
   rec.user = g.user;
@@ -130,9 +128,8 @@ token_pair issue_for_code(storage::txn& t, const code_request& approved,
   g.expires_at = now + seconds(life.grant_cap);
   storage::put_grant(t, g);
   out.scopes = g.scopes;
-  out.access_token = put_access_token(t, g, g.scopes, now,
-                                      seconds(life.access_token),
-                                      out.expires_at);
+  out.access_token = put_access_token(
+    t, g, g.scopes, now, seconds(life.access_token), out.expires_at);
   out.refresh_token = put_refresh_token(t, g, 0, now,
                                         seconds(life.refresh_idle), now);
   return out;
@@ -167,8 +164,8 @@ newest_generation newest_tokens(const storage::txn& t, const grant_info& g) {
 /// starts as `unknown`; `body` sets `revoked` when it removed a grant, so
 /// that the caches hear of it after the commit.
 template <class Body>
-caf::expected<token_pair> token_write(storage::environment& env,
-                                      caf::error unknown, Body body) {
+caf::expected<token_pair>
+token_write(storage::environment& env, caf::error unknown, Body body) {
   caf::expected<token_pair> result{std::move(unknown)};
   bool revoked = false;
   auto err = env.write([&](storage::txn& t) -> caf::error {
@@ -192,8 +189,7 @@ token_authority_state::issue(const grant_request& req) {
   if (req.token_ttl <= 0 || req.token_ttl > opts.max_token_ttl)
     return caf::make_error(ec::invalid_argument,
                            "the token lifetime must be between 1 second and "
-                             + std::to_string(opts.max_token_ttl)
-                             + " seconds");
+                             + std::to_string(opts.max_token_ttl) + " seconds");
   if (req.grant_ttl < 0)
     return caf::make_error(ec::invalid_argument,
                            "the grant lifetime must not be negative");
@@ -251,11 +247,10 @@ token_authority_state::issue_code(const code_request& req) {
                              "no such email account for this user");
     // One user's connections are bounded: a refusal, never a revocation.
     if (storage::list_grants(t, req.user).size() >= opts.max_grants_per_user)
-      return caf::make_error(ec::too_busy,
-                             "You have "
-                               + std::to_string(opts.max_grants_per_user)
-                               + " connected agents already; revoke one on "
-                                 "the dashboard, then connect again.");
+      return caf::make_error(
+        ec::too_busy, "You have " + std::to_string(opts.max_grants_per_user)
+                        + " connected agents already; revoke one on "
+                          "the dashboard, then connect again.");
     storage::put_code(t, storage::sha256(code.reveal()), rec);
     return caf::none;
   });
@@ -304,9 +299,8 @@ token_authority_state::redeem(const code_exchange& x) {
     storage::touch_client(t, g.client_id, now);
     result = std::move(out);
   };
-  return token_write(*env,
-                     invalid_grant("Unknown or expired authorization code."),
-                     body);
+  return token_write(
+    *env, invalid_grant("Unknown or expired authorization code."), body);
 }
 
 caf::expected<token_pair>
@@ -373,12 +367,11 @@ token_authority_state::refresh(const refresh_request& x) {
     // Within the grace window the client gets a token of the newest
     // generation too, never the old one back (django-oauth-toolkit #702).
     token_pair out;
-    out.refresh_token = put_refresh_token(t, *g, generation, now,
-                                          seconds(life.refresh_idle), issued_at);
+    out.refresh_token = put_refresh_token(
+      t, *g, generation, now, seconds(life.refresh_idle), issued_at);
     out.scopes = x.scopes == 0 ? g->scopes : x.scopes;
-    out.access_token = put_access_token(t, *g, out.scopes, now,
-                                        seconds(life.access_token),
-                                        out.expires_at);
+    out.access_token = put_access_token(
+      t, *g, out.scopes, now, seconds(life.access_token), out.expires_at);
     storage::touch_client(t, g->client_id, now);
     out.grant = std::move(*g);
     result = std::move(out);

@@ -17,11 +17,11 @@
 #include "postern/mime/html.hpp"
 #include "postern/mime/structure.hpp"
 #include "postern/mime/transfer_encoding.hpp"
-
 #include "postern/ui/template.hpp"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
+
 #include <unistd.h>
 
 #include <csignal>
@@ -119,8 +119,8 @@ struct shape {
 };
 
 template <class F>
-std::function<std::function<size_t()>(size_t)> text_case(
-  std::function<std::string(size_t)> gen, F run) {
+std::function<std::function<size_t()>(size_t)>
+text_case(std::function<std::string(size_t)> gen, F run) {
   return [gen, run](size_t size) -> std::function<size_t()> {
     auto input = std::make_shared<std::string>(gen(size));
     return [input, run] { return run(*input); };
@@ -146,8 +146,7 @@ std::vector<shape> shapes() {
   });
   h("<script></script>*N",
     [](size_t n) { return repeat("<script>x</script>", n); });
-  h("<style>*N unclosed",
-    [](size_t n) { return repeat("<style>x", n); });
+  h("<style>*N unclosed", [](size_t n) { return repeat("<style>x", n); });
   h("<svg>*N unclosed", [](size_t n) { return repeat("<svg>x", n); });
   h("nested <a>*N", [](size_t n) {
     return nest("<a href=\"http://e.com/\">", "label", "</a>", n);
@@ -156,12 +155,10 @@ std::vector<shape> shapes() {
     return nest("<a href=\"http://e.com/\">x", "label", "</a>", n);
   });
   h("nested <div>*N", [](size_t n) { return nest("<div>", "x", "</div>", n); });
-  h("nested <blockquote>*N", [](size_t n) {
-    return nest("<blockquote>x", "x", "</blockquote>", n);
-  });
-  h("nested <b><i><span>*N", [](size_t n) {
-    return nest("<b><i><span>", "x", "</span></i></b>", n);
-  });
+  h("nested <blockquote>*N",
+    [](size_t n) { return nest("<blockquote>x", "x", "</blockquote>", n); });
+  h("nested <b><i><span>*N",
+    [](size_t n) { return nest("<b><i><span>", "x", "</span></i></b>", n); });
   h("nested <table><tr><td>*N", [](size_t n) {
     return nest("<table><tr><td>", "x", "</td></tr></table>", n);
   });
@@ -175,16 +172,16 @@ std::vector<shape> shapes() {
     return "<pre>" + repeat("\n", n / 2) + "</pre>" + repeat("<p><br>", n / 2);
   });
   h("<img alt>*N", [](size_t n) { return repeat("<img alt=\"a\">", n); });
-  h("one tag, N attributes", [](size_t n) {
-    return "<img " + repeat("a=b ", n) + "alt=x>";
-  });
+  h("one tag, N attributes",
+    [](size_t n) { return "<img " + repeat("a=b ", n) + "alt=x>"; });
   h("long line, no tags", [](size_t n) { return repeat("word ", n); });
   h("<!-- unclosed *N", [](size_t n) { return repeat("<!--x", n); });
 
   auto hd = [&](const char* name, std::function<std::string(size_t)> gen) {
-    v.push_back({name, "decode_header", text_case(gen, [](const std::string& s) {
-                   return mime::decode_header(s).size();
-                 })});
+    v.push_back(
+      {name, "decode_header", text_case(gen, [](const std::string& s) {
+         return mime::decode_header(s).size();
+       })});
   };
   hd("encoded words*N",
      [](size_t n) { return repeat("=?utf-8?q?caf=C3=A9?= ", n); });
@@ -230,33 +227,39 @@ std::vector<shape> shapes() {
   };
   te("qp: spaces*N then x", "quoted-printable",
      [](size_t n) { return repeat(" ", n) + "x"; });
-  te("qp: '= '*N", "quoted-printable", [](size_t n) { return repeat("= ", n); });
+  te("qp: '= '*N", "quoted-printable",
+     [](size_t n) { return repeat("= ", n); });
   te("qp: soft breaks*N", "quoted-printable",
      [](size_t n) { return repeat("a=\r\n", n); });
-  te("qp: =XX*N", "quoted-printable", [](size_t n) { return repeat("=C3=A9", n); });
-  te("base64 lines", "base64",
-     [](size_t n) { return repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n", n); });
+  te("qp: =XX*N", "quoted-printable",
+     [](size_t n) { return repeat("=C3=A9", n); });
+  te("base64 lines", "base64", [](size_t n) {
+    return repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n", n);
+  });
   te("base64 garbage", "base64", [](size_t n) { return repeat("!*", n); });
 
   auto cs = [&](const char* name, const char* charset,
                 std::function<std::string(size_t)> gen) {
-    v.push_back({name, "to_utf8", text_case(gen, [charset](const std::string& s) {
-                   return mime::to_utf8(s, charset).size();
-                 })});
+    v.push_back(
+      {name, "to_utf8", text_case(gen, [charset](const std::string& s) {
+         return mime::to_utf8(s, charset).size();
+       })});
   };
   cs("8-bit bytes, no charset", "", [](size_t n) { return repeat("\xE9", n); });
-  cs("invalid UTF-8 as utf-8", "utf-8", [](size_t n) { return repeat("\xC3", n); });
+  cs("invalid UTF-8 as utf-8", "utf-8",
+     [](size_t n) { return repeat("\xC3", n); });
   cs("invalid Shift_JIS", "shift_jis",
      [](size_t n) { return repeat("\x81", n); });
   cs("UTF-7 shifts", "utf-7", [](size_t n) { return repeat("+AGEAYQ-", n); });
 
-  v.push_back({"addresses*N", "parse_address_list",
-               text_case([](size_t n) { return repeat("a@example.com, ", n)
-                                               + "b@example.com"; },
-                         [](const std::string& s) {
-                           auto r = mime::parse_address_list(s);
-                           return r ? r->size() : size_t{0};
-                         })});
+  v.push_back(
+    {"addresses*N", "parse_address_list",
+     text_case(
+       [](size_t n) { return repeat("a@example.com, ", n) + "b@example.com"; },
+       [](const std::string& s) {
+         auto r = mime::parse_address_list(s);
+         return r ? r->size() : size_t{0};
+       })});
 
   v.push_back({"deep multipart", "plan_body", [](size_t n) {
                  auto p = std::make_shared<mime::part>(deep_multipart(n / 64));
@@ -297,21 +300,22 @@ std::vector<shape> shapes() {
                            m.text = s;
                            return mime::quoted_original(m).size();
                          })});
-  v.push_back({"reply-all: recipients*N", "compose_reply", [](size_t n) {
-                 auto m = std::make_shared<mime::original_message>();
-                 m->from.push_back({"", "sender@example.com"});
-                 for (size_t k = 0; k < n / 24; ++k)
-                   m->to.push_back({"", "r" + std::to_string(k) + "@example.com"});
-                 return std::function<size_t()>{[m] {
-                   mime::compose_request r;
-                   r.kind = mime::compose_kind::reply;
-                   r.reply_all = true;
-                   r.quote = false;
-                   r.message.text = "ok";
-                   auto out = mime::compose_reply(*m, r, "me@example.com");
-                   return out.to.size() + out.cc.size();
-                 }};
-               }});
+  v.push_back(
+    {"reply-all: recipients*N", "compose_reply", [](size_t n) {
+       auto m = std::make_shared<mime::original_message>();
+       m->from.push_back({"", "sender@example.com"});
+       for (size_t k = 0; k < n / 24; ++k)
+         m->to.push_back({"", "r" + std::to_string(k) + "@example.com"});
+       return std::function<size_t()>{[m] {
+         mime::compose_request r;
+         r.kind = mime::compose_kind::reply;
+         r.reply_all = true;
+         r.quote = false;
+         r.message.text = "ok";
+         auto out = mime::compose_reply(*m, r, "me@example.com");
+         return out.to.size() + out.cc.size();
+       }};
+     }});
 
   v.push_back({"template: list of N values", "ui::render", [](size_t n) {
                  auto ctx = std::make_shared<ui::value>(ui::value::object());
@@ -372,7 +376,8 @@ void run_child(const shape& s, size_t size, int fd, rlim_t cpu, rlim_t mem) {
 std::string human(size_t bytes) {
   char buf[32];
   if (bytes >= (1u << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+    std::snprintf(buf, sizeof buf, "%.1f MiB",
+                  static_cast<double>(bytes) / (1 << 20));
   else if (bytes >= 1024)
     std::snprintf(buf, sizeof buf, "%zu KiB", bytes / 1024);
   else
@@ -434,9 +439,9 @@ int main(int argc, char** argv) {
         time = "timeout (>" + std::to_string(cpu) + " s)";
         gave_up = true;
       } else if (got != static_cast<ssize_t>(sizeof report) || report.status) {
-        time = WIFSIGNALED(status) ? "crash (signal "
-                                       + std::to_string(WTERMSIG(status)) + ")"
-                                   : "out of memory";
+        time = WIFSIGNALED(status)
+                 ? "crash (signal " + std::to_string(WTERMSIG(status)) + ")"
+                 : "out of memory";
         gave_up = true;
       } else {
         char buf[32];

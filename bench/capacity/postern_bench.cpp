@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // postern-bench: the capacity benchmark operators size deployments with.
 //
-//   postern-bench setup  --users N --tokens FILE [--postern BIN] [account flags]
-//   postern-bench run    --url URL --tokens FILE --clients C
+//   postern-bench setup  --users N --tokens FILE [--postern BIN] [account
+//   flags] postern-bench run    --url URL --tokens FILE --clients C
 //                        [--duration S | --requests N] [--mix SPEC]
 //                        [--json FILE] [--svg FILE] [--threads T]
 //                        [--era legacy|legacy-padded|modern] [--pid PID]
 //                        (server CPU per call)
 //                        [--flood-loops L [--flood-after S] [--flood-user U]
-//                         [--flood-spoof 1]]   (wrong-password logins meanwhile)
+//                         [--flood-spoof 1]]   (wrong-password logins
+//                         meanwhile)
 //   postern-bench sessions --url URL --tokens FILE --sessions S --pid PID
 //   postern-bench imap   --host H --port P --user U --password-file F
 //                        --clients C --duration S   (direct-IMAP baseline)
@@ -18,10 +19,9 @@
 // Everything talks to loopback only, and every loop is bounded by a count
 // and a time limit. See bench/README.md.
 
-#include "side_loads.hpp"
-
 #include "postern/error.hpp"
 #include "postern/imap/session.hpp"
+#include "side_loads.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,6 +31,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -38,8 +40,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,8 +50,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -60,12 +60,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// -- command line ---------------------------------------------------------------
+// -- command line
+// ---------------------------------------------------------------
 
 struct options {
   std::map<std::string, std::string> values;
 
-  std::string get(const std::string& name, const std::string& fallback = {}) const {
+  std::string get(const std::string& name,
+                  const std::string& fallback = {}) const {
     auto i = values.find(name);
     return i == values.end() ? fallback : i->second;
   }
@@ -111,11 +113,12 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-// -- the load -------------------------------------------------------------------
+// -- the load
+// -------------------------------------------------------------------
 
 /// One kind of request in the mix.
 struct operation {
-  std::string name;   // "tools/list" or a tool name
+  std::string name; // "tools/list" or a tool name
   unsigned weight = 0;
 };
 
@@ -129,9 +132,9 @@ std::vector<operation> parse_mix(const std::string& spec) {
     op.name = item.substr(0, eq);
     op.weight = eq == std::string::npos
                   ? 1u
-                  : static_cast<unsigned>(std::strtoul(item.c_str() + eq + 1,
-                                                       nullptr, 10));
-    static const char* known[] = {"tools/list", "list_messages",
+                  : static_cast<unsigned>(
+                    std::strtoul(item.c_str() + eq + 1, nullptr, 10));
+    static const char* known[] = {"tools/list",   "list_messages",
                                   "read_message", "search_messages",
                                   "flag_message", "list_folders"};
     if (std::find(std::begin(known), std::end(known), op.name)
@@ -158,7 +161,8 @@ struct recorder {
   std::map<std::string, uint64_t> error_kinds;
   /// When each operation was first and last recorded (for its own rate:
   /// " +flood" operations cover only part of the run).
-  std::map<std::string, std::pair<clock_type::time_point, clock_type::time_point>>
+  std::map<std::string,
+           std::pair<clock_type::time_point, clock_type::time_point>>
     span;
   /// Per second since start: latencies of all operations.
   std::vector<std::vector<uint32_t>> per_second;
@@ -170,9 +174,10 @@ struct recorder {
               const std::string& error) {
     auto us = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(took).count());
-    auto second = static_cast<size_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - start)
-        .count());
+    auto second
+      = static_cast<size_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                              clock_type::now() - start)
+                              .count());
     std::lock_guard<std::mutex> guard{mtx};
     auto now = clock_type::now();
     auto [at, fresh] = span.try_emplace(op, now - took, now);
@@ -194,7 +199,8 @@ struct recorder {
 double percentile(std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty())
     return 0;
-  auto index = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size()))) ;
+  auto index = static_cast<size_t>(
+    std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
   index = std::min(sorted.size(), std::max<size_t>(index, 1)) - 1;
   return sorted[index] / 1000.0;
 }
@@ -229,22 +235,24 @@ struct run_plan {
 class client : public std::enable_shared_from_this<client> {
 public:
   client(net::io_context& ioc, run_plan& plan, std::string token, unsigned seed)
-    : stream_(net::make_strand(ioc)), plan_(plan), token_(std::move(token)),
+    : stream_(net::make_strand(ioc)),
+      plan_(plan),
+      token_(std::move(token)),
       rng_(seed) {
     // nop
   }
 
   void start(const tcp::resolver::results_type& endpoints) {
     stream_.expires_after(10s);
-    stream_.async_connect(endpoints, [self = shared_from_this()](
-                                       beast::error_code ec,
-                                       const tcp::endpoint&) {
-      if (ec)
-        return self->fail_setup("connect: " + ec.message());
-      if (self->plan_.modern)
-        return self->learn_uids();
-      self->initialize();
-    });
+    stream_.async_connect(
+      endpoints,
+      [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+        if (ec)
+          return self->fail_setup("connect: " + ec.message());
+        if (self->plan_.modern)
+          return self->learn_uids();
+        self->initialize();
+      });
   }
 
 private:
@@ -287,19 +295,18 @@ private:
     next_ = then;
     started_ = clock_type::now();
     stream_.expires_after(60s);
-    bhttp::async_write(stream_, req_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (ec)
-                           return self->finish("write: " + ec.message());
-                         self->res_ = {};
-                         bhttp::async_read(
-                           self->stream_, self->buffer_, self->res_,
-                           [self](beast::error_code rec, size_t) {
-                             if (rec)
-                               return self->finish("read: " + rec.message());
-                             self->finish({});
-                           });
-                       });
+    bhttp::async_write(
+      stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec)
+          return self->finish("write: " + ec.message());
+        self->res_ = {};
+        bhttp::async_read(self->stream_, self->buffer_, self->res_,
+                          [self](beast::error_code rec, size_t) {
+                            if (rec)
+                              return self->finish("read: " + rec.message());
+                            self->finish({});
+                          });
+      });
   }
 
   void finish(std::string error) {
@@ -318,8 +325,8 @@ private:
       plan_.rec.record(op_, took, error);
     else if (!error.empty())
       plan_.rec.record("setup", took, error);
-    if (!error.empty() && (error.rfind("read:", 0) == 0
-                           || error.rfind("write:", 0) == 0))
+    if (!error.empty()
+        && (error.rfind("read:", 0) == 0 || error.rfind("write:", 0) == 0))
       return; // the connection is gone: this client stops
     if (!track_ && !error.empty())
       return;
@@ -343,15 +350,16 @@ private:
   }
 
   void learn_uids() {
-    post(call("list_messages", R"({"folder":")" + plan_.folder
-                                 + R"(","pageSize":50})"),
+    post(call("list_messages",
+              R"({"folder":")" + plan_.folder + R"(","pageSize":50})"),
          &client::remember_uids, false);
   }
 
   void remember_uids() {
     // Cheap scan of the structured result for "uid":N.
     const auto& body = res_.body();
-    for (size_t pos = 0; (pos = body.find("\"uid\":", pos)) != std::string::npos;) {
+    for (size_t pos = 0;
+         (pos = body.find("\"uid\":", pos)) != std::string::npos;) {
       pos += 6;
       auto uid = std::strtoul(body.c_str() + pos, nullptr, 10);
       if (uid > 0 && std::find(uids_.begin(), uids_.end(), uid) == uids_.end())
@@ -380,8 +388,8 @@ private:
     method_ = "tools/call";
     name_ = tool;
     return R"({"jsonrpc":"2.0","id":)" + std::to_string(++id_)
-           + R"(,"method":"tools/call","params":{)" + meta()
-           + R"("name":")" + tool + R"(","arguments":)" + args + "}}";
+           + R"(,"method":"tools/call","params":{)" + meta() + R"("name":")"
+           + tool + R"(","arguments":)" + args + "}}";
   }
 
   std::string tools_list() {
@@ -425,10 +433,11 @@ private:
     else if (op->name == "list_folders")
       body = call("list_folders", "{}");
     else if (op->name == "list_messages")
-      body = call("list_messages", R"({"folder":")" + f + R"(","pageSize":20})");
+      body = call("list_messages",
+                  R"({"folder":")" + f + R"(","pageSize":20})");
     else if (op->name == "read_message")
-      body = call("read_message", R"({"folder":")" + f + R"(","uid":)"
-                                    + random_uid() + "}");
+      body = call("read_message",
+                  R"({"folder":")" + f + R"(","uid":)" + random_uid() + "}");
     else if (op->name == "search_messages")
       body = call("search_messages",
                   R"({"folder":")" + f + R"(","query":"report","limit":20})");
@@ -501,8 +510,9 @@ void write_svg(const std::string& path, recorder& rec) {
   }
   const double w = 800, h = 300, left = 60, bottom = 30;
   auto x = [&](size_t i) {
-    return left + (w - left - 10) * static_cast<double>(i)
-                    / std::max<double>(1, static_cast<double>(points.size() - 1));
+    return left
+           + (w - left - 10) * static_cast<double>(i)
+               / std::max<double>(1, static_cast<double>(points.size() - 1));
   };
   auto y = [&](double ms) { return h - bottom - (h - bottom - 10) * ms / top; };
   std::ofstream out{path};
@@ -511,18 +521,19 @@ void write_svg(const std::string& path, recorder& rec) {
       << "\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   out << "<text x=\"" << left << "\" y=\"14\">latency per second (ms): p50 "
       << "(blue), p99 (red); top = " << top << " ms</text>\n";
-  out << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - 10
-      << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
+  out << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\""
+      << w - 10 << "\" y2=\"" << h - bottom << "\" stroke=\"black\"/>\n";
   for (int which = 0; which < 2; ++which) {
     out << "<polyline fill=\"none\" stroke=\"" << (which ? "red" : "blue")
         << "\" points=\"";
     for (size_t i = 0; i < points.size(); ++i)
-      out << x(i) << "," << y(which ? points[i].second : points[i].first) << " ";
+      out << x(i) << "," << y(which ? points[i].second : points[i].first)
+          << " ";
     out << "\"/>\n";
   }
   out << "<text x=\"" << left << "\" y=\"" << h - 8 << "\">0 s</text>\n";
-  out << "<text x=\"" << w - 60 << "\" y=\"" << h - 8 << "\">"
-      << points.size() << " s</text>\n</svg>\n";
+  out << "<text x=\"" << w - 60 << "\" y=\"" << h - 8 << "\">" << points.size()
+      << " s</text>\n</svg>\n";
 }
 
 int report(recorder& rec, double seconds, const options& opts) {
@@ -539,7 +550,8 @@ int report(recorder& rec, double seconds, const options& opts) {
     // Over the operation's own span when it covered part of the run only.
     auto& [from, to] = rec.span[op];
     auto own = std::chrono::duration<double>(to - from).count();
-    auto rate = static_cast<double>(n) / (own > 0.5 && own < seconds ? own : seconds);
+    auto rate = static_cast<double>(n)
+                / (own > 0.5 && own < seconds ? own : seconds);
     auto errors = rec.errors[op];
     std::printf("%-16s %9zu %10.1f %9.2f %9.2f %9.2f %9.2f %8lu\n", op.c_str(),
                 n, rate, percentile(lat, 50), percentile(lat, 90),
@@ -547,10 +559,10 @@ int report(recorder& rec, double seconds, const options& opts) {
                 static_cast<unsigned long>(errors));
     json << (first ? "" : ",") << "\"" << op << "\":{\"requests\":" << n
          << ",\"rate\":" << rate << ",\"p50_ms\":" << percentile(lat, 50)
-         << ",\"p90_ms\":" << percentile(lat, 90) << ",\"p99_ms\":"
-         << percentile(lat, 99) << ",\"max_ms\":"
-         << (lat.empty() ? 0.0 : lat.back() / 1000.0) << ",\"errors\":" << errors
-         << "}";
+         << ",\"p90_ms\":" << percentile(lat, 90)
+         << ",\"p99_ms\":" << percentile(lat, 99)
+         << ",\"max_ms\":" << (lat.empty() ? 0.0 : lat.back() / 1000.0)
+         << ",\"errors\":" << errors << "}";
     first = false;
   }
   json << "},\"total_requests\":" << total << ",\"errors\":{";
@@ -648,9 +660,9 @@ int run(const options& opts) {
     while (running) {
       std::this_thread::sleep_for(1s);
       auto now = plan.rec.done.load();
-      auto elapsed = std::chrono::duration<double>(clock_type::now()
-                                                   - plan.rec.start)
-                       .count();
+      auto elapsed
+        = std::chrono::duration<double>(clock_type::now() - plan.rec.start)
+            .count();
       std::fprintf(stderr, "\r%6.1f s %9lu requests %8lu req/s  errors %lu   ",
                    elapsed, static_cast<unsigned long>(now),
                    static_cast<unsigned long>(now - last),
@@ -668,8 +680,8 @@ int run(const options& opts) {
   if (flood_loops > 0)
     flood_starter = std::thread{[&] {
       auto at = plan.rec.start
-                + std::chrono::seconds(opts.number("flood-after",
-                                                   duration.count() / 2));
+                + std::chrono::seconds(
+                  opts.number("flood-after", duration.count() / 2));
       while (running && clock_type::now() < at)
         std::this_thread::sleep_for(10ms);
       if (running) {
@@ -698,9 +710,8 @@ int run(const options& opts) {
                  static_cast<unsigned long>(flood.throttled()),
                  static_cast<unsigned long>(flood.other()));
   }
-  auto seconds = std::chrono::duration<double>(clock_type::now()
-                                               - plan.rec.start)
-                   .count();
+  auto seconds
+    = std::chrono::duration<double>(clock_type::now() - plan.rec.start).count();
   std::fprintf(stderr, "\n");
   auto result = report(plan.rec, seconds, opts);
   if (cpu_before >= 0) {
@@ -710,15 +721,18 @@ int run(const options& opts) {
     auto calls = plan.rec.done.load();
     std::printf("server CPU (%s era): %.2f s for %lu requests = %.1f us per "
                 "request, %.0f %% of one core\n",
-                plan.modern ? "modern" : plan.padded ? "legacy-padded" : "legacy", used,
-                static_cast<unsigned long>(calls),
+                plan.modern   ? "modern"
+                : plan.padded ? "legacy-padded"
+                              : "legacy",
+                used, static_cast<unsigned long>(calls),
                 calls > 0 ? used * 1e6 / static_cast<double>(calls) : 0.0,
                 100.0 * used / seconds);
   }
   return result;
 }
 
-// -- sessions ---------------------------------------------------------------------
+// -- sessions
+// ---------------------------------------------------------------------
 
 long rss_kib(long pid) {
   std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
@@ -768,13 +782,14 @@ int sessions(const options& opts) {
   std::printf("opened %ld sessions; RSS %ld KiB -> %ld KiB; %.1f MiB per 1000 "
               "sessions\n",
               opened, before, after,
-              opened > 0 ? static_cast<double>(after - before) / 1024.0
-                             * 1000.0 / static_cast<double>(opened)
+              opened > 0 ? static_cast<double>(after - before) / 1024.0 * 1000.0
+                             / static_cast<double>(opened)
                          : 0.0);
   return opened == count ? 0 : 1;
 }
 
-// -- direct IMAP baseline -------------------------------------------------------------
+// -- direct IMAP baseline
+// -------------------------------------------------------------
 
 int imap_baseline(const options& opts) {
   postern::server_settings server;
@@ -784,8 +799,9 @@ int imap_baseline(const options& opts) {
     return 2;
   }
   server.port = static_cast<uint16_t>(opts.number("port", 993));
-  server.security = postern::parse_transport_security(opts.get("security", "tls"))
-                      .value_or(postern::transport_security::tls);
+  server.security
+    = postern::parse_transport_security(opts.get("security", "tls"))
+        .value_or(postern::transport_security::tls);
   server.username = opts.get("user");
   auto password_lines = read_lines(opts.get("password-file"));
   if (password_lines.empty()) {
@@ -838,12 +854,13 @@ int imap_baseline(const options& opts) {
     });
   for (auto& t : threads)
     t.join();
-  auto seconds = std::chrono::duration<double>(clock_type::now() - rec.start)
-                   .count();
+  auto seconds
+    = std::chrono::duration<double>(clock_type::now() - rec.start).count();
   return report(rec, seconds, opts);
 }
 
-// -- setup ------------------------------------------------------------------------------
+// -- setup
+// ------------------------------------------------------------------------------
 
 /// Runs a command with a file as standard input and returns its output.
 std::string run_command(const std::string& command, const std::string& input) {
@@ -878,11 +895,13 @@ int setup(const options& opts) {
     return 2;
   }
   auto prefix = opts.get("prefix", "bench");
-  auto scopes = opts.get("scopes", "mail:folders mail:read mail:search mail:modify");
+  auto scopes = opts.get("scopes",
+                         "mail:folders mail:read mail:search mail:modify");
   std::ofstream tokens{tokens_path, std::ios::trunc};
   for (long i = 0; i < users; ++i) {
     auto name = prefix + "-" + std::to_string(i);
-    run_command(postern + " admin create-user " + name, "bench-password-" + name + "\n");
+    run_command(postern + " admin create-user " + name,
+                "bench-password-" + name + "\n");
     std::string cmd = postern + " admin add-account " + name + " --label bench"
                       + " --imap-host " + opts.get("imap-host", "127.0.0.1")
                       + " --imap-port " + opts.get("imap-port", "993")

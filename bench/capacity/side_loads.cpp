@@ -19,12 +19,15 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
-// -- login flood -----------------------------------------------------------------
+// -- login flood
+// -----------------------------------------------------------------
 
 login_flood::login_flood(std::string host, std::string port,
                          std::string username, bool spoof)
-  : host_(std::move(host)), port_(std::move(port)),
-    username_(std::move(username)), spoof_(spoof) {
+  : host_(std::move(host)),
+    port_(std::move(port)),
+    username_(std::move(username)),
+    spoof_(spoof) {
   // nop
 }
 
@@ -123,8 +126,8 @@ void login_flood::loop(unsigned seed) {
       if (spoof_)
         post.set("X-Forwarded-For", address);
       post.body() = "csrf=" + form_escape(csrf_of(page.body()))
-                    + "&username=" + form_escape(who)
-                    + "&password=wrong-" + std::to_string(rng());
+                    + "&username=" + form_escape(who) + "&password=wrong-"
+                    + std::to_string(rng());
       post.prepare_payload();
       bhttp::write(stream, post);
       bhttp::response<bhttp::string_body> answer;
@@ -155,11 +158,13 @@ void login_flood::loop(unsigned seed) {
   }
 }
 
-// -- trivial responder ---------------------------------------------------------------
+// -- trivial responder
+// ---------------------------------------------------------------
 
 namespace {
 
-class responder_session : public std::enable_shared_from_this<responder_session> {
+class responder_session
+  : public std::enable_shared_from_this<responder_session> {
 public:
   responder_session(tcp::socket socket, const std::string& body)
     : stream_(std::move(socket)), body_(body) {
@@ -169,7 +174,8 @@ public:
   void read() {
     req_ = {};
     bhttp::async_read(stream_, buffer_, req_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = shared_from_this()](beast::error_code ec,
+                                                  size_t) {
                         if (!ec)
                           self->write();
                       });
@@ -183,11 +189,11 @@ private:
     res_.body() = body_;
     res_.keep_alive(req_.keep_alive());
     res_.prepare_payload();
-    bhttp::async_write(stream_, res_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (!ec)
-                           self->read();
-                       });
+    bhttp::async_write(
+      stream_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (!ec)
+          self->read();
+      });
   }
 
   beast::tcp_stream stream_;
@@ -198,14 +204,14 @@ private:
 };
 
 void accept(tcp::acceptor& acceptor, const std::string& body) {
-  acceptor.async_accept([&acceptor, &body](beast::error_code ec,
-                                           tcp::socket socket) {
-    if (ec)
-      return;
-    socket.set_option(tcp::no_delay{true});
-    std::make_shared<responder_session>(std::move(socket), body)->read();
-    accept(acceptor, body);
-  });
+  acceptor.async_accept(
+    [&acceptor, &body](beast::error_code ec, tcp::socket socket) {
+      if (ec)
+        return;
+      socket.set_option(tcp::no_delay{true});
+      std::make_shared<responder_session>(std::move(socket), body)->read();
+      accept(acceptor, body);
+    });
 }
 
 } // namespace

@@ -7,14 +7,13 @@
 //   postern-hostile CASE    (endless-line, huge-literal, list-lines,
 //                            search-uids, lying-part, nested, endless-ehlo)
 
+#include "../../tests/support/fake_server.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/smtp/client.hpp"
 
-#include "../../tests/support/fake_server.hpp"
-
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <string>

@@ -41,7 +41,8 @@ BENCHMARK(jsonrpc_encode);
 void mime_decode_quoted_printable_part(benchmark::State& state) {
   std::string body;
   for (int i = 0; i < 40; ++i)
-    body += "Gr=C3=BC=C3=9Fe aus M=C3=BCnchen, this is line " + std::to_string(i)
+    body += "Gr=C3=BC=C3=9Fe aus M=C3=BCnchen, this is line "
+            + std::to_string(i)
             + " of a typical message body with soft=\r\n breaks.\r\n";
   postern::mime::text_step step;
   step.charset = "utf-8";

@@ -27,9 +27,8 @@ void route_dispatch(benchmark::State& state) {
   req.raw.method(bhttp::verb::get);
   req.raw.target("/signup?x=1");
   for (auto _ : state) {
-    r.dispatch(req, responder{[](response_type res) {
-      benchmark::DoNotOptimize(res);
-    }});
+    r.dispatch(
+      req, responder{[](response_type res) { benchmark::DoNotOptimize(res); }});
   }
 }
 BENCHMARK(route_dispatch);

@@ -16,6 +16,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -97,11 +98,10 @@ struct client_metadata_fetcher::impl
       for (auto i = cache.begin(); i != cache.end();)
         i = i->second.expires <= now ? cache.erase(i) : std::next(i);
       if (cache.size() >= opts.max_cached)
-        cache.erase(std::min_element(cache.begin(), cache.end(),
-                                     [](auto& a, auto& b) {
-                                       return a.second.expires
-                                              < b.second.expires;
-                                     }));
+        cache.erase(
+          std::min_element(cache.begin(), cache.end(), [](auto& a, auto& b) {
+            return a.second.expires < b.second.expires;
+          }));
     }
     cache[doc.client_id] = entry{doc, now + ttl};
   }
@@ -134,13 +134,13 @@ public:
     deadline_.expires_after(owner_->opts.timeout);
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec)
-        self->finish(refused("The client metadata document did not arrive "
-                             "within "
-                             + std::to_string(std::chrono::duration_cast<
-                                                std::chrono::seconds>(
-                                                self->owner_->opts.timeout)
-                                                .count())
-                             + " seconds."));
+        self->finish(refused(
+          "The client metadata document did not arrive "
+          "within "
+          + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                             self->owner_->opts.timeout)
+                             .count())
+          + " seconds."));
     });
     resolver_.async_resolve(
       host_, port_,
@@ -191,8 +191,8 @@ private:
       return;
     }
     beast::get_lowest_layer(stream_).async_connect(
-      ok, [self = shared_from_this()](beast::error_code e,
-                                      const tcp::endpoint&) {
+      ok,
+      [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) {
         self->on_connect(e);
       });
   }
@@ -222,17 +222,15 @@ private:
     req_.method(bhttp::verb::get);
     req_.target(parts_.rest);
     req_.version(11);
-    req_.set(bhttp::field::host, parts_.host
-                                   + (parts_.port.empty() ? ""
-                                                          : ":" + parts_.port));
+    req_.set(bhttp::field::host,
+             parts_.host + (parts_.port.empty() ? "" : ":" + parts_.port));
     req_.set(bhttp::field::user_agent, std::string{"Postern/"} + version);
     req_.set(bhttp::field::accept, "application/json");
     req_.set(bhttp::field::connection, "close");
-    bhttp::async_write(stream_, req_,
-                       [self = shared_from_this()](beast::error_code e,
-                                                   size_t) {
-                         self->on_write(e);
-                       });
+    bhttp::async_write(
+      stream_, req_, [self = shared_from_this()](beast::error_code e, size_t) {
+        self->on_write(e);
+      });
   }
 
   void on_write(beast::error_code ec) {
@@ -247,8 +245,7 @@ private:
     parser_->header_limit(16 * 1024);
     parser_->body_limit(owner_->opts.max_bytes);
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code e,
-                                                  size_t) {
+                      [self = shared_from_this()](beast::error_code e, size_t) {
                         self->on_read(e);
                       });
   }
@@ -274,8 +271,8 @@ private:
       return;
     }
     if (status != 200) {
-      finish(refused("The client_id URL answered HTTP "
-                     + std::to_string(status) + "."));
+      finish(refused("The client_id URL answered HTTP " + std::to_string(status)
+                     + "."));
       return;
     }
     auto doc = oauth::parse_client_metadata(url_, res.body());
@@ -357,8 +354,7 @@ client_metadata_fetcher::cached(const std::string& url) {
 }
 
 void client_metadata_fetcher::get(const std::string& url,
-                                  const std::string& requester,
-                                  callback done) {
+                                  const std::string& requester, callback done) {
   if (auto doc = cached(url)) {
     done(std::move(*doc));
     return;
@@ -392,8 +388,8 @@ void client_metadata_fetcher::get(const std::string& url,
       return;
     }
     if (impl_->by_host[host] >= impl_->opts.max_per_host) {
-      busy("Too many client metadata documents are being fetched from "
-           + host + " at once; try again.");
+      busy("Too many client metadata documents are being fetched from " + host
+           + " at once; try again.");
       return;
     }
     ++impl_->by_requester[requester];

@@ -8,11 +8,10 @@
 // server.cpp (which accepts connections and owns the threads); a header of
 // its own because the session is a template over its stream.
 
-#include "postern/http/server.hpp"
-
 #include "postern/error.hpp"
 #include "postern/http/metrics.hpp"
 #include "postern/http/responses.hpp"
+#include "postern/http/server.hpp"
 #include "postern/log.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -36,7 +35,6 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
-
 
 /// Largest request header block; anything bigger is an attack or a bug.
 inline constexpr size_t header_limit = 16 * 1024;
@@ -198,8 +196,9 @@ private:
   void on_read_error(const beast::error_code& ec) {
     // The client went away, we are closing, or it was idle too long.
     if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted
-        || ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated
-        || is_timeout(ec) || ec == net::error::eof) {
+        || ec == net::error::connection_reset
+        || ec == net::ssl::error::stream_truncated || is_timeout(ec)
+        || ec == net::error::eof) {
       if (is_timeout(ec) && !first_request_ && buffer_.size() == 0)
         POSTERN_DEBUG("http: closing idle connection from {}", peer_);
       return derived().do_close();
@@ -211,7 +210,8 @@ private:
     if (ec == bhttp::error::header_limit)
       return reject(bhttp::status::request_header_fields_too_large,
                     "invalid_request", "The request headers are too large.");
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+    if (ec.category()
+        == bhttp::make_error_code(bhttp::error::bad_target).category())
       return reject(bhttp::status::bad_request, "invalid_request",
                     "The request is not valid HTTP/1.1.");
     POSTERN_DEBUG("http: read from {} failed: {}", peer_, ec.message());
@@ -268,14 +268,15 @@ private:
   /// watch untouched: they belong to the next read.
   void watch_for_hang_up() {
     watching_ = true;
-    lowest_layer().socket().async_wait(
-      net::socket_base::wait_read,
-      [self = derived().shared_from_this(), gone = gone_](beast::error_code ec) {
-        self->on_readable(ec, gone);
-      });
+    lowest_layer().socket().async_wait(net::socket_base::wait_read,
+                                       [self = derived().shared_from_this(),
+                                        gone = gone_](beast::error_code ec) {
+                                         self->on_readable(ec, gone);
+                                       });
   }
 
-  void on_readable(beast::error_code ec, const std::shared_ptr<client_gone>& gone) {
+  void on_readable(beast::error_code ec,
+                   const std::shared_ptr<client_gone>& gone) {
     watching_ = false;
     if (ec == net::error::operation_aborted || responded_)
       return; // the response is on its way
@@ -305,12 +306,14 @@ private:
     }
     if (auto hold = take_hold(response); hold.count() > 0) {
       // A refusal held back on a timer (hold_response): nothing blocks.
-      auto timer = std::make_shared<net::steady_timer>(derived().stream().get_executor());
+      auto timer = std::make_shared<net::steady_timer>(
+        derived().stream().get_executor());
       timer->expires_after(hold);
-      timer->async_wait([self = derived().shared_from_this(), timer,
-                         response = std::move(response)](beast::error_code) mutable {
-        self->send(std::move(response));
-      });
+      timer->async_wait(
+        [self = derived().shared_from_this(), timer,
+         response = std::move(response)](beast::error_code) mutable {
+          self->send(std::move(response));
+        });
       return;
     }
     response.version(version_);
@@ -323,9 +326,10 @@ private:
     }
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started_);
-    metrics::instance().observe_request(
-      shared_->routes ? shared_->routes->label(path_) : std::string_view{"other"},
-      response.result_int(), elapsed);
+    metrics::instance().observe_request(shared_->routes
+                                          ? shared_->routes->label(path_)
+                                          : std::string_view{"other"},
+                                        response.result_int(), elapsed);
     // The query string is never logged: it can carry OAuth codes and state.
     POSTERN_DEBUG("http: {} {} {} -> {} in {} us", client_, method_, path_,
                   response.result_int(), elapsed.count());
@@ -425,16 +429,16 @@ public:
 
   void run() {
     beast::get_lowest_layer(stream_).expires_after(shared_->request_timeout);
-    stream_.async_handshake(
-      ssl::stream_base::server,
-      [self = shared_from_this()](beast::error_code ec) {
-        if (ec) {
-          POSTERN_DEBUG("https: handshake with {} failed: {}", self->peer_,
-                        ec.message());
-          return;
-        }
-        self->do_read();
-      });
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) {
+                                POSTERN_DEBUG(
+                                  "https: handshake with {} failed: {}",
+                                  self->peer_, ec.message());
+                                return;
+                              }
+                              self->do_read();
+                            });
   }
 
   void do_close() {

@@ -17,7 +17,8 @@ std::optional<std::string> find_cookie(const request& req,
       header = semi == std::string_view::npos ? std::string_view{}
                                               : header.substr(semi + 1);
       auto eq = pair.find('=');
-      if (eq == std::string_view::npos || trim_blanks(pair.substr(0, eq)) != name)
+      if (eq == std::string_view::npos
+          || trim_blanks(pair.substr(0, eq)) != name)
         continue;
       auto value = trim_blanks(pair.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')

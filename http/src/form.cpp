@@ -24,8 +24,10 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
     auto c = text[i];
     if (c == '+' && plus_is_space) {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0
+               && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16
+                               + hex_value(text[i + 2]));
       i += 2;
     } else {
       out += c;
@@ -40,8 +42,9 @@ std::string url_encode(std::string_view text) {
   out.reserve(text.size() * 3);
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')
-        || u == '-' || u == '.' || u == '_' || u == '~') {
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
+        || (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_'
+        || u == '~') {
       out += c;
     } else {
       out += '%';

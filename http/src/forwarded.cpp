@@ -75,7 +75,8 @@ std::string parse_hop(std::string_view text) {
   if (ec)
     return {};
   if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-    return net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6()).to_string();
+    return net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6())
+      .to_string();
   return addr.to_string();
 }
 
@@ -97,8 +98,9 @@ std::vector<std::string> forwarded_chain(const bhttp::fields& headers) {
     auto name = field.name_string();
     auto value = std::string_view{field.value().data(), field.value().size()};
     if (beast::iequals(name, "X-Forwarded-For")) {
-      each_element(value,
-                   [&](std::string_view hop) { chain.push_back(parse_hop(hop)); });
+      each_element(value, [&](std::string_view hop) {
+        chain.push_back(parse_hop(hop));
+      });
     } else if (field.name() == bhttp::field::forwarded) {
       each_element(value, [&](std::string_view element) {
         // An element without for= says nothing about the client.

@@ -3,11 +3,11 @@
 
 #include "postern/clock.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace postern::http {
 
@@ -70,8 +70,7 @@ int64_t login_throttle::wait_ms(const std::string& key, int64_t now) const {
   return std::max<int64_t>(0, i->second.next_ms - now);
 }
 
-void login_throttle::count(const std::string& key, const rule& r,
-                           int64_t now) {
+void login_throttle::count(const std::string& key, const rule& r, int64_t now) {
   auto& e = entries_[key];
   if (e.attempts > 0 && now - e.last_ms >= opts_.forget_after.count() * 1000)
     e = entry{};
@@ -83,8 +82,8 @@ void login_throttle::count(const std::string& key, const rule& r,
   }
   // attempts == free waits base, then 2x, 4x, ... up to the cap.
   auto doublings = std::min<unsigned>(e.attempts - r.free, 30);
-  auto delay = std::min<int64_t>(r.base.count() * 1000 * (int64_t{1} << doublings),
-                                 r.cap.count() * 1000);
+  auto delay = std::min<int64_t>(
+    r.base.count() * 1000 * (int64_t{1} << doublings), r.cap.count() * 1000);
   e.next_ms = now + delay;
 }
 

@@ -61,13 +61,15 @@ bool accepts_json(std::string_view accept) {
 }
 
 bool is_json_content(std::string_view content_type) {
-  auto type = ascii_lower(trim_blanks(content_type.substr(0, content_type.find(';'))));
+  auto type
+    = ascii_lower(trim_blanks(content_type.substr(0, content_type.find(';'))));
   return type == "application/json";
 }
 
 } // namespace
 
-// -- the endpoint ----------------------------------------------------------------
+// -- the endpoint
+// ----------------------------------------------------------------
 
 namespace {
 
@@ -117,7 +119,9 @@ caf::behavior audit_batcher(caf::event_based_actor* self,
 } // namespace
 
 mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
-  : sys(&s), actors(std::move(a)), settings(std::move(st)),
+  : sys(&s),
+    actors(std::move(a)),
+    settings(std::move(st)),
     sessions(settings.session_idle, settings.sessions_per_grant, 100000,
              settings.sessions_per_user),
     limiter(settings.tool_rate_limit),
@@ -213,9 +217,8 @@ response_type forbidden_origin(std::string_view origin) {
 
 /// Checks what every method needs: Origin and a Bearer token. Answers and
 /// returns false when the request cannot go on.
-bool precheck(const mcp_endpoint& ep, const mcp_settings& s,
-              const request& req, const responder& respond,
-              std::string& token) {
+bool precheck(const mcp_endpoint& ep, const mcp_settings& s, const request& req,
+              const responder& respond, std::string& token) {
   auto origin = header(req, "Origin");
   if (!ep.origin_allowed(origin)) {
     respond(forbidden_origin(origin));
@@ -241,8 +244,8 @@ bool precheck(const mcp_endpoint& ep, const mcp_settings& s,
 /// True if a GET or DELETE names a modern protocol version.
 bool modern_request(const request& req) {
   bool has = req.raw.find("MCP-Protocol-Version") != req.raw.end();
-  return era_of_header(has, collapse_header_value(
-                              header(req, "MCP-Protocol-Version")))
+  return era_of_header(
+           has, collapse_header_value(header(req, "MCP-Protocol-Version")))
          == mcp_era::modern;
 }
 
@@ -263,13 +266,11 @@ response_type auth_failure(const mcp_settings& s, const caf::error& err) {
   return error_response(err); // 503 on timeouts, 500 otherwise
 }
 
-
 /// POST after the token was accepted: on the connection's thread (`self`
 /// null) or in the actor that asked the TOKEN AUTHORITY.
 void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
-                   caf::event_based_actor* self,
-                   const mcp_call& c, access_grant grant,
-                   const responder& respond) {
+                   caf::event_based_actor* self, const mcp_call& c,
+                   access_grant grant, const responder& respond) {
   auto& ep = *state;
   auto fail = [&](bhttp::status status, std::string_view id, int code,
                   std::string_view text) {
@@ -315,8 +316,7 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
                   "initialize first");
     auto session = ep.sessions.touch(c.session_id, ctx.grant_key);
     if (!session)
-      return fail(bhttp::status::not_found, msg.id,
-                  mcp::rpc::session_not_found,
+      return fail(bhttp::status::not_found, msg.id, mcp::rpc::session_not_found,
                   "Session not found: it ended or expired; initialize a new "
                   "one");
     ctx.session_id = c.session_id;
@@ -324,7 +324,9 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
                                                   : session->protocol_version;
   }
   dispatch_mcp(state, self, std::move(ctx), std::move(msg),
-               [respond](mcp_reply reply) { respond(to_http(std::move(reply))); });
+               [respond](mcp_reply reply) {
+                 respond(to_http(std::move(reply)));
+               });
 }
 
 } // namespace
@@ -341,7 +343,8 @@ void mcp_endpoint::post(const request& req, const responder& plain) {
   c->content_type = std::string{header(req, "Content-Type")};
   if (req.raw.find("MCP-Protocol-Version") != req.raw.end()) {
     c->has_protocol_version = true;
-    c->protocol_version = collapse_header_value(header(req, "MCP-Protocol-Version"));
+    c->protocol_version
+      = collapse_header_value(header(req, "MCP-Protocol-Version"));
   }
   if (req.raw.find("Mcp-Session-Id") != req.raw.end()) {
     c->has_session_id = true;
@@ -423,7 +426,8 @@ void mcp_endpoint::remove(const request& req, const responder& plain) {
   auto session_id = std::string{trim_blanks(header(req, "Mcp-Session-Id"))};
   auto digest = storage::sha256(token);
   auto state = impl_;
-  ep.sys->spawn([state, digest, session_id, respond](caf::event_based_actor* self) {
+  ep.sys->spawn([state, digest, session_id,
+                 respond](caf::event_based_actor* self) {
     self
       ->request(state->actors.tokens, state->settings.auth_timeout,
                 atom::validate_v, digest, state->settings.resource())

@@ -98,8 +98,7 @@ response_type to_http(mcp_reply reply);
 /// hands tools/list and tools/call to dispatch_mcp like the legacy era.
 void serve_modern(const std::shared_ptr<mcp_endpoint::impl>& ep,
                   caf::event_based_actor* self, const mcp_call& call,
-                  mcp_context ctx, mcp::message msg,
-                  const responder& respond);
+                  mcp_context ctx, mcp::message msg, const responder& respond);
 
 /// What initialize and server/discover tell the model about Postern
 /// (under 2 KB: Claude Code cuts longer instructions).
@@ -115,8 +114,8 @@ inline constexpr std::string_view mcp_instructions
 /// actor's that asked the TOKEN AUTHORITY (`self`, else nullptr). Only a
 /// tool call needs an actor; it spawns one when `self` is null.
 void dispatch_mcp(const std::shared_ptr<mcp_endpoint::impl>& ep,
-                  caf::event_based_actor* self,
-                  mcp_context ctx, mcp::message msg, mcp_reply_fn reply);
+                  caf::event_based_actor* self, mcp_context ctx,
+                  mcp::message msg, mcp_reply_fn reply);
 
 /// The key of a grant in sessions and rate limits.
 inline std::string grant_key_of(const grant_info& g) {

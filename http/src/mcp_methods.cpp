@@ -11,10 +11,10 @@
 #include "postern/mcp/tools.hpp"
 #include "postern/version.hpp"
 
-#include <atomic>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <unordered_map>
@@ -52,7 +52,8 @@ const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
   return i == obj->MemberEnd() ? nullptr : &i->value;
 }
 
-// -- lifecycle ------------------------------------------------------------------
+// -- lifecycle
+// ------------------------------------------------------------------
 
 void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
                 mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
@@ -125,20 +126,20 @@ void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
   reply(result(ctx, msg, "{}"));
 }
 
-// -- tools ------------------------------------------------------------------------
+// -- tools
+// ------------------------------------------------------------------------
 
-void tools_list(const endpoint_ptr&, caf::event_based_actor*,
-                mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
+void tools_list(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
+                mcp::message& msg, mcp_reply_fn& reply) {
   // One page holds every tool: any cursor is one we never gave out.
   if (member(msg.params, "cursor"))
-    return reply(error(msg, mcp::rpc::invalid_params,
-                       "Invalid params: unknown cursor"));
+    return reply(
+      error(msg, mcp::rpc::invalid_params, "Invalid params: unknown cursor"));
   reply(result(ctx, msg, mcp::tools_list_result(ctx.grant.scopes)));
 }
 
 /// A sentence for a failed mail request.
-std::string mail_failure(const caf::error& err,
-                         std::chrono::seconds timeout) {
+std::string mail_failure(const caf::error& err, std::chrono::seconds timeout) {
   if (err == caf::sec::request_timeout)
     return "The mail server did not answer within "
            + std::to_string(timeout.count())
@@ -167,9 +168,12 @@ class tool_run {
 public:
   using done_fn = std::function<void(std::string, std::string)>;
 
-  tool_run(endpoint_ptr ep, caf::event_based_actor* self,
-           mailbox_ref ref, done_fn done)
-    : ep_(std::move(ep)), self_(self), ref_(std::move(ref)), done_(std::move(done)) {
+  tool_run(endpoint_ptr ep, caf::event_based_actor* self, mailbox_ref ref,
+           done_fn done)
+    : ep_(std::move(ep)),
+      self_(self),
+      ref_(std::move(ref)),
+      done_(std::move(done)) {
     // nop
   }
 
@@ -246,15 +250,17 @@ public:
   // -- organizing tools -----------------------------------------------------
 
   void operator()(const mcp::get_thread_args& a) {
-    ask([this, a](imap::thread_result& found) { ok(mcp::encode_thread(a, found)); },
+    ask([this,
+         a](imap::thread_result& found) { ok(mcp::encode_thread(a, found)); },
         atom::thread_v, ref_, a.folder, a.uid);
   }
 
   void operator()(const mcp::folder_change_args& a) {
-    ask([this, a](imap::folder& result) {
-          ok(mcp::encode_folder_change(a.change, result));
-        },
-        atom::folder_op_v, ref_, a.change);
+    ask(
+      [this, a](imap::folder& result) {
+        ok(mcp::encode_folder_change(a.change, result));
+      },
+      atom::folder_op_v, ref_, a.change);
   }
 
   void operator()(const mcp::bulk_change_args& a) {
@@ -306,10 +312,12 @@ public:
         ok(mcp::encode_search_everywhere(g->found, &g->previews));
     };
     for (auto& [folder, uids] : by_folder) {
-      self_->request(ep_->actors.mail, ep_->settings.tool_timeout,
-                     atom::read_v, ref_, folder, uids, window)
+      self_
+        ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
+                  ref_, folder, uids, window)
         .then(
-          [g, folder = folder, finish_one](std::vector<imap::read_outcome>& outcomes) {
+          [g, folder = folder,
+           finish_one](std::vector<imap::read_outcome>& outcomes) {
             for (auto& o : outcomes)
               for (size_t i = 0; i < g->found.messages.size(); ++i)
                 if (g->found.messages[i].folder == folder
@@ -324,7 +332,8 @@ public:
     }
   }
 
-  // -- composing ----------------------------------------------------------------
+  // -- composing
+  // ----------------------------------------------------------------
 
   void operator()(const mcp::get_attachment_args& a) {
     auto folder = a.folder;
@@ -348,8 +357,8 @@ private:
   template <class OnReply, class... Ts>
   void ask(OnReply on_reply, Ts... xs) {
     if (!ep_->actors.mail)
-      return failed(caf::make_error(ec::shutting_down,
-                                    "The mail service is not running."));
+      return failed(
+        caf::make_error(ec::shutting_down, "The mail service is not running."));
     self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
       .then(std::move(on_reply),
             [this](const caf::error& err) { failed(err); });
@@ -366,8 +375,9 @@ private:
       uids.push_back(m.uid);
     imap::read_options window;
     window.max_length = mcp::preview_chars;
-    self_->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
-                   ref_, folder, uids, window)
+    self_
+      ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
+                ref_, folder, uids, window)
       .then(
         [then](std::vector<imap::read_outcome>& outcomes) mutable {
           then(&outcomes);
@@ -425,11 +435,11 @@ mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
                   + std::string{tool.name} + " needs";
   mcp_reply r = error(msg, mcp::rpc::forbidden, sentence);
   r.status = bhttp::status::forbidden;
-  r.headers.emplace_back(
-    "WWW-Authenticate",
-    "Bearer error=\"insufficient_scope\", scope=\"" + needed
-      + "\", resource_metadata=\"" + ep.settings.resource_metadata()
-      + "\", error_description=\"" + sentence + "\"");
+  r.headers.emplace_back("WWW-Authenticate",
+                         "Bearer error=\"insufficient_scope\", scope=\""
+                           + needed + "\", resource_metadata=\""
+                           + ep.settings.resource_metadata()
+                           + "\", error_description=\"" + sentence + "\"");
   return r;
 }
 
@@ -454,32 +464,33 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
     r.body = mcp::make_result(id, call_result, c.result_fields);
     reply(std::move(r));
   };
-  auto start = [ep, c, tool_name, started, settled,
-                ref = mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
-                done = std::move(done),
-                args = std::move(args)](caf::event_based_actor* actor) {
-    auto run = std::make_shared<tool_run>(ep, actor, ref, done);
-    std::visit([run](auto& a) { (*run)(a); }, args);
-    // The run object lives as long as a continuation refers to it.
-    actor->attach_functor([run] {});
-    if (!c.cancelled_by_hang_up)
-      return;
-    // The client closed its stream (modern era): end the actor running the
-    // call. Its answers are dropped, and the ACCOUNT abandons what it still
-    // had queued for it; an IMAP command already sent runs to its end, so
-    // the connection stays usable. (The subscriber must not hold the
-    // signal itself: that would be a cycle.)
-    auto for_audit = c;
-    for_audit.cancelled_by_hang_up.reset();
-    c.cancelled_by_hang_up->subscribe(
-      [ep, for_audit, tool_name, started, settled, addr = actor->address()] {
-        if (settled->exchange(true))
+  auto start
+    = [ep, c, tool_name, started, settled,
+       ref = mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
+       done = std::move(done),
+       args = std::move(args)](caf::event_based_actor* actor) {
+        auto run = std::make_shared<tool_run>(ep, actor, ref, done);
+        std::visit([run](auto& a) { (*run)(a); }, args);
+        // The run object lives as long as a continuation refers to it.
+        actor->attach_functor([run] {});
+        if (!c.cancelled_by_hang_up)
           return;
-        audit(*ep, for_audit, tool_name, "cancelled", started);
-        if (auto hdl = caf::actor_cast<caf::actor>(addr))
-          caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
-      });
-  };
+        // The client closed its stream (modern era): end the actor running the
+        // call. Its answers are dropped, and the ACCOUNT abandons what it still
+        // had queued for it; an IMAP command already sent runs to its end, so
+        // the connection stays usable. (The subscriber must not hold the
+        // signal itself: that would be a cycle.)
+        auto for_audit = c;
+        for_audit.cancelled_by_hang_up.reset();
+        c.cancelled_by_hang_up->subscribe([ep, for_audit, tool_name, started,
+                                           settled, addr = actor->address()] {
+          if (settled->exchange(true))
+            return;
+          audit(*ep, for_audit, tool_name, "cancelled", started);
+          if (auto hdl = caf::actor_cast<caf::actor>(addr))
+            caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+        });
+      };
   if (self)
     start(self);
   else
@@ -502,9 +513,9 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
                        "Invalid params: arguments must be an object"));
   auto tool = mcp::find_tool(str(*name));
   if (!tool)
-    return reply(error(msg, mcp::rpc::invalid_params,
-                       "Unknown tool: "
-                         + mcp::quote(str(*name).substr(0, 100))));
+    return reply(
+      error(msg, mcp::rpc::invalid_params,
+            "Unknown tool: " + mcp::quote(str(*name).substr(0, 100))));
   if (!has_scope(ctx.grant.scopes, tool->required)) {
     audit(*ep, ctx, tool->name, "insufficient_scope", started);
     return reply(insufficient_scope(*ep, ctx, msg, *tool));
@@ -514,12 +525,13 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     // limit must not turn into a flood of audit writes.
     if (v.first_refusal)
       audit(*ep, ctx, tool->name, "rate_limited", started);
-    return reply(result(
-      ctx, msg, mcp::tool_failure(
-             "Too many tool calls: this connection may make "
-             + std::to_string(ep->limiter.per_minute())
-             + " per minute. Retry in " + std::to_string(v.retry_after)
-             + (v.retry_after == 1 ? " second." : " seconds."))));
+    return reply(
+      result(ctx, msg,
+             mcp::tool_failure(
+               "Too many tool calls: this connection may make "
+               + std::to_string(ep->limiter.per_minute())
+               + " per minute. Retry in " + std::to_string(v.retry_after)
+               + (v.retry_after == 1 ? " second." : " seconds."))));
   }
   auto parsed = mcp::parse_arguments(*tool, args);
   if (!parsed.args) {
@@ -560,9 +572,10 @@ void dispatch_mcp(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto& table = methods();
   auto i = table.find(msg.method);
   if (i == table.end())
-    return reply(error(msg, mcp::rpc::method_not_found,
-                       "Method not found: "
-                         + mcp::quote(std::string_view{msg.method}.substr(0, 100))));
+    return reply(
+      error(msg, mcp::rpc::method_not_found,
+            "Method not found: "
+              + mcp::quote(std::string_view{msg.method}.substr(0, 100))));
   if (msg.params && !msg.params->IsObject())
     return reply(error(msg, mcp::rpc::invalid_params,
                        "Invalid params: params must be an object"));

@@ -51,8 +51,8 @@ mcp_reply failure(bhttp::status status, const mcp::message& msg, int code,
   return r;
 }
 
-mcp_reply bad_request(const mcp::message& msg, int code,
-                      std::string_view text, std::string_view data_json = {}) {
+mcp_reply bad_request(const mcp::message& msg, int code, std::string_view text,
+                      std::string_view data_json = {}) {
   return failure(bhttp::status::bad_request, msg, code, text, data_json);
 }
 
@@ -190,11 +190,11 @@ std::optional<mcp_reply> check_mirrored_headers(const mcp_call& c,
                            "Header mismatch: the Mcp-Name header is not "
                            "visible ASCII or valid =?base64?...?=");
       if (!has_body_name || *decoded != str(*body_name))
-        return bad_request(
-          msg, header_mismatch,
-          "Header mismatch: Mcp-Name header value " + clip(*decoded)
-            + " does not match body value "
-            + (has_body_name ? clip(str(*body_name)) : std::string{"(none)"}));
+        return bad_request(msg, header_mismatch,
+                           "Header mismatch: Mcp-Name header value "
+                             + clip(*decoded) + " does not match body value "
+                             + (has_body_name ? clip(str(*body_name))
+                                              : std::string{"(none)"}));
     }
   }
   return std::nullopt;
@@ -284,8 +284,7 @@ mcp_reply event_stream(std::string body) {
 /// that would never carry anything.
 mcp_reply listen(const mcp_call& c, const mcp::message& msg) {
   if (!accepts_event_stream(c.accept))
-    return failure(bhttp::status::not_acceptable, msg,
-                   mcp::rpc::server_error,
+    return failure(bhttp::status::not_acceptable, msg, mcp::rpc::server_error,
                    "Not Acceptable: subscriptions/listen answers with "
                    "text/event-stream");
   auto notifications = member(msg.params, "notifications");

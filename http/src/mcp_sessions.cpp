@@ -19,7 +19,8 @@ constexpr auto purge_every = std::chrono::seconds(30);
 mcp_session_table::mcp_session_table(std::chrono::seconds idle,
                                      size_t per_grant, size_t max_total,
                                      size_t per_user)
-  : idle_(idle), per_grant_(std::max<size_t>(per_grant, 1)),
+  : idle_(idle),
+    per_grant_(std::max<size_t>(per_grant, 1)),
     max_total_(std::max<size_t>(max_total, shard_count)),
     per_user_(std::max<size_t>(per_user, 1)) {
   // nop
@@ -29,7 +30,8 @@ std::string mcp_session_table::user_of(const std::string& grant) {
   return grant.substr(0, grant.find('/'));
 }
 
-mcp_session_table::shard& mcp_session_table::shard_of(const std::string& grant) {
+mcp_session_table::shard&
+mcp_session_table::shard_of(const std::string& grant) {
   return shards_[std::hash<std::string>{}(grant) % shard_count];
 }
 
@@ -181,7 +183,8 @@ size_t mcp_session_table::size() const {
   return n;
 }
 
-// -- rate_limiter --------------------------------------------------------------
+// -- rate_limiter
+// --------------------------------------------------------------
 
 rate_limiter::rate_limiter(unsigned per_minute) : per_minute_(per_minute) {
   // nop

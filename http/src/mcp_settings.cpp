@@ -3,9 +3,8 @@
 // parsing it does before any actor is asked: origins (normalised, loopback
 // ports folded), bearer tokens (RFC 6750 syntax, bounded length), and the
 // conversion of an mcp_reply into a Beast response.
-#include "postern/http/mcp_endpoint.hpp"
-
 #include "mcp_internal.hpp"
+#include "postern/http/mcp_endpoint.hpp"
 #include "postern/text.hpp"
 
 #include <algorithm>
@@ -43,8 +42,8 @@ mcp_settings mcp_settings::from(const config& cfg) {
     auto end = list.find(',', start);
     if (end == std::string::npos)
       end = list.size();
-    if (auto o = normalize_origin(trim_blanks(std::string_view{list}.substr(
-          start, end - start)));
+    if (auto o = normalize_origin(
+          trim_blanks(std::string_view{list}.substr(start, end - start)));
         !o.empty())
       s.extra_origins.push_back(std::move(o));
     start = end + 1;

@@ -107,12 +107,14 @@ std::string metrics::render(const std::map<std::string, double>& extra) const {
     auto bar = key.find('|');
     return std::make_pair(key.substr(0, bar), key.substr(bar + 1));
   };
-  out += "# HELP postern_http_requests_total HTTP requests by route and status.\n"
-         "# TYPE postern_http_requests_total counter\n";
+  out
+    += "# HELP postern_http_requests_total HTTP requests by route and status.\n"
+       "# TYPE postern_http_requests_total counter\n";
   for (auto& [key, s] : requests_) {
     auto [route, status] = split(key);
-    out += fmt::format("postern_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
-                       route, status, s->count.load());
+    out += fmt::format(
+      "postern_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route,
+      status, s->count.load());
   }
   out += "# HELP postern_http_request_duration_seconds HTTP latency by route.\n"
          "# TYPE postern_http_request_duration_seconds histogram\n";
@@ -123,8 +125,9 @@ std::string metrics::render(const std::map<std::string, double>& extra) const {
          "# TYPE postern_tool_calls_total counter\n";
   for (auto& [key, s] : tools_) {
     auto [tool, outcome] = split(key);
-    out += fmt::format("postern_tool_calls_total{{tool=\"{}\",outcome=\"{}\"}} {}\n",
-                       tool, outcome, s->count.load());
+    out += fmt::format(
+      "postern_tool_calls_total{{tool=\"{}\",outcome=\"{}\"}} {}\n", tool,
+      outcome, s->count.load());
   }
   out += "# HELP postern_tool_duration_seconds MCP tool latency by tool.\n"
          "# TYPE postern_tool_duration_seconds histogram\n";

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/responses.hpp"
 
-#include <algorithm>
-#include <cstdlib>
-
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 
 #include <caf/sec.hpp>
+
+#include <algorithm>
+#include <cstdlib>
 
 namespace postern::http {
 
@@ -35,7 +35,8 @@ response_type json_error(bhttp::status status, std::string_view code,
 }
 
 bhttp::status to_status(const caf::error& err) {
-  if (err == caf::sec::request_timeout || err == caf::sec::request_receiver_down)
+  if (err == caf::sec::request_timeout
+      || err == caf::sec::request_receiver_down)
     return bhttp::status::service_unavailable;
   if (err.category() != caf::atom("postern"))
     return bhttp::status::internal_server_error;
@@ -122,7 +123,8 @@ constexpr std::chrono::milliseconds longest_hold{2000};
 void hold_response(response_type& response, std::chrono::milliseconds delay) {
   auto ms = std::min(delay, longest_hold).count();
   if (ms > 0)
-    response.set(boost::beast::string_view{hold_field.data(), hold_field.size()},
+    response.set(boost::beast::string_view{hold_field.data(),
+                                           hold_field.size()},
                  std::to_string(ms));
 }
 

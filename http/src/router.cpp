@@ -47,10 +47,10 @@ void router::dispatch(const request& req, const responder& respond) const {
     allow += std::string{bhttp::to_string(r.method)};
   }
   if (!allow.empty()) {
-    auto response = json_error(
-      bhttp::status::method_not_allowed, "method_not_allowed",
-      std::string{bhttp::to_string(method)} + " is not allowed on "
-        + std::string{path} + "; allowed: " + allow);
+    auto response
+      = json_error(bhttp::status::method_not_allowed, "method_not_allowed",
+                   std::string{bhttp::to_string(method)} + " is not allowed on "
+                     + std::string{path} + "; allowed: " + allow);
     response.set(bhttp::field::allow, allow);
     respond(std::move(response));
     return;

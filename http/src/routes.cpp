@@ -14,9 +14,8 @@ namespace postern::http {
 void serve_static(const request& req, const responder& respond) {
   auto path = req.path();
   auto name = path.substr(1); // "static/..."
-  auto found = name.find("..") == std::string_view::npos
-                 ? ui::find_asset(name)
-                 : std::nullopt;
+  auto found = name.find("..") == std::string_view::npos ? ui::find_asset(name)
+                                                         : std::nullopt;
   if (!found || found->path.rfind("static/", 0) != 0) {
     respond(json_error(bhttp::status::not_found, "not_found",
                        "No such file: " + std::string{path}));
@@ -35,22 +34,23 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
   // so a stuck actor system shows up as a failing health check.
   r.add(bhttp::verb::get, "/healthz",
         [eps](const request&, const responder& respond) {
-          ask(*eps.sys, eps.actors.node, respond,
-              [](node_status& st) {
-                return json_response(
-                  bhttp::status::ok,
-                  "{\"status\":\"ok\",\"version\":" + json_quote(st.version)
-                    + ",\"uptime_seconds\":" + std::to_string(st.uptime_seconds)
-                    + "}");
-              },
-              atom::status_v);
+          ask(
+            *eps.sys, eps.actors.node, respond,
+            [](node_status& st) {
+              return json_response(bhttp::status::ok,
+                                   "{\"status\":\"ok\",\"version\":"
+                                     + json_quote(st.version)
+                                     + ",\"uptime_seconds\":"
+                                     + std::to_string(st.uptime_seconds) + "}");
+            },
+            atom::status_v);
         });
   // MCP over Streamable HTTP at exactly /mcp.
-  add_mcp_routes(r, std::make_shared<mcp_endpoint>(
-                      *eps.sys,
-                      mcp_actors{eps.actors.tokens, eps.actors.mail,
-                                 eps.actors.directory},
-                      mcp_settings::from(cfg)));
+  add_mcp_routes(
+    r, std::make_shared<mcp_endpoint>(
+         *eps.sys,
+         mcp_actors{eps.actors.tokens, eps.actors.mail, eps.actors.directory},
+         mcp_settings::from(cfg)));
   r.add_prefix(bhttp::verb::get, "/static/", serve_static);
   // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.
   add_dashboard_routes(r, cfg, eps);

@@ -2,7 +2,6 @@
 #include "postern/http/server.hpp"
 
 #include "connection.hpp"
-
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 
@@ -98,25 +97,26 @@ struct server::impl {
   }
 
   void do_accept() {
-    acceptor.async_accept(
-      pick_context(), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == net::error::operation_aborted || !acceptor.is_open())
-            return;
-          // Out of descriptors and the like: log, back off a little, retry.
-          POSTERN_WARN("http: accept failed: {}", ec.message());
-        } else {
-          on_accept(std::move(socket));
-        }
-        if (!shared->stopping)
-          do_accept();
-      });
+    acceptor.async_accept(pick_context(), [this](beast::error_code ec,
+                                                 tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor.is_open())
+          return;
+        // Out of descriptors and the like: log, back off a little, retry.
+        POSTERN_WARN("http: accept failed: {}", ec.message());
+      } else {
+        on_accept(std::move(socket));
+      }
+      if (!shared->stopping)
+        do_accept();
+    });
   }
 
   void on_accept(tcp::socket socket) {
     beast::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
-    std::string peer = ec ? std::string{"unknown"} : endpoint.address().to_string();
+    std::string peer = ec ? std::string{"unknown"}
+                          : endpoint.address().to_string();
     socket.set_option(tcp::no_delay{true}, ec);
     if (tls) {
       auto s = std::make_shared<tls_session>(std::move(socket), *tls, shared,
@@ -159,11 +159,10 @@ caf::error server::bind() {
                            "BIND is not an IP address: \"" + d.cfg.bind + "\"");
   tcp::endpoint endpoint{address, d.cfg.port};
   auto fail = [&](const char* what) {
-    return caf::make_error(ec::invalid_configuration,
-                           std::string{"cannot "} + what + " "
-                             + endpoint.address().to_string() + ":"
-                             + std::to_string(endpoint.port()) + ": "
-                             + ec.message());
+    return caf::make_error(
+      ec::invalid_configuration,
+      std::string{"cannot "} + what + " " + endpoint.address().to_string() + ":"
+        + std::to_string(endpoint.port()) + ": " + ec.message());
   };
   d.acceptor.open(endpoint.protocol(), ec);
   if (ec)

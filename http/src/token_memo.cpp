@@ -19,8 +19,7 @@ token_memo::shard& token_memo::shard_of(const std::string& digest) const {
   return shards_[first % shard_count];
 }
 
-std::optional<access_grant>
-token_memo::find(const std::string& digest) const {
+std::optional<access_grant> token_memo::find(const std::string& digest) const {
   if (recheck_.count() <= 0)
     return std::nullopt;
   auto epoch = storage::grants_epoch();
@@ -47,8 +46,7 @@ void token_memo::remember(const std::string& digest, const access_grant& grant,
   std::lock_guard<std::mutex> guard{s.mtx};
   if (s.entries.size() >= per_shard_ && s.entries.count(digest) == 0)
     s.entries.clear();
-  s.entries.insert_or_assign(digest,
-                             entry{grant, epoch, steady_now()});
+  s.entries.insert_or_assign(digest, entry{grant, epoch, steady_now()});
 }
 
 void token_memo::clear() {

@@ -95,8 +95,8 @@ void with_session(std::shared_ptr<const site> s, const request& req,
         },
         [s, respond, login](const caf::error& err) {
           if (err == ec::no_such_session)
-            respond(see_other(login, {delete_cookie(s->session_cookie(),
-                                                    s->secure_cookies)}));
+            respond(see_other(
+              login, {delete_cookie(s->session_cookie(), s->secure_cookies)}));
           else
             respond(error_page(err));
         });
@@ -125,9 +125,9 @@ void with_session_form(
 std::string session_cookie_header(const site& s, const session_grant& grant) {
   cookie_attributes attrs;
   attrs.secure = s.secure_cookies;
-  attrs.max_age = std::max<int64_t>(
-    0, grant.expires_at > 0 ? grant.expires_at - unix_seconds()
-                            : s.session_ttl_seconds);
+  attrs.max_age = std::max<int64_t>(0, grant.expires_at > 0
+                                         ? grant.expires_at - unix_seconds()
+                                         : s.session_ttl_seconds);
   return set_cookie(s.session_cookie(), grant.token, attrs);
 }
 

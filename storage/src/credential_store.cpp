@@ -21,8 +21,8 @@ std::string aad(const user_id& user, const account_id& account,
                 std::string_view field) {
   // Length-prefixing keeps ("a", "b|c") and ("a|b", "c") apart.
   std::string result = "postern-credential-v1";
-  for (auto part : {std::string_view{user.value}, std::string_view{account.value},
-                    field}) {
+  for (auto part :
+       {std::string_view{user.value}, std::string_view{account.value}, field}) {
     result += '|';
     result += std::to_string(part.size());
     result += ':';
@@ -69,17 +69,16 @@ caf::expected<vault_keys> vault_keys::derive(const secret& master_hex) {
   auto raw = from_hex(master_hex.reveal());
   secret master{std::move(*raw)};
   vault_keys keys;
-  keys.credential_key
-    = hkdf_sha256(master.reveal(), hkdf_salt, "credentials/aes-256-gcm");
+  keys.credential_key = hkdf_sha256(master.reveal(), hkdf_salt,
+                                    "credentials/aes-256-gcm");
   auto id = hkdf_sha256(master.reveal(), hkdf_salt, "key-id", 8);
   keys.key_id = to_hex(id.reveal());
   return keys;
 }
 
-caf::expected<std::string> seal_credentials(const vault_keys& keys,
-                                            const user_id& user,
-                                            const account_id& account,
-                                            const account_credentials& creds) {
+caf::expected<std::string>
+seal_credentials(const vault_keys& keys, const user_id& user,
+                 const account_id& account, const account_credentials& creds) {
   auto imap = seal(keys.credential_key, creds.imap_password.reveal(),
                    aad(user, account, "imap"));
   if (!imap)
@@ -94,8 +93,11 @@ caf::expected<std::string> seal_credentials(const vault_keys& keys,
     smtp = std::move(*sealed);
   }
   record_writer out{record_version};
-  out.bytes(keys.key_id).bytes(user.value).bytes(*imap).boolean(has_smtp).bytes(
-    smtp);
+  out.bytes(keys.key_id)
+    .bytes(user.value)
+    .bytes(*imap)
+    .boolean(has_smtp)
+    .bytes(smtp);
   return out.str();
 }
 

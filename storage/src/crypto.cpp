@@ -3,14 +3,15 @@
 
 #include "postern/error.hpp"
 
-#include <argon2.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
-#include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+
+#include <argon2.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -99,7 +100,9 @@ std::string base64url(std::string_view bytes) {
   std::string result;
   result.reserve((bytes.size() * 4 + 2) / 3);
   size_t i = 0;
-  auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(bytes[k])); };
+  auto at = [&](size_t k) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     auto n = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
     result += alphabet[(n >> 18) & 63];
@@ -169,12 +172,10 @@ secret hkdf_sha256(std::string_view input_key, std::string_view salt,
     OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
                                       const_cast<char*>(input_key.data()),
                                       input_key.size()),
-    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                      const_cast<char*>(salt.data()),
-                                      salt.size()),
-    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-                                      const_cast<char*>(info.data()),
-                                      info.size()),
+    OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_SALT, const_cast<char*>(salt.data()), salt.size()),
+    OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size()),
     OSSL_PARAM_construct_end(),
   };
   if (EVP_KDF_derive(ctx.get(), bytes_of(out), out.size(), params) != 1) {
@@ -200,8 +201,8 @@ caf::expected<std::string> seal(const secret& key, std::string_view plaintext,
       || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN,
                              int_size(nonce_size), nullptr)
            != 1
-      || EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr,
-                            bytes_of(key.reveal()), bytes_of(nonce))
+      || EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes_of(key.reveal()),
+                            bytes_of(nonce))
            != 1
       || EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes_of(aad),
                            int_size(aad.size()))
@@ -232,28 +233,28 @@ caf::expected<secret> open_sealed(const secret& key, std::string_view sealed,
   cipher_ctx_ptr ctx{EVP_CIPHER_CTX_new()};
   int len = 0;
   int final_len = 0;
-  auto ok
-    = ctx
-      && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr,
-                            nullptr)
-           == 1
-      && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN,
-                             int_size(nonce_size), nullptr)
-           == 1
-      && EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr,
-                            bytes_of(key.reveal()), bytes_of(nonce))
-           == 1
-      && EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes_of(aad),
-                           int_size(aad.size()))
-           == 1
-      && EVP_DecryptUpdate(ctx.get(), bytes_of(out), &len, bytes_of(body),
-                           int_size(body.size()))
-           == 1
-      // The tag must be set before Final, which verifies it.
-      && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG,
-                             int_size(tag_size), bytes_of(tag))
-           == 1
-      && EVP_DecryptFinal_ex(ctx.get(), bytes_of(out) + len, &final_len) == 1;
+  auto ok = ctx
+            && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                                  nullptr, nullptr)
+                 == 1
+            && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN,
+                                   int_size(nonce_size), nullptr)
+                 == 1
+            && EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr,
+                                  bytes_of(key.reveal()), bytes_of(nonce))
+                 == 1
+            && EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes_of(aad),
+                                 int_size(aad.size()))
+                 == 1
+            && EVP_DecryptUpdate(ctx.get(), bytes_of(out), &len, bytes_of(body),
+                                 int_size(body.size()))
+                 == 1
+            // The tag must be set before Final, which verifies it.
+            && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG,
+                                   int_size(tag_size), bytes_of(tag))
+                 == 1
+            && EVP_DecryptFinal_ex(ctx.get(), bytes_of(out) + len, &final_len)
+                 == 1;
   if (!ok) {
     OPENSSL_cleanse(out.data(), out.size());
     return crypto_error("decryption failed: wrong key or tampered data");
@@ -265,8 +266,7 @@ caf::expected<std::string> hash_password(const secret& password,
                                          const password_hash_params& p) {
   auto salt = random_bytes(16);
   constexpr size_t hash_len = 32;
-  auto encoded_len = argon2_encodedlen(p.time_cost, p.memory_kib,
-                                       p.parallelism,
+  auto encoded_len = argon2_encodedlen(p.time_cost, p.memory_kib, p.parallelism,
                                        static_cast<uint32_t>(salt.size()),
                                        hash_len, Argon2_id);
   std::string encoded(encoded_len, '\0');

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cctype>
-
 #include <limits>
 
 namespace postern::storage {
@@ -17,8 +16,10 @@ namespace {
 constexpr uint8_t v1 = 1;
 
 void write_server(record_writer& out, const server_settings& s) {
-  out.bytes(s.host).u64(s.port).u64(static_cast<uint64_t>(s.security)).bytes(
-    s.username);
+  out.bytes(s.host)
+    .u64(s.port)
+    .u64(static_cast<uint64_t>(s.security))
+    .bytes(s.username);
 }
 
 server_settings read_server(record_reader& in) {
@@ -155,16 +156,15 @@ std::optional<user_record> find_user_by_name(const txn& t,
   return find_user(t, user_id{std::string{*id}});
 }
 
-std::optional<account_settings>
-find_account(const txn& t, const user_id& user, const account_id& account) {
+std::optional<account_settings> find_account(const txn& t, const user_id& user,
+                                             const account_id& account) {
   auto value = t.get(table::accounts, account_key(user, account));
   if (!value)
     return std::nullopt;
   return decode_account(*value);
 }
 
-std::vector<account_settings> list_accounts(const txn& t,
-                                            const user_id& user) {
+std::vector<account_settings> list_accounts(const txn& t, const user_id& user) {
   std::vector<account_settings> result;
   t.scan(table::accounts, user.value + "/",
          [&](std::string_view, std::string_view value) {

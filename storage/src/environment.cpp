@@ -4,11 +4,12 @@
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <mutex>
-#include <unistd.h>
 
 namespace postern::storage {
 
@@ -393,8 +394,9 @@ environment::read(const std::function<caf::error(const txn&)>& f) const {
 caf::error environment::backup(const std::string& path) const {
   auto fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
-    return caf::make_error(ec::filesystem_failure,
-                           "cannot create " + path + ": " + std::strerror(errno));
+    return caf::make_error(ec::filesystem_failure, "cannot create " + path
+                                                     + ": "
+                                                     + std::strerror(errno));
   int rc = 0;
   {
     // mdb_env_copyfd2 reads through its own read transaction.

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/storage/grant_store.hpp"
-#include "postern/storage/grant_sweep.hpp"
 
 #include "postern/storage/crypto.hpp"
+#include "postern/storage/grant_sweep.hpp"
 #include "postern/storage/record.hpp"
 
 #include <atomic>
-
 #include <limits>
 
 namespace postern::storage {
@@ -143,7 +142,8 @@ grant_id new_grant_id() {
   return grant_id{random_token(16)};
 }
 
-// -- queries and changes --------------------------------------------------------
+// -- queries and changes
+// --------------------------------------------------------
 
 std::optional<grant_info> find_grant(const txn& t, const user_id& user,
                                      const grant_id& grant) {
@@ -218,8 +218,7 @@ namespace {
 
 /// Erases the tokens listed in the index entries under `prefix` ("U/" or
 /// "U/G/") and the index entries themselves. The caller erases the grants.
-void erase_indexed_tokens(txn& t, const std::string& prefix,
-                          size_t user_len) {
+void erase_indexed_tokens(txn& t, const std::string& prefix, size_t user_len) {
   std::vector<std::string> index_keys;
   t.scan(table::grants, prefix, [&](std::string_view k, std::string_view) {
     if (!is_grant_key(k, user_len))
@@ -332,8 +331,8 @@ struct sweep_findings {
 
 } // namespace
 
-void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor,
-                       size_t budget, sweep_counts& counts) {
+void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor, size_t budget,
+                       sweep_counts& counts) {
   static const table tables[] = {table::grants, table::access_tokens,
                                  table::refresh_tokens};
   size_t examined = 0;

@@ -5,19 +5,19 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace postern::storage {
 
 namespace {
 
-caf::error fs_error(const std::string& what, const std::string& path,
-                    int err) {
+caf::error fs_error(const std::string& what, const std::string& path, int err) {
   return caf::make_error(ec::filesystem_failure,
                          what + " " + path + ": " + std::strerror(err));
 }
@@ -45,8 +45,7 @@ caf::error make_directories(const std::string& dir) {
 
 // Loads or creates one key; `origin` tells the caller which happened.
 caf::error ensure_key(std::optional<secret>& slot, const std::string& path,
-                      key_origin& origin,
-                      std::vector<std::string>& warnings) {
+                      key_origin& origin, std::vector<std::string>& warnings) {
   if (slot) {
     origin = key_origin::configured;
     return caf::none;
@@ -57,7 +56,8 @@ caf::error ensure_key(std::optional<secret>& slot, const std::string& path,
       // Tighten instead of refusing to start: the file is ours.
       if (::chmod(path.c_str(), 0600) != 0)
         return fs_error("cannot restrict permissions of", path, errno);
-      warnings.push_back(path + " was readable by other users; its mode is now 0600");
+      warnings.push_back(
+        path + " was readable by other users; its mode is now 0600");
     }
     auto key = read_key_file(path);
     if (!key)
@@ -83,7 +83,8 @@ caf::error ensure_key(std::optional<secret>& slot, const std::string& path,
 caf::expected<secret> generate_hex_key() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1)
-    return caf::make_error(ec::unspecified, "the system's random generator failed");
+    return caf::make_error(ec::unspecified,
+                           "the system's random generator failed");
   static constexpr char digits[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(64);
@@ -145,7 +146,8 @@ caf::error write_key_file(const std::string& path, const secret& key) {
   }
   ::unlink(tmp.c_str());
   auto dir = path.substr(0, path.rfind('/'));
-  if (auto dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (auto dfd = ::open(dir.empty() ? "/" : dir.c_str(),
+                        O_RDONLY | O_DIRECTORY);
       dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
@@ -160,12 +162,10 @@ caf::expected<key_setup> ensure_keys(config& cfg) {
   result.encryption_key_file = cfg.data_dir + "/encryption.key";
   result.session_secret_file = cfg.data_dir + "/session.key";
   if (auto err = ensure_key(cfg.encryption_key, result.encryption_key_file,
-                            result.encryption_key,
-                            result.warnings))
+                            result.encryption_key, result.warnings))
     return err;
   if (auto err = ensure_key(cfg.session_secret, result.session_secret_file,
-                            result.session_secret,
-                            result.warnings))
+                            result.session_secret, result.warnings))
     return err;
   return result;
 }

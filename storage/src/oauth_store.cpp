@@ -23,7 +23,7 @@ std::string encode(const oauth_client& x) {
 }
 
 std::optional<oauth_client> decode_client(std::string_view id,
-                                           std::string_view bytes) {
+                                          std::string_view bytes) {
   rapidjson::Document d;
   d.Parse(bytes.data(), bytes.size());
   if (d.HasParseError() || !d.IsObject())
@@ -70,8 +70,7 @@ size_t sweep_clients(txn& t, int64_t now, int64_t unused_ttl,
   std::vector<std::string> doomed;
   t.scan(table::clients, "", [&](std::string_view key, std::string_view value) {
     auto c = decode_client(key, value);
-    bool stale = !c
-                 || (c->used_at == 0 && c->created_at < now - unused_ttl)
+    bool stale = !c || (c->used_at == 0 && c->created_at < now - unused_ttl)
                  || (c->used_at != 0 && c->used_at < now - idle_ttl);
     if (stale)
       doomed.emplace_back(key);

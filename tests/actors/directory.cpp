@@ -3,11 +3,10 @@
 
 #include "postern/actors/directory.hpp"
 
-#include "postern/clock.hpp"
-
 #include "caf_test.hpp"
 #include "postern/actors/hasher.hpp"
 #include "postern/actors/vault.hpp"
+#include "postern/clock.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -43,9 +42,9 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   }
 
   ~fixture() override {
-    for (auto a : {caf::actor_cast<caf::actor>(aut),
-                   caf::actor_cast<caf::actor>(vlt),
-                   caf::actor_cast<caf::actor>(hash)})
+    for (auto a :
+         {caf::actor_cast<caf::actor>(aut), caf::actor_cast<caf::actor>(vlt),
+          caf::actor_cast<caf::actor>(hash)})
       if (a)
         anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
@@ -98,7 +97,7 @@ CAF_TEST(users are created once and validated) {
   CAF_CHECK(!alice.id.empty());
   {
     auto reply = request<user_info>(aut, atom::find_user_v,
-                                     std::string{"alice"});
+                                    std::string{"alice"});
     CAF_CHECK_EQUAL(reply.id, alice.id);
   }
   CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
@@ -108,8 +107,8 @@ CAF_TEST(users are created once and validated) {
   CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v, std::string{"x"},
                                       secret{"a-good-password"}),
                   ec::invalid_argument);
-  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
-                                      std::string{"bob"}, secret{"short"}),
+  CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v, std::string{"bob"},
+                                      secret{"short"}),
                   ec::invalid_argument);
   CAF_CHECK_EQUAL(error_of<user_info>(aut, atom::add_user_v,
                                       std::string{"bob<script>"},
@@ -153,66 +152,59 @@ CAF_TEST(unknown users cost a hash like wrong passwords) {
   // Wrong password: the HASHER verifies.
   self->send(aut, atom::login_v, std::string{"alice"}, secret{"wrong-password"},
              std::string{"127.0.0.1"});
-  expect((atom::login, std::string, secret, std::string),
-         from(self).to(aut));
+  expect((atom::login, std::string, secret, std::string), from(self).to(aut));
   expect((atom::verify, secret, std::string), from(aut).to(hash));
   expect((bool), from(hash).to(aut).with(false));
   run();
   // Unknown user: the HASHER verifies too (against the dummy hash).
   self->send(aut, atom::login_v, std::string{"mallory"},
              secret{"wrong-password"}, std::string{"127.0.0.1"});
-  expect((atom::login, std::string, secret, std::string),
-         from(self).to(aut));
+  expect((atom::login, std::string, secret, std::string), from(self).to(aut));
   expect((atom::verify, secret, std::string), from(aut).to(hash));
   expect((bool), from(hash).to(aut).with(false));
   run();
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
-                                          std::string{"mallory"},
-                                          secret{"a-good-password"},
-                                          std::string{}),
-                  ec::invalid_credentials);
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
-                                          std::string{"alice"},
-                                          secret{"a-bad-password"},
-                                          std::string{}),
-                  ec::invalid_credentials);
+  CAF_CHECK_EQUAL(
+    error_of<session_grant>(aut, atom::login_v, std::string{"mallory"},
+                            secret{"a-good-password"}, std::string{}),
+    ec::invalid_credentials);
+  CAF_CHECK_EQUAL(
+    error_of<session_grant>(aut, atom::login_v, std::string{"alice"},
+                            secret{"a-bad-password"}, std::string{}),
+    ec::invalid_credentials);
 }
 
 CAF_TEST(signup follows the policy) {
   directory_options closed;
   closed.signup = signup_policy::closed;
   start(closed);
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
-                                          std::string{"carol"},
-                                          secret{"a-good-password"},
-                                          std::string{}, std::string{}),
+  CAF_CHECK_EQUAL(error_of<session_grant>(
+                    aut, atom::signup_v, std::string{"carol"},
+                    secret{"a-good-password"}, std::string{}, std::string{}),
                   ec::forbidden);
   anon_send_exit(aut, caf::exit_reason::user_shutdown);
   run();
   directory_options invite;
   invite.signup = signup_policy::invite;
   start(invite);
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
-                                          std::string{"carol"},
-                                          secret{"a-good-password"},
-                                          std::string{}, std::string{}),
+  CAF_CHECK_EQUAL(error_of<session_grant>(
+                    aut, atom::signup_v, std::string{"carol"},
+                    secret{"a-good-password"}, std::string{}, std::string{}),
                   ec::forbidden);
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
-                                          std::string{"carol"},
-                                          secret{"a-good-password"},
-                                          std::string{"made-up"}, std::string{}),
-                  ec::forbidden);
+  CAF_CHECK_EQUAL(
+    error_of<session_grant>(aut, atom::signup_v, std::string{"carol"},
+                            secret{"a-good-password"}, std::string{"made-up"},
+                            std::string{}),
+    ec::forbidden);
   auto code = request<std::string>(aut, atom::invite_v, int64_t{3600});
   auto grant = request<session_grant>(aut, atom::signup_v, std::string{"carol"},
                                       secret{"a-good-password"}, code,
                                       std::string{});
   CAF_CHECK_EQUAL(grant.user.username, "carol");
   // One use only.
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::signup_v,
-                                          std::string{"dave"},
-                                          secret{"a-good-password"}, code,
-                                          std::string{}),
-                  ec::forbidden);
+  CAF_CHECK_EQUAL(
+    error_of<session_grant>(aut, atom::signup_v, std::string{"dave"},
+                            secret{"a-good-password"}, code, std::string{}),
+    ec::forbidden);
 }
 
 CAF_TEST(accounts are stored with sealed credentials and removed with them) {
@@ -242,11 +234,11 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
                             account_credentials{});
   {
     auto reply = request<account_settings>(aut, atom::get_v, alice.id,
-                                            stored.id);
+                                           stored.id);
     CAF_CHECK_EQUAL(reply.label, "Renamed");
   }
   auto got1 = request<account_credentials>(vlt, atom::get_v, alice.id,
-                                               stored.id);
+                                           stored.id);
   // Keep the reply alive: reveal() returns a reference into it.
   CAF_CHECK_EQUAL(got1.imap_password.reveal(), "imap-pw");
   // Update with a new password re-seals it.
@@ -254,7 +246,7 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   changed.imap_password = secret{"new-imap-pw"};
   request<account_settings>(aut, atom::update_account_v, stored, changed);
   auto got2 = request<account_credentials>(vlt, atom::get_v, alice.id,
-                                               stored.id);
+                                           stored.id);
   // Keep the reply alive: reveal() returns a reference into it.
   CAF_CHECK_EQUAL(got2.imap_password.reveal(), "new-imap-pw");
   // Another user cannot see or delete it.
@@ -262,14 +254,16 @@ CAF_TEST(accounts are stored with sealed credentials and removed with them) {
   CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::get_v, bob.id,
                                              stored.id),
                   ec::no_such_account);
-  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::delete_account_v, bob.id, stored.id),
+  CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::delete_account_v, bob.id,
+                                     stored.id),
                   ec::no_such_account);
   request<atom::ok>(aut, atom::delete_account_v, alice.id, stored.id);
   CAF_CHECK_EQUAL(error_of<account_credentials>(vlt, atom::get_v, alice.id,
                                                 stored.id),
                   ec::no_such_account);
   {
-    auto reply = request<std::vector<account_settings>>(aut, atom::list_v, alice.id);
+    auto reply = request<std::vector<account_settings>>(aut, atom::list_v,
+                                                        alice.id);
     CAF_CHECK(reply.empty());
   }
 }
@@ -281,15 +275,16 @@ CAF_TEST(account settings are validated) {
   creds.imap_password = secret{"pw"};
   auto s = sample_account(alice.id);
   s.imap.host = "127.0.0.1";
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s,
+                                             creds),
                   ec::forbidden);
   s = sample_account(alice.id);
   s.imap.security = transport_security::plain;
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s,
+                                             creds),
                   ec::invalid_argument);
   // Each refusal names the form field it is about.
-  auto field_of = [&](const account_settings& x,
-                      const account_credentials& c) {
+  auto field_of = [&](const account_settings& x, const account_credentials& c) {
     auto err = error_of<account_settings>(aut, atom::add_account_v, x, c);
     CAF_CHECK_EQUAL(err, ec::invalid_argument);
     return error_field(err);
@@ -306,7 +301,8 @@ CAF_TEST(account settings are validated) {
   s = sample_account(alice.id);
   CAF_CHECK_EQUAL(field_of(s, account_credentials{}), "imap_password");
   s.owner = user_id{"no-such-user"};
-  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s, creds),
+  CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s,
+                                             creds),
                   ec::no_such_user);
 }
 
@@ -345,10 +341,10 @@ CAF_TEST(a saved password only goes to the server it was typed for) {
   // SMTP moved while it shares the IMAP password: that password again.
   auto smtp_moved = stored;
   smtp_moved.smtp.host = "smtp.attacker.example";
-  CAF_CHECK_EQUAL(error_field(error_of<account_settings>(
-                    aut, atom::update_account_v, smtp_moved,
-                    account_credentials{})),
-                  "imap_password");
+  CAF_CHECK_EQUAL(
+    error_field(error_of<account_settings>(aut, atom::update_account_v,
+                                           smtp_moved, account_credentials{})),
+    "imap_password");
   // SMTP with its own password moved: the SMTP password again.
   smtp_moved.smtp_own_password = true;
   account_credentials imap_only;
@@ -398,7 +394,8 @@ CAF_TEST(deleting a user removes everything it owned) {
   auto again = add_user("alice");
   CAF_CHECK_NOT_EQUAL(again.id, alice.id);
   {
-    auto reply = request<std::vector<account_settings>>(aut, atom::list_v, again.id);
+    auto reply = request<std::vector<account_settings>>(aut, atom::list_v,
+                                                        again.id);
     CAF_CHECK(reply.empty());
   }
   CAF_CHECK_EQUAL(error_of<atom::ok>(aut, atom::delete_user_v, alice.id),
@@ -408,12 +405,11 @@ CAF_TEST(deleting a user removes everything it owned) {
 CAF_TEST(password change checks the old one and ends other sessions) {
   start();
   auto alice = add_user("alice");
-  auto old_session = request<session_grant>(aut, atom::login_v,
-                                            std::string{"alice"},
-                                            secret{"a-good-password"},
-                                            std::string{});
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::change_password_v, alice.id,
-                                          secret{"not-the-password"},
+  auto old_session
+    = request<session_grant>(aut, atom::login_v, std::string{"alice"},
+                             secret{"a-good-password"}, std::string{});
+  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::change_password_v,
+                                          alice.id, secret{"not-the-password"},
                                           secret{"brand-new-password"}),
                   ec::invalid_credentials);
   auto fresh = request<session_grant>(aut, atom::change_password_v, alice.id,
@@ -425,11 +421,10 @@ CAF_TEST(password change checks the old one and ends other sessions) {
     auto reply = request<user_info>(aut, atom::session_v, fresh.token);
     CAF_CHECK_EQUAL(reply.id, alice.id);
   }
-  CAF_CHECK_EQUAL(error_of<session_grant>(aut, atom::login_v,
-                                          std::string{"alice"},
-                                          secret{"a-good-password"},
-                                          std::string{}),
-                  ec::invalid_credentials);
+  CAF_CHECK_EQUAL(
+    error_of<session_grant>(aut, atom::login_v, std::string{"alice"},
+                            secret{"a-good-password"}, std::string{}),
+    ec::invalid_credentials);
   request<session_grant>(aut, atom::login_v, std::string{"alice"},
                          secret{"brand-new-password"}, std::string{});
 }
@@ -468,7 +463,7 @@ CAF_TEST(the audit log lists events newest first) {
   CAF_CHECK_EQUAL(events[2].action, "user.create");
   {
     auto reply = request<std::vector<audit_event>>(aut, atom::audit_log_v,
-                                                    alice.id, uint64_t{1});
+                                                   alice.id, uint64_t{1});
     CAF_CHECK_EQUAL(reply.size(), 1u);
   }
 }
@@ -479,9 +474,8 @@ CAF_TEST(audit events arrive in batches as one transaction) {
   std::vector<audit_event> batch;
   for (int i = 0; i < 3; ++i)
     batch.push_back(audit_event{0, bob.id, "admin-token", "tool.list_folders",
-                                "account x", "ok (" + std::to_string(i)
-                                               + " ms)",
-                                ""});
+                                "account x",
+                                "ok (" + std::to_string(i) + " ms)", ""});
   self->send(aut, atom::audit_v, batch);
   run();
   auto events = request<std::vector<audit_event>>(aut, atom::audit_log_v,
@@ -525,8 +519,8 @@ CAF_TEST(old audit events are pruned in batches and go with their user) {
   auto now = unix_millis();
   std::vector<audit_event> batch;
   auto event = [&](const user_id& u, int64_t age_ms, std::string action) {
-    batch.push_back(audit_event{now - age_ms, u, "web", std::move(action),
-                                "", "ok", ""});
+    batch.push_back(
+      audit_event{now - age_ms, u, "web", std::move(action), "", "ok", ""});
   };
   for (int i = 0; i < 5; ++i)
     event(carol.id, 25 * 3600 * 1000 + i, "old");

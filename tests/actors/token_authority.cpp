@@ -84,7 +84,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   }
 
   issued_token issue(scope_set scopes, int64_t ttl = 3600) {
-    return request<issued_token>(aut, atom::issue_v, admin_request(scopes, ttl));
+    return request<issued_token>(aut, atom::issue_v,
+                                 admin_request(scopes, ttl));
   }
 
   caf::error check(const issued_token& t, std::string resource = "") {
@@ -93,9 +94,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   }
 
   access_grant validated(const issued_token& t) {
-    return request<access_grant>(aut, atom::validate_v,
-                                 storage::sha256(t.token.reveal()),
-                                 std::string{});
+    return request<access_grant>(
+      aut, atom::validate_v, storage::sha256(t.token.reveal()), std::string{});
   }
 
   size_t count(storage::table tbl) {
@@ -191,8 +191,8 @@ CAF_TEST(issued tokens are stored only as hashes and validate from memory) {
         return true;
       });
     }
-    CAF_CHECK(tx.get(storage::table::access_tokens,
-                     storage::sha256(t.token.reveal())));
+    CAF_CHECK(
+      tx.get(storage::table::access_tokens, storage::sha256(t.token.reveal())));
     return caf::none;
   }));
   auto g = validated(t);
@@ -210,9 +210,8 @@ CAF_TEST(issued tokens are stored only as hashes and validate from memory) {
 }
 
 CAF_TEST(unknown and malformed tokens are refused) {
-  CAF_CHECK_EQUAL(error_of<access_grant>(atom::validate_v,
-                                         storage::sha256("nope"),
-                                         std::string{}),
+  CAF_CHECK_EQUAL(error_of<access_grant>(
+                    atom::validate_v, storage::sha256("nope"), std::string{}),
                   ec::invalid_token);
   CAF_CHECK_EQUAL(error_of<access_grant>(atom::validate_v, std::string{"x"},
                                          std::string{}),
@@ -343,8 +342,7 @@ CAF_TEST(issue checks its input) {
   CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
                   ec::no_such_account);
   req.user.value = "nobody";
-  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
-                  ec::no_such_user);
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req), ec::no_such_user);
   CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
 }
 
@@ -386,7 +384,7 @@ CAF_TEST(the cache stays bounded) {
     CAF_CHECK_EQUAL(check(t), caf::none);
 }
 
-CAF_TEST(grant records round-trip and keep unknown scopes out) {
+CAF_TEST(grant records round - trip and keep unknown scopes out) {
   grant_info g;
   g.id = grant_id{"gid"};
   g.user = alice;
@@ -524,8 +522,7 @@ CAF_TEST(an authorization code is redeemed once and stored as a hash) {
   // A replay with a wrong verifier is refused and revokes nothing...
   auto bad = exchange(c);
   bad.verifier = secret{std::string(43, 'w')};
-  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, bad),
-                  ec::invalid_grant);
+  CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, bad), ec::invalid_grant);
   CAF_CHECK_EQUAL(check(tok), caf::none);
   // ...a valid replay is refused and revokes what the code issued.
   CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, exchange(c)),
@@ -644,9 +641,9 @@ CAF_TEST(the grace window runs from the rotation and not from a replay) {
 }
 
 CAF_TEST(refresh after the grace window revokes and scope cannot widen) {
-  auto t0 = request<token_pair>(aut, atom::redeem_v,
-                                exchange(code(bit(scope::read)
-                                              | bit(scope::folders))));
+  auto t0 = request<token_pair>(
+    aut, atom::redeem_v,
+    exchange(code(bit(scope::read) | bit(scope::folders))));
   auto wide = refresh_of(t0);
   wide.scopes = bit(scope::send);
   CAF_CHECK_EQUAL(error_of<token_pair>(atom::refresh_v, wide),

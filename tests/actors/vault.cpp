@@ -92,7 +92,7 @@ CAF_TEST(seal then get returns the plaintext to the caller only) {
                   ec::no_such_account);
 }
 
-CAF_TEST(rotation re-seals everything and the old key stops working) {
+CAF_TEST(rotation re - seals everything and the old key stops working) {
   start(key_a);
   for (int i = 0; i < 5; ++i)
     store(user_id{"u"}, account_id{"a" + std::to_string(i)},
@@ -100,7 +100,7 @@ CAF_TEST(rotation re-seals everything and the old key stops working) {
   CAF_CHECK_EQUAL(request<uint64_t>(aut, atom::rotate_v, key_b), 5u);
   // The VAULT switched keys itself.
   auto got1 = request<account_credentials>(aut, atom::get_v, user_id{"u"},
-                                               account_id{"a3"});
+                                           account_id{"a3"});
   // Keep the reply alive: reveal() returns a reference into it.
   CAF_CHECK_EQUAL(got1.imap_password.reveal(), "pw-3");
   CAF_CHECK_EQUAL(error_of<uint64_t>(atom::rotate_v, key_b),
@@ -123,7 +123,7 @@ CAF_TEST(a rotation by another process is picked up from the key file) {
   std::remove(key_file.c_str());
   CAF_REQUIRE(!storage::write_key_file(key_file, key_b));
   auto got2 = request<account_credentials>(aut, atom::get_v, user_id{"u"},
-                                               account_id{"a"});
+                                           account_id{"a"});
   // Keep the reply alive: reveal() returns a reference into it.
   CAF_CHECK_EQUAL(got2.imap_password.reveal(), "pw");
 }
@@ -170,7 +170,7 @@ CAF_TEST(sealing refuses when the rotated key cannot be loaded) {
   CAF_CHECK_EQUAL(describe(err).find(std::string(64, 'b')), std::string::npos);
 }
 
-CAF_TEST(a record sealed under a rotated-away key is refused in the write) {
+CAF_TEST(a record sealed under a rotated - away key is refused in the write) {
   start(key_a);
   account_credentials creds;
   creds.imap_password = secret{"pw"};

@@ -4,7 +4,6 @@
 // fetched; the part after the newline is also read as a registration
 // request (RFC 7591).
 #include "fuzz_check.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/oauth/client_metadata.hpp"
 #include "postern/oauth/uri.hpp"

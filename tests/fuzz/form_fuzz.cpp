@@ -2,7 +2,6 @@
 // Form bodies and query strings (http/form.cpp) and Cookie headers
 // (http/cookies.cpp). Input: the first byte picks the parser.
 #include "fuzz_check.hpp"
-
 #include "postern/http/cookies.hpp"
 #include "postern/http/form.hpp"
 

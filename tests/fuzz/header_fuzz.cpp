@@ -7,7 +7,6 @@
 // "name=value" parameters separated by NUL bytes (as IMAP BODYSTRUCTURE
 // hands them over), looked up under the name "filename".
 #include "fuzz_check.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/limits.hpp"

@@ -2,7 +2,6 @@
 // HTML to text (mime/html.cpp): any bytes, as a mail's HTML part after
 // charset conversion would not guarantee UTF-8 either.
 #include "fuzz_check.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/mime/html.hpp"
 #include "postern/mime/limits.hpp"

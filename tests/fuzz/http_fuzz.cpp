@@ -13,7 +13,6 @@
 // with handlers that answer at once; what is fuzzed is the matching, the
 // 404/405 answers with their Allow header, and what the handlers read first.
 #include "fuzz_check.hpp"
-
 #include "postern/http/cookies.hpp"
 #include "postern/http/form.hpp"
 #include "postern/http/forwarded.hpp"
@@ -66,9 +65,9 @@ void check_client_address(const http::request& req) {
   for (auto peer : {"127.0.0.1", "10.1.2.3", "192.0.2.7"}) {
     auto who = http::client_address(peer, req.raw, proxies());
     fuzz::require(!who.empty(), "there is always a client address");
-    fuzz::require(who == peer
-                    || std::find(chain.begin(), chain.end(), who) != chain.end(),
-                  "the address is the peer's or one of the chain");
+    fuzz::require(
+      who == peer || std::find(chain.begin(), chain.end(), who) != chain.end(),
+      "the address is the peer's or one of the chain");
     if (std::string_view{peer} == "192.0.2.7")
       fuzz::require(who == peer, "an untrusted peer names itself");
   }
@@ -78,16 +77,17 @@ const http::router& routes() {
   static const auto table = [] {
     http::router r;
     using bhttp::verb;
-    for (auto path : {"/", "/healthz", "/metrics", "/robots.txt", "/dashboard",
-                      "/activity", "/login", "/logout", "/signup",
-                      "/change-password", "/accounts/add", "/oauth/authorize",
-                      "/.well-known/oauth-authorization-server",
-                      "/.well-known/oauth-protected-resource",
-                      "/.well-known/oauth-protected-resource/mcp", "/mcp"})
+    for (auto path :
+         {"/", "/healthz", "/metrics", "/robots.txt", "/dashboard", "/activity",
+          "/login", "/logout", "/signup", "/change-password", "/accounts/add",
+          "/oauth/authorize", "/.well-known/oauth-authorization-server",
+          "/.well-known/oauth-protected-resource",
+          "/.well-known/oauth-protected-resource/mcp", "/mcp"})
       r.add(verb::get, path, read_request);
-    for (auto path : {"/mcp", "/login", "/logout", "/signup", "/change-password",
-                      "/accounts/add", "/oauth/authorize", "/oauth/register",
-                      "/oauth/revoke", "/oauth/token", "/register"})
+    for (auto path :
+         {"/mcp", "/login", "/logout", "/signup", "/change-password",
+          "/accounts/add", "/oauth/authorize", "/oauth/register",
+          "/oauth/revoke", "/oauth/token", "/register"})
       r.add(verb::post, path, read_request);
     r.add(verb::delete_, "/mcp", read_request);
     r.add(verb::options, "/mcp", read_request);
@@ -113,9 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     boost::beast::error_code ec;
     size_t used = 0;
     while (!parser.is_done() && used < input.size()) {
-      auto n_used = parser.put(boost::asio::buffer(input.data() + used,
-                                                   input.size() - used),
-                               ec);
+      auto n_used = parser.put(
+        boost::asio::buffer(input.data() + used, input.size() - used), ec);
       used += n_used;
       if (ec == bhttp::error::need_more) {
         ec = {};
@@ -142,7 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::require(path.size() + query.size() <= req.raw.target().size(),
                   "path and query are parts of the target");
     bool answered = false;
-    http::responder respond{[&answered](http::response_type) { answered = true; }};
+    http::responder respond{
+      [&answered](http::response_type) { answered = true; }};
     routes().dispatch(req, respond);
     fuzz::require(answered, "every request is answered at once");
     (void) routes().label(path);

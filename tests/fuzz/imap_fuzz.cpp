@@ -10,7 +10,6 @@
 // tags, so a transcript is just the responses one after the other.
 #include "fuzz_check.hpp"
 #include "memory_stream.hpp"
-
 #include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 
@@ -88,8 +87,7 @@ void run(imap::session& s, int op) {
       break;
     }
     case 7:
-      report(op,
-             s.append("Sent", "Subject: x\r\n\r\nbody\r\n", {"\\Seen"}));
+      report(op, s.append("Sent", "Subject: x\r\n\r\nbody\r\n", {"\\Seen"}));
       break;
     case 8:
       report(op, s.thread(inbox, 1));
@@ -106,7 +104,8 @@ void run(imap::session& s, int op) {
       imap::folder_change c;
       c.action = imap::folder_action::rename;
       c.name = "Projekte";
-      c.new_name = "Entw\xc3\xbc" "rfe";
+      c.new_name = "Entw\xc3\xbc"
+                   "rfe";
       report(op, s.change_folder(c));
       break;
     }
@@ -117,8 +116,7 @@ void run(imap::session& s, int op) {
       break;
     }
     case 12:
-      report(op,
-             s.fetch_attachment(inbox, 1, "2", mime::attachment_limits{}));
+      report(op, s.fetch_attachment(inbox, 1, "2", mime::attachment_limits{}));
       break;
     case 13:
       report(op, s.fetch_original(inbox, 1, true, 100000));

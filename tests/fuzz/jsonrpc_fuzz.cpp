@@ -2,7 +2,6 @@
 // One POSTed JSON-RPC body (mcp/jsonrpc.cpp decode, then the answer the
 // endpoint builds from it): any bytes.
 #include "fuzz_check.hpp"
-
 #include "postern/mcp/jsonrpc.hpp"
 #include "postern/mime/charset.hpp"
 

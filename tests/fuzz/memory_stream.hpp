@@ -45,7 +45,8 @@ inline ssize_t memory_read(mailstream_low* s, void* buf, size_t count) {
 
 inline ssize_t memory_write(mailstream_low*, const void* buf, size_t count) {
   auto& said = client_said();
-  auto room = std::min(count, size_t{64 * 1024} - std::min(said.size(), size_t{64 * 1024}));
+  auto room = std::min(count, size_t{64 * 1024}
+                                - std::min(said.size(), size_t{64 * 1024}));
   said.append(static_cast<const char*>(buf), room);
   return static_cast<ssize_t>(count);
 }
@@ -63,7 +64,8 @@ inline void memory_free(mailstream_low* s) {
   std::free(s); // allocated by mailstream_low_new
 }
 
-inline void memory_cancel(mailstream_low*) {}
+inline void memory_cancel(mailstream_low*) {
+}
 
 inline struct mailstream_cancel* memory_get_cancel(mailstream_low*) {
   return nullptr;
@@ -78,10 +80,9 @@ inline int memory_no_idle(mailstream_low*) {
 }
 
 inline mailstream_low_driver memory_driver = {
-  memory_read,      memory_write,      memory_close,
-  memory_get_fd,    memory_free,       memory_cancel,
-  memory_get_cancel, memory_certificate_chain,
-  memory_no_idle,   memory_no_idle,    memory_no_idle,
+  memory_read,    memory_write,   memory_close,      memory_get_fd,
+  memory_free,    memory_cancel,  memory_get_cancel, memory_certificate_chain,
+  memory_no_idle, memory_no_idle, memory_no_idle,
 };
 
 } // namespace detail

@@ -6,7 +6,6 @@
 // plan_body chooses the text and attachments and decode_text decodes every
 // text step from the part's raw bytes, as read_message does.
 #include "fuzz_check.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/limits.hpp"
@@ -31,7 +30,8 @@ struct header_fields {
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+  while (!s.empty()
+         && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
@@ -174,7 +174,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto text = mime::decode_text(raw, step);
     fuzz::require(mime::is_valid_utf8(text), "decoded text is UTF-8");
     fuzz::require(text.size() <= 3 * raw.size() + mime::max_text_bytes / 1024
-                                  || text.size() <= mime::max_text_bytes + 64,
+                    || text.size() <= mime::max_text_bytes + 64,
                   "decoded text is bounded");
   }
   fuzz::require(texts <= mime::max_text_parts, "text parts are capped");

@@ -4,7 +4,6 @@
 // one URI, or two separated by a NUL byte for redirect_matches (registered,
 // then sent).
 #include "fuzz_check.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/oauth/uri.hpp"
 

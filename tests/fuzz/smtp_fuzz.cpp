@@ -8,7 +8,6 @@
 // the size of the reads; the rest is everything the server says.
 #include "fuzz_check.hpp"
 #include "memory_stream.hpp"
-
 #include "postern/error.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/smtp/client.hpp"

@@ -9,7 +9,6 @@
 //         control (subjects, names), the templates are ours.
 // Every value must come out escaped: no '<' from a value reaches the page.
 #include "fuzz_check.hpp"
-
 #include "postern/ui/assets.hpp"
 #include "postern/ui/template.hpp"
 
@@ -105,8 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                embedded_partial);
   // Nothing a value says can open a tag or end an attribute: the page has
   // exactly the markup it has with harmless values.
-  auto [plain, plain_err] = ui::render(
-    main->content, parse_context(text, true), embedded_partial);
+  auto [plain, plain_err] = ui::render(main->content, parse_context(text, true),
+                                       embedded_partial);
   auto count = [](const std::string& page, char c) {
     return std::count(page.begin(), page.end(), c);
   };

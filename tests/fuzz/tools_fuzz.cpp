@@ -5,7 +5,6 @@
 // its `arguments` (parsed as the endpoint parses a request), or no
 // arguments at all when it is empty.
 #include "fuzz_check.hpp"
-
 #include "postern/mcp/bounded_parse.hpp"
 #include "postern/mcp/tools.hpp"
 #include "postern/mime/charset.hpp"

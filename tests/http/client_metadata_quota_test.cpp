@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -64,7 +64,8 @@ TEST(client_metadata_fetcher, quotas_per_requester_and_per_host) {
     auto text = std::make_shared<std::string>();
     auto mtx = std::make_shared<std::mutex>();
     fetcher.get(u, requester,
-                [&a, text, mtx](caf::expected<postern::oauth::client_metadata> r) {
+                [&a, text,
+                 mtx](caf::expected<postern::oauth::client_metadata> r) {
                   {
                     std::lock_guard guard{*mtx};
                     if (!r)
@@ -102,7 +103,8 @@ TEST(address_bucket, ipv6_is_keyed_on_its_64) {
   EXPECT_EQ(address_bucket("2001:db8:1:2::1"), "2001:db8:1:2::/64");
   EXPECT_EQ(address_bucket("2001:db8:1:2:ffff:eeee:dddd:1"),
             "2001:db8:1:2::/64");
-  EXPECT_NE(address_bucket("2001:db8:1:3::1"), address_bucket("2001:db8:1:2::1"));
+  EXPECT_NE(address_bucket("2001:db8:1:3::1"),
+            address_bucket("2001:db8:1:2::1"));
   EXPECT_EQ(address_bucket("::ffff:192.0.2.1"), "192.0.2.1");
   EXPECT_EQ(address_bucket("not an address"), "not an address");
 }

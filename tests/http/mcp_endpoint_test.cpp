@@ -6,23 +6,21 @@
 // tests/e2e.) Also the session table, the rate limiter and the header
 // helpers.
 
-#include "postern/http/mcp_endpoint.hpp"
-
 #include "postern/actors/actor_config.hpp"
 #include "postern/actors/token_authority.hpp"
 #include "postern/error.hpp"
+#include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "support/temp_dir.hpp"
-
-#include <gtest/gtest.h>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <condition_variable>
@@ -73,7 +71,8 @@ imap::message_summary summary(uint32_t uid) {
   return s;
 }
 
-caf::behavior fake_mail(caf::event_based_actor*, std::shared_ptr<recorder> rec) {
+caf::behavior fake_mail(caf::event_based_actor*,
+                        std::shared_ptr<recorder> rec) {
   return {
     [=](atom::folders, const mailbox_ref& ref, bool) {
       rec->note("folders");
@@ -250,14 +249,16 @@ protected:
     req.client_address = "192.0.2.7";
     auto p = std::make_shared<std::promise<response_type>>();
     auto f = p->get_future();
-    endpoint_->post(req, responder{[p](response_type r) { p->set_value(std::move(r)); }});
+    endpoint_->post(
+      req, responder{[p](response_type r) { p->set_value(std::move(r)); }});
     EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
     return f.get();
   }
 
   std::string initialize(const std::string& token) {
-    auto r = post(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"unit","version":"1"}}})",
-                  token);
+    auto r = post(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"unit","version":"1"}}})",
+      token);
     EXPECT_EQ(r.result(), bhttp::status::ok) << r.body();
     return std::string{r["Mcp-Session-Id"]};
   }
@@ -265,9 +266,10 @@ protected:
   /// Calls a tool; returns the CallToolResult.
   rapidjson::Document call(const std::string& token, const std::string& session,
                            const std::string& tool, const std::string& args) {
-    auto r = post(R"({"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":")"
-                    + tool + R"(","arguments":)" + args + "}}",
-                  token, session);
+    auto r = post(
+      R"({"jsonrpc":"2.0","id":"c","method":"tools/call","params":{"name":")"
+        + tool + R"(","arguments":)" + args + "}}",
+      token, session);
     EXPECT_EQ(r.result(), bhttp::status::ok) << r.body();
     auto doc = parse(r.body());
     rapidjson::Document result;
@@ -313,12 +315,14 @@ TEST_F(mcp_endpoint_test, tools_become_typed_mail_requests) {
 
   // includeBody reads previews of the page in a second request.
   rec_->calls.clear();
-  auto with_body = call(token, session, "list_messages", R"({"includeBody":true})");
+  auto with_body = call(token, session, "list_messages",
+                        R"({"includeBody":true})");
   EXPECT_EQ(rec_->calls, (std::vector<std::string>{"messages", "read"}));
   EXPECT_EQ(rec_->uids, (std::vector<uint32_t>{9, 8}));
   EXPECT_EQ(rec_->window.max_length, 2000u);
-  EXPECT_STREQ(with_body["structuredContent"]["messages"][0]["body"].GetString(),
-               "Body of 9");
+  EXPECT_STREQ(
+    with_body["structuredContent"]["messages"][0]["body"].GetString(),
+    "Body of 9");
 
   auto read = call(token, session, "read_message",
                    R"({"uids":[1,404],"offset":5,"maxLength":50})");
@@ -333,8 +337,9 @@ TEST_F(mcp_endpoint_test, tools_become_typed_mail_requests) {
   EXPECT_STREQ(missing["content"][0]["text"].GetString(),
                "There is no message with UID 404");
 
-  call(token, session, "search_messages",
-       R"({"query":"q","from":"f","since":"2026-01-01","unseen":true,"limit":3})");
+  call(
+    token, session, "search_messages",
+    R"({"query":"q","from":"f","since":"2026-01-01","unseen":true,"limit":3})");
   EXPECT_EQ(rec_->folder, "INBOX");
   EXPECT_EQ(rec_->query.query, "q");
   EXPECT_EQ(rec_->query.from, "f");
@@ -346,13 +351,15 @@ TEST_F(mcp_endpoint_test, tools_become_typed_mail_requests) {
                     R"({"folder":"INBOX","uid":4,"destination":"Trash"})");
   EXPECT_EQ(moved["structuredContent"]["newUid"].GetInt(), 77);
 
-  call(token, session, "flag_message", R"({"uid":4,"seen":true,"deleted":false})");
+  call(token, session, "flag_message",
+       R"({"uid":4,"seen":true,"deleted":false})");
   EXPECT_EQ(rec_->change.seen, imap::flag_action::add);
   EXPECT_EQ(rec_->change.deleted, imap::flag_action::remove);
   EXPECT_EQ(rec_->change.flagged, imap::flag_action::keep);
 
-  auto sent = call(token, session, "send_mail",
-                   R"({"to":"bob@example.test","subject":"Hi","body":"Hello","cc":"c@example.test"})");
+  auto sent = call(
+    token, session, "send_mail",
+    R"({"to":"bob@example.test","subject":"Hi","body":"Hello","cc":"c@example.test"})");
   EXPECT_STREQ(sent["structuredContent"]["messageId"].GetString(),
                "<sent@example.test>");
   ASSERT_EQ(rec_->outgoing.to.size(), 1u);
@@ -397,8 +404,9 @@ TEST_F(mcp_endpoint_test, every_tool_call_is_audited_without_contents) {
   call(token, session, "list_messages", "{}");
   call(token, session, "list_messages", R"({"pageSize":500})");
   call(token, session, "list_messages", R"({"folder":"Nope"})");
-  auto r = post(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"send_mail","arguments":{}}})",
-                token, session);
+  auto r = post(
+    R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"send_mail","arguments":{}}})",
+    token, session);
   EXPECT_EQ(r.result(), bhttp::status::forbidden);
   auto events = rec_->wait_audit(4);
   ASSERT_EQ(events.size(), 4u);
@@ -417,15 +425,16 @@ TEST_F(mcp_endpoint_test, every_tool_call_is_audited_without_contents) {
     EXPECT_EQ(e.target.find("Secret"), std::string::npos);
     EXPECT_EQ(e.outcome.find("Secret"), std::string::npos);
     EXPECT_GT(e.time_ms, 0);
-    outcomes.push_back(e.action + " " + e.outcome.substr(0, e.outcome.find(" (")));
+    outcomes.push_back(e.action + " "
+                       + e.outcome.substr(0, e.outcome.find(" (")));
     EXPECT_NE(e.outcome.find(" ms)"), std::string::npos) << e.outcome;
   }
   std::sort(outcomes.begin(), outcomes.end());
-  EXPECT_EQ(outcomes, (std::vector<std::string>{
-                        "tool.list_messages invalid_arguments",
-                        "tool.list_messages no_such_folder",
-                        "tool.list_messages ok",
-                        "tool.send_mail insufficient_scope"}));
+  EXPECT_EQ(outcomes,
+            (std::vector<std::string>{"tool.list_messages invalid_arguments",
+                                      "tool.list_messages no_such_folder",
+                                      "tool.list_messages ok",
+                                      "tool.send_mail insufficient_scope"}));
 }
 
 TEST_F(mcp_endpoint_test, tokens_of_other_resources_are_refused) {
@@ -452,7 +461,8 @@ TEST_F(mcp_endpoint_test, tokens_of_other_resources_are_refused) {
             std::string::npos);
 }
 
-// -- session table, rate limiter, helpers -----------------------------------------
+// -- session table, rate limiter, helpers
+// -----------------------------------------
 
 TEST(mcp_sessions, sessions_belong_to_their_grant_and_expire) {
   mcp_session_table t{60s, 2};
@@ -563,8 +573,9 @@ TEST(mcp_http, origins_and_bearer_tokens) {
   mcp_settings s;
   s.base_url = "https://host.example/postern";
   EXPECT_EQ(s.resource(), "https://host.example/postern/mcp");
-  EXPECT_EQ(s.resource_metadata(),
-            "https://host.example/.well-known/oauth-protected-resource/postern/mcp");
+  EXPECT_EQ(
+    s.resource_metadata(),
+    "https://host.example/.well-known/oauth-protected-resource/postern/mcp");
   s.base_url = "http://localhost:3000";
   EXPECT_EQ(s.resource_metadata(),
             "http://localhost:3000/.well-known/oauth-protected-resource/mcp");

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/http/router.hpp"
-
 #include "postern/http/metrics.hpp"
 #include "postern/http/metrics_route.hpp"
 #include "postern/http/responses.hpp"
+#include "postern/http/router.hpp"
 #include "postern/http/routes.hpp"
 #include "postern/http/server.hpp"
 
@@ -26,7 +25,8 @@ request make_request(bhttp::verb method, std::string target) {
 /// Dispatches synchronously and returns what the handler answered.
 std::optional<response_type> dispatch(const router& r, const request& req) {
   std::optional<response_type> result;
-  r.dispatch(req, responder{[&](response_type res) { result = std::move(res); }});
+  r.dispatch(req,
+             responder{[&](response_type res) { result = std::move(res); }});
   return result;
 }
 
@@ -161,25 +161,29 @@ TEST(client_address, ignores_forwarded_for_unless_trusted) {
 
 TEST(client_address, takes_the_right_most_untrusted_hop) {
   auto t = trust();
-  EXPECT_EQ(client_address("127.0.0.1", headers({{"X-Forwarded-For", "1.2.3.4"}}), t),
+  EXPECT_EQ(client_address("127.0.0.1",
+                           headers({{"X-Forwarded-For", "1.2.3.4"}}), t),
             "1.2.3.4");
   // The client can prepend anything; only what our proxy appended counts.
   EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4"}}), t),
-            "1.2.3.4");
-  EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"X-Forwarded-For", "6.6.6.6,2001:db8::1 "}}),
+                           headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4"}}),
                            t),
-            "2001:db8::1");
-  // Trusted hops on the right are skipped (a chain of our own proxies).
-  EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4, "
-                                                        "10.0.0.7, 127.0.0.1"}}),
-                           trust("loopback,10.0.0.0/8")),
             "1.2.3.4");
+  EXPECT_EQ(
+    client_address("127.0.0.1",
+                   headers({{"X-Forwarded-For", "6.6.6.6,2001:db8::1 "}}), t),
+    "2001:db8::1");
+  // Trusted hops on the right are skipped (a chain of our own proxies).
+  EXPECT_EQ(
+    client_address("127.0.0.1",
+                   headers({{"X-Forwarded-For", "6.6.6.6, 1.2.3.4, "
+                                                "10.0.0.7, 127.0.0.1"}}),
+                   trust("loopback,10.0.0.0/8")),
+    "1.2.3.4");
   // Garbage where our proxy should have written: its own address counts.
   EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"X-Forwarded-For", "1.2.3.4, not-an-ip"}}), t),
+                           headers({{"X-Forwarded-For", "1.2.3.4, not-an-ip"}}),
+                           t),
             "127.0.0.1");
 }
 
@@ -202,17 +206,19 @@ TEST(client_address, a_second_header_line_cannot_choose_the_address) {
 
 TEST(client_address, reads_forwarded_too) {
   auto t = trust();
-  EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"Forwarded", "for=6.6.6.6, for=1.2.3.4;proto=https"}}),
-                           t),
+  EXPECT_EQ(client_address(
+              "127.0.0.1",
+              headers({{"Forwarded", "for=6.6.6.6, for=1.2.3.4;proto=https"}}),
+              t),
             "1.2.3.4");
-  EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"Forwarded",
-                                     "For=\"[2001:db8:cafe::17]:4711\";by=x"}}),
-                           t),
+  EXPECT_EQ(client_address(
+              "127.0.0.1",
+              headers({{"Forwarded", "For=\"[2001:db8:cafe::17]:4711\";by=x"}}),
+              t),
             "2001:db8:cafe::17");
   EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"Forwarded", "for=\"192.0.2.60:8080\""}}), t),
+                           headers({{"Forwarded", "for=\"192.0.2.60:8080\""}}),
+                           t),
             "192.0.2.60");
   // Across both kinds of header, in line order.
   EXPECT_EQ(client_address("127.0.0.1",
@@ -227,10 +233,12 @@ TEST(client_address, reads_forwarded_too) {
             "1.2.3.4");
   // An obfuscated or unknown hop stops the walk at our proxy.
   EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"Forwarded", "for=1.2.3.4, for=unknown"}}), t),
+                           headers({{"Forwarded", "for=1.2.3.4, for=unknown"}}),
+                           t),
             "127.0.0.1");
   EXPECT_EQ(client_address("127.0.0.1",
-                           headers({{"Forwarded", "for=1.2.3.4, for=_hidden"}}), t),
+                           headers({{"Forwarded", "for=1.2.3.4, for=_hidden"}}),
+                           t),
             "127.0.0.1");
 }
 
@@ -270,15 +278,20 @@ TEST(metrics, renders_prometheus_text_with_bounded_labels) {
   m.observe_tool("unit_tool", "ok", std::chrono::microseconds(1500));
   m.count_error("unit:kind");
   auto text = m.render({{"unit_gauge", 3}});
-  EXPECT_NE(text.find("postern_http_requests_total{route=\"/unit-test\",status=\"200\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+    text.find(
+      "postern_http_requests_total{route=\"/unit-test\",status=\"200\"} 2"),
+    std::string::npos)
     << text;
-  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/unit-test\",le=\"0.001\"} 1"),
+  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/"
+                      "unit-test\",le=\"0.001\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/unit-test\",le=\"0.05\"} 2"),
+  EXPECT_NE(text.find("postern_http_request_duration_seconds_bucket{route=\"/"
+                      "unit-test\",le=\"0.05\"} 2"),
             std::string::npos);
-  EXPECT_NE(text.find("postern_tool_calls_total{tool=\"unit_tool\",outcome=\"ok\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+    text.find("postern_tool_calls_total{tool=\"unit_tool\",outcome=\"ok\"} 1"),
+    std::string::npos);
   EXPECT_NE(text.find("postern_errors_total{kind=\"unit:kind\"} 1"),
             std::string::npos);
   EXPECT_NE(text.find("unit_gauge 3"), std::string::npos);

@@ -67,11 +67,13 @@ TEST(token_memo, stays_within_its_capacity_and_can_be_off) {
   token_memo memo{60s, 32}; // two entries per shard
   auto epoch = postern::storage::grants_epoch();
   for (int i = 0; i < 1000; ++i)
-    memo.remember(std::string(1, static_cast<char>(i % 251)) + std::to_string(i),
+    memo.remember(std::string(1, static_cast<char>(i % 251))
+                    + std::to_string(i),
                   grant_for("u"), epoch);
   size_t kept = 0;
   for (int i = 0; i < 1000; ++i)
-    if (memo.find(std::string(1, static_cast<char>(i % 251)) + std::to_string(i)))
+    if (memo.find(std::string(1, static_cast<char>(i % 251))
+                  + std::to_string(i)))
       ++kept;
   EXPECT_LE(kept, 32u);
   EXPECT_GT(kept, 0u);

@@ -12,7 +12,8 @@ using namespace postern::http;
 
 namespace {
 
-request make_request(std::initializer_list<std::pair<std::string, std::string>> headers) {
+request make_request(
+  std::initializer_list<std::pair<std::string, std::string>> headers) {
   request req;
   req.raw.method(bhttp::verb::post);
   req.raw.target("/login");
@@ -24,7 +25,8 @@ request make_request(std::initializer_list<std::pair<std::string, std::string>> 
 } // namespace
 
 TEST(web_form, decodes_url_encoded_bodies) {
-  auto f = form_data::parse("a=1&b=two+words&c=%3Cx%3E&a=2&d&e=%zz&=x&&f=%E2%9C%93");
+  auto f
+    = form_data::parse("a=1&b=two+words&c=%3Cx%3E&a=2&d&e=%zz&=x&&f=%E2%9C%93");
   EXPECT_EQ(f.get("a"), "1");
   EXPECT_EQ(f.all("a").size(), 2u);
   EXPECT_EQ(f.get("b"), "two words");
@@ -41,8 +43,8 @@ TEST(web_form, decodes_url_encoded_bodies) {
 }
 
 TEST(web_cookies, finds_and_sets_cookies) {
-  auto req = make_request({{"Cookie", "a=1; postern_session=abc ; b=\"q\""},
-                           {"Cookie", "c=3"}});
+  auto req = make_request(
+    {{"Cookie", "a=1; postern_session=abc ; b=\"q\""}, {"Cookie", "c=3"}});
   EXPECT_EQ(find_cookie(req, "postern_session"), "abc");
   EXPECT_EQ(find_cookie(req, "b"), "q");
   EXPECT_EQ(find_cookie(req, "c"), "3");
@@ -52,7 +54,8 @@ TEST(web_cookies, finds_and_sets_cookies) {
   attrs.max_age = 60;
   EXPECT_EQ(set_cookie("s", "v", attrs),
             "s=v; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax");
-  EXPECT_EQ(delete_cookie("s", false), "s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(delete_cookie("s", false),
+            "s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
 }
 
 TEST(web_csrf, tokens_are_bound_to_their_cookie) {
@@ -141,11 +144,15 @@ TEST(web_pages, cross_site_posts_are_recognized) {
   using web::same_origin;
   EXPECT_TRUE(same_origin(make_request({{"Sec-Fetch-Site", "same-origin"}})));
   EXPECT_FALSE(same_origin(make_request({{"Sec-Fetch-Site", "cross-site"},
-                                         {"Origin", "http://h"}, {"Host", "h"}})));
+                                         {"Origin", "http://h"},
+                                         {"Host", "h"}})));
   EXPECT_FALSE(same_origin(make_request({{"Sec-Fetch-Site", "same-site"}})));
-  EXPECT_TRUE(same_origin(make_request({{"Origin", "http://h:1"}, {"Host", "h:1"}})));
-  EXPECT_FALSE(same_origin(make_request({{"Origin", "http://evil"}, {"Host", "h:1"}})));
-  EXPECT_FALSE(same_origin(make_request({{"Origin", "null"}, {"Host", "h:1"}})));
+  EXPECT_TRUE(
+    same_origin(make_request({{"Origin", "http://h:1"}, {"Host", "h:1"}})));
+  EXPECT_FALSE(
+    same_origin(make_request({{"Origin", "http://evil"}, {"Host", "h:1"}})));
+  EXPECT_FALSE(
+    same_origin(make_request({{"Origin", "null"}, {"Host", "h:1"}})));
   EXPECT_TRUE(same_origin(make_request({}))) << "no browser: the token decides";
 }
 

@@ -5,16 +5,15 @@
 // fake server. alice's corpus is read-only; changes happen in bob's mailbox.
 
 #include "postern/actors/imap_connection.hpp"
-#include "postern/process/local_node.hpp"
 #include "postern/actors/mail_router.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/process/logging.hpp"
 #include "postern/smtp/client.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
-
 #include "support/fake_server.hpp"
 #include "support/mail_env.hpp"
 #include "support/temp_dir.hpp"
@@ -22,6 +21,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -68,14 +68,15 @@ protected:
   }
 
   /// Adds an account; `port` 0 means the fixture's STARTTLS IMAP port.
-  mailbox_ref add_account(const std::string& login, const std::string& password,
-                          uint16_t port = 0,
-                          transport_security sec = transport_security::starttls) {
+  mailbox_ref
+  add_account(const std::string& login, const std::string& password,
+              uint16_t port = 0,
+              transport_security sec = transport_security::starttls) {
     account_settings s;
     s.owner = user.id;
     s.label = login;
-    s.imap = server_settings{"127.0.0.1",
-                             port ? port : mail.port("IMAP_PORT"), sec, login};
+    s.imap = server_settings{"127.0.0.1", port ? port : mail.port("IMAP_PORT"),
+                             sec, login};
     s.ca_file = mail.get("CA_FILE");
     s.has_smtp = true;
     s.smtp = server_settings{"127.0.0.1", mail.port("SUBMISSION_PORT"),
@@ -156,9 +157,9 @@ TEST_F(mail_engine, lists_reads_and_searches_the_corpus) {
   for (auto& m : listed->messages)
     uids.push_back(m.uid);
   for (size_t i = 0; i < uids.size(); i += 10) {
-    std::vector<uint32_t> batch(uids.begin() + static_cast<long>(i),
-                                uids.begin()
-                                  + static_cast<long>(std::min(i + 10, uids.size())));
+    std::vector<uint32_t> batch(
+      uids.begin() + static_cast<long>(i),
+      uids.begin() + static_cast<long>(std::min(i + 10, uids.size())));
     auto read = ask<std::vector<imap::read_outcome>>(
       comps.mail, atom::read_v, ref, std::string{"INBOX"}, batch,
       imap::read_options{0, 20000});
@@ -244,9 +245,10 @@ TEST_F(mail_engine, sends_then_flags_and_moves_in_bobs_mailbox) {
       std::this_thread::sleep_for(200ms);
   }
   ASSERT_NE(uid, 0u) << "the message never reached bob's INBOX";
-  auto read = ask<std::vector<imap::read_outcome>>(
-    comps.mail, atom::read_v, to_bob, std::string{"INBOX"},
-    std::vector<uint32_t>{uid}, imap::read_options{});
+  auto read = ask<std::vector<imap::read_outcome>>(comps.mail, atom::read_v,
+                                                   to_bob, std::string{"INBOX"},
+                                                   std::vector<uint32_t>{uid},
+                                                   imap::read_options{});
   ASSERT_TRUE(read);
   EXPECT_EQ((*read)[0].msg.summary.subject, "Grüße " + token);
   EXPECT_NE((*read)[0].msg.body.find("schöne Grüße"), std::string::npos);
@@ -316,11 +318,12 @@ TEST_F(mail_engine, wrong_password_is_reported_and_not_retried) {
   auto first = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
                                               false);
   ASSERT_FALSE(first);
-  EXPECT_EQ(first.error(), ec::authentication_failed) << describe(first.error());
+  EXPECT_EQ(first.error(), ec::authentication_failed)
+    << describe(first.error());
   EXPECT_NE(describe(first.error()).find("password"), std::string::npos);
   EXPECT_EQ(describe(first.error()).find("wrong"), std::string::npos);
-  auto second = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v,
-                                               ref, false);
+  auto second = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
+                                               false);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error(), ec::authentication_failed);
   EXPECT_EQ(logins.load(), 1) << "the wrong password was tried again";
@@ -343,10 +346,11 @@ TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
         c.send(tag + " OK logged in\r\n");
       else if (rest.rfind("LIST", 0) == 0 && connections == 1) {
         c.send("* LIST (\\HasNoChildren) \"/\" INB"); // half a line...
-        c.stall();                                     // ...then silence
+        c.stall();                                    // ...then silence
         return;
       } else if (rest.rfind("LIST", 0) == 0)
-        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK done\r\n");
+        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag
+               + " OK done\r\n");
       else if (rest.rfind("LOGOUT", 0) == 0) {
         c.send("* BYE\r\n" + tag + " OK bye\r\n");
         return;
@@ -354,7 +358,8 @@ TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
         c.send(tag + " OK done\r\n");
     }
   }};
-  auto slow = add_account("slow", "pw", server.port(), transport_security::plain);
+  auto slow = add_account("slow", "pw", server.port(),
+                          transport_security::plain);
   auto fine = alice();
   auto stalled = std::async(std::launch::async, [&] {
     return ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, slow,
@@ -542,8 +547,8 @@ TEST(mail_router_probes, hourly_allowance_and_connection_permits) {
 
 TEST_F(mail_engine, deleted_accounts_are_not_served) {
   auto ref = alice();
-  ASSERT_TRUE(ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref,
-                                             false));
+  ASSERT_TRUE(
+    ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, ref, false));
   ASSERT_TRUE(ask<atom::ok>(comps.directory, atom::delete_account_v, user.id,
                             ref.account));
   caf::anon_send(comps.mail, atom::forget_v, ref);
@@ -568,12 +573,13 @@ TEST_F(mail_engine, repeated_reads_come_from_the_message_cache) {
     uids.push_back(m.uid);
   auto before = ask<mail_status>(comps.mail, atom::status_v);
   ASSERT_TRUE(before);
-  auto first = ask<std::vector<imap::read_outcome>>(
-    comps.mail, atom::read_v, ref, std::string{"INBOX"}, uids,
-    imap::read_options{});
-  auto second = ask<std::vector<imap::read_outcome>>(
-    comps.mail, atom::read_v, ref, std::string{"INBOX"}, uids,
-    imap::read_options{0, 10});
+  auto first = ask<std::vector<imap::read_outcome>>(comps.mail, atom::read_v,
+                                                    ref, std::string{"INBOX"},
+                                                    uids, imap::read_options{});
+  auto second = ask<std::vector<imap::read_outcome>>(comps.mail, atom::read_v,
+                                                     ref, std::string{"INBOX"},
+                                                     uids,
+                                                     imap::read_options{0, 10});
   ASSERT_TRUE(first && second);
   auto after = ask<mail_status>(comps.mail, atom::status_v);
   ASSERT_TRUE(after);

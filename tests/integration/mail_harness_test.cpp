@@ -6,17 +6,16 @@
 
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
-
 #include "support/mail_env.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libetpan/libetpan.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
 #include <rapidjson/istreamwrapper.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -319,9 +318,9 @@ protected:
     s = new_smtp();
     ASSERT_TRUE(s);
     auto port = env_.port(implicit_tls ? "SMTPS_PORT" : "SUBMISSION_PORT");
-    int r = implicit_tls ? mailsmtp_ssl_connect(s.get(), host_.c_str(), port)
-                         : mailsmtp_socket_connect(s.get(), host_.c_str(),
-                                                   port);
+    int r = implicit_tls
+              ? mailsmtp_ssl_connect(s.get(), host_.c_str(), port)
+              : mailsmtp_socket_connect(s.get(), host_.c_str(), port);
     ASSERT_EQ(r, MAILSMTP_NO_ERROR)
       << "SMTP connect to port " << port << ": " << mailsmtp_strerror(r);
     r = mailsmtp_init(s.get()); // EHLO (HELO as fallback)
@@ -364,17 +363,24 @@ protected:
     ASSERT_EQ(r, MAILSMTP_NO_ERROR) << "RCPT TO: " << response_of(s.get());
     r = mailsmtp_data(s.get());
     ASSERT_EQ(r, MAILSMTP_NO_ERROR) << "DATA: " << response_of(s.get());
-    std::string message = "From: Alice Example <" + alice + ">\r\n"
-                          "To: <" + bob + ">\r\n"
-                          "Subject: =?utf-8?Q?harness_=E2=9C=93?= "
-                          + (implicit_tls ? "smtps" : "submission") + "\r\n"
-                          "Message-ID: " + message_id + "\r\n"
-                          "Date: Tue, 02 Jan 2024 10:00:00 +0000\r\n"
-                          "MIME-Version: 1.0\r\n"
-                          "Content-Type: text/plain; charset=utf-8\r\n"
-                          "Content-Transfer-Encoding: 8bit\r\n\r\n"
-                          "Gr\xC3\xBC\xC3\x9F" "e from the mail harness.\r\n"
-                          ".a line that starts with a dot\r\n";
+    std::string message = "From: Alice Example <" + alice
+                          + ">\r\n"
+                            "To: <"
+                          + bob
+                          + ">\r\n"
+                            "Subject: =?utf-8?Q?harness_=E2=9C=93?= "
+                          + (implicit_tls ? "smtps" : "submission")
+                          + "\r\n"
+                            "Message-ID: "
+                          + message_id
+                          + "\r\n"
+                            "Date: Tue, 02 Jan 2024 10:00:00 +0000\r\n"
+                            "MIME-Version: 1.0\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+                            "Gr\xC3\xBC\xC3\x9F"
+                            "e from the mail harness.\r\n"
+                            ".a line that starts with a dot\r\n";
     r = mailsmtp_data_message(s.get(), message.data(), message.size());
     ASSERT_EQ(r, MAILSMTP_NO_ERROR) << "message: " << response_of(s.get());
     EXPECT_EQ(mailsmtp_quit(s.get()), MAILSMTP_NO_ERROR);
@@ -409,8 +415,8 @@ protected:
     EXPECT_EQ(rows[0].message_id.value_or(""), message_id);
     EXPECT_EQ(rows[0].from_mailbox, "alice");
     ASSERT_TRUE(rows[0].subject);
-    EXPECT_EQ(decode_header_value(rows[0].subject->c_str()).rfind(
-                "harness \xE2\x9C\x93", 0),
+    EXPECT_EQ(decode_header_value(rows[0].subject->c_str())
+                .rfind("harness \xE2\x9C\x93", 0),
               0u)
       << *rows[0].subject;
     EXPECT_EQ(mailimap_logout(s.get()), MAILIMAP_NO_ERROR);
@@ -500,8 +506,7 @@ TEST_F(mail_harness, imap_starttls_verification_rejects_untrusted) {
   err = postern::imap::verify_peer_certificate(s->imap_stream,
                                                "mail.other.test", ca_file_);
   ASSERT_TRUE(err);
-  EXPECT_NE(postern::describe(err).find("hostname mismatch"),
-            std::string::npos)
+  EXPECT_NE(postern::describe(err).find("hostname mismatch"), std::string::npos)
     << postern::describe(err);
   err = postern::imap::verify_peer_certificate(s->imap_stream, "127.0.0.2",
                                                ca_file_);

@@ -15,23 +15,24 @@
 //
 // DATA_DIR, ENCRYPTION_KEY etc. come from the environment, as for postern.
 
-#include "postern/process/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
 #include "postern/process/command_line.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/key_files.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+
 #include <libetpan/libetpan.h>
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
-#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -49,7 +50,7 @@ user_info find_or_create_user(local_node& r, const std::string& name) {
   if (found)
     return *found;
   auto made = r.ask<user_info>(r.actors().directory, atom::add_user_v, name,
-                             secret{"crash-test-password"});
+                               secret{"crash-test-password"});
   if (!made) {
     std::cerr << "state_tool: " << describe(made.error()) << "\n";
     std::exit(1);
@@ -87,8 +88,8 @@ int crash_write(config& cfg) {
     creds.smtp_password = secret{"smtp-" + label};
     auto settings = sample(user.id, label);
     settings.smtp_own_password = true;
-    auto stored = r.ask<account_settings>(r.actors().directory, atom::add_account_v,
-                                        settings, creds);
+    auto stored = r.ask<account_settings>(r.actors().directory,
+                                          atom::add_account_v, settings, creds);
     if (!stored)
       return die(describe(stored.error()));
     // Only now is the write acknowledged.
@@ -118,14 +119,14 @@ int crash_verify(config& cfg, const std::string& ack_file) {
   for (auto& [username, labels] : acked) {
     acked_total += labels.size();
     auto user = r.ask<user_info>(r.actors().directory, atom::find_user_v,
-                               username);
+                                 username);
     if (!user) {
       std::cerr << "acknowledged user " << username << " is missing\n";
       missing += labels.size();
       continue;
     }
-    auto accounts = r.ask<std::vector<account_settings>>(r.actors().directory,
-                                                       atom::list_v, user->id);
+    auto accounts = r.ask<std::vector<account_settings>>(
+      r.actors().directory, atom::list_v, user->id);
     if (!accounts)
       return die(describe(accounts.error()));
     std::set<std::string> present;
@@ -133,10 +134,11 @@ int crash_verify(config& cfg, const std::string& ack_file) {
       present.insert(a.label);
       ++checked;
       auto creds = r.ask<account_credentials>(r.actors().vault, atom::get_v,
-                                            user->id, a.id);
+                                              user->id, a.id);
       if (!creds) {
-        std::cerr << "account " << a.label << " has no usable credentials: "
-                  << describe(creds.error()) << "\n";
+        std::cerr << "account " << a.label
+                  << " has no usable credentials: " << describe(creds.error())
+                  << "\n";
         ++bad;
         continue;
       }
@@ -177,16 +179,17 @@ int imap_login(config& cfg, const std::string& username) {
   local_node r;
   if (auto err = r.start(cfg))
     return die(describe(err));
-  auto user = r.ask<user_info>(r.actors().directory, atom::find_user_v, username);
+  auto user = r.ask<user_info>(r.actors().directory, atom::find_user_v,
+                               username);
   if (!user)
     return die(describe(user.error()));
   auto accounts = r.ask<std::vector<account_settings>>(r.actors().directory,
-                                                     atom::list_v, user->id);
+                                                       atom::list_v, user->id);
   if (!accounts || accounts->empty())
     return die("no account");
   auto& a = accounts->front();
   auto creds = r.ask<account_credentials>(r.actors().vault, atom::get_v,
-                                        user->id, a.id);
+                                          user->id, a.id);
   if (!creds)
     return die(describe(creds.error()));
   std::unique_ptr<mailimap, void (*)(mailimap*)> imap{mailimap_new(0, nullptr),
@@ -219,7 +222,8 @@ int imap_login(config& cfg, const std::string& username) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty())
-    return die("usage: state_tool crash-write | crash-verify ACKS | imap-login USER");
+    return die(
+      "usage: state_tool crash-write | crash-verify ACKS | imap-login USER");
   auto parsed = parse_command_line({}, process_environment());
   if (!parsed)
     return die(describe(parsed.error()));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/process/command_line.hpp"
-
 #include "postern/error.hpp"
+#include "postern/process/command_line.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +11,8 @@ using namespace postern;
 namespace {
 
 const std::string key_a(64, 'a');
-const std::string key_b = "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef";
+const std::string key_b
+  = "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef";
 
 env_lookup env_of(std::map<std::string, std::string> vars) {
   return [vars](const char* name) -> std::optional<std::string> {
@@ -23,7 +23,8 @@ env_lookup env_of(std::map<std::string, std::string> vars) {
 }
 
 caf::expected<parsed_command_line>
-parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+parse(std::vector<std::string> args,
+      std::map<std::string, std::string> env = {}) {
   return parse_command_line(args, env_of(std::move(env)));
 }
 
@@ -84,9 +85,9 @@ TEST(config, help_and_version) {
   EXPECT_EQ(parse({"-h"})->what, command::help);
   EXPECT_EQ(parse({"--version"})->what, command::version);
   auto text = usage();
-  for (auto name : {"BASE_URL", "PORT", "ENCRYPTION_KEY", "SESSION_SECRET",
-                    "DATA_DIR", "BIND", "TLS_CERT_FILE", "TLS_KEY_FILE",
-                    "TRUST_PROXY"})
+  for (auto name :
+       {"BASE_URL", "PORT", "ENCRYPTION_KEY", "SESSION_SECRET", "DATA_DIR",
+        "BIND", "TLS_CERT_FILE", "TLS_KEY_FILE", "TRUST_PROXY"})
     EXPECT_NE(text.find(name), std::string::npos) << name;
 }
 
@@ -97,7 +98,8 @@ TEST(config, malformed_encryption_key_is_an_error_without_echoing_it) {
   auto text = describe(r.error());
   EXPECT_NE(text.find("ENCRYPTION_KEY"), std::string::npos) << text;
   EXPECT_NE(text.find("64 hexadecimal"), std::string::npos) << text;
-  EXPECT_EQ(text.find(bad_key), std::string::npos) << "leaked the value: " << text;
+  EXPECT_EQ(text.find(bad_key), std::string::npos)
+    << "leaked the value: " << text;
   // 63 and 65 characters, and non-hex characters of the right length.
   EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(63, 'a')}}));
   EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(65, 'a')}}));

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/storage/crypto.hpp"
-
 #include "postern/error.hpp"
 #include "postern/storage/credential_store.hpp"
+#include "postern/storage/crypto.hpp"
 
 #include <gtest/gtest.h>
 
@@ -71,9 +70,10 @@ TEST(crypto, argon2id_hash_and_verify) {
   EXPECT_FALSE(verify_password(secret{"correct horse batterY"}, *hash));
   EXPECT_FALSE(verify_password(secret{"x"}, "not a hash"));
   // Reported, not asserted: benchmarks check speed, tests check behaviour.
-  std::cout << "[ info ] one Argon2id hash took "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
-            << " ms\n";
+  std::cout
+    << "[ info ] one Argon2id hash took "
+    << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+    << " ms\n";
 }
 
 TEST(credential_store, seal_open_and_bindings) {
@@ -142,12 +142,14 @@ TEST(credential_store, wrong_key_at_startup_and_rotation) {
     EXPECT_TRUE(verify_key(**env, a));
     ASSERT_FALSE((*env)->read([&](const txn& t) -> caf::error {
       auto rec = t.get(table::credentials, "acc2");
-      auto opened = open_credentials(b, user_id{"u1"}, account_id{"acc2"}, *rec);
+      auto opened = open_credentials(b, user_id{"u1"}, account_id{"acc2"},
+                                     *rec);
       EXPECT_TRUE(opened);
       if (opened) {
         EXPECT_EQ(opened->imap_password.reveal(), "pw-acc2");
       }
-      EXPECT_FALSE(open_credentials(a, user_id{"u1"}, account_id{"acc2"}, *rec));
+      EXPECT_FALSE(
+        open_credentials(a, user_id{"u1"}, account_id{"acc2"}, *rec));
       return caf::none;
     }));
     // Rotating with the wrong current key changes nothing.

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/storage/environment.hpp"
-
 #include "postern/error.hpp"
+#include "postern/storage/environment.hpp"
 #include "postern/storage/record.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
-#include <sys/stat.h>
 
 using namespace postern;
 using namespace postern::storage;
@@ -63,16 +62,18 @@ TEST_F(storage_env, put_get_erase_and_scan) {
     });
     EXPECT_EQ(seen, (std::vector<std::string>{"b/1", "b/2"}));
     seen.clear();
-    t.scan_reverse(table::users, "b/", [&](std::string_view k, std::string_view) {
-      seen.emplace_back(k);
-      return true;
-    });
+    t.scan_reverse(table::users, "b/",
+                   [&](std::string_view k, std::string_view) {
+                     seen.emplace_back(k);
+                     return true;
+                   });
     EXPECT_EQ(seen, (std::vector<std::string>{"b/2", "b/1"}));
     seen.clear();
-    t.scan_reverse(table::users, "d/", [&](std::string_view k, std::string_view) {
-      seen.emplace_back(k);
-      return true;
-    });
+    t.scan_reverse(table::users, "d/",
+                   [&](std::string_view k, std::string_view) {
+                     seen.emplace_back(k);
+                     return true;
+                   });
     EXPECT_EQ(seen, (std::vector<std::string>{"d/1"}));
     EXPECT_EQ(t.count(table::users), 5u);
     return caf::none;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/storage/grant_sweep.hpp"
-
 #include "postern/error.hpp"
 #include "postern/storage/environment.hpp"
+#include "postern/storage/grant_sweep.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/storage/key_files.hpp"
-
 #include "postern/error.hpp"
+#include "postern/storage/key_files.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 using namespace postern;
 using namespace postern::storage;
@@ -77,7 +77,10 @@ TEST_F(key_files, configured_keys_are_used_and_never_written) {
 TEST_F(key_files, malformed_key_file_is_an_error_and_left_alone) {
   ASSERT_TRUE(ensure_keys(cfg));
   auto path = cfg.data_dir + "/encryption.key";
-  { std::ofstream out{path, std::ios::trunc}; out << "garbage\n"; }
+  {
+    std::ofstream out{path, std::ios::trunc};
+    out << "garbage\n";
+  }
   config again;
   again.data_dir = cfg.data_dir;
   auto keys = ensure_keys(again);
@@ -102,7 +105,10 @@ TEST_F(key_files, loose_permissions_are_tightened_with_a_warning) {
 
 TEST_F(key_files, data_dir_that_is_a_file_is_an_error) {
   auto file = root + "/plainfile";
-  { std::ofstream out{file}; out << "x"; }
+  {
+    std::ofstream out{file};
+    out << "x";
+  }
   cfg.data_dir = file;
   auto keys = ensure_keys(cfg);
   ASSERT_FALSE(keys);

@@ -7,8 +7,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
+
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,7 +27,8 @@ namespace postern::test {
 /// One accepted connection, as the script sees it.
 class fake_connection {
 public:
-  fake_connection(int fd, const std::atomic<bool>& stop) : fd_(fd), stop_(stop) {
+  fake_connection(int fd, const std::atomic<bool>& stop)
+    : fd_(fd), stop_(stop) {
     // nop
   }
 
@@ -42,8 +44,8 @@ public:
   }
 
   /// Reads one line (without CRLF); nullopt on EOF, timeout or shutdown.
-  std::optional<std::string> read_line(
-    std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
+  std::optional<std::string>
+  read_line(std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       auto eol = buffer_.find('\n');

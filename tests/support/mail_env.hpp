@@ -3,8 +3,9 @@
 
 // The test mail environment (Dovecot + Postfix on loopback) as the CTest
 // fixture `mail_servers` describes it: tests/mail/fixture.sh writes
-// KEY=VALUE lines to ports.env, and postern_mail_test() (cmake/PosternTesting.cmake)
-// points $POSTERN_MAIL_ENV at that file. Keys: see tests/mail/README.md.
+// KEY=VALUE lines to ports.env, and postern_mail_test()
+// (cmake/PosternTesting.cmake) points $POSTERN_MAIL_ENV at that file. Keys: see
+// tests/mail/README.md.
 
 #include <gtest/gtest.h>
 

@@ -26,9 +26,11 @@ std::string error_of(std::string_view tmpl) {
 TEST(ui_template, escapes_every_value) {
   auto v = value::object();
   v.set("x", "<script>alert(1)</script>\"'&`=");
-  EXPECT_EQ(ok("<p title=\"{{x}}\">{{x}}</p>", v),
-            "<p title=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;&#96;&#61;\">"
-            "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;&#96;&#61;</p>");
+  EXPECT_EQ(
+    ok("<p title=\"{{x}}\">{{x}}</p>", v),
+    "<p "
+    "title=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;&#96;&#61;\">"
+    "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;&#96;&#61;</p>");
 }
 
 TEST(ui_template, has_no_unescaped_output) {
@@ -40,7 +42,8 @@ TEST(ui_template, trusted_markup_is_only_what_the_renderer_made) {
   auto v = value::object();
   v.set("content", value::html("<b>bold</b>"));
   v.set("text", "<b>bold</b>");
-  EXPECT_EQ(ok("{{content}}|{{text}}", v), "<b>bold</b>|&lt;b&gt;bold&lt;/b&gt;");
+  EXPECT_EQ(ok("{{content}}|{{text}}", v),
+            "<b>bold</b>|&lt;b&gt;bold&lt;/b&gt;");
 }
 
 TEST(ui_template, sections_over_lists_objects_and_flags) {
@@ -58,8 +61,10 @@ TEST(ui_template, sections_over_lists_objects_and_flags) {
   EXPECT_EQ(ok("{{#items}}[{{name}}{{outer}}]{{/items}}", v), "[ao][bo]");
   EXPECT_EQ(ok("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{^no}}n{{/no}}", v), "Yn");
   EXPECT_EQ(ok("{{^empty}}none{{/empty}}{{#empty}}x{{/empty}}", v), "none");
-  EXPECT_EQ(ok("{{^blank}}blank{{/blank}}{{#missing}}x{{/missing}}", v), "blank");
-  EXPECT_EQ(ok("{{#who}}{{name}}{{/who}} {{who.name}} {{who.nope}}", v), "c c ");
+  EXPECT_EQ(ok("{{^blank}}blank{{/blank}}{{#missing}}x{{/missing}}", v),
+            "blank");
+  EXPECT_EQ(ok("{{#who}}{{name}}{{/who}} {{who.name}} {{who.nope}}", v),
+            "c c ");
   EXPECT_EQ(ok("{{#items}}{{#yes}}{{name}}{{/yes}}{{/items}}", v), "ab");
 }
 

@@ -30,9 +30,10 @@ std::string_view content_type_of(std::string_view path) {
 } // namespace
 
 std::optional<asset> find_asset(std::string_view path) {
-  auto i = std::lower_bound(
-    detail::assets.begin(), detail::assets.end(), path,
-    [](const auto& entry, std::string_view key) { return entry.first < key; });
+  auto i = std::lower_bound(detail::assets.begin(), detail::assets.end(), path,
+                            [](const auto& entry, std::string_view key) {
+                              return entry.first < key;
+                            });
   if (i == detail::assets.end() || i->first != path)
     return std::nullopt;
   return asset{i->first, i->second, content_type_of(path)};

@@ -166,7 +166,8 @@ private:
         break;
       }
       if (open > pos_)
-        out.push_back(node{node::type::text, tmpl_.substr(pos_, open - pos_), {}});
+        out.push_back(
+          node{node::type::text, tmpl_.substr(pos_, open - pos_), {}});
       pos_ = open;
       auto close = tmpl_.find("}}", open + 2);
       if (close == std::string_view::npos)
@@ -244,13 +245,11 @@ public:
   }
 
   std::optional<render_error> run(const std::vector<node>& nodes,
-                                  std::vector<const value*>& stack,
-                                  int depth) {
+                                  std::vector<const value*>& stack, int depth) {
     for (auto& n : nodes) {
       if (++steps_ > max_render_steps || out_.size() > max_render_bytes)
         return render_error{"the template does too much work (more than "
-                            + std::to_string(max_render_steps)
-                            + " steps or "
+                            + std::to_string(max_render_steps) + " steps or "
                             + std::to_string(max_render_bytes >> 20)
                             + " MiB of output)"};
       switch (n.what) {

@@ -75,8 +75,8 @@ struct account_state {
   std::deque<clock::time_point> recent_sends;
   /// Cancellers and handles of the connections, for cleanup when the
   /// ACCOUNT ends (shared with a functor that outlives the state).
-  std::shared_ptr<std::vector<std::pair<imap_connection_actor,
-                                        std::shared_ptr<imap::canceller>>>>
+  std::shared_ptr<std::vector<
+    std::pair<imap_connection_actor, std::shared_ptr<imap::canceller>>>>
     live = std::make_shared<std::vector<
       std::pair<imap_connection_actor, std::shared_ptr<imap::canceller>>>>();
 

@@ -23,7 +23,8 @@ caf::error validate_username(const std::string& username);
 
 /// Checks a new password (10 to 1024 bytes, no NUL, not the username).
 /// Field `password`; callers with another input name rename it.
-caf::error validate_password(const std::string& username, const secret& password);
+caf::error validate_password(const std::string& username,
+                             const secret& password);
 
 /// Checks account settings and the passwords typed with them, the host
 /// policy included. Fields `label`, `imap_host` … `smtp_password`.

@@ -76,7 +76,8 @@ struct directory_state {
                 bool* stale_key = nullptr);
   caf::expected<account_settings> lookup_account(const user_id& user,
                                                  const account_id& account);
-  caf::expected<std::vector<account_settings>> all_accounts(const user_id& user);
+  caf::expected<std::vector<account_settings>>
+  all_accounts(const user_id& user);
   caf::error remove_account(const user_id& user, const account_id& account);
   void record(audit_event event);
   void record_all(std::vector<audit_event> events);

@@ -38,7 +38,8 @@ using directory_actor = caf::typed_actor<
   caf::replies_to<atom::logout, std::string>::with<atom::ok>,
   // Changes a password after checking the old one; ends every session of
   // the user and opens a new one.
-  caf::replies_to<atom::change_password, user_id, secret, secret>::with<session_grant>,
+  caf::replies_to<atom::change_password, user_id, secret,
+                  secret>::with<session_grant>,
   // Looks up a user by id or by name; fails with no_such_user.
   caf::replies_to<atom::get, user_id>::with<user_info>,
   caf::replies_to<atom::find_user, std::string>::with<user_info>,

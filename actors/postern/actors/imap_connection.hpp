@@ -28,9 +28,9 @@ struct imap_connection_state {
 
 /// The IMAP CONNECTION behavior. Spawn it `caf::detached`: every handler
 /// blocks on the network (bounded by the session's timeouts).
-imap_connection_actor::behavior_type
-imap_connection(imap_connection_actor::stateful_pointer<imap_connection_state> self,
-                std::shared_ptr<imap::session> session, server_settings server,
-                secret password);
+imap_connection_actor::behavior_type imap_connection(
+  imap_connection_actor::stateful_pointer<imap_connection_state> self,
+  std::shared_ptr<imap::session> session, server_settings server,
+  secret password);
 
 } // namespace postern

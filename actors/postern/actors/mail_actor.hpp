@@ -91,8 +91,8 @@ typename Inspector::result_type inspect(Inspector& f, probe_report& x) {
 /// invalid, folder or UID missing, the server's NO/BAD text).
 using mailbox_operations_actor = caf::typed_actor<
   // Lists folders, optionally with message/unseen counts.
-  caf::replies_to<atom::folders, mailbox_ref, bool>::with<
-    std::vector<imap::folder>>,
+  caf::replies_to<atom::folders, mailbox_ref,
+                  bool>::with<std::vector<imap::folder>>,
   // Lists a page of a folder, newest first.
   caf::replies_to<atom::messages, mailbox_ref, std::string,
                   imap::page_request>::with<imap::message_page>,

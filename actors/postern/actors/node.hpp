@@ -37,9 +37,8 @@ struct node_state {
 /// ends (the order is decided here, not by whoever holds handles).
 /// @param self The actor handle.
 /// @param children The long-lived components to supervise.
-node_actor::behavior_type
-node(node_actor::stateful_pointer<node_state> self,
-     std::vector<caf::actor> children);
+node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
+                               std::vector<caf::actor> children);
 
 /// The long-lived components, as the HTTP layer and admin commands see them.
 struct components {

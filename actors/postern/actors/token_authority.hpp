@@ -174,10 +174,9 @@ struct token_authority_state {
 /// @param self The actor handle.
 /// @param env The process's LMDB environment.
 /// @param opts Intervals, limits and the clock.
-token_authority_actor::behavior_type
-token_authority(token_authority_actor::stateful_pointer<token_authority_state> self,
-                std::shared_ptr<storage::environment> env,
-                token_authority_options opts);
+token_authority_actor::behavior_type token_authority(
+  token_authority_actor::stateful_pointer<token_authority_state> self,
+  std::shared_ptr<storage::environment> env, token_authority_options opts);
 
 /// Spawns the TOKEN AUTHORITY.
 token_authority_actor

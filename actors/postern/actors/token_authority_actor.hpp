@@ -20,8 +20,7 @@ using token_authority_actor = caf::typed_actor<
   // the resource is compared with the grant's when the grant names one).
   // Fails with invalid_token and a sentence for the client: unknown,
   // expired, revoked, wrong resource, or the account is gone.
-  caf::replies_to<atom::validate, std::string,
-                  std::string>::with<access_grant>,
+  caf::replies_to<atom::validate, std::string, std::string>::with<access_grant>,
   // Creates a grant and its first access token. Fails with no_such_user,
   // no_such_account or invalid_argument (no scopes, bad lifetime).
   caf::replies_to<atom::issue, grant_request>::with<issued_token>,
@@ -50,8 +49,8 @@ using token_authority_actor = caf::typed_actor<
   caf::replies_to<atom::list, user_id>::with<std::vector<grant_info>>,
   // The human names of OAuth clients by id, in order (empty for unknown
   // ids), for the activity page.
-  caf::replies_to<atom::list, std::vector<std::string>>::with<
-    std::vector<std::string>>,
+  caf::replies_to<atom::list,
+                  std::vector<std::string>>::with<std::vector<std::string>>,
   // Internal: writes the last uses of grants noted by `validate` (sent to
   // itself, so a burst of requests costs one write transaction).
   caf::reacts_to<atom::flush>,

@@ -27,9 +27,9 @@ struct vault_state {
   /// Seals with the key the vault check record names: after a rotation by
   /// another process it first loads the new key from key_file, and refuses
   /// with a sentence when it cannot (ENCRYPTION_KEY from the environment).
-  caf::expected<sealed_credentials>
-  seal(const user_id& user, const account_id& account,
-       const account_credentials& creds);
+  caf::expected<sealed_credentials> seal(const user_id& user,
+                                         const account_id& account,
+                                         const account_credentials& creds);
 
   caf::expected<account_credentials> open(const user_id& user,
                                           const account_id& account);

@@ -21,10 +21,8 @@ namespace detail {
 template <class F, class... Ts>
 auto reply_continuation(F on_reply, responder respond,
                         caf::detail::type_list<Ts...>) {
-  return [on_reply = std::move(on_reply),
-          respond = std::move(respond)](Ts... xs) mutable {
-    respond(on_reply(std::forward<Ts>(xs)...));
-  };
+  return [on_reply = std::move(on_reply), respond = std::move(respond)](
+           Ts... xs) mutable { respond(on_reply(std::forward<Ts>(xs)...)); };
 }
 
 } // namespace detail

@@ -63,8 +63,7 @@ public:
   /// fetch counts against `requester` (who asked; waiting for a fetch in
   /// flight is free) and the URL's host; over either quota, or with every
   /// slot taken, it fails at once with ec::too_busy.
-  void get(const std::string& url, const std::string& requester,
-           callback done);
+  void get(const std::string& url, const std::string& requester, callback done);
 
   /// The document of `url` if it is cached and fresh.
   std::optional<oauth::client_metadata> cached(const std::string& url);

@@ -70,8 +70,8 @@ public:
 
   /// Ends an attempt begun with begin(): a success refunds it and clears
   /// the username's (and the device's) record.
-  void finish(std::string_view address, std::string_view username,
-              bool success, std::string_view device = {});
+  void finish(std::string_view address, std::string_view username, bool success,
+              std::string_view device = {});
 
   /// Seconds until `username` (or `address`) may try again; 0 if now.
   int64_t wait_seconds(std::string_view address,

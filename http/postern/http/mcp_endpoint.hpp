@@ -22,7 +22,7 @@ namespace postern::http {
 /// MCP protocol versions /mcp negotiates, newest first (the legacy era:
 /// initialize + Mcp-Session-Id).
 inline constexpr std::string_view mcp_versions[] = {"2025-11-25", "2025-06-18",
-                                                     "2025-03-26"};
+                                                    "2025-03-26"};
 
 /// True for a version in mcp_versions.
 bool supported_mcp_version(std::string_view v);

@@ -54,11 +54,10 @@ public:
   /// Creates a session and returns its id (256 random bits, base64url), or
   /// nullopt when the table is full or the user is at their quota (`why`
   /// says which).
-  std::optional<std::string> create(const std::string& grant,
-                                    std::string protocol_version,
-                                    std::string client_name,
-                                    clock::time_point now = steady_now(),
-                                    refusal* why = nullptr);
+  std::optional<std::string>
+  create(const std::string& grant, std::string protocol_version,
+         std::string client_name, clock::time_point now = steady_now(),
+         refusal* why = nullptr);
 
   /// The session if it exists, belongs to `grant` and is not idle-expired;
   /// refreshes its idle timer.

@@ -76,9 +76,9 @@ private:
   std::atomic<uint64_t>& counter(const std::string& key);
 
   mutable std::shared_mutex mtx_;
-  std::map<std::string, std::unique_ptr<series>> requests_; // route|status
-  std::map<std::string, std::unique_ptr<series>> routes_;   // route
-  std::map<std::string, std::unique_ptr<series>> tools_;    // tool|outcome
+  std::map<std::string, std::unique_ptr<series>> requests_;     // route|status
+  std::map<std::string, std::unique_ptr<series>> routes_;       // route
+  std::map<std::string, std::unique_ptr<series>> tools_;        // tool|outcome
   std::map<std::string, std::unique_ptr<series>> tool_latency_; // tool
   std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>> errors_;
   std::map<std::string, std::function<double()>> gauges_;

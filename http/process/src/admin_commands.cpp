@@ -2,9 +2,9 @@
 #include "postern/process/admin_commands.hpp"
 
 #include "postern/actors/actor_config.hpp"
-#include "postern/process/local_node.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
+#include "postern/process/local_node.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
 
@@ -12,13 +12,14 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <termios.h>
-#include <unistd.h>
 
 namespace postern {
 
@@ -40,9 +41,9 @@ struct arguments {
   }
 };
 
-caf::expected<arguments> parse_arguments(const std::vector<std::string>& args,
-                                         size_t first,
-                                         const std::vector<std::string>& known) {
+caf::expected<arguments>
+parse_arguments(const std::vector<std::string>& args, size_t first,
+                const std::vector<std::string>& known) {
   arguments result;
   for (size_t i = first; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -51,16 +52,17 @@ caf::expected<arguments> parse_arguments(const std::vector<std::string>& args,
       continue;
     }
     auto eq = a.find('=');
-    auto name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    auto name = a.substr(2,
+                         eq == std::string::npos ? std::string::npos : eq - 2);
     if (std::find(known.begin(), known.end(), name) == known.end())
-      return caf::make_error(ec::invalid_argument,
-                             "unknown option --" + name);
+      return caf::make_error(ec::invalid_argument, "unknown option --" + name);
     if (eq != std::string::npos)
       result.flags[name] = a.substr(eq + 1);
     else if (i + 1 < args.size())
       result.flags[name] = args[++i];
     else
-      return caf::make_error(ec::invalid_argument, "--" + name + " needs a value");
+      return caf::make_error(ec::invalid_argument,
+                             "--" + name + " needs a value");
   }
   return result;
 }
@@ -124,14 +126,16 @@ int fail(std::ostream& err, const caf::error& e) {
   return e == ec::invalid_argument ? 2 : 1;
 }
 
-// -- the commands --------------------------------------------------------------
+// -- the commands
+// --------------------------------------------------------------
 
 int create_user(config& cfg, const arguments& a, std::istream& in,
                 std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 1)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "usage: postern admin create-user USERNAME "
-                                     "(password on stdin)"));
+    return fail(err,
+                caf::make_error(ec::invalid_argument,
+                                "usage: postern admin create-user USERNAME "
+                                "(password on stdin)"));
   auto password = read_secret_line(in, err, "Password: ");
   if (!password || password->empty())
     return fail(err, caf::make_error(ec::invalid_argument,
@@ -140,7 +144,7 @@ int create_user(config& cfg, const arguments& a, std::istream& in,
   if (auto e = s.start(cfg))
     return fail(err, e);
   auto user = s.ask<user_info>(s.actors().directory, atom::add_user_v,
-                             a.positional[0], secret{std::move(*password)});
+                               a.positional[0], secret{std::move(*password)});
   if (!user)
     return fail(err, user.error());
   out << user->id.value << "\n";
@@ -150,10 +154,11 @@ int create_user(config& cfg, const arguments& a, std::istream& in,
 int add_account(config& cfg, const arguments& a, std::istream& in,
                 std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 1)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "usage: postern admin add-account USERNAME "
-                                     "--label L --imap-host H --imap-port P "
-                                     "--imap-security S ..."));
+    return fail(err,
+                caf::make_error(ec::invalid_argument,
+                                "usage: postern admin add-account USERNAME "
+                                "--label L --imap-host H --imap-port P "
+                                "--imap-security S ..."));
   const auto& username = a.positional[0];
   account_settings settings;
   settings.label = a.flag("label").value_or("");
@@ -186,12 +191,13 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
   local_node s;
   if (auto e = s.start(cfg))
     return fail(err, e);
-  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v, username);
+  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
+                               username);
   if (!user)
     return fail(err, user.error());
   settings.owner = user->id;
-  auto stored = s.ask<account_settings>(s.actors().directory, atom::add_account_v,
-                                      settings, creds);
+  auto stored = s.ask<account_settings>(s.actors().directory,
+                                        atom::add_account_v, settings, creds);
   if (!stored)
     return fail(err, stored.error());
   out << stored->id.value << "\n";
@@ -200,16 +206,18 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
 
 int delete_user(config& cfg, const arguments& a, std::ostream& err) {
   if (a.positional.size() != 1)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "usage: postern admin delete-user USERNAME"));
+    return fail(err,
+                caf::make_error(ec::invalid_argument,
+                                "usage: postern admin delete-user USERNAME"));
   local_node s;
   if (auto e = s.start(cfg))
     return fail(err, e);
   auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
-                             a.positional[0]);
+                               a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto done = s.ask<atom::ok>(s.actors().directory, atom::delete_user_v, user->id);
+  auto done = s.ask<atom::ok>(s.actors().directory, atom::delete_user_v,
+                              user->id);
   if (!done)
     return fail(err, done.error());
   err << "deleted user " << user->username << " and everything it owned\n";
@@ -228,7 +236,7 @@ int invite(config& cfg, const arguments& a, std::ostream& out,
   if (auto e = s.start(cfg))
     return fail(err, e);
   auto code = s.ask<std::string>(s.actors().directory, atom::invite_v,
-                               static_cast<int64_t>(std::stol(hours) * 3600));
+                                 static_cast<int64_t>(std::stol(hours) * 3600));
   if (!code)
     return fail(err, code.error());
   out << *code << "\n";
@@ -273,11 +281,11 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   if (auto e = s.start(cfg))
     return fail(err, e);
   auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
-                             a.positional[0]);
+                               a.positional[0]);
   if (!user)
     return fail(err, user.error());
   auto accounts = s.ask<std::vector<account_settings>>(s.actors().directory,
-                                                     atom::list_v, user->id);
+                                                       atom::list_v, user->id);
   if (!accounts)
     return fail(err, accounts.error());
   auto account = a.flag("account");
@@ -286,8 +294,7 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
     for (auto& acc : *accounts)
       list += "\n  " + acc.id.value + "  " + acc.label + " ("
               + acc.imap.username + ")";
-    return list.empty() ? std::string{" none; add one with add-account"}
-                        : list;
+    return list.empty() ? std::string{" none; add one with add-account"} : list;
   };
   if (!account)
     return fail(err, caf::make_error(ec::invalid_argument,
@@ -298,10 +305,10 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
                               return acc.id.value == *account;
                             });
   if (match == accounts->end())
-    return fail(err, caf::make_error(ec::no_such_account,
-                                     user->username + " has no account "
-                                       + *account + "; the accounts are:"
-                                       + known()));
+    return fail(err,
+                caf::make_error(ec::no_such_account,
+                                user->username + " has no account " + *account
+                                  + "; the accounts are:" + known()));
   grant_request req;
   req.user = user->id;
   req.account = match->id;
@@ -377,12 +384,12 @@ int rotate_key(config& cfg, std::istream& in, std::ostream& out,
     return fail(err, count.error());
   }
   if (from_file) {
-    if (std::rename(next_path.c_str(), s.keys().encryption_key_file.c_str()) != 0)
+    if (std::rename(next_path.c_str(), s.keys().encryption_key_file.c_str())
+        != 0)
       return fail(err, caf::make_error(ec::filesystem_failure,
                                        "re-encrypted, but could not replace "
                                          + s.keys().encryption_key_file
-                                         + "; the new key is in "
-                                         + next_path));
+                                         + "; the new key is in " + next_path));
   }
   err << "re-encrypted " << *count
       << " account credential(s) under the new key; the old key is no "

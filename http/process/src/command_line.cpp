@@ -17,9 +17,9 @@ namespace {
 
 // One option: its flag, its environment variable and how to store it.
 struct option {
-  const char* flag;   // "--port"
-  const char* env;    // "PORT", or nullptr for flag-only options
-  const char* arg;    // placeholder in --help, nullptr for switches
+  const char* flag; // "--port"
+  const char* env;  // "PORT", or nullptr for flag-only options
+  const char* arg;  // placeholder in --help, nullptr for switches
   const char* help;
   std::function<caf::error(config&, const std::string&, bool from_cli)> set;
 };
@@ -71,15 +71,16 @@ auto string_setter(std::string config::*member) {
 }
 
 auto secret_setter(std::optional<secret> config::*member) {
-  return [=](config& cfg, const std::string& text, bool from_cli) -> caf::error {
-    if (text.empty()) {
-      (cfg.*member).reset();
+  return
+    [=](config& cfg, const std::string& text, bool from_cli) -> caf::error {
+      if (text.empty()) {
+        (cfg.*member).reset();
+        return caf::none;
+      }
+      cfg.*member = secret{text};
+      cfg.secret_on_command_line |= from_cli;
       return caf::none;
-    }
-    cfg.*member = secret{text};
-    cfg.secret_on_command_line |= from_cli;
-    return caf::none;
-  };
+    };
 }
 
 /// Each entry must be an origin: scheme "://" host [":" port], nothing more.
@@ -96,13 +97,16 @@ caf::error check_origin_list(const std::string& text) {
       item.pop_back();
     if (!item.empty()) {
       auto sep = item.find("://");
-      auto scheme = sep == std::string::npos ? std::string{} : item.substr(0, sep);
-      auto rest = sep == std::string::npos ? std::string{} : item.substr(sep + 3);
+      auto scheme = sep == std::string::npos ? std::string{}
+                                             : item.substr(0, sep);
+      auto rest = sep == std::string::npos ? std::string{}
+                                           : item.substr(sep + 3);
       if ((scheme != "http" && scheme != "https") || rest.empty()
           || rest.find_first_of("/?#@ ") != std::string::npos)
-        return bad("ALLOWED_ORIGINS must list origins like https://app.example.com "
-                   "(scheme, host and optional port, no path), got \""
-                   + item + "\"");
+        return bad(
+          "ALLOWED_ORIGINS must list origins like https://app.example.com "
+          "(scheme, host and optional port, no path), got \""
+          + item + "\"");
     }
     start = end + 1;
   }
@@ -129,8 +133,8 @@ const std::vector<option>& options() {
      "64 hex chars keying web sessions (generated into DATA_DIR when absent)",
      secret_setter(&config::session_secret)},
     {"--tls-cert-file", "TLS_CERT_FILE", "PEM",
-     "serve HTTPS with this certificate chain", string_setter(
-       &config::tls_cert_file)},
+     "serve HTTPS with this certificate chain",
+     string_setter(&config::tls_cert_file)},
     {"--tls-key-file", "TLS_KEY_FILE", "PEM", "private key for TLS_CERT_FILE",
      string_setter(&config::tls_key_file)},
     {"--trust-proxy", "TRUST_PROXY", "BOOL",
@@ -220,7 +224,8 @@ const std::vector<option>& options() {
                      36500)},
     {"--session-ttl-hours", "SESSION_TTL_HOURS", "H",
      "dashboard login lifetime (default 24)",
-     unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS", 24 * 365)},
+     unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS",
+                     24 * 365)},
     {"--metrics-token", "METRICS_TOKEN", "TEXT",
      "bearer token /metrics requires (without it /metrics is off unless "
      "METRICS_OPEN)",
@@ -359,7 +364,6 @@ env_lookup process_environment() {
   };
 }
 
-
 caf::error validate(const config& cfg) {
   // The URL is the OAuth issuer: scheme and host only, optionally a path.
   const auto& url = cfg.base_url;
@@ -480,7 +484,8 @@ parse_command_line(const std::vector<std::string>& args,
 }
 
 std::string usage() {
-  std::string result = "Postern " + std::string{version} + R"( - email for AI agents over MCP, safely
+  std::string result = "Postern " + std::string{version}
+                       + R"( - email for AI agents over MCP, safely
 
 Usage:
   postern [serve] [OPTIONS]   run the server

@@ -39,18 +39,24 @@ void announce_keys(const storage::key_setup& keys) {
     return o == storage::key_origin::generated;
   };
   if (generated(keys.encryption_key) || generated(keys.session_secret)) {
-    POSTERN_WARN("**************************************************************");
+    POSTERN_WARN(
+      "**************************************************************");
     if (generated(keys.encryption_key))
-      POSTERN_WARN("* Generated a new ENCRYPTION_KEY in {}", keys.encryption_key_file);
+      POSTERN_WARN("* Generated a new ENCRYPTION_KEY in {}",
+                   keys.encryption_key_file);
     if (generated(keys.session_secret))
-      POSTERN_WARN("* Generated a new SESSION_SECRET in {}", keys.session_secret_file);
-    POSTERN_WARN("* BACK THESE FILES UP. Without ENCRYPTION_KEY the stored mail");
+      POSTERN_WARN("* Generated a new SESSION_SECRET in {}",
+                   keys.session_secret_file);
+    POSTERN_WARN(
+      "* BACK THESE FILES UP. Without ENCRYPTION_KEY the stored mail");
     POSTERN_WARN("* passwords cannot be decrypted. In production, set");
     POSTERN_WARN("* ENCRYPTION_KEY and SESSION_SECRET from a secret store.");
-    POSTERN_WARN("**************************************************************");
+    POSTERN_WARN(
+      "**************************************************************");
   } else if (keys.encryption_key == storage::key_origin::key_file) {
-    POSTERN_WARN("using keys from key files in DATA_DIR; set ENCRYPTION_KEY and "
-                 "SESSION_SECRET in production");
+    POSTERN_WARN(
+      "using keys from key files in DATA_DIR; set ENCRYPTION_KEY and "
+      "SESSION_SECRET in production");
   }
 }
 
@@ -68,7 +74,8 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
                  "can read it (ps, /proc); prefer the environment variables");
   if (!cfg.test_clock_file.empty()) {
     POSTERN_WARN("TEST_CLOCK_FILE is set: time stands still except as {} "
-                 "says (tests only)", cfg.test_clock_file);
+                 "says (tests only)",
+                 cfg.test_clock_file);
     set_test_clock_file(cfg.test_clock_file);
   }
   auto keys = storage::ensure_keys(cfg);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Adding, editing, testing and deleting email accounts.
-#include "shared.hpp"
-
 #include "postern/actors/account_rules.hpp"
 #include "postern/actors/mail_actor.hpp"
 #include "postern/host_policy.hpp"
+#include "shared.hpp"
 
 #include <caf/send.hpp>
 
@@ -46,9 +45,8 @@ std::optional<uint16_t> parse_port(const std::string& text) {
   return static_cast<uint16_t>(n);
 }
 
-void read_server(const form_data& f, const std::string& p,
-                 server_settings& out, account_form& a,
-                 const host_policy& hosts, bool check) {
+void read_server(const form_data& f, const std::string& p, server_settings& out,
+                 account_form& a, const host_policy& hosts, bool check) {
   out.host = trim(f.get(p + "_host"));
   auto port = parse_port(trim(f.get(p + "_port")));
   out.port = port ? *port : 0;
@@ -179,12 +177,10 @@ struct form_page_options {
   bool passwords_cleared = false;
 };
 
-response_type account_form_page(const web_session& ws,
-                                const account_settings& st,
-                                const account_settings* stored,
-                                const ui::value& errors,
-                                const std::string& form_error,
-                                const form_page_options& o) {
+response_type
+account_form_page(const web_session& ws, const account_settings& st,
+                  const account_settings* stored, const ui::value& errors,
+                  const std::string& form_error, const form_page_options& o) {
   page p;
   p.session = &ws;
   p.nav = "dashboard";
@@ -228,11 +224,11 @@ response_type report_json(bhttp::status status, const probe_report* r,
   body += ",\"errors\":{";
   bool first = true;
   for (auto field : {"label", "imap_host", "imap_port", "imap_security",
-                     "imap_username", "imap_password", "smtp_host",
-                     "smtp_port", "smtp_security", "smtp_username",
-                     "smtp_password"}) {
+                     "imap_username", "imap_password", "smtp_host", "smtp_port",
+                     "smtp_security", "smtp_username", "smtp_password"}) {
     if (auto* e = a.errors.find(field)) {
-      body += (first ? "" : ",") + json_quote(field) + ":" + json_quote(e->text());
+      body += (first ? "" : ",") + json_quote(field) + ":"
+              + json_quote(e->text());
       first = false;
     }
   }
@@ -265,15 +261,16 @@ void run_probe(task self, site_ptr s, const account_settings& settings,
 }
 
 /// Shows the form again (JSON or page) with what went wrong.
-using show_form_fn = std::function<void(const account_form&, form_page_options)>;
+using show_form_fn
+  = std::function<void(const account_form&, form_page_options)>;
 /// Answers an error that is not about a field.
 using fail_fn = std::function<void(const caf::error&)>;
 
 /// Saves a checked form through the DIRECTORY (add, or update `stored`),
 /// then sends the person to the dashboard; a refusal about a field goes
 /// back to the form, marked at that field.
-void save_account(site_ptr s, task self, const web_session& ws,
-                  account_form a, const std::optional<account_settings>& stored,
+void save_account(site_ptr s, task self, const web_session& ws, account_form a,
+                  const std::optional<account_settings>& stored,
                   const responder& respond, const show_form_fn& show,
                   const fail_fn& fail) {
   auto settings = a.settings;
@@ -295,12 +292,14 @@ void save_account(site_ptr s, task self, const web_session& ws,
     fail(err);
   };
   if (stored)
-    self->request(s->actors.directory, page_timeout, atom::update_account_v,
-                  settings, a.creds)
+    self
+      ->request(s->actors.directory, page_timeout, atom::update_account_v,
+                settings, a.creds)
       .then([saved](const account_settings& acc) { saved(acc); }, refused);
   else
-    self->request(s->actors.directory, page_timeout, atom::add_account_v,
-                  settings, a.creds)
+    self
+      ->request(s->actors.directory, page_timeout, atom::add_account_v,
+                settings, a.creds)
       .then([saved](const account_settings& acc) { saved(acc); }, refused);
 }
 
@@ -344,11 +343,12 @@ void account_post(site_ptr s, task self, const web_session& ws,
     fail(err);
   };
   if (a.test) {
-    run_probe(self, s, a.settings, a.creds, stored.has_value(),
-              [a, show](const probe_report& r) {
-                show(a, {bhttp::status::ok, &r, false, false});
-              },
-              probe_failed);
+    run_probe(
+      self, s, a.settings, a.creds, stored.has_value(),
+      [a, show](const probe_report& r) {
+        show(a, {bhttp::status::ok, &r, false, false});
+      },
+      probe_failed);
     return;
   }
   auto save = [self, s, ws, a, stored, respond, show, fail] {
@@ -358,18 +358,19 @@ void account_post(site_ptr s, task self, const web_session& ws,
     save();
     return;
   }
-  run_probe(self, s, a.settings, a.creds, stored.has_value(),
-            [a, save, show](const probe_report& r) mutable {
-              if (report_ok(r)) {
-                save();
-                return;
-              }
-              a.form_error = "The connection test failed, so nothing was "
-                             "saved. Correct the settings, or tick “Save even "
-                             "though the test failed”.";
-              show(a, {bhttp::status::unprocessable_entity, &r, true, false});
-            },
-            probe_failed);
+  run_probe(
+    self, s, a.settings, a.creds, stored.has_value(),
+    [a, save, show](const probe_report& r) mutable {
+      if (report_ok(r)) {
+        save();
+        return;
+      }
+      a.form_error = "The connection test failed, so nothing was "
+                     "saved. Correct the settings, or tick “Save even "
+                     "though the test failed”.";
+      show(a, {bhttp::status::unprocessable_entity, &r, true, false});
+    },
+    probe_failed);
 }
 
 } // namespace
@@ -382,8 +383,8 @@ void get_add_account(site_ptr s, const request& req, const responder& respond) {
     defaults.has_smtp = true;
     defaults.smtp.port = 465;
     defaults.smtp.security = transport_security::tls;
-    respond(account_form_page(ws, defaults, nullptr, ui::value::object(), {},
-                              {}));
+    respond(
+      account_form_page(ws, defaults, nullptr, ui::value::object(), {}, {}));
   });
 }
 
@@ -411,8 +412,8 @@ response_type delete_page(const web_session& ws, const account_settings& acc,
   p.data.set("label", acc.label);
   p.data.set("imap_username", acc.imap.username);
   if (agents > 0)
-    p.data.set("agents", count_words(agents, "agent connection",
-                                     "agent connections"));
+    p.data.set("agents",
+               count_words(agents, "agent connection", "agent connections"));
   return render_page(p);
 }
 
@@ -424,33 +425,36 @@ void account_get(site_ptr s, const request& req, const responder& respond) {
     respond(not_found_page(nullptr));
     return;
   }
-  with_session(s, req, respond, [s, respond, id = parts->first,
-                                 what = parts->second](task self,
-                                                       const web_session& ws) {
-    self
-      ->request(s->actors.directory, page_timeout, atom::get_v, ws.user.id,
-                account_id{id})
-      .then(
-        [self, s, ws, respond, what](const account_settings& acc) {
-          if (what == "edit") {
-            respond(account_form_page(ws, acc, &acc, ui::value::object(), {},
-                                      {}));
-            return;
-          }
-          self->request(s->actors.tokens, page_timeout, atom::list_v, ws.user.id)
-            .then(
-              [ws, acc, respond](const std::vector<grant_info>& grants) {
-                auto n = static_cast<size_t>(std::count_if(
-                  grants.begin(), grants.end(),
-                  [&](const grant_info& g) { return g.account == acc.id; }));
-                respond(delete_page(ws, acc, n));
-              },
-              [ws, acc, respond](const caf::error&) {
-                respond(delete_page(ws, acc, 0));
-              });
-        },
-        fail_page(respond, ws));
-  });
+  with_session(
+    s, req, respond,
+    [s, respond, id = parts->first,
+     what = parts->second](task self, const web_session& ws) {
+      self
+        ->request(s->actors.directory, page_timeout, atom::get_v, ws.user.id,
+                  account_id{id})
+        .then(
+          [self, s, ws, respond, what](const account_settings& acc) {
+            if (what == "edit") {
+              respond(
+                account_form_page(ws, acc, &acc, ui::value::object(), {}, {}));
+              return;
+            }
+            self
+              ->request(s->actors.tokens, page_timeout, atom::list_v,
+                        ws.user.id)
+              .then(
+                [ws, acc, respond](const std::vector<grant_info>& grants) {
+                  auto n = static_cast<size_t>(std::count_if(
+                    grants.begin(), grants.end(),
+                    [&](const grant_info& g) { return g.account == acc.id; }));
+                  respond(delete_page(ws, acc, n));
+                },
+                [ws, acc, respond](const caf::error&) {
+                  respond(delete_page(ws, acc, 0));
+                });
+          },
+          fail_page(respond, ws));
+    });
 }
 
 void account_post_route(site_ptr s, const request& req,
@@ -461,39 +465,39 @@ void account_post_route(site_ptr s, const request& req,
     return;
   }
   auto json = wants_json(req);
-  with_session_form(s, req, respond, [s, respond, json, id = parts->first,
-                                      what = parts->second](
-                                       task self, const web_session& ws,
-                                       const form_data& form) {
-    auto account = account_id{id};
-    if (what == "delete") {
+  with_session_form(
+    s, req, respond,
+    [s, respond, json, id = parts->first, what = parts->second](
+      task self, const web_session& ws, const form_data& form) {
+      auto account = account_id{id};
+      if (what == "delete") {
+        self
+          ->request(s->actors.directory, page_timeout, atom::delete_account_v,
+                    ws.user.id, account)
+          .then(
+            [s, ws, account, respond](atom::ok) {
+              caf::anon_send(s->actors.mail, atom::forget_v,
+                             mailbox_ref{ws.user.id, account});
+              respond(see_other("/dashboard?notice=deleted"));
+            },
+            fail_page(respond, ws));
+        return;
+      }
       self
-        ->request(s->actors.directory, page_timeout, atom::delete_account_v,
-                  ws.user.id, account)
+        ->request(s->actors.directory, page_timeout, atom::get_v, ws.user.id,
+                  account)
         .then(
-          [s, ws, account, respond](atom::ok) {
-            caf::anon_send(s->actors.mail, atom::forget_v,
-                           mailbox_ref{ws.user.id, account});
-            respond(see_other("/dashboard?notice=deleted"));
+          [self, s, ws, form, respond, json](const account_settings& stored) {
+            account_post(s, self, ws, form, respond, json, stored);
           },
-          fail_page(respond, ws));
-      return;
-    }
-    self
-      ->request(s->actors.directory, page_timeout, atom::get_v, ws.user.id,
-                account)
-      .then(
-        [self, s, ws, form, respond, json](const account_settings& stored) {
-          account_post(s, self, ws, form, respond, json, stored);
-        },
-        [ws, respond, json](const caf::error& err) {
-          if (json && err == ec::no_such_account)
-            respond(json_error(bhttp::status::not_found, "not_found",
-                               "No such email account."));
-          else
-            respond(error_page(err, &ws));
-        });
-  });
+          [ws, respond, json](const caf::error& err) {
+            if (json && err == ec::no_such_account)
+              respond(json_error(bhttp::status::not_found, "not_found",
+                                 "No such email account."));
+            else
+              respond(error_page(err, &ws));
+          });
+    });
 }
 
 } // namespace postern::http::dashboard

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The activity page, and the event rows the dashboard shows too.
-#include "shared.hpp"
-
 #include "postern/log.hpp"
 #include "postern/oauth/uri.hpp"
+#include "shared.hpp"
 
 #include <algorithm>
 
@@ -118,8 +117,8 @@ ui::value event_view(const audit_event& e,
   } else if (e.action == "login" && !ok) {
     // The username that was tried.
     target = e.target;
-  } else if (e.action != "login" && e.action != "signup"
-             && e.action != "logout" && e.action != "password.change") {
+  } else if (e.action != "login" && e.action != "signup" && e.action != "logout"
+             && e.action != "password.change") {
     target = e.target;
   }
   v.set("target", target);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Agent connections: their rows on the dashboard, and revoking one.
-#include "shared.hpp"
-
 #include "postern/grant.hpp"
+#include "shared.hpp"
 
 #include <caf/send.hpp>
 
@@ -73,42 +72,43 @@ void post_revoke(site_ptr s, const request& req, const responder& respond) {
     return;
   }
   auto address = req.client_address;
-  with_session_form(s, req, respond, [s, respond, address, id = parts->first](
-                                       task self, const web_session& ws,
-                                       const form_data&) {
-    // Look the grant up first: only one's own grants exist here, and the
-    // audit entry names the agent rather than an opaque id.
-    self->request(s->actors.tokens, page_timeout, atom::list_v, ws.user.id)
-      .then(
-        [self, s, ws, respond, address,
-         id](const std::vector<grant_info>& grants) {
-          auto g = std::find_if(grants.begin(), grants.end(),
-                                [&](const grant_info& x) {
-                                  return x.id.value == id;
-                                });
-          if (g == grants.end()) {
-            respond(not_found_page(&ws, "This agent connection does not "
-                                        "exist, or it was already revoked."));
-            return;
-          }
-          auto grant = *g;
-          self
-            ->request(s->actors.tokens, page_timeout, atom::revoke_v,
-                      ws.user.id, grant.id)
-            .then(
-              [s, ws, respond, address, grant](atom::ok) {
-                caf::anon_send(
-                  s->actors.directory, atom::audit_v,
-                  audit_event{0, ws.user.id, "web", "grant.revoke",
-                              "account " + grant.account.value + ", client "
-                                + grant.actor(),
-                              "ok", address});
-                respond(see_other("/dashboard?notice=revoked"));
-              },
-              fail_page(respond, ws));
-        },
-        fail_page(respond, ws));
-  });
+  with_session_form(
+    s, req, respond,
+    [s, respond, address, id = parts->first](task self, const web_session& ws,
+                                             const form_data&) {
+      // Look the grant up first: only one's own grants exist here, and the
+      // audit entry names the agent rather than an opaque id.
+      self->request(s->actors.tokens, page_timeout, atom::list_v, ws.user.id)
+        .then(
+          [self, s, ws, respond, address,
+           id](const std::vector<grant_info>& grants) {
+            auto g = std::find_if(grants.begin(), grants.end(),
+                                  [&](const grant_info& x) {
+                                    return x.id.value == id;
+                                  });
+            if (g == grants.end()) {
+              respond(not_found_page(&ws, "This agent connection does not "
+                                          "exist, or it was already revoked."));
+              return;
+            }
+            auto grant = *g;
+            self
+              ->request(s->actors.tokens, page_timeout, atom::revoke_v,
+                        ws.user.id, grant.id)
+              .then(
+                [s, ws, respond, address, grant](atom::ok) {
+                  caf::anon_send(s->actors.directory, atom::audit_v,
+                                 audit_event{0, ws.user.id, "web",
+                                             "grant.revoke",
+                                             "account " + grant.account.value
+                                               + ", client " + grant.actor(),
+                                             "ok", address});
+                  respond(see_other("/dashboard?notice=revoked"));
+                },
+                fail_page(respond, ws));
+          },
+          fail_page(respond, ws));
+    });
 }
 
 } // namespace postern::http::dashboard

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The dashboard: email accounts, agent connections and recent activity.
-#include "shared.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/log.hpp"
+#include "shared.hpp"
 
 #include <algorithm>
 
@@ -42,8 +41,8 @@ ui::value account_view(const account_settings& a,
   auto n = static_cast<size_t>(
     std::count_if(grants.begin(), grants.end(),
                   [&](const grant_info& g) { return g.account == a.id; }));
-  v.set("agents", n == 0 ? std::string{"none"}
-                         : count_words(n, "agent", "agents"));
+  v.set("agents",
+        n == 0 ? std::string{"none"} : count_words(n, "agent", "agents"));
   return v;
 }
 
@@ -91,50 +90,54 @@ response_type dashboard_page(const web_session& ws, const dashboard_data& d,
 
 void get_dashboard(site_ptr s, const request& req, const responder& respond) {
   auto notice = notice_text(form_data::parse(req.query()).get("notice"));
-  with_session(s, req, respond, [s, respond, notice](task self,
-                                                     const web_session& ws) {
-    auto data = std::make_shared<dashboard_data>();
-    auto fail = fail_page(respond, ws);
-    auto show = [respond, ws, data, notice] {
-      respond(dashboard_page(ws, *data, notice));
-    };
-    auto get_events = [self, s, ws, data, show] {
-      self
-        ->request(s->actors.directory, page_timeout, atom::audit_log_v,
-                  ws.user.id, dashboard_events)
+  with_session(
+    s, req, respond, [s, respond, notice](task self, const web_session& ws) {
+      auto data = std::make_shared<dashboard_data>();
+      auto fail = fail_page(respond, ws);
+      auto show = [respond, ws, data, notice] {
+        respond(dashboard_page(ws, *data, notice));
+      };
+      auto get_events = [self, s, ws, data, show] {
+        self
+          ->request(s->actors.directory, page_timeout, atom::audit_log_v,
+                    ws.user.id, dashboard_events)
+          .then(
+            [self, s, data, show](std::vector<audit_event>& events) {
+              data->events = std::move(events);
+              with_client_names(self, *s, data->events,
+                                [data, show](client_names names) {
+                                  data->clients = std::move(names);
+                                  show();
+                                });
+            },
+            [show](const caf::error& err) {
+              POSTERN_WARN("web: cannot read the audit log: {}", render(err));
+              show();
+            });
+      };
+      self->request(s->actors.directory, page_timeout, atom::list_v, ws.user.id)
         .then(
-          [self, s, data, show](std::vector<audit_event>& events) {
-            data->events = std::move(events);
-            with_client_names(self, *s, data->events,
-                              [data, show](client_names names) {
-                                data->clients = std::move(names);
-                                show();
-                              });
+          [self, s, ws, data,
+           get_events](std::vector<account_settings>& accounts) {
+            data->accounts = std::move(accounts);
+            self
+              ->request(s->actors.tokens, page_timeout, atom::list_v,
+                        ws.user.id)
+              .then(
+                [data, get_events](std::vector<grant_info>& grants) {
+                  data->grants = std::move(grants);
+                  get_events();
+                },
+                [data, get_events](const caf::error& err) {
+                  POSTERN_WARN("web: cannot list grants: {}", render(err));
+                  data->grants_error
+                    = "Agent connections cannot be shown right "
+                      "now; reload the page in a moment.";
+                  get_events();
+                });
           },
-          [show](const caf::error& err) {
-            POSTERN_WARN("web: cannot read the audit log: {}", render(err));
-            show();
-          });
-    };
-    self->request(s->actors.directory, page_timeout, atom::list_v, ws.user.id)
-      .then(
-        [self, s, ws, data, get_events](std::vector<account_settings>& accounts) {
-          data->accounts = std::move(accounts);
-          self->request(s->actors.tokens, page_timeout, atom::list_v, ws.user.id)
-            .then(
-              [data, get_events](std::vector<grant_info>& grants) {
-                data->grants = std::move(grants);
-                get_events();
-              },
-              [data, get_events](const caf::error& err) {
-                POSTERN_WARN("web: cannot list grants: {}", render(err));
-                data->grants_error = "Agent connections cannot be shown right "
-                                     "now; reload the page in a moment.";
-                get_events();
-              });
-        },
-        fail);
-  });
+          fail);
+    });
 }
 
 } // namespace postern::http::dashboard

@@ -2,7 +2,6 @@
 // Every dashboard route, in one place; the handlers live in one file per
 // route group (sign_in, home, accounts, connections, activity, password).
 #include "postern/http/dashboard.hpp"
-
 #include "shared.hpp"
 
 namespace postern::http {

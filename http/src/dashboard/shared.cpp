@@ -50,15 +50,15 @@ std::string count_words(size_t n, std::string_view one, std::string_view many) {
 /// second, so that a client which honours Retry-After is never made to
 /// wait longer than it was told.
 std::chrono::milliseconds refusal_hold(int64_t wait_seconds) {
-  return std::min<std::chrono::milliseconds>(std::chrono::seconds(1),
-                                             std::chrono::milliseconds(wait_seconds * 500));
+  return std::min<std::chrono::milliseconds>(
+    std::chrono::seconds(1), std::chrono::milliseconds(wait_seconds * 500));
 }
 
 std::string throttled_text(int64_t seconds) {
-  auto when = seconds < 90 ? count_words(static_cast<size_t>(seconds),
-                                         "second", "seconds")
-                           : count_words(static_cast<size_t>((seconds + 59) / 60),
-                                         "minute", "minutes");
+  auto when = seconds < 90
+                ? count_words(static_cast<size_t>(seconds), "second", "seconds")
+                : count_words(static_cast<size_t>((seconds + 59) / 60),
+                              "minute", "minutes");
   return "Too many attempts for this username or from your network. Wait "
          + when + ", then try again.";
 }

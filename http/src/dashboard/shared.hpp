@@ -28,7 +28,8 @@ namespace postern::http::dashboard {
 using namespace web;
 using site_ptr = std::shared_ptr<const site>;
 
-// -- route handlers (one group a file) ------------------------------------------
+// -- route handlers (one group a file)
+// ------------------------------------------
 
 // sign_in.cpp
 void get_login(site_ptr s, const request& req, const responder& respond);
@@ -43,8 +44,7 @@ void get_dashboard(site_ptr s, const request& req, const responder& respond);
 
 // accounts.cpp
 void get_add_account(site_ptr s, const request& req, const responder& respond);
-void post_add_account(site_ptr s, const request& req,
-                      const responder& respond);
+void post_add_account(site_ptr s, const request& req, const responder& respond);
 void account_get(site_ptr s, const request& req, const responder& respond);
 void account_post_route(site_ptr s, const request& req,
                         const responder& respond);
@@ -59,7 +59,8 @@ void get_activity(site_ptr s, const request& req, const responder& respond);
 void get_password(site_ptr s, const request& req, const responder& respond);
 void post_password(site_ptr s, const request& req, const responder& respond);
 
-// -- text (shared.cpp) ------------------------------------------------------------
+// -- text (shared.cpp)
+// ------------------------------------------------------------
 
 std::string trim(std::string_view s);
 
@@ -85,10 +86,12 @@ split_id_path(std::string_view path, std::string_view prefix);
 
 /// Failure callback answering an error page.
 inline auto fail_page(const responder& respond, const web_session& ws) {
-  return [respond, ws](const caf::error& err) { respond(error_page(err, &ws)); };
+  return
+    [respond, ws](const caf::error& err) { respond(error_page(err, &ws)); };
 }
 
-// -- events (activity.cpp) --------------------------------------------------------
+// -- events (activity.cpp)
+// --------------------------------------------------------
 
 /// Human names of OAuth clients by client id (from the TOKEN AUTHORITY).
 using client_names = std::map<std::string, std::string>;
@@ -106,7 +109,8 @@ void with_client_names(task self, const site& s,
 std::map<std::string, std::string>
 label_map(const std::vector<account_settings>& accounts);
 
-// -- agent connections (connections.cpp) ------------------------------------------
+// -- agent connections (connections.cpp)
+// ------------------------------------------
 
 ui::value connection_view(const grant_info& g,
                           const std::map<std::string, std::string>& labels);

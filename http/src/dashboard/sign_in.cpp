@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Log in, sign up and log out, with the device cookies that exempt a
 // known browser from a username's lockout.
-#include "shared.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/http/cookies.hpp"
 #include "postern/storage/crypto.hpp"
+#include "shared.hpp"
 
 #include <caf/send.hpp>
 
@@ -67,7 +66,8 @@ response_type signup_page(const site& s, const auth_form& f) {
   return render_page(p);
 }
 
-// -- device cookies -------------------------------------------------------------
+// -- device cookies
+// -------------------------------------------------------------
 
 /// A browser that logged in successfully keeps a signed device cookie for
 /// that username (OWASP's "device cookies"): it exempts the browser from
@@ -148,9 +148,7 @@ void get_login(site_ptr s, const request& req, const responder& respond) {
   run_task(*s, [s, f, token = *cookie, respond](task self) {
     self->request(s->actors.directory, page_timeout, atom::session_v, token)
       .then([respond, f](const user_info&) { respond(see_other(f.next)); },
-            [s, respond, f](const caf::error&) {
-              respond(login_page(*s, f));
-            });
+            [s, respond, f](const caf::error&) { respond(login_page(*s, f)); });
   });
 }
 
@@ -204,7 +202,8 @@ void post_login(site_ptr s, const request& req, const responder& respond) {
          respond](const session_grant& grant) {
           s->throttle->finish(address, f.username, true, device);
           // A browser that was logged in as someone else: end that session.
-          if (old_session && !old_session->empty() && old_session->size() <= 128)
+          if (old_session && !old_session->empty()
+              && old_session->size() <= 128)
             caf::anon_send(s->actors.directory, atom::logout_v, *old_session);
           respond(see_other(f.next, {session_cookie_header(*s, grant),
                                      device_cookie_header(*s, f.username)}));
@@ -323,9 +322,9 @@ void post_logout(site_ptr s, const request& req, const responder& respond) {
             caf::anon_send(s->actors.directory, atom::audit_v,
                            audit_event{0, ws.user.id, "web", "logout",
                                        ws.user.username, "ok", address});
-            respond(see_other("/login?notice=logged-out",
-                              {delete_cookie(s->session_cookie(),
-                                             s->secure_cookies)}));
+            respond(see_other(
+              "/login?notice=logged-out",
+              {delete_cookie(s->session_cookie(), s->secure_cookies)}));
           },
           fail_page(respond, ws));
     });
@@ -334,14 +333,13 @@ void post_logout(site_ptr s, const request& req, const responder& respond) {
 void get_logout(site_ptr s, const request& req, const responder& respond) {
   // GET never logs out (a link or an image could trigger it): it shows the
   // button that does.
-  with_session(s, req, respond,
-               [respond](task, const web_session& ws) {
-                 page p;
-                 p.title = "Log out";
-                 p.body = "logout";
-                 p.session = &ws;
-                 respond(render_page(p));
-               });
+  with_session(s, req, respond, [respond](task, const web_session& ws) {
+    page p;
+    p.title = "Log out";
+    p.body = "logout";
+    p.session = &ws;
+    respond(render_page(p));
+  });
 }
 
 } // namespace postern::http::dashboard

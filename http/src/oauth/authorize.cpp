@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The authorization endpoint: the request's checks, the consent page and
 // the person's answer.
-#include "shared.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
 #include "postern/http/cookies.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/storage/crypto.hpp"
+#include "shared.hpp"
 
 #include <algorithm>
 
@@ -37,8 +36,8 @@ std::string without_offline_access(std::string_view text) {
 
 response_type authorize_error_page(std::string message) {
   auto res = message_page(bhttp::status::bad_request,
-                          "Cannot start the authorization",
-                          std::move(message), nullptr, "/", "Home");
+                          "Cannot start the authorization", std::move(message),
+                          nullptr, "/", "Home");
   res.set(bhttp::field::cache_control, "no-store");
   return res;
 }
@@ -93,9 +92,9 @@ checked_request check_authorize(oauth_server& s, const form_data& q,
     ps.emplace_back("iss", s.issuer);
     out.error = see_other(with_params(redirect, ps));
     if (!trusted_redirect(client, redirect))
-      out.untrusted_redirect_text
-        = "The application sent an invalid request (" + std::string{code}
-          + "): " + std::string{text};
+      out.untrusted_redirect_text = "The application sent an invalid request ("
+                                    + std::string{code}
+                                    + "): " + std::string{text};
   };
   if (q.get("response_type") != "code") {
     fail("unsupported_response_type", "Only response_type=code is supported.");
@@ -153,8 +152,10 @@ void answer_untrusted_error(const server_ptr& s, const request& req,
     return;
   }
   run_task(*s->web, [s, token = *cookie, respond, page, redirect](task self) {
-    self->request(s->web->actors.directory, page_timeout, atom::session_v, token)
-      .then([respond, redirect](const user_info&) { respond(std::move(*redirect)); },
+    self
+      ->request(s->web->actors.directory, page_timeout, atom::session_v, token)
+      .then([respond,
+             redirect](const user_info&) { respond(std::move(*redirect)); },
             [respond, page](const caf::error&) { respond(std::move(*page)); });
   });
 }
@@ -171,25 +172,25 @@ void handle_authorize_get(const server_ptr& s, const request& req,
   }
   // A metadata document may have to be fetched: keep the request.
   auto copy = std::make_shared<request>(req);
-  resolve_client(s, q.get("client_id"), address_bucket(req.client_address),
-                 [s, copy, respond](caf::expected<client_view> client) {
-                   if (!client) {
-                     respond(authorize_error_page(describe(client.error())));
-                     return;
-                   }
-                   auto query = form_data::parse(copy->query());
-                   auto checked = check_authorize(*s, query, *client);
-                   if (checked.error && !checked.untrusted_redirect_text.empty()) {
-                     answer_untrusted_error(s, *copy, respond,
-                                            std::move(checked));
-                     return;
-                   }
-                   if (checked.error) {
-                     respond(std::move(*checked.error));
-                     return;
-                   }
-                   show_consent(s, *copy, respond, checked);
-                 });
+  resolve_client(
+    s, q.get("client_id"), address_bucket(req.client_address),
+    [s, copy, respond](caf::expected<client_view> client) {
+      if (!client) {
+        respond(authorize_error_page(describe(client.error())));
+        return;
+      }
+      auto query = form_data::parse(copy->query());
+      auto checked = check_authorize(*s, query, *client);
+      if (checked.error && !checked.untrusted_redirect_text.empty()) {
+        answer_untrusted_error(s, *copy, respond, std::move(checked));
+        return;
+      }
+      if (checked.error) {
+        respond(std::move(*checked.error));
+        return;
+      }
+      show_consent(s, *copy, respond, checked);
+    });
 }
 
 namespace {
@@ -197,10 +198,9 @@ namespace {
 /// Keeps a consent request until the person answers it, within the
 /// per-user and global limits (the table is in memory and shared by all
 /// tenants); the refusal page when a limit is reached.
-std::optional<response_type> hold_request(const server_ptr& s,
-                                          const web_session& ws,
-                                          const std::string& id,
-                                          const pending_request& pending) {
+std::optional<response_type>
+hold_request(const server_ptr& s, const web_session& ws, const std::string& id,
+             const pending_request& pending) {
   std::lock_guard guard{s->mtx};
   s->prune(unix_seconds());
   auto mine = std::count_if(s->pending.begin(), s->pending.end(),
@@ -272,30 +272,36 @@ response_type consent_page(const checked_request& checked,
 /// The consent page (after login), for a checked authorization request.
 void show_consent(const server_ptr& s, const request& req,
                   const responder& respond, const checked_request& checked) {
-  with_session(s->web, req, respond, [s, respond, checked](task self,
-                                                           const web_session& ws) {
-    self->request(s->web->actors.directory, page_timeout, atom::list_v, ws.user.id)
-      .then(
-        [s, respond, checked, ws](const std::vector<account_settings>& accounts) {
-          if (accounts.empty()) {
-            respond(message_page(bhttp::status::ok, "No email account yet",
-                                 "Add an email account on the dashboard, "
-                                 "then connect the application again.",
-                                 &ws));
-            return;
-          }
-          auto id = storage::random_token(24);
-          auto pending = checked.req;
-          pending.code.user = ws.user.id;
-          pending.expires_at = unix_seconds() + request_ttl;
-          if (auto refusal = hold_request(s, ws, id, pending)) {
-            respond(std::move(*refusal));
-            return;
-          }
-          respond(consent_page(checked, pending, id, accounts, ws));
-        },
-        [respond, ws](const caf::error& err) { respond(error_page(err, &ws)); });
-  });
+  with_session(
+    s->web, req, respond,
+    [s, respond, checked](task self, const web_session& ws) {
+      self
+        ->request(s->web->actors.directory, page_timeout, atom::list_v,
+                  ws.user.id)
+        .then(
+          [s, respond, checked,
+           ws](const std::vector<account_settings>& accounts) {
+            if (accounts.empty()) {
+              respond(message_page(bhttp::status::ok, "No email account yet",
+                                   "Add an email account on the dashboard, "
+                                   "then connect the application again.",
+                                   &ws));
+              return;
+            }
+            auto id = storage::random_token(24);
+            auto pending = checked.req;
+            pending.code.user = ws.user.id;
+            pending.expires_at = unix_seconds() + request_ttl;
+            if (auto refusal = hold_request(s, ws, id, pending)) {
+              respond(std::move(*refusal));
+              return;
+            }
+            respond(consent_page(checked, pending, id, accounts, ws));
+          },
+          [respond, ws](const caf::error& err) {
+            respond(error_page(err, &ws));
+          });
+    });
 }
 
 } // namespace
@@ -335,11 +341,9 @@ void handle_authorize_post(const server_ptr& s, const request& req,
           chosen |= bit(*sc);
       chosen &= pr.code.scopes;
       auto account = form.get("account");
-      if (form.get("decision") != "approve" || chosen == 0
-          || account.empty()) {
+      if (form.get("decision") != "approve" || chosen == 0 || account.empty()) {
         ps.emplace_back("error", "access_denied");
-        ps.emplace_back("error_description",
-                        "The user denied the request.");
+        ps.emplace_back("error_description", "The user denied the request.");
         finish();
         return;
       }

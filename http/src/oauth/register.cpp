@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dynamic client registration (RFC 7591).
-#include "shared.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/oauth/client_metadata.hpp"
+#include "shared.hpp"
 
 namespace postern::http::oauth_routes {
 
@@ -72,18 +71,17 @@ void handle_register(const server_ptr& s, const request& req,
   c.redirect_uris = std::move(metadata->redirect_uris);
   run_task(*s->web, [s, c = std::move(c), respond](task self) {
     self->request(s->web->actors.tokens, page_timeout, atom::put_v, c)
-      .then([respond](const oauth_client& registered) {
-              respond(registration_response(registered));
-            },
-            [respond](const caf::error& err) {
-              if (err != ec::too_busy)
-                POSTERN_WARN("oauth: registration failed: {}", render(err));
-              respond(with_cors(oauth_error(bhttp::status::service_unavailable,
-                                            "temporarily_unavailable",
-                                            err == ec::too_busy
-                                              ? describe(err)
-                                              : "Try again in a moment.")));
-            });
+      .then(
+        [respond](const oauth_client& registered) {
+          respond(registration_response(registered));
+        },
+        [respond](const caf::error& err) {
+          if (err != ec::too_busy)
+            POSTERN_WARN("oauth: registration failed: {}", render(err));
+          respond(with_cors(oauth_error(
+            bhttp::status::service_unavailable, "temporarily_unavailable",
+            err == ec::too_busy ? describe(err) : "Try again in a moment.")));
+        });
   });
 }
 
@@ -100,8 +98,10 @@ response_type registration_response(const oauth_client& c) {
   for (auto& u : c.redirect_uris)
     w.string(u);
   w.end_array();
-  w.key("grant_types").begin_array().string("authorization_code").string(
-    "refresh_token");
+  w.key("grant_types")
+    .begin_array()
+    .string("authorization_code")
+    .string("refresh_token");
   w.end_array();
   w.key("response_types").begin_array().string("code").end_array();
   w.key("token_endpoint_auth_method").string("none");

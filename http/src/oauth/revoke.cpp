@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Token revocation (RFC 7009).
-#include "shared.hpp"
-
 #include "postern/error.hpp"
 #include "postern/log.hpp"
+#include "shared.hpp"
 
 namespace postern::http::oauth_routes {
 

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every OAuth route, in one place; the endpoints live in one file each
 // (metadata, register, authorize, token, revoke).
-#include "postern/http/oauth.hpp"
-
-#include "shared.hpp"
-
 #include "postern/http/mcp_endpoint.hpp"
+#include "postern/http/oauth.hpp"
 #include "postern/log.hpp"
+#include "shared.hpp"
 
 namespace postern::http {
 

@@ -17,9 +17,9 @@ bool names_our_resource(std::string_view sent, std::string_view resource,
   return c == canonical_resource(resource) || c == canonical_resource(issuer);
 }
 
-std::string with_params(
-  std::string_view base,
-  const std::vector<std::pair<std::string, std::string>>& params) {
+std::string
+with_params(std::string_view base,
+            const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out{base};
   char sep = out.find('?') == std::string::npos ? '?' : '&';
   for (auto& [k, v] : params) {
@@ -75,20 +75,20 @@ void resolve_client(const server_ptr& s, const std::string& id,
                     const std::string& requester,
                     std::function<void(caf::expected<client_view>)> then) {
   if (oauth::is_metadata_client_id(id)) {
-    s->documents->get(id, requester,
-                      [then](caf::expected<oauth::client_metadata> doc) {
-      if (!doc) {
-        // Too many fetches at once is ours to fix, not the client's.
-        then(doc.error() == ec::too_busy
-               ? doc.error()
-               : caf::make_error(ec::invalid_client,
-                                 "The application's client metadata "
-                                 "document cannot be used: "
-                                   + describe(doc.error())));
-        return;
-      }
-      then(client_view{doc->client_id, doc->name, doc->redirect_uris, true});
-    });
+    s->documents->get(
+      id, requester, [then](caf::expected<oauth::client_metadata> doc) {
+        if (!doc) {
+          // Too many fetches at once is ours to fix, not the client's.
+          then(doc.error() == ec::too_busy
+                 ? doc.error()
+                 : caf::make_error(ec::invalid_client,
+                                   "The application's client metadata "
+                                   "document cannot be used: "
+                                     + describe(doc.error())));
+          return;
+        }
+        then(client_view{doc->client_id, doc->name, doc->redirect_uris, true});
+      });
     return;
   }
   if (id.empty() || id.size() > 200) {

@@ -108,7 +108,6 @@ struct oauth_server {
       i = i->second.hour_start + 3600 < now ? registrations.erase(i)
                                             : std::next(i);
   }
-
 };
 
 using server_ptr = std::shared_ptr<oauth_server>;
@@ -144,9 +143,9 @@ void handle_revoke(const server_ptr& s, const request& req,
 bool names_our_resource(std::string_view sent, std::string_view resource,
                         std::string_view issuer);
 
-std::string with_params(
-  std::string_view base,
-  const std::vector<std::pair<std::string, std::string>>& params);
+std::string
+with_params(std::string_view base,
+            const std::vector<std::pair<std::string, std::string>>& params);
 
 /// A repeated OAuth parameter (OAuth 2.1 §3.1: must be rejected).
 std::string repeated_param(const form_data& f);

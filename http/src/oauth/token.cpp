@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The token endpoint: codes and refresh tokens for access tokens.
-#include "shared.hpp"
-
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/storage/crypto.hpp"
+#include "shared.hpp"
 
 #include <algorithm>
 
@@ -162,8 +161,7 @@ void handle_token(const server_ptr& s, const request& req,
 namespace {
 
 void token_for_client(const server_ptr& s, const form_data& f,
-                      const std::string& client_id,
-                      const responder& respond) {
+                      const std::string& client_id, const responder& respond) {
   auto grant_type = f.get("grant_type");
   if (grant_type == "authorization_code") {
     if (f.get("code").empty()) {

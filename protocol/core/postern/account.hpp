@@ -40,8 +40,8 @@ struct server_settings {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_settings& x) {
-  return f(caf::meta::type_name("server_settings"), x.host, x.port,
-           x.security, x.username);
+  return f(caf::meta::type_name("server_settings"), x.host, x.port, x.security,
+           x.username);
 }
 
 /// The non-secret settings of one email account (the DIRECTORY owns them).
@@ -67,8 +67,8 @@ struct account_settings {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_settings& x) {
   return f(caf::meta::type_name("account_settings"), x.id, x.owner, x.label,
-           x.imap, x.ca_file, x.has_smtp, x.smtp, x.smtp_own_password, x.created_at,
-           x.updated_at);
+           x.imap, x.ca_file, x.has_smtp, x.smtp, x.smtp_own_password,
+           x.created_at, x.updated_at);
 }
 
 /// The passwords of one account, in plaintext. Only the VAULT (sealing)

@@ -75,7 +75,8 @@ struct config {
   /// so, since a proxy on the same host makes even a loopback BIND public.
   bool metrics_open = false;
 
-  // -- mail engine --------------------------------------------------------------
+  // -- mail engine
+  // --------------------------------------------------------------
 
   /// IMAP connections of the whole server (MAX_IMAP_CONNECTIONS).
   unsigned max_imap_connections = 1000;
@@ -106,7 +107,8 @@ struct config {
   uint64_t smtp_max_reply_bytes = 64 * 1024;
   uint64_t smtp_max_operation_bytes = 1024 * 1024;
 
-  // -- composing ------------------------------------------------------------------
+  // -- composing
+  // ------------------------------------------------------------------
 
   /// The largest attachment get_attachment hands out (decoded bytes): text
   /// (ATTACHMENT_MAX_TEXT_BYTES), images (ATTACHMENT_MAX_IMAGE_BYTES) and
@@ -120,7 +122,8 @@ struct config {
   /// Messages one account may send per minute (SEND_RATE_LIMIT); 0: off.
   unsigned send_rate_limit = 20;
 
-  // -- MCP endpoint ---------------------------------------------------------------
+  // -- MCP endpoint
+  // ---------------------------------------------------------------
 
   /// An MCP session unused for this long ends (the client re-initializes).
   unsigned mcp_session_idle_seconds = 3600;

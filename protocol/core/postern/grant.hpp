@@ -40,8 +40,8 @@ using scope_set = uint32_t;
 /// Every scope, in the order of the original's metadata document (then
 /// Postern's own additions).
 inline constexpr scope all_scopes[] = {scope::folders, scope::read,
-                                       scope::search, scope::modify,
-                                       scope::send, scope::draft};
+                                       scope::search,  scope::modify,
+                                       scope::send,    scope::draft};
 
 /// The set holding every scope.
 inline constexpr scope_set every_scope = 0x3F;
@@ -119,8 +119,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_info& x) {
   return f(caf::meta::type_name("grant_info"), x.id, x.user, x.account,
            x.client_id, x.origin, x.scopes, x.resource, x.created_at,
-           x.expires_at, x.refresh_generation, x.client_name,
-           x.last_used_at);
+           x.expires_at, x.refresh_generation, x.client_name, x.last_used_at);
 }
 
 /// What `validate` answers for a live access token.
@@ -158,8 +157,8 @@ struct grant_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_request& x) {
   return f(caf::meta::type_name("grant_request"), x.user, x.account,
-           x.client_id, x.client_name, x.origin, x.scopes, x.resource, x.token_ttl,
-           x.grant_ttl);
+           x.client_id, x.client_name, x.origin, x.scopes, x.resource,
+           x.token_ttl, x.grant_ttl);
 }
 
 /// A freshly issued access token. The token itself exists only here and
@@ -193,10 +192,9 @@ struct oauth_client {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, oauth_client& x) {
-  return f(caf::meta::type_name("oauth_client"), x.id, x.name,
-           x.redirect_uris, x.created_at, x.used_at);
+  return f(caf::meta::type_name("oauth_client"), x.id, x.name, x.redirect_uris,
+           x.created_at, x.used_at);
 }
-
 
 /// Asks the TOKEN AUTHORITY for an authorization code once a person
 /// approved a consent.
@@ -214,9 +212,8 @@ struct code_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, code_request& x) {
-  return f(caf::meta::type_name("code_request"), x.user, x.account,
-           x.client_id, x.client_name, x.redirect_uri, x.challenge,
-           x.resource, x.scopes);
+  return f(caf::meta::type_name("code_request"), x.user, x.account, x.client_id,
+           x.client_name, x.redirect_uri, x.challenge, x.resource, x.scopes);
 }
 
 /// A token request with grant_type=authorization_code.
@@ -267,8 +264,8 @@ struct token_pair {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, token_pair& x) {
-  return f(caf::meta::type_name("token_pair"), x.access_token,
-           x.refresh_token, x.expires_at, x.scopes, x.grant);
+  return f(caf::meta::type_name("token_pair"), x.access_token, x.refresh_token,
+           x.expires_at, x.scopes, x.grant);
 }
 
 /// An RFC 7009 revocation request.

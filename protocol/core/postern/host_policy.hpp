@@ -21,7 +21,8 @@ class host_policy {
 public:
   /// Parses a comma-separated list of CIDR ranges and the keywords
   /// `private` (loopback, RFC 1918, link-local, CGNAT, unique-local,
-  /// unspecified, multicast, NAT64 and 6to4) and `loopback`; `none` allows everything.
+  /// unspecified, multicast, NAT64 and 6to4) and `loopback`; `none` allows
+  /// everything.
   static caf::expected<host_policy> parse(std::string_view spec);
 
   /// The default: `private`.
@@ -47,7 +48,8 @@ private:
     unsigned bits = 0;
   };
 
-  static bool parse_address(std::string_view text, std::array<uint8_t, 16>& out);
+  static bool parse_address(std::string_view text,
+                            std::array<uint8_t, 16>& out);
   void add_keyword_private();
   void add_loopback();
   caf::error add_cidr(std::string_view cidr);

@@ -4,6 +4,7 @@
 #include "postern/secret.hpp" // so every log call sees the redacting formatter
 
 #include <caf/expected.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <string>

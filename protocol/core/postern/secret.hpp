@@ -2,6 +2,7 @@
 #pragma once
 
 #include <caf/meta/type_name.hpp>
+
 #include <fmt/format.h>
 
 #include <string>

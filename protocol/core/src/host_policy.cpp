@@ -22,7 +22,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-
 std::string_view strip_brackets(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     return host.substr(1, host.size() - 2);
@@ -85,15 +84,15 @@ void host_policy::add_loopback() {
 
 void host_policy::add_keyword_private() {
   add_loopback();
-  for (auto cidr : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
-                    "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-                    "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4",
-                    "240.0.0.0/4", "::/128", "fc00::/7", "fe80::/10",
-                    "ff00::/8",
-                    // NAT64 (RFC 6052) and 6to4 (RFC 3056) embed an IPv4
-                    // address: 64:ff9b::10.0.0.1 or 2002:0a00:0001:: reach
-                    // 10.0.0.1 through a translator or relay.
-                    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"})
+  for (auto cidr :
+       {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "224.0.0.0/4", "240.0.0.0/4", "::/128", "fc00::/7", "fe80::/10",
+        "ff00::/8",
+        // NAT64 (RFC 6052) and 6to4 (RFC 3056) embed an IPv4
+        // address: 64:ff9b::10.0.0.1 or 2002:0a00:0001:: reach
+        // 10.0.0.1 through a translator or relay.
+        "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"})
     (void) add_cidr(cidr);
 }
 
@@ -170,7 +169,8 @@ caf::error host_policy::check_host(std::string_view host) const {
 
 bool is_loopback_host(std::string_view host) {
   auto h = ascii_lower(strip_brackets(host));
-  if (h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost"))
+  if (h == "localhost"
+      || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost"))
     return true;
   in_addr v4{};
   if (inet_pton(AF_INET, h.c_str(), &v4) == 1)

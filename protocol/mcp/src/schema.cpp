@@ -148,7 +148,8 @@ private:
     bool closed = extra && extra->IsBool() && !extra->GetBool();
     for (auto& m : v.GetObject()) {
       auto key = str(m.name);
-      auto child = path.empty() ? std::string{key} : path + "." + std::string{key};
+      auto child = path.empty() ? std::string{key}
+                                : path + "." + std::string{key};
       const rapidjson::Value* sub = nullptr;
       if (props && props->IsObject()) {
         auto i = props->FindMember(m.name);
@@ -190,13 +191,13 @@ private:
   std::string check_array(const rapidjson::Value& schema,
                           const rapidjson::Value& v, const std::string& path) {
     auto size = v.Size();
-    if (auto min = member(schema, "minItems"); min && min->IsUint()
-                                               && size < min->GetUint())
+    if (auto min = member(schema, "minItems");
+        min && min->IsUint() && size < min->GetUint())
       return name(path) + " must have at least "
              + std::to_string(min->GetUint()) + " item"
              + (min->GetUint() == 1 ? "" : "s");
-    if (auto max = member(schema, "maxItems"); max && max->IsUint()
-                                               && size > max->GetUint())
+    if (auto max = member(schema, "maxItems");
+        max && max->IsUint() && size > max->GetUint())
       return name(path) + " must have at most " + std::to_string(max->GetUint())
              + " items (got " + std::to_string(size) + ")";
     if (auto items = member(schema, "items"); items && items->IsObject())
@@ -228,14 +229,14 @@ private:
   std::string check_string(const rapidjson::Value& schema,
                            const rapidjson::Value& v, const std::string& path) {
     auto len = count_code_points(str(v));
-    if (auto min = member(schema, "minLength"); min && min->IsUint()
-                                                && len < min->GetUint())
+    if (auto min = member(schema, "minLength");
+        min && min->IsUint() && len < min->GetUint())
       return min->GetUint() == 1
                ? name(path) + " must not be empty"
                : name(path) + " must be at least "
                    + std::to_string(min->GetUint()) + " characters long";
-    if (auto max = member(schema, "maxLength"); max && max->IsUint()
-                                                && len > max->GetUint())
+    if (auto max = member(schema, "maxLength");
+        max && max->IsUint() && len > max->GetUint())
       return name(path) + " must be at most " + std::to_string(max->GetUint())
              + " characters long (got " + std::to_string(len) + ")";
     if (auto choices = member(schema, "enum"); choices && choices->IsArray()) {

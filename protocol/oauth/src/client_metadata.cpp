@@ -49,8 +49,8 @@ bool only_listed(const rapidjson::Value& d, const char* name,
 caf::error read_common(const rapidjson::Value& d, const std::string& subject,
                        client_metadata& out) {
   auto uris = d.FindMember("redirect_uris");
-  if (uris == d.MemberEnd() || !uris->value.IsArray()
-      || uris->value.Empty() || uris->value.Size() > 10)
+  if (uris == d.MemberEnd() || !uris->value.IsArray() || uris->value.Empty()
+      || uris->value.Size() > 10)
     return bad_redirects(subject + " must list 1 to 10 redirect_uris.");
   for (auto& u : uris->value.GetArray()) {
     if (!u.IsString())

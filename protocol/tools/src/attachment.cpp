@@ -3,10 +3,9 @@
 // embedded resource (schema in schemas/get_attachment.json).
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/mime/charset.hpp"
 #include "postern/mime/transfer_encoding.hpp"
+#include "writers.hpp"
 
 namespace postern::mcp {
 

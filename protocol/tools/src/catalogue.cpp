@@ -3,11 +3,10 @@
 // each, with its title, description and schemas from schemas/<tool>.json.
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/schema.hpp"
 #include "postern/mcp/tool_schema.hpp"
+#include "writers.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -95,8 +94,7 @@ const catalogue& the_catalogue() {
     if (!loaded) {
       // check_tool_catalogue() at start-up reports this before serving;
       // here only a caller that skipped it (a test) can get.
-      std::fprintf(stderr, "postern: %s\n",
-                   to_string(loaded.error()).c_str());
+      std::fprintf(stderr, "postern: %s\n", to_string(loaded.error()).c_str());
       std::abort();
     }
     return catalogue{std::move(*loaded)};
@@ -188,8 +186,8 @@ parsed_arguments parse_arguments(const tool_def& tool,
   auto r = err.empty() ? tool.parse(tool_arguments{*schema, *args})
                        : refuse(std::move(err));
   if (!r.args)
-    r.error = "Invalid arguments for " + std::string{tool.name} + ": "
-              + r.error + ".";
+    r.error = "Invalid arguments for " + std::string{tool.name} + ": " + r.error
+              + ".";
   return r;
 }
 

@@ -3,12 +3,11 @@
 // save_draft (schemas in schemas/<tool>.json).
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/error.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/transfer_encoding.hpp"
+#include "writers.hpp"
 
 namespace postern::mcp {
 
@@ -43,8 +42,9 @@ std::string read_attachment(const rapidjson::Value& item,
            + " must be a media type like application/pdf";
   auto data = mime::decode_base64_strict(string_member(item, "content"));
   if (!data)
-    return where + "content` is not valid base64 (standard alphabet, "
-                   "padded with = to a multiple of 4 characters)";
+    return where
+           + "content` is not valid base64 (standard alphabet, "
+             "padded with = to a multiple of 4 characters)";
   a.data = std::move(*data);
   return {};
 }
@@ -99,8 +99,7 @@ std::string read_in_reply_to(const tool_arguments& args,
 
 /// What reply_message, forward_message and save_draft share; a sentence
 /// naming the bad field, or nothing.
-std::string read_compose(const tool_arguments& args,
-                         mime::compose_request& r) {
+std::string read_compose(const tool_arguments& args, mime::compose_request& r) {
   if (auto err = read_outgoing(args, r.message); !err.empty())
     return err;
   r.folder = args.text("folder");

@@ -3,9 +3,8 @@
 // delete_folder (schemas in schemas/<tool>.json).
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/mime/charset.hpp"
+#include "writers.hpp"
 
 namespace postern::mcp {
 
@@ -104,8 +103,8 @@ std::string encode_folder_change(const imap::folder_change& change,
       message = "Created the folder \"" + result.name + "\"";
       break;
     case imap::folder_action::rename:
-      message = "Renamed the folder \"" + change.name + "\" to \""
-                + result.name + "\"";
+      message = "Renamed the folder \"" + change.name + "\" to \"" + result.name
+                + "\"";
       break;
     case imap::folder_action::remove:
       message = "Deleted the folder \"" + result.name + "\"";

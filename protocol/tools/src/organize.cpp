@@ -4,9 +4,8 @@
 // in schemas/<tool>.json).
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/error.hpp"
+#include "writers.hpp"
 
 namespace postern::mcp {
 
@@ -92,7 +91,8 @@ void write_bulk_outcomes(json_writer& w, const imap::bulk_result& result,
                          bool for_good) {
   w.key("results").begin_array();
   for (auto& o : result.outcomes) {
-    w.begin_object().key("uid").uinteger(o.uid).key("success").boolean(!o.error);
+    w.begin_object().key("uid").uinteger(o.uid).key("success").boolean(
+      !o.error);
     if (o.error) {
       w.key("error").string(describe(o.error));
     } else if (result.kind == imap::bulk_kind::flag) {
@@ -168,8 +168,7 @@ std::string encode_move(const move_message_args& args,
     .key("uid")
     .uinteger(args.uid)
     .key("destination")
-    .string(result.destination.empty() ? args.destination
-                                       : result.destination)
+    .string(result.destination.empty() ? args.destination : result.destination)
     .key("newUid");
   detail::write_uid_or_null(w, result.new_uid);
   w.end_object();
@@ -178,8 +177,7 @@ std::string encode_move(const move_message_args& args,
 
 std::string encode_flag(const imap::flag_result& result) {
   json_writer w;
-  w.begin_object().key("success").boolean(true).key("uid").uinteger(
-    result.uid);
+  w.begin_object().key("success").boolean(true).key("uid").uinteger(result.uid);
   detail::write_strings(w.key("added"), result.added);
   detail::write_strings(w.key("removed"), result.removed);
   detail::write_strings(w.key("flags"), result.flags);

@@ -3,9 +3,8 @@
 // schemas/read_message.json).
 
 #include "families.hpp"
-#include "writers.hpp"
-
 #include "postern/error.hpp"
+#include "writers.hpp"
 
 namespace postern::mcp {
 
@@ -100,8 +99,8 @@ parsed_arguments parse_read_message(const tool_arguments& args) {
   if (r.uids.empty())
     return refuse("give `uid` (one message) or `uids` (up to 10)");
   r.window.offset = static_cast<uint64_t>(args.integer("offset"));
-  auto per_message = static_cast<int64_t>(
-    text_per_call / static_cast<int64_t>(r.uids.size()));
+  auto per_message
+    = static_cast<int64_t>(text_per_call / static_cast<int64_t>(r.uids.size()));
   r.window.max_length
     = static_cast<uint64_t>(args.integer("maxLength", per_message));
   return accept(std::move(r));

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/mcp/tool_schema.hpp"
-
 #include "postern/error.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/schema.hpp"
+#include "postern/mcp/tool_schema.hpp"
 
 #include <rapidjson/error/en.h>
 
@@ -121,15 +120,13 @@ load_tool_schemas(const schema_files& files,
       why = check_tool_file(doc);
     if (!why.empty())
       return problem(file, why);
-    result.emplace(std::string{tool},
-                   tool_schema{doc["title"].GetString(),
-                               doc["description"].GetString(),
-                               to_json(doc["inputSchema"]),
-                               to_json(doc["outputSchema"])});
+    result.emplace(
+      std::string{tool},
+      tool_schema{doc["title"].GetString(), doc["description"].GetString(),
+                  to_json(doc["inputSchema"]), to_json(doc["outputSchema"])});
   }
   for (auto& [path, text] : files)
-    if (path != "common.json"
-        && !result.count(path.substr(0, path.size() - 5)))
+    if (path != "common.json" && !result.count(path.substr(0, path.size() - 5)))
       return problem(path, "belongs to no tool");
   return result;
 }

@@ -81,11 +81,9 @@ parsed_arguments parse_search_messages(const tool_arguments& args) {
 
 std::string encode_search(const imap::search_result& result,
                           const std::vector<imap::read_outcome>* previews) {
-  return detail::fit_summaries(result.messages, previews,
-                               "ask for a smaller limit or narrow the search",
-                               [&](json_writer& w) {
-                                 w.key("total").uinteger(result.total);
-                               });
+  return detail::fit_summaries(
+    result.messages, previews, "ask for a smaller limit or narrow the search",
+    [&](json_writer& w) { w.key("total").uinteger(result.total); });
 }
 
 std::string

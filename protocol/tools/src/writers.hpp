@@ -59,16 +59,19 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
       if (const imap::read_outcome* p = preview_for(i)) {
         auto text = prefix_code_points(p->msg.body, preview);
         w.key("body").string(text);
-        w.key("bodyTruncated").boolean(text.size() < p->msg.body.size()
-                                       || p->msg.truncated);
+        w.key("bodyTruncated")
+          .boolean(text.size() < p->msg.body.size() || p->msg.truncated);
       }
       w.end_object();
     }
     w.end_array();
     extra(w);
     if (count < messages.size() || preview < preview_chars)
-      w.key("truncated").boolean(true).key("notice").string(
-        shortened_notice(count, messages.size(), preview, shorten_hint));
+      w.key("truncated")
+        .boolean(true)
+        .key("notice")
+        .string(
+          shortened_notice(count, messages.size(), preview, shorten_hint));
     w.end_object();
     auto json = w.str();
     auto size = count_code_points(json);

@@ -28,10 +28,9 @@ struct vault_keys {
 /// Seals an account's passwords into one `credentials` record. The AAD binds
 /// each ciphertext to user id + account id + field, so a record copied to
 /// another account does not open.
-caf::expected<std::string> seal_credentials(const vault_keys& keys,
-                                            const user_id& user,
-                                            const account_id& account,
-                                            const account_credentials& creds);
+caf::expected<std::string>
+seal_credentials(const vault_keys& keys, const user_id& user,
+                 const account_id& account, const account_credentials& creds);
 
 /// Opens a `credentials` record. Fails with a sentence when it was sealed
 /// under another key, belongs to another user, or was tampered with.

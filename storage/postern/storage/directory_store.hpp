@@ -53,8 +53,8 @@ std::string audit_key(const user_id& user, int64_t time_ms);
 std::optional<user_record> find_user(const txn& t, const user_id& id);
 std::optional<user_record> find_user_by_name(const txn& t,
                                              std::string_view username);
-std::optional<account_settings>
-find_account(const txn& t, const user_id& user, const account_id& account);
+std::optional<account_settings> find_account(const txn& t, const user_id& user,
+                                             const account_id& account);
 std::vector<account_settings> list_accounts(const txn& t, const user_id& user);
 
 /// Removes an account, its credentials and everything that references it.

@@ -4,6 +4,8 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <lmdb.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,8 +13,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <lmdb.h>
 
 namespace postern::storage {
 
@@ -74,9 +74,9 @@ public:
 
   /// Calls `f(key, value)` for every key starting with `prefix`, in key
   /// order, until `f` returns false.
-  void scan(table t, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& f)
-    const;
+  void
+  scan(table t, std::string_view prefix,
+       const std::function<bool(std::string_view, std::string_view)>& f) const;
 
   /// Like scan, but from the last matching key backwards.
   void scan_reverse(

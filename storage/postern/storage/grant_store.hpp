@@ -87,8 +87,8 @@ void put_refresh_token(txn& t, std::string_view digest,
 
 std::optional<access_token_record> find_access_token(const txn& t,
                                                      std::string_view digest);
-std::optional<refresh_token_record>
-find_refresh_token(const txn& t, std::string_view digest);
+std::optional<refresh_token_record> find_refresh_token(const txn& t,
+                                                       std::string_view digest);
 
 /// Removes one access token and its index entry; false if absent.
 bool erase_access_token(txn& t, std::string_view digest);
@@ -114,7 +114,8 @@ struct sweep_counts {
 /// and grants past their own expiry (with their tokens).
 sweep_counts sweep_grants(txn& t, int64_t now);
 
-// -- change notification inside this process -----------------------------------
+// -- change notification inside this process
+// -----------------------------------
 
 /// A counter that grows whenever grants or tokens were removed in this
 /// process. Call `note_grants_changed()` after the commit; the TOKEN

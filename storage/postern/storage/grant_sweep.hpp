@@ -25,7 +25,7 @@ struct sweep_cursor {
 /// were examined, removes what is dead, and advances the cursor. A caller
 /// sweeps everything in short write transactions that never hold up the
 /// other writers for long. Adds what it removed to `counts`.
-void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor,
-                       size_t budget, sweep_counts& counts);
+void sweep_grants_step(txn& t, int64_t now, sweep_cursor& cursor, size_t budget,
+                       sweep_counts& counts);
 
 } // namespace postern::storage

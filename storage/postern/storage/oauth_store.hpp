@@ -22,7 +22,7 @@ std::string encode(const oauth_client& x);
 
 /// Nullopt for bytes that are not a client record.
 std::optional<oauth_client> decode_client(std::string_view id,
-                                           std::string_view bytes);
+                                          std::string_view bytes);
 
 std::optional<oauth_client> find_client(const txn& t, std::string_view id);
 
@@ -34,8 +34,7 @@ bool touch_client(txn& t, std::string_view id, int64_t now);
 /// Removes clients never used within `unused_ttl` seconds of their
 /// registration, and used ones idle for `idle_ttl`; returns how many are
 /// left.
-size_t sweep_clients(txn& t, int64_t now, int64_t unused_ttl,
-                     int64_t idle_ttl);
+size_t sweep_clients(txn& t, int64_t now, int64_t unused_ttl, int64_t idle_ttl);
 
 /// An authorization code as stored under SHA-256(code). A used code stays
 /// until it is swept, so that a replay can revoke what it issued.

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/host_policy.hpp"
-
 #include "postern/error.hpp"
+#include "postern/host_policy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,8 +17,7 @@ TEST(host_policy, private_ranges_are_denied_by_default) {
                  "2002:a00:1::1", "2002:7f00:1::"})
     EXPECT_FALSE(p.allows_address(a)) << a;
   for (auto a : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "2001:db8::1",
-                 "1.1.1.1", "100.128.0.1", "64:ff9c::1",
-                 "2003::1"})
+                 "1.1.1.1", "100.128.0.1", "64:ff9c::1", "2003::1"})
     EXPECT_TRUE(p.allows_address(a)) << a;
   EXPECT_FALSE(p.allows_address("not-an-address"));
 }
@@ -54,8 +52,8 @@ TEST(host_policy, check_host_as_typed_by_a_user) {
   EXPECT_EQ(p.check_host("foo.localhost"), ec::forbidden);
   EXPECT_EQ(p.check_host("[::1]"), ec::forbidden);
   EXPECT_EQ(p.check_host("192.168.0.10"), ec::forbidden);
-  for (auto bad : {"", "imap.example.com:993", "http://x", "a b", "a..b",
-                   "-", "x/y"})
+  for (auto bad :
+       {"", "imap.example.com:993", "http://x", "a b", "a..b", "-", "x/y"})
     EXPECT_EQ(p.check_host(bad), ec::invalid_argument) << bad;
   EXPECT_FALSE(host_policy::parse("none")->check_host("127.0.0.1"));
 }

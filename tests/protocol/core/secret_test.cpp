@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "postern/secret.hpp"
-
 #include "postern/log.hpp"
+#include "postern/secret.hpp"
 
 #include <gtest/gtest.h>
 
@@ -49,7 +48,8 @@ TEST(json_escape, replaces_invalid_utf8) {
   std::string out;
   // Latin-1 é, a truncated 3-byte sequence at the end, an overlong '/', a
   // surrogate, and valid UTF-8 that must survive unchanged.
-  append_json_escaped(out, "caf\xE9 \xC0\xAF \xED\xA0\x80 ok \xC3\xA9 \xE2\x82");
+  append_json_escaped(out,
+                      "caf\xE9 \xC0\xAF \xED\xA0\x80 ok \xC3\xA9 \xE2\x82");
   EXPECT_EQ(out, "caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD "
                  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD ok \xC3\xA9 "
                  "\xEF\xBF\xBD\xEF\xBF\xBD");

@@ -7,7 +7,6 @@
 #include "postern/error.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/smtp/client.hpp"
-
 #include "support/fake_server.hpp"
 
 #include <gtest/gtest.h>
@@ -53,9 +52,9 @@ std::string upper(std::string x) {
   return x;
 }
 
-using hook = std::function<bool(fake_connection&, const std::string& tag,
-                                const std::string& command,
-                                const std::string& line)>;
+using hook
+  = std::function<bool(fake_connection&, const std::string& tag,
+                       const std::string& command, const std::string& line)>;
 
 // A minimal IMAP server; `h` may answer a command (true) instead.
 fake_server::script imap_script(hook h) {
@@ -89,8 +88,8 @@ fake_server::script imap_script(hook h) {
   };
 }
 
-// Sends `unit` again and again (exactly `max` bytes) until the client hangs up or `max` bytes
-// went out (so the test ends even if nothing stops it).
+// Sends `unit` again and again (exactly `max` bytes) until the client hangs up
+// or `max` bytes went out (so the test ends even if nothing stops it).
 void flood(fake_connection& c, const std::string& unit, uint64_t max) {
   for (uint64_t sent = 0; sent < max; sent += unit.size())
     if (!c.send(std::string_view{unit}.substr(
@@ -135,37 +134,38 @@ void expect_dropped(const caf::error& err, const imap::session& s,
 } // namespace
 
 TEST(hostile_imap, endless_line) {
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
-                                    auto&) {
-    if (command != "LIST")
-      return false;
-    c.send("* LIST () \"/\" ");
-    flood(c, std::string(64 * 1024, 'a'), 1ull << 30);
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto&, auto& command, auto&) {
+      if (command != "LIST")
+        return false;
+      c.send("* LIST () \"/\" ");
+      flood(c, std::string(64 * 1024, 'a'), 1ull << 30);
+      return true;
+    })};
   imap::session s{options()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto base = reset_peak();
   auto folders = s.list_folders();
   ASSERT_FALSE(folders);
-  expect_dropped(folders.error(), s, "response larger than Postern accepts (8 MiB)");
+  expect_dropped(folders.error(), s,
+                 "response larger than Postern accepts (8 MiB)");
   EXPECT_LT(peak() - base, memory_bound);
 }
 
 TEST(hostile_imap, huge_literal_then_the_next_session_works) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag,
-                                     auto& command, auto&) {
-    if (command != "LIST")
-      return false;
-    static int lists = 0;
-    if (++lists == 1) {
-      c.send("* LIST () \"/\" {4000000000}\r\n");
-      flood(c, std::string(64 * 1024, 'x'), 1ull << 30);
-    } else {
-      c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
-    }
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command, auto&) {
+      if (command != "LIST")
+        return false;
+      static int lists = 0;
+      if (++lists == 1) {
+        c.send("* LIST () \"/\" {4000000000}\r\n");
+        flood(c, std::string(64 * 1024, 'x'), 1ull << 30);
+      } else {
+        c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
+      }
+      return true;
+    })};
   imap::session s{options()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto base = reset_peak();
@@ -188,14 +188,14 @@ TEST(hostile_imap, a_literal_cut_short_by_a_close_ends_the_call) {
   // the call spinning at full CPU until its deadline (found by tests/fuzz
   // imap). The deadline here is longer than the test's CTest timeout, so
   // only the end of the stream can end the call.
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
-                                    auto&) {
-    if (command != "LIST")
-      return false;
-    c.send("* LIST () \"/\" {66}\r\nxxxxxxxxxx");
-    c.finish();
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto&, auto& command, auto&) {
+      if (command != "LIST")
+        return false;
+      c.send("* LIST () \"/\" {66}\r\nxxxxxxxxxx");
+      c.finish();
+      return true;
+    })};
   auto opts = options();
   opts.operation_timeout = 3600s;
   imap::session s{opts};
@@ -209,16 +209,17 @@ TEST(hostile_imap, a_literal_cut_short_by_a_close_ends_the_call) {
 }
 
 TEST(hostile_imap, six_million_list_lines) {
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
-                                    auto&) {
-    if (command != "LIST")
-      return false;
-    std::string block;
-    for (int i = 0; i < 1000; ++i)
-      block += "* LIST (\\HasNoChildren) \"/\" folder" + std::to_string(i) + "\r\n";
-    flood(c, block, 6000 * block.size());
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto&, auto& command, auto&) {
+      if (command != "LIST")
+        return false;
+      std::string block;
+      for (int i = 0; i < 1000; ++i)
+        block += "* LIST (\\HasNoChildren) \"/\" folder" + std::to_string(i)
+                 + "\r\n";
+      flood(c, block, 6000 * block.size());
+      return true;
+    })};
   imap::session s{options()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto base = reset_peak();
@@ -229,17 +230,17 @@ TEST(hostile_imap, six_million_list_lines) {
 }
 
 TEST(hostile_imap, eight_million_uids_in_a_search) {
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
-                                    auto&) {
-    if (command != "UID SEARCH")
-      return false;
-    c.send("* SEARCH");
-    std::string block;
-    for (int i = 1; i <= 10000; ++i)
-      block += " " + std::to_string(1000000 + i);
-    flood(c, block, 800 * block.size()); // 8 million UIDs
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto&, auto& command, auto&) {
+      if (command != "UID SEARCH")
+        return false;
+      c.send("* SEARCH");
+      std::string block;
+      for (int i = 1; i <= 10000; ++i)
+        block += " " + std::to_string(1000000 + i);
+      flood(c, block, 800 * block.size()); // 8 million UIDs
+      return true;
+    })};
   imap::session s{options()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto base = reset_peak();
@@ -252,14 +253,14 @@ TEST(hostile_imap, eight_million_uids_in_a_search) {
 }
 
 TEST(hostile_imap, deeply_nested_bodystructure) {
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command,
-                                    auto&) {
-    if (command != "UID FETCH")
-      return false;
-    c.send("* 1 FETCH (UID 1 BODYSTRUCTURE ");
-    flood(c, std::string(4096, '('), 1000000);
-    return true;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto&, auto& command, auto&) {
+      if (command != "UID FETCH")
+        return false;
+      c.send("* 1 FETCH (UID 1 BODYSTRUCTURE ");
+      flood(c, std::string(4096, '('), 1000000);
+      return true;
+    })};
   imap::session s{options()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto base = reset_peak();
@@ -341,7 +342,8 @@ TEST(hostile_imap, a_part_lying_about_its_size_with_one_huge_literal) {
 
 TEST(hostile_imap, a_small_part_in_chunks_reads_whole) {
   std::atomic<int> fetches{0};
-  fake_server server{imap_script(lying_part(3 * 1024 * 1024 + 5, false, &fetches))};
+  fake_server server{
+    imap_script(lying_part(3 * 1024 * 1024 + 5, false, &fetches))};
   auto opts = options();
   opts.fetch_chunk_bytes = 1024 * 1024;
   imap::session s{opts};

@@ -96,7 +96,8 @@ TEST(budget_tracker, the_literal_counts_against_the_response) {
   // header of the one that would exceed it.
   std::string response = "* 1 FETCH (";
   for (int i = 0; i < 8; ++i)
-    response += "BODY[" + std::to_string(i) + "] {100}\r\n" + std::string(100, 'x') + " ";
+    response += "BODY[" + std::to_string(i) + "] {100}\r\n"
+                + std::string(100, 'x') + " ";
   EXPECT_TRUE(feed(t, response));
   EXPECT_FALSE(feed(t, "BODY[8] {100}\r\n"));
   EXPECT_EQ(t.violation().kind, budget_kind::response);
@@ -122,7 +123,7 @@ TEST(budget_tracker, the_response_count_resets_at_each_crlf) {
   auto line = "* LIST () \"/\" " + std::string(500, 'f') + "\r\n";
   for (int i = 0; i < 9; ++i)
     EXPECT_TRUE(feed(t, line)) << i; // 9 x 515 bytes: over one response
-  EXPECT_FALSE(feed(t, line));        // but over the operation at the tenth
+  EXPECT_FALSE(feed(t, line));       // but over the operation at the tenth
   EXPECT_EQ(t.violation().kind, budget_kind::operation);
   EXPECT_EQ(t.violation().limit, 5000u);
 }
@@ -143,7 +144,8 @@ TEST(budget_tracker, the_operation_counts_literals_before_they_arrive) {
   l.max_literal = 0; // literals unbounded on their own
   l.max_response = 0;
   budget_tracker t{budget_tracker::syntax::imap, l};
-  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] {4000}\r\n" + std::string(4000, 'x') + ")\r\n"));
+  EXPECT_TRUE(
+    feed(t, "* 1 FETCH (BODY[] {4000}\r\n" + std::string(4000, 'x') + ")\r\n"));
   EXPECT_FALSE(feed(t, "* 2 FETCH (BODY[] {1000}\r\n"));
   EXPECT_EQ(t.violation().kind, budget_kind::operation);
 }
@@ -175,7 +177,7 @@ TEST(budget_tracker, a_per_operation_item_cap_names_its_items) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(feed(t, "* LIST () \"/\" f\r\n"));
   EXPECT_TRUE(feed(t, "A1 OK done\r\n")); // the tagged response is not one
-  t.begin_operation();                     // lifted for the next command
+  t.begin_operation();                    // lifted for the next command
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(feed(t, "* 1 EXISTS\r\n"));
   t.begin_operation();
@@ -212,8 +214,10 @@ TEST(budget_tracker, unlimited_counts_but_never_refuses) {
 }
 
 TEST(budget_tracker, smtp_replies) {
-  budget_tracker t{budget_tracker::syntax::smtp, budget_limits::smtp_defaults()};
-  EXPECT_TRUE(feed(t, "250-mail.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"));
+  budget_tracker t{budget_tracker::syntax::smtp,
+                   budget_limits::smtp_defaults()};
+  EXPECT_TRUE(
+    feed(t, "250-mail.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"));
   // The reply count resets after a final line, so many replies pass.
   auto line = "250 " + std::string(60000, 'x') + "\r\n";
   EXPECT_TRUE(feed(t, line));
@@ -232,7 +236,8 @@ TEST(budget_tracker, smtp_replies) {
 }
 
 TEST(budget_tracker, smtp_operation) {
-  budget_tracker t{budget_tracker::syntax::smtp, budget_limits::smtp_defaults()};
+  budget_tracker t{budget_tracker::syntax::smtp,
+                   budget_limits::smtp_defaults()};
   auto line = "250 " + std::string(1000, 'x') + "\r\n";
   int lines = 0;
   while (feed(t, line) && lines < 10000)

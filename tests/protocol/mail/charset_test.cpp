@@ -15,12 +15,12 @@ TEST(charset, validates_utf8) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
   EXPECT_TRUE(is_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\x89"));
-  EXPECT_FALSE(is_valid_utf8("caf\xE9"));             // Latin-1
-  EXPECT_FALSE(is_valid_utf8("\xC0\x80"));            // overlong NUL
-  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));        // overlong '/'
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));        // surrogate U+D800
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));    // above U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));            // truncated
+  EXPECT_FALSE(is_valid_utf8("caf\xE9"));          // Latin-1
+  EXPECT_FALSE(is_valid_utf8("\xC0\x80"));         // overlong NUL
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));     // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));     // surrogate U+D800
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80")); // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));         // truncated
   EXPECT_FALSE(is_valid_utf8("\xFF"));
 }
 
@@ -34,8 +34,14 @@ TEST(charset, replaces_invalid_utf8) {
 }
 
 TEST(charset, converts_legacy_charsets) {
-  EXPECT_EQ(to_utf8("Gr\xFC\xDF" "e", "ISO-8859-1"), "Grüße");
-  EXPECT_EQ(to_utf8("Gr\xFC\xDF" "e", "latin1"), "Grüße");
+  EXPECT_EQ(to_utf8("Gr\xFC\xDF"
+                    "e",
+                    "ISO-8859-1"),
+            "Grüße");
+  EXPECT_EQ(to_utf8("Gr\xFC\xDF"
+                    "e",
+                    "latin1"),
+            "Grüße");
   // Latin-1 is read as Windows-1252, which mail declaring Latin-1 uses.
   EXPECT_EQ(to_utf8("\x93q\x94 \x80", "iso-8859-1"), "“q” €");
   EXPECT_EQ(to_utf8("\x93q\x94 \x80", "windows-1252"), "“q” €");

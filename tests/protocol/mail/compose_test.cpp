@@ -59,7 +59,8 @@ std::string header(const std::string& data, const std::string& name) {
   for (;;) {
     auto end = head.find("\r\n", pos);
     value += head.substr(pos, end - pos);
-    if (end + 2 < head.size() && (head[end + 2] == ' ' || head[end + 2] == '\t'))
+    if (end + 2 < head.size()
+        && (head[end + 2] == ' ' || head[end + 2] == '\t'))
       pos = end + 2;
     else
       break;
@@ -96,12 +97,13 @@ void collect(mailmime* m, std::vector<leaf>& out) {
   if (m->mm_type != MAILMIME_SINGLE || m->mm_data.mm_single == nullptr)
     return;
   auto* data = m->mm_data.mm_single;
-  std::string raw{data->dt_data.dt_text.dt_data, data->dt_data.dt_text.dt_length};
+  std::string raw{data->dt_data.dt_text.dt_data,
+                  data->dt_data.dt_text.dt_length};
   leaf l;
   auto* ct = m->mm_content_type;
   l.type = std::string{ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE
-                         && ct->ct_type->tp_data.tp_discrete_type->dt_type
-                              == MAILMIME_DISCRETE_TYPE_IMAGE
+                           && ct->ct_type->tp_data.tp_discrete_type->dt_type
+                                == MAILMIME_DISCRETE_TYPE_IMAGE
                          ? "image"
                          : "other"}
            + "/" + ct->ct_subtype;
@@ -131,7 +133,8 @@ std::vector<leaf> leaves(const std::string& data) {
 
 } // namespace
 
-// -- subjects -------------------------------------------------------------------
+// -- subjects
+// -------------------------------------------------------------------
 
 TEST(compose, reply_subject_gets_re_exactly_once) {
   EXPECT_EQ(reply_subject("Lunch"), "Re: Lunch");
@@ -156,7 +159,8 @@ TEST(compose, forward_subject_gets_fwd_exactly_once) {
   EXPECT_EQ(forward_subject(""), "Fwd:");
 }
 
-// -- recipients -------------------------------------------------------------------
+// -- recipients
+// -------------------------------------------------------------------
 
 TEST(compose, reply_goes_to_the_sender_only) {
   std::vector<address> to, cc;
@@ -192,7 +196,8 @@ TEST(compose, reply_to_own_message_goes_to_its_recipients) {
   EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
 }
 
-// -- replies --------------------------------------------------------------------------
+// -- replies
+// --------------------------------------------------------------------------
 
 TEST(compose, reply_threads_and_quotes) {
   compose_request req;
@@ -201,12 +206,13 @@ TEST(compose, reply_threads_and_quotes) {
   auto msg = compose_reply(question(), req, "erin@example.test");
   EXPECT_EQ(msg.subject, "Re: Lunch on Friday?");
   EXPECT_EQ(msg.in_reply_to, "<q1@example.test>");
-  EXPECT_EQ(msg.text, "Yes, noon works.\n\n"
-                      "On 2026-11-20 12:30 UTC, Frank <frank@example.test> wrote:\n"
-                      "> Shall we meet at noon?\n"
-                      ">> earlier words\n"
-                      ">\n"
-                      "> Frank\n");
+  EXPECT_EQ(msg.text,
+            "Yes, noon works.\n\n"
+            "On 2026-11-20 12:30 UTC, Frank <frank@example.test> wrote:\n"
+            "> Shall we meet at noon?\n"
+            ">> earlier words\n"
+            ">\n"
+            "> Frank\n");
   msg.from = addr("Erin", "erin@example.test");
   auto built = build_message(msg, 0, "u1");
   ASSERT_TRUE(built) << postern::render(built.error());
@@ -225,7 +231,8 @@ TEST(compose, reply_without_quote_and_with_own_subject_and_extra_cc) {
   req.reply_all = true;
   req.message.text = "Noted.";
   req.message.subject = "Re: Lunch (moved)";
-  req.message.cc = {addr("", "dave@example.test"), addr("", "bob@example.test")};
+  req.message.cc = {addr("", "dave@example.test"),
+                    addr("", "bob@example.test")};
   auto msg = compose_reply(question(), req, "erin@example.test");
   EXPECT_EQ(msg.text, "Noted.");
   EXPECT_EQ(msg.subject, "Re: Lunch (moved)");
@@ -247,7 +254,8 @@ TEST(compose, reply_to_message_without_id_has_no_in_reply_to) {
   EXPECT_EQ(header(built->data, "References"), "");
 }
 
-// -- forwards --------------------------------------------------------------------------
+// -- forwards
+// --------------------------------------------------------------------------
 
 TEST(compose, forward_keeps_attachments_and_adds_heading) {
   auto m = question();
@@ -256,8 +264,8 @@ TEST(compose, forward_keeps_attachments_and_adds_heading) {
   req.kind = compose_kind::forward;
   req.message.to = {addr("", "grace@example.test")};
   req.message.text = "FYI";
-  req.message.attachments = {{"extra.bin", "application/octet-stream",
-                              std::string("\0\1\2", 3)}};
+  req.message.attachments
+    = {{"extra.bin", "application/octet-stream", std::string("\0\1\2", 3)}};
   auto msg = compose_forward(m, req);
   EXPECT_EQ(msg.subject, "Fwd: Lunch on Friday?");
   EXPECT_TRUE(msg.in_reply_to.empty());
@@ -273,7 +281,8 @@ TEST(compose, forward_keeps_attachments_and_adds_heading) {
   EXPECT_NE(msg.text.find("Shall we meet at noon?"), std::string::npos);
 }
 
-// -- attachments in built messages -------------------------------------------------------
+// -- attachments in built messages
+// -------------------------------------------------------
 
 TEST(compose, attachments_become_base64_parts_of_multipart_mixed) {
   outgoing_message msg;
@@ -288,8 +297,10 @@ TEST(compose, attachments_become_base64_parts_of_multipart_mixed) {
                      {"résumé.txt", "text/plain", "Grüße\n"}};
   auto built = build_message(msg, 0, "u3");
   ASSERT_TRUE(built) << postern::render(built.error());
-  EXPECT_NE(built->data.find("Content-Type: multipart/mixed;\r\n boundary=\"=_postern_mixed_u3\""),
-            std::string::npos);
+  EXPECT_NE(
+    built->data.find(
+      "Content-Type: multipart/mixed;\r\n boundary=\"=_postern_mixed_u3\""),
+    std::string::npos);
   // 7-bit lines of at most 78 characters.
   for (char c : built->data)
     ASSERT_LT(static_cast<unsigned char>(c), 0x80);
@@ -363,7 +374,8 @@ TEST(compose, attachment_filenames) {
   EXPECT_FALSE(is_valid_attachment_filename("caf\xE9"));
   EXPECT_FALSE(is_valid_attachment_filename(std::string(256, 'a')));
   EXPECT_EQ(safe_attachment_filename("a/b\tc.txt", "x"), "a_b_c.txt");
-  EXPECT_EQ(safe_attachment_filename("", "attachment-2.bin"), "attachment-2.bin");
+  EXPECT_EQ(safe_attachment_filename("", "attachment-2.bin"),
+            "attachment-2.bin");
   EXPECT_EQ(safe_attachment_filename("..", "fallback"), "fallback");
 }
 
@@ -371,11 +383,11 @@ TEST(compose, strict_base64) {
   EXPECT_EQ(decode_base64_strict("aGVsbG8="), "hello");
   EXPECT_EQ(decode_base64_strict("aGVs\r\nbG8="), "hello");
   EXPECT_EQ(decode_base64_strict(""), "");
-  EXPECT_FALSE(decode_base64_strict("aGVsbG8"));   // unpadded
-  EXPECT_FALSE(decode_base64_strict("aGVsbG8*"));  // outside the alphabet
-  EXPECT_FALSE(decode_base64_strict("aG=sbG8="));  // padding inside
+  EXPECT_FALSE(decode_base64_strict("aGVsbG8"));  // unpadded
+  EXPECT_FALSE(decode_base64_strict("aGVsbG8*")); // outside the alphabet
+  EXPECT_FALSE(decode_base64_strict("aG=sbG8=")); // padding inside
   EXPECT_FALSE(decode_base64_strict("a==="));
-  EXPECT_FALSE(decode_base64_strict("aGVsbG8_"));  // base64url
+  EXPECT_FALSE(decode_base64_strict("aGVsbG8_")); // base64url
 }
 
 TEST(compose, attachment_kinds) {

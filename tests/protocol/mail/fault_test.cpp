@@ -7,7 +7,6 @@
 #include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/smtp/client.hpp"
-
 #include "support/fake_server.hpp"
 
 #include <gtest/gtest.h>
@@ -33,9 +32,8 @@ constexpr auto timeout = std::chrono::seconds{2};
 // What the script does with one command.
 enum class next { reply_default, done, stop };
 
-using command_hook
-  = std::function<next(fake_connection&, const std::string& tag,
-                       const std::string& command)>;
+using command_hook = std::function<next(
+  fake_connection&, const std::string& tag, const std::string& command)>;
 
 std::string upper(std::string x) {
   for (auto& c : x)
@@ -45,8 +43,9 @@ std::string upper(std::string x) {
 
 // A minimal IMAP server: greeting, then answers per command; `hook` may
 // take over any command.
-fake_server::script imap_script(command_hook hook,
-                         std::string greeting = "* OK fake IMAP ready\r\n") {
+fake_server::script
+imap_script(command_hook hook,
+            std::string greeting = "* OK fake IMAP ready\r\n") {
   return [hook, greeting](fake_connection& c) {
     if (!greeting.empty() && !c.send(greeting))
       return;
@@ -73,10 +72,12 @@ fake_server::script imap_script(command_hook hook,
         c.send("* BYE bye\r\n" + tag + " OK done\r\n");
         return;
       } else if (command == "LIST")
-        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag + " OK done\r\n");
+        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag
+               + " OK done\r\n");
       else if (command == "SELECT")
-        c.send("* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 4] ok\r\n"
-               + tag + " OK [READ-WRITE] done\r\n");
+        c.send(
+          "* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 4] ok\r\n"
+          + tag + " OK [READ-WRITE] done\r\n");
       else
         c.send(tag + " OK done\r\n");
     }
@@ -105,9 +106,10 @@ auto timed(std::chrono::milliseconds limit, F f) {
   auto start = clock_type::now();
   auto result = f();
   auto took = clock_type::now() - start;
-  EXPECT_LT(took, limit) << "took "
-                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                         << " ms";
+  EXPECT_LT(took, limit)
+    << "took "
+    << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+    << " ms";
   return result;
 }
 
@@ -124,7 +126,9 @@ TEST(imap_faults, reset_during_login) {
     return next::reply_default;
   })};
   imap::session s{quick()};
-  auto err = timed(1500ms, [&] { return s.connect(plain_server(server.port()), password); });
+  auto err = timed(1500ms, [&] {
+    return s.connect(plain_server(server.port()), password);
+  });
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::connection_failed) << render(err);
   EXPECT_FALSE(s.usable());
@@ -156,7 +160,8 @@ TEST(imap_faults, stall_mid_response) {
 TEST(imap_faults, stall_inside_a_literal) {
   fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "FETCH" || command == "UID FETCH") {
-      c.send("* 1 FETCH (UID 1 RFC822.SIZE 100 ENVELOPE (NIL {50}\r\nonly part");
+      c.send(
+        "* 1 FETCH (UID 1 RFC822.SIZE 100 ENVELOPE (NIL {50}\r\nonly part");
       c.stall();
       return next::stop;
     }
@@ -173,7 +178,8 @@ TEST(imap_faults, trickling_server_hits_the_operation_deadline) {
   // A byte every second: no single read times out, the operation must.
   fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
     if (command == "LIST") {
-      for (char ch : std::string{"* LIST (\\HasNoChildren) \"/\" INBOX-with-a-long-name"}) {
+      for (char ch : std::string{
+             "* LIST (\\HasNoChildren) \"/\" INBOX-with-a-long-name"}) {
         if (!c.send(std::string(1, ch)))
           return next::stop;
         std::this_thread::sleep_for(1s);
@@ -191,11 +197,15 @@ TEST(imap_faults, trickling_server_hits_the_operation_deadline) {
 }
 
 TEST(imap_faults, garbage_greeting) {
-  fake_server server{imap_script(nullptr, "\x16\x03\x01\x02\x00garbage\xff\xfe\r\n"s)};
+  fake_server server{
+    imap_script(nullptr, "\x16\x03\x01\x02\x00garbage\xff\xfe\r\n"s)};
   imap::session s{quick()};
-  auto err = timed(timeout + 1s, [&] { return s.connect(plain_server(server.port()), password); });
+  auto err = timed(timeout + 1s, [&] {
+    return s.connect(plain_server(server.port()), password);
+  });
   ASSERT_TRUE(err);
-  EXPECT_TRUE(err == ec::protocol_violation || err == ec::connection_failed) << render(err);
+  EXPECT_TRUE(err == ec::protocol_violation || err == ec::connection_failed)
+    << render(err);
   EXPECT_TRUE(mime::is_valid_utf8(describe(err)));
 }
 
@@ -203,13 +213,14 @@ TEST(imap_faults, garbage_greeting) {
 // that there is one; a bare OK to CAPABILITY (found by tests/fuzz imap)
 // crashed the process before Postern put an empty list in its place.
 TEST(imap_faults, capability_answered_without_capabilities) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "CAPABILITY") {
-      c.send(tag + " OK no list\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "CAPABILITY") {
+        c.send(tag + " OK no list\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   auto err = s.connect(plain_server(server.port()), password);
   ASSERT_FALSE(err) << render(err);
@@ -220,14 +231,15 @@ TEST(imap_faults, capability_answered_without_capabilities) {
 }
 
 TEST(imap_faults, garbage_after_login) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "LIST") {
-      c.send("* LIST (\\Has\x01 \xff{garbage\r\n)))) \"\r\n" + tag
-             + " MAYBE what\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "LIST") {
+        c.send("* LIST (\\Has\x01 \xff{garbage\r\n)))) \"\r\n" + tag
+               + " MAYBE what\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto folders = timed(timeout + 1s, [&] { return s.list_folders(); });
@@ -274,7 +286,9 @@ TEST(imap_faults, server_closes_an_idle_connection_with_bye) {
 TEST(imap_faults, silent_server_times_out) {
   fake_server server{[](fake_connection& c) { c.stall(); }};
   imap::session s{quick()};
-  auto err = timed(timeout + 2s, [&] { return s.connect(plain_server(server.port()), password); });
+  auto err = timed(timeout + 2s, [&] {
+    return s.connect(plain_server(server.port()), password);
+  });
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::timed_out) << render(err);
 }
@@ -289,7 +303,9 @@ TEST(imap_faults, cancel_interrupts_a_blocked_call) {
     std::this_thread::sleep_for(300ms);
     handle->cancel();
   }};
-  auto err = timed(3s, [&] { return s.connect(plain_server(server.port()), password); });
+  auto err = timed(3s, [&] {
+    return s.connect(plain_server(server.port()), password);
+  });
   canceller.join();
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::cancelled) << render(err);
@@ -342,10 +358,13 @@ TEST(imap_faults, unknown_host) {
 }
 
 TEST(imap_faults, wrong_password_and_unavailable) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag,
+                                    auto& command) {
     if (command == "LOGIN") {
       // A server that echoes the password must not leak it into errors.
-      c.send(tag + " NO [AUTHENTICATIONFAILED] Invalid credentials for s3cret-pass\r\n");
+      c.send(
+        tag
+        + " NO [AUTHENTICATIONFAILED] Invalid credentials for s3cret-pass\r\n");
       return next::done;
     }
     return next::reply_default;
@@ -354,16 +373,20 @@ TEST(imap_faults, wrong_password_and_unavailable) {
   auto err = s.connect(plain_server(server.port()), password);
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::authentication_failed) << render(err);
-  EXPECT_EQ(describe(err).rfind("The IMAP server rejected the username or password", 0), 0u);
-  EXPECT_EQ(describe(err).find("s3cret-pass"), std::string::npos) << describe(err);
+  EXPECT_EQ(
+    describe(err).rfind("The IMAP server rejected the username or password", 0),
+    0u);
+  EXPECT_EQ(describe(err).find("s3cret-pass"), std::string::npos)
+    << describe(err);
 
-  fake_server busy{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "LOGIN") {
-      c.send(tag + " NO [UNAVAILABLE] Maintenance, try later\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server busy{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "LOGIN") {
+        c.send(tag + " NO [UNAVAILABLE] Maintenance, try later\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s2{quick()};
   err = s2.connect(plain_server(busy.port()), password);
   EXPECT_EQ(err, ec::server_refused) << render(err);
@@ -372,11 +395,12 @@ TEST(imap_faults, wrong_password_and_unavailable) {
 
 TEST(imap_faults, starttls_required_but_not_offered) {
   std::atomic<bool> login_seen{false};
-  fake_server server{imap_script([&login_seen](fake_connection&, auto&, auto& command) {
-    if (command == "LOGIN")
-      login_seen = true;
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([&login_seen](fake_connection&, auto&, auto& command) {
+      if (command == "LOGIN")
+        login_seen = true;
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   auto settings = plain_server(server.port());
   settings.security = transport_security::starttls;
@@ -416,17 +440,18 @@ TEST(imap_faults, huge_literal_announcement) {
 }
 
 TEST(imap_faults, operations_report_server_errors) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "SELECT") {
-      c.send(tag + " NO [NONEXISTENT] Mailbox doesn't exist\r\n");
-      return next::done;
-    }
-    if (command == "LIST") { // nothing matches
-      c.send(tag + " OK done\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "SELECT") {
+        c.send(tag + " NO [NONEXISTENT] Mailbox doesn't exist\r\n");
+        return next::done;
+      }
+      if (command == "LIST") { // nothing matches
+        c.send(tag + " OK done\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto page = s.list_messages("Missing", {});
@@ -435,7 +460,8 @@ TEST(imap_faults, operations_report_server_errors) {
   EXPECT_TRUE(s.usable());
 }
 
-// -- SMTP ----------------------------------------------------------------------
+// -- SMTP
+// ----------------------------------------------------------------------
 
 namespace {
 
@@ -460,7 +486,8 @@ fake_server::script smtp_script(fake_server* self) {
         c.send("250 fake\r\n");
       else if (cmd == "RCPT") {
         if (line->find("bad@") != std::string::npos)
-          c.send("550 5.1.1 <bad@example.test>: Recipient address rejected: User unknown\r\n");
+          c.send("550 5.1.1 <bad@example.test>: Recipient address rejected: "
+                 "User unknown\r\n");
         else if (line->find("reset@") != std::string::npos) {
           c.reset();
           return;
@@ -501,7 +528,8 @@ TEST(smtp_faults, rejected_recipient_sends_nothing) {
   self = &server;
   smtp::client c{smtp_quick()};
   ASSERT_FALSE(c.connect(smtp_plain(server.port()), secret{}));
-  auto err = c.send("alice@example.test", {"bob@example.test", "bad@example.test"},
+  auto err = c.send("alice@example.test",
+                    {"bob@example.test", "bad@example.test"},
                     "Subject: x\r\n\r\nbody\r\n");
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::recipient_rejected) << render(err);
@@ -543,12 +571,15 @@ TEST(smtp_faults, starttls_required_but_not_offered) {
 TEST(smtp_faults, silent_server_times_out) {
   fake_server server{[](fake_connection& c) { c.stall(); }};
   smtp::client c{smtp_quick()};
-  auto err = timed(timeout + 2s, [&] { return c.connect(smtp_plain(server.port()), secret{}); });
+  auto err = timed(timeout + 2s, [&] {
+    return c.connect(smtp_plain(server.port()), secret{});
+  });
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::timed_out) << render(err);
 }
 
-// -- organizing operations ---------------------------------------------------------
+// -- organizing operations
+// ---------------------------------------------------------
 
 namespace {
 
@@ -564,9 +595,10 @@ struct command_log {
 
   bool saw(const std::string& word) {
     std::lock_guard<std::mutex> guard{mtx};
-    return std::any_of(commands.begin(), commands.end(), [&](const std::string& c) {
-      return c.find(word) != std::string::npos;
-    });
+    return std::any_of(commands.begin(), commands.end(),
+                       [&](const std::string& c) {
+                         return c.find(word) != std::string::npos;
+                       });
   }
 };
 
@@ -575,27 +607,30 @@ std::string last_line(const fake_connection& c) {
   auto& got = c.received();
   auto end = got.size() >= 2 ? got.size() - 2 : 0;
   auto start = got.rfind('\n', end > 0 ? end - 1 : 0);
-  return got.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1));
+  return got.substr(start == std::string::npos ? 0 : start + 1,
+                    end - (start == std::string::npos ? 0 : start + 1));
 }
 
 } // namespace
 
 TEST(imap_faults, delete_in_trash_without_uidplus_is_refused_without_expunge) {
   command_log log;
-  fake_server server{imap_script([&log](fake_connection& c, auto& tag, auto& command) {
-    log.add(command);
-    if (command == "CAPABILITY") {
-      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE SPECIAL-USE\r\n" + tag + " OK done\r\n");
-      return next::done;
-    }
-    if (command == "LIST") {
-      c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
-             "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n"
-             + tag + " OK done\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([&log](fake_connection& c, auto& tag, auto& command) {
+      log.add(command);
+      if (command == "CAPABILITY") {
+        c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE SPECIAL-USE\r\n" + tag
+               + " OK done\r\n");
+        return next::done;
+      }
+      if (command == "LIST") {
+        c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+               "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n"
+               + tag + " OK done\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   imap::bulk_request req;
@@ -613,17 +648,20 @@ TEST(imap_faults, delete_in_trash_without_uidplus_is_refused_without_expunge) {
 }
 
 TEST(imap_faults, search_everywhere_reports_folders_that_fail) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
+  fake_server server{imap_script([](fake_connection& c, auto& tag,
+                                    auto& command) {
     if (command == "LIST") {
       // LIST "" "*" lists everything; LIST "" "Broken" (does it exist?)
       // finds nothing.
       bool everything = last_line(c).find("\"*\"") != std::string::npos;
-      c.send((everything ? std::string{"* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
-                                       "* LIST (\\HasNoChildren) \"/\" Broken\r\n"
-                                       "* LIST (\\Noselect \\HasChildren) \"/\" Container\r\n"
-                                       "* LIST (\\HasNoChildren) \"/\" Fine\r\n"}
-                         : std::string{})
-             + tag + " OK done\r\n");
+      c.send(
+        (everything
+           ? std::string{"* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+                         "* LIST (\\HasNoChildren) \"/\" Broken\r\n"
+                         "* LIST (\\Noselect \\HasChildren) \"/\" Container\r\n"
+                         "* LIST (\\HasNoChildren) \"/\" Fine\r\n"}
+           : std::string{})
+        + tag + " OK done\r\n");
       return next::done;
     }
     if (command == "SELECT") {
@@ -644,7 +682,8 @@ TEST(imap_faults, search_everywhere_reports_folders_that_fail) {
   q.subject = "anything";
   auto found = s.search_everywhere(q);
   ASSERT_TRUE(found) << render(found.error());
-  EXPECT_EQ(found->folders_searched, 2u); // INBOX and Fine; Container is not selectable
+  EXPECT_EQ(found->folders_searched,
+            2u); // INBOX and Fine; Container is not selectable
   ASSERT_EQ(found->errors.size(), 1u);
   EXPECT_EQ(found->errors[0].folder, "Broken");
   EXPECT_NE(found->errors[0].error.find("does not exist"), std::string::npos)
@@ -654,35 +693,39 @@ TEST(imap_faults, search_everywhere_reports_folders_that_fail) {
 }
 
 TEST(imap_faults, malformed_thread_list_is_a_protocol_error) {
-  fake_server server{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "CAPABILITY") {
-      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE UIDPLUS THREAD=REFERENCES\r\n" + tag
-             + " OK done\r\n");
-      return next::done;
-    }
-    if (command == "UID THREAD") {
-      c.send("* THREAD (1 (2\r\n" + tag + " OK done\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "CAPABILITY") {
+        c.send(
+          "* CAPABILITY IMAP4rev1 AUTH=PLAIN MOVE UIDPLUS THREAD=REFERENCES\r\n"
+          + tag + " OK done\r\n");
+        return next::done;
+      }
+      if (command == "UID THREAD") {
+        c.send("* THREAD (1 (2\r\n" + tag + " OK done\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s{quick()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
   auto t = s.thread("INBOX", 1);
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error(), ec::protocol_violation) << render(t.error());
   // A well-formed list without the UID: no such message.
-  fake_server other{imap_script([](fake_connection& c, auto& tag, auto& command) {
-    if (command == "CAPABILITY") {
-      c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN THREAD=REFERENCES\r\n" + tag + " OK done\r\n");
-      return next::done;
-    }
-    if (command == "UID THREAD") {
-      c.send("* THREAD (1 2)(3)\r\n" + tag + " OK done\r\n");
-      return next::done;
-    }
-    return next::reply_default;
-  })};
+  fake_server other{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "CAPABILITY") {
+        c.send("* CAPABILITY IMAP4rev1 AUTH=PLAIN THREAD=REFERENCES\r\n" + tag
+               + " OK done\r\n");
+        return next::done;
+      }
+      if (command == "UID THREAD") {
+        c.send("* THREAD (1 2)(3)\r\n" + tag + " OK done\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
   imap::session s2{quick()};
   ASSERT_FALSE(s2.connect(plain_server(other.port()), password));
   auto missing = s2.thread("INBOX", 5);

@@ -13,7 +13,6 @@
 #include "postern/mime/structure.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 #include "postern/mime/work.hpp"
-
 #include "postern/ui/template.hpp"
 
 #include <gtest/gtest.h>
@@ -119,7 +118,8 @@ shape text_shape(std::string name, std::function<std::string(size_t)> gen,
                  std::function<size_t(const std::string&)> run) {
   return {std::move(name), [gen, run](size_t size) {
             auto input = std::make_shared<std::string>(gen(size));
-            return std::function<size_t()>{[input, run] { return run(*input); }};
+            return std::function<size_t()>{
+              [input, run] { return run(*input); }};
           }};
 }
 
@@ -132,83 +132,89 @@ std::vector<shape> html_shapes() {
   // Deep nesting of every block and inline element, with text at each
   // level and without.
   for (std::string e :
-       {"div", "p", "ul", "ol", "li", "blockquote", "table", "tr", "td", "th",
-        "pre", "h1", "section", "dl", "dd", "center", "a", "b", "i", "span",
-        "em", "strong", "font", "code", "sup", "small", "u", "s"}) {
+       {"div",    "p",      "ul",   "ol",  "li",    "blockquote", "table",
+        "tr",     "td",     "th",   "pre", "h1",    "section",    "dl",
+        "dd",     "center", "a",    "b",   "i",     "span",       "em",
+        "strong", "font",   "code", "sup", "small", "u",          "s"}) {
     auto open = "<" + e + (e == "a" ? " href=\"http://e.example/\">" : ">");
     auto close = "</" + e + ">";
-    v.push_back(text_shape("nested <" + e + ">",
-                           [open, close](size_t n) {
-                             return nest(open, "x", close, n);
-                           },
-                           html));
-    v.push_back(text_shape("nested <" + e + "> with text",
-                           [open, close](size_t n) {
-                             return nest(open + "x ", "y", close, n);
-                           },
-                           html));
-    v.push_back(text_shape("unclosed <" + e + ">*N",
-                           [open](size_t n) { return repeat(open + "z", n); },
-                           html));
+    v.push_back(text_shape(
+      "nested <" + e + ">",
+      [open, close](size_t n) { return nest(open, "x", close, n); }, html));
+    v.push_back(text_shape(
+      "nested <" + e + "> with text",
+      [open, close](size_t n) { return nest(open + "x ", "y", close, n); },
+      html));
+    v.push_back(text_shape(
+      "unclosed <" + e + ">*N",
+      [open](size_t n) { return repeat(open + "z", n); }, html));
   }
   for (std::string list : {"ul", "ol"})
-    v.push_back(text_shape("<" + list + ">*N then <li>*N",
-                           [list](size_t n) {
-                             return repeat("<" + list + ">", n / 2)
-                                    + repeat("<li>x", n / 2);
-                           },
-                           html));
-  for (std::string raw : {"script", "style", "svg", "head", "title", "object"}) {
-    v.push_back(text_shape("<" + raw + "></" + raw + ">*N",
-                           [raw](size_t n) {
-                             return repeat("<" + raw + ">x</" + raw + ">", n);
-                           },
-                           html));
+    v.push_back(text_shape(
+      "<" + list + ">*N then <li>*N",
+      [list](size_t n) {
+        return repeat("<" + list + ">", n / 2) + repeat("<li>x", n / 2);
+      },
+      html));
+  for (std::string raw :
+       {"script", "style", "svg", "head", "title", "object"}) {
+    v.push_back(text_shape(
+      "<" + raw + "></" + raw + ">*N",
+      [raw](size_t n) { return repeat("<" + raw + ">x</" + raw + ">", n); },
+      html));
   }
-  v.push_back(text_shape("many tags", [](size_t n) { return repeat("<p>x</p><br>", n); },
-                         html));
-  v.push_back(text_shape("<hr>*N", [](size_t n) { return repeat("<hr>", n); }, html));
-  v.push_back(text_shape("&amp;*N", [](size_t n) { return repeat("&amp;", n); }, html));
-  v.push_back(text_shape("&*N", [](size_t n) { return repeat("&", n); }, html));
-  v.push_back(text_shape("&#x41;*N", [](size_t n) { return repeat("&#x41;", n); }, html));
-  v.push_back(text_shape("&hellip;*N", [](size_t n) { return repeat("&hellip;", n); },
-                         html));
-  v.push_back(text_shape("<pre> line ends then blocks",
-                         [](size_t n) {
-                           return "<pre>" + repeat("\n", n / 2) + "</pre>"
-                                  + repeat("<p><br>", n / 2);
-                         },
-                         html));
-  v.push_back(text_shape("very long line", [](size_t n) { return repeat("word ", n); },
-                         html));
-  v.push_back(text_shape("one tag, many attributes",
-                         [](size_t n) { return "<img " + repeat("a=b ", n) + "alt=x>"; },
-                         html));
-  v.push_back(text_shape("unclosed comments", [](size_t n) { return repeat("<!--x", n); },
-                         html));
-  v.push_back(text_shape("<img alt>*N",
-                         [](size_t n) { return repeat("<img alt=\"a\">", n); }, html));
+  v.push_back(text_shape(
+    "many tags", [](size_t n) { return repeat("<p>x</p><br>", n); }, html));
+  v.push_back(text_shape(
+    "<hr>*N", [](size_t n) { return repeat("<hr>", n); }, html));
+  v.push_back(text_shape(
+    "&amp;*N", [](size_t n) { return repeat("&amp;", n); }, html));
+  v.push_back(text_shape(
+    "&*N", [](size_t n) { return repeat("&", n); }, html));
+  v.push_back(text_shape(
+    "&#x41;*N", [](size_t n) { return repeat("&#x41;", n); }, html));
+  v.push_back(text_shape(
+    "&hellip;*N", [](size_t n) { return repeat("&hellip;", n); }, html));
+  v.push_back(text_shape(
+    "<pre> line ends then blocks",
+    [](size_t n) {
+      return "<pre>" + repeat("\n", n / 2) + "</pre>"
+             + repeat("<p><br>", n / 2);
+    },
+    html));
+  v.push_back(text_shape(
+    "very long line", [](size_t n) { return repeat("word ", n); }, html));
+  v.push_back(text_shape(
+    "one tag, many attributes",
+    [](size_t n) { return "<img " + repeat("a=b ", n) + "alt=x>"; }, html));
+  v.push_back(text_shape(
+    "unclosed comments", [](size_t n) { return repeat("<!--x", n); }, html));
+  v.push_back(text_shape(
+    "<img alt>*N", [](size_t n) { return repeat("<img alt=\"a\">", n); },
+    html));
   return v;
 }
 
 std::vector<shape> other_shapes() {
   std::vector<shape> v;
   auto header = [](const std::string& s) { return decode_header(s).size(); };
-  v.push_back(text_shape("many encoded words",
-                         [](size_t n) { return repeat("=?utf-8?q?caf=C3=A9?= ", n); },
-                         header));
-  v.push_back(text_shape("encoded words, alternating charsets",
-                         [](size_t n) {
-                           return repeat("=?utf-8?b?w6k=?= =?iso-8859-1?q?=E9?= ", n);
-                         },
-                         header));
-  v.push_back(text_shape("unclosed encoded words",
-                         [](size_t n) { return repeat("=?utf-8?q?aaa", n); }, header));
-  v.push_back(text_shape("encoded words closed at the end",
-                         [](size_t n) { return repeat("=?utf-8?q?a", n) + "?="; },
-                         header));
-  v.push_back(text_shape("folded header", [](size_t n) { return repeat("a\r\n b", n); },
-                         header));
+  v.push_back(text_shape(
+    "many encoded words",
+    [](size_t n) { return repeat("=?utf-8?q?caf=C3=A9?= ", n); }, header));
+  v.push_back(text_shape(
+    "encoded words, alternating charsets",
+    [](size_t n) {
+      return repeat("=?utf-8?b?w6k=?= =?iso-8859-1?q?=E9?= ", n);
+    },
+    header));
+  v.push_back(text_shape(
+    "unclosed encoded words",
+    [](size_t n) { return repeat("=?utf-8?q?aaa", n); }, header));
+  v.push_back(text_shape(
+    "encoded words closed at the end",
+    [](size_t n) { return repeat("=?utf-8?q?a", n) + "?="; }, header));
+  v.push_back(text_shape(
+    "folded header", [](size_t n) { return repeat("a\r\n b", n); }, header));
   for (auto& h : v)
     h.base = max_header_bytes / 8; // 4n stays below the cap
   for (bool encoded : {false, true})
@@ -216,10 +222,10 @@ std::vector<shape> other_shapes() {
                  [encoded](size_t n) {
                    auto params = std::make_shared<std::vector<parameter>>();
                    for (size_t k = 0; k < n / 32 && k < 10000; ++k)
-                     params->emplace_back("name*" + std::to_string(k)
-                                            + (encoded ? "*" : ""),
-                                          encoded ? (k == 0 ? "utf-8''%C3%A9" : "%C3%A9")
-                                                  : "abcdefgh");
+                     params->emplace_back(
+                       "name*" + std::to_string(k) + (encoded ? "*" : ""),
+                       encoded ? (k == 0 ? "utf-8''%C3%A9" : "%C3%A9")
+                               : "abcdefgh");
                    return std::function<size_t()>{[params] {
                      auto r = find_parameter(*params, "name");
                      return r ? r->size() : 0;
@@ -228,42 +234,49 @@ std::vector<shape> other_shapes() {
   auto qp = [](const std::string& s) {
     return decode_transfer_encoding(s, "quoted-printable").size();
   };
-  v.push_back(text_shape("qp: long space run", [](size_t n) { return repeat(" ", n) + "x"; },
-                         qp));
-  v.push_back(text_shape("qp: '= '*N", [](size_t n) { return repeat("= ", n); }, qp));
-  v.push_back(text_shape("qp: soft breaks", [](size_t n) { return repeat("a=\r\n", n); }, qp));
-  v.push_back(text_shape("base64 lines",
-                         [](size_t n) { return repeat("QUJDREVGR0hJSktM\r\n", n); },
-                         [](const std::string& s) {
-                           return decode_transfer_encoding(s, "base64").size();
-                         }));
-  v.push_back(text_shape("bad Shift_JIS bytes", [](size_t n) { return repeat("\x81", n); },
-                         [](const std::string& s) { return to_utf8(s, "shift_jis").size(); }));
-  v.push_back(text_shape("bad UTF-8 bytes", [](size_t n) { return repeat("\xC3", n); },
-                         [](const std::string& s) { return to_utf8(s, "utf-8").size(); }));
-  v.push_back(text_shape("many addresses",
-                         [](size_t n) { return repeat("a@example.com, ", n) + "b@example.com"; },
-                         [](const std::string& s) {
-                           auto r = parse_address_list(s);
-                           return r ? r->size() : size_t{0};
-                         }));
-  v.push_back(text_shape("quote: many lines", [](size_t n) { return repeat("> a\n\n", n); },
-                         [](const std::string& s) {
-                           original_message m;
-                           m.text = s;
-                           return quoted_original(m).size();
-                         }));
-  v.push_back({"reply-all: many recipients", [](size_t n) {
-                 auto m = std::make_shared<original_message>();
-                 m->from.push_back({"", "sender@example.com"});
-                 for (size_t k = 0; k < n / 16; ++k)
-                   m->to.push_back({"", "r" + std::to_string(k) + "@example.com"});
-                 return std::function<size_t()>{[m] {
-                   std::vector<address> to, cc;
-                   derive_reply_recipients(*m, true, "me@example.com", to, cc);
-                   return to.size() + cc.size();
-                 }};
-               }});
+  v.push_back(text_shape(
+    "qp: long space run", [](size_t n) { return repeat(" ", n) + "x"; }, qp));
+  v.push_back(text_shape(
+    "qp: '= '*N", [](size_t n) { return repeat("= ", n); }, qp));
+  v.push_back(text_shape(
+    "qp: soft breaks", [](size_t n) { return repeat("a=\r\n", n); }, qp));
+  v.push_back(text_shape(
+    "base64 lines", [](size_t n) { return repeat("QUJDREVGR0hJSktM\r\n", n); },
+    [](const std::string& s) {
+      return decode_transfer_encoding(s, "base64").size();
+    }));
+  v.push_back(text_shape(
+    "bad Shift_JIS bytes", [](size_t n) { return repeat("\x81", n); },
+    [](const std::string& s) { return to_utf8(s, "shift_jis").size(); }));
+  v.push_back(text_shape(
+    "bad UTF-8 bytes", [](size_t n) { return repeat("\xC3", n); },
+    [](const std::string& s) { return to_utf8(s, "utf-8").size(); }));
+  v.push_back(text_shape(
+    "many addresses",
+    [](size_t n) { return repeat("a@example.com, ", n) + "b@example.com"; },
+    [](const std::string& s) {
+      auto r = parse_address_list(s);
+      return r ? r->size() : size_t{0};
+    }));
+  v.push_back(text_shape(
+    "quote: many lines", [](size_t n) { return repeat("> a\n\n", n); },
+    [](const std::string& s) {
+      original_message m;
+      m.text = s;
+      return quoted_original(m).size();
+    }));
+  v.push_back(
+    {"reply-all: many recipients", [](size_t n) {
+       auto m = std::make_shared<original_message>();
+       m->from.push_back({"", "sender@example.com"});
+       for (size_t k = 0; k < n / 16; ++k)
+         m->to.push_back({"", "r" + std::to_string(k) + "@example.com"});
+       return std::function<size_t()>{[m] {
+         std::vector<address> to, cc;
+         derive_reply_recipients(*m, true, "me@example.com", to, cc);
+         return to.size() + cc.size();
+       }};
+     }});
   auto tree = [](size_t n, bool deep) {
     auto p = std::make_shared<part>();
     if (deep) {
@@ -303,7 +316,8 @@ std::vector<shape> other_shapes() {
   };
   v.push_back({"deep multipart", [tree](size_t n) { return tree(n, true); }});
   v.push_back({"many tiny parts", [tree](size_t n) { return tree(n, false); }});
-  v.push_back({"template: list of values", [](size_t n) {
+  v.push_back({"template: list of values",
+               [](size_t n) {
                  auto ctx = std::make_shared<ui::value>(ui::value::object());
                  auto list = ui::value::list();
                  for (size_t k = 0; k < n / 16; ++k)
@@ -352,7 +366,8 @@ TEST(growth, other_decoders_are_linear) {
 
 TEST(growth, the_check_catches_quadratic_work) {
   // The property itself must be able to fail: a quadratic stand-in.
-  shape quadratic{"quadratic", [](size_t n) {
+  shape quadratic{"quadratic",
+                  [](size_t n) {
                     return std::function<size_t()>{[n] {
                       for (size_t i = 0; i < n / 64; ++i)
                         detail::count_work(n / 64);

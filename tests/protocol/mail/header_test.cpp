@@ -36,13 +36,15 @@ TEST(rfc2047, joins_adjacent_words_and_folded_lines) {
   // The space between two encoded words is dropped, also across a fold.
   EXPECT_EQ(decode_header("=?utf-8?q?Hello_?= =?utf-8?q?World?="),
             "Hello World");
-  EXPECT_EQ(decode_header("=?utf-8?b?5pel5pys6Kqe?=\r\n =?utf-8?b?44Gu44OG44K544OI?="),
-            "日本語のテスト");
+  EXPECT_EQ(
+    decode_header("=?utf-8?b?5pel5pys6Kqe?=\r\n =?utf-8?b?44Gu44OG44K544OI?="),
+    "日本語のテスト");
   // A character split across two words (same charset) survives.
   EXPECT_EQ(decode_header("=?utf-8?q?caf=C3?= =?utf-8?q?=A9?="), "café");
   // Text between words stays, and so does the space around plain text.
-  EXPECT_EQ(decode_header("Re: =?utf-8?q?caf=C3=A9?= and =?iso-8859-1?q?cr=E8me?="),
-            "Re: café and crème");
+  EXPECT_EQ(
+    decode_header("Re: =?utf-8?q?caf=C3=A9?= and =?iso-8859-1?q?cr=E8me?="),
+    "Re: café and crème");
   // Words in different charsets.
   EXPECT_EQ(decode_header("=?iso-8859-1?q?=E9?= =?koi8-r?q?=F0?="), "éП");
   EXPECT_EQ(decode_header("folded\r\n\tsubject"), "folded subject");
@@ -50,7 +52,8 @@ TEST(rfc2047, joins_adjacent_words_and_folded_lines) {
 
 TEST(rfc2047, leaves_malformed_words_alone) {
   EXPECT_EQ(decode_header("=?utf-8?q?unterminated"), "=?utf-8?q?unterminated");
-  EXPECT_EQ(decode_header("=?utf-8?x?bad_encoding?="), "=?utf-8?x?bad_encoding?=");
+  EXPECT_EQ(decode_header("=?utf-8?x?bad_encoding?="),
+            "=?utf-8?x?bad_encoding?=");
   EXPECT_EQ(decode_header("=??q?no_charset?="), "=??q?no_charset?=");
   EXPECT_EQ(decode_header("=?utf-8?b?not base64?="), "=?utf-8?b?not base64?=");
   EXPECT_EQ(decode_header("=?utf-8?b?!!!!?="), "=?utf-8?b?!!!!?=");
@@ -63,10 +66,16 @@ TEST(rfc2047, leaves_malformed_words_alone) {
 }
 
 TEST(rfc2047, handles_raw_8bit_headers) {
-  EXPECT_EQ(decode_header("Gr\xC3\xBC\xC3\x9F" "e"), "Grüße");       // UTF-8
-  EXPECT_EQ(decode_header("Fran\xE7ois M\xFCller"), "François Müller"); // Latin-1
+  EXPECT_EQ(decode_header("Gr\xC3\xBC\xC3\x9F"
+                          "e"),
+            "Grüße"); // UTF-8
+  EXPECT_EQ(decode_header("Fran\xE7ois M\xFCller"),
+            "François Müller"); // Latin-1
   // Control characters (other than the unfolded line breaks) become spaces.
-  EXPECT_EQ(decode_header(std::string("a\0b\x07" "c", 5)), "a b c");
+  EXPECT_EQ(decode_header(std::string("a\0b\x07"
+                                      "c",
+                                      5)),
+            "a b c");
 }
 
 TEST(rfc2047, encodes_for_headers) {
@@ -98,7 +107,8 @@ TEST(rfc2047, encodes_for_headers) {
 // -- RFC 2231 -----------------------------------------------------------------
 
 TEST(rfc2231, decodes_extended_values) {
-  std::vector<parameter> params{{"filename*", "UTF-8''r%C3%A9sum%C3%A9%201.csv"}};
+  std::vector<parameter> params{
+    {"filename*", "UTF-8''r%C3%A9sum%C3%A9%201.csv"}};
   EXPECT_EQ(find_parameter(params, "filename"), "résumé 1.csv");
   params = {{"filename*", "iso-8859-1'de'Gr%FC%DFe%20aus%20K%F6ln.txt"}};
   EXPECT_EQ(find_parameter(params, "filename"), "Grüße aus Köln.txt");
@@ -107,10 +117,10 @@ TEST(rfc2231, decodes_extended_values) {
 }
 
 TEST(rfc2231, joins_continuations) {
-  std::vector<parameter> params{
-    {"name*1*", "%E6%9B%B8%20"},
-    {"name*0*", "UTF-8''%E5%B9%B4%E6%AC%A1%E5%A0%B1%E5%91%8A"},
-    {"name*2", ".pdf"}};
+  std::vector<parameter> params{{"name*1*", "%E6%9B%B8%20"},
+                                {"name*0*",
+                                 "UTF-8''%E5%B9%B4%E6%AC%A1%E5%A0%B1%E5%91%8A"},
+                                {"name*2", ".pdf"}};
   EXPECT_EQ(find_parameter(params, "name"), "年次報告書 .pdf");
   params = {{"filename*0", "a-very-long-file-name-that-was-split-"},
             {"filename*1", "into-two-continuations.bin"}};
@@ -142,7 +152,8 @@ TEST(rfc2231, prefers_extended_over_plain_and_decodes_2047_in_plain) {
   EXPECT_TRUE(is_valid_utf8(*find_parameter(params, "filename")));
 }
 
-// -- transfer encodings ---------------------------------------------------------
+// -- transfer encodings
+// ---------------------------------------------------------
 
 TEST(transfer_encoding, base64) {
   EXPECT_EQ(decode_base64("R3LDvMOfZQ=="), "Grüße");
@@ -161,7 +172,8 @@ TEST(transfer_encoding, quoted_printable) {
   EXPECT_EQ(decode_quoted_printable("caf=C3=A9"), "café");
   EXPECT_EQ(decode_quoted_printable("soft=\r\nbreak"), "softbreak");
   EXPECT_EQ(decode_quoted_printable("soft=\nbreak"), "softbreak");
-  EXPECT_EQ(decode_quoted_printable("trailing   \r\nspace"), "trailing\r\nspace");
+  EXPECT_EQ(decode_quoted_printable("trailing   \r\nspace"),
+            "trailing\r\nspace");
   EXPECT_EQ(decode_quoted_printable("bad=ZZescape"), "bad=ZZescape");
   EXPECT_EQ(decode_quoted_printable("lower=c3=a9"), "loweré");
   EXPECT_EQ(decode_quoted_printable("cut=C"), "cut");
@@ -173,14 +185,16 @@ TEST(transfer_encoding, quoted_printable) {
       end = qp.size();
     EXPECT_LE(end - pos, 76u);
   }
-  EXPECT_EQ(decode_quoted_printable(qp), std::string(200, 'a') + " é .dot\r\nline ");
+  EXPECT_EQ(decode_quoted_printable(qp),
+            std::string(200, 'a') + " é .dot\r\nline ");
   EXPECT_EQ(qp.find("=_"), std::string::npos);
   EXPECT_EQ(decode_transfer_encoding("YWI=", "BASE64"), "ab");
   EXPECT_EQ(decode_transfer_encoding("a=3Db", " quoted-printable "), "a=b");
   EXPECT_EQ(decode_transfer_encoding("raw", "8bit"), "raw");
 }
 
-// -- addresses -----------------------------------------------------------------
+// -- addresses
+// -----------------------------------------------------------------
 
 TEST(address, parses_lists_people_type) {
   auto list = parse_address_list(
@@ -214,9 +228,12 @@ TEST(address, rejects_what_cannot_be_sent) {
 
 TEST(address, formats_for_headers) {
   EXPECT_EQ(format_address({"", "a@x.org"}), "a@x.org");
-  EXPECT_EQ(format_address({"Alice Example", "a@x.org"}), "Alice Example <a@x.org>");
-  EXPECT_EQ(format_address({"Smith, J.", "j@x.org"}), "\"Smith, J.\" <j@x.org>");
-  EXPECT_EQ(format_address({"Say \"hi\"", "j@x.org"}), "\"Say \\\"hi\\\"\" <j@x.org>");
+  EXPECT_EQ(format_address({"Alice Example", "a@x.org"}),
+            "Alice Example <a@x.org>");
+  EXPECT_EQ(format_address({"Smith, J.", "j@x.org"}),
+            "\"Smith, J.\" <j@x.org>");
+  EXPECT_EQ(format_address({"Say \"hi\"", "j@x.org"}),
+            "\"Say \\\"hi\\\"\" <j@x.org>");
   auto encoded = format_address({"Zoë", "z@x.org"});
   EXPECT_EQ(encoded.rfind("=?UTF-8?B?", 0), 0u);
   auto back = parse_address_list(encoded);

@@ -79,7 +79,8 @@ TEST(hostile_html, nested_links_end_at_the_next_link) {
               + repeat("</a>", 500);
   auto text = html_to_text(deep);
   // 499 empty links print their href, the last one its label and href.
-  EXPECT_TRUE(text == repeat("http://e.example/ ", 499) + "label (http://e.example/)");
+  EXPECT_TRUE(
+    text == repeat("http://e.example/ ", 499) + "label (http://e.example/)");
   EXPECT_EQ(html_to_text("see<a href=\"http://u.example/\"></a>next"),
             "see http://u.example/ next");
 }
@@ -104,7 +105,8 @@ TEST(hostile_html, ampersands_without_references) {
   // A ';' far away does not make a reference.
   EXPECT_EQ(html_to_text("&amp" + repeat("x", 40) + ";"),
             "&amp" + repeat("x", 40) + ";");
-  EXPECT_EQ(html_to_text("&hellip;&#x41;&#66"), "\xE2\x80\xA6" "AB");
+  EXPECT_EQ(html_to_text("&hellip;&#x41;&#66"), "\xE2\x80\xA6"
+                                                "AB");
 }
 
 TEST(hostile_html, blocks_after_many_preformatted_line_ends) {
@@ -115,7 +117,8 @@ TEST(hostile_html, blocks_after_many_preformatted_line_ends) {
   EXPECT_TRUE(text == "x" + repeat("\n", 1000) + "y");
 }
 
-// -- headers, RFC 2047 and RFC 2231 --------------------------------------------
+// -- headers, RFC 2047 and RFC 2231
+// --------------------------------------------
 
 TEST(hostile_header, unclosed_encoded_words_stay_literal) {
   auto raw = repeat("=?utf-8?q?aaa", 4000);
@@ -136,7 +139,8 @@ TEST(hostile_header, value_is_capped_with_a_notice) {
   EXPECT_TRUE(has_cut_notice(text));
   EXPECT_TRUE(is_valid_utf8(text));
   auto plain = decode_header(repeat("x", max_header_bytes + 1));
-  EXPECT_TRUE(plain.substr(0, max_header_bytes) == repeat("x", max_header_bytes));
+  EXPECT_TRUE(plain.substr(0, max_header_bytes)
+              == repeat("x", max_header_bytes));
   EXPECT_TRUE(has_cut_notice(plain));
   EXPECT_FALSE(has_cut_notice(decode_header(repeat("x", max_header_bytes))));
 }
@@ -175,7 +179,11 @@ TEST(hostile_charset, many_bad_bytes_become_replacement_characters) {
   auto text = to_utf8(repeat("\xFF", 100000), "shift_jis");
   EXPECT_TRUE(is_valid_utf8(text));
   EXPECT_EQ(text.size(), 3 * 100000u);
-  EXPECT_EQ(to_utf8("a\xFF" "b", "shift_jis"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(to_utf8("a\xFF"
+                    "b",
+                    "shift_jis"),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 // -- MIME structure -----------------------------------------------------------
@@ -303,5 +311,6 @@ TEST(hostile_html, a_tag_keeps_its_first_64_attributes) {
   EXPECT_EQ(html_to_text("<img alt=first " + repeat("a=b ", 100000) + "alt=x>"),
             "[first]");
   EXPECT_EQ(html_to_text("<img " + repeat("a=b ", 100) + "alt=late>"), "");
-  EXPECT_EQ(html_to_text("<img " + repeat("a=b ", 10) + "alt=early>"), "[early]");
+  EXPECT_EQ(html_to_text("<img " + repeat("a=b ", 10) + "alt=early>"),
+            "[early]");
 }

@@ -7,12 +7,14 @@
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
 #include <caf/deep_to_string.hpp>
+
 #include <gtest/gtest.h>
 
 using namespace postern;
 using namespace postern::imap;
 
-// -- modified UTF-7 -------------------------------------------------------------
+// -- modified UTF-7
+// -------------------------------------------------------------
 
 TEST(mailbox_name, decodes_modified_utf7) {
   EXPECT_EQ(decode_mailbox_name("INBOX"), "INBOX");
@@ -27,12 +29,12 @@ TEST(mailbox_name, decodes_modified_utf7) {
 }
 
 TEST(mailbox_name, rejects_malformed_names) {
-  EXPECT_EQ(decode_mailbox_name("&ZeVnLIqe"), std::nullopt);  // no "-"
-  EXPECT_EQ(decode_mailbox_name("&Ze!-"), std::nullopt);      // not base64
-  EXPECT_EQ(decode_mailbox_name("&AGE-x&-"), "ax&");           // lenient: encoded ASCII
-  EXPECT_EQ(decode_mailbox_name("&2D0-"), std::nullopt);      // lone high surrogate
-  EXPECT_EQ(decode_mailbox_name("&3gA-"), std::nullopt);      // lone low surrogate
-  EXPECT_EQ(decode_mailbox_name("&AP-"), std::nullopt);       // odd length / bits
+  EXPECT_EQ(decode_mailbox_name("&ZeVnLIqe"), std::nullopt); // no "-"
+  EXPECT_EQ(decode_mailbox_name("&Ze!-"), std::nullopt);     // not base64
+  EXPECT_EQ(decode_mailbox_name("&AGE-x&-"), "ax&"); // lenient: encoded ASCII
+  EXPECT_EQ(decode_mailbox_name("&2D0-"), std::nullopt); // lone high surrogate
+  EXPECT_EQ(decode_mailbox_name("&3gA-"), std::nullopt); // lone low surrogate
+  EXPECT_EQ(decode_mailbox_name("&AP-"), std::nullopt);  // odd length / bits
   EXPECT_EQ(decode_mailbox_name("Entw\xC3\xBCrfe"), std::nullopt); // raw 8-bit
   EXPECT_EQ(display_mailbox_name("Entw\xC3\xBCrfe"), "Entwürfe");
   EXPECT_EQ(display_mailbox_name("bad\xFF"), "bad\xEF\xBF\xBD");
@@ -47,8 +49,8 @@ TEST(mailbox_name, encodes_modified_utf7) {
   EXPECT_EQ(encode_mailbox_name("\xF0\x9F\x98\x80"), "&2D3eAA-");
   EXPECT_EQ(encode_mailbox_name("~peter/mail/台北/日本語"),
             "~peter/mail/&U,BTFw-/&ZeVnLIqe-");
-  for (auto name : {"Archive/2023", "Ä", "ÄÖ", "ÄÖÜ", "a&b&&c", "Grüße/日本/Привет/😀😀",
-                    "tab\there", "€"}) {
+  for (auto name : {"Archive/2023", "Ä", "ÄÖ", "ÄÖÜ", "a&b&&c",
+                    "Grüße/日本/Привет/😀😀", "tab\there", "€"}) {
     auto wire = encode_mailbox_name(name);
     for (char c : wire)
       EXPECT_LT(static_cast<unsigned char>(c), 0x80);
@@ -56,7 +58,8 @@ TEST(mailbox_name, encodes_modified_utf7) {
   }
 }
 
-// -- paging ------------------------------------------------------------------------
+// -- paging
+// ------------------------------------------------------------------------
 
 TEST(paging, clamps_arguments) {
   EXPECT_EQ(clamp_page_size(20), 20u);
@@ -92,7 +95,8 @@ TEST(paging, cursors_round_trip_and_are_bound_to_their_folder) {
   cursor c{1700000000u, 4242u, 25u};
   auto text = encode_cursor("INBOX", c);
   for (char ch : text)
-    EXPECT_TRUE(isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    EXPECT_TRUE(isalnum(static_cast<unsigned char>(ch)) || ch == '-'
+                || ch == '_');
   auto back = decode_cursor("INBOX", text);
   ASSERT_TRUE(back) << describe(back.error());
   EXPECT_EQ(back->uid_validity, c.uid_validity);
@@ -101,12 +105,14 @@ TEST(paging, cursors_round_trip_and_are_bound_to_their_folder) {
   auto other = decode_cursor("Archive", text);
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error(), ec::invalid_argument);
-  for (std::string bad : {std::string{}, std::string{"!!!"}, std::string{"AAAA"},
-                          std::string{"MS4xLjEuMS5kZWFkYmVlZg"}, std::string(200, 'A')})
+  for (std::string bad :
+       {std::string{}, std::string{"!!!"}, std::string{"AAAA"},
+        std::string{"MS4xLjEuMS5kZWFkYmVlZg"}, std::string(200, 'A')})
     EXPECT_FALSE(decode_cursor("INBOX", bad)) << bad;
 }
 
-// -- dates ----------------------------------------------------------------------------
+// -- dates
+// ----------------------------------------------------------------------------
 
 TEST(dates, validates_search_dates_strictly) {
   auto d = parse_date("2024-02-29", "since");
@@ -114,9 +120,10 @@ TEST(dates, validates_search_dates_strictly) {
   EXPECT_EQ(d->year, 2024);
   EXPECT_EQ(d->month, 2);
   EXPECT_EQ(d->day, 29);
-  for (auto bad : {"2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01",
-                   "2024-1-01", "2024/01/01", "2024-01-01T00:00", "not-a-date", "",
-                   "1899-12-31", " 2024-01-01", "2024-01-0x"}) {
+  for (auto bad :
+       {"2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01",
+        "2024-1-01", "2024/01/01", "2024-01-01T00:00", "not-a-date", "",
+        "1899-12-31", " 2024-01-01", "2024-01-0x"}) {
     auto r = parse_date(bad, "since");
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error(), ec::invalid_argument);
@@ -134,20 +141,24 @@ TEST(dates, converts_to_iso8601_utc) {
   EXPECT_EQ(to_iso8601(2024, 2, 30, 0, 0, 0, 0), "");
   EXPECT_EQ(rfc5322_date_to_iso8601("Thu, 26 Nov 2026 06:00:00 +0100"),
             "2026-11-26T05:00:00Z");
-  EXPECT_EQ(rfc5322_date_to_iso8601("26 Nov 2026 06:00:00 -0000"), "2026-11-26T06:00:00Z");
-  EXPECT_EQ(rfc5322_date_to_iso8601("Mon, 01 Jan 24 12:00:00 +0000"), "2024-01-01T12:00:00Z");
+  EXPECT_EQ(rfc5322_date_to_iso8601("26 Nov 2026 06:00:00 -0000"),
+            "2026-11-26T06:00:00Z");
+  EXPECT_EQ(rfc5322_date_to_iso8601("Mon, 01 Jan 24 12:00:00 +0000"),
+            "2024-01-01T12:00:00Z");
   EXPECT_EQ(rfc5322_date_to_iso8601("yesterday"), "");
   EXPECT_EQ(rfc5322_date_to_iso8601(""), "");
 }
 
-// -- message types travel through CAF's serialization ----------------------------------
+// -- message types travel through CAF's serialization
+// ----------------------------------
 
 TEST(types, serialize_with_caf_inspect) {
   message m;
   m.summary.uid = 7;
   m.summary.subject = "Grüße";
   m.summary.from = {{"Alice", "alice@example.test"}};
-  m.attachments.push_back({"2", "application/pdf", "r.pdf", 10, "attachment", ""});
+  m.attachments.push_back(
+    {"2", "application/pdf", "r.pdf", 10, "attachment", ""});
   m.body = "text";
   std::vector<char> buf;
   caf::binary_serializer sink{nullptr, buf};
@@ -167,7 +178,8 @@ TEST(types, serialize_with_caf_inspect) {
   EXPECT_NE(caf::deep_to_string(change).find("flag_change"), std::string::npos);
 }
 
-// -- THREAD responses -------------------------------------------------------------
+// -- THREAD responses
+// -------------------------------------------------------------
 
 TEST(thread_groups, flattens_each_top_level_thread) {
   // RFC 5256's example: one thread with branches, then single messages.
@@ -208,10 +220,12 @@ TEST(types, organizing_values_serialize) {
   EXPECT_EQ(copy.folder, "Entwürfe");
   EXPECT_EQ(copy.uids, (std::vector<uint32_t>{1, 2}));
   bulk_result result;
-  result.outcomes.push_back({3, caf::make_error(ec::no_such_message, "gone"), 0, {}});
+  result.outcomes.push_back(
+    {3, caf::make_error(ec::no_such_message, "gone"), 0, {}});
   EXPECT_NE(caf::deep_to_string(result).find("bulk_result"), std::string::npos);
   EXPECT_NE(caf::deep_to_string(folder_change{}).find("folder_change"),
             std::string::npos);
-  EXPECT_NE(caf::deep_to_string(multi_search_result{}).find("multi_search_result"),
-            std::string::npos);
+  EXPECT_NE(
+    caf::deep_to_string(multi_search_result{}).find("multi_search_result"),
+    std::string::npos);
 }

@@ -8,7 +8,6 @@
 #include "postern/mime/charset.hpp"
 #include "postern/mime/message_builder.hpp"
 #include "postern/smtp/client.hpp"
-
 #include "support/mail_env.hpp"
 
 #include <gtest/gtest.h>
@@ -41,7 +40,8 @@ struct seeded {
   std::string flags; // Maildir letters: D F R S
 };
 
-using corpus = std::map<std::string, std::map<std::string, std::vector<seeded>>>;
+using corpus
+  = std::map<std::string, std::map<std::string, std::vector<seeded>>>;
 
 corpus load_corpus(const std::string& path) {
   corpus result;
@@ -108,7 +108,9 @@ bool has_file(const imap::message& m, const std::string& prefix,
               const std::string& suffix = {}) {
   for (auto& a : m.attachments)
     if (a.filename.rfind(prefix, 0) == 0 && a.filename.size() >= suffix.size()
-        && a.filename.compare(a.filename.size() - suffix.size(), suffix.size(), suffix) == 0)
+        && a.filename.compare(a.filename.size() - suffix.size(), suffix.size(),
+                              suffix)
+             == 0)
       return true;
   return false;
 }
@@ -124,11 +126,15 @@ void check_kind(const seeded& s, const imap::message& m) {
   } else if (s.kind == "plain-utf8-8bit") {
     EXPECT_TRUE(contains(body, "emoji 🎉 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢")) << at;
   } else if (s.kind == "plain-latin1") {
-    EXPECT_TRUE(contains(body, "Grüße aus München! Der Café kostet 3,50 DM.")) << at;
+    EXPECT_TRUE(contains(body, "Grüße aus München! Der Café kostet 3,50 DM."))
+      << at;
   } else if (s.kind == "plain-cp1252") {
-    EXPECT_TRUE(contains(body, "“Smart quotes” – en dash — em dash … ellipsis, € 42")) << at;
+    EXPECT_TRUE(
+      contains(body, "“Smart quotes” – en dash — em dash … ellipsis, € 42"))
+      << at;
   } else if (s.kind == "plain-sjis" || s.kind == "plain-iso2022jp") {
-    EXPECT_TRUE(contains(body, "こんにちは、世界。会議は明日の午後三時です。")) << at;
+    EXPECT_TRUE(contains(body, "こんにちは、世界。会議は明日の午後三時です。"))
+      << at;
   } else if (s.kind == "plain-gb2312") {
     EXPECT_TRUE(contains(body, "你好，世界。会议定于明天下午三点举行。")) << at;
   } else if (s.kind == "plain-koi8r") {
@@ -138,7 +144,9 @@ void check_kind(const seeded& s, const imap::message& m) {
   } else if (s.kind == "html-only") {
     EXPECT_EQ(m.body_format, "text/html") << at;
     EXPECT_TRUE(contains(body, "Newsletter")) << at;
-    EXPECT_TRUE(contains(body, "Café bold & link (https://example.test/x?a=1&b=2)")) << at << body;
+    EXPECT_TRUE(
+      contains(body, "Café bold & link (https://example.test/x?a=1&b=2)"))
+      << at << body;
     EXPECT_FALSE(contains(body, "alert(1)")) << at;
     EXPECT_FALSE(contains(body, "color:red")) << at;
     EXPECT_FALSE(contains(body, "<")) << at;
@@ -164,7 +172,8 @@ void check_kind(const seeded& s, const imap::message& m) {
     EXPECT_TRUE(contains(body, "Three attachments with RFC 2231 names.")) << at;
     EXPECT_TRUE(has_file(m, "年次報告書 ", ".pdf")) << at;
     EXPECT_TRUE(has_file(m, "Grüße aus Köln.txt")) << at;
-    EXPECT_TRUE(has_file(m, "a-very-long-file-name-that-was-split-into-two-continuations.bin"))
+    EXPECT_TRUE(has_file(
+      m, "a-very-long-file-name-that-was-split-into-two-continuations.bin"))
       << at;
   } else if (s.kind == "related") {
     EXPECT_TRUE(contains(body, "Logo:")) << at;
@@ -173,7 +182,8 @@ void check_kind(const seeded& s, const imap::message& m) {
     EXPECT_FALSE(m.attachments[0].content_id.empty());
   } else if (s.kind == "forward") {
     EXPECT_TRUE(contains(body, "FYI, forwarded below.")) << at;
-    EXPECT_TRUE(contains(body, "---------- Forwarded message ----------")) << at;
+    EXPECT_TRUE(contains(body, "---------- Forwarded message ----------"))
+      << at;
     EXPECT_TRUE(contains(body, "Subject: Original Nachricht für dich")) << at;
     EXPECT_TRUE(contains(body, "Grüße aus München!")) << at;
     EXPECT_TRUE(has_file(m, "Original Nachricht für dich.eml")) << at;
@@ -195,8 +205,10 @@ void check_kind(const seeded& s, const imap::message& m) {
     EXPECT_GT(m.summary.size, 10'000'000u);
   } else if (s.kind == "thread") {
     EXPECT_FALSE(body.empty()) << at;
-    if (s.subject != "Planning the Q3 offsite" && s.subject != "Änderungen am Vertrag"
-        && s.subject != "Server migration status") { // not the first of its thread
+    if (s.subject != "Planning the Q3 offsite"
+        && s.subject != "Änderungen am Vertrag"
+        && s.subject
+             != "Server migration status") { // not the first of its thread
       EXPECT_FALSE(m.references.empty()) << at;
     }
   } else if (s.kind == "missing-date") {
@@ -218,12 +230,14 @@ protected:
     ASSERT_FALSE(corpus_.empty()) << "cannot read " << env_.get("CORPUS_FILE");
   }
 
-  server_settings imap_server(const std::string& user,
-                              transport_security security = transport_security::tls) {
+  server_settings
+  imap_server(const std::string& user,
+              transport_security security = transport_security::tls) {
     server_settings s;
     s.host = env_.get("MAIL_HOST");
     s.security = security;
-    s.port = env_.port(security == transport_security::tls ? "IMAPS_PORT" : "IMAP_PORT");
+    s.port = env_.port(security == transport_security::tls ? "IMAPS_PORT"
+                                                           : "IMAP_PORT");
     s.username = user;
     return s;
   }
@@ -235,8 +249,9 @@ protected:
     return opts;
   }
 
-  std::unique_ptr<imap::session> login(const std::string& user, const std::string& pass,
-                                       transport_security security = transport_security::tls) {
+  std::unique_ptr<imap::session>
+  login(const std::string& user, const std::string& pass,
+        transport_security security = transport_security::tls) {
     auto s = std::make_unique<imap::session>(options());
     auto err = s->connect(imap_server(user, security), secret{pass});
     EXPECT_FALSE(err) << render(err);
@@ -253,7 +268,8 @@ protected:
 
 corpus mail::corpus_;
 
-// -- connecting ----------------------------------------------------------------
+// -- connecting
+// ----------------------------------------------------------------
 
 TEST_F(mail, connects_with_every_security_mode) {
   for (auto security : {transport_security::tls, transport_security::starttls,
@@ -283,9 +299,11 @@ TEST_F(mail, connects_with_every_security_mode) {
 TEST_F(mail, verifies_certificates) {
   auto opts = options();
   opts.ca_file.clear(); // the system store does not know the test CA
-  for (auto security : {transport_security::tls, transport_security::starttls}) {
+  for (auto security :
+       {transport_security::tls, transport_security::starttls}) {
     imap::session s{opts};
-    auto err = s.connect(imap_server("alice@example.test", security), secret{"alicepw"});
+    auto err = s.connect(imap_server("alice@example.test", security),
+                         secret{"alicepw"});
     ASSERT_TRUE(err);
     EXPECT_EQ(err, ec::tls_failure) << render(err);
     EXPECT_TRUE(contains(describe(err), "certificate")) << describe(err);
@@ -301,15 +319,19 @@ TEST_F(mail, verifies_certificates) {
 
 TEST_F(mail, reports_a_wrong_password) {
   imap::session s{options()};
-  auto err = s.connect(imap_server("alice@example.test"), secret{"wrong-password"});
+  auto err = s.connect(imap_server("alice@example.test"),
+                       secret{"wrong-password"});
   ASSERT_TRUE(err);
   EXPECT_EQ(err, ec::authentication_failed);
-  EXPECT_EQ(describe(err).rfind("The IMAP server rejected the username or password", 0), 0u)
+  EXPECT_EQ(
+    describe(err).rfind("The IMAP server rejected the username or password", 0),
+    0u)
     << describe(err);
   EXPECT_FALSE(contains(describe(err), "wrong-password"));
 }
 
-// -- folders --------------------------------------------------------------------
+// -- folders
+// --------------------------------------------------------------------
 
 TEST_F(mail, lists_folders_with_decoded_names_roles_and_counts) {
   auto s = alice();
@@ -345,7 +367,8 @@ TEST_F(mail, lists_folders_with_decoded_names_roles_and_counts) {
   EXPECT_EQ(none.error(), ec::no_such_folder);
 }
 
-// -- every message lists and reads ---------------------------------------------------
+// -- every message lists and reads
+// ---------------------------------------------------
 
 TEST_F(mail, every_message_of_every_folder_lists_and_reads) {
   auto s = alice();
@@ -375,12 +398,16 @@ TEST_F(mail, every_message_of_every_folder_lists_and_reads) {
       expect_valid_utf8(m);
       ASSERT_EQ(by_uid.count(m.uid), 1u) << folder << " uid " << m.uid;
       auto& e = *by_uid[m.uid];
-      EXPECT_EQ(m.subject, e.subject) << folder << " uid " << m.uid << " " << e.kind;
+      EXPECT_EQ(m.subject, e.subject)
+        << folder << " uid " << m.uid << " " << e.kind;
       EXPECT_EQ(m.message_id, e.message_id) << folder << " uid " << m.uid;
       EXPECT_EQ(m.date.empty(), !e.has_date) << folder << " uid " << m.uid;
-      EXPECT_EQ(has_flag(m.flags, "\\Seen"), e.flags.find('S') != std::string::npos);
-      EXPECT_EQ(has_flag(m.flags, "\\Flagged"), e.flags.find('F') != std::string::npos);
-      EXPECT_EQ(has_flag(m.flags, "\\Answered"), e.flags.find('R') != std::string::npos);
+      EXPECT_EQ(has_flag(m.flags, "\\Seen"),
+                e.flags.find('S') != std::string::npos);
+      EXPECT_EQ(has_flag(m.flags, "\\Flagged"),
+                e.flags.find('F') != std::string::npos);
+      EXPECT_EQ(has_flag(m.flags, "\\Answered"),
+                e.flags.find('R') != std::string::npos);
       EXPECT_GT(m.size, 0u);
       EXPECT_FALSE(m.from.empty()) << folder << " uid " << m.uid;
     }
@@ -389,18 +416,21 @@ TEST_F(mail, every_message_of_every_folder_lists_and_reads) {
     for (auto& e : expected)
       uids.push_back(e.uid);
     for (size_t i = 0; i < uids.size(); i += 10) {
-      std::vector<uint32_t> batch(uids.begin() + static_cast<long>(i),
-                                  uids.begin() + static_cast<long>(std::min(i + 10, uids.size())));
+      std::vector<uint32_t> batch(
+        uids.begin() + static_cast<long>(i),
+        uids.begin() + static_cast<long>(std::min(i + 10, uids.size())));
       auto outcomes = s->read_messages(folder, batch);
       ASSERT_TRUE(outcomes) << folder << ": " << render(outcomes.error());
       ASSERT_EQ(outcomes->size(), batch.size());
       for (auto& out : *outcomes) {
-        ASSERT_FALSE(out.error) << folder << " uid " << out.uid << ": " << render(out.error);
+        ASSERT_FALSE(out.error)
+          << folder << " uid " << out.uid << ": " << render(out.error);
         expect_valid_utf8(out.msg);
         auto& e = *by_uid[out.uid];
         EXPECT_EQ(out.msg.summary.subject, e.subject);
         EXPECT_EQ(out.msg.body_length, mime::count_code_points(out.msg.body));
-        EXPECT_FALSE(out.msg.body.empty()) << folder << " uid " << out.uid << " " << e.kind;
+        EXPECT_FALSE(out.msg.body.empty())
+          << folder << " uid " << out.uid << " " << e.kind;
         check_kind(e, out.msg);
         ++read;
       }
@@ -505,7 +535,8 @@ TEST_F(mail, pages_are_clamped_and_end_empty) {
   EXPECT_TRUE(none->messages.empty());
 }
 
-// -- searching -----------------------------------------------------------------
+// -- searching
+// -----------------------------------------------------------------
 
 TEST_F(mail, searches) {
   auto s = alice();
@@ -599,7 +630,8 @@ TEST_F(mail, searches) {
   EXPECT_TRUE(s->usable());
 }
 
-// -- changing: bob's and carol's mailboxes (alice's stay as seeded) ---------------------
+// -- changing: bob's and carol's mailboxes (alice's stay as seeded)
+// ---------------------
 
 TEST_F(mail, cursor_stays_stable_while_mail_arrives) {
   auto s = login("bob@example.test", "bobpw");
@@ -697,7 +729,8 @@ TEST_F(mail, moves_and_flags_report_real_results) {
   EXPECT_EQ(s->move("INBOX", 999999, "Archive").error(), ec::no_such_message);
   auto to_missing = s->move("Archive", moved->new_uid, "No such folder");
   ASSERT_FALSE(to_missing);
-  EXPECT_EQ(to_missing.error(), ec::no_such_folder) << render(to_missing.error());
+  EXPECT_EQ(to_missing.error(), ec::no_such_folder)
+    << render(to_missing.error());
   EXPECT_EQ(s->move("Nope", 1, "Archive").error(), ec::no_such_folder);
   EXPECT_EQ(s->move("INBOX", 0, "Archive").error(), ec::no_such_message);
   auto back = s->move("Archive", moved->new_uid, "INBOX");
@@ -717,7 +750,8 @@ TEST_F(mail, appends_to_folders) {
   ASSERT_TRUE(built);
   auto sent = s->find_special_use("\\Drafts");
   ASSERT_TRUE(sent);
-  auto appended = s->append(*sent, built->data, {"\\Draft", "\\Seen", "$Custom"});
+  auto appended = s->append(*sent, built->data,
+                            {"\\Draft", "\\Seen", "$Custom"});
   ASSERT_TRUE(appended) << render(appended.error());
   ASSERT_NE(appended->uid, 0u);
   auto back = s->read_message(*sent, appended->uid);
@@ -731,11 +765,14 @@ TEST_F(mail, appends_to_folders) {
   EXPECT_EQ(missing.error(), ec::no_such_folder) << render(missing.error());
 }
 
-// -- sending ------------------------------------------------------------------------------
+// -- sending
+// ------------------------------------------------------------------------------
 
 TEST_F(mail, sends_and_the_recipient_receives) {
-  for (auto security : {transport_security::starttls, transport_security::tls}) {
-    auto token = "token-" + std::to_string(clock_type::now().time_since_epoch().count());
+  for (auto security :
+       {transport_security::starttls, transport_security::tls}) {
+    auto token = "token-"
+                 + std::to_string(clock_type::now().time_since_epoch().count());
     mime::outgoing_message msg;
     msg.from = {"Carol Écrivain", "carol@example.test"};
     msg.to = {{"Bob Builder", "bob@example.test"}};
@@ -748,8 +785,8 @@ TEST_F(mail, sends_and_the_recipient_receives) {
     server_settings smtp_server;
     smtp_server.host = env_.get("MAIL_HOST");
     smtp_server.security = security;
-    smtp_server.port = env_.port(security == transport_security::tls ? "SMTPS_PORT"
-                                                                     : "SUBMISSION_PORT");
+    smtp_server.port = env_.port(
+      security == transport_security::tls ? "SMTPS_PORT" : "SUBMISSION_PORT");
     smtp_server.username = "carol@example.test";
     smtp::client_options opts;
     opts.ca_file = env_.get("CA_FILE");
@@ -785,7 +822,8 @@ TEST_F(mail, sends_and_the_recipient_receives) {
     EXPECT_EQ(got->summary.subject, msg.subject);
     EXPECT_EQ(got->summary.message_id, built->message_id);
     EXPECT_EQ(got->summary.in_reply_to, "<parent@example.test>");
-    EXPECT_EQ(got->references, (std::vector<std::string>{"<parent@example.test>"}));
+    EXPECT_EQ(got->references,
+              (std::vector<std::string>{"<parent@example.test>"}));
     ASSERT_EQ(got->summary.from.size(), 1u);
     EXPECT_EQ(got->summary.from[0].name, "Carol Écrivain");
     EXPECT_EQ(got->body_format, "text/plain");
@@ -823,7 +861,8 @@ TEST_F(mail, smtp_reports_a_wrong_password_and_bad_certificates) {
   EXPECT_EQ(err, ec::tls_failure) << render(err);
 }
 
-// -- latency (printed, not asserted) -------------------------------------------------------
+// -- latency (printed, not asserted)
+// -------------------------------------------------------
 
 TEST_F(mail, latency) {
   using ms = std::chrono::duration<double, std::milli>;
@@ -839,8 +878,8 @@ TEST_F(mail, latency) {
       times.push_back(ms(clock_type::now() - start).count());
     }
     auto max = *std::max_element(times.begin(), times.end());
-    std::cout << "[latency] " << what << ": median " << median(times) << " ms, max " << max
-              << " ms over " << n << " runs\n";
+    std::cout << "[latency] " << what << ": median " << median(times)
+              << " ms, max " << max << " ms over " << n << " runs\n";
   };
   measure("connect+TLS+login (IMAPS)", 10, [&] { alice(); });
   auto s = alice();
@@ -849,24 +888,31 @@ TEST_F(mail, latency) {
   for (auto& e : corpus_["alice@example.test"]["INBOX"])
     uid_of.emplace(e.kind, e.uid);
   imap::page_request page;
-  measure("list_messages INBOX page of 20", 20, [&] { ASSERT_TRUE(s->list_messages("INBOX", page)); });
+  measure("list_messages INBOX page of 20", 20,
+          [&] { ASSERT_TRUE(s->list_messages("INBOX", page)); });
   page.page_size = 50;
-  measure("list_messages INBOX page of 50", 20, [&] { ASSERT_TRUE(s->list_messages("INBOX", page)); });
-  for (auto kind : {"plain-utf8", "html-only", "attachments", "forward-nested", "huge"})
+  measure("list_messages INBOX page of 50", 20,
+          [&] { ASSERT_TRUE(s->list_messages("INBOX", page)); });
+  for (auto kind :
+       {"plain-utf8", "html-only", "attachments", "forward-nested", "huge"})
     measure((std::string{"read_message "} + kind).c_str(), 20,
             [&] { ASSERT_TRUE(s->read_message("INBOX", uid_of[kind])); });
   std::vector<uint32_t> ten;
   for (auto& e : corpus_["alice@example.test"]["INBOX"])
     if (ten.size() < 10)
       ten.push_back(e.uid);
-  measure("read_messages 10 uids", 20, [&] { ASSERT_TRUE(s->read_messages("INBOX", ten)); });
+  measure("read_messages 10 uids", 20,
+          [&] { ASSERT_TRUE(s->read_messages("INBOX", ten)); });
   imap::search_query q;
   q.subject = "Änderungen";
-  measure("search subject (UTF-8)", 20, [&] { ASSERT_TRUE(s->search("INBOX", q)); });
-  measure("list_folders with counts", 10, [&] { ASSERT_TRUE(s->list_folders(true)); });
+  measure("search subject (UTF-8)", 20,
+          [&] { ASSERT_TRUE(s->search("INBOX", q)); });
+  measure("list_folders with counts", 10,
+          [&] { ASSERT_TRUE(s->list_folders(true)); });
 }
 
-// -- byte budgets ---------------------------------------------------------------
+// -- byte budgets
+// ---------------------------------------------------------------
 
 TEST_F(mail, a_10_mb_attachment_reads_whole_in_chunks) {
   auto opts = options();
@@ -909,7 +955,8 @@ TEST_F(mail, a_10_mb_attachment_reads_whole_in_chunks) {
   ASSERT_TRUE(att) << render(att.error());
   EXPECT_EQ(att->size, file.size());
   EXPECT_TRUE(att->data == file) << "the bytes differ";
-  auto original = s.fetch_original(*folder, appended->uid, true, 12 * 1000 * 1000);
+  auto original = s.fetch_original(*folder, appended->uid, true,
+                                   12 * 1000 * 1000);
   ASSERT_TRUE(original) << render(original.error());
   ASSERT_EQ(original->attachments.size(), 1u);
   EXPECT_TRUE(original->attachments[0].data == file) << "the bytes differ";

@@ -33,8 +33,8 @@ struct parsed {
 
 void collect_texts(mailmime* m, parsed& out) {
   if (m->mm_type == MAILMIME_MULTIPLE) {
-    for (auto* it = clist_begin(m->mm_data.mm_multipart.mm_mp_list); it != nullptr;
-         it = clist_next(it))
+    for (auto* it = clist_begin(m->mm_data.mm_multipart.mm_mp_list);
+         it != nullptr; it = clist_next(it))
       collect_texts(static_cast<mailmime*>(clist_content(it)), out);
     return;
   }
@@ -43,14 +43,17 @@ void collect_texts(mailmime* m, parsed& out) {
   mailmime_single_fields fields;
   mailmime_single_fields_init(&fields, m->mm_mime_fields, m->mm_content_type);
   auto* data = m->mm_data.mm_single;
-  std::string raw{data->dt_data.dt_text.dt_data, data->dt_data.dt_text.dt_length};
-  std::string encoding = data->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE
+  std::string raw{data->dt_data.dt_text.dt_data,
+                  data->dt_data.dt_text.dt_length};
+  std::string encoding = data->dt_encoding
+                             == MAILMIME_MECHANISM_QUOTED_PRINTABLE
                            ? "quoted-printable"
                            : "7bit";
   std::string type = m->mm_content_type->ct_subtype;
-  out.texts.emplace_back(
-    type, to_utf8(decode_transfer_encoding(raw, encoding),
-                  fields.fld_content_charset ? fields.fld_content_charset : ""));
+  out.texts.emplace_back(type, to_utf8(decode_transfer_encoding(raw, encoding),
+                                       fields.fld_content_charset
+                                         ? fields.fld_content_charset
+                                         : ""));
 }
 
 parsed parse(const std::string& data) {
@@ -64,7 +67,8 @@ parsed parse(const std::string& data) {
     return result;
   auto* fields = raw->mm_data.mm_message.mm_fields;
   if (fields != nullptr)
-    for (auto* it = clist_begin(fields->fld_list); it != nullptr; it = clist_next(it)) {
+    for (auto* it = clist_begin(fields->fld_list); it != nullptr;
+         it = clist_next(it)) {
       auto* f = static_cast<mailimf_field*>(clist_content(it));
       if (f->fld_type == MAILIMF_FIELD_OPTIONAL_FIELD)
         result.headers[f->fld_data.fld_optional_field->fld_name]
@@ -99,7 +103,8 @@ outgoing_message sample() {
   msg.bcc = {{"Secret", "hidden@example.test"}};
   msg.subject = "Grüße – a long subject line with ünïcödé that needs several "
                 "encoded words to stay within the line limits of RFC 5322";
-  msg.text = "Hello Bob,\n\nnaïve café ☕\n.leading dot line\n" + std::string(200, 'x');
+  msg.text = "Hello Bob,\n\nnaïve café ☕\n.leading dot line\n"
+             + std::string(200, 'x');
   return msg;
 }
 
@@ -120,10 +125,11 @@ TEST(message_builder, builds_a_plain_message_libetpan_can_parse) {
   }
   EXPECT_EQ(built->message_id, "<unique123@example.test>");
   EXPECT_EQ(built->sender, "alice@example.test");
-  EXPECT_EQ(built->recipients,
-            (std::vector<std::string>{"bob@example.test", "zoe@example.test",
-                                      "carol@example.test", "hidden@example.test"}));
-  EXPECT_EQ(data.find("hidden@"), std::string::npos) << "Bcc must not be in the headers";
+  EXPECT_EQ(built->recipients, (std::vector<std::string>{
+                                 "bob@example.test", "zoe@example.test",
+                                 "carol@example.test", "hidden@example.test"}));
+  EXPECT_EQ(data.find("hidden@"), std::string::npos)
+    << "Bcc must not be in the headers";
   auto p = parse(data);
   ASSERT_NE(p.root, nullptr);
   EXPECT_EQ(p.headers["Date"], "Tue, 14 Nov 2023 22:13:20 +0000");
@@ -174,8 +180,8 @@ TEST(message_builder, references_chain_is_built_and_bounded) {
   ASSERT_TRUE(built);
   auto p = parse(built->data);
   auto refs = p.headers["References"];
-  EXPECT_NE(refs.find("<r0@x>"), std::string::npos);   // the root stays
-  EXPECT_EQ(refs.find("<r1@x>"), std::string::npos);   // the middle goes
+  EXPECT_NE(refs.find("<r0@x>"), std::string::npos); // the root stays
+  EXPECT_EQ(refs.find("<r1@x>"), std::string::npos); // the middle goes
   EXPECT_NE(refs.find("<r39@x>"), std::string::npos);
   EXPECT_NE(refs.find("<parent@x>"), std::string::npos);
 }

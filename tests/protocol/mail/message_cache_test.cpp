@@ -70,7 +70,8 @@ TEST(message_cache, facts_share_the_entry_with_the_text_and_never_keep_flags) {
   EXPECT_EQ(f->summary.uid, 7u);
   EXPECT_EQ(f->summary.subject, "Hello");
   EXPECT_EQ(f->references.size(), 1u);
-  EXPECT_TRUE(f->summary.flags.empty()) << "flags change: they are never cached";
+  EXPECT_TRUE(f->summary.flags.empty())
+    << "flags change: they are never cached";
   auto with_facts = cache.bytes();
   cache.put_text("m", decoded_text{std::string(1000, 't'), false, false});
   EXPECT_GE(cache.bytes(), with_facts + 1000);

@@ -10,18 +10,18 @@
 #include "postern/imap/mailbox_name.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/message_builder.hpp"
-
 #include "support/mail_env.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/istreamwrapper.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <unistd.h>
 
 using namespace postern;
 using namespace std::chrono_literals;
@@ -29,13 +29,15 @@ using namespace std::chrono_literals;
 namespace {
 
 /// UIDs of dave's seeded INBOX by subject (corpus.json).
-std::map<std::string, std::vector<uint32_t>> dave_inbox_by_subject(const std::string& path) {
+std::map<std::string, std::vector<uint32_t>>
+dave_inbox_by_subject(const std::string& path) {
   std::map<std::string, std::vector<uint32_t>> result;
   std::ifstream in{path};
   rapidjson::IStreamWrapper wrapper{in};
   rapidjson::Document doc;
   doc.ParseStream(wrapper);
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("dave@example.test"))
+  if (doc.HasParseError() || !doc.IsObject()
+      || !doc.HasMember("dave@example.test"))
     return result;
   for (auto& e : doc["dave@example.test"]["INBOX"].GetArray())
     if (e["subject"].IsString())
@@ -53,7 +55,8 @@ std::vector<uint32_t> uids_of(const std::vector<imap::message_summary>& list) {
 /// A name no other run or test uses.
 std::string unique(const std::string& stem) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  return stem + " " + std::to_string(::getpid()) + "-" + std::to_string(now % 1000000);
+  return stem + " " + std::to_string(::getpid()) + "-"
+         + std::to_string(now % 1000000);
 }
 
 } // namespace
@@ -63,7 +66,8 @@ protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(env_.load());
     inbox_ = dave_inbox_by_subject(env_.get("CORPUS_FILE"));
-    ASSERT_FALSE(inbox_.empty()) << "no dave@example.test in " << env_.get("CORPUS_FILE");
+    ASSERT_FALSE(inbox_.empty())
+      << "no dave@example.test in " << env_.get("CORPUS_FILE");
   }
 
   std::unique_ptr<imap::session> dave(bool server_threading = true) {
@@ -83,7 +87,8 @@ protected:
   }
 
   /// Appends a small message to `folder`; returns its UID.
-  uint32_t append(imap::session& s, const std::string& folder, const std::string& subject) {
+  uint32_t append(imap::session& s, const std::string& folder,
+                  const std::string& subject) {
     mime::outgoing_message msg;
     msg.from = {"Dave", "dave@example.test"};
     msg.to = {{"", "bob@example.test"}};
@@ -96,8 +101,9 @@ protected:
     return appended ? appended->uid : 0;
   }
 
-  imap::bulk_result change(imap::session& s, imap::bulk_kind kind, const std::string& folder,
-                           std::vector<uint32_t> uids, const std::string& destination = {}) {
+  imap::bulk_result
+  change(imap::session& s, imap::bulk_kind kind, const std::string& folder,
+         std::vector<uint32_t> uids, const std::string& destination = {}) {
     imap::bulk_request req;
     req.kind = kind;
     req.folder = folder;
@@ -109,7 +115,8 @@ protected:
     return r ? *r : imap::bulk_result{};
   }
 
-  caf::error folder_op(imap::session& s, imap::folder_action action, const std::string& name,
+  caf::error folder_op(imap::session& s, imap::folder_action action,
+                       const std::string& name,
                        const std::string& new_name = {}) {
     auto r = s.change_folder({action, name, new_name});
     return r ? caf::error{} : r.error();
@@ -128,7 +135,8 @@ protected:
   std::map<std::string, std::vector<uint32_t>> inbox_;
 };
 
-// -- threads ------------------------------------------------------------------------
+// -- threads
+// ------------------------------------------------------------------------
 
 TEST_F(organize, threads_alike_with_the_server_and_with_headers) {
   auto garden = inbox_["Garden shed plans"];
@@ -147,19 +155,23 @@ TEST_F(organize, threads_alike_with_the_server_and_with_headers) {
   ASSERT_NE(by_headers, nullptr);
   // Dovecot offers THREAD=REFERENCES; the second session must not use it.
   ASSERT_TRUE(std::count(by_server->capabilities().all.begin(),
-                         by_server->capabilities().all.end(), "THREAD=REFERENCES"));
+                         by_server->capabilities().all.end(),
+                         "THREAD=REFERENCES"));
   for (auto* s : {by_server.get(), by_headers.get()}) {
     auto method = s == by_server.get() ? "THREAD=REFERENCES" : "headers";
-    for (auto& [expected, thread] : {std::pair{garden, "garden"}, std::pair{budget, "budget"}}) {
+    for (auto& [expected, thread] :
+         {std::pair{garden, "garden"}, std::pair{budget, "budget"}}) {
       // From any message of the thread, the whole thread, oldest first
       // (the seeded messages were written in date order).
       for (auto uid : expected) {
         auto t = s->thread("INBOX", uid);
         ASSERT_TRUE(t) << method << " " << render(t.error());
         EXPECT_EQ(t->method, method);
-        EXPECT_EQ(uids_of(t->messages), expected) << method << " " << thread << " from " << uid;
+        EXPECT_EQ(uids_of(t->messages), expected)
+          << method << " " << thread << " from " << uid;
         EXPECT_EQ(t->total, expected.size());
-        EXPECT_EQ(t->messages.front().subject.rfind("Re: ", 0), std::string::npos);
+        EXPECT_EQ(t->messages.front().subject.rfind("Re: ", 0),
+                  std::string::npos);
       }
     }
     // A message nobody answered is a thread of its own.
@@ -170,14 +182,17 @@ TEST_F(organize, threads_alike_with_the_server_and_with_headers) {
       ASSERT_TRUE(t) << render(t.error());
       EXPECT_EQ(uids_of(t->messages), std::vector<uint32_t>{single});
     }
-    EXPECT_EQ(s->thread("INBOX", 999999).error(), ec::no_such_message) << method;
+    EXPECT_EQ(s->thread("INBOX", 999999).error(), ec::no_such_message)
+      << method;
     EXPECT_EQ(s->thread("INBOX", 0).error(), ec::no_such_message) << method;
-    EXPECT_EQ(s->thread("No such folder", 1).error(), ec::no_such_folder) << method;
+    EXPECT_EQ(s->thread("No such folder", 1).error(), ec::no_such_folder)
+      << method;
     EXPECT_TRUE(s->usable());
   }
 }
 
-// -- bulk changes and safe delete ----------------------------------------------------------
+// -- bulk changes and safe delete
+// ----------------------------------------------------------
 
 TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
   auto s = dave();
@@ -192,7 +207,8 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
   ASSERT_EQ(std::count(uids.begin(), uids.end(), 0u), 0);
 
   // Copy two and a UID that does not exist: two new UIDs, one error.
-  auto copied = change(*s, imap::bulk_kind::copy, mine, {uids[0], 999999, uids[1]}, other);
+  auto copied = change(*s, imap::bulk_kind::copy, mine,
+                       {uids[0], 999999, uids[1]}, other);
   ASSERT_EQ(copied.outcomes.size(), 3u);
   EXPECT_FALSE(copied.outcomes[0].error);
   EXPECT_NE(copied.outcomes[0].new_uid, 0u);
@@ -204,7 +220,8 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
   EXPECT_TRUE(s->read_message(mine, uids[0])); // the original stays
 
   // Flag several.
-  auto flagged = change(*s, imap::bulk_kind::flag, mine, {uids[0], uids[2], 888888});
+  auto flagged = change(*s, imap::bulk_kind::flag, mine,
+                        {uids[0], uids[2], 888888});
   EXPECT_EQ(flagged.added, std::vector<std::string>{"\\Flagged"});
   ASSERT_EQ(flagged.outcomes.size(), 3u);
   for (size_t i : {0u, 1u}) {
@@ -215,16 +232,19 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
 
   // Move several: gone here, there with their new UIDs.
   auto moved = change(*s, imap::bulk_kind::move, other,
-                      {copied.outcomes[0].new_uid, copied.outcomes[2].new_uid}, mine);
+                      {copied.outcomes[0].new_uid, copied.outcomes[2].new_uid},
+                      mine);
   ASSERT_EQ(moved.outcomes.size(), 2u);
   for (auto& o : moved.outcomes) {
     EXPECT_FALSE(o.error);
     EXPECT_EQ(s->read_message(other, o.uid).error(), ec::no_such_message);
     auto m = s->read_message(mine, o.new_uid);
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->summary.subject, o.uid == copied.outcomes[0].new_uid ? "one" : "two");
+    EXPECT_EQ(m->summary.subject,
+              o.uid == copied.outcomes[0].new_uid ? "one" : "two");
   }
-  auto to_nowhere = s->change_messages({imap::bulk_kind::move, mine, {uids[0]}, "No such folder", {}});
+  auto to_nowhere = s->change_messages(
+    {imap::bulk_kind::move, mine, {uids[0]}, "No such folder", {}});
   ASSERT_FALSE(to_nowhere);
   EXPECT_EQ(to_nowhere.error(), ec::no_such_folder);
 
@@ -247,7 +267,9 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
 
   // In Trash, delete removes for good: exactly that UID. Another message in
   // Trash marked \Deleted by someone else survives (no folder-wide EXPUNGE).
-  auto bystander_uid = change(*s, imap::bulk_kind::remove, mine, {uids[2]}).outcomes.at(0).new_uid;
+  auto bystander_uid = change(*s, imap::bulk_kind::remove, mine, {uids[2]})
+                         .outcomes.at(0)
+                         .new_uid;
   ASSERT_NE(bystander_uid, 0u);
   auto bystander = s->read_message(*trash, bystander_uid);
   ASSERT_TRUE(bystander);
@@ -260,8 +282,10 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
   ASSERT_EQ(purged.outcomes.size(), 1u);
   EXPECT_FALSE(purged.outcomes[0].error);
   EXPECT_EQ(s->read_message(*trash, in_trash).error(), ec::no_such_message);
-  EXPECT_TRUE(s->read_message(*trash, bystander_uid)) << "an EXPUNGE purged the bystander";
-  auto purged_bystander = change(*s, imap::bulk_kind::remove, *trash, {bystander_uid});
+  EXPECT_TRUE(s->read_message(*trash, bystander_uid))
+    << "an EXPUNGE purged the bystander";
+  auto purged_bystander = change(*s, imap::bulk_kind::remove, *trash,
+                                 {bystander_uid});
   EXPECT_FALSE(purged_bystander.outcomes.at(0).error);
 
   // Clean up: empty both folders (through Trash), then delete them.
@@ -281,7 +305,8 @@ TEST_F(organize, copies_moves_flags_and_deletes_with_per_uid_outcomes) {
   EXPECT_TRUE(s->usable());
 }
 
-// -- folders ------------------------------------------------------------------------
+// -- folders
+// ------------------------------------------------------------------------
 
 TEST_F(organize, creates_renames_and_deletes_folders_in_modified_utf7) {
   auto s = dave();
@@ -297,10 +322,12 @@ TEST_F(organize, creates_renames_and_deletes_folders_in_modified_utf7) {
   // can be stored there.
   EXPECT_NE(imap::wire_mailbox_name(child).find("&"), std::string::npos);
   EXPECT_NE(append(*s, child, "in a non-ASCII folder"), 0u);
-  EXPECT_EQ(folder_op(*s, imap::folder_action::create, child), ec::already_exists);
+  EXPECT_EQ(folder_op(*s, imap::folder_action::create, child),
+            ec::already_exists);
 
   auto renamed_to = parent + "/Überblick";
-  auto renamed = s->change_folder({imap::folder_action::rename, child, renamed_to});
+  auto renamed
+    = s->change_folder({imap::folder_action::rename, child, renamed_to});
   ASSERT_TRUE(renamed) << render(renamed.error());
   EXPECT_EQ(renamed->name, renamed_to);
   EXPECT_TRUE(listed(*s, renamed_to));
@@ -312,44 +339,56 @@ TEST_F(organize, creates_renames_and_deletes_folders_in_modified_utf7) {
 
   // Protected: INBOX and special-use folders, and a folder still holding mail.
   for (auto name : {"INBOX", "Trash", "Sent", "Drafts", "Junk", "Archive"}) {
-    EXPECT_EQ(folder_op(*s, imap::folder_action::rename, name, unique("Stolen")),
+    EXPECT_EQ(folder_op(*s, imap::folder_action::rename, name,
+                        unique("Stolen")),
               ec::invalid_argument)
       << name;
-    EXPECT_EQ(folder_op(*s, imap::folder_action::remove, name), ec::invalid_argument) << name;
+    EXPECT_EQ(folder_op(*s, imap::folder_action::remove, name),
+              ec::invalid_argument)
+      << name;
     EXPECT_TRUE(listed(*s, name)) << name;
   }
   auto full = s->change_folder({imap::folder_action::remove, "Projekte", {}});
   ASSERT_FALSE(full);
   EXPECT_EQ(full.error(), ec::invalid_argument);
-  EXPECT_NE(describe(full.error()).find("still holds 2 messages"), std::string::npos)
+  EXPECT_NE(describe(full.error()).find("still holds 2 messages"),
+            std::string::npos)
     << describe(full.error());
-  auto nonempty = s->change_folder({imap::folder_action::remove, renamed_to, {}});
+  auto nonempty
+    = s->change_folder({imap::folder_action::remove, renamed_to, {}});
   EXPECT_EQ(nonempty.error(), ec::invalid_argument);
 
   // Bad names never reach the server.
-  for (auto bad : {std::string{"a*b"}, std::string{"x%"}, parent + "//y",
-                   std::string{"/lead"}, std::string{"tab\there"}, std::string{"inbox"}})
-    EXPECT_EQ(folder_op(*s, imap::folder_action::create, bad), ec::invalid_argument) << bad;
+  for (auto bad :
+       {std::string{"a*b"}, std::string{"x%"}, parent + "//y",
+        std::string{"/lead"}, std::string{"tab\there"}, std::string{"inbox"}})
+    EXPECT_EQ(folder_op(*s, imap::folder_action::create, bad),
+              ec::invalid_argument)
+      << bad;
   EXPECT_EQ(folder_op(*s, imap::folder_action::remove, unique("Never made")),
             ec::no_such_folder);
 
   // Empty it (through Trash), then delete it and its parent.
   auto page = s->list_messages(renamed_to, {});
   ASSERT_TRUE(page);
-  auto trashed = change(*s, imap::bulk_kind::remove, renamed_to, uids_of(page->messages));
+  auto trashed = change(*s, imap::bulk_kind::remove, renamed_to,
+                        uids_of(page->messages));
   auto trash = s->find_special_use("\\Trash");
   ASSERT_TRUE(trash);
   change(*s, imap::bulk_kind::remove, *trash, {trashed.outcomes.at(0).new_uid});
   EXPECT_FALSE(folder_op(*s, imap::folder_action::remove, renamed_to));
   EXPECT_FALSE(listed(*s, renamed_to));
-  if (listed(*s, parent)) { // Dovecot keeps the parent only when made explicitly
+  if (listed(*s,
+             parent)) { // Dovecot keeps the parent only when made explicitly
     EXPECT_FALSE(folder_op(*s, imap::folder_action::remove, parent));
   }
-  EXPECT_EQ(folder_op(*s, imap::folder_action::remove, renamed_to), ec::no_such_folder);
+  EXPECT_EQ(folder_op(*s, imap::folder_action::remove, renamed_to),
+            ec::no_such_folder);
   EXPECT_TRUE(s->usable());
 }
 
-// -- search of every folder -----------------------------------------------------------
+// -- search of every folder
+// -----------------------------------------------------------
 
 TEST_F(organize, searches_every_folder) {
   auto s = dave();
@@ -369,12 +408,14 @@ TEST_F(organize, searches_every_folder) {
   EXPECT_EQ(in_inbox, 4u);
   // Newest first across folders.
   for (size_t i = 1; i < found->messages.size(); ++i)
-    EXPECT_GE(found->messages[i - 1].summary.received, found->messages[i].summary.received);
+    EXPECT_GE(found->messages[i - 1].summary.received,
+              found->messages[i].summary.received);
   // Trash's seeded messages are found too.
   q = {};
   q.subject = "Quarterly report";
   auto trash_hit = s->search_everywhere(q);
   ASSERT_TRUE(trash_hit);
-  EXPECT_TRUE(std::any_of(trash_hit->messages.begin(), trash_hit->messages.end(),
+  EXPECT_TRUE(std::any_of(trash_hit->messages.begin(),
+                          trash_hit->messages.end(),
                           [](auto& m) { return m.folder == "Trash"; }));
 }

@@ -21,11 +21,12 @@ namespace {
 
 // Random strings biased towards the characters the decoders care about.
 std::string random_input(std::mt19937& rng) {
-  static constexpr std::string_view specials[]
-    = {"=?",   "?=",  "?B?", "?q?", "=C3", "=",   "_",     "&",    "-",
-       "<a ",  "</",  ">",   "\"",  "'",   "&#x", ";",     "\r\n", " ",
-       "%",    "*0*", "''",  "<",   "@",   "\xC3", "\xE2\x82", "\xFF",
-       "utf-8", "koi8-r", "shift_jis", "iso-2022-jp", "\x1B$B", "<br>", "<p>"};
+  static constexpr std::string_view specials[] = {
+    "=?",        "?=",          "?B?",    "?q?",      "=C3",  "=",     "_",
+    "&",         "-",           "<a ",    "</",       ">",    "\"",    "'",
+    "&#x",       ";",           "\r\n",   " ",        "%",    "*0*",   "''",
+    "<",         "@",           "\xC3",   "\xE2\x82", "\xFF", "utf-8", "koi8-r",
+    "shift_jis", "iso-2022-jp", "\x1B$B", "<br>",     "<p>"};
   std::uniform_int_distribution<int> len{0, 60};
   std::uniform_int_distribution<int> pick{0, 3};
   std::uniform_int_distribution<size_t> special{0, std::size(specials) - 1};
@@ -54,19 +55,21 @@ TEST(robustness, decoders_survive_random_input) {
     EXPECT_TRUE(mime::is_valid_utf8(mime::html_to_text(input)));
     auto encoded = mime::encode_header(mime::to_valid_utf8(input));
     EXPECT_TRUE(mime::is_valid_utf8(encoded));
-    std::vector<mime::parameter> params{{"filename*0*", input}, {"filename*1", charset},
-                                        {"name", input}};
+    std::vector<mime::parameter> params{
+      {"filename*0*", input}, {"filename*1", charset}, {"name", input}};
     EXPECT_TRUE(mime::is_valid_utf8(*mime::find_parameter(params, "filename")));
     EXPECT_TRUE(mime::is_valid_utf8(*mime::find_parameter(params, "name")));
     mime::decode_base64(input);
     mime::decode_quoted_printable(input);
-    EXPECT_EQ(mime::decode_quoted_printable(mime::encode_quoted_printable(
-                mime::to_valid_utf8(input))).size()
+    EXPECT_EQ(mime::decode_quoted_printable(
+                mime::encode_quoted_printable(mime::to_valid_utf8(input)))
+                  .size()
                 > 0,
               !input.empty());
     EXPECT_TRUE(mime::is_valid_utf8(imap::display_mailbox_name(input)));
     auto valid = mime::to_valid_utf8(input);
-    EXPECT_EQ(imap::decode_mailbox_name(imap::encode_mailbox_name(valid)), valid);
+    EXPECT_EQ(imap::decode_mailbox_name(imap::encode_mailbox_name(valid)),
+              valid);
     imap::decode_cursor("INBOX", input);
     imap::parse_date(input, "since");
     EXPECT_TRUE(mime::is_valid_utf8(imap::rfc5322_date_to_iso8601(input)));

@@ -22,7 +22,8 @@ part leaf(std::string section, std::string type, std::string subtype,
   return p;
 }
 
-part multi(std::string section, std::string subtype, std::vector<part> children) {
+part multi(std::string section, std::string subtype,
+           std::vector<part> children) {
   part p;
   p.section = std::move(section);
   p.type = "multipart";
@@ -34,8 +35,9 @@ part multi(std::string section, std::string subtype, std::vector<part> children)
 std::vector<std::string> sections(const body_plan& plan) {
   std::vector<std::string> result;
   for (auto& step : plan.steps)
-    result.push_back(step.section.empty() ? "<" + step.literal.substr(0, 10) + ">"
-                                          : step.section);
+    result.push_back(step.section.empty()
+                       ? "<" + step.literal.substr(0, 10) + ">"
+                       : step.section);
   return result;
 }
 
@@ -56,14 +58,16 @@ TEST(structure, alternative_prefers_plain_text) {
                     {leaf("1", "text", "plain"), leaf("2", "text", "html")});
   EXPECT_EQ(sections(plan_body(root)), std::vector<std::string>{"1"});
   // HTML first in the list changes nothing.
-  root = multi("", "alternative", {leaf("1", "text", "html"), leaf("2", "text", "plain")});
+  root = multi("", "alternative",
+               {leaf("1", "text", "html"), leaf("2", "text", "plain")});
   EXPECT_EQ(sections(plan_body(root)), std::vector<std::string>{"2"});
   // Only HTML (inside related): the HTML root is read, the image listed.
-  auto related = multi("2", "related",
-                       {leaf("2.1", "text", "html"), leaf("2.2", "image", "png")});
+  auto related = multi(
+    "2", "related", {leaf("2.1", "text", "html"), leaf("2.2", "image", "png")});
   related.children[1].content_id = "logo@x";
   related.children[1].disposition = "inline";
-  root = multi("", "alternative", {leaf("1", "application", "x-unknown"), related});
+  root = multi("", "alternative",
+               {leaf("1", "application", "x-unknown"), related});
   auto plan = plan_body(root);
   EXPECT_EQ(sections(plan), std::vector<std::string>{"2.1"});
   EXPECT_TRUE(plan.steps[0].html);
@@ -76,7 +80,8 @@ TEST(structure, alternative_prefers_plain_text) {
 TEST(structure, mixed_with_attachments) {
   auto root = multi(
     "", "mixed",
-    {multi("1", "alternative", {leaf("1.1", "text", "plain"), leaf("1.2", "text", "html")}),
+    {multi("1", "alternative",
+           {leaf("1.1", "text", "plain"), leaf("1.2", "text", "html")}),
      leaf("2", "application", "pdf", {{"name", "r.pdf"}}, "attachment",
           {{"filename", "report.pdf"}}),
      leaf("3", "text", "csv", {}, "attachment",
@@ -107,16 +112,17 @@ TEST(structure, nested_messages_are_read_with_a_heading) {
   inner.section = "2";
   inner.type = "message";
   inner.subtype = "rfc822";
-  inner.headers = {"Someone <s@x.org>", "alice@example.test", "Mon, 01 Jan 2024",
-                   "Original"};
+  inner.headers = {"Someone <s@x.org>", "alice@example.test",
+                   "Mon, 01 Jan 2024", "Original"};
   part middle_body = multi("", "mixed",
                            {leaf("2.1", "text", "plain"),
-                            leaf("2.2", "application", "octet-stream", {}, "attachment",
-                                 {{"filename", "data.bin"}})});
+                            leaf("2.2", "application", "octet-stream", {},
+                                 "attachment", {{"filename", "data.bin"}})});
   inner.children.push_back(middle_body);
   auto root = multi("", "mixed", {leaf("1", "text", "plain"), inner});
   auto plan = plan_body(root);
-  EXPECT_EQ(sections(plan), (std::vector<std::string>{"1", "<---------->", "2.1"}));
+  EXPECT_EQ(sections(plan),
+            (std::vector<std::string>{"1", "<---------->", "2.1"}));
   EXPECT_NE(plan.steps[1].literal.find("Subject: Original"), std::string::npos);
   ASSERT_EQ(plan.attachments.size(), 2u);
   EXPECT_EQ(plan.attachments[0].mime_type, "message/rfc822");
@@ -140,17 +146,22 @@ TEST(structure, decodes_text_parts) {
   step.section = "1";
   step.encoding = "quoted-printable";
   step.charset = "iso-8859-1";
-  EXPECT_EQ(decode_text("Gr=FC=DFe\r\nzwei=\r\nte Zeile\r\n", step), "Grüße\nzweite Zeile");
+  EXPECT_EQ(decode_text("Gr=FC=DFe\r\nzwei=\r\nte Zeile\r\n", step),
+            "Grüße\nzweite Zeile");
   step.html = true;
   step.charset.clear();
   step.encoding = "8bit";
-  EXPECT_EQ(decode_text("<meta charset=\"koi8-r\"><p>\xF0\xD2\xC9\xD7\xC5\xD4</p>", step),
+  EXPECT_EQ(decode_text(
+              "<meta charset=\"koi8-r\"><p>\xF0\xD2\xC9\xD7\xC5\xD4</p>", step),
             "Привет");
   text_step flowed;
   flowed.section = "1";
   flowed.flowed = true;
-  EXPECT_EQ(decode_text("This is a \r\nflowed paragraph.\r\n> quoted \r\n> more\r\n-- \r\nsig", flowed),
-            "This is a flowed paragraph.\n> quoted more\n-- \nsig");
+  EXPECT_EQ(
+    decode_text(
+      "This is a \r\nflowed paragraph.\r\n> quoted \r\n> more\r\n-- \r\nsig",
+      flowed),
+    "This is a flowed paragraph.\n> quoted more\n-- \nsig");
   flowed.delete_space = true;
   EXPECT_EQ(decode_text("ab \r\ncd\r\n", flowed), "abcd");
 }

@@ -5,7 +5,6 @@
 #include "postern/mcp/tools.hpp"
 
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 using namespace postern::mcp;
@@ -28,7 +27,8 @@ rapidjson::Document parse(const std::string& json) {
 } // namespace
 
 TEST(mcp_jsonrpc, decodes_requests_notifications_and_responses) {
-  auto r = decode(R"({"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"cursor":"x"}})");
+  auto r = decode(
+    R"({"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"cursor":"x"}})");
   ASSERT_TRUE(r.msg);
   EXPECT_EQ(r.msg->kind, message_kind::request);
   EXPECT_EQ(r.msg->id, "7");
@@ -55,7 +55,8 @@ TEST(mcp_jsonrpc, decodes_requests_notifications_and_responses) {
 }
 
 TEST(mcp_jsonrpc, meta_is_found_in_params) {
-  auto r = decode(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":1}}})");
+  auto r = decode(
+    R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"progressToken":1}}})");
   ASSERT_TRUE(r.msg);
   ASSERT_NE(r.msg->meta(), nullptr);
   EXPECT_TRUE(r.msg->meta()->HasMember("progressToken"));
@@ -74,16 +75,19 @@ TEST(mcp_jsonrpc, malformed_json_is_a_parse_error) {
 TEST(mcp_jsonrpc, unpaired_surrogate_escapes_are_a_parse_error) {
   // A lone low surrogate decodes to bytes that are not UTF-8; in an id it
   // would come back in the answer (found by tests/fuzz jsonrpc).
-  for (auto body : {R"({"jsonrpc":"2.0","id":"\uDC00","method":"ping"})",
-                    R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":["\uDFFF"]}})",
-                    R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"\uDD00":1}})"}) {
+  for (auto body :
+       {R"({"jsonrpc":"2.0","id":"\uDC00","method":"ping"})",
+        R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":["\uDFFF"]}})",
+        R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"\uDD00":1}})"}) {
     auto e = error_of(body);
     EXPECT_EQ(e.code, rpc::parse_error) << body;
     EXPECT_NE(e.message.find("surrogate"), std::string::npos);
   }
   // A proper pair (U+1F600) and an escaped backslash before "uDC00" are fine.
-  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","id":"\uD83D\uDE00","method":"ping"})").msg);
-  EXPECT_TRUE(decode(R"({"jsonrpc":"2.0","id":"\\uDC00","method":"ping"})").msg);
+  EXPECT_TRUE(
+    decode(R"({"jsonrpc":"2.0","id":"\uD83D\uDE00","method":"ping"})").msg);
+  EXPECT_TRUE(
+    decode(R"({"jsonrpc":"2.0","id":"\\uDC00","method":"ping"})").msg);
   rapidjson::Document doc;
   EXPECT_FALSE(parse_bounded(doc, R"({"client_name":"\uDC00"})"));
   EXPECT_TRUE(parse_bounded(doc, R"({"client_name":"\u00e9"})"));
@@ -95,8 +99,9 @@ TEST(mcp_jsonrpc, deep_nesting_is_refused_without_recursion) {
   EXPECT_EQ(e.code, rpc::parse_error);
   EXPECT_NE(e.message.find("nested"), std::string::npos);
   // Brackets inside strings do not count.
-  std::string in_string = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")"
-                          + std::string(1000, '[') + R"("}})";
+  std::string in_string
+    = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")"
+      + std::string(1000, '[') + R"("}})";
   EXPECT_TRUE(decode(in_string).msg);
 }
 
@@ -141,11 +146,11 @@ TEST(mcp_jsonrpc, responses_are_valid_json) {
 TEST(mcp_json, utf8_is_validated_and_repaired) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  EXPECT_FALSE(is_valid_utf8("caf\xE9"));           // Latin-1
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));          // truncated at the end
+  EXPECT_FALSE(is_valid_utf8("caf\xE9"));          // Latin-1
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));         // overlong
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));     // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80")); // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));         // truncated at the end
   EXPECT_EQ(to_valid_utf8("caf\xE9"), "caf\xEF\xBF\xBD");
   EXPECT_EQ(to_valid_utf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(count_code_points("caf\xC3\xA9\xF0\x9F\x98\x80"), 5u);
@@ -201,8 +206,8 @@ TEST(mcp_jsonrpc, survives_mutated_and_random_input) {
     auto r = decode(input);
     if (!r.msg) {
       EXPECT_NE(r.error.code, 0);
-      EXPECT_TRUE(is_valid_utf8(make_error(r.error.id, r.error.code,
-                                           r.error.message)));
+      EXPECT_TRUE(
+        is_valid_utf8(make_error(r.error.id, r.error.code, r.error.message)));
       continue;
     }
     EXPECT_TRUE(is_valid_utf8(r.msg->id));
@@ -216,12 +221,14 @@ TEST(mcp_jsonrpc, survives_mutated_and_random_input) {
 
 TEST(make_result, leading_fields_come_first_in_an_object_result) {
   using postern::mcp::make_result;
-  EXPECT_EQ(make_result("7", R"({"a":1})", R"("resultType":"complete")"),
-            R"({"jsonrpc":"2.0","id":7,"result":{"resultType":"complete","a":1}})");
+  EXPECT_EQ(
+    make_result("7", R"({"a":1})", R"("resultType":"complete")"),
+    R"({"jsonrpc":"2.0","id":7,"result":{"resultType":"complete","a":1}})");
   EXPECT_EQ(make_result("7", "{}", R"("resultType":"complete")"),
             R"({"jsonrpc":"2.0","id":7,"result":{"resultType":"complete"}})");
   // Without fields, or with a result that is not an object: as it is.
   EXPECT_EQ(make_result("\"x\"", R"({"a":1})"),
             R"({"jsonrpc":"2.0","id":"x","result":{"a":1}})");
-  EXPECT_EQ(make_result("7", "[]", R"("k":1)"), R"({"jsonrpc":"2.0","id":7,"result":[]})");
+  EXPECT_EQ(make_result("7", "[]", R"("k":1)"),
+            R"({"jsonrpc":"2.0","id":7,"result":[]})");
 }

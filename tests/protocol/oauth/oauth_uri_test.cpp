@@ -31,12 +31,15 @@ TEST(OAuthUri, RedirectRules) {
   EXPECT_NE(check_redirect_uri("http://example.com/cb"), "");
   EXPECT_NE(check_redirect_uri("https://x/cb#frag"), "");
   EXPECT_NE(check_redirect_uri("javascript:alert(1)"), "");
-  EXPECT_TRUE(redirect_matches("http://127.0.0.1:1/cb", "http://127.0.0.1:2/cb"));
-  EXPECT_FALSE(redirect_matches("http://127.0.0.1:1/cb", "http://127.0.0.1:2/cb2"));
+  EXPECT_TRUE(
+    redirect_matches("http://127.0.0.1:1/cb", "http://127.0.0.1:2/cb"));
+  EXPECT_FALSE(
+    redirect_matches("http://127.0.0.1:1/cb", "http://127.0.0.1:2/cb2"));
   EXPECT_FALSE(redirect_matches("https://a/cb", "https://a/cb/"));
   EXPECT_FALSE(redirect_matches("https://a/cb", "https://A/cb"));
   EXPECT_EQ(host_of("https://Claude.ai/cb"), "claude.ai");
-  EXPECT_EQ(redirect_origin("https://claude.ai:443/cb"), "https://claude.ai:443");
+  EXPECT_EQ(redirect_origin("https://claude.ai:443/cb"),
+            "https://claude.ai:443");
 }
 
 TEST(OAuthUri, CanonicalResource) {
@@ -73,10 +76,12 @@ TEST(OAuthUri, CacheLifetime) {
   auto fallback = seconds(300);
   auto longest = seconds(86400);
   EXPECT_EQ(cache_lifetime("", fallback, longest), fallback);
-  EXPECT_EQ(cache_lifetime("public, max-age=60", fallback, longest), seconds(60));
+  EXPECT_EQ(cache_lifetime("public, max-age=60", fallback, longest),
+            seconds(60));
   EXPECT_EQ(cache_lifetime("Max-Age=99999999", fallback, longest), longest);
   EXPECT_EQ(cache_lifetime("no-store", fallback, longest), seconds(0));
-  EXPECT_EQ(cache_lifetime("max-age=60, no-cache", fallback, longest), seconds(0));
+  EXPECT_EQ(cache_lifetime("max-age=60, no-cache", fallback, longest),
+            seconds(0));
   EXPECT_EQ(cache_lifetime("max-age=-5", fallback, longest), seconds(0));
 }
 
@@ -156,7 +161,8 @@ TEST(ClientRegistration, SharesTheDocumentsRulesAndAddsItsOwn) {
   EXPECT_EQ(reg->name, "Claude");
   ASSERT_EQ(reg->redirect_uris.size(), 1u);
   // Without a name, the redirect URI's host names the client.
-  auto unnamed = parse_registration(R"({"redirect_uris":["https://a.example/cb"]})");
+  auto unnamed
+    = parse_registration(R"({"redirect_uris":["https://a.example/cb"]})");
   ASSERT_TRUE(unnamed);
   EXPECT_EQ(unnamed->name, "a.example");
   // The redirect URIs' faults name that field (invalid_redirect_uri);

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The organizing tools (get_thread, folders, copy, safe delete, bulk move
 // and flag, search of every folder): arguments, results and their schemas.
+#include "mcp_tools_support.hpp"
+#include "postern/error.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/schema.hpp"
 #include "postern/mcp/tools.hpp"
 
-#include "mcp_tools_support.hpp"
-
-#include "postern/error.hpp"
-
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 using namespace postern;
@@ -65,8 +62,8 @@ TEST(mcp_organize_tools, uids_make_bulk_changes) {
   EXPECT_EQ(moved.request.kind, imap::bulk_kind::move);
   EXPECT_EQ(moved.request.uids, (std::vector<uint32_t>{3, 1}));
   EXPECT_EQ(moved.request.destination, "Archive");
-  auto flagged = args_of<bulk_change_args>(
-    "flag_message", R"({"uids":[4,5],"seen":false})");
+  auto flagged = args_of<bulk_change_args>("flag_message",
+                                           R"({"uids":[4,5],"seen":false})");
   EXPECT_EQ(flagged.request.kind, imap::bulk_kind::flag);
   EXPECT_EQ(flagged.request.folder, "INBOX");
   EXPECT_EQ(flagged.request.change.seen, imap::flag_action::remove);
@@ -159,7 +156,8 @@ TEST(mcp_organize_tools, results_conform_to_their_output_schemas) {
   bulk.outcomes[0].uid = 4;
   bulk.outcomes[0].new_uid = 11;
   bulk.outcomes[1].uid = 99;
-  bulk.outcomes[1].error = caf::make_error(ec::no_such_message, "There is no message with UID 99");
+  bulk.outcomes[1].error = caf::make_error(ec::no_such_message,
+                                           "There is no message with UID 99");
   auto bjson = encode_bulk(bulk);
   for (auto tool : {"delete_message", "copy_message", "move_message"})
     expect_conforms(tool, bjson);

@@ -4,11 +4,10 @@
 // parsers apply the schemas' defaults, and a broken schema file is refused
 // with a sentence naming it.
 
+#include "mcp_tools_support.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/tool_schema.hpp"
 #include "postern/mcp/tools.hpp"
-
-#include "mcp_tools_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -58,22 +57,28 @@ const std::vector<default_case>& default_cases() {
   static const std::vector<default_case> cases = {
     {"list_folders", "{}", "includeCounts",
      field<lf>([](const lf& a) { return a.include_counts; })},
-    {"list_messages", "{}", "folder", field<lm>([](const lm& a) { return a.folder; })},
-    {"list_messages", "{}", "page", field<lm>([](const lm& a) { return a.page.page; })},
+    {"list_messages", "{}", "folder",
+     field<lm>([](const lm& a) { return a.folder; })},
+    {"list_messages", "{}", "page",
+     field<lm>([](const lm& a) { return a.page.page; })},
     {"list_messages", "{}", "pageSize",
      field<lm>([](const lm& a) { return a.page.page_size; })},
     {"list_messages", "{}", "includeBody",
      field<lm>([](const lm& a) { return a.include_body; })},
     {"read_message", R"({"uid":3})", "folder",
      field<rm>([](const rm& a) { return a.folder; })},
-    {"read_message", R"({"uid":3})", "offset",
-     field<rm>([](const rm& a) { return static_cast<int64_t>(a.window.offset); })},
-    {"search_messages", "{}", "folder", field<sm>([](const sm& a) { return a.folder; })},
-    {"search_messages", "{}", "limit", field<sm>([](const sm& a) { return a.query.limit; })},
+    {"read_message", R"({"uid":3})", "offset", field<rm>([](const rm& a) {
+       return static_cast<int64_t>(a.window.offset);
+     })},
+    {"search_messages", "{}", "folder",
+     field<sm>([](const sm& a) { return a.folder; })},
+    {"search_messages", "{}", "limit",
+     field<sm>([](const sm& a) { return a.query.limit; })},
     {"search_messages", "{}", "includeBody",
      field<sm>([](const sm& a) { return a.include_body; })},
     {"flag_message", R"({"uid":3,"seen":true})", "folder",
-     field<flag_message_args>([](const flag_message_args& a) { return a.folder; })},
+     field<flag_message_args>(
+       [](const flag_message_args& a) { return a.folder; })},
     {"get_thread", R"({"uid":3})", "folder",
      field<get_thread_args>([](const get_thread_args& a) { return a.folder; })},
     {"delete_message", R"({"uid":3})", "folder",
@@ -90,7 +95,8 @@ const std::vector<default_case>& default_cases() {
      field<ca>([](const ca& a) { return a.request.quote; })},
     {"forward_message", R"({"uid":3,"to":"a@example.test"})", "folder",
      field<ca>([](const ca& a) { return a.request.folder; })},
-    {"save_draft", "{}", "folder", field<ca>([](const ca& a) { return a.request.folder; })},
+    {"save_draft", "{}", "folder",
+     field<ca>([](const ca& a) { return a.request.folder; })},
     {"save_draft", R"({"replyToUid":3})", "replyAll",
      field<ca>([](const ca& a) { return a.request.reply_all; })},
     {"save_draft", R"({"replyToUid":3})", "quoteOriginal",
@@ -100,7 +106,8 @@ const std::vector<default_case>& default_cases() {
 }
 
 /// The schema's default of a property of a tool's input.
-std::string schema_default(const std::string& tool, const std::string& property) {
+std::string schema_default(const std::string& tool,
+                           const std::string& property) {
   auto& schema = *input_schema_of(*find_tool(tool));
   return to_json(schema["properties"][property.c_str()]["default"]);
 }
@@ -197,7 +204,8 @@ TEST(mcp_tool_table, broken_schema_files_are_refused_by_name) {
            R"("inputSchema":)"
            + input + "}";
   };
-  auto unknown = valid_but(R"({"type":"object","properties":{"uid":{"$use":"nope"}}})");
+  auto unknown
+    = valid_but(R"({"type":"object","properties":{"uid":{"$use":"nope"}}})");
   EXPECT_NE(load_error(with_file("get_thread.json", unknown))
               .find("get_thread.json: `$use` names"),
             std::string::npos)
@@ -210,7 +218,8 @@ TEST(mcp_tool_table, broken_schema_files_are_refused_by_name) {
   EXPECT_NE(load_error(with_file("get_thread.json", R"({"title":"t"})"))
               .find("get_thread.json: must be an object with exactly"),
             std::string::npos);
-  EXPECT_NE(load_error(with_file("stray.json", "{}")).find("stray.json: belongs to no tool"),
+  EXPECT_NE(load_error(with_file("stray.json", "{}"))
+              .find("stray.json: belongs to no tool"),
             std::string::npos);
   // A piece that uses itself: one tool is enough to meet it.
   auto uses_uid = valid_but(R"({"$use":"uid"})");
@@ -225,5 +234,6 @@ TEST(mcp_tool_table, broken_schema_files_are_refused_by_name) {
   for (auto& f : detail::tool_schema_files)
     if (f.first != "save_draft.json")
       missing.push_back(f);
-  EXPECT_NE(load_error(missing).find("save_draft.json: missing"), std::string::npos);
+  EXPECT_NE(load_error(missing).find("save_draft.json: missing"),
+            std::string::npos);
 }

@@ -9,7 +9,6 @@
 #include "postern/mcp/tools.hpp"
 
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 #include <string>
@@ -26,14 +25,16 @@ inline rapidjson::Document parse(std::string_view json) {
 }
 
 /// Parses `args_json` and runs the tool's argument checks.
-inline parsed_arguments call(std::string_view tool, const std::string& args_json) {
+inline parsed_arguments call(std::string_view tool,
+                             const std::string& args_json) {
   auto t = find_tool(tool);
   EXPECT_NE(t, nullptr) << tool;
   auto doc = parse(args_json);
   return parse_arguments(*t, &doc);
 }
 
-inline std::string error_of(std::string_view tool, const std::string& args_json) {
+inline std::string error_of(std::string_view tool,
+                            const std::string& args_json) {
   auto r = call(tool, args_json);
   EXPECT_FALSE(r.args) << args_json;
   return r.error;
@@ -50,7 +51,8 @@ T args_of(std::string_view tool, const std::string& args_json) {
 inline void expect_conforms(std::string_view tool, const std::string& json) {
   auto schema = parse(find_tool(tool)->output_schema);
   auto value = parse(json);
-  EXPECT_EQ(check_schema(schema, value), "") << tool << ": " << json.substr(0, 300);
+  EXPECT_EQ(check_schema(schema, value), "")
+    << tool << ": " << json.substr(0, 300);
 }
 
 /// A message summary with every usual field set.

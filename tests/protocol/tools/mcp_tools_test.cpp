@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "mcp_tools_support.hpp"
+#include "postern/error.hpp"
 #include "postern/mcp/json.hpp"
 #include "postern/mcp/schema.hpp"
 #include "postern/mcp/tools.hpp"
 
-#include "mcp_tools_support.hpp"
-
-#include "postern/error.hpp"
-
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 
 using namespace postern;
@@ -26,13 +23,13 @@ TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
     EXPECT_STREQ(in["type"].GetString(), "object");
     EXPECT_STREQ(out["type"].GetString(), "object");
   }
-  EXPECT_EQ(names, (std::vector<std::string>{
-                     "list_folders", "list_messages", "read_message",
-                     "search_messages", "move_message", "flag_message",
-                     "send_mail", "get_thread", "create_folder",
-                     "rename_folder", "delete_folder", "delete_message",
-                     "copy_message", "get_attachment", "reply_message",
-                     "forward_message", "save_draft"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+              "list_folders", "list_messages", "read_message",
+              "search_messages", "move_message", "flag_message", "send_mail",
+              "get_thread", "create_folder", "rename_folder", "delete_folder",
+              "delete_message", "copy_message", "get_attachment",
+              "reply_message", "forward_message", "save_draft"}));
   EXPECT_EQ(find_tool("send_mail")->required, scope::send);
   EXPECT_EQ(find_tool("get_attachment")->required, scope::read);
   EXPECT_EQ(find_tool("reply_message")->required, scope::send);
@@ -67,10 +64,9 @@ TEST(mcp_tools, tools_list_is_filtered_by_scope) {
   EXPECT_EQ(names(bit(scope::folders)),
             std::vector<std::string>{"list_folders"});
   EXPECT_EQ(names(bit(scope::read) | bit(scope::send)),
-            (std::vector<std::string>{"list_messages", "read_message",
-                                      "send_mail", "get_thread",
-                                      "get_attachment", "reply_message",
-                                      "forward_message"}));
+            (std::vector<std::string>{
+              "list_messages", "read_message", "send_mail", "get_thread",
+              "get_attachment", "reply_message", "forward_message"}));
   EXPECT_EQ(names(every_scope).size(), 17u);
   // Drafting alone never shows a sending tool.
   EXPECT_EQ(names(bit(scope::draft)), std::vector<std::string>{"save_draft"});
@@ -122,8 +118,7 @@ TEST(mcp_tools, read_message_takes_uid_or_uids) {
   EXPECT_EQ(windowed.window.offset, 500u);
   EXPECT_EQ(windowed.window.max_length, 100u);
   EXPECT_NE(error_of("read_message", "{}").find("`uid`"), std::string::npos);
-  EXPECT_NE(error_of("read_message",
-                     R"({"uids":[1,2,3,4,5,6,7,8,9,10,11]})")
+  EXPECT_NE(error_of("read_message", R"({"uids":[1,2,3,4,5,6,7,8,9,10,11]})")
               .find("`uids` must have at most 10 items"),
             std::string::npos);
   EXPECT_NE(error_of("read_message", R"({"uids":[]})").find("at least 1"),
@@ -144,7 +139,8 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
     {"list_messages", R"({"page":0})", "`page` must be between 1 and"},
     {"list_messages", R"({"page":-1})", "`page` must be between 1 and"},
     {"list_messages", R"({"page":1.5})", "`page` must be an integer (got 1.5)"},
-    {"list_messages", R"({"page":"2"})", "`page` must be an integer (got \"2\")"},
+    {"list_messages", R"({"page":"2"})",
+     "`page` must be an integer (got \"2\")"},
     {"list_messages", R"({"folder":""})", "`folder` must not be empty"},
     {"list_messages", R"({"includeBody":"yes"})",
      "`includeBody` must be true or false"},
@@ -175,26 +171,35 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
     {"send_mail",
      R"({"to":"bob@example.test","subject":"s","body":"b","inReplyTo":"no id"})",
      "`inReplyTo` must be a Message-ID"},
-    {"send_mail", R"({"to":"bob@example.test","subject":"s","body":"b","attachment":[]})",
+    {"send_mail",
+     R"({"to":"bob@example.test","subject":"s","body":"b","attachment":[]})",
      "unknown argument `attachment`"},
-    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a/b","contentType":"text/plain","content":""}]})",
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a/b","contentType":"text/plain","content":""}]})",
      "`attachments[0].filename` \"a/b\" must be a plain file name"},
-    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text","content":""}]})",
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text","content":""}]})",
      "`attachments[0].contentType` \"text\" must be a media type"},
-    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain","content":"aGk"}]})",
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain","content":"aGk"}]})",
      "`attachments[0].content` is not valid base64"},
-    {"send_mail", R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain"}]})",
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain"}]})",
      "`attachments[0].content` is required"},
     {"get_attachment", R"({"uid":1})", "`partId` is required"},
-    {"get_attachment", R"({"uid":1,"partId":"2.x"})", "`partId` must be a part number"},
-    {"get_attachment", R"({"uid":1,"partId":"1..2"})", "`partId` must be a part number"},
+    {"get_attachment", R"({"uid":1,"partId":"2.x"})",
+     "`partId` must be a part number"},
+    {"get_attachment", R"({"uid":1,"partId":"1..2"})",
+     "`partId` must be a part number"},
     {"reply_message", R"({"body":"b"})", "`uid` is required"},
     {"reply_message", R"({"uid":1})", "`body` is required"},
     {"forward_message", R"({"uid":1})", "`to` is required"},
-    {"forward_message", R"({"uid":1,"to":" , "})", "`to` must name at least one recipient"},
+    {"forward_message", R"({"uid":1,"to":" , "})",
+     "`to` must name at least one recipient"},
     {"save_draft", R"({"replyToUid":1,"forwardUid":2})", "not both"},
     {"save_draft", R"({"replyAll":true})", "only applies to replies"},
-    {"save_draft", R"({"forwardUid":2,"inReplyTo":"<a@b>"})", "`inReplyTo` is derived"},
+    {"save_draft", R"({"forwardUid":2,"inReplyTo":"<a@b>"})",
+     "`inReplyTo` is derived"},
   };
   for (auto& c : cases) {
     auto err = error_of(c.tool, c.args);
@@ -264,17 +269,20 @@ TEST(mcp_tools, results_conform_to_their_output_schemas) {
   ok.msg.body = "Hello";
   ok.msg.body_length = 5;
   ok.msg.body_format = "text/plain";
-  ok.msg.attachments.push_back({"2", "application/pdf", "a.pdf", 10, "attachment", ""});
+  ok.msg.attachments.push_back(
+    {"2", "application/pdf", "a.pdf", 10, "attachment", ""});
   imap::read_outcome missing;
   missing.uid = 99;
-  missing.error = caf::make_error(ec::no_such_message, "no message with UID 99");
+  missing.error = caf::make_error(ec::no_such_message,
+                                  "no message with UID 99");
   auto single = encode_read({ok}, false);
   expect_conforms("read_message", single);
   EXPECT_STREQ(parse(single)["body"].GetString(), "Hello");
   auto several = encode_read({ok, missing}, true);
   expect_conforms("read_message", several);
   auto sdoc = parse(several);
-  EXPECT_STREQ(sdoc["messages"][1]["error"].GetString(), "no message with UID 99");
+  EXPECT_STREQ(sdoc["messages"][1]["error"].GetString(),
+               "no message with UID 99");
 
   imap::search_result found;
   found.messages = {summary(8)};
@@ -295,8 +303,9 @@ TEST(mcp_tools, results_conform_to_their_output_schemas) {
   expect_conforms("send_mail", sent);
   auto unsaved = encode_sent("<x@y>", "", 0, "APPEND failed");
   expect_conforms("send_mail", unsaved);
-  EXPECT_NE(std::string{parse(unsaved)["notice"].GetString()}.find("APPEND failed"),
-            std::string::npos);
+  EXPECT_NE(
+    std::string{parse(unsaved)["notice"].GetString()}.find("APPEND failed"),
+    std::string::npos);
 }
 
 TEST(mcp_tools, long_bodies_are_cut_below_the_limit_with_a_marker) {
@@ -356,8 +365,9 @@ TEST(mcp_tools, long_lists_are_shortened_with_a_marker) {
   }
   auto with_previews = parse(encode_page(small, &previews));
   EXPECT_EQ(with_previews["messages"].Size(), 50u);
-  EXPECT_EQ(std::string{with_previews["messages"][0]["body"].GetString()}.size(),
-            preview_chars);
+  EXPECT_EQ(
+    std::string{with_previews["messages"][0]["body"].GetString()}.size(),
+    preview_chars);
   EXPECT_TRUE(with_previews["messages"][0]["bodyTruncated"].GetBool());
 }
 
@@ -381,7 +391,9 @@ TEST(mcp_tools, send_mail_decodes_attachments) {
 
 TEST(mcp_tools, composing_tools_fill_their_request) {
   auto r = args_of<compose_args>(
-    "reply_message", R"({"uid":7,"body":"ok","replyAll":true,"quoteOriginal":false})").request;
+             "reply_message",
+             R"({"uid":7,"body":"ok","replyAll":true,"quoteOriginal":false})")
+             .request;
   EXPECT_EQ(r.kind, mime::compose_kind::reply);
   EXPECT_EQ(r.uid, 7u);
   EXPECT_EQ(r.folder, "INBOX");
@@ -390,22 +402,28 @@ TEST(mcp_tools, composing_tools_fill_their_request) {
   EXPECT_FALSE(r.draft);
   EXPECT_EQ(r.message.text, "ok");
   auto f = args_of<compose_args>(
-    "forward_message", R"({"uid":8,"folder":"Archive","to":"carol@example.test"})").request;
+             "forward_message",
+             R"({"uid":8,"folder":"Archive","to":"carol@example.test"})")
+             .request;
   EXPECT_EQ(f.kind, mime::compose_kind::forward);
   EXPECT_EQ(f.folder, "Archive");
   EXPECT_FALSE(f.draft);
   ASSERT_EQ(f.message.to.size(), 1u);
-  auto d = args_of<compose_args>("save_draft", R"({"subject":"later"})").request;
+  auto d
+    = args_of<compose_args>("save_draft", R"({"subject":"later"})").request;
   EXPECT_EQ(d.kind, mime::compose_kind::new_message);
   EXPECT_TRUE(d.draft);
   EXPECT_TRUE(d.message.to.empty());
-  auto dr = args_of<compose_args>("save_draft", R"({"replyToUid":3,"body":"x"})").request;
+  auto dr = args_of<compose_args>("save_draft",
+                                  R"({"replyToUid":3,"body":"x"})")
+              .request;
   EXPECT_EQ(dr.kind, mime::compose_kind::reply);
   EXPECT_EQ(dr.uid, 3u);
   EXPECT_TRUE(dr.draft);
   auto df = args_of<compose_args>("save_draft", R"({"forwardUid":4})").request;
   EXPECT_EQ(df.kind, mime::compose_kind::forward);
-  auto a = args_of<get_attachment_args>("get_attachment", R"({"uid":5,"partId":"1.2"})");
+  auto a = args_of<get_attachment_args>("get_attachment",
+                                        R"({"uid":5,"partId":"1.2"})");
   EXPECT_EQ(a.uid, 5u);
   EXPECT_EQ(a.part_id, "1.2");
 }

@@ -164,7 +164,7 @@ private:
   // Scanner state (IMAP).
   bool in_quote_ = false;
   bool escape_ = false;
-  bool in_brace_ = false;   // inside "{digits"
+  bool in_brace_ = false; // inside "{digits"
   bool brace_digits_ = false;
   uint64_t brace_number_ = 0;
   bool brace_closed_ = false; // "}" seen, expecting CR LF

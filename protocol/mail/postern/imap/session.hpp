@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "postern/host_policy.hpp"
 #include "postern/account.hpp"
+#include "postern/host_policy.hpp"
 #include "postern/imap/budget.hpp"
 #include "postern/imap/canceller.hpp"
 #include "postern/imap/message_cache.hpp"
@@ -154,7 +154,7 @@ public:
   /// Reads one message: BODYSTRUCTURE first, then only its text parts.
   /// Fails with `ec::no_such_message` if the UID does not exist.
   caf::expected<message> read_message(const std::string& folder, uint32_t uid,
-                                       const read_options& options = {});
+                                      const read_options& options = {});
 
   /// Reads several messages (in the given order); a missing UID gives an
   /// outcome with an error, not a failure of the whole call.
@@ -201,8 +201,8 @@ public:
   /// INBOX and special-use folders (and folders holding them) cannot be
   /// renamed or deleted, and a folder that still holds messages is not
   /// deleted (`ec::invalid_argument`: `ec::forbidden` would make the
-  /// ACCOUNT treat the refusal as a connection failure). Answers the folder as listed afterwards (for
-  /// delete: as it was).
+  /// ACCOUNT treat the refusal as a connection failure). Answers the folder as
+  /// listed afterwards (for delete: as it was).
   caf::expected<folder> change_folder(const folder_change& change);
 
   /// Searches every selectable folder; a folder that fails is reported in
@@ -286,8 +286,8 @@ private:
                          const std::string& wire);
   caf::expected<folder> delete_folder(const std::string& name,
                                       const std::vector<folder>& folders);
-  caf::expected<std::vector<uint32_t>> existing_uids(
-    const std::vector<uint32_t>& uids);
+  caf::expected<std::vector<uint32_t>>
+  existing_uids(const std::vector<uint32_t>& uids);
   caf::expected<std::vector<std::pair<uint32_t, uint32_t>>>
   transfer(const std::vector<uint32_t>& uids, const std::string& destination,
            bool remove_source);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <caf/error.hpp>
+
 #include <libetpan/mailstream.h>
 
 #include <string>

@@ -41,9 +41,8 @@ struct folder {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, folder& x) {
-  return f(caf::meta::type_name("folder"), x.name, x.delimiter,
-           x.special_use, x.attributes, x.selectable, x.has_counts,
-           x.messages, x.unseen);
+  return f(caf::meta::type_name("folder"), x.name, x.delimiter, x.special_use,
+           x.attributes, x.selectable, x.has_counts, x.messages, x.unseen);
 }
 
 /// The envelope-level view of a message (list and search results).
@@ -89,8 +88,7 @@ struct page_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, page_request& x) {
-  return f(caf::meta::type_name("page_request"), x.page, x.page_size,
-           x.cursor);
+  return f(caf::meta::type_name("page_request"), x.page, x.page_size, x.cursor);
 }
 
 /// One page of a folder listing.
@@ -224,8 +222,8 @@ struct flag_change {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flag_change& x) {
-  return f(caf::meta::type_name("flag_change"), x.seen, x.flagged,
-           x.answered, x.deleted);
+  return f(caf::meta::type_name("flag_change"), x.seen, x.flagged, x.answered,
+           x.deleted);
 }
 
 struct flag_result {
@@ -347,8 +345,8 @@ struct bulk_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bulk_result& x) {
-  return f(caf::meta::type_name("bulk_result"), x.kind, x.folder,
-           x.destination, x.added, x.removed, x.outcomes);
+  return f(caf::meta::type_name("bulk_result"), x.kind, x.folder, x.destination,
+           x.added, x.removed, x.outcomes);
 }
 
 enum class folder_action : uint8_t { create, rename, remove };
@@ -364,8 +362,7 @@ struct folder_change {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, folder_change& x) {
-  return f(caf::meta::type_name("folder_change"), x.action, x.name,
-           x.new_name);
+  return f(caf::meta::type_name("folder_change"), x.action, x.name, x.new_name);
 }
 
 /// One message found by a search of every folder.

@@ -41,7 +41,8 @@ bool is_known_charset(std::string_view charset);
 
 /// Truncates `text` (valid UTF-8) to at most `max_bytes` bytes without
 /// cutting a character in half.
-std::string_view truncate_utf8(std::string_view text, size_t max_bytes) noexcept;
+std::string_view truncate_utf8(std::string_view text,
+                               size_t max_bytes) noexcept;
 
 /// Returns the code points [offset, offset + count) of valid UTF-8 `text`
 /// (clamped to its end).

@@ -54,8 +54,8 @@ struct outgoing_message {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
-  return f(caf::meta::type_name("outgoing_message"), x.from, x.to, x.cc,
-           x.bcc, x.subject, x.text, x.html, x.in_reply_to, x.references,
+  return f(caf::meta::type_name("outgoing_message"), x.from, x.to, x.cc, x.bcc,
+           x.subject, x.text, x.html, x.in_reply_to, x.references,
            x.attachments);
 }
 

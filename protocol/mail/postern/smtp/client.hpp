@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "postern/host_policy.hpp"
 #include "postern/account.hpp"
+#include "postern/host_policy.hpp"
 #include "postern/imap/budget.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/message_builder.hpp"

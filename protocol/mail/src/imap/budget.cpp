@@ -126,8 +126,8 @@ bool budget_tracker::imap_byte(char c, char* slot) {
   if (in_brace_) {
     if (c >= '0' && c <= '9') {
       brace_digits_ = true;
-      brace_number_ = std::min(brace_number_ * 10 + static_cast<uint64_t>(c - '0'),
-                               literal_ceiling);
+      brace_number_ = std::min(
+        brace_number_ * 10 + static_cast<uint64_t>(c - '0'), literal_ceiling);
       return true;
     }
     if (c == '}' && brace_digits_) {
@@ -158,12 +158,10 @@ bool budget_tracker::imap_response_end() {
   ++op_responses_;
   if (over(op_responses_, op_item_cap_)) {
     violation_.noun = op_item_noun_;
-    return fail(budget_kind::operation_items, op_responses_,
-                op_item_cap_ - 1);
+    return fail(budget_kind::operation_items, op_responses_, op_item_cap_ - 1);
   }
   if (over(op_responses_, limits_.max_items))
-    return fail(budget_kind::operation_items, op_responses_,
-                limits_.max_items);
+    return fail(budget_kind::operation_items, op_responses_, limits_.max_items);
   return true;
 }
 
@@ -287,15 +285,14 @@ std::string format_limit(uint64_t bytes) {
 std::string describe_violation(const budget_violation& v,
                                std::string_view label,
                                std::string_view protocol) {
-  auto who = label.empty()
-               ? "The " + std::string{protocol} + " server"
-               : "The mail server for '" + std::string{label} + "'";
+  auto who = label.empty() ? "The " + std::string{protocol} + " server"
+                           : "The mail server for '" + std::string{label} + "'";
   std::string what;
   switch (v.kind) {
     case budget_kind::literal:
       what = "sent a " + format_amount(v.amount)
-             + " literal, more than Postern accepts ("
-             + format_limit(v.limit) + ")";
+             + " literal, more than Postern accepts (" + format_limit(v.limit)
+             + ")";
       break;
     case budget_kind::response:
       what = "sent a response larger than Postern accepts ("
@@ -311,8 +308,8 @@ std::string describe_violation(const budget_violation& v,
       break;
     case budget_kind::operation_items:
       if (v.noun != nullptr)
-        what = "listed more than " + std::to_string(v.limit) + " "
-               + v.noun + ", more than Postern accepts";
+        what = "listed more than " + std::to_string(v.limit) + " " + v.noun
+               + ", more than Postern accepts";
       else
         what = "sent more than " + std::to_string(v.limit)
                + " responses to one command, more than Postern accepts";

@@ -45,8 +45,9 @@ ssize_t budget_read(mailstream_low* s, void* buf, size_t count) {
   if (n == 0)
     data->closed = true;
   // Also defuses what would crash libetpan's parser (consume_and_defuse).
-  if (n > 0 && !tracker.consume_and_defuse(static_cast<char*>(buf),
-                                           static_cast<size_t>(n)))
+  if (n > 0
+      && !tracker.consume_and_defuse(static_cast<char*>(buf),
+                                     static_cast<size_t>(n)))
     return -1; // none of it reaches libetpan
   return n;
 }
@@ -97,10 +98,12 @@ int budget_interrupt_idle(mailstream_low* s) {
 }
 
 mailstream_low_driver budget_driver = {
-  budget_read,          budget_write,        budget_close,
-  budget_get_fd,        budget_free,         budget_cancel,
-  budget_get_cancel,    budget_certificate_chain,
-  budget_setup_idle,    budget_unsetup_idle, budget_interrupt_idle,
+  budget_read,           budget_write,
+  budget_close,          budget_get_fd,
+  budget_free,           budget_cancel,
+  budget_get_cancel,     budget_certificate_chain,
+  budget_setup_idle,     budget_unsetup_idle,
+  budget_interrupt_idle,
 };
 
 } // namespace

@@ -2,13 +2,12 @@
 // The conversations of imap::session: the server's THREAD=REFERENCES when it
 // has it, else a search for the Message-IDs that References/In-Reply-To
 // link.
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/query.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/header.hpp"
 
 #include <algorithm>
@@ -24,7 +23,8 @@ using namespace detail;
 
 namespace {
 
-// -- THREAD response ------------------------------------------------------------
+// -- THREAD response
+// ------------------------------------------------------------
 
 // libetpan has no THREAD command. The command goes out as a custom command;
 // its untagged "* THREAD ..." answer reaches libetpan's parser as unknown
@@ -202,9 +202,9 @@ session::thread_by_headers(uint32_t uid, std::vector<fetched>& seen) {
     frontier.clear();
     std::vector<uint32_t> found_uids;
     for (size_t at = 0; at < ids.size(); at += 20) {
-      std::vector<std::string> chunk(ids.begin() + static_cast<long>(at),
-                                     ids.begin()
-                                       + static_cast<long>(std::min(ids.size(), at + 20)));
+      std::vector<std::string> chunk(
+        ids.begin() + static_cast<long>(at),
+        ids.begin() + static_cast<long>(std::min(ids.size(), at + 20)));
       auto key = linked_to(chunk);
       clist* raw = nullptr;
       start_call();

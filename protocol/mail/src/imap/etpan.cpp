@@ -315,7 +315,8 @@ std::string section_of(const mailimap_section* section) {
       || section->sec_spec->sec_data.sec_part == nullptr)
     return {};
   std::string result;
-  for (auto* n : items<uint32_t>(section->sec_spec->sec_data.sec_part->sec_id)) {
+  for (auto* n :
+       items<uint32_t>(section->sec_spec->sec_data.sec_part->sec_id)) {
     if (!result.empty())
       result += '.';
     result += std::to_string(*n);
@@ -349,7 +350,8 @@ mailimap_fetch_att* body_peek(const std::string& section, uint64_t offset,
 mailimap_fetch_att* references_peek() {
   auto* names = clist_new();
   clist_append(names, strdup("References"));
-  auto* sec = mailimap_section_new_header_fields(mailimap_header_list_new(names));
+  auto* sec
+    = mailimap_section_new_header_fields(mailimap_header_list_new(names));
   return mailimap_fetch_att_new_body_peek_section(sec);
 }
 

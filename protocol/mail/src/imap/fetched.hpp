@@ -5,8 +5,8 @@
 // message, shared by the listing (messages.cpp) and the organizing
 // (organize.cpp) code.
 
-#include "postern/imap/session.hpp"
 #include "postern/imap/message_cache.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/structure.hpp"
 
 namespace postern::imap {

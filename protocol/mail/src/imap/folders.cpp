@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The folder operations of imap::session: the listing (LIST, with STATUS
 // counts), the special-use folders, and folder create/rename/delete.
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/mailbox_name.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 
@@ -18,11 +17,12 @@ using namespace detail;
 
 namespace {
 
-// -- the listing ----------------------------------------------------------------
+// -- the listing
+// ----------------------------------------------------------------
 
 // RFC 6154 roles plus the ones servers send without SPECIAL-USE.
-constexpr std::string_view roles[]
-  = {"All", "Archive", "Drafts", "Flagged", "Junk", "Sent", "Trash", "Important"};
+constexpr std::string_view roles[] = {"All",  "Archive", "Drafts", "Flagged",
+                                      "Junk", "Sent",    "Trash",  "Important"};
 
 /// Takes the attributes of one LIST line into `f`: whether it can be
 /// selected, and the special use its first role attribute names.
@@ -74,46 +74,49 @@ folder listed_folder(const mailimap_mailbox_list* mb, const std::string& wire) {
   return f;
 }
 
-// -- folder changes -------------------------------------------------------------
+// -- folder changes
+// -------------------------------------------------------------
 
 caf::error missing_folder(const std::string& name) {
-  return caf::make_error(ec::no_such_folder,
-                         "The folder \"" + mime::to_valid_utf8(name)
-                           + "\" does not exist");
+  return caf::make_error(ec::no_such_folder, "The folder \""
+                                               + mime::to_valid_utf8(name)
+                                               + "\" does not exist");
 }
 
 caf::error name_taken(const std::string& name) {
-  return caf::make_error(ec::already_exists,
-                         "A folder named \"" + mime::to_valid_utf8(name)
-                           + "\" already exists");
+  return caf::make_error(ec::already_exists, "A folder named \""
+                                               + mime::to_valid_utf8(name)
+                                               + "\" already exists");
 }
 
 /// The hierarchy delimiter of the account (the one of INBOX, else any).
 std::string account_delimiter(const std::vector<folder>& folders) {
   std::string delimiter;
   for (auto& f : folders)
-    if (!f.delimiter.empty() && (delimiter.empty() || f.special_use == "\\Inbox"))
+    if (!f.delimiter.empty()
+        && (delimiter.empty() || f.special_use == "\\Inbox"))
       delimiter = f.delimiter;
   return delimiter;
 }
 
 caf::error protected_folder(const folder& f, std::string_view verb) {
   if (f.special_use == "\\Inbox" || mime::iequals(f.name, "INBOX"))
-    return caf::make_error(ec::invalid_argument, "INBOX cannot be " + std::string{verb});
-  return caf::make_error(ec::invalid_argument,
-                         "The folder \"" + f.name + "\" is the account's "
-                           + f.special_use.substr(1)
-                           + " folder (special use) and cannot be "
-                           + std::string{verb});
+    return caf::make_error(ec::invalid_argument,
+                           "INBOX cannot be " + std::string{verb});
+  return caf::make_error(
+    ec::invalid_argument,
+    "The folder \"" + f.name + "\" is the account's " + f.special_use.substr(1)
+      + " folder (special use) and cannot be " + std::string{verb});
 }
 
 /// Checks a new folder name: not empty, no control characters, no LIST
 /// wildcards, no empty hierarchy level.
-caf::error check_new_name(const std::string& name, const std::string& delimiter) {
+caf::error check_new_name(const std::string& name,
+                          const std::string& delimiter) {
   auto bad = [&](const std::string& why) {
-    return caf::make_error(ec::invalid_argument,
-                           "The folder name \"" + mime::to_valid_utf8(name)
-                             + "\" " + why);
+    return caf::make_error(ec::invalid_argument, "The folder name \""
+                                                   + mime::to_valid_utf8(name)
+                                                   + "\" " + why);
   };
   if (!mime::is_valid_utf8(name))
     return bad("is not valid UTF-8");
@@ -176,7 +179,8 @@ caf::error protected_refusal(const folder& top, const folder& p,
 
 } // namespace
 
-// -- the listing ----------------------------------------------------------------
+// -- the listing
+// ----------------------------------------------------------------
 
 caf::expected<std::vector<folder>> session::list_folders(bool with_counts) {
   deadline_guard deadline{canceller_, options_.operation_timeout};
@@ -246,8 +250,8 @@ caf::expected<std::string> session::find_special_use(std::string_view role) {
   // Servers without SPECIAL-USE: the names clients commonly create.
   std::vector<std::string_view> names;
   if (mime::iequals(role, "\\Sent"))
-    names = {"Sent", "Sent Items", "Sent Messages", "Sent Mail", "INBOX.Sent",
-             "INBOX/Sent"};
+    names = {"Sent",      "Sent Items", "Sent Messages",
+             "Sent Mail", "INBOX.Sent", "INBOX/Sent"};
   else if (mime::iequals(role, "\\Trash"))
     names = {"Trash", "Deleted Items", "Deleted Messages", "INBOX.Trash"};
   else if (mime::iequals(role, "\\Drafts"))
@@ -260,12 +264,13 @@ caf::expected<std::string> session::find_special_use(std::string_view role) {
     for (auto& f : *folders)
       if (f.selectable && mime::iequals(f.name, name))
         return f.name;
-  return caf::make_error(ec::no_such_folder,
-                         "The mail account has no " + std::string{role.substr(1)}
-                           + " folder");
+  return caf::make_error(ec::no_such_folder, "The mail account has no "
+                                               + std::string{role.substr(1)}
+                                               + " folder");
 }
 
-// -- folder changes -------------------------------------------------------------
+// -- folder changes
+// -------------------------------------------------------------
 
 caf::expected<folder> session::change_folder(const folder_change& change) {
   deadline_guard deadline{canceller_, options_.operation_timeout};
@@ -297,10 +302,9 @@ caf::expected<folder> session::folder_as_listed(const std::string& name,
   return f;
 }
 
-caf::expected<folder>
-session::create_folder(const std::string& name,
-                       const std::vector<folder>& folders,
-                       const std::string& delimiter) {
+caf::expected<folder> session::create_folder(const std::string& name,
+                                             const std::vector<folder>& folders,
+                                             const std::string& delimiter) {
   if (auto err = check_new_name(name, delimiter))
     return err;
   if (find_folder(folders, name) != nullptr)
@@ -312,10 +316,9 @@ session::create_folder(const std::string& name,
   return folder_as_listed(name, delimiter);
 }
 
-caf::expected<folder>
-session::rename_folder(const folder_change& change,
-                       const std::vector<folder>& folders,
-                       const std::string& delimiter) {
+caf::expected<folder> session::rename_folder(const folder_change& change,
+                                             const std::vector<folder>& folders,
+                                             const std::string& delimiter) {
   auto* from = find_folder(folders, change.name);
   if (from == nullptr)
     return missing_folder(change.name);

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The bulk message changes of imap::session: move, copy, flag or delete
 // several messages of one folder, with an outcome per UID.
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/mailbox_name.hpp"
+#include "postern/imap/session.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -118,13 +117,13 @@ session::transfer(const std::vector<uint32_t>& uids,
   start_call();
   int rc;
   if (use_move && caps_.uidplus)
-    rc = mailimap_uidplus_uid_move(imap_, set.get(), target.c_str(),
-                                   &validity, &src_raw, &dst_raw);
+    rc = mailimap_uidplus_uid_move(imap_, set.get(), target.c_str(), &validity,
+                                   &src_raw, &dst_raw);
   else if (use_move)
     rc = mailimap_uid_move(imap_, set.get(), target.c_str());
   else if (caps_.uidplus)
-    rc = mailimap_uidplus_uid_copy(imap_, set.get(), target.c_str(),
-                                   &validity, &src_raw, &dst_raw);
+    rc = mailimap_uidplus_uid_copy(imap_, set.get(), target.c_str(), &validity,
+                                   &src_raw, &dst_raw);
   else
     rc = mailimap_uid_copy(imap_, set.get(), target.c_str());
   set_ptr src{src_raw};
@@ -166,8 +165,7 @@ caf::error session::choose_removal(const std::string& folder,
 }
 
 caf::error session::change_flags(const std::vector<uint32_t>& targets,
-                                 const bulk_request& req,
-                                 bulk_result& result) {
+                                 const bulk_request& req, bulk_result& result) {
   auto set = uid_set(targets);
   flag_list_ptr add{mailimap_flag_list_new_empty()};
   flag_list_ptr remove{mailimap_flag_list_new_empty()};

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The message operations of imap::session: list, read, move, flag, append
 // (the searches are in search.cpp, the bulk changes in message_changes.cpp).
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/mailbox_name.hpp"
 #include "postern/imap/query.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 
@@ -138,8 +137,8 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
             = convert_date_time(st->att_data.att_internal_date);
           break;
         case MAILIMAP_MSG_ATT_BODYSTRUCTURE:
-          f.structure
-            = convert_body(st->att_data.att_bodystructure, options_.max_parts);
+          f.structure = convert_body(st->att_data.att_bodystructure,
+                                     options_.max_parts);
           f.summary.has_attachments = mime::has_attachments(f.structure);
           break;
         case MAILIMAP_MSG_ATT_BODY_SECTION:
@@ -308,9 +307,8 @@ session::list_messages(const std::string& folder, const page_request& request) {
     page.page = *above / page.page_size + 1;
     if (*above < page.total) {
       range.last = page.total - *above;
-      range.first = range.last > page.page_size
-                      ? range.last - page.page_size + 1
-                      : 1;
+      range.first
+        = range.last > page.page_size ? range.last - page.page_size + 1 : 1;
     }
   }
   if (range.empty())
@@ -324,10 +322,8 @@ session::list_messages(const std::string& folder, const page_request& request) {
   std::sort(page.messages.begin(), page.messages.end(),
             [](auto& x, auto& y) { return x.uid > y.uid; });
   if (range.first > 1 && !page.messages.empty())
-    page.next_cursor = encode_cursor(folder,
-                                     cursor{uid_validity_,
-                                            page.messages.back().uid,
-                                            page.page_size});
+    page.next_cursor = encode_cursor(
+      folder, cursor{uid_validity_, page.messages.back().uid, page.page_size});
   return page;
 }
 
@@ -380,8 +376,8 @@ session::read_summaries(std::vector<uint32_t> uids) {
   std::sort(uids.begin(), uids.end());
   current->erase(std::remove_if(current->begin(), current->end(),
                                 [&](const flagged& f) {
-                                  return !std::binary_search(
-                                    uids.begin(), uids.end(), f.uid);
+                                  return !std::binary_search(uids.begin(),
+                                                             uids.end(), f.uid);
                                 }),
                  current->end());
   return cached_summaries(*current);

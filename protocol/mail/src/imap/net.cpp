@@ -4,22 +4,22 @@
 #include "postern/error.hpp"
 #include "postern/mime/charset.hpp"
 
-#include <libetpan/libetpan.h>
-
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
+#include <libetpan/libetpan.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -142,7 +142,8 @@ deadline_guard::deadline_guard(const std::shared_ptr<canceller>& c,
     return;
   c_ = c;
   c_->armed = true;
-  id_ = watchdog::instance().watch(c_, std::chrono::steady_clock::now() + limit);
+  id_ = watchdog::instance().watch(c_,
+                                   std::chrono::steady_clock::now() + limit);
 }
 
 deadline_guard::~deadline_guard() {
@@ -162,7 +163,8 @@ std::string address_text(const addrinfo* ai) {
     addr = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
   else if (ai->ai_family == AF_INET6)
     addr = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
-  if (addr == nullptr || inet_ntop(ai->ai_family, addr, text, sizeof(text)) == nullptr)
+  if (addr == nullptr
+      || inet_ntop(ai->ai_family, addr, text, sizeof(text)) == nullptr)
     return {};
   return text;
 }
@@ -219,7 +221,8 @@ bool wait_connected(int fd, clock::time_point deadline, canceller& cancel,
     }
     // Short slices so that cancel() is noticed soon.
     pollfd pfd{fd, POLLOUT, 0};
-    auto n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 200)));
+    auto n = ::poll(&pfd, 1,
+                    static_cast<int>(std::min<int64_t>(left.count(), 200)));
     if (cancel.cancelled() || cancel.expired())
       return false;
     if (n < 0 && errno != EINTR)
@@ -273,8 +276,7 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
   auto cancelled = [&] {
     if (cancel.expired())
       return caf::make_error(ec::timed_out,
-                             "Connecting to the " + where
-                               + " took too long");
+                             "Connecting to the " + where + " took too long");
     return caf::make_error(ec::cancelled,
                            "Connecting to the " + where
                              + " was cancelled because Postern is shutting "

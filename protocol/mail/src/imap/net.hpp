@@ -39,7 +39,8 @@ caf::expected<int> tcp_connect(const std::string& host, uint16_t port,
 /// deadline. Only the connection's owner thread creates guards.
 class deadline_guard {
 public:
-  deadline_guard(const std::shared_ptr<canceller>& c, std::chrono::seconds limit);
+  deadline_guard(const std::shared_ptr<canceller>& c,
+                 std::chrono::seconds limit);
   ~deadline_guard();
 
   deadline_guard(const deadline_guard&) = delete;

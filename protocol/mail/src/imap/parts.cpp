@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The composing operations of imap::session: attachments handed to agents
 // (get_attachment) and the originals of replies and forwards.
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/header.hpp"
 #include "postern/mime/transfer_encoding.hpp"
@@ -26,7 +25,8 @@ const mime::part* find_part(const mime::part& p, std::string_view id,
                             int depth = 0) {
   if (depth > 20)
     return nullptr;
-  if (p.section == id || (p.section.empty() && p.type != "multipart" && id == "1"))
+  if (p.section == id
+      || (p.section.empty() && p.type != "multipart" && id == "1"))
     return &p;
   for (auto& child : p.children)
     if (auto found = find_part(child, id, depth + 1))
@@ -59,8 +59,8 @@ caf::error too_large(std::string_view what, uint64_t size, uint64_t limit,
   return caf::make_error(ec::too_large,
                          std::string{what} + " is " + mime::format_size(size)
                            + ", more than the " + mime::format_size(limit)
-                           + " this server hands out for "
-                           + std::string{kind} + " attachments");
+                           + " this server hands out for " + std::string{kind}
+                           + " attachments");
 }
 
 std::string filename_of(const mime::part& p) {
@@ -71,7 +71,8 @@ std::string filename_of(const mime::part& p) {
   return {};
 }
 
-// -- partial FETCHes of sections ------------------------------------------------
+// -- partial FETCHes of sections
+// ------------------------------------------------
 
 /// How many bytes one partial FETCH asks of one section (`chunk`) and of all
 /// its sections together (`round`).
@@ -93,7 +94,8 @@ fetch_sizes fetch_sizes_within(const budget_limits& budget,
   chunk = std::max<uint64_t>(chunk, 4096);
   auto round_bytes = 4 * chunk;
   if (budget.max_response != 0)
-    round_bytes = std::max(chunk, std::min(round_bytes, budget.max_response / 2));
+    round_bytes = std::max(chunk,
+                           std::min(round_bytes, budget.max_response / 2));
   return {chunk, round_bytes};
 }
 
@@ -121,8 +123,8 @@ ask_next_chunks(const std::vector<section_progress>& todo,
     auto length = std::min<uint64_t>(sizes.chunk, w.want - have);
     if (round > 0 && round + length > sizes.round)
       break;
-    mailimap_fetch_type_new_fetch_att_list_add(
-      type, body_peek(w.section, have, length));
+    mailimap_fetch_type_new_fetch_att_list_add(type, body_peek(w.section, have,
+                                                               length));
     asked[w.section] = length;
     round += length;
   }
@@ -181,7 +183,7 @@ void mark_finished(std::vector<section_progress>& todo,
 } // namespace
 
 caf::expected<mime::part> session::fetch_structure(uint32_t uid,
-                                                  const std::string& folder) {
+                                                   const std::string& folder) {
   auto missing = caf::make_error(ec::no_such_message,
                                  "There is no message with UID "
                                    + std::to_string(uid) + " in the folder \""
@@ -223,7 +225,8 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
 }
 
 caf::expected<session::fetched_sections>
-session::fetch_sections(uint32_t uid, const std::vector<section_request>& sections,
+session::fetch_sections(uint32_t uid,
+                        const std::vector<section_request>& sections,
                         uint64_t total_max) {
   fetched_sections result;
   auto sizes = fetch_sizes_within(options_.budget, options_.fetch_chunk_bytes);
@@ -250,10 +253,9 @@ session::fetch_sections(uint32_t uid, const std::vector<section_request>& sectio
     auto got = take_chunks(list.get(), asked, result.bodies, total);
     mark_finished(todo, asked, got, result.bodies);
     if (total_max != 0 && total > total_max)
-      return caf::make_error(ec::too_large,
-                             "The parts of message " + std::to_string(uid)
-                               + " are more than "
-                               + mime::format_size(total_max));
+      return caf::make_error(
+        ec::too_large, "The parts of message " + std::to_string(uid)
+                         + " are more than " + mime::format_size(total_max));
   }
   for (auto& w : todo) {
     auto& body = result.bodies[w.section];
@@ -285,9 +287,9 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
       ec::no_such_part,
       "Message " + std::to_string(uid) + " has no attachment with part id \""
         + mime::to_valid_utf8(part_id) + "\""
-        + (known.empty() ? std::string{"; it has no attachments"}
-                         : "; its attachments are " + known
-                             + " (partId in read_message)"));
+        + (known.empty()
+             ? std::string{"; it has no attachments"}
+             : "; its attachments are " + known + " (partId in read_message)"));
   }
   mime::attachment_content result;
   result.uid = uid;
@@ -302,7 +304,8 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
     return too_large(what, at_least, limit, kind);
   // Read up to what the limit can need once encoded, in chunks; the size
   // the server announced only ever refuses, never allocates.
-  auto fetched_part = fetch_sections(uid, {{part_id, encoded_bound(limit, p->encoding)}});
+  auto fetched_part
+    = fetch_sections(uid, {{part_id, encoded_bound(limit, p->encoding)}});
   if (!fetched_part)
     return std::move(fetched_part.error());
   auto& bodies = fetched_part->bodies;
@@ -312,11 +315,10 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
                            "The IMAP server did not return part " + part_id
                              + " of message " + std::to_string(uid));
   if (fetched_part->more.count(part_id) != 0)
-    return caf::make_error(ec::too_large,
-                           what + " is more than the "
-                             + mime::format_size(limit)
-                             + " this server hands out for "
-                             + std::string{kind} + " attachments");
+    return caf::make_error(
+      ec::too_large, what + " is more than the " + mime::format_size(limit)
+                       + " this server hands out for " + std::string{kind}
+                       + " attachments");
   auto bytes = mime::decode_transfer_encoding(i->second, p->encoding);
   result.size = bytes.size();
   if (result.size > limit)
@@ -362,17 +364,15 @@ session::fetch_original(const std::string& folder, uint32_t uid,
     estimate += a.size;
   }
   if (estimate > max_file_bytes)
-    return caf::make_error(ec::too_large,
-                           "The attachments of message " + std::to_string(uid)
-                             + " are about " + mime::format_size(estimate)
-                             + ", more than the "
-                             + mime::format_size(max_file_bytes)
-                             + " a message may carry here");
-  auto too_many = caf::make_error(ec::too_large,
-                                 "The attachments of message "
-                                   + std::to_string(uid) + " are more than the "
-                                   + mime::format_size(max_file_bytes)
-                                   + " a message may carry here");
+    return caf::make_error(
+      ec::too_large, "The attachments of message " + std::to_string(uid)
+                       + " are about " + mime::format_size(estimate)
+                       + ", more than the " + mime::format_size(max_file_bytes)
+                       + " a message may carry here");
+  auto too_many = caf::make_error(
+    ec::too_large, "The attachments of message " + std::to_string(uid)
+                     + " are more than the " + mime::format_size(max_file_bytes)
+                     + " a message may carry here");
   auto fetched_parts = fetch_sections(uid, sections, each_max);
   if (!fetched_parts) {
     if (fetched_parts.error() == ec::too_large)
@@ -400,12 +400,11 @@ session::fetch_original(const std::string& folder, uint32_t uid,
     result.attachments.push_back(std::move(file));
   }
   if (total > max_file_bytes)
-    return caf::make_error(ec::too_large,
-                           "The attachments of message " + std::to_string(uid)
-                             + " are " + mime::format_size(total)
-                             + ", more than the "
-                             + mime::format_size(max_file_bytes)
-                             + " a message may carry here");
+    return caf::make_error(
+      ec::too_large, "The attachments of message " + std::to_string(uid)
+                       + " are " + mime::format_size(total) + ", more than the "
+                       + mime::format_size(max_file_bytes)
+                       + " a message may carry here");
   return result;
 }
 

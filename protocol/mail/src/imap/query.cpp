@@ -32,9 +32,10 @@ bool is_leap(int year) noexcept {
 }
 
 int days_in_month(int year, int month) noexcept {
-  static constexpr std::array<int, 12> days
-    = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap(year) ? 29 : days[static_cast<size_t>(month - 1)];
+  static constexpr std::array<int, 12> days = {31, 28, 31, 30, 31, 30,
+                                               31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap(year) ? 29
+                                     : days[static_cast<size_t>(month - 1)];
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (the classic
@@ -177,8 +178,8 @@ caf::expected<date> parse_date(std::string_view text, std::string_view field) {
 std::string to_iso8601(int year, int month, int day, int hour, int minute,
                        int second, int zone) {
   if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1
-      || day > days_in_month(year, month) || hour < 0 || hour > 23
-      || minute < 0 || minute > 59 || second < 0 || second > 60)
+      || day > days_in_month(year, month) || hour < 0 || hour > 23 || minute < 0
+      || minute > 59 || second < 0 || second > 60)
     return {};
   if (second == 60)
     second = 59; // a leap second; ISO 8601 readers rarely accept :60

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The searches of imap::session: UID SEARCH of one folder (CHARSET UTF-8
 // only when needed) and a search of every folder.
-#include "postern/imap/session.hpp"
-
 #include "etpan.hpp"
 #include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
 #include "postern/imap/query.hpp"
+#include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
 
 #include <algorithm>
@@ -53,15 +52,15 @@ caf::expected<search_criteria> criteria_of(const search_query& q) {
     ++criteria;
   };
   auto text_key = [&](const std::string& value,
-                      mailimap_search_key* (*make)(char*)) {
+                      mailimap_search_key* (*make)(char*) ) {
     if (value.empty())
       return;
     auto clean = clean_search_text(value);
     result.needs_utf8 = result.needs_utf8 || !is_ascii(clean);
     add(make(strdup(clean.c_str())));
   };
-  for (auto [value, field] : {std::pair{&q.since, "since"},
-                              std::pair{&q.before, "before"}}) {
+  for (auto [value, field] :
+       {std::pair{&q.since, "since"}, std::pair{&q.before, "before"}}) {
     if (value->empty())
       continue;
     auto d = parse_date(*value, field);
@@ -141,7 +140,8 @@ caf::expected<search_result> session::search(const std::string& folder,
   return result;
 }
 
-// -- search of every folder -------------------------------------------------------
+// -- search of every folder
+// -------------------------------------------------------
 
 caf::expected<multi_search_result>
 session::search_everywhere(const search_query& query) {

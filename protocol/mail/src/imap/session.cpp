@@ -12,6 +12,7 @@
 #include "postern/mime/header.hpp"
 
 #include <sys/socket.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -123,12 +124,11 @@ std::string session::server_text() const {
 
 caf::error session::interrupted() const {
   if (canceller_->expired())
-    return caf::make_error(ec::timed_out,
-                           "The IMAP server " + host_ + ":"
-                             + std::to_string(port_)
-                             + " did not complete the operation within "
-                             + std::to_string(options_.operation_timeout.count())
-                             + " seconds");
+    return caf::make_error(
+      ec::timed_out, "The IMAP server " + host_ + ":" + std::to_string(port_)
+                       + " did not complete the operation within "
+                       + std::to_string(options_.operation_timeout.count())
+                       + " seconds");
   if (canceller_->cancelled())
     return caf::make_error(ec::cancelled,
                            "The IMAP operation was cancelled because Postern "
@@ -174,8 +174,8 @@ caf::error session::command_error(int rc, std::string_view action) {
         return dead(caf::make_error(
           ec::timed_out, "The IMAP server " + where + " did not answer within "
                            + std::to_string(options_.timeout.count())
-                           + " seconds (while trying to "
-                           + std::string{action} + ")"));
+                           + " seconds (while trying to " + std::string{action}
+                           + ")"));
       return dead(caf::make_error(ec::connection_failed,
                                   "The connection to the IMAP server " + where
                                     + " broke while trying to "
@@ -195,9 +195,9 @@ caf::error session::command_error(int rc, std::string_view action) {
                                     + (text.empty() ? "" : ": " + text)));
     }
     case MAILIMAP_ERROR_MEMORY:
-      return dead(caf::make_error(ec::imap_failure,
-                                  "Out of memory while trying to "
-                                    + std::string{action}));
+      return dead(
+        caf::make_error(ec::imap_failure, "Out of memory while trying to "
+                                            + std::string{action}));
     case MAILIMAP_ERROR_BAD_STATE:
       return caf::make_error(ec::imap_failure,
                              "The IMAP session is in the wrong state to "
@@ -229,9 +229,9 @@ caf::error session::folder_error(const std::string& folder, int rc,
   // NO [TRYCREATE] means the target mailbox is missing; for SELECT etc. ask
   // the server whether the folder exists (NONEXISTENT is not universal).
   if (trycreate || !folder_exists(wire_mailbox_name(folder)))
-    return caf::make_error(ec::no_such_folder,
-                           "The folder \"" + mime::to_valid_utf8(folder)
-                             + "\" does not exist");
+    return caf::make_error(ec::no_such_folder, "The folder \""
+                                                 + mime::to_valid_utf8(folder)
+                                                 + "\" does not exist");
   return err;
 }
 
@@ -282,7 +282,7 @@ caf::error session::connect(const server_settings& server,
                            "The IMAP session is already connected");
   ignore_sigpipe();
   host_ = server.host;
-  port_ = server.port != 0 ? server.port
+  port_ = server.port != 0                             ? server.port
           : server.security == transport_security::tls ? uint16_t{993}
                                                        : uint16_t{143};
   imap_ = mailimap_new(0, nullptr);
@@ -338,10 +338,10 @@ caf::error session::open_stream(const server_settings& server) {
       if (std::chrono::steady_clock::now() - call_start_
             + std::chrono::milliseconds{300}
           >= options_.timeout)
-        return caf::make_error(ec::timed_out,
-                               "The TLS handshake with " + where
-                                 + " did not finish within "
-                                 + std::to_string(secs) + " seconds");
+        return caf::make_error(ec::timed_out, "The TLS handshake with " + where
+                                                + " did not finish within "
+                                                + std::to_string(secs)
+                                                + " seconds");
       return caf::make_error(ec::tls_failure,
                              "The TLS handshake with the IMAP server " + where
                                + " failed; check that this port expects TLS "
@@ -383,8 +383,7 @@ caf::error session::greet(_mailstream* stream, const std::string& where) {
     auto text = server_text();
     close_stream();
     return caf::make_error(ec::connection_failed,
-                           "The IMAP server " + where
-                             + " refused the session"
+                           "The IMAP server " + where + " refused the session"
                              + (text.empty() ? "" : ": " + text));
   }
   return command_error(rc, "read the greeting");

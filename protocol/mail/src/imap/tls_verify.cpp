@@ -4,7 +4,6 @@
 #include "postern/error.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <libetpan/carray.h>
 #include <libetpan/mmapstring.h>
 #include <openssl/bio.h>
@@ -12,6 +11,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -206,10 +207,9 @@ caf::error verify_peer_certificate(mailstream* stream, const std::string& host,
       || code == X509_V_ERR_IP_ADDRESS_MISMATCH)
     sentence += " (the certificate is not valid for " + name + ")";
   else
-    sentence += " (depth "
-                + std::to_string(X509_STORE_CTX_get_error_depth(ctx.get()))
-                + ": " + subject_of(X509_STORE_CTX_get_current_cert(ctx.get()))
-                + ")";
+    sentence
+      += " (depth " + std::to_string(X509_STORE_CTX_get_error_depth(ctx.get()))
+         + ": " + subject_of(X509_STORE_CTX_get_current_cert(ctx.get())) + ")";
   return fail(std::move(sentence));
 }
 

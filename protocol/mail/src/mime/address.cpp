@@ -55,7 +55,8 @@ std::string shown(std::string_view text) {
   constexpr size_t most = 200;
   if (text.size() <= most)
     return to_valid_utf8(text);
-  return to_valid_utf8(truncate_utf8(to_valid_utf8(text.substr(0, most + 4)), most))
+  return to_valid_utf8(
+           truncate_utf8(to_valid_utf8(text.substr(0, most + 4)), most))
          + "\xE2\x80\xA6";
 }
 
@@ -88,8 +89,7 @@ caf::expected<std::vector<address>> parse_address_list(std::string_view text) {
       add_mailbox(result, entry->ad_data.ad_mailbox);
     } else if (entry->ad_type == MAILIMF_ADDRESS_GROUP
                && entry->ad_data.ad_group->grp_mb_list != nullptr) {
-      for (auto* m = clist_begin(
-             entry->ad_data.ad_group->grp_mb_list->mb_list);
+      for (auto* m = clist_begin(entry->ad_data.ad_group->grp_mb_list->mb_list);
            m != nullptr; m = clist_next(m))
         add_mailbox(result, static_cast<mailimf_mailbox*>(clist_content(m)));
     }

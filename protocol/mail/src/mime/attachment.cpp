@@ -36,7 +36,8 @@ attachment_kind kind_of(std::string_view mime_type) {
                                                  : mime_type.substr(slash + 1);
   // SVG is XML text; a model reads it better than a rendered picture.
   if (type == "image")
-    return subtype == "svg+xml" ? attachment_kind::text : attachment_kind::image;
+    return subtype == "svg+xml" ? attachment_kind::text
+                                : attachment_kind::image;
   if (type == "text" || type == "message")
     return attachment_kind::text;
   if (type == "application"

@@ -3,9 +3,10 @@
 
 #include "postern/mime/work.hpp"
 
+#include <iconv.h>
+
 #include <cerrno>
 #include <cstdint>
-#include <iconv.h>
 #include <memory>
 #include <string>
 #include <unordered_map>

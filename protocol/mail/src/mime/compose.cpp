@@ -74,8 +74,8 @@ std::string describe_addresses(const std::vector<address>& list) {
 /// "2026-11-26T06:00:00Z" -> "2026-11-26 06:00 UTC".
 std::string readable_date(std::string_view iso) {
   if (iso.size() >= 16 && iso[10] == 'T')
-    return std::string{iso.substr(0, 10)} + " "
-           + std::string{iso.substr(11, 5)} + " UTC";
+    return std::string{iso.substr(0, 10)} + " " + std::string{iso.substr(11, 5)}
+           + " UTC";
   return std::string{iso};
 }
 
@@ -199,7 +199,9 @@ std::string quoted_original(const original_message& original) {
       end = text.size();
     auto line = text.substr(pos, end - pos);
     // Quoted lines nest without a space: ">> older", "> newer".
-    out += !line.empty() && line.front() == '>' ? ">" : line.empty() ? ">" : "> ";
+    out += !line.empty() && line.front() == '>' ? ">"
+           : line.empty()                       ? ">"
+                                                : "> ";
     out += line;
     out += '\n';
     detail::count_work(line.size() + 1);

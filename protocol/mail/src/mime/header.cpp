@@ -46,7 +46,8 @@ std::string decode_q(std::string_view text) {
       out += ' ';
     } else if (text[i] == '=' && i + 2 < text.size()
                && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16
+                               + hex_digit(text[i + 2]));
       i += 2;
     } else {
       out += text[i];
@@ -108,8 +109,8 @@ public:
   size_t parse(size_t pos, segment& out) {
     auto text = text_;
     // A charset name is short; a '?' too far away is no encoded word.
-    auto charset_end = text.substr(0, std::min(text.size(), pos + 2 + 64))
-                         .find('?', pos + 2);
+    auto charset_end
+      = text.substr(0, std::min(text.size(), pos + 2 + 64)).find('?', pos + 2);
     if (charset_end == std::string_view::npos || charset_end == pos + 2)
       return std::string_view::npos;
     auto charset = text.substr(pos + 2, charset_end - pos - 2);
@@ -170,7 +171,8 @@ std::string percent_decode(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0
         && hex_digit(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16
+                               + hex_digit(text[i + 2]));
       i += 2;
     } else {
       out += text[i];
@@ -202,8 +204,9 @@ std::string capped(std::string value, bool cut) {
     value.resize(truncate_utf8(value, max_header_bytes).size());
   }
   if (cut)
-    value += " " + cut_notice("longer than "
-                              + std::to_string(max_header_bytes >> 10) + " KiB");
+    value += " "
+             + cut_notice("longer than "
+                          + std::to_string(max_header_bytes >> 10) + " KiB");
   return value;
 }
 
@@ -316,9 +319,8 @@ std::string encode_header(std::string_view utf8) {
     size_t start = 0;
     while (start < text.size()) {
       auto space = text.find(' ', start + 1);
-      auto word = text.substr(start, space == std::string::npos
-                                        ? std::string::npos
-                                        : space - start);
+      auto word = text.substr(
+        start, space == std::string::npos ? std::string::npos : space - start);
       if (line > 0 && line + word.size() > 76 && word.front() == ' ') {
         result += "\r\n";
         line = 0;
@@ -383,9 +385,8 @@ std::optional<std::string> find_parameter(const std::vector<parameter>& params,
     if (!split_extended(extended->second, charset, value))
       value = extended->second;
     bool cut = value.size() > max_header_bytes;
-    return capped(to_utf8(percent_decode(value.substr(0, max_header_bytes)),
-                          charset),
-                  cut);
+    return capped(
+      to_utf8(percent_decode(value.substr(0, max_header_bytes)), charset), cut);
   }
   if (!sections.empty() && sections.begin()->first == 0) {
     std::string charset;

@@ -216,9 +216,9 @@ private:
   }
 
   static bool skip_invisible(std::string_view s, size_t& i) {
-    static constexpr std::string_view invisible[] = {
-      "\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xEF\xBB\xBF",
-      "\xC2\xAD",     "\xCD\x8F",     "\xE2\x81\xA0"};
+    static constexpr std::string_view invisible[]
+      = {"\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xEF\xBB\xBF",
+         "\xC2\xAD",     "\xCD\x8F",     "\xE2\x81\xA0"};
     for (auto x : invisible)
       if (s.substr(i, x.size()) == x) {
         i += x.size() - 1;
@@ -393,10 +393,11 @@ int block_breaks(std::string_view name) {
   if (one_of(name, {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
                     "table", "dl", "figure"}))
     return 2;
-  if (one_of(name, {"div", "tr", "dt", "dd", "section", "article", "header",
-                    "footer", "nav", "aside", "main", "center", "form",
-                    "address", "caption", "tbody", "thead", "tfoot",
-                    "fieldset", "figcaption", "body", "html"}))
+  if (one_of(name, {"div",     "tr",     "dt",     "dd",       "section",
+                    "article", "header", "footer", "nav",      "aside",
+                    "main",    "center", "form",   "address",  "caption",
+                    "tbody",   "thead",  "tfoot",  "fieldset", "figcaption",
+                    "body",    "html"}))
     return 1;
   return 0;
 }

@@ -36,17 +36,17 @@ struct named_entity {
 };
 
 constexpr std::array<named_entity, 33> other_entities = {{
-  {"amp", '&'},       {"lt", '<'},         {"gt", '>'},
-  {"quot", '"'},      {"apos", '\''},      {"ndash", 0x2013},
-  {"mdash", 0x2014},  {"lsquo", 0x2018},   {"rsquo", 0x2019},
-  {"sbquo", 0x201A},  {"ldquo", 0x201C},   {"rdquo", 0x201D},
-  {"bdquo", 0x201E},  {"bull", 0x2022},    {"hellip", 0x2026},
-  {"euro", 0x20AC},   {"trade", 0x2122},   {"larr", 0x2190},
-  {"rarr", 0x2192},   {"uarr", 0x2191},    {"darr", 0x2193},
-  {"zwnj", 0x200C},   {"zwj", 0x200D},     {"ensp", 0x2002},
-  {"emsp", 0x2003},   {"thinsp", 0x2009},  {"dagger", 0x2020},
-  {"Dagger", 0x2021}, {"permil", 0x2030},  {"lsaquo", 0x2039},
-  {"rsaquo", 0x203A}, {"OElig", 0x0152},   {"oelig", 0x0153},
+  {"amp", '&'},       {"lt", '<'},        {"gt", '>'},
+  {"quot", '"'},      {"apos", '\''},     {"ndash", 0x2013},
+  {"mdash", 0x2014},  {"lsquo", 0x2018},  {"rsquo", 0x2019},
+  {"sbquo", 0x201A},  {"ldquo", 0x201C},  {"rdquo", 0x201D},
+  {"bdquo", 0x201E},  {"bull", 0x2022},   {"hellip", 0x2026},
+  {"euro", 0x20AC},   {"trade", 0x2122},  {"larr", 0x2190},
+  {"rarr", 0x2192},   {"uarr", 0x2191},   {"darr", 0x2193},
+  {"zwnj", 0x200C},   {"zwj", 0x200D},    {"ensp", 0x2002},
+  {"emsp", 0x2003},   {"thinsp", 0x2009}, {"dagger", 0x2020},
+  {"Dagger", 0x2021}, {"permil", 0x2030}, {"lsaquo", 0x2039},
+  {"rsaquo", 0x203A}, {"OElig", 0x0152},  {"oelig", 0x0153},
 }};
 
 // HTML maps the C1 range of numeric references to Windows-1252.
@@ -77,9 +77,9 @@ size_t decode_reference(std::string_view text, size_t pos, std::string& out) {
                || (hex
                    && ((text[i] >= 'a' && text[i] <= 'f')
                        || (text[i] >= 'A' && text[i] <= 'F'))))) {
-      uint32_t digit =
-        text[i] <= '9'   ? static_cast<uint32_t>(text[i] - '0')
-        : text[i] <= 'F' ? static_cast<uint32_t>(text[i] - 'A' + 10)
+      uint32_t digit = text[i] <= '9' ? static_cast<uint32_t>(text[i] - '0')
+                       : text[i] <= 'F'
+                         ? static_cast<uint32_t>(text[i] - 'A' + 10)
                          : static_cast<uint32_t>(text[i] - 'a' + 10);
       cp = cp * (hex ? 16u : 10u) + digit;
       if (cp > 0x10FFFF)

@@ -129,7 +129,8 @@ std::string attachment_part_headers(const outgoing_attachment& a) {
 
 // The text of the message: text/plain, or multipart/alternative with the
 // HTML (headers, blank line, body).
-std::string body_entity(const outgoing_message& msg, const std::string& unique) {
+std::string body_entity(const outgoing_message& msg,
+                        const std::string& unique) {
   std::string out;
   auto text = to_valid_utf8(msg.text);
   auto html = to_valid_utf8(msg.html);
@@ -176,8 +177,8 @@ bool is_valid_attachment_filename(std::string_view name) {
 
 bool is_valid_media_type(std::string_view type) {
   auto slash = type.find('/');
-  if (slash == std::string_view::npos || slash == 0
-      || slash + 1 == type.size() || type.size() > 255)
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == type.size()
+      || type.size() > 255)
     return false;
   auto token = [](std::string_view t) {
     for (char c : t) {
@@ -196,8 +197,8 @@ bool is_valid_media_type(std::string_view type) {
 std::string format_rfc5322_date(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
-  static constexpr const char* days[]
-    = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed",
+                                         "Thu", "Fri", "Sat"};
   static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr",
                                            "May", "Jun", "Jul", "Aug",
                                            "Sep", "Oct", "Nov", "Dec"};
@@ -219,8 +220,8 @@ std::string normalize_message_id(std::string_view id) {
     return {};
   for (char c : id) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>' || c == '"'
-        || c == '\\' || c == ',')
+    if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>' || c == '"' || c == '\\'
+        || c == ',')
       return {};
   }
   return "<" + std::string{id} + ">";
@@ -238,8 +239,7 @@ caf::error check_all_addresses(const outgoing_message& msg) {
                            "The sender address \""
                              + to_valid_utf8(msg.from.address)
                              + "\" is not a valid email address");
-  for (auto [list, field] : {std::pair{&msg.to, "To"},
-                             std::pair{&msg.cc, "Cc"},
+  for (auto [list, field] : {std::pair{&msg.to, "To"}, std::pair{&msg.cc, "Cc"},
                              std::pair{&msg.bcc, "Bcc"}})
     if (auto err = check_addresses(*list, field))
       return err;
@@ -349,8 +349,7 @@ void append_mixed_body(std::string& out, const outgoing_message& msg,
   // Base64 and quoted-printable never contain "=_": the boundary cannot
   // occur inside a part, and it differs from the alternative's.
   auto boundary = "=_postern_mixed_" + unique;
-  out += "Content-Type: multipart/mixed;\r\n boundary=\"" + boundary
-         + "\"\r\n";
+  out += "Content-Type: multipart/mixed;\r\n boundary=\"" + boundary + "\"\r\n";
   out += "\r\n";
   // Each entity ends with CRLF, which the next delimiter line takes as its
   // own (RFC 2046 5.1.1), so no part gains a trailing line break.

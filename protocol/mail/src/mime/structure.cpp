@@ -12,7 +12,8 @@ namespace postern::mime {
 namespace {
 
 bool is_message(const part& p) {
-  return p.type == "message" && (p.subtype == "rfc822" || p.subtype == "global");
+  return p.type == "message"
+         && (p.subtype == "rfc822" || p.subtype == "global");
 }
 
 std::string filename_of(const part& p) {
@@ -228,8 +229,8 @@ void cap_steps(body_plan& plan) {
     auto more = plan.attachments.size() - max_attachments;
     plan.attachments.resize(max_attachments);
     text_step notice;
-    notice.literal = cut_notice(std::to_string(more)
-                                + " more attachments are not listed");
+    notice.literal
+      = cut_notice(std::to_string(more) + " more attachments are not listed");
     plan.steps.push_back(std::move(notice));
   }
 }

@@ -69,12 +69,11 @@ std::string client::server_text() const {
 
 caf::error client::interrupted() const {
   if (canceller_->expired())
-    return caf::make_error(ec::timed_out,
-                           "The SMTP server " + host_ + ":"
-                             + std::to_string(port_)
-                             + " did not complete the operation within "
-                             + std::to_string(options_.operation_timeout.count())
-                             + " seconds");
+    return caf::make_error(
+      ec::timed_out, "The SMTP server " + host_ + ":" + std::to_string(port_)
+                       + " did not complete the operation within "
+                       + std::to_string(options_.operation_timeout.count())
+                       + " seconds");
   if (canceller_->cancelled())
     return caf::make_error(ec::cancelled,
                            "Sending was cancelled because Postern is shutting "
@@ -86,8 +85,9 @@ caf::error client::command_error(int rc, std::string_view action) {
   auto where = host_ + ":" + std::to_string(port_);
   auto text = server_text();
   auto said = text.empty() ? std::string{}
-                           : " (server said: " + std::to_string(
-                               smtp_ != nullptr ? smtp_->response_code : 0)
+                           : " (server said: "
+                               + std::to_string(
+                                 smtp_ != nullptr ? smtp_->response_code : 0)
                                + " " + text + ")";
   // Over budget, the driver failed the read: say so, not "broke".
   if (auto& v = budget_->violation()) {
@@ -104,21 +104,20 @@ caf::error client::command_error(int rc, std::string_view action) {
     if (std::chrono::steady_clock::now() - call_start_
           + std::chrono::milliseconds{300}
         >= options_.timeout)
-      return caf::make_error(ec::timed_out,
-                             "The SMTP server " + where
-                               + " did not answer within "
-                               + std::to_string(options_.timeout.count())
-                               + " seconds (while trying to "
-                               + std::string{action} + ")");
+      return caf::make_error(
+        ec::timed_out, "The SMTP server " + where + " did not answer within "
+                         + std::to_string(options_.timeout.count())
+                         + " seconds (while trying to " + std::string{action}
+                         + ")");
     return caf::make_error(ec::connection_failed,
                            "The connection to the SMTP server " + where
                              + " broke while trying to " + std::string{action});
   }
   if (rc == MAILSMTP_ERROR_MEMORY)
     return caf::make_error(ec::smtp_failure, "Out of memory");
-  return caf::make_error(ec::server_refused,
-                         "The SMTP server " + where + " refused to "
-                           + std::string{action} + said);
+  return caf::make_error(ec::server_refused, "The SMTP server " + where
+                                               + " refused to "
+                                               + std::string{action} + said);
 }
 
 caf::error client::ehlo() {
@@ -142,7 +141,7 @@ caf::error client::connect(const server_settings& server,
                            "The SMTP client is already connected");
   imap::ignore_sigpipe();
   host_ = server.host;
-  port_ = server.port != 0 ? server.port
+  port_ = server.port != 0                             ? server.port
           : server.security == transport_security::tls ? uint16_t{465}
                                                        : uint16_t{587};
   smtp_ = mailsmtp_new(0, nullptr);
@@ -242,8 +241,8 @@ caf::error client::guard_stream(const server_settings& server,
       canceller_->detach();
       mailstream_close(stream);
       return caf::make_error(ec::tls_failure,
-                             "The certificate of the SMTP server " + host_
-                               + ":" + std::to_string(port_)
+                             "The certificate of the SMTP server " + host_ + ":"
+                               + std::to_string(port_)
                                + " is not valid: " + describe(err));
     }
   return {};
@@ -287,11 +286,10 @@ caf::error client::start_tls(int fd) {
                + std::chrono::milliseconds{300}
              < options_.timeout) {
       close_stream();
-      return caf::make_error(ec::tls_failure,
-                             "The TLS handshake after STARTTLS with the "
-                             "SMTP server "
-                               + host_ + ":" + std::to_string(port_)
-                               + " failed");
+      return caf::make_error(
+        ec::tls_failure, "The TLS handshake after STARTTLS with the "
+                         "SMTP server "
+                           + host_ + ":" + std::to_string(port_) + " failed");
     }
     return command_error(rc, "start TLS");
   }

@@ -65,7 +65,6 @@ struct decode_result {
   decode_error error;
 };
 
-
 /// Decodes one JSON-RPC message: valid UTF-8 JSON, an object (arrays are
 /// JSON-RPC batches, which MCP removed in 2025-06-18), "jsonrpc": "2.0", an
 /// id that is a string or an integer, a string method. Never throws.
