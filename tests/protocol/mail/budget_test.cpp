@@ -298,6 +298,30 @@ TEST(budget_tracker, defuses_what_crashes_libetpan) {
   }
 }
 
+// "[ALERT]" or "[PARSE]" with no text after it: libetpan strdup()s a null
+// text (found by tests/fuzz imap). In a status response the code's last
+// letter becomes "_" (an unknown code); anywhere else it stays.
+TEST(budget_tracker, defuses_alert_and_parse_codes_of_status_responses) {
+  for (bool one_by_one : {false, true}) {
+    budget_tracker t{budget_tracker::syntax::imap, small()};
+    EXPECT_EQ(defused(t, "* OK ready\r\n", one_by_one), "* OK ready\r\n");
+    EXPECT_EQ(defused(t, "2 NO [ALERT]\r\n", one_by_one), "2 NO [ALER_]\r\n");
+    EXPECT_EQ(defused(t, "* BYE [parse] bad\r\n", one_by_one),
+              "* BYE [pars_] bad\r\n");
+    EXPECT_EQ(defused(t, "A7 OK [ALERT] Mailbox almost full\r\n", one_by_one),
+              "A7 OK [ALER_] Mailbox almost full\r\n");
+    // A folder, a section, a quoted string, a literal and longer or
+    // shorter codes stay as they are.
+    const std::string untouched
+      = "* LIST () \"/\" [ALERT]\r\n"
+        "* 1 FETCH (UID 1 BODY[ALERT] {7}\r\n[ALERT])\r\n"
+        "* LIST () \"/\" \"[PARSE]\"\r\n"
+        "3 OK [ALER] x\r\n";
+    EXPECT_EQ(defused(t, untouched, one_by_one), untouched);
+    EXPECT_FALSE(t.violation());
+  }
+}
+
 // A tab among the AUTH mechanisms of an EHLO reply made libetpan's
 // mailesmtp_parse_ehlo loop forever (found by tests/fuzz smtp).
 TEST(budget_tracker, smtp_tabs_become_spaces) {

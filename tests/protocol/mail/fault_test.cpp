@@ -460,6 +460,32 @@ TEST(imap_faults, operations_report_server_errors) {
   EXPECT_TRUE(s.usable());
 }
 
+// "[ALERT]" with no text after it made libetpan 1.9.4 strdup() a null
+// pointer: one answer of a user's own server took the process down (found
+// by tests/fuzz imap). Over a socket now: a clear error, nothing else.
+TEST(imap_faults, alert_and_parse_codes_without_text) {
+  fake_server server{
+    imap_script([](fake_connection& c, auto& tag, auto& command) {
+      if (command == "SELECT") {
+        c.send("* NO [PARSE]\r\n" + tag + " NO [ALERT]\r\n");
+        return next::done;
+      }
+      if (command == "LIST") {
+        c.send(tag + " OK [ALERT]\r\n");
+        return next::done;
+      }
+      return next::reply_default;
+    })};
+  imap::session s{quick()};
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto folders = s.list_folders();
+  ASSERT_TRUE(folders) << render(folders.error());
+  auto page = s.list_messages("INBOX", {});
+  ASSERT_FALSE(page);
+  EXPECT_TRUE(mime::is_valid_utf8(describe(page.error())));
+  EXPECT_FALSE(describe(page.error()).empty());
+}
+
 // -- SMTP
 // ----------------------------------------------------------------------
 

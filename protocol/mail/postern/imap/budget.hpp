@@ -107,7 +107,10 @@ public:
   /// parses as an unknown one, which Postern does not read. Bytes in
   /// literals and quoted strings are never changed. In SMTP replies, a tab
   /// becomes a space: a tab among the AUTH mechanisms of an EHLO reply made
-  /// libetpan 1.9.4's mailesmtp_parse_ehlo loop forever.
+  /// libetpan 1.9.4's mailesmtp_parse_ehlo loop forever. And the last
+  /// letter of an "[ALERT" or "[PARSE" code becomes "_": libetpan copies
+  /// the text after these two without checking there is one, and
+  /// "2 NO [ALERT]" alone crashed it; Postern reads neither.
   bool consume_and_defuse(char* data, size_t size);
 
   /// A new command starts: resets the per-operation counters and any
@@ -145,7 +148,8 @@ private:
   bool imap_byte(char c, char* slot);
   bool imap_response_end();
   bool imap_structure(char c, char* slot);
-  void track_code(char c) noexcept;
+  void track_code(char c, char* slot) noexcept;
+  void note_code_byte(char c, char* slot) noexcept;
   bool smtp_byte(char c, char* slot);
   void end_response() noexcept;
 
@@ -175,6 +179,14 @@ private:
   // response (the greeting).
   uint8_t code_ = 0;
   uint8_t code_match_ = 0;
+  // The first bytes of the code's atom (upper case) and its length so
+  // far, to defuse "[ALERT]" and "[PARSE]" (see consume_and_defuse).
+  char code_head_[5] = {};
+  uint8_t code_length_ = 0;
+  // Spaces outside lists so far in this response (up to 3), and whether
+  // the open code is the one of a status response (after two of them).
+  uint8_t top_spaces_ = 0;
+  bool status_code_ = false;
   bool permanentflags_ = false;
   bool greeting_ = true;
   // Scanner state (SMTP): position in the line and its fourth byte.

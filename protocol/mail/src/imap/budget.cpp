@@ -55,6 +55,7 @@ void budget_tracker::reset_brace() noexcept {
 void budget_tracker::end_response() noexcept {
   greeting_ = false;
   code_ = 0;
+  top_spaces_ = 0;
   permanentflags_ = false;
   response_bytes_ = 0;
   items_ = 0;
@@ -84,28 +85,54 @@ namespace {
 
 constexpr std::string_view permanentflags = "PERMANENTFLAGS";
 
+// libetpan 1.9.4 copies the text after these codes with strdup() without
+// checking it is there: "2 NO [ALERT]" (or "[PARSE]") with no text after
+// the code crashed the process (found by tests/fuzz imap).
+bool copies_text_unchecked(std::string_view head) noexcept {
+  return head == "ALERT" || head == "PARSE";
+}
+
 } // namespace
 
-void budget_tracker::track_code(char c) noexcept {
+void budget_tracker::note_code_byte(char c, char* slot) noexcept {
+  if (code_length_ < sizeof(code_head_))
+    code_head_[code_length_] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+  // Only the code of a status response ("tag OK [CODE", third word, not
+  // in a list): a folder or flag named "[ALERT]" elsewhere stays as it is.
+  if (++code_length_ == sizeof(code_head_) && slot != nullptr && status_code_
+      && copies_text_unchecked({code_head_, sizeof(code_head_)}))
+    *slot = '_'; // an unknown code, which libetpan keeps without copying
+  code_length_ = std::min<uint8_t>(code_length_, sizeof(code_head_) + 1);
+}
+
+void budget_tracker::track_code(char c, char* slot) noexcept {
   if (c == '[') {
     code_ = 1;
     code_match_ = 0;
+    code_length_ = 0;
+    status_code_ = depth_ == 0 && top_spaces_ == 2;
     permanentflags_ = false;
-  } else if (c == ']') {
+    return;
+  }
+  if (c == ']') {
     code_ = 0;
     permanentflags_ = false;
-  } else if (code_ == 1) {
-    if (c == ' ') {
-      permanentflags_ = code_match_ == permanentflags.size();
-      code_ = 2;
-    } else if (code_match_ < permanentflags.size()
-               && (c == permanentflags[code_match_]
-                   || c + 'A' - 'a' == permanentflags[code_match_])) {
-      ++code_match_;
-    } else {
-      code_match_ = 0xFF; // not PERMANENTFLAGS
-    }
+    return;
   }
+  if (code_ != 1)
+    return;
+  if (c == ' ') {
+    permanentflags_ = code_match_ == permanentflags.size();
+    code_ = 2;
+    return;
+  }
+  note_code_byte(c, slot);
+  if (code_match_ < permanentflags.size()
+      && (c == permanentflags[code_match_]
+          || c + 'A' - 'a' == permanentflags[code_match_]))
+    ++code_match_;
+  else
+    code_match_ = 0xFF; // not PERMANENTFLAGS
 }
 
 bool budget_tracker::imap_byte(char c, char* slot) {
@@ -148,7 +175,7 @@ bool budget_tracker::imap_byte(char c, char* slot) {
       in_quote_ = false;
     return true;
   }
-  track_code(c);
+  track_code(c, slot);
   return imap_structure(c, slot);
 }
 
@@ -188,6 +215,8 @@ bool budget_tracker::imap_structure(char c, char* slot) {
         --depth_;
       break;
     case ' ':
+      if (depth_ == 0 && top_spaces_ < 3)
+        ++top_spaces_;
       if (over(++items_, limits_.max_items))
         return fail(budget_kind::items, items_, limits_.max_items);
       break;
