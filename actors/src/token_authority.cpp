@@ -226,11 +226,7 @@ token_authority_state::client_names(const std::vector<std::string>& ids) {
   return result;
 }
 
-void token_authority_state::trim(int64_t now) {
-  if (cache.size() < opts.max_cached)
-    return;
-  // First the expired and the idle entries; if that is not enough, forget
-  // everything (the next requests re-read LMDB, which is cheap).
+void token_authority_state::forget_stale(int64_t now) {
   auto idle_ms
     = std::chrono::duration_cast<std::chrono::milliseconds>(opts.cache_idle)
         .count();
@@ -241,6 +237,14 @@ void token_authority_state::trim(int64_t now) {
     else
       ++i;
   }
+}
+
+void token_authority_state::trim(int64_t now) {
+  if (cache.size() < opts.max_cached)
+    return;
+  // First the expired and the idle entries; if that is not enough, forget
+  // everything (the next requests re-read LMDB, which is cheap).
+  forget_stale(now);
   if (cache.size() >= opts.max_cached)
     cache.clear();
 }
@@ -293,16 +297,7 @@ void token_authority_state::sweep() {
     POSTERN_DEBUG("token-authority: swept {} authorization code(s); {} "
                   "client(s) left",
                   codes, clients);
-  auto idle_ms
-    = std::chrono::duration_cast<std::chrono::milliseconds>(opts.cache_idle)
-        .count();
-  for (auto i = cache.begin(); i != cache.end();) {
-    if (i->second.grant.expires_at * 1000 <= now
-        || now - i->second.used_ms > idle_ms)
-      i = cache.erase(i);
-    else
-      ++i;
-  }
+  forget_stale(now);
   // Write the uses still held only in memory, forget idle ones.
   std::vector<std::string> unstored;
   for (auto& [id, mark] : uses)
@@ -310,8 +305,9 @@ void token_authority_state::sweep() {
       unstored.push_back(id);
   store_uses(unstored);
   due_uses.clear();
+  auto idle_s = opts.cache_idle.count();
   for (auto i = uses.begin(); i != uses.end();) {
-    if (now / 1000 - i->second.seen > idle_ms / 1000)
+    if (now / 1000 - i->second.seen > idle_s)
       i = uses.erase(i);
     else
       ++i;

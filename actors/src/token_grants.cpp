@@ -110,21 +110,31 @@ caf::error refuse_code(const storage::txn& t, const storage::code_record& c,
   return caf::none;
 }
 
+/// A new grant (fresh id, created now, no expiry yet) for what an operator
+/// asked (grant_request) or a person approved (the code_request behind an
+/// authorization code): both carry the same fields.
+template <class Request>
+grant_info new_grant(const Request& r, grant_origin origin, int64_t now) {
+  grant_info g;
+  g.id = storage::new_grant_id();
+  g.user = r.user;
+  g.account = r.account;
+  g.client_id = r.client_id;
+  g.client_name = r.client_name;
+  g.origin = origin;
+  g.scopes = r.scopes;
+  g.resource = r.resource;
+  g.created_at = now;
+  return g;
+}
+
 /// The grant a redeemed code makes, with its first access and refresh
 /// tokens, stored in `t`.
 token_pair issue_for_code(storage::txn& t, const code_request& approved,
                           int64_t now, const oauth_lifetimes& life) {
   token_pair out;
   auto& g = out.grant;
-  g.id = storage::new_grant_id();
-  g.user = approved.user;
-  g.account = approved.account;
-  g.client_id = approved.client_id;
-  g.client_name = approved.client_name;
-  g.origin = grant_origin::oauth;
-  g.scopes = approved.scopes;
-  g.resource = approved.resource;
-  g.created_at = now;
+  g = new_grant(approved, grant_origin::oauth, now);
   g.expires_at = now + seconds(life.grant_cap);
   storage::put_grant(t, g);
   out.scopes = g.scopes;
@@ -198,15 +208,7 @@ token_authority_state::issue(const grant_request& req) {
   result.token = secret{storage::random_token(32)};
   auto digest = storage::sha256(result.token.reveal());
   auto& g = result.grant;
-  g.id = storage::new_grant_id();
-  g.user = req.user;
-  g.account = req.account;
-  g.client_id = req.client_id;
-  g.client_name = req.client_name;
-  g.origin = req.origin;
-  g.scopes = req.scopes;
-  g.resource = req.resource;
-  g.created_at = now;
+  g = new_grant(req, req.origin, now);
   result.expires_at = now + req.token_ttl;
   if (req.grant_ttl > 0)
     g.expires_at = now + req.grant_ttl;

@@ -23,6 +23,9 @@ namespace postern::http {
 
 namespace {
 
+using mcp::find_member;
+using mcp::string_of;
+
 using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
 
 using method_fn = void (*)(const endpoint_ptr&, caf::event_based_actor*,
@@ -41,35 +44,24 @@ mcp_reply error(const mcp::message& msg, int code, std::string_view text) {
   return r;
 }
 
-std::string_view str(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
-
-const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
-  if (!obj || !obj->IsObject())
-    return nullptr;
-  auto i = obj->FindMember(name);
-  return i == obj->MemberEnd() ? nullptr : &i->value;
-}
-
 // -- lifecycle
 // ------------------------------------------------------------------
 
 void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
                 mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
-  auto requested = member(msg.params, "protocolVersion");
+  auto requested = find_member(msg.params, "protocolVersion");
   if (!requested || !requested->IsString())
     return reply(error(msg, mcp::rpc::invalid_params,
                        "Invalid params: initialize needs protocolVersion"));
   // The client's version if we speak it, else our newest (the client then
   // decides whether it can go on).
-  std::string version{str(*requested)};
+  std::string version{string_of(*requested)};
   if (!supported_mcp_version(version))
     version = std::string{mcp_versions[0]};
   std::string client_name;
-  if (auto info = member(msg.params, "clientInfo"))
-    if (auto name = member(info, "name"); name && name->IsString())
-      client_name = mcp::to_valid_utf8(str(*name).substr(0, 100));
+  if (auto info = find_member(msg.params, "clientInfo"))
+    if (auto name = find_member(info, "name"); name && name->IsString())
+      client_name = mcp::to_valid_utf8(string_of(*name).substr(0, 100));
   auto why = mcp_session_table::refusal::none;
   auto id = ep->sessions.create(ctx.grant_key, version, client_name,
                                 steady_now(), &why);
@@ -132,7 +124,7 @@ void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
 void tools_list(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
                 mcp::message& msg, mcp_reply_fn& reply) {
   // One page holds every tool: any cursor is one we never gave out.
-  if (member(msg.params, "cursor"))
+  if (find_member(msg.params, "cursor"))
     return reply(
       error(msg, mcp::rpc::invalid_params, "Invalid params: unknown cursor"));
   reply(result(ctx, msg, mcp::tools_list_result(ctx.grant.scopes)));
@@ -503,19 +495,19 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
 void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
                 mcp_context& ctx, mcp::message& msg, mcp_reply_fn& reply) {
   auto started = std::chrono::steady_clock::now();
-  auto name = member(msg.params, "name");
+  auto name = find_member(msg.params, "name");
   if (!name || !name->IsString())
     return reply(error(msg, mcp::rpc::invalid_params,
                        "Invalid params: tools/call needs the tool's name"));
-  auto args = member(msg.params, "arguments");
+  auto args = find_member(msg.params, "arguments");
   if (args && !args->IsObject())
     return reply(error(msg, mcp::rpc::invalid_params,
                        "Invalid params: arguments must be an object"));
-  auto tool = mcp::find_tool(str(*name));
+  auto tool = mcp::find_tool(string_of(*name));
   if (!tool)
     return reply(
       error(msg, mcp::rpc::invalid_params,
-            "Unknown tool: " + mcp::quote(str(*name).substr(0, 100))));
+            "Unknown tool: " + mcp::quote(string_of(*name).substr(0, 100))));
   if (!has_scope(ctx.grant.scopes, tool->required)) {
     audit(*ep, ctx, tool->name, "insufficient_scope", started);
     return reply(insufficient_scope(*ep, ctx, msg, *tool));

@@ -21,6 +21,9 @@ namespace postern::http {
 
 namespace {
 
+using mcp::find_member;
+using mcp::string_of;
+
 using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
 
 /// Error codes the 2026-07-28 specification defines.
@@ -31,17 +34,6 @@ constexpr int unsupported_protocol_version = -32022;
 /// a new release) and a server/discover answer.
 constexpr int64_t tools_list_ttl_ms = 300000;
 constexpr int64_t discover_ttl_ms = 3600000;
-
-std::string_view str(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
-
-const rapidjson::Value* member(const rapidjson::Value* obj, const char* name) {
-  if (!obj || !obj->IsObject())
-    return nullptr;
-  auto i = obj->FindMember(name);
-  return i == obj->MemberEnd() ? nullptr : &i->value;
-}
 
 mcp_reply failure(bhttp::status status, const mcp::message& msg, int code,
                   std::string_view text, std::string_view data_json = {}) {
@@ -110,22 +102,22 @@ std::optional<mcp_reply> check_meta(const mcp::message& msg) {
                        "params._meta with "
                        "io.modelcontextprotocol/protocolVersion and "
                        "io.modelcontextprotocol/clientCapabilities");
-  auto version = member(meta, meta_protocol_version);
+  auto version = find_member(meta, meta_protocol_version);
   if (!version || !version->IsString() || version->GetStringLength() == 0)
     return bad_request(msg, mcp::rpc::invalid_params,
                        "Invalid params: _meta needs the string "
                        "io.modelcontextprotocol/protocolVersion");
-  auto caps = member(meta, "io.modelcontextprotocol/clientCapabilities");
+  auto caps = find_member(meta, "io.modelcontextprotocol/clientCapabilities");
   if (!caps || !caps->IsObject())
     return bad_request(msg, mcp::rpc::invalid_params,
                        "Invalid params: _meta needs the object "
                        "io.modelcontextprotocol/clientCapabilities");
-  if (auto level = member(meta, "io.modelcontextprotocol/logLevel")) {
+  if (auto level = find_member(meta, "io.modelcontextprotocol/logLevel")) {
     static constexpr std::string_view levels[]
       = {"debug", "info",     "notice", "warning",
          "error", "critical", "alert",  "emergency"};
     if (!level->IsString()
-        || std::find(std::begin(levels), std::end(levels), str(*level))
+        || std::find(std::begin(levels), std::end(levels), string_of(*level))
              == std::end(levels))
       return bad_request(msg, mcp::rpc::invalid_params,
                          "Invalid params: io.modelcontextprotocol/logLevel "
@@ -178,7 +170,7 @@ std::optional<mcp_reply> check_mirrored_headers(const mcp_call& c,
                          + clip(c.mcp_method) + " does not match body value "
                          + clip(msg.method));
   if (auto field = name_field(msg.method)) {
-    auto body_name = member(msg.params, field);
+    auto body_name = find_member(msg.params, field);
     bool has_body_name = body_name && body_name->IsString();
     if (has_body_name && !c.has_mcp_name)
       return bad_request(msg, header_mismatch,
@@ -189,11 +181,11 @@ std::optional<mcp_reply> check_mirrored_headers(const mcp_call& c,
         return bad_request(msg, header_mismatch,
                            "Header mismatch: the Mcp-Name header is not "
                            "visible ASCII or valid =?base64?...?=");
-      if (!has_body_name || *decoded != str(*body_name))
+      if (!has_body_name || *decoded != string_of(*body_name))
         return bad_request(msg, header_mismatch,
                            "Header mismatch: Mcp-Name header value "
                              + clip(*decoded) + " does not match body value "
-                             + (has_body_name ? clip(str(*body_name))
+                             + (has_body_name ? clip(string_of(*body_name))
                                               : std::string{"(none)"}));
     }
   }
@@ -205,7 +197,7 @@ std::optional<mcp_reply> check_mirrored_headers(const mcp_call& c,
 std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
   if (auto refusal = check_meta(msg))
     return refusal;
-  auto requested = str(*member(msg.meta(), meta_protocol_version));
+  auto requested = string_of(*find_member(msg.meta(), meta_protocol_version));
   if (auto refusal = check_version(c, msg, requested))
     return refusal;
   return check_mirrored_headers(c, msg);
@@ -287,7 +279,7 @@ mcp_reply listen(const mcp_call& c, const mcp::message& msg) {
     return failure(bhttp::status::not_acceptable, msg, mcp::rpc::server_error,
                    "Not Acceptable: subscriptions/listen answers with "
                    "text/event-stream");
-  auto notifications = member(msg.params, "notifications");
+  auto notifications = find_member(msg.params, "notifications");
   if (!notifications || !notifications->IsObject())
     return failure(bhttp::status::ok, msg, mcp::rpc::invalid_params,
                    "Invalid params: subscriptions/listen needs a "
@@ -401,12 +393,13 @@ void serve_modern(const endpoint_ptr& ep, caf::event_based_actor* self,
   // itself in one notifications/message before its result; never without.
   bool log = false;
   if (msg.method == "tools/call")
-    if (auto level = member(msg.meta(), "io.modelcontextprotocol/logLevel"))
-      log = (str(*level) == "debug" || str(*level) == "info")
+    if (auto level = find_member(msg.meta(),
+                                 "io.modelcontextprotocol/logLevel"))
+      log = (string_of(*level) == "debug" || string_of(*level) == "info")
             && accepts_event_stream(c.accept);
   std::string tool;
-  if (auto name = member(msg.params, "name"); name && name->IsString())
-    tool = std::string{str(*name).substr(0, 100)};
+  if (auto name = find_member(msg.params, "name"); name && name->IsString())
+    tool = std::string{string_of(*name).substr(0, 100)};
   std::string fields = R"("resultType":"complete")";
   if (msg.method == "tools/list")
     // Filtered by the token's scopes: never shared across tokens.

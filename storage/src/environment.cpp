@@ -37,6 +37,25 @@ struct cursor_guard {
   }
 };
 
+/// Calls `f` for the entry the cursor is on (when `rc` says there is one)
+/// and the ones `step` (MDB_NEXT or MDB_PREV) reaches, while their keys
+/// start with `prefix` and `f` returns true.
+void visit_prefix(
+  MDB_cursor* cursor, int rc, MDB_val& k, MDB_val& v, std::string_view prefix,
+  const std::function<bool(std::string_view, std::string_view)>& f,
+  MDB_cursor_op step) {
+  while (rc == 0) {
+    auto key = from_val(k);
+    if (key.substr(0, prefix.size()) != prefix)
+      return;
+    if (!f(key, from_val(v)))
+      return;
+    rc = mdb_cursor_get(cursor, &k, &v, step);
+  }
+  if (rc != MDB_NOTFOUND)
+    check(rc, "scan");
+}
+
 constexpr std::string_view schema_key = "schema_version";
 
 } // namespace
@@ -108,16 +127,7 @@ void txn::scan(
   MDB_val v{};
   auto rc = mdb_cursor_get(guard.cursor, &k, &v,
                            prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
-  while (rc == 0) {
-    auto key = from_val(k);
-    if (key.substr(0, prefix.size()) != prefix)
-      return;
-    if (!f(key, from_val(v)))
-      return;
-    rc = mdb_cursor_get(guard.cursor, &k, &v, MDB_NEXT);
-  }
-  if (rc != MDB_NOTFOUND)
-    check(rc, "scan");
+  visit_prefix(guard.cursor, rc, k, v, prefix, f, MDB_NEXT);
 }
 
 void txn::scan_reverse(
@@ -141,16 +151,7 @@ void txn::scan_reverse(
     rc = rc == 0 ? mdb_cursor_get(guard.cursor, &k, &v, MDB_PREV)
                  : mdb_cursor_get(guard.cursor, &k, &v, MDB_LAST);
   }
-  while (rc == 0) {
-    auto key = from_val(k);
-    if (key.substr(0, prefix.size()) != prefix)
-      return;
-    if (!f(key, from_val(v)))
-      return;
-    rc = mdb_cursor_get(guard.cursor, &k, &v, MDB_PREV);
-  }
-  if (rc != MDB_NOTFOUND)
-    check(rc, "scan");
+  visit_prefix(guard.cursor, rc, k, v, prefix, f, MDB_PREV);
 }
 
 size_t txn::count(table t) const {

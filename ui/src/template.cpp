@@ -75,33 +75,7 @@ bool value::truthy() const noexcept {
 // -- escaping -----------------------------------------------------------------
 
 void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '`':
-        out += "&#96;";
-        break;
-      case '=':
-        out += "&#61;";
-        break;
-      default:
-        out += c;
-    }
-  }
+  append_html_escaped(out, text);
 }
 
 std::string escape_html(std::string_view text) {

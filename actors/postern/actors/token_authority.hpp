@@ -168,6 +168,10 @@ struct token_authority_state {
 
   /// Makes room before inserting a new cache entry.
   void trim(int64_t now);
+
+  /// Forgets the cached validations of expired grants and the ones unused
+  /// for `opts.cache_idle` (the sweep and `trim` both do).
+  void forget_stale(int64_t now);
 };
 
 /// The TOKEN AUTHORITY behavior.

@@ -92,6 +92,19 @@ std::optional<std::string> read_secret_line(std::istream& in, std::ostream& err,
   return line;
 }
 
+/// A decimal number above 0 of at most `max_digits` digits (so it cannot
+/// overflow), or nothing.
+std::optional<int64_t> parse_positive(const std::string& text,
+                                      size_t max_digits) {
+  if (text.empty() || text.size() > max_digits
+      || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto n = std::stoll(text);
+  if (n == 0)
+    return std::nullopt;
+  return n;
+}
+
 caf::expected<server_settings>
 server_from_flags(const arguments& a, const std::string& prefix,
                   const std::string& default_user) {
@@ -105,12 +118,11 @@ server_from_flags(const arguments& a, const std::string& prefix,
                            upper + " needs --" + prefix + "-host, --" + prefix
                              + "-port and --" + prefix + "-security");
   s.host = *host;
-  if (port->empty() || port->size() > 5
-      || port->find_first_not_of("0123456789") != std::string::npos
-      || std::stoul(*port) == 0 || std::stoul(*port) > 65535)
+  auto number = parse_positive(*port, 5);
+  if (!number || *number > 65535)
     return caf::make_error(ec::invalid_argument,
                            "--" + prefix + "-port must be 1 to 65535");
-  s.port = static_cast<uint16_t>(std::stoul(*port));
+  s.port = static_cast<uint16_t>(*number);
   auto sec = parse_transport_security(*security);
   if (!sec)
     return caf::make_error(ec::invalid_argument,
@@ -119,6 +131,15 @@ server_from_flags(const arguments& a, const std::string& prefix,
   s.security = *sec;
   s.username = a.flag(prefix + "-user").value_or(default_user);
   return s;
+}
+
+/// Starts the node and finds the user named on the command line: the
+/// first steps of every command about one user.
+caf::expected<user_info> start_and_find_user(local_node& s, config& cfg,
+                                             const std::string& username) {
+  if (auto e = s.start(cfg))
+    return e;
+  return s.ask<user_info>(s.actors().directory, atom::find_user_v, username);
 }
 
 int fail(std::ostream& err, const caf::error& e) {
@@ -189,10 +210,7 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
     }
   }
   local_node s;
-  if (auto e = s.start(cfg))
-    return fail(err, e);
-  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
-                               username);
+  auto user = start_and_find_user(s, cfg, username);
   if (!user)
     return fail(err, user.error());
   settings.owner = user->id;
@@ -210,10 +228,7 @@ int delete_user(config& cfg, const arguments& a, std::ostream& err) {
                 caf::make_error(ec::invalid_argument,
                                 "usage: postern admin delete-user USERNAME"));
   local_node s;
-  if (auto e = s.start(cfg))
-    return fail(err, e);
-  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
-                               a.positional[0]);
+  auto user = start_and_find_user(s, cfg, a.positional[0]);
   if (!user)
     return fail(err, user.error());
   auto done = s.ask<atom::ok>(s.actors().directory, atom::delete_user_v,
@@ -226,102 +241,114 @@ int delete_user(config& cfg, const arguments& a, std::ostream& err) {
 
 int invite(config& cfg, const arguments& a, std::ostream& out,
            std::ostream& err) {
-  auto hours = a.flag("ttl-hours").value_or("72");
-  if (hours.empty() || hours.size() > 5
-      || hours.find_first_not_of("0123456789") != std::string::npos
-      || std::stol(hours) == 0)
+  auto hours = parse_positive(a.flag("ttl-hours").value_or("72"), 5);
+  if (!hours)
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "--ttl-hours must be a positive number"));
   local_node s;
   if (auto e = s.start(cfg))
     return fail(err, e);
   auto code = s.ask<std::string>(s.actors().directory, atom::invite_v,
-                                 static_cast<int64_t>(std::stol(hours) * 3600));
+                                 *hours * 3600);
   if (!code)
     return fail(err, code.error());
   out << *code << "\n";
   return 0;
 }
 
+/// The --scopes of issue-token: one scope at least, every one known.
+caf::expected<scope_set> scopes_from_flag(const arguments& a) {
+  auto text = a.flag("scopes");
+  if (!text)
+    return caf::make_error(ec::invalid_argument,
+                           "give --scopes, e.g. --scopes \""
+                             + format_scopes(every_scope) + "\"");
+  std::string unknown;
+  auto scopes = parse_scopes(*text, &unknown);
+  if (!scopes)
+    return caf::make_error(ec::invalid_argument,
+                           "unknown scope \"" + unknown + "\"; the scopes are "
+                             + format_scopes(every_scope));
+  if (*scopes == 0)
+    return caf::make_error(ec::invalid_argument,
+                           "give at least one scope: "
+                             + format_scopes(every_scope));
+  return *scopes;
+}
+
+/// The --ttl of issue-token in seconds (30 days when not given).
+caf::expected<int64_t> ttl_from_flag(const arguments& a) {
+  auto text = a.flag("ttl");
+  if (!text)
+    return int64_t{30 * 86400};
+  auto ttl = parse_positive(*text, 10);
+  if (!ttl)
+    return caf::make_error(ec::invalid_argument,
+                           "--ttl must be a positive number of seconds");
+  return *ttl;
+}
+
+/// The account named by --account among the user's; a missing or unknown
+/// one fails with the list of the accounts the user has.
+caf::expected<account_settings>
+account_from_flag(local_node& s, const arguments& a, const user_info& user) {
+  auto accounts = s.ask<std::vector<account_settings>>(s.actors().directory,
+                                                       atom::list_v, user.id);
+  if (!accounts)
+    return std::move(accounts.error());
+  std::string known;
+  for (auto& acc : *accounts)
+    known += "\n  " + acc.id.value + "  " + acc.label + " (" + acc.imap.username
+             + ")";
+  if (known.empty())
+    known = " none; add one with add-account";
+  auto account = a.flag("account");
+  if (!account)
+    return caf::make_error(ec::invalid_argument,
+                           "give --account; the accounts of " + user.username
+                             + " are:" + known);
+  for (auto& acc : *accounts)
+    if (acc.id.value == *account)
+      return acc;
+  return caf::make_error(ec::no_such_account,
+                         user.username + " has no account " + *account
+                           + "; the accounts are:" + known);
+}
+
 int issue_token(config& cfg, const arguments& a, std::ostream& out,
                 std::ostream& err) {
-  auto usage = caf::make_error(
-    ec::invalid_argument,
-    "usage: postern admin issue-token USERNAME --account ACCOUNT_ID --scopes "
-    "\"mail:folders mail:read ...\" [--ttl SECONDS]");
   if (a.positional.size() != 1)
-    return fail(err, usage);
-  auto scopes_text = a.flag("scopes");
-  if (!scopes_text)
     return fail(err, caf::make_error(ec::invalid_argument,
-                                     "give --scopes, e.g. --scopes \""
-                                       + format_scopes(every_scope) + "\""));
-  std::string unknown;
-  auto scopes = parse_scopes(*scopes_text, &unknown);
+                                     "usage: postern admin issue-token "
+                                     "USERNAME --account ACCOUNT_ID --scopes "
+                                     "\"mail:folders mail:read ...\" "
+                                     "[--ttl SECONDS]"));
+  auto scopes = scopes_from_flag(a);
   if (!scopes)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "unknown scope \"" + unknown
-                                       + "\"; the scopes are "
-                                       + format_scopes(every_scope)));
-  if (*scopes == 0)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "give at least one scope: "
-                                       + format_scopes(every_scope)));
-  int64_t ttl = 30 * 86400;
-  if (auto text = a.flag("ttl")) {
-    if (text->empty() || text->size() > 10
-        || text->find_first_not_of("0123456789") != std::string::npos
-        || std::stoll(*text) == 0)
-      return fail(err, caf::make_error(ec::invalid_argument,
-                                       "--ttl must be a positive number of "
-                                       "seconds"));
-    ttl = std::stoll(*text);
-  }
+    return fail(err, scopes.error());
+  auto ttl = ttl_from_flag(a);
+  if (!ttl)
+    return fail(err, ttl.error());
   local_node s;
-  if (auto e = s.start(cfg))
-    return fail(err, e);
-  auto user = s.ask<user_info>(s.actors().directory, atom::find_user_v,
-                               a.positional[0]);
+  auto user = start_and_find_user(s, cfg, a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto accounts = s.ask<std::vector<account_settings>>(s.actors().directory,
-                                                       atom::list_v, user->id);
-  if (!accounts)
-    return fail(err, accounts.error());
-  auto account = a.flag("account");
-  auto known = [&] {
-    std::string list;
-    for (auto& acc : *accounts)
-      list += "\n  " + acc.id.value + "  " + acc.label + " ("
-              + acc.imap.username + ")";
-    return list.empty() ? std::string{" none; add one with add-account"} : list;
-  };
+  auto account = account_from_flag(s, a, *user);
   if (!account)
-    return fail(err, caf::make_error(ec::invalid_argument,
-                                     "give --account; the accounts of "
-                                       + user->username + " are:" + known()));
-  auto match = std::find_if(accounts->begin(), accounts->end(),
-                            [&](const account_settings& acc) {
-                              return acc.id.value == *account;
-                            });
-  if (match == accounts->end())
-    return fail(err,
-                caf::make_error(ec::no_such_account,
-                                user->username + " has no account " + *account
-                                  + "; the accounts are:" + known()));
+    return fail(err, account.error());
   grant_request req;
   req.user = user->id;
-  req.account = match->id;
+  req.account = account->id;
   req.origin = grant_origin::admin;
   req.scopes = *scopes;
-  req.token_ttl = ttl;
+  req.token_ttl = *ttl;
   auto issued = s.ask<issued_token>(s.actors().tokens, atom::issue_v, req);
   if (!issued)
     return fail(err, issued.error());
   out << issued->token.reveal() << "\n";
   err << "issued an access token for " << user->username << ", account "
-      << match->label << " (" << match->id.value << "), scopes \""
-      << format_scopes(*scopes) << "\", valid for " << ttl << " s (grant "
+      << account->label << " (" << account->id.value << "), scopes \""
+      << format_scopes(*scopes) << "\", valid for " << *ttl << " s (grant "
       << issued->grant.id.value << ")\n";
   return 0;
 }

@@ -29,6 +29,17 @@ struct auth_form {
   bhttp::status status = bhttp::status::ok;
 };
 
+/// The posted sign-in or sign-up form, when its CSRF token matches the
+/// pre-session cookie; `f` gets a fresh token for the page shown again.
+std::optional<form_data> read_auth_form(const site& s, const request& req,
+                                        auth_form& f) {
+  auto form = check_pre_session_form(s, req);
+  if (form)
+    f.csrf = s.csrf.token(
+      pre_session_binding(*find_cookie(req, s.pre_session_cookie())));
+  return form;
+}
+
 response_type login_page(const site& s, const auth_form& f) {
   page p;
   p.title = "Log in";
@@ -153,14 +164,12 @@ void get_login(site_ptr s, const request& req, const responder& respond) {
 }
 
 void post_login(site_ptr s, const request& req, const responder& respond) {
-  auto form = check_pre_session_form(*s, req);
+  auth_form f;
+  auto form = read_auth_form(*s, req, f);
   if (!form) {
     respond(csrf_failed());
     return;
   }
-  auth_form f;
-  f.csrf = s->csrf.token(
-    pre_session_binding(*find_cookie(req, s->pre_session_cookie())));
   f.username = trim(form->get("username")).substr(0, 64);
   f.next = safe_next(form->get("next"));
   secret password{form->get("password")};
@@ -234,14 +243,12 @@ void get_signup(site_ptr s, const request& req, const responder& respond) {
 }
 
 void post_signup(site_ptr s, const request& req, const responder& respond) {
-  auto form = check_pre_session_form(*s, req);
+  auth_form f;
+  auto form = read_auth_form(*s, req, f);
   if (!form) {
     respond(csrf_failed());
     return;
   }
-  auth_form f;
-  f.csrf = s->csrf.token(
-    pre_session_binding(*find_cookie(req, s->pre_session_cookie())));
   if (s->signup == signup_policy::closed) {
     f.status = bhttp::status::forbidden;
     respond(signup_page(*s, f));

@@ -18,4 +18,9 @@ std::string_view trim_blanks(std::string_view s) noexcept;
 /// `s` with A–Z turned into a–z; every other byte unchanged.
 std::string ascii_lower(std::string_view s);
 
+/// Appends `text` with & < > " ' ` = written as character references, so
+/// that it is inert both as HTML text and inside a quoted or unquoted
+/// attribute value (the dashboard's templates and the HTML of replies).
+void append_html_escaped(std::string& out, std::string_view text);
+
 } // namespace postern

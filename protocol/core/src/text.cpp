@@ -19,4 +19,34 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+void append_html_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '`':
+        out += "&#96;";
+        break;
+      case '=':
+        out += "&#61;";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
 } // namespace postern

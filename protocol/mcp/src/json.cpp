@@ -143,4 +143,21 @@ std::string quote(std::string_view text) {
   return w.str();
 }
 
+std::string_view string_of(const rapidjson::Value& v) noexcept {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+const rapidjson::Value* find_member(const rapidjson::Value* obj,
+                                    const char* name) noexcept {
+  if (obj == nullptr || !obj->IsObject())
+    return nullptr;
+  auto i = obj->FindMember(name);
+  return i == obj->MemberEnd() ? nullptr : &i->value;
+}
+
+const rapidjson::Value* find_member(const rapidjson::Value& obj,
+                                    const char* name) noexcept {
+  return find_member(&obj, name);
+}
+
 } // namespace postern::mcp

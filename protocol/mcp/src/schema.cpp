@@ -11,17 +11,6 @@ namespace postern::mcp {
 
 namespace {
 
-std::string_view str(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
-
-const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject())
-    return nullptr;
-  auto i = obj.FindMember(name);
-  return i == obj.MemberEnd() ? nullptr : &i->value;
-}
-
 bool is_integral(const rapidjson::Value& v) {
   if (v.IsInt64() || v.IsUint64())
     return true;
@@ -65,7 +54,7 @@ std::string describe_type(std::string_view type) {
 
 std::string describe_value(const rapidjson::Value& v) {
   if (v.IsString()) {
-    auto s = str(v);
+    auto s = string_of(v);
     if (count_code_points(s) > 40)
       return "a string of " + std::to_string(count_code_points(s))
              + " characters";
@@ -118,16 +107,16 @@ private:
 
   std::string check_type(const rapidjson::Value& schema,
                          const rapidjson::Value& v, const std::string& path) {
-    auto type = member(schema, "type");
+    auto type = find_member(schema, "type");
     if (!type)
       return {};
     std::vector<std::string_view> allowed;
     if (type->IsString())
-      allowed.push_back(str(*type));
+      allowed.push_back(string_of(*type));
     else if (type->IsArray())
       for (auto& t : type->GetArray())
         if (t.IsString())
-          allowed.push_back(str(t));
+          allowed.push_back(string_of(t));
     for (auto t : allowed)
       if (has_type(v, t))
         return {};
@@ -143,11 +132,11 @@ private:
 
   std::string check_object(const rapidjson::Value& schema,
                            const rapidjson::Value& v, const std::string& path) {
-    auto props = member(schema, "properties");
-    auto extra = member(schema, "additionalProperties");
+    auto props = find_member(schema, "properties");
+    auto extra = find_member(schema, "additionalProperties");
     bool closed = extra && extra->IsBool() && !extra->GetBool();
     for (auto& m : v.GetObject()) {
-      auto key = str(m.name);
+      auto key = string_of(m.name);
       auto child = path.empty() ? std::string{key}
                                 : path + "." + std::string{key};
       const rapidjson::Value* sub = nullptr;
@@ -164,11 +153,11 @@ private:
       if (auto err = run(*sub, m.value, child); !err.empty())
         return err;
     }
-    if (auto req = member(schema, "required"); req && req->IsArray())
+    if (auto req = find_member(schema, "required"); req && req->IsArray())
       for (auto& r : req->GetArray())
         if (r.IsString() && !v.HasMember(r)) {
-          auto child = path.empty() ? std::string{str(r)}
-                                    : path + "." + std::string{str(r)};
+          auto child = path.empty() ? std::string{string_of(r)}
+                                    : path + "." + std::string{string_of(r)};
           return name(child) + " is required";
         }
     return {};
@@ -181,7 +170,7 @@ private:
       for (auto& p : props->GetObject()) {
         if (!known.empty())
           known += ", ";
-        known += str(p.name);
+        known += string_of(p.name);
       }
     if (known.empty())
       return "unknown argument `" + child + "`: this tool takes no arguments";
@@ -191,16 +180,16 @@ private:
   std::string check_array(const rapidjson::Value& schema,
                           const rapidjson::Value& v, const std::string& path) {
     auto size = v.Size();
-    if (auto min = member(schema, "minItems");
+    if (auto min = find_member(schema, "minItems");
         min && min->IsUint() && size < min->GetUint())
       return name(path) + " must have at least "
              + std::to_string(min->GetUint()) + " item"
              + (min->GetUint() == 1 ? "" : "s");
-    if (auto max = member(schema, "maxItems");
+    if (auto max = find_member(schema, "maxItems");
         max && max->IsUint() && size > max->GetUint())
       return name(path) + " must have at most " + std::to_string(max->GetUint())
              + " items (got " + std::to_string(size) + ")";
-    if (auto items = member(schema, "items"); items && items->IsObject())
+    if (auto items = find_member(schema, "items"); items && items->IsObject())
       for (rapidjson::SizeType i = 0; i < size; ++i)
         if (auto err = run(*items, v[i], path + "[" + std::to_string(i) + "]");
             !err.empty())
@@ -210,8 +199,8 @@ private:
 
   std::string check_number(const rapidjson::Value& schema,
                            const rapidjson::Value& v, const std::string& path) {
-    auto min = member(schema, "minimum");
-    auto max = member(schema, "maximum");
+    auto min = find_member(schema, "minimum");
+    auto max = find_member(schema, "maximum");
     bool below = min && min->IsNumber() && as_double(v) < as_double(*min);
     bool above = max && max->IsNumber() && as_double(v) > as_double(*max);
     if (!below && !above)
@@ -228,18 +217,19 @@ private:
 
   std::string check_string(const rapidjson::Value& schema,
                            const rapidjson::Value& v, const std::string& path) {
-    auto len = count_code_points(str(v));
-    if (auto min = member(schema, "minLength");
+    auto len = count_code_points(string_of(v));
+    if (auto min = find_member(schema, "minLength");
         min && min->IsUint() && len < min->GetUint())
       return min->GetUint() == 1
                ? name(path) + " must not be empty"
                : name(path) + " must be at least "
                    + std::to_string(min->GetUint()) + " characters long";
-    if (auto max = member(schema, "maxLength");
+    if (auto max = find_member(schema, "maxLength");
         max && max->IsUint() && len > max->GetUint())
       return name(path) + " must be at most " + std::to_string(max->GetUint())
              + " characters long (got " + std::to_string(len) + ")";
-    if (auto choices = member(schema, "enum"); choices && choices->IsArray()) {
+    if (auto choices = find_member(schema, "enum");
+        choices && choices->IsArray()) {
       std::string list;
       for (auto& c : choices->GetArray()) {
         if (c == v)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "postern/mcp/json.hpp"
 #include "postern/mcp/tool_arguments.hpp"
 
 #include <algorithm>
@@ -6,14 +7,6 @@
 namespace postern::mcp {
 
 namespace {
-
-const rapidjson::Value* member(const rapidjson::Value& object,
-                               const char* name) {
-  if (!object.IsObject())
-    return nullptr;
-  auto i = object.FindMember(name);
-  return i == object.MemberEnd() ? nullptr : &i->value;
-}
 
 /// Integral JSON numbers (validated against the schema before) as int64.
 int64_t as_int(const rapidjson::Value& v) {
@@ -33,13 +26,13 @@ tool_arguments::tool_arguments(const rapidjson::Value& schema,
 }
 
 const rapidjson::Value* tool_arguments::given(const char* name) const {
-  return member(args_, name);
+  return find_member(args_, name);
 }
 
 const rapidjson::Value* tool_arguments::default_of(const char* name) const {
-  auto properties = member(schema_, "properties");
-  auto property = properties ? member(*properties, name) : nullptr;
-  return property ? member(*property, "default") : nullptr;
+  auto properties = find_member(schema_, "properties");
+  auto property = properties ? find_member(*properties, name) : nullptr;
+  return property ? find_member(*property, "default") : nullptr;
 }
 
 std::string tool_arguments::text(const char* name) const {
@@ -93,7 +86,7 @@ std::vector<uint32_t> tool_arguments::uids(bool& several) const {
 }
 
 std::string string_member(const rapidjson::Value& object, const char* name) {
-  auto v = member(object, name);
+  auto v = find_member(object, name);
   return v ? std::string{v->GetString(), v->GetStringLength()} : std::string{};
 }
 

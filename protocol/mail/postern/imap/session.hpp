@@ -26,6 +26,7 @@
 
 struct mailimap;
 struct mailimap_set;
+struct mailimap_search_key;
 struct _mailstream;
 
 namespace postern::imap {
@@ -246,6 +247,10 @@ private:
   caf::error folder_error(const std::string& folder, int rc,
                           std::string_view action);
   bool folder_exists(const std::string& wire);
+  /// UID SEARCH for `key` in the selected folder, without CHARSET: the
+  /// UIDs found, or the command's error naming `action`.
+  caf::expected<std::vector<uint32_t>> uid_search(mailimap_search_key* key,
+                                                  std::string_view action);
   caf::expected<std::vector<fetched>>
   fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
   caf::expected<std::vector<flagged>> fetch_flags(mailimap_set* set,

@@ -206,15 +206,12 @@ session::thread_by_headers(uint32_t uid, std::vector<fetched>& seen) {
         ids.begin() + static_cast<long>(at),
         ids.begin() + static_cast<long>(std::min(ids.size(), at + 20)));
       auto key = linked_to(chunk);
-      clist* raw = nullptr;
-      start_call();
-      auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
-      search_result_ptr found{raw};
-      if (rc != MAILIMAP_NO_ERROR)
-        return command_error(rc, "search the conversation");
-      for (auto* u : items<uint32_t>(found.get()))
-        if (*u != 0 && members.count(*u) == 0)
-          found_uids.push_back(*u);
+      auto found = uid_search(key.get(), "search the conversation");
+      if (!found)
+        return std::move(found.error());
+      for (auto u : *found)
+        if (u != 0 && members.count(u) == 0)
+          found_uids.push_back(u);
     }
     std::sort(found_uids.begin(), found_uids.end());
     found_uids.erase(std::unique(found_uids.begin(), found_uids.end()),

@@ -240,17 +240,11 @@ caf::expected<uint32_t> session::count_uids_from(uint32_t uid) {
   // hence the filter.
   set_ptr set{mailimap_set_new_interval(uid, 0)};
   search_key_ptr key{mailimap_search_key_new_uid(set.release())};
-  clist* raw = nullptr;
-  start_call();
-  auto rc = mailimap_uid_search(imap_, nullptr, key.get(), &raw);
-  search_result_ptr found{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "continue the listing");
-  uint32_t count = 0;
-  for (auto* u : items<uint32_t>(found.get()))
-    if (*u >= uid)
-      ++count;
-  return count;
+  auto found = uid_search(key.get(), "continue the listing");
+  if (!found)
+    return std::move(found.error());
+  return static_cast<uint32_t>(std::count_if(
+    found->begin(), found->end(), [uid](uint32_t u) { return u >= uid; }));
 }
 
 caf::expected<std::vector<session::fetched>>

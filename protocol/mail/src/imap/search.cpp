@@ -95,6 +95,20 @@ caf::expected<search_criteria> criteria_of(const search_query& q) {
 
 } // namespace
 
+caf::expected<std::vector<uint32_t>>
+session::uid_search(mailimap_search_key* key, std::string_view action) {
+  clist* raw = nullptr;
+  start_call();
+  auto rc = mailimap_uid_search(imap_, nullptr, key, &raw);
+  search_result_ptr found{raw};
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, action);
+  std::vector<uint32_t> uids;
+  for (auto* u : items<uint32_t>(found.get()))
+    uids.push_back(*u);
+  return uids;
+}
+
 caf::expected<search_result> session::search(const std::string& folder,
                                              const search_query& q) {
   deadline_guard deadline{canceller_, options_.operation_timeout};

@@ -6,6 +6,7 @@
 #include "postern/mime/html.hpp"
 #include "postern/mime/limits.hpp"
 #include "postern/mime/work.hpp"
+#include "postern/text.hpp"
 
 #include <unordered_set>
 
@@ -81,28 +82,14 @@ std::string readable_date(std::string_view iso) {
 
 std::string escape_html_text(std::string_view text) {
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\n':
-        out += "<br>\n";
-        break;
-      default:
-        out += c;
-    }
+  for (size_t start = 0;;) {
+    auto nl = text.find('\n', start);
+    append_html_escaped(out, text.substr(start, nl - start));
+    if (nl == std::string_view::npos)
+      return out;
+    out += "<br>\n";
+    start = nl + 1;
   }
-  return out;
 }
 
 /// The agent's plain text, derived from its HTML when it wrote only that.

@@ -36,15 +36,17 @@ int hex_digit(char c) noexcept {
   return -1;
 }
 
-// RFC 2047 "Q": like quoted-printable, but "_" is a space and there are no
-// soft line breaks or trailing-space rules.
-std::string decode_q(std::string_view text) {
+// Decodes `escape` followed by two hex digits into that byte (anything
+// else is kept as it is), and "_" into a space when `underscore_is_space`.
+// Linear: one pass, one output byte per input byte at most.
+std::string decode_hex_escapes(std::string_view text, char escape,
+                               bool underscore_is_space) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '_') {
+    if (underscore_is_space && text[i] == '_') {
       out += ' ';
-    } else if (text[i] == '=' && i + 2 < text.size()
+    } else if (text[i] == escape && i + 2 < text.size()
                && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_digit(text[i + 1]) * 16
                                + hex_digit(text[i + 2]));
@@ -54,6 +56,12 @@ std::string decode_q(std::string_view text) {
     }
   }
   return out;
+}
+
+// RFC 2047 "Q": like quoted-printable, but "_" is a space and there are no
+// soft line breaks or trailing-space rules.
+std::string decode_q(std::string_view text) {
+  return decode_hex_escapes(text, '=', true);
 }
 
 bool is_word_char(char c) noexcept {
@@ -166,19 +174,7 @@ private:
 
 std::string percent_decode(std::string_view text) {
   detail::count_work(text.size());
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0
-        && hex_digit(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(text[i + 1]) * 16
-                               + hex_digit(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  return decode_hex_escapes(text, '%', false);
 }
 
 // Splits "charset'language'value" of an RFC 2231 extended initial value.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mime/transfer_encoding.hpp"
 
+#include "postern/mime/header.hpp"
 #include "postern/mime/work.hpp"
 
 #include <array>
@@ -32,18 +33,6 @@ int hex_value(char c) noexcept {
   if (c >= 'a' && c <= 'f') // lowercase is not canonical but common
     return c - 'a' + 10;
   return -1;
-}
-
-bool iequals(std::string_view x, std::string_view y) noexcept {
-  if (x.size() != y.size())
-    return false;
-  for (size_t i = 0; i < x.size(); ++i) {
-    auto a = x[i] >= 'A' && x[i] <= 'Z' ? x[i] - 'A' + 'a' : x[i];
-    auto b = y[i] >= 'A' && y[i] <= 'Z' ? y[i] - 'A' + 'a' : y[i];
-    if (a != b)
-      return false;
-  }
-  return true;
 }
 
 std::string_view trim(std::string_view x) noexcept {

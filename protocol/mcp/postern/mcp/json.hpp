@@ -62,4 +62,16 @@ std::string to_json(const rapidjson::Value& v);
 /// A JSON string literal of `text` (quoted, escaped, valid UTF-8).
 std::string quote(std::string_view text);
 
+/// The bytes of a JSON string (`v` must be a string).
+std::string_view string_of(const rapidjson::Value& v) noexcept;
+
+/// The member `name` of `obj`, or null when `obj` is null, not an object
+/// or has no such member.
+const rapidjson::Value* find_member(const rapidjson::Value* obj,
+                                    const char* name) noexcept;
+
+/// As above, for an object held by reference.
+const rapidjson::Value* find_member(const rapidjson::Value& obj,
+                                    const char* name) noexcept;
+
 } // namespace postern::mcp
