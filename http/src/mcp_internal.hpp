@@ -9,6 +9,7 @@
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/http/message.hpp"
 #include "postern/http/token_memo.hpp"
+#include "postern/mcp/json.hpp"
 #include "postern/mcp/jsonrpc.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -92,6 +93,10 @@ struct mcp_call {
 
 /// An mcp_reply as an HTTP response (application/json when it has a body).
 response_type to_http(mcp_reply reply);
+
+/// Writes the server's name, title and version as one object (the
+/// serverInfo of initialize and of the modern era's _meta).
+void write_server_identity(mcp::json_writer& w);
 
 /// Serves one POST of the modern era (2026-07-28): checks `_meta` and the
 /// mirrored headers, answers server/discover and subscriptions/listen, and

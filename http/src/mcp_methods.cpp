@@ -96,18 +96,9 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
     .boolean(false)
     .end_object()
     .end_object()
-    .key("serverInfo")
-    .begin_object()
-    .key("name")
-    .string("postern")
-    .key("title")
-    .string("Postern")
-    .key("version")
-    .string(postern::version)
-    .end_object()
-    .key("instructions")
-    .string(mcp_instructions)
-    .end_object();
+    .key("serverInfo");
+  write_server_identity(w);
+  w.key("instructions").string(mcp_instructions).end_object();
   auto r = result(ctx, msg, w.str());
   r.headers.emplace_back("Mcp-Session-Id", *id);
   reply(std::move(r));
@@ -545,6 +536,17 @@ const std::unordered_map<std::string_view, method_fn>& methods() {
 }
 
 } // namespace
+
+void write_server_identity(mcp::json_writer& w) {
+  w.begin_object()
+    .key("name")
+    .string("postern")
+    .key("title")
+    .string("Postern")
+    .key("version")
+    .string(postern::version)
+    .end_object();
+}
 
 void dispatch_mcp(const endpoint_ptr& ep, caf::event_based_actor* self,
                   mcp_context ctx, mcp::message msg, mcp_reply_fn reply) {

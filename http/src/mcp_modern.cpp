@@ -11,7 +11,6 @@
 #include "postern/mcp/json.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 #include "postern/text.hpp"
-#include "postern/version.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -205,18 +204,9 @@ std::optional<mcp_reply> validate(const mcp_call& c, const mcp::message& msg) {
 
 /// The server's identity in a result's `_meta`.
 void server_info(mcp::json_writer& w) {
-  w.key("_meta")
-    .begin_object()
-    .key("io.modelcontextprotocol/serverInfo")
-    .begin_object()
-    .key("name")
-    .string("postern")
-    .key("title")
-    .string("Postern")
-    .key("version")
-    .string(postern::version)
-    .end_object()
-    .end_object();
+  w.key("_meta").begin_object().key("io.modelcontextprotocol/serverInfo");
+  write_server_identity(w);
+  w.end_object();
 }
 
 mcp_reply discover(const mcp::message& msg) {

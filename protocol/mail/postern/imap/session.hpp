@@ -27,6 +27,8 @@
 struct mailimap;
 struct mailimap_set;
 struct mailimap_search_key;
+struct mailimap_fetch_type;
+struct clist_s;
 struct _mailstream;
 
 namespace postern::imap {
@@ -251,6 +253,10 @@ private:
   /// UIDs found, or the command's error naming `action`.
   caf::expected<std::vector<uint32_t>> uid_search(mailimap_search_key* key,
                                                   std::string_view action);
+  /// UID FETCH of `type` for one message; on success `*list` holds the
+  /// answer (the caller frees it), else the error names `action`.
+  caf::error uid_fetch_one(uint32_t uid, mailimap_fetch_type* type,
+                           std::string_view action, clist_s** list);
   caf::expected<std::vector<fetched>>
   fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
   caf::expected<std::vector<flagged>> fetch_flags(mailimap_set* set,

@@ -196,13 +196,12 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
                                              mailimap_fetch_att_new_uid());
   mailimap_fetch_type_new_fetch_att_list_add(
     type.get(), mailimap_fetch_att_new_bodystructure());
-  set_ptr set{mailimap_set_new_single(uid)};
   clist* raw = nullptr;
-  start_call();
-  auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+  auto err = uid_fetch_one(uid, type.get(), "fetch the message's structure",
+                           &raw);
   fetch_list_ptr list{raw};
-  if (rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "fetch the message's structure");
+  if (err)
+    return err;
   for (auto* msg : items<mailimap_msg_att>(list.get())) {
     uint32_t got = 0;
     std::optional<mime::part> structure;
@@ -224,6 +223,16 @@ caf::expected<mime::part> session::fetch_structure(uint32_t uid,
   return missing;
 }
 
+caf::error session::uid_fetch_one(uint32_t uid, mailimap_fetch_type* type,
+                                  std::string_view action, clist** list) {
+  set_ptr set{mailimap_set_new_single(uid)};
+  start_call();
+  auto rc = mailimap_uid_fetch(imap_, set.get(), type, list);
+  if (rc != MAILIMAP_NO_ERROR)
+    return command_error(rc, action);
+  return {};
+}
+
 caf::expected<session::fetched_sections>
 session::fetch_sections(uint32_t uid,
                         const std::vector<section_request>& sections,
@@ -243,13 +252,12 @@ session::fetch_sections(uint32_t uid,
     auto asked = ask_next_chunks(todo, result.bodies, sizes, type.get());
     if (asked.empty())
       break;
-    set_ptr set{mailimap_set_new_single(uid)};
     clist* raw = nullptr;
-    start_call();
-    auto rc = mailimap_uid_fetch(imap_, set.get(), type.get(), &raw);
+    auto err = uid_fetch_one(uid, type.get(), "fetch the message's parts",
+                             &raw);
     fetch_list_ptr list{raw};
-    if (rc != MAILIMAP_NO_ERROR)
-      return command_error(rc, "fetch the message's parts");
+    if (err)
+      return err;
     auto got = take_chunks(list.get(), asked, result.bodies, total);
     mark_finished(todo, asked, got, result.bodies);
     if (total_max != 0 && total > total_max)
