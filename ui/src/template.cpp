@@ -284,8 +284,10 @@ public:
   }
 
 private:
-  static const value* lookup(const std::vector<const value*>& stack,
-                             std::string_view name) {
+  // Each context searched counts as a step: a name missing from 32 nested
+  // contexts is 32 searches, and the step cap bounds the real work.
+  const value* lookup(const std::vector<const value*>& stack,
+                      std::string_view name) {
     if (stack.empty())
       return nullptr;
     if (name == ".")
@@ -293,8 +295,10 @@ private:
     auto dot = name.find('.');
     auto head = name.substr(0, dot);
     const value* found = nullptr;
-    for (auto i = stack.rbegin(); i != stack.rend() && !found; ++i)
+    for (auto i = stack.rbegin(); i != stack.rend() && !found; ++i) {
+      ++steps_;
       found = (*i)->find(head);
+    }
     while (found && dot != std::string_view::npos) {
       name.remove_prefix(dot + 1);
       dot = name.find('.');
