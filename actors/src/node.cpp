@@ -12,7 +12,7 @@
 namespace postern {
 
 node_status node_state::status() const {
-  auto uptime = std::chrono::steady_clock::now() - started;
+  auto uptime = steady_now() - started;
   return node_status{
     version,
     std::chrono::duration_cast<std::chrono::seconds>(uptime).count(),

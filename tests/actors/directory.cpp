@@ -8,7 +8,7 @@
 #include "postern/actors/vault.hpp"
 #include "postern/clock.hpp"
 #include "postern/storage/credential_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <cstdlib>
 
@@ -20,11 +20,9 @@ namespace {
 // the storage tests.
 const storage::password_hash_params cheap{1, 8, 1};
 
-struct fixture : test_coordinator_fixture<postern::test::configuration> {
-  fixture() {
-    storage::environment::options eo;
-    eo.dir = dir;
-    env = *storage::environment::open(eo);
+struct fixture : test::lmdb_env,
+                 test_coordinator_fixture<postern::test::configuration> {
+  fixture() : lmdb_env("postern-dir") {
     auto keys = *storage::vault_keys::derive(secret{std::string(64, 'a')});
     CAF_REQUIRE(!storage::verify_key(*env, keys));
     vlt = sys.spawn(vault, env, keys, std::string{});
@@ -48,7 +46,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
       if (a)
         anon_send_exit(a, caf::exit_reason::user_shutdown);
     run();
-    env.reset();
   }
 
   /// The error a request fails with (none if it succeeded).
@@ -78,9 +75,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     return s;
   }
 
-  test::temp_dir tmp{"postern-dir"};
-  std::string dir = tmp.path();
-  std::shared_ptr<storage::environment> env;
   vault_actor vlt;
   hasher_actor hash;
   directory_actor aut;

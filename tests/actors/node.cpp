@@ -5,8 +5,10 @@
 
 #include "caf_test.hpp"
 #include "postern/version.hpp"
+#include "support/test_clock.hpp"
 
 using namespace postern;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -21,6 +23,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     run();
   }
 
+  /// Set before the NODE starts: its uptime counts on this clock.
+  test::test_clock clock;
   node_actor aut;
 };
 
@@ -34,7 +38,15 @@ CAF_TEST(status reports version and uptime) {
   expect((node_status), from(aut).to(self));
   auto st = request<node_status>(aut, atom::status_v);
   CAF_CHECK_EQUAL(st.version, std::string{version});
-  CAF_CHECK_GREATER_OR_EQUAL(st.uptime_seconds, 0);
+  CAF_CHECK_EQUAL(st.uptime_seconds, 0);
+  CAF_CHECK_EQUAL(st.components, 0);
+  // Whole seconds since the start, rounded down.
+  clock.advance(90'999ms);
+  st = request<node_status>(aut, atom::status_v);
+  CAF_CHECK_EQUAL(st.uptime_seconds, 90);
+  clock.advance(1ms);
+  st = request<node_status>(aut, atom::status_v);
+  CAF_CHECK_EQUAL(st.uptime_seconds, 91);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

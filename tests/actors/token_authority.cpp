@@ -9,7 +9,7 @@
 #include "postern/storage/directory_store.hpp"
 #include "postern/storage/grant_store.hpp"
 #include "postern/storage/oauth_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -18,11 +18,9 @@ using namespace postern;
 
 namespace {
 
-struct fixture : test_coordinator_fixture<postern::test::configuration> {
-  fixture() {
-    storage::environment::options eo;
-    eo.dir = dir;
-    env = *storage::environment::open(eo);
+struct fixture : test::lmdb_env,
+                 test_coordinator_fixture<postern::test::configuration> {
+  fixture() : lmdb_env("postern-ta") {
     // A user with two accounts, written the way the DIRECTORY writes them.
     alice.value = "11111111-1111-4111-8111-111111111111";
     work.value = "22222222-2222-4222-8222-222222222222";
@@ -54,7 +52,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   ~fixture() override {
     anon_send_exit(aut, caf::exit_reason::user_shutdown);
     run();
-    env.reset();
   }
 
   token_authority_state& state() {
@@ -162,9 +159,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
 
   std::shared_ptr<int64_t> now_ms
     = std::make_shared<int64_t>(int64_t{1'900'000'000'000});
-  test::temp_dir tmp{"postern-ta"};
-  std::string dir = tmp.path();
-  std::shared_ptr<storage::environment> env;
   user_id alice;
   account_id work;
   account_id home;

@@ -6,7 +6,7 @@
 #include "caf_test.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "postern/storage/key_files.hpp"
-#include "support/temp_dir.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <cstdlib>
 
@@ -17,18 +17,16 @@ namespace {
 const secret key_a{std::string(64, 'a')};
 const secret key_b{std::string(64, 'b')};
 
-struct fixture : test_coordinator_fixture<postern::test::configuration> {
-  fixture() {
-    storage::environment::options eo;
-    eo.dir = dir;
-    env = *storage::environment::open(eo);
+struct fixture : test::lmdb_env,
+                 test_coordinator_fixture<postern::test::configuration> {
+  fixture() : lmdb_env("postern-vault") {
+    // nop
   }
 
   ~fixture() override {
     if (aut)
       anon_send_exit(aut, caf::exit_reason::user_shutdown);
     run();
-    env.reset();
   }
 
   void start(const secret& key, std::string key_file = {}) {
@@ -60,9 +58,6 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     return result;
   }
 
-  test::temp_dir tmp{"postern-vault"};
-  std::string dir = tmp.path();
-  std::shared_ptr<storage::environment> env;
   vault_actor aut;
 };
 

@@ -13,7 +13,8 @@
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/directory_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/fake_actors.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -33,6 +34,10 @@ using namespace postern::http;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// How long a test waits for an answer that must come. Only a failure
+/// takes this long: every wait ends at the event it waits for.
+constexpr auto answer_timeout = 60s;
 
 /// What the stand-ins saw.
 struct recorder {
@@ -57,7 +62,7 @@ struct recorder {
 
   std::vector<audit_event> wait_audit(size_t n) {
     std::unique_lock<std::mutex> guard{mtx};
-    cv.wait_for(guard, 5s, [&] { return audit.size() >= n; });
+    cv.wait_for(guard, answer_timeout, [&] { return audit.size() >= n; });
     return audit;
   }
 };
@@ -71,98 +76,135 @@ imap::message_summary summary(uint32_t uid) {
   return s;
 }
 
-caf::behavior fake_mail(caf::event_based_actor*,
-                        std::shared_ptr<recorder> rec) {
-  return {
-    [=](atom::folders, const mailbox_ref& ref, bool) {
-      rec->note("folders");
-      rec->ref = ref;
-      imap::folder inbox;
-      inbox.name = "INBOX";
-      inbox.delimiter = "/";
-      return std::vector<imap::folder>{inbox};
-    },
-    [=](atom::messages, const mailbox_ref&, const std::string& folder,
-        const imap::page_request& page) -> caf::result<imap::message_page> {
-      rec->note("messages");
-      rec->folder = folder;
-      rec->page = page;
-      if (folder == "Nope")
-        return caf::make_error(ec::no_such_folder,
-                               "The folder \"Nope\" does not exist");
-      imap::message_page p;
-      p.messages = {summary(9), summary(8)};
-      p.total = 2;
-      p.page = static_cast<uint32_t>(page.page);
-      p.page_size = static_cast<uint32_t>(page.page_size);
-      return p;
-    },
-    [=](atom::read, const mailbox_ref&, const std::string& folder,
-        const std::vector<uint32_t>& uids, const imap::read_options& window) {
-      rec->note("read");
-      rec->folder = folder;
-      rec->uids = uids;
-      rec->window = window;
-      std::vector<imap::read_outcome> result;
-      for (auto uid : uids) {
-        imap::read_outcome o;
-        o.uid = uid;
-        if (uid == 404) {
-          o.error = caf::make_error(ec::no_such_message,
-                                    "There is no message with UID 404");
-        } else {
-          o.msg.summary = summary(uid);
-          o.msg.body = "Body of " + std::to_string(uid);
-          o.msg.body_length = o.msg.body.size();
-        }
-        result.push_back(std::move(o));
-      }
-      return result;
-    },
-    [=](atom::search, const mailbox_ref&, const std::string& folder,
-        const imap::search_query& q) {
-      rec->note("search");
-      rec->folder = folder;
-      rec->query = q;
-      imap::search_result r;
-      r.messages = {summary(5)};
-      r.total = 1;
-      return r;
-    },
-    [=](atom::move, const mailbox_ref&, const std::string& folder, uint32_t uid,
-        const std::string& destination) {
-      rec->note("move");
-      rec->folder = folder;
-      return imap::move_result{uid, destination, 77};
-    },
-    [=](atom::flag, const mailbox_ref&, const std::string& folder, uint32_t uid,
-        const imap::flag_change& change) {
-      rec->note("flag");
-      rec->folder = folder;
-      rec->change = change;
-      return imap::flag_result{uid, {"\\Seen"}, {}, {"\\Seen"}};
-    },
-    [=](atom::send, const mailbox_ref&, const mime::outgoing_message& m) {
-      rec->note("send");
-      rec->outgoing = m;
-      return sent_message{"<sent@example.test>", "Sent", 3, ""};
-    },
-  };
-}
+/// The MAIL ROUTER stand-in: records each request, answers from fixtures.
+class recording_mail : public test::mail_fake {
+public:
+  explicit recording_mail(std::shared_ptr<recorder> rec) : rec_(rec) {
+    // nop
+  }
 
-caf::behavior fake_directory(caf::event_based_actor*,
-                             std::shared_ptr<recorder> rec) {
-  return {
-    [=](atom::audit, const std::vector<audit_event>& events) {
-      {
-        std::lock_guard<std::mutex> guard{rec->mtx};
-        rec->audit.insert(rec->audit.end(), events.begin(), events.end());
-        ++rec->audit_batches;
+  caf::result<std::vector<imap::folder>> folders(const mailbox_ref& ref,
+                                                 bool) override {
+    rec_->note("folders");
+    rec_->ref = ref;
+    imap::folder inbox;
+    inbox.name = "INBOX";
+    inbox.delimiter = "/";
+    return std::vector<imap::folder>{inbox};
+  }
+
+  caf::result<imap::message_page>
+  messages(const mailbox_ref&, const std::string& folder,
+           const imap::page_request& page) override {
+    rec_->note("messages");
+    rec_->folder = folder;
+    rec_->page = page;
+    if (folder == "Nope")
+      return caf::make_error(ec::no_such_folder,
+                             "The folder \"Nope\" does not exist");
+    imap::message_page p;
+    p.messages = {summary(9), summary(8)};
+    p.total = 2;
+    p.page = static_cast<uint32_t>(page.page);
+    p.page_size = static_cast<uint32_t>(page.page_size);
+    return p;
+  }
+
+  caf::result<std::vector<imap::read_outcome>>
+  read(const mailbox_ref&, const std::string& folder,
+       const std::vector<uint32_t>& uids,
+       const imap::read_options& window) override {
+    rec_->note("read");
+    rec_->folder = folder;
+    rec_->uids = uids;
+    rec_->window = window;
+    std::vector<imap::read_outcome> result;
+    for (auto uid : uids) {
+      imap::read_outcome o;
+      o.uid = uid;
+      if (uid == 404) {
+        o.error = caf::make_error(ec::no_such_message,
+                                  "There is no message with UID 404");
+      } else {
+        o.msg.summary = summary(uid);
+        o.msg.body = "Body of " + std::to_string(uid);
+        o.msg.body_length = o.msg.body.size();
       }
-      rec->cv.notify_all();
-    },
-  };
-}
+      result.push_back(std::move(o));
+    }
+    return result;
+  }
+
+  caf::result<imap::search_result>
+  search(const mailbox_ref&, const std::string& folder,
+         const imap::search_query& q) override {
+    rec_->note("search");
+    rec_->folder = folder;
+    rec_->query = q;
+    imap::search_result r;
+    r.messages = {summary(5)};
+    r.total = 1;
+    return r;
+  }
+
+  caf::result<imap::move_result> move(const mailbox_ref&,
+                                      const std::string& folder, uint32_t uid,
+                                      const std::string& destination) override {
+    rec_->note("move");
+    rec_->folder = folder;
+    return imap::move_result{uid, destination, 77};
+  }
+
+  caf::result<imap::flag_result>
+  flag(const mailbox_ref&, const std::string& folder, uint32_t uid,
+       const imap::flag_change& change) override {
+    rec_->note("flag");
+    rec_->folder = folder;
+    rec_->change = change;
+    return imap::flag_result{uid, {"\\Seen"}, {}, {"\\Seen"}};
+  }
+
+  caf::result<sent_message> send(const mailbox_ref&,
+                                 const mime::outgoing_message& m) override {
+    rec_->note("send");
+    rec_->outgoing = m;
+    return sent_message{"<sent@example.test>", "Sent", 3, ""};
+  }
+
+private:
+  std::shared_ptr<recorder> rec_;
+};
+
+/// A MAIL ROUTER that never answers a page request: only the tool timeout
+/// ends the call.
+class silent_mail : public test::mail_fake {
+public:
+  caf::result<imap::message_page> messages(const mailbox_ref&,
+                                           const std::string&,
+                                           const imap::page_request&) override {
+    return self->make_response_promise<imap::message_page>();
+  }
+};
+
+/// The DIRECTORY stand-in: keeps the audit log.
+class recording_directory : public test::directory_fake {
+public:
+  explicit recording_directory(std::shared_ptr<recorder> rec) : rec_(rec) {
+    // nop
+  }
+
+  void audit(const std::vector<audit_event>& events) override {
+    {
+      std::lock_guard<std::mutex> guard{rec_->mtx};
+      rec_->audit.insert(rec_->audit.end(), events.begin(), events.end());
+      ++rec_->audit_batches;
+    }
+    rec_->cv.notify_all();
+  }
+
+private:
+  std::shared_ptr<recorder> rec_;
+};
 
 rapidjson::Document parse(const std::string& json) {
   rapidjson::Document d;
@@ -171,15 +213,16 @@ rapidjson::Document parse(const std::string& json) {
   return d;
 }
 
-class mcp_endpoint_test : public ::testing::Test {
+class mcp_endpoint_test : public test::lmdb_env, public ::testing::Test {
 protected:
+  mcp_endpoint_test() : lmdb_env("postern-mcp") {
+    // nop
+  }
+
   void SetUp() override {
-    storage::environment::options eo;
-    eo.dir = dir_;
-    env_ = *storage::environment::open(eo);
     user_.value = "44444444-4444-4444-8444-444444444444";
     account_.value = "55555555-5555-4555-8555-555555555555";
-    ASSERT_FALSE(env_->write([&](storage::txn& t) -> caf::error {
+    ASSERT_FALSE(env->write([&](storage::txn& t) -> caf::error {
       storage::user_record u;
       u.info.id = user_;
       u.info.username = "dana";
@@ -196,27 +239,29 @@ protected:
     sys_ = std::make_unique<caf::actor_system>(cfg_);
     token_authority_options topts;
     topts.sweep_interval = 0s;
-    tokens_ = spawn_token_authority(*sys_, env_, topts);
+    tokens_ = spawn_token_authority(*sys_, env, topts);
     rec_ = std::make_shared<recorder>();
-    mail_ = sys_->spawn(fake_mail, rec_);
-    directory_ = sys_->spawn(fake_directory, rec_);
+    mail_ = sys_->spawn(test::fake_mail,
+                        std::make_shared<recording_mail>(rec_));
+    directory_ = sys_->spawn(test::fake_directory,
+                             std::make_shared<recording_directory>(rec_));
     mcp_settings s;
     s.base_url = "https://mail.example.com";
     s.tool_rate_limit = 0;
-    s.tool_timeout = 1s;
+    // The stand-ins answer at once; a short timeout would only fail a test
+    // on a slow machine (the timeout has its own test).
+    s.tool_timeout = 30s;
     endpoint_ = std::make_shared<mcp_endpoint>(
-      *sys_,
-      mcp_actors{tokens_, caf::actor_cast<mail_actor>(mail_),
-                 caf::actor_cast<directory_actor>(directory_)},
-      s);
+      *sys_, mcp_actors{tokens_, mail_, directory_}, s);
   }
 
   void TearDown() override {
     endpoint_.reset();
-    for (auto a : {caf::actor_cast<caf::actor>(tokens_), mail_, directory_})
+    for (auto a : {caf::actor_cast<caf::actor>(tokens_),
+                   caf::actor_cast<caf::actor>(mail_),
+                   caf::actor_cast<caf::actor>(directory_)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys_.reset();
-    env_.reset();
   }
 
   std::string issue(scope_set scopes) {
@@ -228,7 +273,7 @@ protected:
     std::promise<std::string> p;
     auto f = p.get_future();
     sys_->spawn([&, req](caf::event_based_actor* self) {
-      self->request(tokens_, 5s, atom::issue_v, req)
+      self->request(tokens_, answer_timeout, atom::issue_v, req)
         .then([&](issued_token& t) { p.set_value(t.token.reveal()); },
               [&](caf::error&) { p.set_value(""); });
     });
@@ -251,7 +296,12 @@ protected:
     auto f = p->get_future();
     endpoint_->post(
       req, responder{[p](response_type r) { p->set_value(std::move(r)); }});
-    EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+    // Generous: a loaded CI machine with sanitizers must not make a slow
+    // answer look like a missing one; a missing one fails, never hangs.
+    if (f.wait_for(answer_timeout) != std::future_status::ready) {
+      ADD_FAILURE() << "no response to " << body;
+      return response_type{};
+    }
     return f.get();
   }
 
@@ -277,17 +327,14 @@ protected:
     return result;
   }
 
-  test::temp_dir tmp{"postern-mcp"};
-  std::string dir_ = tmp.path();
-  std::shared_ptr<storage::environment> env_;
   user_id user_;
   account_id account_;
   actor_config cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   token_authority_actor tokens_;
   std::shared_ptr<recorder> rec_;
-  caf::actor mail_;
-  caf::actor directory_;
+  mail_actor mail_;
+  directory_actor directory_;
   std::shared_ptr<mcp_endpoint> endpoint_;
 };
 
@@ -375,20 +422,12 @@ TEST_F(mcp_endpoint_test, mail_errors_and_timeouts_are_tool_errors) {
   EXPECT_STREQ(nope["content"][0]["text"].GetString(),
                "The folder \"Nope\" does not exist");
   // A mail router that never answers: the tool timeout (1 s here) ends it.
-  auto silent = sys_->spawn([](caf::event_based_actor* self) -> caf::behavior {
-    return {[=](atom::messages, const mailbox_ref&, const std::string&,
-                const imap::page_request&) {
-      return self->make_response_promise<imap::message_page>();
-    }};
-  });
+  auto silent = sys_->spawn(test::fake_mail, std::make_shared<silent_mail>());
   mcp_settings s;
   s.base_url = "https://mail.example.com";
   s.tool_timeout = 1s;
   endpoint_ = std::make_shared<mcp_endpoint>(
-    *sys_,
-    mcp_actors{tokens_, caf::actor_cast<mail_actor>(silent),
-               caf::actor_cast<directory_actor>(directory_)},
-    s);
+    *sys_, mcp_actors{tokens_, silent, directory_}, s);
   session = initialize(token);
   auto slow = call(token, session, "list_messages", "{}");
   EXPECT_TRUE(slow["isError"].GetBool());
@@ -449,7 +488,7 @@ TEST_F(mcp_endpoint_test, tokens_of_other_resources_are_refused) {
   std::promise<std::string> p;
   auto f = p.get_future();
   sys_->spawn([&](caf::event_based_actor* self) {
-    self->request(tokens_, 5s, atom::issue_v, req)
+    self->request(tokens_, answer_timeout, atom::issue_v, req)
       .then([&](issued_token& t) { p.set_value(t.token.reveal()); },
             [&](caf::error&) { p.set_value(""); });
   });

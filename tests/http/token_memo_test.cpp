@@ -2,10 +2,9 @@
 #include "postern/clock.hpp"
 #include "postern/http/token_memo.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "support/test_clock.hpp"
 
 #include <gtest/gtest.h>
-
-#include <thread>
 
 using postern::access_grant;
 using postern::http::token_memo;
@@ -23,6 +22,7 @@ access_grant grant_for(const std::string& user, int64_t expires_in = 3600) {
 } // namespace
 
 TEST(token_memo, remembers_a_validation_until_the_recheck_interval) {
+  postern::test::test_clock clock;
   token_memo memo{200ms, 1000};
   auto epoch = postern::storage::grants_epoch();
   EXPECT_FALSE(memo.find("digest-a"));
@@ -31,8 +31,10 @@ TEST(token_memo, remembers_a_validation_until_the_recheck_interval) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->grant.user.value, "alice");
   EXPECT_FALSE(memo.find("digest-b"));
-  std::this_thread::sleep_for(250ms);
-  EXPECT_FALSE(memo.find("digest-a")) << "older than the recheck interval";
+  clock.advance(199ms);
+  EXPECT_TRUE(memo.find("digest-a")) << "younger than the recheck interval";
+  clock.advance(1ms);
+  EXPECT_FALSE(memo.find("digest-a")) << "as old as the recheck interval";
 }
 
 TEST(token_memo, any_revocation_in_the_process_ends_every_entry) {

@@ -331,6 +331,7 @@ TEST_F(mail_engine, wrong_password_is_reported_and_not_retried) {
 
 TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
   std::atomic<int> connections{0};
+  std::promise<void> stalling;
   postern::test::fake_server server{[&](postern::test::fake_connection& c) {
     ++connections;
     c.send("* OK fake IMAP ready\r\n");
@@ -346,7 +347,8 @@ TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
         c.send(tag + " OK logged in\r\n");
       else if (rest.rfind("LIST", 0) == 0 && connections == 1) {
         c.send("* LIST (\\HasNoChildren) \"/\" INB"); // half a line...
-        c.stall();                                    // ...then silence
+        stalling.set_value();
+        c.stall(); // ...then silence
         return;
       } else if (rest.rfind("LIST", 0) == 0)
         c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n" + tag
@@ -365,8 +367,9 @@ TEST_F(mail_engine, a_stalled_server_fails_in_time_and_others_stay_served) {
     return ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, slow,
                                           false);
   });
-  // Meanwhile another account is served normally.
-  std::this_thread::sleep_for(300ms);
+  // Once the slow account's call is stuck (an event, not a delay), another
+  // account is served normally.
+  ASSERT_EQ(stalling.get_future().wait_for(30s), std::future_status::ready);
   auto other = ask<std::vector<imap::folder>>(comps.mail, atom::folders_v, fine,
                                               false);
   ASSERT_TRUE(other) << describe(other.error());

@@ -2,11 +2,11 @@
 #include "postern/error.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "postern/storage/crypto.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 
 using namespace postern;
 using namespace postern::storage;
@@ -110,52 +110,42 @@ TEST(credential_store, seal_open_and_bindings) {
 }
 
 TEST(credential_store, wrong_key_at_startup_and_rotation) {
-  char tmpl[] = "/tmp/postern-vault-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
-  {
-    environment::options opts;
-    opts.dir = dir;
-    auto env = environment::open(opts);
-    ASSERT_TRUE(env);
-    auto a = *vault_keys::derive(secret{std::string(64, 'a')});
-    auto b = *vault_keys::derive(secret{std::string(64, 'b')});
-    ASSERT_FALSE(verify_key(**env, a)); // first use writes the check
-    ASSERT_FALSE(verify_key(**env, a));
-    auto err = verify_key(**env, b);
-    ASSERT_TRUE(err);
-    EXPECT_NE(describe(err).find("does not match"), std::string::npos);
-    // Seal two accounts under a, rotate to b, open under b only.
-    ASSERT_FALSE((*env)->write([&](txn& t) -> caf::error {
-      for (auto id : {"acc1", "acc2"}) {
-        account_credentials c;
-        c.imap_password = secret{std::string{"pw-"} + id};
-        t.put(table::credentials, id,
-              *seal_credentials(a, user_id{"u1"}, account_id{id}, c));
-      }
-      return caf::none;
-    }));
-    auto count = rotate_credentials(**env, a, b);
-    ASSERT_TRUE(count) << describe(count.error());
-    EXPECT_EQ(*count, 2u);
-    EXPECT_FALSE(verify_key(**env, b));
-    EXPECT_TRUE(verify_key(**env, a));
-    ASSERT_FALSE((*env)->read([&](const txn& t) -> caf::error {
-      auto rec = t.get(table::credentials, "acc2");
-      auto opened = open_credentials(b, user_id{"u1"}, account_id{"acc2"},
-                                     *rec);
-      EXPECT_TRUE(opened);
-      if (opened) {
-        EXPECT_EQ(opened->imap_password.reveal(), "pw-acc2");
-      }
-      EXPECT_FALSE(
-        open_credentials(a, user_id{"u1"}, account_id{"acc2"}, *rec));
-      return caf::none;
-    }));
-    // Rotating with the wrong current key changes nothing.
-    auto c = *vault_keys::derive(secret{std::string(64, 'c')});
-    EXPECT_FALSE(rotate_credentials(**env, a, c));
-    EXPECT_FALSE(verify_key(**env, b));
-  }
-  std::system(("rm -rf '" + dir + "'").c_str());
+  test::lmdb_env db{"postern-vault"};
+  auto& env = db.env;
+  auto a = *vault_keys::derive(secret{std::string(64, 'a')});
+  auto b = *vault_keys::derive(secret{std::string(64, 'b')});
+  ASSERT_FALSE(verify_key(*env, a)); // first use writes the check
+  ASSERT_FALSE(verify_key(*env, a));
+  auto err = verify_key(*env, b);
+  ASSERT_TRUE(err);
+  EXPECT_NE(describe(err).find("does not match"), std::string::npos);
+  // Seal two accounts under a, rotate to b, open under b only.
+  ASSERT_FALSE(env->write([&](txn& t) -> caf::error {
+    for (auto id : {"acc1", "acc2"}) {
+      account_credentials c;
+      c.imap_password = secret{std::string{"pw-"} + id};
+      t.put(table::credentials, id,
+            *seal_credentials(a, user_id{"u1"}, account_id{id}, c));
+    }
+    return caf::none;
+  }));
+  auto count = rotate_credentials(*env, a, b);
+  ASSERT_TRUE(count) << describe(count.error());
+  EXPECT_EQ(*count, 2u);
+  EXPECT_FALSE(verify_key(*env, b));
+  EXPECT_TRUE(verify_key(*env, a));
+  ASSERT_FALSE(env->read([&](const txn& t) -> caf::error {
+    auto rec = t.get(table::credentials, "acc2");
+    auto opened = open_credentials(b, user_id{"u1"}, account_id{"acc2"}, *rec);
+    EXPECT_TRUE(opened);
+    if (opened) {
+      EXPECT_EQ(opened->imap_password.reveal(), "pw-acc2");
+    }
+    EXPECT_FALSE(open_credentials(a, user_id{"u1"}, account_id{"acc2"}, *rec));
+    return caf::none;
+  }));
+  // Rotating with the wrong current key changes nothing.
+  auto c = *vault_keys::derive(secret{std::string(64, 'c')});
+  EXPECT_FALSE(rotate_credentials(*env, a, c));
+  EXPECT_FALSE(verify_key(*env, b));
 }

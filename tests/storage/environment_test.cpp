@@ -2,7 +2,7 @@
 #include "postern/error.hpp"
 #include "postern/storage/environment.hpp"
 #include "postern/storage/record.hpp"
-#include "support/temp_dir.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,33 +14,17 @@ using namespace postern::storage;
 
 namespace {
 
-class storage_env : public ::testing::Test {
+// A small map (1 MiB), so that growing it takes little data.
+class storage_env : public test::lmdb_env, public ::testing::Test {
 protected:
-  void SetUp() override {
+  storage_env() : lmdb_env("postern-env", size_t{1} << 20) {
+    // nop
   }
-
-  void TearDown() override {
-    env.reset();
-  }
-
-  std::shared_ptr<environment> open(size_t map = size_t{1} << 20) {
-    environment::options opts;
-    opts.dir = dir;
-    opts.initial_map_size = map;
-    auto e = environment::open(opts);
-    EXPECT_TRUE(e) << describe(e.error());
-    return e ? *e : nullptr;
-  }
-
-  test::temp_dir tmp{"postern-env"};
-  std::string dir = tmp.path();
-  std::shared_ptr<environment> env;
 };
 
 } // namespace
 
 TEST_F(storage_env, put_get_erase_and_scan) {
-  env = open();
   ASSERT_TRUE(env);
   ASSERT_FALSE(env->write([](txn& t) -> caf::error {
     t.put(table::users, "b/2", "two");
@@ -91,7 +75,6 @@ TEST_F(storage_env, put_get_erase_and_scan) {
 }
 
 TEST_F(storage_env, an_error_aborts_the_whole_transaction) {
-  env = open();
   auto err = env->write([](txn& t) -> caf::error {
     t.put(table::users, "k1", "v1");
     t.put(table::accounts, "k2", "v2");
@@ -112,7 +95,6 @@ TEST_F(storage_env, an_error_aborts_the_whole_transaction) {
 }
 
 TEST_F(storage_env, the_map_grows_instead_of_failing) {
-  env = open(size_t{1} << 20); // 1 MiB
   auto before = env->map_size();
   std::string big(64 * 1024, 'x');
   for (int i = 0; i < 100; ++i) { // 6.4 MB in all
@@ -128,28 +110,23 @@ TEST_F(storage_env, the_map_grows_instead_of_failing) {
     return caf::none;
   }));
   // Reopening keeps the grown size and the data.
-  env.reset();
-  env = open(size_t{1} << 20);
+  reopen();
   ASSERT_TRUE(env);
   EXPECT_GE(env->map_size(), size_t{6} << 20);
 }
 
 TEST_F(storage_env, newer_schema_is_refused) {
-  env = open();
   ASSERT_FALSE(env->write([](txn& t) -> caf::error {
     t.put(table::meta, "schema_version", "999");
     return caf::none;
   }));
   env.reset();
-  environment::options opts;
-  opts.dir = dir;
-  auto e = environment::open(opts);
+  auto e = environment::open(options);
   ASSERT_FALSE(e);
   EXPECT_NE(describe(e.error()).find("newer Postern"), std::string::npos);
 }
 
 TEST_F(storage_env, backup_is_a_consistent_database) {
-  env = open();
   ASSERT_FALSE(env->write([](txn& t) -> caf::error {
     for (int i = 0; i < 1000; ++i)
       t.put(table::users, "user" + std::to_string(i), std::string(100, 'u'));

@@ -2,7 +2,7 @@
 #include "postern/error.hpp"
 #include "postern/storage/environment.hpp"
 #include "postern/storage/grant_sweep.hpp"
-#include "support/temp_dir.hpp"
+#include "support/lmdb_env.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,18 +13,10 @@ using namespace postern::storage;
 
 namespace {
 
-class grant_sweep : public ::testing::Test {
+class grant_sweep : public test::lmdb_env, public ::testing::Test {
 protected:
-  void SetUp() override {
-    environment::options opts;
-    opts.dir = dir;
-    auto e = environment::open(opts);
-    ASSERT_TRUE(e) << describe(e.error());
-    env = *e;
-  }
-
-  void TearDown() override {
-    env.reset();
+  grant_sweep() : lmdb_env("postern-sweep") {
+    // nop
   }
 
   size_t count(table t) {
@@ -35,10 +27,6 @@ protected:
     }));
     return n;
   }
-
-  test::temp_dir tmp{"postern-sweep"};
-  std::string dir = tmp.path();
-  std::shared_ptr<environment> env;
 };
 
 } // namespace

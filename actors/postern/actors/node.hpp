@@ -7,6 +7,7 @@
 #include "postern/actors/node_actor.hpp"
 #include "postern/actors/token_authority_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
+#include "postern/clock.hpp"
 #include "postern/config.hpp"
 #include "postern/storage/environment.hpp"
 
@@ -22,9 +23,9 @@ namespace postern {
 struct node_state {
   static inline const char* name = "node";
 
-  /// When the NODE started, for uptime.
-  std::chrono::steady_clock::time_point started
-    = std::chrono::steady_clock::now();
+  /// When the NODE started, for uptime (steady_now(), so that a test can
+  /// move time and check the exact uptime).
+  std::chrono::steady_clock::time_point started = steady_now();
 
   /// Live children.
   int64_t components = 0;

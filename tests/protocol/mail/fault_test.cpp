@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -261,7 +262,8 @@ TEST(imap_faults, reset_of_an_idle_connection) {
   })};
   imap::session s{quick()};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
-  std::this_thread::sleep_for(200ms); // idle
+  // Idle: no time has to pass (the session keeps no idle timer); the
+  // server resets the connection when the next command arrives.
   auto folders = timed(1500ms, [&] { return s.list_folders(); });
   ASSERT_FALSE(folders);
   EXPECT_EQ(folders.error(), ec::connection_failed) << render(folders.error());
@@ -294,13 +296,19 @@ TEST(imap_faults, silent_server_times_out) {
 }
 
 TEST(imap_faults, cancel_interrupts_a_blocked_call) {
-  fake_server server{[](fake_connection& c) { c.stall(); }};
+  // Cancels once the server holds the connection (an event, not a delay);
+  // the wait is bounded so that a failed connect cannot hang the test.
+  std::promise<void> held;
+  fake_server server{[&held](fake_connection& c) {
+    held.set_value();
+    c.stall();
+  }};
   imap::session_options opts;
   opts.timeout = std::chrono::seconds{60};
   imap::session s{opts};
   auto handle = s.cancel_handle();
-  std::thread canceller{[handle] {
-    std::this_thread::sleep_for(300ms);
+  std::thread canceller{[handle, reached = held.get_future()] {
+    reached.wait_for(2s);
     handle->cancel();
   }};
   auto err = timed(3s, [&] {
@@ -314,8 +322,11 @@ TEST(imap_faults, cancel_interrupts_a_blocked_call) {
 }
 
 TEST(imap_faults, cancel_interrupts_a_stalled_command) {
-  fake_server server{imap_script([](fake_connection& c, auto&, auto& command) {
+  // Cancels once the server got LIST and stalls it.
+  std::promise<void> stalled;
+  fake_server server{imap_script([&](fake_connection& c, auto&, auto& command) {
     if (command == "LIST") {
+      stalled.set_value();
       c.stall();
       return next::stop;
     }
@@ -325,8 +336,8 @@ TEST(imap_faults, cancel_interrupts_a_stalled_command) {
   opts.timeout = std::chrono::seconds{60};
   imap::session s{opts};
   ASSERT_FALSE(s.connect(plain_server(server.port()), password));
-  std::thread canceller{[&s] {
-    std::this_thread::sleep_for(300ms);
+  std::thread canceller{[&s, reached = stalled.get_future()] {
+    reached.wait_for(2s);
     s.cancel();
   }};
   auto folders = timed(3s, [&] { return s.list_folders(); });
