@@ -81,11 +81,20 @@ void account_state::submit(pending_request req) {
   // Still waiting (pump runs the queue from its front, so the back is this
   // request): watch the caller, to drop the request if it goes away first.
   if (!queue.empty() && queue.back().requester && !queue.back().watched) {
+    // One monitor per caller, however many of its requests wait:
+    // demonitor (in pump) removes all monitors of an actor at once.
+    if (!watching(queue.back().requester))
+      self->monitor(queue.back().requester);
     queue.back().watched = true;
-    self->monitor(queue.back().requester);
     POSTERN_DEBUG("account {}: a request waits for a connection ({} waiting)",
                   ref.account.value, queue.size());
   }
+}
+
+bool account_state::watching(const caf::actor_addr& requester) const {
+  return std::any_of(queue.begin(), queue.end(), [&](const pending_request& r) {
+    return r.watched && r.requester == requester;
+  });
 }
 
 size_t account_state::abandon(const caf::actor_addr& requester) {
@@ -127,7 +136,7 @@ void account_state::pump() {
     idle->last_used = clock::now();
     auto req = std::move(queue.front());
     queue.pop_front();
-    if (req.watched)
+    if (req.watched && !watching(req.requester))
       self->demonitor(req.requester);
     req.run(idle->id, idle->hdl);
   }

@@ -274,6 +274,28 @@ CAF_TEST(a queued request whose caller went away is not run) {
   disallow((atom::folders, bool), from(acct).to(connections.at(0)));
 }
 
+CAF_TEST(a caller with two waiting requests is watched until both start) {
+  mail_options opts;
+  opts.pool_size = 1;
+  start(opts);
+  ask_folders();
+  expect_open();
+  {
+    caf::scoped_actor client{sys};
+    ask_folders(client);
+    ask_folders(client);
+    // The first request is done; the client's first one starts.
+    expect_listing_on(connections.at(0));
+    expect_folders();
+    CAF_CHECK_EQUAL(state().queue.size(), 1u);
+  }
+  // The client went away while its second request waits: it is dropped.
+  expect((caf::down_msg), from(_).to(acct));
+  CAF_CHECK(state().queue.empty());
+  expect_listing_on(connections.at(0));
+  disallow((atom::folders, bool), from(acct).to(connections.at(0)));
+}
+
 CAF_TEST(a connection that ends is dropped and its permit released) {
   start();
   ask_folders();

@@ -94,6 +94,9 @@ struct account_state {
   void drop(uint64_t slot_id);
   /// Fails every queued request.
   void fail_queue(const caf::error& err);
+  /// True while a queued request of `requester` is watched (the ACCOUNT
+  /// monitors each caller once).
+  bool watching(const caf::actor_addr& requester) const;
   /// Drops the queued requests of an actor that ended (its caller went
   /// away); returns how many.
   size_t abandon(const caf::actor_addr& requester);
