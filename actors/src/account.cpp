@@ -81,11 +81,20 @@ void account_state::submit(pending_request req) {
   // Still waiting (pump runs the queue from its front, so the back is this
   // request): watch the caller, to drop the request if it goes away first.
   if (!queue.empty() && queue.back().requester && !queue.back().watched) {
+    // One monitor per caller, however many of its requests wait:
+    // demonitor (in pump) removes all monitors of an actor at once.
+    if (!watching(queue.back().requester))
+      self->monitor(queue.back().requester);
     queue.back().watched = true;
-    self->monitor(queue.back().requester);
     POSTERN_DEBUG("account {}: a request waits for a connection ({} waiting)",
                   ref.account.value, queue.size());
   }
+}
+
+bool account_state::watching(const caf::actor_addr& requester) const {
+  return std::any_of(queue.begin(), queue.end(), [&](const pending_request& r) {
+    return r.watched && r.requester == requester;
+  });
 }
 
 size_t account_state::abandon(const caf::actor_addr& requester) {
@@ -127,7 +136,7 @@ void account_state::pump() {
     idle->last_used = clock::now();
     auto req = std::move(queue.front());
     queue.pop_front();
-    if (req.watched)
+    if (req.watched && !watching(req.requester))
       self->demonitor(req.requester);
     req.run(idle->id, idle->hdl);
   }
@@ -196,59 +205,70 @@ void account_state::finish(uint64_t slot_id, const caf::error& err) {
 void account_state::open_connection() {
   ++opening;
   auto st = this;
-  auto fail = [st](const caf::error& err, bool permit_held) {
-    --st->opening;
-    if (permit_held)
-      st->self->send(st->router, atom::release_v, st->ref.user);
-    // Without any connection the queued requests cannot run.
-    if (st->pool.empty() && st->opening == 0)
-      st->fail_queue(err);
-  };
   self->request(router, helper_timeout, atom::acquire_v, ref.user)
+    .then([st](atom::ok) { st->on_permit(); },
+          [st](caf::error& err) { st->open_failed(err, false); });
+}
+
+void account_state::on_permit() {
+  auto st = this;
+  self->request(directory, helper_timeout, atom::get_v, ref.user, ref.account)
     .then(
-      [st, fail](atom::ok) {
-        st->self
-          ->request(st->directory, helper_timeout, atom::get_v, st->ref.user,
-                    st->ref.account)
-          .then(
-            [st, fail](account_settings& settings) {
-              st->self
-                ->request(st->vault, helper_timeout, atom::get_v, st->ref.user,
-                          st->ref.account)
-                .then(
-                  [st, settings](account_credentials& creds) mutable {
-                    imap::session_options so;
-                    so.ca_file = settings.ca_file;
-                    so.timeout = st->opts.timeout;
-                    so.operation_timeout = st->opts.operation_timeout;
-                    so.hosts = st->opts.hosts;
-                    so.cache = st->opts.cache;
-                    so.cache_account = st->ref.user.value + "/"
-                                       + st->ref.account.value;
-                    so.budget = st->opts.imap_budget;
-                    so.account_label = settings.label;
-                    auto session = std::make_shared<imap::session>(so);
-                    auto cancel = session->cancel_handle();
-                    auto hdl = st->self->spawn<caf::detached>(
-                      imap_connection, session, settings.imap,
-                      std::move(creds.imap_password));
-                    creds.smtp_password.wipe();
-                    st->self->monitor(hdl);
-                    st->live->emplace_back(hdl, cancel);
-                    connection_slot slot;
-                    slot.id = st->next_slot++;
-                    slot.hdl = hdl;
-                    slot.cancel = cancel;
-                    slot.last_used = clock::now();
-                    st->pool.push_back(std::move(slot));
-                    --st->opening;
-                    st->pump();
-                  },
-                  [fail](caf::error& err) { fail(err, true); });
-            },
-            [fail](caf::error& err) { fail(err, true); });
+      [st](account_settings& settings) {
+        st->on_settings(std::move(settings));
       },
-      [fail](caf::error& err) { fail(err, false); });
+      [st](caf::error& err) { st->open_failed(err, true); });
+}
+
+void account_state::on_settings(account_settings settings) {
+  auto st = this;
+  self->request(vault, helper_timeout, atom::get_v, ref.user, ref.account)
+    .then(
+      [st, settings](account_credentials& creds) {
+        st->start_connection(settings, creds);
+      },
+      [st](caf::error& err) { st->open_failed(err, true); });
+}
+
+void account_state::start_connection(const account_settings& settings,
+                                     account_credentials& creds) {
+  imap::session_options so;
+  so.ca_file = settings.ca_file;
+  so.timeout = opts.timeout;
+  so.operation_timeout = opts.operation_timeout;
+  so.hosts = opts.hosts;
+  so.cache = opts.cache;
+  so.cache_account = ref.user.value + "/" + ref.account.value;
+  so.budget = opts.imap_budget;
+  so.account_label = settings.label;
+  auto session = std::make_shared<imap::session>(so);
+  auto cancel = session->cancel_handle();
+  auto hdl = opts.connect
+               ? opts.connect(self, session, settings.imap,
+                              std::move(creds.imap_password))
+               : self->spawn<caf::detached>(imap_connection, session,
+                                            settings.imap,
+                                            std::move(creds.imap_password));
+  creds.smtp_password.wipe();
+  self->monitor(hdl);
+  live->emplace_back(hdl, cancel);
+  connection_slot slot;
+  slot.id = next_slot++;
+  slot.hdl = hdl;
+  slot.cancel = cancel;
+  slot.last_used = clock::now();
+  pool.push_back(std::move(slot));
+  --opening;
+  pump();
+}
+
+void account_state::open_failed(const caf::error& err, bool permit_held) {
+  --opening;
+  if (permit_held)
+    self->send(router, atom::release_v, ref.user);
+  // Without any connection the queued requests cannot run.
+  if (pool.empty() && opening == 0)
+    fail_queue(err);
 }
 
 caf::error account_state::admit_send() {

@@ -94,11 +94,29 @@ struct account_state {
   void drop(uint64_t slot_id);
   /// Fails every queued request.
   void fail_queue(const caf::error& err);
+  /// True while a queued request of `requester` is watched (the ACCOUNT
+  /// monitors each caller once).
+  bool watching(const caf::actor_addr& requester) const;
   /// Drops the queued requests of an actor that ended (its caller went
   /// away); returns how many.
   size_t abandon(const caf::actor_addr& requester);
-  /// Opens one more connection (asynchronously).
+  /// Opens one more connection (asynchronously), one step at a time: a
+  /// permit from the MAIL ROUTER, then the settings from the DIRECTORY
+  /// (on_permit), the password from the VAULT (on_settings), then the
+  /// connection itself (start_connection). Any failing step ends in
+  /// open_failed.
   void open_connection();
+  /// The MAIL ROUTER granted a permit: asks the DIRECTORY for the settings.
+  void on_permit();
+  /// Asks the VAULT for the password to log in with these settings.
+  void on_settings(account_settings settings);
+  /// Starts an IMAP CONNECTION (`opts.connect`, else a detached
+  /// imap_connection), pools it idle and runs the queue.
+  void start_connection(const account_settings& settings,
+                        account_credentials& creds);
+  /// A step of open_connection failed: gives the permit back if held, and
+  /// fails the queue when no connection is left to run it.
+  void open_failed(const caf::error& err, bool permit_held);
   /// Closes idle connections; true when the ACCOUNT itself should end.
   bool reap();
   /// Counts one message against the send rate limit, or fails with

@@ -1,17 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/account.hpp"
+#include "postern/actors/imap_connection_actor.hpp"
 #include "postern/host_policy.hpp"
 #include "postern/imap/budget.hpp"
 #include "postern/imap/message_cache.hpp"
 #include "postern/mime/attachment.hpp"
 
+#include <caf/fwd.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
+namespace postern::imap {
+
+class session;
+
+} // namespace postern::imap
+
 namespace postern {
+
+/// Starts the IMAP CONNECTION of an ACCOUNT: the spawning ACCOUNT, the
+/// session it made (the ACCOUNT keeps its canceller), the IMAP server and
+/// the password, which the connection owns from then on.
+using connection_factory = std::function<imap_connection_actor(
+  caf::local_actor* spawner, std::shared_ptr<imap::session> session,
+  const server_settings& server, secret password)>;
 
 /// Limits and timeouts of the mail engine.
 struct mail_options {
@@ -40,6 +58,11 @@ struct mail_options {
   /// What IMAP and SMTP servers may send (IMAP_MAX_*, SMTP_MAX_*).
   imap::budget_limits imap_budget;
   imap::budget_limits smtp_budget = imap::budget_limits::smtp_defaults();
+  /// Empty in production: the ACCOUNT spawns a detached imap_connection.
+  /// The test-DSL suites set it, because a detached actor (and a real IMAP
+  /// server) cannot run under CAF's deterministic test coordinator; a fake
+  /// IMAP CONNECTION can.
+  connection_factory connect;
 };
 
 } // namespace postern

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/fake_mail.hpp"
+
+#include "postern/error.hpp"
+
+#include <caf/result.hpp>
+
+#include <string>
+
+namespace postern::test {
+
+caf::error unused() {
+  return caf::make_error(ec::not_supported, "not used by this test");
+}
+
+account_settings fake_settings(const user_id& user, const account_id& account) {
+  account_settings s;
+  s.id = account;
+  s.owner = user;
+  s.label = "Work";
+  s.imap = server_settings{"imap.example.com", 993, transport_security::tls,
+                           "alice@example.com"};
+  return s;
+}
+
+directory_actor::behavior_type fake_directory() {
+  return {
+    [](atom::add_user, const std::string&,
+       const secret&) -> caf::result<user_info> { return unused(); },
+    [](atom::signup, const std::string&, const secret&, const std::string&,
+       const std::string&) -> caf::result<session_grant> { return unused(); },
+    [](atom::login, const std::string&, const secret&,
+       const std::string&) -> caf::result<session_grant> { return unused(); },
+    [](atom::session, const std::string&) -> caf::result<user_info> {
+      return unused();
+    },
+    [](atom::logout, const std::string&) -> caf::result<atom::ok> {
+      return unused();
+    },
+    [](atom::change_password, const user_id&, const secret&,
+       const secret&) -> caf::result<session_grant> { return unused(); },
+    [](atom::get, const user_id&) -> caf::result<user_info> {
+      return unused();
+    },
+    [](atom::find_user, const std::string&) -> caf::result<user_info> {
+      return unused();
+    },
+    [](atom::delete_user, const user_id&) -> caf::result<atom::ok> {
+      return unused();
+    },
+    [](atom::add_account, const account_settings&, const account_credentials&)
+      -> caf::result<account_settings> { return unused(); },
+    [](atom::update_account, const account_settings&,
+       const account_credentials&) -> caf::result<account_settings> {
+      return unused();
+    },
+    [](atom::edit_credentials, const account_settings&,
+       const account_credentials&) -> caf::result<account_credentials> {
+      return unused();
+    },
+    [](atom::get, const user_id& user, const account_id& account)
+      -> caf::result<account_settings> { return fake_settings(user, account); },
+    [](atom::list, const user_id&)
+      -> caf::result<std::vector<account_settings>> { return unused(); },
+    [](atom::delete_account, const user_id&,
+       const account_id&) -> caf::result<atom::ok> { return unused(); },
+    [](atom::audit, const audit_event&) {
+      // nop
+    },
+    [](atom::audit, const std::vector<audit_event>&) {
+      // nop
+    },
+    [](atom::audit_log, const user_id&,
+       uint64_t) -> caf::result<std::vector<audit_event>> { return unused(); },
+    [](atom::invite, int64_t) -> caf::result<std::string> { return unused(); },
+    [](atom::tick) {
+      // nop
+    },
+  };
+}
+
+vault_actor::behavior_type fake_vault() {
+  return {
+    [](atom::seal, const user_id&, const account_id&,
+       const account_credentials&) -> caf::result<sealed_credentials> {
+      return unused();
+    },
+    [](atom::get, const user_id&,
+       const account_id&) -> caf::result<account_credentials> {
+      account_credentials creds;
+      creds.imap_password = secret{fake_password};
+      return creds;
+    },
+    [](atom::rotate, const secret&) -> caf::result<uint64_t> {
+      return unused();
+    },
+  };
+}
+
+std::vector<imap::folder> fake_folders() {
+  imap::folder inbox;
+  inbox.name = "INBOX";
+  inbox.special_use = "\\Inbox";
+  return {inbox};
+}
+
+imap_connection_actor::behavior_type fake_connection(
+  imap_connection_actor::stateful_pointer<fake_connection_state> self,
+  server_settings server, secret password, caf::error failure) {
+  using namespace imap;
+  using std::string;
+  self->state.server = std::move(server);
+  self->state.password = std::move(password);
+  self->state.failure = std::move(failure);
+  return {
+    [self](atom::folders, bool) -> caf::result<std::vector<folder>> {
+      if (self->state.failure)
+        return self->state.failure;
+      return fake_folders();
+    },
+    [](atom::messages, const string&,
+       const page_request&) -> caf::result<message_page> { return unused(); },
+    [](atom::read, const string&, const std::vector<uint32_t>&,
+       const read_options&) -> caf::result<std::vector<read_outcome>> {
+      return unused();
+    },
+    [](atom::search, const string&,
+       const search_query&) -> caf::result<search_result> { return unused(); },
+    [](atom::move, const string&, uint32_t,
+       const string&) -> caf::result<move_result> { return unused(); },
+    [](atom::flag, const string&, uint32_t,
+       const flag_change&) -> caf::result<flag_result> { return unused(); },
+    [](atom::thread, const string&, uint32_t) -> caf::result<thread_result> {
+      return unused();
+    },
+    [](atom::bulk, const bulk_request&) -> caf::result<bulk_result> {
+      return unused();
+    },
+    [](atom::folder_op, const folder_change&) -> caf::result<folder> {
+      return unused();
+    },
+    [](atom::search_all, const search_query&)
+      -> caf::result<multi_search_result> { return unused(); },
+    [](atom::save_sent, const string&) -> caf::result<append_result> {
+      return unused();
+    },
+    [](atom::attachment, const string&, uint32_t, const string&,
+       const mime::attachment_limits&)
+      -> caf::result<mime::attachment_content> { return unused(); },
+    [](atom::original, const string&, uint32_t, bool,
+       uint64_t) -> caf::result<mime::original_message> { return unused(); },
+    [](atom::save_draft, const string&) -> caf::result<append_result> {
+      return unused();
+    },
+    [](atom::ping) -> caf::result<atom::ok> { return unused(); },
+  };
+}
+
+mail_router_actor::behavior_type
+fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
+  using namespace imap;
+  using std::string;
+  using ref = const mailbox_ref&;
+  return {
+    [](atom::folders, ref, bool) -> caf::result<std::vector<folder>> {
+      return unused();
+    },
+    [](atom::messages, ref, const string&,
+       const page_request&) -> caf::result<message_page> { return unused(); },
+    [](atom::read, ref, const string&, const std::vector<uint32_t>&,
+       const read_options&) -> caf::result<std::vector<read_outcome>> {
+      return unused();
+    },
+    [](atom::search, ref, const string&,
+       const search_query&) -> caf::result<search_result> { return unused(); },
+    [](atom::move, ref, const string&, uint32_t,
+       const string&) -> caf::result<move_result> { return unused(); },
+    [](atom::flag, ref, const string&, uint32_t,
+       const flag_change&) -> caf::result<flag_result> { return unused(); },
+    [](atom::send, ref, const mime::outgoing_message&)
+      -> caf::result<sent_message> { return unused(); },
+    [](atom::thread, ref, const string&,
+       uint32_t) -> caf::result<thread_result> { return unused(); },
+    [](atom::bulk, ref, const bulk_request&) -> caf::result<bulk_result> {
+      return unused();
+    },
+    [](atom::folder_op, ref, const folder_change&) -> caf::result<folder> {
+      return unused();
+    },
+    [](atom::search_all, ref, const search_query&)
+      -> caf::result<multi_search_result> { return unused(); },
+    [](atom::attachment, ref, const string&, uint32_t, const string&)
+      -> caf::result<mime::attachment_content> { return unused(); },
+    [](atom::compose, ref, const mime::compose_request&)
+      -> caf::result<mime::composed_message> { return unused(); },
+    [](atom::probe, const account_settings&, const account_credentials&)
+      -> caf::result<probe_report> { return unused(); },
+    [](atom::status) -> caf::result<mail_status> { return unused(); },
+    [](atom::forget, ref) {
+      // nop
+    },
+    [self](atom::acquire, const user_id&) -> caf::result<atom::ok> {
+      if (self->state.refuse)
+        return self->state.refuse;
+      ++self->state.granted;
+      return atom::ok_v;
+    },
+    [self](atom::release, const user_id&) { ++self->state.released; },
+  };
+}
+
+} // namespace postern::test
