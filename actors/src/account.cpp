@@ -112,6 +112,10 @@ size_t account_state::abandon(const caf::actor_addr& requester) {
 }
 
 void account_state::on_down(const caf::down_msg& msg) {
+  if (msg.source == router.address()) {
+    self->quit(caf::exit_reason::user_shutdown);
+    return;
+  }
   auto i = std::find_if(pool.begin(), pool.end(), [&](const auto& s) {
     return s.hdl.address() == msg.source;
   });
@@ -338,6 +342,10 @@ void set_up(account_self self, mailbox_ref ref, directory_actor directory,
   });
   self->set_down_handler(
     [self](const caf::down_msg& msg) { self->state.on_down(msg); });
+  // The MAIL ROUTER monitors its ACCOUNTs instead of linking them (one
+  // ACCOUNT's failure must not end the router and every other mailbox);
+  // this ACCOUNT ends when the router does.
+  self->monitor(self->state.router);
   self->delayed_send(self, tick_interval(self->state.opts), atom::tick_v);
 }
 

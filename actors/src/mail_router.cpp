@@ -4,6 +4,7 @@
 #include "postern/actors/connection_probe.hpp"
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
+#include "postern/log.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/result.hpp>
@@ -37,8 +38,9 @@ account_actor mail_router_state::account_for(const mailbox_ref& ref) {
     return i->second;
   auto hdl = self->spawn(account, ref, directory, vault,
                          caf::actor_cast<mail_router_actor>(self), opts);
-  // Linked: when the router ends (shutdown), the accounts end with it.
-  self->link_to(hdl);
+  // Monitored, not linked: an ACCOUNT that fails (say, an exception on a
+  // hostile message) is forgotten like an idle one and takes no other
+  // mailbox with it; the ACCOUNT monitors the router and ends with it.
   self->monitor(hdl);
   accounts.emplace(key, hdl);
   keys.emplace(hdl.address(), key);
@@ -47,6 +49,10 @@ account_actor mail_router_state::account_for(const mailbox_ref& ref) {
 
 void mail_router_state::on_down(const caf::down_msg& msg) {
   if (auto i = keys.find(msg.source); i != keys.end()) {
+    if (msg.reason && msg.reason != caf::exit_reason::user_shutdown)
+      POSTERN_WARN("mail-router: an ACCOUNT failed ({}); its mailbox starts "
+                   "afresh on the next request, the others go on",
+                   caf::to_string(msg.reason));
     accounts.erase(i->second);
     keys.erase(i);
   }
@@ -141,7 +147,6 @@ void mail_router_state::forget(const mailbox_ref& ref) {
   auto hdl = i->second;
   keys.erase(hdl.address());
   accounts.erase(i);
-  self->unlink_from(hdl);
   self->send_exit(hdl, caf::exit_reason::user_shutdown);
 }
 
@@ -202,11 +207,6 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
   self->state.opts = std::move(opts);
   self->set_down_handler(
     [self](const caf::down_msg& msg) { self->state.on_down(msg); });
-  // An ACCOUNT that ends normally (idle) must not take the router down.
-  self->set_exit_handler([self](const caf::exit_msg& msg) {
-    if (msg.reason != caf::exit_reason::normal)
-      self->quit(msg.reason);
-  });
   // The mailbox operations go unchanged to the ACCOUNT of the mailbox; the
   // rest is in the state (above).
   return {

@@ -36,7 +36,7 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   }
 
   ~fixture() override {
-    // The ACCOUNTs are linked to the MAIL ROUTER and end with it.
+    // The ACCOUNTs monitor the MAIL ROUTER and end with it.
     for (auto a :
          {caf::actor_cast<caf::actor>(router), caf::actor_cast<caf::actor>(dir),
           caf::actor_cast<caf::actor>(vlt)})
@@ -246,13 +246,35 @@ CAF_TEST(an ACCOUNT that ends idle is forgotten and the router lives on) {
   CAF_CHECK_EQUAL(status().accounts, 1);
 }
 
-CAF_TEST(an ACCOUNT that fails takes the MAIL ROUTER down) {
-  // What the code does today: the router is linked to its ACCOUNTs (so
-  // they end with it) and tolerates only a normal (idle) end of one.
+CAF_TEST(an ACCOUNT that fails is forgotten and the other mailboxes go on) {
+  // One mailbox's failure (an exception on a hostile message ends its
+  // ACCOUNT with an error) must not end the MAIL ROUTER and with it every
+  // tenant's mail: the router monitors its ACCOUNTs, it does not link them.
   start();
   list(alice_work);
+  list(bob_work);
+  auto failed = account_of(alice_work);
+  auto other = account_of(bob_work);
   self->monitor(router);
-  anon_send_exit(account_of(alice_work), caf::exit_reason::user_shutdown);
+  anon_send_exit(failed, caf::exit_reason::unhandled_exception);
+  run();
+  disallow((caf::down_msg), from(router).to(self));
+  CAF_CHECK_EQUAL(state().accounts.size(), 1u);
+  CAF_CHECK(account_of(bob_work) == other);
+  CAF_CHECK_EQUAL(state().total, 1u);
+  // The failed mailbox starts afresh; the other one still answers.
+  list(alice_work);
+  CAF_CHECK(account_of(alice_work) != failed);
+  list(bob_work);
+  CAF_CHECK_EQUAL(status().accounts, 2);
+}
+
+CAF_TEST(the ACCOUNTs end with the MAIL ROUTER) {
+  start();
+  list(alice_work);
+  auto acct = account_of(alice_work);
+  self->monitor(acct);
+  anon_send_exit(router, caf::exit_reason::user_shutdown);
   run();
   CAF_CHECK_EQUAL(test::take<caf::down_msg>(self).reason,
                   caf::exit_reason::user_shutdown);
