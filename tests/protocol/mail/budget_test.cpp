@@ -310,13 +310,21 @@ TEST(budget_tracker, defuses_alert_and_parse_codes_of_status_responses) {
               "* BYE [pars_] bad\r\n");
     EXPECT_EQ(defused(t, "A7 OK [ALERT] Mailbox almost full\r\n", one_by_one),
               "A7 OK [ALER_] Mailbox almost full\r\n");
+    // libetpan takes any run of spaces and tabs between the words.
+    EXPECT_EQ(defused(t, "4\tOK \t[PARSE]\r\n", one_by_one),
+              "4\tOK \t[PARS_]\r\n");
+    // libetpan takes more than one space between the words.
+    EXPECT_EQ(defused(t, "`in  NO  [Alert]\r\n", one_by_one),
+              "`in  NO  [Aler_]\r\n");
     // A folder, a section, a quoted string, a literal and longer or
     // shorter codes stay as they are.
     const std::string untouched
       = "* LIST () \"/\" [ALERT]\r\n"
         "* 1 FETCH (UID 1 BODY[ALERT] {7}\r\n[ALERT])\r\n"
         "* LIST () \"/\" \"[PARSE]\"\r\n"
-        "3 OK [ALER] x\r\n";
+        "3 OK [ALER] x\r\n"
+        "* STATUS [ALERT] (MESSAGES 1)\r\n"
+        "* LIST () \"/\" x [ALERT]\r\n";
     EXPECT_EQ(defused(t, untouched, one_by_one), untouched);
     EXPECT_FALSE(t.violation());
   }

@@ -150,6 +150,8 @@ private:
   bool imap_structure(char c, char* slot);
   void track_code(char c, char* slot) noexcept;
   void note_code_byte(char c, char* slot) noexcept;
+  bool note_word(char c) noexcept;
+  bool is_status_word() const noexcept;
   bool smtp_byte(char c, char* slot);
   void end_response() noexcept;
 
@@ -183,9 +185,14 @@ private:
   // far, to defuse "[ALERT]" and "[PARSE]" (see consume_and_defuse).
   char code_head_[5] = {};
   uint8_t code_length_ = 0;
-  // Spaces outside lists so far in this response (up to 3), and whether
-  // the open code is the one of a status response (after two of them).
-  uint8_t top_spaces_ = 0;
+  // Words outside lists so far in this response (up to 4; servers may
+  // put more than one space between them), the second one (up to 7
+  // bytes, upper case), and whether the open code is the one of a status
+  // response.
+  uint8_t words_ = 0;
+  bool in_word_ = false;
+  char second_word_[7] = {};
+  uint8_t second_length_ = 0;
   bool status_code_ = false;
   bool permanentflags_ = false;
   bool greeting_ = true;

@@ -55,7 +55,9 @@ void budget_tracker::reset_brace() noexcept {
 void budget_tracker::end_response() noexcept {
   greeting_ = false;
   code_ = 0;
-  top_spaces_ = 0;
+  words_ = 0;
+  in_word_ = false;
+  second_length_ = 0;
   permanentflags_ = false;
   response_bytes_ = 0;
   items_ = 0;
@@ -97,20 +99,50 @@ bool copies_text_unchecked(std::string_view head) noexcept {
 void budget_tracker::note_code_byte(char c, char* slot) noexcept {
   if (code_length_ < sizeof(code_head_))
     code_head_[code_length_] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-  // Only the code of a status response ("tag OK [CODE", third word, not
-  // in a list): a folder or flag named "[ALERT]" elsewhere stays as it is.
+  // Only the code of a status response ("tag OK [CODE": the third word,
+  // outside lists, after OK, NO, BAD, BYE or PREAUTH): a folder or flag
+  // named "[ALERT]" elsewhere stays as it is.
   if (++code_length_ == sizeof(code_head_) && slot != nullptr && status_code_
       && copies_text_unchecked({code_head_, sizeof(code_head_)}))
     *slot = '_'; // an unknown code, which libetpan keeps without copying
   code_length_ = std::min<uint8_t>(code_length_, sizeof(code_head_) + 1);
 }
 
+bool budget_tracker::note_word(char c) noexcept {
+  if (depth_ != 0)
+    return false;
+  // libetpan is built with UNSTRICT_SYNTAX: any run of spaces and tabs
+  // separates words.
+  if (c == ' ' || c == '\t') {
+    in_word_ = false;
+    return false;
+  }
+  bool start = !in_word_;
+  if (start) {
+    in_word_ = true;
+    words_ = static_cast<uint8_t>(std::min(words_ + 1, 4));
+  }
+  if (words_ == 2 && second_length_ < sizeof(second_word_))
+    second_word_[second_length_++] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+  else if (words_ == 2)
+    second_length_ = sizeof(second_word_) + 1; // too long for any of them
+  return start;
+}
+
+bool budget_tracker::is_status_word() const noexcept {
+  if (second_length_ > sizeof(second_word_))
+    return false;
+  std::string_view w{second_word_, second_length_};
+  return w == "OK" || w == "NO" || w == "BAD" || w == "BYE" || w == "PREAUTH";
+}
+
 void budget_tracker::track_code(char c, char* slot) noexcept {
+  bool word_start = note_word(c);
   if (c == '[') {
     code_ = 1;
     code_match_ = 0;
     code_length_ = 0;
-    status_code_ = depth_ == 0 && top_spaces_ == 2;
+    status_code_ = word_start && words_ == 3 && is_status_word();
     permanentflags_ = false;
     return;
   }
@@ -215,8 +247,6 @@ bool budget_tracker::imap_structure(char c, char* slot) {
         --depth_;
       break;
     case ' ':
-      if (depth_ == 0 && top_spaces_ < 3)
-        ++top_spaces_;
       if (over(++items_, limits_.max_items))
         return fail(budget_kind::items, items_, limits_.max_items);
       break;
