@@ -209,7 +209,7 @@ constexpr int max_partial_depth = 8;
 /// items in n nested sections visit k^n nodes), so a bound on nesting alone
 /// is not a bound on time. Postern's pages stay far below both.
 constexpr size_t max_render_steps = 200'000;
-constexpr size_t max_render_bytes = 16u << 20;
+constexpr size_t max_render_bytes = 4u << 20;
 
 class renderer {
 public:

@@ -108,7 +108,7 @@ struct render_error {
 /// rendering is linear in the output, which is the template's text per
 /// list item plus each value escaped (at most 6 bytes per byte), and stops
 /// with an error after 200 000 steps (nodes visited plus contexts searched
-/// for names) or 16 MiB of output, since nested sections over lists
+/// for names) or 4 MiB of output, since nested sections over lists
 /// multiply.
 std::pair<std::string, std::optional<render_error>>
 render(std::string_view tmpl, const value& context,
