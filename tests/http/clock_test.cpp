@@ -45,6 +45,11 @@ TEST_F(test_clock_fixture, stands_still_until_the_file_moves_it) {
   EXPECT_EQ(postern::unix_millis(), unix0 + 2500);
   EXPECT_EQ(postern::steady_millis(), steady0 + 2500);
   EXPECT_EQ(postern::unix_seconds(), (unix0 + 2500) / 1000);
+  // Decimals that binary floating point cannot hold are rounded, not cut.
+  write("1.001"); // 1000.999… in binary
+  EXPECT_EQ(postern::steady_millis(), steady0 + 1001);
+  write("0.001");
+  EXPECT_EQ(postern::steady_millis(), steady0 + 1);
   // Garbage, negative numbers and a missing file count as 0.
   write("soon");
   EXPECT_EQ(postern::steady_millis(), steady0);

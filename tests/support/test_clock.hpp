@@ -44,15 +44,14 @@ public:
   }
 
 private:
-  /// Writes the offset in seconds. The clock multiplies the decimal by 1000
-  /// and truncates: "1.999" would read as 1998 ms (binary floating point),
-  /// so half a millisecond more is written. A rename replaces the file at
-  /// once, so a reader on another thread never sees it half written.
+  /// Writes the offset in seconds (the clock rounds it to milliseconds). A
+  /// rename replaces the file at once, so a reader on another thread never
+  /// sees it half written.
   void write() {
     auto tmp = file_ + ".new";
     char text[32];
-    std::snprintf(text, sizeof(text), "%.4f\n",
-                  (static_cast<double>(elapsed_.count()) + 0.5) / 1000.0);
+    std::snprintf(text, sizeof(text), "%.3f\n",
+                  static_cast<double>(elapsed_.count()) / 1000.0);
     std::ofstream{tmp, std::ios::trunc} << text;
     if (std::rename(tmp.c_str(), file_.c_str()) != 0)
       throw std::runtime_error("cannot write the test clock " + file_);

@@ -2,6 +2,7 @@
 #include "postern/clock.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -37,7 +38,7 @@ int64_t offset_ms(const test_clock& c) {
   auto seconds = std::strtod(buf, nullptr);
   if (!(seconds > 0) || seconds > 1e9)
     return 0;
-  return static_cast<int64_t>(seconds * 1000.0);
+  return std::llround(seconds * 1000.0); // "1.001" is 1000.999… in binary
 }
 
 int64_t real_unix_ms() {
