@@ -17,6 +17,15 @@ std::string key_of(const mailbox_ref& ref) {
   return ref.user.value + "/" + ref.account.value;
 }
 
+/// Why an actor ended, without the error's context: an exception's what()
+/// travels there and may quote a mail server's or a message's text.
+std::string reason_without_context(const caf::error& reason) {
+  if (reason.category() == caf::atom("exit"))
+    return caf::to_string(static_cast<caf::exit_reason>(reason.code()));
+  return caf::to_string(reason.category()) + " error "
+         + std::to_string(reason.code());
+}
+
 /// The actor that sent the message being handled.
 caf::actor_addr sender_of(mail_router_actor::pointer self) {
   return caf::actor_cast<caf::actor_addr>(self->current_sender());
@@ -52,7 +61,7 @@ void mail_router_state::on_down(const caf::down_msg& msg) {
     if (msg.reason && msg.reason != caf::exit_reason::user_shutdown)
       POSTERN_WARN("mail-router: an ACCOUNT failed ({}); its mailbox starts "
                    "afresh on the next request, the others go on",
-                   caf::to_string(msg.reason));
+                   reason_without_context(msg.reason));
     accounts.erase(i->second);
     keys.erase(i);
   }

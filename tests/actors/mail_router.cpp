@@ -8,7 +8,11 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <memory>
+#include <sstream>
 #include <vector>
 
 using namespace postern;
@@ -30,7 +34,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   }
 
   fixture() {
-    dir = sys.spawn(test::fake_directory);
+    dir = sys.spawn(test::fake_directory,
+                    std::make_shared<test::settings_directory>());
     vlt = sys.spawn(test::fake_vault);
     run();
   }
@@ -256,8 +261,20 @@ CAF_TEST(an ACCOUNT that fails is forgotten and the other mailboxes go on) {
   auto failed = account_of(alice_work);
   auto other = account_of(bob_work);
   self->monitor(router);
-  anon_send_exit(failed, caf::exit_reason::unhandled_exception);
+  // The log names why it ended, not the exception's text (which may quote
+  // a mail server or a message).
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+    "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  self->send_exit(
+    failed,
+    caf::error{static_cast<uint8_t>(caf::exit_reason::unhandled_exception),
+               caf::atom("exit"), caf::make_message("server said: hunter2")});
   run();
+  spdlog::set_default_logger(previous);
+  CAF_CHECK_NOT_EQUAL(log.str().find("unhandled_exception"), std::string::npos);
+  CAF_CHECK_EQUAL(log.str().find("hunter2"), std::string::npos);
   disallow((caf::down_msg), from(router).to(self));
   CAF_CHECK_EQUAL(state().accounts.size(), 1u);
   CAF_CHECK(account_of(bob_work) == other);
