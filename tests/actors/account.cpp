@@ -28,7 +28,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   fixture() {
     ref.user.value = "alice";
     ref.account.value = "work";
-    dir = sys.spawn(test::fake_directory);
+    dir = sys.spawn(test::fake_directory,
+                    std::make_shared<test::settings_directory>());
     vlt = sys.spawn(test::fake_vault);
     router = sys.spawn(test::fake_router);
     run();
@@ -96,6 +97,16 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     expect((atom::get, user_id, account_id),
            from(acct).to(vlt).with(_, ref.user, ref.account));
     expect((account_credentials), from(vlt).to(acct));
+  }
+
+  /// Starts an ACCOUNT with a pool of one connection and opens it for a
+  /// first folder listing, which then holds the connection.
+  void start_with_one_busy_connection() {
+    mail_options opts;
+    opts.pool_size = 1;
+    start(opts);
+    ask_folders();
+    expect_open();
   }
 
   /// The ACCOUNT runs a folder listing on `conn`, which answers.
@@ -237,11 +248,7 @@ CAF_TEST(a full queue refuses the request with too_busy) {
 }
 
 CAF_TEST(no connection is opened beyond the pool size) {
-  mail_options opts;
-  opts.pool_size = 1;
-  start(opts);
-  ask_folders();
-  expect_open();
+  start_with_one_busy_connection();
   // The first request now runs on the only connection; the second waits.
   ask_folders();
   disallow((atom::acquire, user_id), from(acct).to(router));
@@ -256,11 +263,7 @@ CAF_TEST(no connection is opened beyond the pool size) {
 }
 
 CAF_TEST(a queued request whose caller went away is not run) {
-  mail_options opts;
-  opts.pool_size = 1;
-  start(opts);
-  ask_folders();
-  expect_open();
+  start_with_one_busy_connection();
   {
     // A tool call that is cancelled while its request waits.
     caf::scoped_actor client{sys};
@@ -275,11 +278,7 @@ CAF_TEST(a queued request whose caller went away is not run) {
 }
 
 CAF_TEST(a caller with two waiting requests is watched until both start) {
-  mail_options opts;
-  opts.pool_size = 1;
-  start(opts);
-  ask_folders();
-  expect_open();
+  start_with_one_busy_connection();
   {
     caf::scoped_actor client{sys};
     ask_folders(client);

@@ -9,10 +9,6 @@
 
 namespace postern::test {
 
-caf::error unused() {
-  return caf::make_error(ec::not_supported, "not used by this test");
-}
-
 account_settings fake_settings(const user_id& user, const account_id& account) {
   account_settings s;
   s.id = account;
@@ -23,67 +19,17 @@ account_settings fake_settings(const user_id& user, const account_id& account) {
   return s;
 }
 
-directory_actor::behavior_type fake_directory() {
-  return {
-    [](atom::add_user, const std::string&,
-       const secret&) -> caf::result<user_info> { return unused(); },
-    [](atom::signup, const std::string&, const secret&, const std::string&,
-       const std::string&) -> caf::result<session_grant> { return unused(); },
-    [](atom::login, const std::string&, const secret&,
-       const std::string&) -> caf::result<session_grant> { return unused(); },
-    [](atom::session, const std::string&) -> caf::result<user_info> {
-      return unused();
-    },
-    [](atom::logout, const std::string&) -> caf::result<atom::ok> {
-      return unused();
-    },
-    [](atom::change_password, const user_id&, const secret&,
-       const secret&) -> caf::result<session_grant> { return unused(); },
-    [](atom::get, const user_id&) -> caf::result<user_info> {
-      return unused();
-    },
-    [](atom::find_user, const std::string&) -> caf::result<user_info> {
-      return unused();
-    },
-    [](atom::delete_user, const user_id&) -> caf::result<atom::ok> {
-      return unused();
-    },
-    [](atom::add_account, const account_settings&, const account_credentials&)
-      -> caf::result<account_settings> { return unused(); },
-    [](atom::update_account, const account_settings&,
-       const account_credentials&) -> caf::result<account_settings> {
-      return unused();
-    },
-    [](atom::edit_credentials, const account_settings&,
-       const account_credentials&) -> caf::result<account_credentials> {
-      return unused();
-    },
-    [](atom::get, const user_id& user, const account_id& account)
-      -> caf::result<account_settings> { return fake_settings(user, account); },
-    [](atom::list, const user_id&)
-      -> caf::result<std::vector<account_settings>> { return unused(); },
-    [](atom::delete_account, const user_id&,
-       const account_id&) -> caf::result<atom::ok> { return unused(); },
-    [](atom::audit, const audit_event&) {
-      // nop
-    },
-    [](atom::audit, const std::vector<audit_event>&) {
-      // nop
-    },
-    [](atom::audit_log, const user_id&,
-       uint64_t) -> caf::result<std::vector<audit_event>> { return unused(); },
-    [](atom::invite, int64_t) -> caf::result<std::string> { return unused(); },
-    [](atom::tick) {
-      // nop
-    },
-  };
+caf::result<account_settings>
+settings_directory::get_account(const user_id& user,
+                                const account_id& account) {
+  return fake_settings(user, account);
 }
 
 vault_actor::behavior_type fake_vault() {
   return {
     [](atom::seal, const user_id&, const account_id&,
        const account_credentials&) -> caf::result<sealed_credentials> {
-      return unused();
+      return not_used();
     },
     [](atom::get, const user_id&,
        const account_id&) -> caf::result<account_credentials> {
@@ -92,7 +38,7 @@ vault_actor::behavior_type fake_vault() {
       return creds;
     },
     [](atom::rotate, const secret&) -> caf::result<uint64_t> {
-      return unused();
+      return not_used();
     },
   };
 }
@@ -119,40 +65,40 @@ imap_connection_actor::behavior_type fake_connection(
       return fake_folders();
     },
     [](atom::messages, const string&,
-       const page_request&) -> caf::result<message_page> { return unused(); },
+       const page_request&) -> caf::result<message_page> { return not_used(); },
     [](atom::read, const string&, const std::vector<uint32_t>&,
        const read_options&) -> caf::result<std::vector<read_outcome>> {
-      return unused();
+      return not_used();
     },
-    [](atom::search, const string&,
-       const search_query&) -> caf::result<search_result> { return unused(); },
+    [](atom::search, const string&, const search_query&)
+      -> caf::result<search_result> { return not_used(); },
     [](atom::move, const string&, uint32_t,
-       const string&) -> caf::result<move_result> { return unused(); },
+       const string&) -> caf::result<move_result> { return not_used(); },
     [](atom::flag, const string&, uint32_t,
-       const flag_change&) -> caf::result<flag_result> { return unused(); },
+       const flag_change&) -> caf::result<flag_result> { return not_used(); },
     [](atom::thread, const string&, uint32_t) -> caf::result<thread_result> {
-      return unused();
+      return not_used();
     },
     [](atom::bulk, const bulk_request&) -> caf::result<bulk_result> {
-      return unused();
+      return not_used();
     },
     [](atom::folder_op, const folder_change&) -> caf::result<folder> {
-      return unused();
+      return not_used();
     },
     [](atom::search_all, const search_query&)
-      -> caf::result<multi_search_result> { return unused(); },
+      -> caf::result<multi_search_result> { return not_used(); },
     [](atom::save_sent, const string&) -> caf::result<append_result> {
-      return unused();
+      return not_used();
     },
     [](atom::attachment, const string&, uint32_t, const string&,
        const mime::attachment_limits&)
-      -> caf::result<mime::attachment_content> { return unused(); },
+      -> caf::result<mime::attachment_content> { return not_used(); },
     [](atom::original, const string&, uint32_t, bool,
-       uint64_t) -> caf::result<mime::original_message> { return unused(); },
+       uint64_t) -> caf::result<mime::original_message> { return not_used(); },
     [](atom::save_draft, const string&) -> caf::result<append_result> {
-      return unused();
+      return not_used();
     },
-    [](atom::ping) -> caf::result<atom::ok> { return unused(); },
+    [](atom::ping) -> caf::result<atom::ok> { return not_used(); },
   };
 }
 
@@ -163,39 +109,39 @@ fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
   using ref = const mailbox_ref&;
   return {
     [](atom::folders, ref, bool) -> caf::result<std::vector<folder>> {
-      return unused();
+      return not_used();
     },
     [](atom::messages, ref, const string&,
-       const page_request&) -> caf::result<message_page> { return unused(); },
+       const page_request&) -> caf::result<message_page> { return not_used(); },
     [](atom::read, ref, const string&, const std::vector<uint32_t>&,
        const read_options&) -> caf::result<std::vector<read_outcome>> {
-      return unused();
+      return not_used();
     },
-    [](atom::search, ref, const string&,
-       const search_query&) -> caf::result<search_result> { return unused(); },
+    [](atom::search, ref, const string&, const search_query&)
+      -> caf::result<search_result> { return not_used(); },
     [](atom::move, ref, const string&, uint32_t,
-       const string&) -> caf::result<move_result> { return unused(); },
+       const string&) -> caf::result<move_result> { return not_used(); },
     [](atom::flag, ref, const string&, uint32_t,
-       const flag_change&) -> caf::result<flag_result> { return unused(); },
+       const flag_change&) -> caf::result<flag_result> { return not_used(); },
     [](atom::send, ref, const mime::outgoing_message&)
-      -> caf::result<sent_message> { return unused(); },
+      -> caf::result<sent_message> { return not_used(); },
     [](atom::thread, ref, const string&,
-       uint32_t) -> caf::result<thread_result> { return unused(); },
+       uint32_t) -> caf::result<thread_result> { return not_used(); },
     [](atom::bulk, ref, const bulk_request&) -> caf::result<bulk_result> {
-      return unused();
+      return not_used();
     },
     [](atom::folder_op, ref, const folder_change&) -> caf::result<folder> {
-      return unused();
+      return not_used();
     },
     [](atom::search_all, ref, const search_query&)
-      -> caf::result<multi_search_result> { return unused(); },
+      -> caf::result<multi_search_result> { return not_used(); },
     [](atom::attachment, ref, const string&, uint32_t, const string&)
-      -> caf::result<mime::attachment_content> { return unused(); },
+      -> caf::result<mime::attachment_content> { return not_used(); },
     [](atom::compose, ref, const mime::compose_request&)
-      -> caf::result<mime::composed_message> { return unused(); },
+      -> caf::result<mime::composed_message> { return not_used(); },
     [](atom::probe, const account_settings&, const account_credentials&)
-      -> caf::result<probe_report> { return unused(); },
-    [](atom::status) -> caf::result<mail_status> { return unused(); },
+      -> caf::result<probe_report> { return not_used(); },
+    [](atom::status) -> caf::result<mail_status> { return not_used(); },
     [](atom::forget, ref) {
       // nop
     },

@@ -4,14 +4,16 @@
 // Typed fakes of the peers of the mail engine (DIRECTORY, VAULT, MAIL
 // ROUTER, IMAP CONNECTION) for the actors.account and actors.mail_router
 // suites. Each implements its whole interface, so a test spawns it where
-// the real one goes; messages a test does not use fail, so a test that
-// starts depending on one notices.
+// the real one goes; messages a test does not use fail with not_used(), so
+// a test that starts depending on one notices. The DIRECTORY is
+// support/fake_actors.hpp's, shared with the HTTP tests.
 
 #include "caf_test.hpp"
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/imap_connection_actor.hpp"
 #include "postern/actors/mail_router_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
+#include "support/fake_actors.hpp"
 
 #include <caf/scoped_actor.hpp>
 
@@ -20,17 +22,18 @@
 
 namespace postern::test {
 
-/// The answer to a message the test does not use.
-caf::error unused();
-
 /// The settings the fake DIRECTORY has for every account.
 account_settings fake_settings(const user_id& user, const account_id& account);
 
 /// The IMAP password the fake VAULT has for every account.
 inline constexpr const char* fake_password = "imap-password";
 
-/// A DIRECTORY that knows the settings of every account and nothing else.
-directory_actor::behavior_type fake_directory();
+/// A DIRECTORY that knows the settings of every account and nothing else
+/// (run it with support/fake_actors.hpp's fake_directory).
+struct settings_directory : directory_fake {
+  caf::result<account_settings> get_account(const user_id& user,
+                                            const account_id& account) override;
+};
 
 /// A VAULT that has the same IMAP password (fake_password) for every
 /// account.
