@@ -330,6 +330,43 @@ TEST(budget_tracker, defuses_alert_and_parse_codes_of_status_responses) {
   }
 }
 
+// libetpan's parser reads no literal in the text of a status response or a
+// continuation request: the bytes after "{N}" CRLF start a new response
+// (found by the long imap fuzz run: "* OK x {07}" then "JVBEO  NO [ALERT]").
+TEST(budget_tracker, a_brace_in_text_does_not_hide_the_next_response) {
+  for (bool one_by_one : {false, true}) {
+    budget_tracker t{budget_tracker::syntax::imap, small()};
+    EXPECT_EQ(defused(t, "* OK readL2r [0> {07}\r\nJVBEO  NO [ALERT]\r\n",
+                      one_by_one),
+              "* OK readL2r [0> {07}\r\nJVBEO  NO [ALER_]\r\n");
+    EXPECT_EQ(defused(t, "+ go on {5}\r\nA NO [ALERT]\r\n", one_by_one),
+              "+ go on {5}\r\nA NO [ALER_]\r\n");
+    // A code's string may be a literal or text: its bytes are read as
+    // lines, and no literal starts on a line that begins among them, so a
+    // "{N}" there hides nothing either.
+    EXPECT_EQ(defused(t,
+                      "* OK [BADCHARSET ({14}\r\nQ FETCH {20}\r\n)]\r\n"
+                      "B NO [ALERT]\r\n",
+                      one_by_one),
+              "* OK [BADCHARSET ({14}\r\nQ FETCH {20}\r\n)]\r\n"
+              "B NO [ALER_]\r\n");
+    // After that region (20 bytes from the last "{20}", ending in the
+    // EXISTS line), literals are literals again.
+    const std::string fetch = "* 2 EXISTS\r\n"
+                              "* 1 FETCH (BODY[] {12}\r\n2 NO [ALERT])\r\n";
+    EXPECT_EQ(defused(t, fetch, one_by_one), fetch);
+    EXPECT_FALSE(t.violation());
+  }
+}
+
+// The size after a brace in text is still checked as a literal's (libetpan
+// reserves it if the brace is a code's literal).
+TEST(budget_tracker, a_brace_in_text_is_held_to_the_literal_limit) {
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_FALSE(feed(t, "* OK x {999999999}\r\n"));
+  EXPECT_EQ(t.violation().kind, budget_kind::literal);
+}
+
 // A tab among the AUTH mechanisms of an EHLO reply made libetpan's
 // mailesmtp_parse_ehlo loop forever (found by tests/fuzz smtp).
 TEST(budget_tracker, smtp_tabs_become_spaces) {

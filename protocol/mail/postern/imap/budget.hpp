@@ -110,7 +110,10 @@ public:
   /// libetpan 1.9.4's mailesmtp_parse_ehlo loop forever. And the last
   /// letter of an "[ALERT" or "[PARSE" code becomes "_": libetpan copies
   /// the text after these two without checking there is one, and
-  /// "2 NO [ALERT]" alone crashed it; Postern reads neither.
+  /// "2 NO [ALERT]" alone crashed it; Postern reads neither. (The bytes
+  /// after a "{N}" that ends the text of a status response or continuation
+  /// request are scanned as lines, not skipped as a literal: libetpan's
+  /// parser reads them as new responses.)
   bool consume_and_defuse(char* data, size_t size);
 
   /// A new command starts: resets the per-operation counters and any
@@ -142,7 +145,10 @@ public:
 
 private:
   bool fail(budget_kind kind, uint64_t amount, uint64_t limit);
+  bool check_literal(uint64_t n);
   bool start_literal(uint64_t n);
+  bool text_literal_header(uint64_t n);
+  bool text_line() const noexcept;
   void reset_brace() noexcept;
   bool consume_bytes(const char* data, char* writable, size_t size);
   bool imap_byte(char c, char* slot);
@@ -167,6 +173,11 @@ private:
   uint64_t op_responses_ = 0;
   uint64_t depth_ = 0;
   uint64_t literal_left_ = 0;
+  // Bytes after a "{N}" that ends a text line (see text_literal_header),
+  // which libetpan reads as new lines or as a code's literal, and whether
+  // the current line began among them (then no literal starts on it).
+  uint64_t unclear_left_ = 0;
+  bool unclear_line_ = false;
   // Scanner state (IMAP).
   bool in_quote_ = false;
   bool escape_ = false;
@@ -194,6 +205,9 @@ private:
   char second_word_[7] = {};
   uint8_t second_length_ = 0;
   bool status_code_ = false;
+  // Whether the first word is "+" (a continuation request, whose rest is
+  // text like a status response's).
+  bool first_plus_ = false;
   bool permanentflags_ = false;
   bool greeting_ = true;
   // Scanner state (SMTP): position in the line and its fourth byte.

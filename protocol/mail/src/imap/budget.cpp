@@ -58,6 +58,8 @@ void budget_tracker::end_response() noexcept {
   words_ = 0;
   in_word_ = false;
   second_length_ = 0;
+  first_plus_ = false;
+  unclear_line_ = unclear_left_ > 0;
   permanentflags_ = false;
   response_bytes_ = 0;
   items_ = 0;
@@ -67,7 +69,7 @@ void budget_tracker::end_response() noexcept {
   reset_brace();
 }
 
-bool budget_tracker::start_literal(uint64_t n) {
+bool budget_tracker::check_literal(uint64_t n) {
   // Checked before a byte of the literal is passed on: libetpan reserves
   // `n` bytes as soon as it parses the header.
   if (over(n, limits_.max_literal))
@@ -77,10 +79,35 @@ bool budget_tracker::start_literal(uint64_t n) {
                 limits_.max_response);
   if (over(op_bytes_ + n, limits_.max_operation))
     return fail(budget_kind::operation, op_bytes_ + n, limits_.max_operation);
+  return true;
+}
+
+bool budget_tracker::start_literal(uint64_t n) {
+  if (!check_literal(n))
+    return false;
   response_bytes_ += n;
   op_bytes_ += n;
   literal_left_ = n;
   return true;
+}
+
+bool budget_tracker::text_literal_header(uint64_t n) {
+  // After "OK", "NO", "BAD", "BYE", "PREAUTH" or "+" the rest of the line
+  // is text for libetpan's parser, which reads no literal there: the bytes
+  // after the CRLF start a new response (the long imap fuzz run found
+  // "* OK x {7}" hiding "A NO [ALERT]" from the defusal). Only a code's
+  // strings may be literals ("[BADCHARSET ({5}"), so the next `n` bytes may
+  // be either: they are scanned as lines, as every byte outside literals,
+  // and no literal starts on a line that begins among them. The size is
+  // checked as a literal's: libetpan reserves it if it is one.
+  if (!check_literal(n))
+    return false;
+  unclear_left_ = std::max(unclear_left_, n);
+  return imap_response_end();
+}
+
+bool budget_tracker::text_line() const noexcept {
+  return first_plus_ || (words_ >= 2 && is_status_word());
 }
 
 namespace {
@@ -122,6 +149,8 @@ bool budget_tracker::note_word(char c) noexcept {
     in_word_ = true;
     words_ = static_cast<uint8_t>(std::min(words_ + 1, 4));
   }
+  if (words_ == 1)
+    first_plus_ = start && c == '+'; // a continuation request: "+ text"
   if (words_ == 2 && second_length_ < sizeof(second_word_))
     second_word_[second_length_++] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
   else if (words_ == 2)
@@ -178,6 +207,8 @@ bool budget_tracker::imap_byte(char c, char* slot) {
     if (c == '\n') {
       auto n = brace_number_;
       reset_brace();
+      if (text_line() || unclear_line_)
+        return text_literal_header(n);
       return start_literal(n);
     }
     reset_brace();
@@ -298,6 +329,8 @@ bool budget_tracker::consume_bytes(const char* data, char* writable,
     }
     ++response_bytes_;
     ++op_bytes_;
+    if (unclear_left_ > 0)
+      --unclear_left_; // before the byte: a CRLF may end the region
     if (over(response_bytes_, limits_.max_response))
       return fail(budget_kind::response, response_bytes_, limits_.max_response);
     if (over(op_bytes_, limits_.max_operation))
