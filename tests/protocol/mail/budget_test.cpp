@@ -341,6 +341,9 @@ TEST(budget_tracker, a_brace_in_text_does_not_hide_the_next_response) {
               "* OK readL2r [0> {07}\r\nJVBEO  NO [ALER_]\r\n");
     EXPECT_EQ(defused(t, "+ go on {5}\r\nA NO [ALERT]\r\n", one_by_one),
               "+ go on {5}\r\nA NO [ALER_]\r\n");
+    // libetpan takes any line that starts with "+" as a continuation.
+    EXPECT_EQ(defused(t, "+) x {5}\r\nA NO [ALERT]\r\n", one_by_one),
+              "+) x {5}\r\nA NO [ALER_]\r\n");
     // A code's string may be a literal or text: its bytes are read as
     // lines, and no literal starts on a line that begins among them, so a
     // "{N}" there hides nothing either.

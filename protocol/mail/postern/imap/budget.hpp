@@ -205,8 +205,8 @@ private:
   char second_word_[7] = {};
   uint8_t second_length_ = 0;
   bool status_code_ = false;
-  // Whether the first word is "+" (a continuation request, whose rest is
-  // text like a status response's).
+  // Whether the first word starts with "+" (a continuation request, whose
+  // rest is text like a status response's).
   bool first_plus_ = false;
   bool permanentflags_ = false;
   bool greeting_ = true;

@@ -149,8 +149,10 @@ bool budget_tracker::note_word(char c) noexcept {
     in_word_ = true;
     words_ = static_cast<uint8_t>(std::min(words_ + 1, 4));
   }
-  if (words_ == 1)
-    first_plus_ = start && c == '+'; // a continuation request: "+ text"
+  // A line whose first byte is "+" is a continuation request for libetpan,
+  // whatever follows ("+ text", "+text", "+) text").
+  if (words_ == 1 && start)
+    first_plus_ = c == '+';
   if (words_ == 2 && second_length_ < sizeof(second_word_))
     second_word_[second_length_++] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
   else if (words_ == 2)
