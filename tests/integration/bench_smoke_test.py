@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Smoke test of postern-bench with tiny counts: setup through the admin
 commands, a mixed run against a live Postern and the real Dovecot, the idle
-session mode and the direct-IMAP baseline. Loopback only; bounded."""
+session mode, the direct-IMAP baseline and the raw IMAP floor. Loopback only; bounded."""
 import json
 import os
 import re
@@ -110,6 +110,31 @@ class BenchSmokeTest(unittest.TestCase):
                        "--clients", "2", "--duration", "1")
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
         self.assertIn("list_messages", r.stdout.decode())
+        # The floor: a hand-written IMAP client, with the mail server's CPU
+        # (Dovecot's imap and imap-login processes) per call.
+        r = self.bench("raw-imap", "--port", MAIL["IMAPS_PORT"], "--user", MAIL["MAIL_USER1"],
+                       "--password-file", self.password_file, "--ca-file", MAIL["CA_FILE"],
+                       "--clients", "2", "--duration", "1", "--pages", "2",
+                       "--cpu-of", "imap,imap-login")
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out + r.stderr.decode())
+        m = re.search(r"list_messages\s+(\d+)\s.*\s(\d+)\n", out)
+        self.assertTrue(m and int(m.group(1)) > 0 and m.group(2) == "0", out)
+        self.assertRegex(out, r"imap,imap-login CPU: [\d.]+ s for \d+ calls = [\d.]+ us per call")
+        r = self.bench("raw-imap", "--port", MAIL["IMAP_PORT"], "--security", "none",
+                       "--user", MAIL["MAIL_USER1"], "--password-file", self.password_file,
+                       "--clients", "1", "--duration", "1", "--operation", "read_message")
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("read_message", r.stdout.decode())
+        # A refused login is a failed run, not an empty success.
+        wrong = os.path.join(self.tmp, "wrong-password")
+        with open(wrong, "w") as f:
+            f.write("not-the-password\n")
+        r = self.bench("raw-imap", "--port", MAIL["IMAP_PORT"], "--security", "none",
+                       "--user", MAIL["MAIL_USER1"], "--password-file", wrong,
+                       "--clients", "1", "--duration", "1")
+        self.assertEqual(r.returncode, 1, r.stdout.decode() + r.stderr.decode())
+        self.assertIn("LOGIN or SELECT refused", r.stdout.decode())
 
 
 if __name__ == "__main__":
