@@ -140,6 +140,8 @@ int sessions(const options& opts);
 int imap_baseline(const options& opts);
 /// raw-imap: the floor, a hand-written IMAP client (imap_floor.cpp).
 int raw_imap_floor(const options& opts);
+/// imap-fill: appends messages to INBOX up to --messages (imap_floor.cpp).
+int imap_fill(const options& opts);
 /// setup: users, accounts and tokens through `postern admin` (setup.cpp).
 int setup(const options& opts);
 

@@ -18,6 +18,9 @@
 //                        [--operation list_messages|read_message]
 //                        [--cpu-of imap,imap-login]  (the floor: one FETCH
 //                        per call from a hand-written client)
+//   postern-bench imap-fill --host H --port P --user U --password-file F
+//                        --messages N  (INBOX up to N messages, for raw-imap
+//                        and run)
 //   postern-bench responder --port P [--body-bytes N] [--duration S]
 //                        (a trivial server: the load generator's ceiling)
 //
@@ -35,10 +38,10 @@ using namespace postern::bench;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr
-      << "usage: postern-bench setup|run|sessions|imap|raw-imap|responder "
-         "[--name value]...\n"
-         "see bench/README.md\n";
+    std::cerr << "usage: postern-bench "
+                 "setup|run|sessions|imap|raw-imap|imap-fill|responder "
+                 "[--name value]...\n"
+                 "see bench/README.md\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
     return imap_baseline(opts);
   if (mode == "raw-imap")
     return raw_imap_floor(opts);
+  if (mode == "imap-fill")
+    return imap_fill(opts);
   if (mode == "responder")
     return trivial_responder(
       static_cast<uint16_t>(opts.number("port", 0)),

@@ -126,6 +126,22 @@ class BenchSmokeTest(unittest.TestCase):
                        "--clients", "1", "--duration", "1", "--operation", "read_message")
         self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
         self.assertIn("read_message", r.stdout.decode())
+        # imap-fill tops a mailbox up to N messages (the fixture's bench user,
+        # which no other test reads), and adds none the second time.
+        bench_pw = os.path.join(self.tmp, "bench-password")
+        with open(bench_pw, "w") as f:
+            f.write("benchpw\n")
+        fill = ["imap-fill", "--port", MAIL["IMAP_PORT"], "--security", "none",
+                "--user", "bench@example.test", "--password-file", bench_pw, "--messages", "30"]
+        r = self.bench(*fill)
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
+        self.assertRegex(r.stdout.decode(), r"INBOX holds 30 messages \(\d+ added\)")
+        r = self.bench(*fill)
+        self.assertIn("INBOX holds 30 messages (0 added)", r.stdout.decode())
+        r = self.bench("raw-imap", "--port", MAIL["IMAP_PORT"], "--security", "none",
+                       "--user", "bench@example.test", "--password-file", bench_pw,
+                       "--clients", "1", "--duration", "1", "--pages", "2")
+        self.assertEqual(r.returncode, 0, r.stdout.decode() + r.stderr.decode())
         # A refused login is a failed run, not an empty success.
         wrong = os.path.join(self.tmp, "wrong-password")
         with open(wrong, "w") as f:

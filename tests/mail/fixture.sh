@@ -10,6 +10,7 @@
 #   DOVECOT_PID POSTFIX_PID MAIL_HOST MAIL_DOMAIN CORPUS_FILE
 #   MAIL_USER1..3 / MAIL_PASS1..3 (alice: full corpus, bob: small INBOX, carol: empty)
 #   MAIL_USER_DAVE / MAIL_PASS_DAVE (dave: threads, Trash and a folder, for the organizing tools)
+#   (users.in also has bench@example.test / benchpw, empty, which only postern-bench fills)
 # Must run as root (both daemons drop privileges themselves). Every wait is bounded.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
