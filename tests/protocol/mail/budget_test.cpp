@@ -362,6 +362,30 @@ TEST(budget_tracker, a_brace_in_text_does_not_hide_the_next_response) {
   }
 }
 
+// libetpan's literal header is looser than RFC 3501 (UNSTRICT_SYNTAX and
+// server workarounds): spaces inside the braces, "{-N}" (size 0) and no CRLF
+// after "}" (the literal starts after any spaces). Each is held to the
+// literal limit (the long imap fuzz run: "{99999999999}rintable" made
+// libetpan allocate 2 GB).
+TEST(budget_tracker, literal_headers_as_loose_as_libetpans_are_checked) {
+  for (const char* over : {"* 1 FETCH (BODY[] {99999999999}rintable)\r\n",
+                           "* 1 FETCH (BODY[] { 99999999999 }\r\n",
+                           "* 1 FETCH (BODY[] {99999999999}\rx\r\n",
+                           // A code's string may be a literal.
+                           "* OK [BADCHARSET ({99999999999} x)] y\r\n",
+                           // In an unclear region quotes may be a literal's
+                           // bytes: a brace after one is still checked.
+                           "* OK x {9}\r\n\"abc {99999999999}\r\n"}) {
+    budget_tracker t{budget_tracker::syntax::imap, small()};
+    EXPECT_FALSE(feed(t, over)) << over;
+    EXPECT_EQ(t.violation().kind, budget_kind::literal) << over;
+  }
+  budget_tracker t{budget_tracker::syntax::imap, small()};
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] {-99999999999}\r\n)\r\n"));
+  EXPECT_TRUE(feed(t, "* 1 FETCH (BODY[] { 5 }\r\nhello)\r\n"));
+  EXPECT_FALSE(t.violation());
+}
+
 // The size after a brace in text is still checked as a literal's (libetpan
 // reserves it if the brace is a code's literal).
 TEST(budget_tracker, a_brace_in_text_is_held_to_the_literal_limit) {

@@ -148,6 +148,7 @@ private:
   bool check_literal(uint64_t n);
   bool start_literal(uint64_t n);
   bool text_literal_header(uint64_t n);
+  bool literal_without_crlf(uint64_t n);
   bool text_line() const noexcept;
   void reset_brace() noexcept;
   bool consume_bytes(const char* data, char* writable, size_t size);
@@ -183,6 +184,7 @@ private:
   bool escape_ = false;
   bool in_brace_ = false; // inside "{digits"
   bool brace_digits_ = false;
+  bool brace_negative_ = false; // "{-": libetpan reads a size of 0
   uint64_t brace_number_ = 0;
   bool brace_closed_ = false; // "}" seen, expecting CR LF
   bool brace_cr_ = false;
