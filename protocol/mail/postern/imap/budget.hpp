@@ -179,6 +179,16 @@ private:
   // the current line began among them (then no literal starts on it).
   uint64_t unclear_left_ = 0;
   bool unclear_line_ = false;
+  // A line ended inside a quoted string outside the text of a status
+  // response. libetpan then reads the next lines into the same string
+  // (its quoted-char takes CR and LF) until a closing quote, so from then
+  // on which bytes are quoted is unclear: every later line of the
+  // connection is an unclear one. (RFC 3501 allows no CR or LF in a quoted
+  // string: no real server gets here. The long imap fuzz run found a
+  // quoted string opened at the end of one line and a "{99999999999}" four
+  // lines later, outside the string for libetpan, inside one for a
+  // line-by-line reading: libetpan allocated 2 GB.)
+  bool quote_spans_lines_ = false;
   // Scanner state (IMAP).
   bool in_quote_ = false;
   bool escape_ = false;

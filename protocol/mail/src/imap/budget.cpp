@@ -60,7 +60,7 @@ void budget_tracker::end_response() noexcept {
   in_word_ = false;
   second_length_ = 0;
   first_plus_ = false;
-  unclear_line_ = unclear_left_ > 0;
+  unclear_line_ = unclear_left_ > 0 || quote_spans_lines_;
   permanentflags_ = false;
   response_bytes_ = 0;
   items_ = 0;
@@ -243,7 +243,15 @@ bool budget_tracker::imap_byte(char c, char* slot) {
     if (c == '}' && brace_digits_) {
       in_brace_ = false;
       brace_closed_ = true;
-      return true;
+      // Checked at once, whatever follows: when a read ends right after
+      // the "}", libetpan may already take it for a literal. (It parses
+      // what it has when a later read fails: a quoted string that ran on
+      // into a refused read failed, and the alternative parse of the same
+      // bytes reserved the size of a "{99999999999}" at the buffer's end.
+      // Found by the long imap fuzz run.) In the text of a status response
+      // it is text unless a CRLF follows (see below).
+      bool text = text_line() && code_ == 0 && !unclear_line_;
+      return brace_negative_ || text || check_literal(brace_number_);
     }
     if (c == '-' && !brace_digits_ && !brace_negative_) {
       brace_negative_ = true;
@@ -272,7 +280,10 @@ bool budget_tracker::imap_byte(char c, char* slot) {
 }
 
 bool budget_tracker::imap_response_end() {
-  // CRLF outside a literal: the response is complete.
+  // CRLF outside a literal: the response is complete, unless it is inside
+  // a quoted string that libetpan continues on the next line.
+  if (in_quote_ && (!text_line() || code_ != 0))
+    quote_spans_lines_ = true;
   end_response();
   ++op_responses_;
   if (over(op_responses_, op_item_cap_)) {
