@@ -58,7 +58,7 @@ std::string supported_json() {
   for (auto v : modern_mcp_versions)
     w.string(v);
   w.end_array();
-  return w.str();
+  return w.take();
 }
 
 /// A header value that permits the Base64 sentinel (`=?base64?...?=`),

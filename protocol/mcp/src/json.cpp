@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/mcp/json.hpp"
 
+#include <rapidjson/internal/dtoa.h>
+
+#include <array>
+#include <charconv>
+#include <cstring>
+
 namespace postern::mcp {
 
 std::string to_valid_utf8(std::string_view s) {
@@ -31,49 +37,165 @@ std::string_view prefix_code_points(std::string_view s, size_t n) noexcept {
   return s;
 }
 
-json_writer::json_writer() : w_(buf_) {
-  // nop
+namespace {
+
+/// Bytes a JSON string carries as they are: printable ASCII but '"' and '\\'.
+/// Non-ASCII bytes are checked as UTF-8 sequences instead.
+constexpr auto plain_bytes = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c)
+    t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+} // namespace
+
+void json_writer::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (open_.empty())
+    return;
+  if (open_.back() != 0)
+    out_ += ',';
+  else
+    open_.back() = 1;
+}
+
+void json_writer::write_string(std::string_view s) {
+  // Escaped into a buffer on the stack, at most `piece` input bytes at a
+  // time, then appended: a byte becomes at most 6 ("\u00XX"), a sequence
+  // that starts in the piece ends at most 3 bytes after it. (Appending per
+  // escaped character, or resizing the string per piece, cost more than
+  // the escaping itself: most strings are short, and the text of a tool
+  // result is JSON, full of quotes.)
+  constexpr size_t piece = 256;
+  char buf[6 * (piece + 3)];
+  out_ += '"';
+  auto* p = s.data();
+  auto* end = p + s.size();
+  while (p < end) {
+    auto* stop = end - p > static_cast<ptrdiff_t>(piece) ? p + piece : end;
+    auto* o = buf;
+    while (p < stop) {
+      // Eight plain bytes at once when there are (no control character,
+      // quote, backslash or non-ASCII byte among them: exact word tests for
+      // "a byte is zero" and "a byte is below 0x20"); otherwise the next
+      // eight one by one, so a dense text pays the test once per eight.
+      if (stop - p >= 8) {
+        uint64_t x;
+        std::memcpy(&x, p, sizeof x);
+        constexpr uint64_t ones = 0x0101010101010101ull;
+        constexpr uint64_t highs = 0x8080808080808080ull;
+        auto quote = x ^ (ones * '"');
+        auto backslash = x ^ (ones * '\\');
+        auto special = (x | ((x - ones * 0x20) & ~x)
+                        | ((quote - ones) & ~quote)
+                        | ((backslash - ones) & ~backslash))
+                       & highs;
+        if (special == 0) {
+          std::memcpy(o, p, sizeof x);
+          o += 8;
+          p += 8;
+          continue;
+        }
+      }
+      auto* slow_end = stop - p > 8 ? p + 8 : stop;
+      while (p < slow_end && plain_bytes[static_cast<unsigned char>(*p)])
+        *o++ = *p++;
+      if (p == slow_end)
+        continue;
+      auto c = static_cast<unsigned char>(*p);
+      if (c >= 0x80) {
+        auto n = utf8_sequence_length(s, static_cast<size_t>(p - s.data()));
+        if (n == 0) {
+          *o++ = '\xEF';
+          *o++ = '\xBF';
+          *o++ = '\xBD';
+          ++p;
+          continue;
+        }
+        while (n-- > 0) // well-formed: copied as is
+          *o++ = *p++;
+        continue;
+      }
+      *o++ = '\\';
+      switch (c) {
+        case '"':
+        case '\\':
+          *o++ = static_cast<char>(c);
+          break;
+        case '\b':
+          *o++ = 'b';
+          break;
+        case '\t':
+          *o++ = 't';
+          break;
+        case '\n':
+          *o++ = 'n';
+          break;
+        case '\f':
+          *o++ = 'f';
+          break;
+        case '\r':
+          *o++ = 'r';
+          break;
+        default: {
+          static constexpr char hex[] = "0123456789ABCDEF";
+          *o++ = 'u';
+          *o++ = '0';
+          *o++ = '0';
+          *o++ = hex[c >> 4];
+          *o++ = hex[c & 0xF];
+        }
+      }
+      ++p;
+    }
+    out_.append(buf, static_cast<size_t>(o - buf));
+  }
+  out_ += '"';
 }
 
 json_writer& json_writer::begin_object() {
-  w_.StartObject();
+  separate();
+  out_ += '{';
+  open_ += '\0';
   return *this;
 }
 
 json_writer& json_writer::end_object() {
-  w_.EndObject();
+  out_ += '}';
+  if (!open_.empty())
+    open_.pop_back();
   return *this;
 }
 
 json_writer& json_writer::begin_array() {
-  w_.StartArray();
+  separate();
+  out_ += '[';
+  open_ += '\0';
   return *this;
 }
 
 json_writer& json_writer::end_array() {
-  w_.EndArray();
+  out_ += ']';
+  if (!open_.empty())
+    open_.pop_back();
   return *this;
 }
 
 json_writer& json_writer::key(std::string_view name) {
-  if (is_valid_utf8(name)) {
-    w_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()), true);
-  } else {
-    auto fixed = to_valid_utf8(name);
-    w_.Key(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()), true);
-  }
+  separate();
+  write_string(name);
+  out_ += ':';
+  after_key_ = true;
   return *this;
 }
 
 json_writer& json_writer::string(std::string_view value) {
-  if (is_valid_utf8(value)) {
-    w_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()),
-              true);
-  } else {
-    auto fixed = to_valid_utf8(value);
-    w_.String(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()),
-              true);
-  }
+  separate();
+  write_string(value);
   return *this;
 }
 
@@ -82,65 +204,108 @@ json_writer& json_writer::string_or_null(std::string_view value) {
 }
 
 json_writer& json_writer::integer(int64_t value) {
-  w_.Int64(value);
+  separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, r.ptr);
   return *this;
 }
 
 json_writer& json_writer::uinteger(uint64_t value) {
-  w_.Uint64(value);
+  separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out_.append(buf, r.ptr);
   return *this;
 }
 
 json_writer& json_writer::boolean(bool value) {
-  w_.Bool(value);
+  separate();
+  out_ += value ? "true" : "false";
   return *this;
 }
 
 json_writer& json_writer::null() {
-  w_.Null();
+  separate();
+  out_ += "null";
   return *this;
 }
 
 json_writer& json_writer::raw(std::string_view json) {
-  auto type = rapidjson::kObjectType;
-  if (!json.empty()) {
-    switch (json.front()) {
-      case '[':
-        type = rapidjson::kArrayType;
-        break;
-      case '"':
-        type = rapidjson::kStringType;
-        break;
-      case '{':
-        break;
-      default:
-        type = rapidjson::kNumberType;
-    }
-  }
-  w_.RawValue(json.data(), json.size(), type);
+  separate();
+  out_ += json;
   return *this;
 }
 
+void json_writer::write_value(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      null();
+      break;
+    case rapidjson::kFalseType:
+      boolean(false);
+      break;
+    case rapidjson::kTrueType:
+      boolean(true);
+      break;
+    case rapidjson::kObjectType:
+      begin_object();
+      for (auto& m : v.GetObject()) {
+        key(string_of(m.name));
+        write_value(m.value);
+      }
+      end_object();
+      break;
+    case rapidjson::kArrayType:
+      begin_array();
+      for (auto& x : v.GetArray())
+        write_value(x);
+      end_array();
+      break;
+    case rapidjson::kStringType:
+      string(string_of(v));
+      break;
+    case rapidjson::kNumberType:
+      if (v.IsInt64()) {
+        integer(v.GetInt64());
+      } else if (v.IsUint64()) {
+        uinteger(v.GetUint64());
+      } else {
+        // Parsed JSON has no NaN or infinity; RapidJSON's shortest form.
+        separate();
+        char buf[32];
+        auto* end = rapidjson::internal::dtoa(v.GetDouble(), buf);
+        out_.append(buf, end);
+      }
+      break;
+  }
+}
+
 json_writer& json_writer::value(const rapidjson::Value& v) {
-  // Parsed input was validated as UTF-8, so Accept cannot emit bad bytes.
-  v.Accept(w_);
+  write_value(v);
   return *this;
 }
 
 std::string json_writer::str() const {
-  return std::string{buf_.GetString(), buf_.GetSize()};
+  return out_;
+}
+
+std::string json_writer::take() {
+  open_.clear();
+  after_key_ = false;
+  return std::move(out_);
 }
 
 std::string to_json(const rapidjson::Value& v) {
   json_writer w;
   w.value(v);
-  return w.str();
+  return w.take();
 }
 
 std::string quote(std::string_view text) {
   json_writer w;
   w.string(text);
-  return w.str();
+  return w.take();
 }
 
 std::string_view string_of(const rapidjson::Value& v) noexcept {

@@ -222,7 +222,7 @@ std::string make_error(std::string_view id, int code, std::string_view text,
   if (!data_json.empty())
     w.key("data").raw(data_json);
   w.end_object().end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace postern::mcp

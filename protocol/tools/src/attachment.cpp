@@ -86,7 +86,7 @@ std::string encode_attachment(const std::string& folder,
   if (part.kind == mime::attachment_kind::text)
     w.key("text").string(part.data);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 std::string attachment_result(const std::string& folder,

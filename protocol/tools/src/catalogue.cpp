@@ -136,7 +136,7 @@ std::string build_tools_list(scope_set scopes) {
       .end_object();
   }
   w.end_array().end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace

@@ -212,7 +212,7 @@ std::string encode_sent(std::string_view message_id,
   detail::write_uid_or_null(w, sent_uid);
   detail::write_save_notice(w, save_error);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 std::string encode_composed(const mime::composed_message& result, bool draft) {
@@ -237,7 +237,7 @@ std::string encode_composed(const mime::composed_message& result, bool draft) {
   detail::write_uid_or_null(w, result.uid);
   detail::write_save_notice(w, result.save_error);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace postern::mcp

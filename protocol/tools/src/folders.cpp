@@ -86,7 +86,7 @@ std::string encode_folders(const std::vector<imap::folder>& folders) {
                 + std::to_string(folders.size())
                 + " folders fit in one result.");
     w.end_object();
-    auto json = w.str();
+    auto json = w.take();
     auto size = count_code_points(json);
     if (size <= max_result_chars || count == 0)
       return json;
@@ -116,7 +116,7 @@ std::string encode_folder_change(const imap::folder_change& change,
   w.key("folder");
   detail::write_folder(w, result);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace postern::mcp

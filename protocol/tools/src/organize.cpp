@@ -172,7 +172,7 @@ std::string encode_move(const move_message_args& args,
     .key("newUid");
   detail::write_uid_or_null(w, result.new_uid);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 std::string encode_flag(const imap::flag_result& result) {
@@ -182,7 +182,7 @@ std::string encode_flag(const imap::flag_result& result) {
   detail::write_strings(w.key("removed"), result.removed);
   detail::write_strings(w.key("flags"), result.flags);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 std::string bulk_failure(const imap::bulk_result& result) {
@@ -228,7 +228,7 @@ std::string encode_bulk(const imap::bulk_result& result) {
   }
   detail::write_bulk_outcomes(w, result, for_good);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace postern::mcp

@@ -87,7 +87,7 @@ std::string write_outcomes(const std::vector<imap::read_outcome>& outcomes,
   }
   if (several)
     w.end_array().end_object();
-  return w.str();
+  return w.take();
 }
 
 } // namespace

@@ -56,7 +56,7 @@ std::string call_result(std::string_view text, bool is_error,
     w.key("structuredContent").raw(text);
   w.key("isError").boolean(is_error);
   w.end_object();
-  return w.str();
+  return w.take();
 }
 
 void write_uid_or_null(json_writer& w, uint32_t uid) {

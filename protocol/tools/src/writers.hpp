@@ -73,7 +73,7 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
         .string(
           shortened_notice(count, messages.size(), preview, shorten_hint));
     w.end_object();
-    auto json = w.str();
+    auto json = w.take();
     auto size = count_code_points(json);
     if (size <= max_result_chars || count == 0)
       return json;

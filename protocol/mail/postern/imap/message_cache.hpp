@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -49,9 +50,15 @@ public:
   /// The key of one message of one account.
   static std::string key(const std::string& account, const std::string& mailbox,
                          uint32_t uid_validity, uint32_t uid);
+  /// What the keys of one mailbox start with: `key` is this plus the UID.
+  static std::string key_prefix(const std::string& account,
+                                const std::string& mailbox,
+                                uint32_t uid_validity);
 
   std::optional<decoded_text> text(const std::string& key);
-  std::optional<message_facts> facts(const std::string& key);
+  /// The facts, shared with the cache (they never change once stored): a
+  /// listing copies only the summary it needs, not the whole structure.
+  std::shared_ptr<const message_facts> facts(const std::string& key);
 
   void put_text(const std::string& key, decoded_text value);
   void put_facts(const std::string& key, message_facts value);
@@ -69,7 +76,7 @@ public:
 private:
   struct entry {
     std::string key;
-    std::optional<message_facts> facts;
+    std::shared_ptr<const message_facts> facts;
     std::optional<decoded_text> text;
     /// Estimated bytes held (key, facts, text, bookkeeping).
     size_t cost = 0;

@@ -261,8 +261,11 @@ private:
   fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
   caf::expected<std::vector<flagged>> fetch_flags(mailimap_set* set,
                                                   bool by_uid);
+  /// Summaries of `messages` from the cache, fetching what it lacks; with
+  /// `with_structure` also the rest of their facts (MIME structure,
+  /// references), which a listing does not need.
   caf::expected<std::vector<fetched>>
-  cached_summaries(const std::vector<flagged>& messages);
+  cached_summaries(const std::vector<flagged>& messages, bool with_structure);
   caf::expected<std::string> fetch_text(uint32_t uid,
                                         const mime::body_plan& plan,
                                         bool& incomplete, bool& html);

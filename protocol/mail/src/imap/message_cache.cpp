@@ -44,18 +44,25 @@ size_t approximate(const message_facts& f) {
 
 } // namespace
 
-std::string message_cache::key(const std::string& account,
-                               const std::string& mailbox,
-                               uint32_t uid_validity, uint32_t uid) {
+std::string message_cache::key_prefix(const std::string& account,
+                                      const std::string& mailbox,
+                                      uint32_t uid_validity) {
   // NUL cannot occur in ids or mailbox names: the parts cannot run together.
-  std::string result = account;
+  std::string result;
+  result.reserve(account.size() + mailbox.size() + 24);
+  result += account;
   result += '\0';
   result += mailbox;
   result += '\0';
   result += std::to_string(uid_validity);
   result += '\0';
-  result += std::to_string(uid);
   return result;
+}
+
+std::string message_cache::key(const std::string& account,
+                               const std::string& mailbox,
+                               uint32_t uid_validity, uint32_t uid) {
+  return key_prefix(account, mailbox, uid_validity) + std::to_string(uid);
 }
 
 message_cache::entry* message_cache::find_locked(const std::string& key) {
@@ -97,12 +104,13 @@ std::optional<decoded_text> message_cache::text(const std::string& key) {
   return e->text;
 }
 
-std::optional<message_facts> message_cache::facts(const std::string& key) {
+std::shared_ptr<const message_facts>
+message_cache::facts(const std::string& key) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto* e = find_locked(key);
   if (e == nullptr || !e->facts) {
     ++misses_;
-    return std::nullopt;
+    return nullptr;
   }
   ++hits_;
   return e->facts;
@@ -124,9 +132,10 @@ void message_cache::put_facts(const std::string& key, message_facts value) {
   value.summary.flags.clear(); // they change: never served from here
   if (approximate(value) > max_bytes_ / 4)
     return;
+  auto shared = std::make_shared<const message_facts>(std::move(value));
   std::lock_guard<std::mutex> guard{mtx_};
   auto& e = slot_locked(key);
-  e.facts = std::move(value);
+  e.facts = std::move(shared);
   recost_locked(e);
   evict_locked();
 }

@@ -185,17 +185,24 @@ session::fetch_flags(mailimap_set* set, bool by_uid) {
 }
 
 caf::expected<std::vector<session::fetched>>
-session::cached_summaries(const std::vector<flagged>& messages) {
-  // Facts from the cache; one FETCH for the ones it lacks.
+session::cached_summaries(const std::vector<flagged>& messages,
+                          bool with_structure) {
+  // Facts from the cache; one FETCH for the ones it lacks. A listing copies
+  // only the summaries out of the cache.
   std::vector<fetched> result(messages.size());
   std::vector<uint32_t> missing;
   std::unordered_map<uint32_t, size_t> slot;
+  auto prefix = message_cache::key_prefix(options_.cache_account, selected_,
+                                          uid_validity_);
+  std::string key;
   for (size_t i = 0; i < messages.size(); ++i) {
     auto& m = messages[i];
-    auto key = message_cache::key(options_.cache_account, selected_,
-                                  uid_validity_, m.uid);
+    key.assign(prefix).append(std::to_string(m.uid));
     if (auto facts = options_.cache->facts(key)) {
-      static_cast<message_facts&>(result[i]) = std::move(*facts);
+      if (with_structure)
+        static_cast<message_facts&>(result[i]) = *facts;
+      else
+        result[i].summary = facts->summary;
     } else {
       missing.push_back(m.uid);
       slot.emplace(m.uid, i);
@@ -211,10 +218,7 @@ session::cached_summaries(const std::vector<flagged>& messages) {
       auto i = slot.find(f.summary.uid);
       if (i == slot.end())
         continue;
-      options_.cache->put_facts(message_cache::key(options_.cache_account,
-                                                   selected_, uid_validity_,
-                                                   f.summary.uid),
-                                f);
+      options_.cache->put_facts(prefix + std::to_string(f.summary.uid), f);
       auto seq = result[i->second].seq;
       result[i->second] = std::move(f);
       result[i->second].seq = seq;
@@ -262,7 +266,7 @@ session::page_summaries(uint32_t first, uint32_t last) {
                                   return f.seq < first || f.seq > last;
                                 }),
                  current->end());
-  return cached_summaries(*current);
+  return cached_summaries(*current, false);
 }
 
 caf::expected<message_page>
@@ -374,7 +378,7 @@ session::read_summaries(std::vector<uint32_t> uids) {
                                                              uids.end(), f.uid);
                                 }),
                  current->end());
-  return cached_summaries(*current);
+  return cached_summaries(*current, true);
 }
 
 caf::expected<std::string> session::cached_text(uint32_t uid,
