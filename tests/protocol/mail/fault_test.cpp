@@ -770,3 +770,135 @@ TEST(imap_faults, malformed_thread_list_is_a_protocol_error) {
   EXPECT_EQ(missing.error(), ec::no_such_message) << render(missing.error());
   EXPECT_TRUE(s2.usable());
 }
+
+// -- FETCH (UID FLAGS), read by hand (flags_fetch.cpp) -------------------------
+
+namespace {
+
+// A session whose cache knows UIDs 10, 20 and 30 of INBOX (UIDVALIDITY 7,
+// as imap_script's SELECT says): a listing asks the server only for UIDs
+// and flags, the FETCH that flags_fetch.cpp writes and reads itself.
+imap::session cached_session(std::shared_ptr<imap::message_cache>& cache) {
+  cache = std::make_shared<imap::message_cache>(1 << 20);
+  for (uint32_t uid : {10u, 20u, 30u}) {
+    imap::message_facts f;
+    f.summary.uid = uid;
+    f.summary.subject = "message " + std::to_string(uid);
+    f.structure.type = "text";
+    f.structure.subtype = "plain";
+    cache->put_facts(imap::message_cache::key("acct", "INBOX", 7, uid), f);
+  }
+  auto opts = quick();
+  opts.cache = cache;
+  opts.cache_account = "acct";
+  return imap::session{opts};
+}
+
+// Answers FETCH with `answer` (the tag is put in for "TAG").
+fake_server fetch_server(std::string answer) {
+  return fake_server{imap_script(
+    [answer](fake_connection& c, auto& tag, auto& command) {
+      if (command != "FETCH")
+        return next::reply_default;
+      auto text = answer;
+      for (auto at = text.find("TAG"); at != std::string::npos;
+           at = text.find("TAG"))
+        text.replace(at, 3, tag);
+      c.send(text);
+      return next::done;
+    })};
+}
+
+} // namespace
+
+TEST(imap_flags_fetch, takes_every_shape_a_server_may_send) {
+  // Items in any order and case, items it does not ask for (skipped by
+  // shape: lists, quoted strings with escapes, a literal), an unsolicited
+  // update without UID, a status text ending in a brace (text, not a
+  // literal) and mail arriving meanwhile.
+  auto server = fetch_server(
+    "* 3 fetch (uid 30 FLAGS (\\SEEN $Label1) MODSEQ (12345))\r\n"
+    "* 2 FETCH (FLAGS () X-GM-LABELS (\"\\\\Inbox\" \"a \\\"b\\\"\" Work) "
+    "UID 20 BODY[HEADER.FIELDS (X)]<0> {5}\r\nab)(e)\r\n"
+    "* 1 FETCH (UID 10 FLAGS (\\Flagged \\answered \\Recent))\r\n"
+    "* 2 FETCH (FLAGS (\\Deleted))\r\n"
+    "* OK [HIGHESTMODSEQ 9] still here {5}\r\n"
+    "* 4 EXISTS\r\n"
+    "TAG OK done\r\n");
+  std::shared_ptr<imap::message_cache> cache;
+  auto s = cached_session(cache);
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto page = s.list_messages("INBOX", {});
+  ASSERT_TRUE(page) << render(page.error());
+  ASSERT_EQ(page->messages.size(), 3u);
+  EXPECT_EQ(page->total, 3u) << "counted before the FETCH";
+  auto& newest = page->messages[0];
+  EXPECT_EQ(newest.uid, 30u);
+  EXPECT_EQ(newest.subject, "message 30") << "from the cache";
+  EXPECT_EQ(newest.flags, (std::vector<std::string>{"\\Seen", "$Label1"}));
+  EXPECT_EQ(page->messages[1].uid, 20u);
+  EXPECT_TRUE(page->messages[1].flags.empty());
+  EXPECT_EQ(page->messages[2].flags,
+            (std::vector<std::string>{"\\Flagged", "\\Answered", "\\Recent"}));
+  EXPECT_TRUE(s.usable());
+  // The EXISTS that came with the FETCH counts on the next call.
+  auto again = s.list_messages("INBOX", {});
+  ASSERT_TRUE(again) << render(again.error());
+  EXPECT_EQ(again->total, 4u);
+}
+
+TEST(imap_flags_fetch, no_and_bad_are_errors_that_keep_the_connection) {
+  for (auto [answer, words] :
+       {std::pair{"TAG NO [SERVERBUG] index broken\r\n", "could not fetch"},
+        std::pair{"TAG BAD unknown command\r\n", "rejected the command"}}) {
+    auto server = fetch_server(answer);
+    std::shared_ptr<imap::message_cache> cache;
+    auto s = cached_session(cache);
+    ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+    auto page = s.list_messages("INBOX", {});
+    ASSERT_FALSE(page);
+    EXPECT_EQ(page.error(), ec::server_refused) << render(page.error());
+    EXPECT_NE(render(page.error()).find(words), std::string::npos)
+      << render(page.error());
+    EXPECT_TRUE(s.usable());
+  }
+}
+
+TEST(imap_flags_fetch, a_malformed_answer_drops_the_connection) {
+  for (const char* answer : {
+         "* 1 FETCH (UID x FLAGS ())\r\nTAG OK done\r\n",
+         "* 1 FETCH (UID 10 FLAGS (\\Seen)\r\nTAG OK done\r\n",
+         "* 1 FETCH (UID 10 FLAGS (\\Seen \"q\"))\r\nTAG OK done\r\n",
+         "* 1 FETCH (UID 99999999999)\r\nTAG OK done\r\n",
+         "* 1 FETCH (UID 10 X \"open\r\nTAG OK done\r\n",
+         "* 1 FETCH (UID 10 X {99}\r\nshort)\r\nTAG OK done\r\n",
+         "+ go ahead\r\nTAG OK done\r\n",
+         "A999 OK not my tag\r\n",
+         "TAG MAYBE\r\n",
+       }) {
+    auto server = fetch_server(answer);
+    std::shared_ptr<imap::message_cache> cache;
+    auto s = cached_session(cache);
+    ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+    auto page = s.list_messages("INBOX", {});
+    ASSERT_FALSE(page) << answer;
+    EXPECT_TRUE(page.error() == ec::protocol_violation
+                || page.error() == ec::timed_out
+                || page.error() == ec::connection_failed)
+      << answer << ": " << render(page.error());
+    EXPECT_FALSE(s.usable()) << answer;
+  }
+}
+
+TEST(imap_flags_fetch, bye_ends_the_connection_with_the_servers_words) {
+  auto server = fetch_server("* BYE shutting down for maintenance\r\n");
+  std::shared_ptr<imap::message_cache> cache;
+  auto s = cached_session(cache);
+  ASSERT_FALSE(s.connect(plain_server(server.port()), password));
+  auto page = s.list_messages("INBOX", {});
+  ASSERT_FALSE(page);
+  EXPECT_EQ(page.error(), ec::connection_failed) << render(page.error());
+  EXPECT_NE(render(page.error()).find("shutting down"), std::string::npos)
+    << render(page.error());
+  EXPECT_FALSE(s.usable());
+}

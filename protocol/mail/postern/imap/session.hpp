@@ -259,8 +259,12 @@ private:
                            std::string_view action, clist_s** list);
   caf::expected<std::vector<fetched>>
   fetch_summaries(mailimap_set* set, bool by_uid, bool with_references);
+  /// FETCH (UID FLAGS) of `set`, written and read by hand (flags_fetch.cpp).
   caf::expected<std::vector<flagged>> fetch_flags(mailimap_set* set,
                                                   bool by_uid);
+  /// One response (lines and literals) of a command written by hand, in
+  /// `response`; a MAILIMAP_ERROR code.
+  int read_one_response(std::string& response);
   /// Summaries of `messages` from the cache, fetching what it lacks; with
   /// `with_structure` also the rest of their facts (MIME structure,
   /// references), which a listing does not need.

@@ -48,7 +48,8 @@ void apply_envelope(const mailimap_envelope* env, message_summary& s,
   s.in_reply_to = first_message_id(env->env_in_reply_to);
 }
 
-/// A FETCH type asking for UID and FLAGS, which every FETCH here starts with.
+/// A FETCH type asking for UID and FLAGS, which every FETCH here starts with
+/// (FETCH (UID FLAGS) alone is written by hand: flags_fetch.cpp).
 fetch_type_ptr uid_and_flags() {
   fetch_type_ptr type{mailimap_fetch_type_new_fetch_att_list_empty()};
   mailimap_fetch_type_new_fetch_att_list_add(type.get(),
@@ -153,32 +154,6 @@ session::fetch_summaries(mailimap_set* set, bool by_uid, bool with_references) {
     }
     // A FETCH may carry unsolicited updates of other messages (flags only).
     if (f.summary.uid != 0 && !f.structure.type.empty())
-      result.push_back(std::move(f));
-  }
-  return result;
-}
-
-caf::expected<std::vector<session::flagged>>
-session::fetch_flags(mailimap_set* set, bool by_uid) {
-  auto type = uid_and_flags();
-  fetch_list_ptr list;
-  start_call();
-  if (auto rc = run_fetch(imap_, set, by_uid, type.get(), list);
-      rc != MAILIMAP_NO_ERROR)
-    return command_error(rc, "fetch the messages");
-  std::vector<flagged> result;
-  for (auto* msg : items<mailimap_msg_att>(list.get())) {
-    flagged f;
-    f.seq = msg->att_number;
-    for (auto* item : items<mailimap_msg_att_item>(msg->att_list)) {
-      if (item->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC)
-        f.flags = convert_flags(item->att_data.att_dyn);
-      else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC
-               && item->att_data.att_static != nullptr
-               && item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
-        f.uid = item->att_data.att_static->att_data.att_uid;
-    }
-    if (f.uid != 0)
       result.push_back(std::move(f));
   }
   return result;
