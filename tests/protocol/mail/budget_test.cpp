@@ -317,6 +317,12 @@ TEST(budget_tracker, defuses_alert_and_parse_codes_of_status_responses) {
     // libetpan takes more than one space between the words.
     EXPECT_EQ(defused(t, "`in  NO  [Alert]\r\n", one_by_one),
               "`in  NO  [Aler_]\r\n");
+    // ... and blanks between the bracket and the code (the long imap fuzz
+    // run: "2\tNO [\tALERT]").
+    EXPECT_EQ(defused(t, "2\tNO [\tALERT]\r\n", one_by_one),
+              "2\tNO [\tALER_]\r\n");
+    EXPECT_EQ(defused(t, "* OK [ \t PARSE] \r\n", one_by_one),
+              "* OK [ \t PARS_] \r\n");
     // A folder, a section, a quoted string, a literal and longer or
     // shorter codes stay as they are.
     const std::string untouched

@@ -197,6 +197,11 @@ void budget_tracker::track_code(char c, char* slot) noexcept {
   }
   if (code_ != 1)
     return;
+  // libetpan (UNSTRICT_SYNTAX) skips spaces and tabs before the code:
+  // "2 NO [\tALERT]" is an ALERT without text too (the long imap fuzz run
+  // found it after the first defusal).
+  if ((c == ' ' || c == '\t') && code_length_ == 0)
+    return;
   if (c == ' ') {
     permanentflags_ = code_match_ == permanentflags.size();
     code_ = 2;
