@@ -50,6 +50,8 @@ after(async () => {
 test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POSTERN_MAIL_ENV is not set' }, async () => {
   const started = Date.now();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The Copy button writes the clipboard; the test reads it back.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
   const j = new Journey(page, 'journey');
@@ -70,6 +72,25 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       await page.waitForURL(/\/dashboard/);
       await page.getByText('No email accounts yet — add one').waitFor();
       await page.getByText('No agents connected').waitFor();
+    });
+
+    await j.step('connect-card', async () => {
+      // The address to paste into an agent comes first, with a Copy button
+      // that puts exactly that address on the clipboard.
+      const card = page.locator('[data-connect-card]');
+      await card.waitFor();
+      assert.equal(await page.inputValue('#mcp-url'), `${server.base}/mcp`);
+      assert.match(await card.textContent(), /claude mcp add --transport http postern/);
+      const copy = card.locator('button[data-copy="mcp-url"]');
+      assert.ok(await copy.isVisible());
+      await copy.click();
+      await card.locator('button[data-copy="mcp-url"]', { hasText: 'Copied' }).waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${server.base}/mcp`);
+      const order = await page.evaluate(() => {
+        const at = (sel) => [...document.querySelectorAll('main *')].indexOf(document.querySelector(sel));
+        return { card: at('[data-connect-card]'), accounts: at('#accounts-heading') };
+      });
+      assert.ok(order.card < order.accounts, JSON.stringify(order));
     });
 
     await j.step('add-account-wrong-password', async () => {
@@ -169,6 +190,18 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
     });
 
     await j.step('consent-approve', async () => {
+      // Plain words, the address beside the label, sending set apart, and
+      // Deny as the secondary button.
+      const consent = await page.locator('section.card').textContent();
+      for (const words of ['Read your messages', 'Send email as you', mail.MAIL_USER2]) {
+        assert.ok(consent.includes(words), `consent lacks "${words}": ${consent}`);
+      }
+      const send = page.locator('label.choice.powerful');
+      assert.equal(await send.count(), 1);
+      assert.match(await send.textContent(), /Send email as you\s*Powerful/);
+      assert.equal(await send.locator('input').getAttribute('value'), 'mail:send');
+      assert.match(await page.locator('button[value=deny]').getAttribute('class'), /\bsecondary\b/);
+      assert.match(await page.locator('button[value=approve]').getAttribute('class'), /\bprimary\b/);
       await page.check(`input[name=account][value="${accountId}"]`);
       // Every requested permission is pre-checked and each can be removed.
       assert.ok(await page.isChecked('input[name=scope][value="mail:send"]'));
@@ -193,7 +226,13 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       // The client's human name, not its id.
       assert.ok(text.includes(AGENT_NAME), text);
       assert.doesNotMatch(text, /pc_/);
-      assert.match(text, /Read mail/);
+      assert.match(text, /Read your messages/);
+      // With an agent connected, the connect card moves below the list.
+      const order = await page.evaluate(() => {
+        const at = (sel) => [...document.querySelectorAll('main *')].indexOf(document.querySelector(sel));
+        return { card: at('[data-connect-card]'), grants: at('tr[data-grant-id]') };
+      });
+      assert.ok(order.card > order.grants, JSON.stringify(order));
       assert.ok(text.includes(LABEL));
       assert.match(await row.locator('td[data-label="Last used"]').textContent(), /never/);
     });

@@ -763,6 +763,40 @@ class DashboardTest(unittest.TestCase):
             self.assertNotIn("imap", report)
             self.assertIn("again", report["errors"]["imap_password"])
 
+    # -- connecting an agent ------------------------------------------------------
+
+    def test_connect_card_shows_the_address_first_then_below_the_connections(self):
+        b = self.user("connect-user")
+        address = "http://localhost:%d/mcp" % self.server.port
+        _, _, body, _ = b.get("/dashboard")
+        card = body.find("data-connect-card")
+        self.assertGreater(card, 0, body)
+        self.assertIn('id="mcp-url" value="%s" readonly' % address, body)
+        self.assertIn("claude mcp add --transport http postern " + address, body)
+        for client in ("Claude.ai", "Claude Desktop", "Claude Code", "Any other MCP client"):
+            self.assertIn(client, body)
+        # A new person reads it before anything else, and learns that a
+        # mailbox comes first.
+        self.assertLess(card, body.find('id="accounts-heading"'))
+        self.assertIn("Add an email account first", body)
+        # The Copy buttons wait for the script (the address is selectable).
+        self.assertEqual(len(re.findall(r'<button[^>]*data-copy="[^"]+"[^>]*hidden>', body)), 2)
+        account = self.add_account(b, label="Connect mailbox")
+        _, _, body, _ = b.get("/dashboard")
+        self.assertNotIn("Add an email account first", body)
+        self.assertLess(body.find("data-connect-card"), body.find('id="accounts-heading"'))
+        env = dict(os.environ, DATA_DIR=self.server.data_dir)
+        env.pop("ENCRYPTION_KEY", None)
+        env.pop("SESSION_SECRET", None)
+        subprocess.run([BIN, "admin", "issue-token", "connect-user", "--account", account,
+                        "--scopes", "mail:read"],
+                       env=env, capture_output=True, timeout=30, check=True)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertEqual(body.count("data-connect-card"), 1, body)
+        # Once an agent is connected, the connections come first.
+        self.assertGreater(body.find("data-connect-card"), body.find('data-grant-id="'))
+        self.assertLess(body.find("data-connect-card"), body.find('id="recent-heading"'))
+
     def test_revoke_takes_effect_on_the_next_request(self):
         b = self.user("revoke-user")
         account = self.add_account(b, label="Agent mailbox")
@@ -776,8 +810,8 @@ class DashboardTest(unittest.TestCase):
         _, _, body, _ = b.get("/dashboard")
         grants = re.findall(r'data-grant-id="([^"]+)"', body)
         self.assertEqual(len(grants), 1, body)
-        self.assertIn("Read mail", body)
-        self.assertIn("Search", body)
+        self.assertIn("Read your messages", body)
+        self.assertIn("Search your mail", body)
 
         def mcp():
             c = self.server.conn()

@@ -486,9 +486,39 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
         self.assertIn('value="mail:folders" checked', body)
         self.assertIn('value="mail:read" checked', body)
         self.assertNotIn('value="mail:send"', body)
+        # Each permission in plain words, the account's address beside its
+        # label, and Deny as the secondary button.
+        self.assertIn("See your folders", body)
+        self.assertIn("Read your messages", body)
+        self.assertIn('<span class="choice-title">Test</span> <span class="choice-detail">alice</span>',
+                      body)
+        self.assertIn('value="approve" class="button primary"', body)
+        self.assertIn('value="deny" class="button secondary"', body)
         csp = headers["Content-Security-Policy"]
         self.assertIn("form-action 'self' https://claude.ai", csp)
         self.assertIn("frame-ancestors 'none'", csp)
+
+    def test_consent_page_sets_sending_apart(self):
+        client_id = self.client()
+        _, challenge = pkce()
+        b = self.browser("alice")
+        # No scope parameter: every permission is asked for.
+        _, body = self.consent(b, self.authorize_url(client_id, challenge, scope=None))
+        labels = re.findall(r'<label class="choice[^"]*">.*?</label>', body, re.S)
+        by_scope = {re.search(r'value="([^"]+)"', label).group(1): label
+                    for label in labels if 'name="scope"' in label}
+        self.assertEqual(sorted(by_scope), sorted(["mail:folders", "mail:read", "mail:search",
+                                                   "mail:modify", "mail:send", "mail:draft"]))
+        send = by_scope.pop("mail:send")
+        self.assertIn("Send email as you", send)
+        self.assertIn('class="choice powerful"', send)
+        self.assertIn('<span class="badge-warn">Powerful</span>', send)
+        for name, label in by_scope.items():
+            self.assertNotIn("Powerful", label, name)
+            self.assertRegex(label, r'<span class="choice-detail">[A-Z][^<]+\.</span>', name)
+        # What mail:modify opens is said in full.
+        self.assertIn("delete messages", by_scope["mail:modify"])
+        self.assertIn("never sends", by_scope["mail:draft"])
 
     def test_n17_deny_redirects_access_denied_with_state_and_iss(self):
         client_id = self.client()

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Agent connections: their rows on the dashboard, and revoking one.
 #include "postern/grant.hpp"
+#include "postern/http/permission_words.hpp"
 #include "shared.hpp"
 
 #include <caf/send.hpp>
@@ -8,28 +9,6 @@
 #include <algorithm>
 
 namespace postern::http::dashboard {
-
-namespace {
-
-std::string_view scope_words(scope s) {
-  switch (s) {
-    case scope::folders:
-      return "List folders";
-    case scope::read:
-      return "Read mail";
-    case scope::search:
-      return "Search";
-    case scope::modify:
-      return "Move and flag";
-    case scope::send:
-      return "Send mail";
-    case scope::draft:
-      return "Write drafts";
-  }
-  return "?";
-}
-
-} // namespace
 
 ui::value connection_view(const grant_info& g,
                           const std::map<std::string, std::string>& labels) {
@@ -52,7 +31,7 @@ ui::value connection_view(const grant_info& g,
     if (has_scope(g.scopes, sc))
       scopes.push(ui::value::object()
                     .set("name", to_string(sc))
-                    .set("words", scope_words(sc)));
+                    .set("words", describe_permission(sc).title));
   v.set("scopes", std::move(scopes));
   v.set("created", format_time(g.created_at));
   v.set("created_iso", iso_time(g.created_at));

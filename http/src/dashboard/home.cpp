@@ -55,8 +55,8 @@ struct dashboard_data {
   client_names clients;
 };
 
-response_type dashboard_page(const web_session& ws, const dashboard_data& d,
-                             std::string notice) {
+response_type dashboard_page(const site& s, const web_session& ws,
+                             const dashboard_data& d, std::string notice) {
   page p;
   p.title = "Dashboard";
   p.body = "dashboard";
@@ -65,6 +65,8 @@ response_type dashboard_page(const web_session& ws, const dashboard_data& d,
   p.notice = std::move(notice);
   auto labels = label_map(d.accounts);
   p.data.set("username", ws.user.username);
+  // The address to paste into an agent: the MCP endpoint's resource id.
+  p.data.set("mcp_url", s.base_url + "/mcp");
   auto accounts = ui::value::list();
   for (auto& a : d.accounts)
     accounts.push(account_view(a, d.grants));
@@ -94,8 +96,8 @@ void get_dashboard(site_ptr s, const request& req, const responder& respond) {
     s, req, respond, [s, respond, notice](task self, const web_session& ws) {
       auto data = std::make_shared<dashboard_data>();
       auto fail = fail_page(respond, ws);
-      auto show = [respond, ws, data, notice] {
-        respond(dashboard_page(ws, *data, notice));
+      auto show = [s, respond, ws, data, notice] {
+        respond(dashboard_page(*s, ws, *data, notice));
       };
       auto get_events = [self, s, ws, data, show] {
         self

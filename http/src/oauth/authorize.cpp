@@ -5,6 +5,7 @@
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
 #include "postern/http/cookies.hpp"
+#include "postern/http/permission_words.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/storage/crypto.hpp"
 #include "shared.hpp"
@@ -244,7 +245,12 @@ response_type consent_page(const checked_request& checked,
   for (auto& a : accounts) {
     auto v = ui::value::object();
     v.set("id", a.id.value);
+    // The label is the person's name for it; the address beside it tells
+    // two "Work" accounts apart.
     v.set("label", a.label.empty() ? a.imap.username : a.label);
+    v.set("address", a.label.empty() || a.label == a.imap.username
+                       ? std::string{}
+                       : a.imap.username);
     v.set("first", first);
     first = false;
     list.push(std::move(v));
@@ -253,8 +259,12 @@ response_type consent_page(const checked_request& checked,
   auto scopes = ui::value::list();
   for (auto sc : all_scopes)
     if (has_scope(pending.code.scopes, sc)) {
+      auto words = describe_permission(sc);
       auto v = ui::value::object();
       v.set("name", std::string{to_string(sc)});
+      v.set("title", words.title);
+      v.set("detail", words.detail);
+      v.set("powerful", words.powerful);
       scopes.push(std::move(v));
     }
   p.data.set("scopes", std::move(scopes));

@@ -1,6 +1,7 @@
 // Postern's one script, served as /static/postern.js. Everything works
 // without it; it only makes pages nicer: local times, port defaults and
-// "Test connection" without leaving (or emptying) the form.
+// "Test connection" without leaving (or emptying) the form, and Copy
+// buttons (hidden without the script: the text is there to select).
 'use strict';
 
 function localTimes() {
@@ -103,8 +104,32 @@ function connectionTest(form) {
   });
 }
 
+// A Copy button copies the value (an input) or the text of the element it
+// names, and says so; where the clipboard is refused it selects the text.
+function copyButton(button) {
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  button.hidden = false;
+  const label = button.textContent;
+  let timer;
+  button.addEventListener('click', async () => {
+    const text = 'value' in source ? source.value : source.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = 'Copied';
+    } catch (err) {
+      if ('select' in source) source.select();
+      else window.getSelection().selectAllChildren(source);
+      button.textContent = 'Press Ctrl+C';
+    }
+    clearTimeout(timer);
+    timer = setTimeout(() => { button.textContent = label; }, 2500);
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   localTimes();
+  for (const button of document.querySelectorAll('button[data-copy]')) copyButton(button);
   for (const form of document.querySelectorAll('form[data-account-form]')) {
     portDefaults(form);
     connectionTest(form);
