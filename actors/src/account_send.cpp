@@ -17,16 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// The sender address of an account: the first login name that is an email
-/// address.
-std::string sender_address(const account_settings& s) {
-  if (s.has_smtp && s.smtp.username.find('@') != std::string::npos)
-    return s.smtp.username;
-  if (s.imap.username.find('@') != std::string::npos)
-    return s.imap.username;
-  return {};
-}
-
 /// Fails with `ec::too_large` when the message's files exceed the limit.
 caf::error check_attachment_size(const mail_options& opts,
                                  const mime::outgoing_message& msg) {
@@ -105,7 +95,7 @@ void send_with(account_self self, account_settings settings,
     return;
   }
   if (msg.from.address.empty()) {
-    msg.from.address = sender_address(settings);
+    msg.from.address = email_address(settings);
     if (msg.from.address.empty()) {
       done(caf::make_error(ec::invalid_argument,
                            "the account's login name is not an email "
@@ -218,7 +208,7 @@ void compose(account_self self, mime::compose_request request,
               st.ref.account)
     .then(
       [self, request, done](account_settings& settings) mutable {
-        auto own = sender_address(settings);
+        auto own = email_address(settings);
         if (own.empty())
           return done(caf::make_error(
             ec::invalid_argument,

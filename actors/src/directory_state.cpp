@@ -251,6 +251,10 @@ directory_state::store_account(account_settings settings,
   });
   if (err)
     return err;
+  // Tokens carry the names of their accounts (tool calls name an account
+  // by label or address): a renamed account is seen at the next call.
+  if (!is_new)
+    storage::note_grants_changed();
   return settings;
 }
 

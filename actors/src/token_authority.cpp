@@ -48,12 +48,15 @@ token_authority_state::load(const std::string& digest, int64_t now_s) {
     auto grant = storage::find_grant(t, token->user, token->grant);
     if (!grant)
       return caf::none;
-    if (!storage::find_account(t, grant->user, grant->account)) {
+    access_grant g;
+    for (auto& id : grant->accounts.ids)
+      if (auto settings = storage::find_account(t, grant->user, id))
+        g.accounts.push_back(grant_account_of(*settings));
+    if (g.accounts.empty()) {
       result = invalid_token("The email account of this access token was "
                              "deleted.");
       return caf::none;
     }
-    access_grant g;
     g.grant = std::move(*grant);
     g.scopes = token->scopes == 0 ? g.grant.scopes
                                   : (token->scopes & g.grant.scopes);
@@ -362,6 +365,12 @@ token_authority_actor::behavior_type token_authority(
     [=](atom::revoke, const user_id& user,
         const grant_id& grant) -> caf::result<atom::ok> {
       if (auto err = self->state.revoke(user, grant))
+        return err;
+      return atom::ok_v;
+    },
+    [=](atom::revoke, const user_id& user, const grant_id& grant,
+        const account_id& account) -> caf::result<atom::ok> {
+      if (auto err = self->state.revoke_account(user, grant, account))
         return err;
       return atom::ok_v;
     },

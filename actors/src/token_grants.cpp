@@ -104,9 +104,21 @@ caf::error refuse_code(const storage::txn& t, const storage::code_record& c,
   if (!x.resource.empty() && x.resource != approved.resource)
     return caf::make_error(ec::invalid_target,
                            "The resource does not match the authorization.");
-  if (!storage::find_user(t, approved.user)
-      || !storage::find_account(t, approved.user, approved.account))
+  if (!storage::find_user(t, approved.user))
     return invalid_grant("The account of this authorization is gone.");
+  for (auto& account : approved.accounts.ids)
+    if (!storage::find_account(t, approved.user, account))
+      return invalid_grant("An email account of this authorization is gone.");
+  return caf::none;
+}
+
+/// Fails with no_such_account unless every account is the user's.
+caf::error all_accounts_exist(const storage::txn& t, const user_id& user,
+                              const grant_accounts& accounts) {
+  for (auto& account : accounts.ids)
+    if (!storage::find_account(t, user, account))
+      return caf::make_error(ec::no_such_account,
+                             "no such email account for this user");
   return caf::none;
 }
 
@@ -118,7 +130,7 @@ grant_info new_grant(const Request& r, grant_origin origin, int64_t now) {
   grant_info g;
   g.id = storage::new_grant_id();
   g.user = r.user;
-  g.account = r.account;
+  g.accounts = r.accounts;
   g.client_id = r.client_id;
   g.client_name = r.client_name;
   g.origin = origin;
@@ -203,6 +215,8 @@ token_authority_state::issue(const grant_request& req) {
   if (req.grant_ttl < 0)
     return caf::make_error(ec::invalid_argument,
                            "the grant lifetime must not be negative");
+  if (auto why = req.accounts.problem(); !why.empty())
+    return caf::make_error(ec::invalid_argument, why);
   auto now = now_ms() / 1000;
   issued_token result;
   result.token = secret{storage::random_token(32)};
@@ -217,9 +231,8 @@ token_authority_state::issue(const grant_request& req) {
   auto err = env->write([&](storage::txn& t) -> caf::error {
     if (!storage::find_user(t, req.user))
       return caf::make_error(ec::no_such_user, "no such user");
-    if (!storage::find_account(t, req.user, req.account))
-      return caf::make_error(ec::no_such_account,
-                             "no such email account for this user");
+    if (auto missing = all_accounts_exist(t, req.user, req.accounts))
+      return missing;
     storage::put_grant(t, g);
     storage::access_token_record rec;
     rec.user = g.user;
@@ -239,14 +252,15 @@ token_authority_state::issue_code(const code_request& req) {
   if (req.scopes == 0 || (req.scopes & ~every_scope) != 0)
     return caf::make_error(ec::invalid_argument,
                            "an authorization needs at least one known scope");
+  if (auto why = req.accounts.problem(); !why.empty())
+    return caf::make_error(ec::invalid_argument, why);
   secret code{"pac_" + storage::random_token(32)};
   storage::code_record rec;
   rec.approved = req;
   rec.expires_at = now_ms() / 1000 + seconds(opts.oauth.code);
   auto err = env->write([&](storage::txn& t) -> caf::error {
-    if (!storage::find_account(t, req.user, req.account))
-      return caf::make_error(ec::no_such_account,
-                             "no such email account for this user");
+    if (auto missing = all_accounts_exist(t, req.user, req.accounts))
+      return missing;
     // One user's connections are bounded: a refusal, never a revocation.
     if (storage::list_grants(t, req.user).size() >= opts.max_grants_per_user)
       return caf::make_error(
@@ -317,7 +331,11 @@ token_authority_state::refresh(const refresh_request& x) {
       return;
     auto g = storage::find_grant(t, rec->user, rec->grant);
     if (!g || (g->expires_at != 0 && g->expires_at <= now)
-        || !storage::find_account(t, g->user, g->account))
+        || std::none_of(g->accounts.ids.begin(), g->accounts.ids.end(),
+                        [&](const account_id& a) {
+                          return storage::find_account(t, g->user, a)
+                                 .has_value();
+                        }))
       return;
     if (g->client_id != x.client_id) {
       result = invalid_grant("The refresh token was issued to another "
@@ -424,6 +442,31 @@ caf::error token_authority_state::revoke(const user_id& user,
   if (!existed)
     return caf::make_error(ec::invalid_token, "no such grant");
   return caf::none;
+}
+
+caf::error token_authority_state::revoke_account(const user_id& user,
+                                                 const grant_id& grant,
+                                                 const account_id& account) {
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto g = storage::find_grant(t, user, grant);
+    if (!g)
+      return caf::make_error(ec::invalid_token, "no such grant");
+    if (!g->accounts.reaches(account))
+      return caf::make_error(ec::no_such_account,
+                             "this connection does not reach that account");
+    // Its last account goes with the whole connection (revoke), never
+    // leaving a grant that reaches nothing.
+    if (g->accounts.ids.size() == 1)
+      return caf::make_error(ec::invalid_argument,
+                             "this is the connection's only account: "
+                             "disconnect it instead");
+    g->accounts.remove(account);
+    storage::put_grant(t, *g);
+    return caf::none;
+  });
+  if (!err)
+    storage::note_grants_changed();
+  return err;
 }
 
 } // namespace postern

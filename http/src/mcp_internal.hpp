@@ -108,8 +108,10 @@ void serve_modern(const std::shared_ptr<mcp_endpoint::impl>& ep,
 /// What initialize and server/discover tell the model about Postern
 /// (under 2 KB: Claude Code cuts longer instructions).
 inline constexpr std::string_view mcp_instructions
-  = "Postern gives access to one email account. Use list_folders to see the "
-    "folders, list_messages or search_messages to find messages (UIDs), and "
+  = "Postern gives access to the email accounts a person connected. "
+    "list_accounts names them; with several, pass one's label or address as "
+    "`account` to the other tools. Use list_folders to see the folders, "
+    "list_messages or search_messages to find messages (UIDs), and "
     "read_message to read them. Long texts come in windows: pass nextOffset "
     "as offset to read on. get_attachment fetches a file read_message lists. "
     "Tools outside the granted scopes are not listed.";

@@ -118,7 +118,31 @@ void tools_list(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
   if (find_member(msg.params, "cursor"))
     return reply(
       error(msg, mcp::rpc::invalid_params, "Invalid params: unknown cursor"));
-  reply(result(ctx, msg, mcp::tools_list_result(ctx.grant.scopes)));
+  auto list = mcp::tools_list_result(ctx.grant.scopes,
+                                     mcp::account_menu::of(ctx.grant));
+  reply(result(ctx, msg, *list));
+}
+
+/// The account a tool call works in, or the sentence why there is none.
+const grant_account* resolve_account(const access_grant& grant,
+                                     const std::string& named,
+                                     std::string& why) {
+  if (auto found = grant.find_account(named))
+    return found;
+  std::string names;
+  for (auto& a : grant.accounts) {
+    if (!names.empty())
+      names += ", ";
+    names += mcp::quote(a.label);
+  }
+  if (named.empty())
+    why = "This connection reaches several email accounts (" + names
+          + ") and none is its default: name one in `account`.";
+  else
+    why = "This connection has no email account "
+          + mcp::quote(std::string_view{named}.substr(0, 100))
+          + "; its accounts are " + names + ".";
+  return nullptr;
 }
 
 /// A sentence for a failed mail request.
@@ -152,12 +176,17 @@ public:
   using done_fn = std::function<void(std::string, std::string)>;
 
   tool_run(endpoint_ptr ep, caf::event_based_actor* self, mailbox_ref ref,
-           done_fn done)
+           std::string account_label, done_fn done)
     : ep_(std::move(ep)),
       self_(self),
       ref_(std::move(ref)),
-      done_(std::move(done)) {
+      done_(std::move(done)),
+      account_label_(std::move(account_label)) {
     // nop
+  }
+
+  void operator()(const mcp::list_accounts_args&) {
+    // tools_call answers it from the token; no mail request to make.
   }
 
   void operator()(const mcp::list_folders_args& a) {
@@ -376,18 +405,26 @@ private:
   }
 
   void failed(const caf::error& err) {
-    done_(mcp::tool_failure(mail_failure(err, ep_->settings.tool_timeout)),
-          outcome_of(err));
+    auto sentence = mail_failure(err, ep_->settings.tool_timeout);
+    // With several accounts, the agent must know which one failed.
+    if (!account_label_.empty())
+      sentence = "Account " + mcp::quote(account_label_) + ": " + sentence;
+    done_(mcp::tool_failure(sentence), outcome_of(err));
   }
 
   endpoint_ptr ep_;
   caf::event_based_actor* self_;
   mailbox_ref ref_;
   done_fn done_;
+  /// Empty when the connection reaches one account only.
+  std::string account_label_;
 };
 
+/// Records a tool call; `account` is the one it worked in (nullptr when it
+/// did not get that far, or for list_accounts).
 void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
-           std::string_view tool, std::string outcome,
+           const grant_account* account, std::string_view tool,
+           std::string outcome,
            std::chrono::steady_clock::time_point started) {
   if (!ep.auditor)
     return;
@@ -399,8 +436,10 @@ void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
   event.user = ctx.grant.grant.user;
   event.actor = ctx.grant.grant.actor();
   event.action = "tool." + std::string{tool};
-  event.target = "account " + ctx.grant.grant.account.value + ", grant "
-                 + ctx.grant.grant.id.value;
+  // The id, not the label: the activity page names it as it is named then.
+  event.target = (account ? "account " + account->id.value + ", "
+                          : std::string{})
+                 + "grant " + ctx.grant.grant.id.value;
   // audit_event has no duration field: it rides along with the outcome.
   event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
   event.address = ctx.client_address;
@@ -431,28 +470,31 @@ mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
 /// (modern era), in which case the actor running the call is ended.
 void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
               const mcp_context& ctx, const mcp::message& msg,
-              std::string_view tool_name, mcp::tool_args args,
+              std::string_view tool_name, const grant_account& account,
+              mcp::tool_args args,
               std::chrono::steady_clock::time_point started,
               const mcp_reply_fn& reply) {
   auto id = msg.id;
   auto c = ctx; // the run outlives this frame
+  auto acc = account;
   // Set by whichever comes first: the answer, or the client hanging up.
   auto settled = std::make_shared<std::atomic<bool>>(false);
-  auto done = [ep, c, id, tool_name, started, reply,
+  auto done = [ep, c, acc, id, tool_name, started, reply,
                settled](std::string call_result, std::string outcome) {
     if (settled->exchange(true))
       return;
-    audit(*ep, c, tool_name, std::move(outcome), started);
+    audit(*ep, c, &acc, tool_name, std::move(outcome), started);
     mcp_reply r;
     r.body = mcp::make_result(id, call_result, c.result_fields);
     reply(std::move(r));
   };
   auto start
-    = [ep, c, tool_name, started, settled,
-       ref = mailbox_ref{ctx.grant.grant.user, ctx.grant.grant.account},
+    = [ep, c, acc, tool_name, started, settled,
+       ref = mailbox_ref{ctx.grant.grant.user, account.id},
+       label = ctx.grant.accounts.size() > 1 ? account.label : std::string{},
        done = std::move(done),
        args = std::move(args)](caf::event_based_actor* actor) {
-        auto run = std::make_shared<tool_run>(ep, actor, ref, done);
+        auto run = std::make_shared<tool_run>(ep, actor, ref, label, done);
         std::visit([run](auto& a) { (*run)(a); }, args);
         // The run object lives as long as a continuation refers to it.
         actor->attach_functor([run] {});
@@ -465,11 +507,12 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
         // signal itself: that would be a cycle.)
         auto for_audit = c;
         for_audit.cancelled_by_hang_up.reset();
-        c.cancelled_by_hang_up->subscribe([ep, for_audit, tool_name, started,
-                                           settled, addr = actor->address()] {
+        c.cancelled_by_hang_up->subscribe([ep, for_audit, acc, tool_name,
+                                           started, settled,
+                                           addr = actor->address()] {
           if (settled->exchange(true))
             return;
-          audit(*ep, for_audit, tool_name, "cancelled", started);
+          audit(*ep, for_audit, &acc, tool_name, "cancelled", started);
           if (auto hdl = caf::actor_cast<caf::actor>(addr))
             caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
         });
@@ -499,15 +542,17 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     return reply(
       error(msg, mcp::rpc::invalid_params,
             "Unknown tool: " + mcp::quote(string_of(*name).substr(0, 100))));
-  if (!has_scope(ctx.grant.scopes, tool->required)) {
-    audit(*ep, ctx, tool->name, "insufficient_scope", started);
+  // Until the arguments name one, refusals name the default account.
+  auto fallback = ctx.grant.find_account({});
+  if (!mcp::may_call(ctx.grant.scopes, *tool)) {
+    audit(*ep, ctx, fallback, tool->name, "insufficient_scope", started);
     return reply(insufficient_scope(*ep, ctx, msg, *tool));
   }
   if (auto v = ep->limiter.acquire(ctx.grant_key); !v.allowed) {
     // Only the first refusal in a row is audited: a client hammering the
     // limit must not turn into a flood of audit writes.
     if (v.first_refusal)
-      audit(*ep, ctx, tool->name, "rate_limited", started);
+      audit(*ep, ctx, fallback, tool->name, "rate_limited", started);
     return reply(
       result(ctx, msg,
              mcp::tool_failure(
@@ -518,11 +563,22 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   }
   auto parsed = mcp::parse_arguments(*tool, args);
   if (!parsed.args) {
-    audit(*ep, ctx, tool->name, "invalid_arguments", started);
+    audit(*ep, ctx, fallback, tool->name, "invalid_arguments", started);
     return reply(result(ctx, msg, mcp::tool_failure(parsed.error)));
   }
-  run_tool(ep, self, ctx, msg, tool->name, std::move(*parsed.args), started,
-           reply);
+  if (tool->about_accounts) {
+    audit(*ep, ctx, nullptr, tool->name, "ok", started);
+    return reply(result(
+      ctx, msg, mcp::tool_success(mcp::encode_accounts(ctx.grant))));
+  }
+  std::string why;
+  auto account = resolve_account(ctx.grant, parsed.account, why);
+  if (!account) {
+    audit(*ep, ctx, nullptr, tool->name, "no_such_account", started);
+    return reply(result(ctx, msg, mcp::tool_failure(why)));
+  }
+  run_tool(ep, self, ctx, msg, tool->name, *account, std::move(*parsed.args),
+           started, reply);
 }
 
 const std::unordered_map<std::string_view, method_fn>& methods() {

@@ -181,7 +181,7 @@ bool erase_account(txn& t, const user_id& user, const account_id& account) {
   // Grants and tokens of this account go in the same transaction; the
   // caller calls note_grants_changed() after the commit so the TOKEN
   // AUTHORITY's cache drops them at once.
-  erase_grants_of_account(t, user, account);
+  drop_account_from_grants(t, user, account);
   return true;
 }
 

@@ -31,13 +31,43 @@ std::atomic<uint64_t> epoch{0};
 
 } // namespace
 
+// -- the accounts of a grant or an authorization code -------------------------
+
+void write_accounts(record_writer& out, const grant_accounts& x) {
+  std::string more;
+  for (size_t i = 1; i < x.ids.size(); ++i) {
+    if (!more.empty())
+      more += ' ';
+    more += x.ids[i].value;
+  }
+  out.bytes(more).bytes(x.preferred.value);
+}
+
+void read_accounts(record_reader& in, grant_accounts& x) {
+  if (in.at_end())
+    return; // written before grants reached several accounts
+  auto more = in.bytes();
+  size_t i = 0;
+  while (i < more.size()) {
+    auto end = more.find(' ', i);
+    if (end == std::string::npos)
+      end = more.size();
+    if (end > i)
+      x.ids.push_back(account_id{more.substr(i, end - i)});
+    i = end + 1;
+  }
+  x.preferred.value = in.bytes();
+}
+
 // -- encoding -----------------------------------------------------------------
 
 std::string encode(const grant_info& x) {
   record_writer out{v1};
   out.bytes(x.id.value)
     .bytes(x.user.value)
-    .bytes(x.account.value)
+    // The first account where a record of one account had it: a Postern of
+    // before several accounts reads a grant of its first account only.
+    .bytes(x.accounts.ids.empty() ? std::string{} : x.accounts.ids[0].value)
     .bytes(x.client_id)
     .u64(static_cast<uint64_t>(x.origin))
     // Names, not bits: scopes may be added or renumbered freely.
@@ -49,6 +79,7 @@ std::string encode(const grant_info& x) {
     // Added later; records without them read as empty and never used.
     .bytes(x.client_name)
     .i64(x.last_used_at);
+  write_accounts(out, x.accounts);
   return out.str();
 }
 
@@ -57,7 +88,8 @@ grant_info decode_grant(std::string_view bytes) {
   grant_info x;
   x.id.value = in.bytes();
   x.user.value = in.bytes();
-  x.account.value = in.bytes();
+  if (auto first = in.bytes(); !first.empty())
+    x.accounts.ids.push_back(account_id{std::move(first)});
   x.client_id = in.bytes();
   x.origin = static_cast<grant_origin>(in.u64());
   // Unknown names (from a newer Postern) are dropped: never widen access.
@@ -80,6 +112,7 @@ grant_info decode_grant(std::string_view bytes) {
     x.client_name = in.bytes();
     x.last_used_at = in.i64();
   }
+  read_accounts(in, x.accounts);
   return x;
 }
 
@@ -245,12 +278,18 @@ bool erase_grant(txn& t, const user_id& user, const grant_id& grant) {
   return t.erase(table::grants, grant_key(user, grant));
 }
 
-size_t erase_grants_of_account(txn& t, const user_id& user,
-                               const account_id& account) {
+size_t drop_account_from_grants(txn& t, const user_id& user,
+                                const account_id& account) {
   size_t n = 0;
-  for (auto& g : list_grants(t, user))
-    if (g.account == account && erase_grant(t, user, g.id))
-      ++n;
+  for (auto& g : list_grants(t, user)) {
+    if (!g.accounts.remove(account))
+      continue;
+    ++n;
+    if (g.accounts.ids.empty())
+      erase_grant(t, user, g.id);
+    else
+      put_grant(t, g);
+  }
   return n;
 }
 

@@ -2,6 +2,7 @@
 #include "postern/storage/oauth_store.hpp"
 
 #include "postern/mcp/json.hpp"
+#include "postern/storage/grant_store.hpp"
 #include "postern/storage/record.hpp"
 
 #include <rapidjson/document.h>
@@ -95,7 +96,7 @@ std::string encode(const code_record& x) {
   record_writer out{code_v1};
   auto& a = x.approved;
   out.bytes(a.user.value)
-    .bytes(a.account.value)
+    .bytes(a.accounts.ids.empty() ? std::string{} : a.accounts.ids[0].value)
     .bytes(a.client_id)
     .bytes(a.client_name)
     .bytes(a.redirect_uri)
@@ -106,6 +107,7 @@ std::string encode(const code_record& x) {
     .i64(x.expires_at)
     .boolean(x.used)
     .bytes(x.grant.value);
+  write_accounts(out, a.accounts);
   return out.str();
 }
 
@@ -114,7 +116,8 @@ code_record decode_code(std::string_view bytes) {
   code_record x;
   auto& a = x.approved;
   a.user.value = in.bytes();
-  a.account.value = in.bytes();
+  if (auto first = in.bytes(); !first.empty())
+    a.accounts.ids.push_back(account_id{std::move(first)});
   a.client_id = in.bytes();
   a.client_name = in.bytes();
   a.redirect_uri = in.bytes();
@@ -124,6 +127,7 @@ code_record decode_code(std::string_view bytes) {
   x.expires_at = in.i64();
   x.used = in.boolean();
   x.grant.value = in.bytes();
+  read_accounts(in, a.accounts);
   return x;
 }
 

@@ -35,7 +35,9 @@ struct fixture : test::lmdb_env,
         account_settings acc;
         acc.id = *id;
         acc.owner = alice;
-        acc.label = "acc";
+        acc.label = id == &work ? "Work" : "Home";
+        acc.imap.username = id == &work ? "alice@work.example"
+                                        : "alice@home.example";
         t.put(storage::table::accounts, storage::account_key(alice, *id),
               storage::encode(acc));
       }
@@ -73,7 +75,7 @@ struct fixture : test::lmdb_env,
   grant_request admin_request(scope_set scopes, int64_t ttl = 3600) {
     grant_request req;
     req.user = alice;
-    req.account = work;
+    req.accounts.ids = {work};
     req.origin = grant_origin::admin;
     req.scopes = scopes;
     req.token_ttl = ttl;
@@ -111,7 +113,7 @@ struct fixture : test::lmdb_env,
   code_request consent(scope_set scopes = bit(scope::read)) {
     code_request req;
     req.user = alice;
-    req.account = work;
+    req.accounts.ids = {work};
     req.client_id = "pc_client";
     req.client_name = "Mail helper";
     req.redirect_uri = "https://app.example/cb";
@@ -173,7 +175,7 @@ CAF_TEST(issued tokens are stored only as hashes and validate from memory) {
   auto t = issue(bit(scope::read) | bit(scope::folders));
   CAF_CHECK_EQUAL(t.token.size(), 43u); // 256 bits, base64url
   CAF_CHECK_EQUAL(t.grant.user, alice);
-  CAF_CHECK_EQUAL(t.grant.account, work);
+  CAF_CHECK(t.grant.accounts.ids == std::vector<account_id>{work});
   CAF_CHECK_EQUAL(t.expires_at, *now_ms / 1000 + 3600);
   CAF_CHECK_EQUAL(t.grant.actor(), "admin-token");
   // Nothing in LMDB contains the token itself.
@@ -219,7 +221,7 @@ CAF_TEST(tokens written by another process are found on a cache miss) {
   grant_info g;
   g.id = storage::new_grant_id();
   g.user = alice;
-  g.account = home;
+  g.accounts.ids = {home};
   g.scopes = bit(scope::send);
   g.created_at = *now_ms / 1000;
   CAF_REQUIRE(!env->write([&](storage::txn& t) -> caf::error {
@@ -234,7 +236,7 @@ CAF_TEST(tokens written by another process are found on a cache miss) {
   }));
   auto v = request<access_grant>(aut, atom::validate_v, storage::sha256(token),
                                  std::string{});
-  CAF_CHECK_EQUAL(v.grant.account, home);
+  CAF_CHECK(v.grant.accounts.ids == std::vector<account_id>{home});
   CAF_CHECK_EQUAL(v.scopes, bit(scope::send));
 }
 
@@ -266,7 +268,7 @@ CAF_TEST(deleting the account in this process is seen on the next request) {
   auto t = issue(bit(scope::read));
   auto other = request<issued_token>(aut, atom::issue_v, [&] {
     auto req = admin_request(bit(scope::read));
-    req.account = home;
+    req.accounts.ids = {home};
     return req;
   }());
   validated(t);
@@ -332,7 +334,7 @@ CAF_TEST(issue checks its input) {
                                          admin_request(bit(scope::read), 0)),
                   ec::invalid_argument);
   auto req = admin_request(bit(scope::read));
-  req.account.value = "nope";
+  req.accounts.ids = {account_id{"nope"}};
   CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
                   ec::no_such_account);
   req.user.value = "nobody";
@@ -382,7 +384,7 @@ CAF_TEST(grant records round - trip and keep unknown scopes out) {
   grant_info g;
   g.id = grant_id{"gid"};
   g.user = alice;
-  g.account = work;
+  g.accounts.ids = {work};
   g.client_id = "c";
   g.origin = grant_origin::oauth;
   g.scopes = bit(scope::modify) | bit(scope::send);
@@ -420,7 +422,8 @@ CAF_TEST(old grant records without name and last use still decode) {
   g.client_name.clear();
   g.last_used_at = 0;
   auto old = storage::encode(g);
-  old.resize(old.size() - 2);
+  // (And before the accounts after them: two more empty fields.)
+  old.resize(old.size() - 4);
   auto legacy = storage::decode_grant(old);
   CAF_CHECK_EQUAL(legacy.id, g.id);
   CAF_CHECK(legacy.client_name.empty());
@@ -551,7 +554,7 @@ CAF_TEST(redeeming checks client verifier redirect resource and expiry) {
   CAF_CHECK_EQUAL(error_of<token_pair>(atom::redeem_v, x), caf::none);
   // Codes for another user's account are not issued at all.
   auto req = consent();
-  req.account.value = "nope";
+  req.accounts.ids = {account_id{"nope"}};
   CAF_CHECK_EQUAL(error_of<secret>(atom::issue_v, req), ec::no_such_account);
   // Used and expired codes are swept after they cannot matter any more.
   *now_ms += 12 * 60'000;
@@ -673,6 +676,125 @@ CAF_TEST(revocation by token) {
                   ec::invalid_grant);
   r.token = secret{"unknown"};
   CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, r), caf::none);
+}
+
+CAF_TEST(a grant of several accounts names each and outlives one of them) {
+  auto req = admin_request(bit(scope::read));
+  req.accounts.ids = {work, home};
+  req.accounts.preferred = home;
+  auto t = request<issued_token>(aut, atom::issue_v, req);
+  auto g = validated(t);
+  CAF_REQUIRE_EQUAL(g.accounts.size(), 2u);
+  CAF_CHECK_EQUAL(g.accounts[0].label, "Work");
+  CAF_CHECK_EQUAL(g.accounts[0].address, "alice@work.example");
+  CAF_CHECK_EQUAL(g.accounts[1].label, "Home");
+  // A call names an account by label or address, letter case aside; one
+  // that names none gets the default.
+  CAF_CHECK(g.find_account("work") == &g.accounts[0]);
+  CAF_CHECK(g.find_account("ALICE@home.example") == &g.accounts[1]);
+  CAF_CHECK(g.find_account("") == &g.accounts[1]);
+  CAF_CHECK(g.find_account("elsewhere") == nullptr);
+  // Deleting one account leaves the grant with the other (and no default).
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    CAF_CHECK(storage::erase_account(tx, alice, home));
+    return caf::none;
+  }));
+  storage::note_grants_changed();
+  g = validated(t);
+  CAF_REQUIRE_EQUAL(g.accounts.size(), 1u);
+  CAF_CHECK_EQUAL(g.accounts[0].label, "Work");
+  CAF_CHECK(g.grant.accounts.preferred.value.empty());
+  CAF_CHECK(g.find_account("") == &g.accounts[0]); // the only one
+  CAF_CHECK(stored_grant(t.grant.id).accounts.ids
+            == std::vector<account_id>{work});
+  // Deleting the last one takes the grant.
+  CAF_REQUIRE(!env->write([&](storage::txn& tx) -> caf::error {
+    CAF_CHECK(storage::erase_account(tx, alice, work));
+    return caf::none;
+  }));
+  storage::note_grants_changed();
+  CAF_CHECK_EQUAL(check(t), ec::invalid_token);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
+}
+
+CAF_TEST(without a default a call of a grant of several must name one) {
+  auto req = admin_request(bit(scope::read));
+  req.accounts.ids = {work, home};
+  auto g = validated(request<issued_token>(aut, atom::issue_v, req));
+  CAF_CHECK(g.find_account("") == nullptr);
+  CAF_CHECK(g.find_account("Home") == &g.accounts[1]);
+}
+
+CAF_TEST(one account is taken out of a grant and the others keep working) {
+  auto req = admin_request(bit(scope::read));
+  req.accounts.ids = {work, home};
+  req.accounts.preferred = work;
+  auto t = request<issued_token>(aut, atom::issue_v, req);
+  CAF_CHECK_EQUAL(validated(t).accounts.size(), 2u);
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, alice, t.grant.id, work),
+                  caf::none);
+  auto g = validated(t);
+  CAF_REQUIRE_EQUAL(g.accounts.size(), 1u);
+  CAF_CHECK_EQUAL(g.accounts[0].id, home);
+  CAF_CHECK(g.grant.accounts.preferred.value.empty());
+  // Not reached any more, the only account, another's grant: refused.
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, alice, t.grant.id, work),
+                  ec::no_such_account);
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, alice, t.grant.id, home),
+                  ec::invalid_argument);
+  user_id bob{"44444444-4444-4444-8444-444444444444"};
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::revoke_v, bob, t.grant.id, home),
+                  ec::invalid_token);
+  CAF_CHECK_EQUAL(check(t), caf::none);
+}
+
+CAF_TEST(account sets a grant may not have are refused) {
+  auto req = admin_request(bit(scope::read));
+  req.accounts.ids = {work, work};
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::invalid_argument);
+  req.accounts.ids = {};
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::invalid_argument);
+  req.accounts.ids = {work};
+  req.accounts.preferred = home;
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::invalid_argument);
+  req.accounts.ids = {work, account_id{"nope"}};
+  req.accounts.preferred = {};
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::no_such_account);
+  auto code = consent();
+  code.accounts.ids = {home, home};
+  CAF_CHECK_EQUAL(error_of<secret>(atom::issue_v, code), ec::invalid_argument);
+  CAF_CHECK_EQUAL(count(storage::table::grants), 0u);
+}
+
+CAF_TEST(records of several accounts round - trip and old ones have one) {
+  grant_info g;
+  g.id = grant_id{"gid"};
+  g.user = alice;
+  g.accounts.ids = {work, home};
+  g.accounts.preferred = home;
+  auto back = storage::decode_grant(storage::encode(g));
+  CAF_CHECK(back.accounts.ids == g.accounts.ids);
+  CAF_CHECK_EQUAL(back.accounts.preferred, home);
+  // A record of one account written before grants had several ends before
+  // the accounts' fields.
+  g.accounts.ids = {work};
+  g.accounts.preferred = {};
+  auto old = storage::encode(g);
+  old.resize(old.size() - 2);
+  back = storage::decode_grant(old);
+  CAF_CHECK(back.accounts.ids == std::vector<account_id>{work});
+  // Authorization codes carry the accounts the person ticked.
+  storage::code_record rec;
+  rec.approved = consent();
+  rec.approved.accounts.ids = {home, work};
+  rec.approved.accounts.preferred = work;
+  auto code = storage::decode_code(storage::encode(rec));
+  CAF_CHECK(code.approved.accounts.ids == rec.approved.accounts.ids);
+  CAF_CHECK_EQUAL(code.approved.accounts.preferred, work);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -80,19 +80,19 @@ describe('lifecycle', () => {
       const { client } = await connect(token);
       return (await client.listTools()).tools.map(t => t.name);
     };
-    assert.deepEqual(await names(tokens.aliceFolders), ['list_folders']);
+    assert.deepEqual(await names(tokens.aliceFolders), ['list_folders', 'list_accounts']);
     assert.deepEqual(await names(tokens.aliceSend),
-      ['send_mail', 'reply_message', 'forward_message']);
+      ['send_mail', 'reply_message', 'forward_message', 'list_accounts']);
     assert.deepEqual(await names(tokens.aliceRead),
       ['list_folders', 'list_messages', 'read_message', 'search_messages', 'get_thread',
-        'get_attachment']);
+        'get_attachment', 'list_accounts']);
     const { client } = await connect(tokens.bobAll);
     const tools = (await client.listTools()).tools;
     assert.deepEqual(tools.map(t => t.name),
       ['list_folders', 'list_messages', 'read_message', 'search_messages',
         'move_message', 'flag_message', 'send_mail', 'get_thread', 'create_folder',
         'rename_folder', 'delete_folder', 'delete_message', 'copy_message',
-        'get_attachment', 'reply_message', 'forward_message']);
+        'get_attachment', 'reply_message', 'forward_message', 'list_accounts']);
     for (const t of tools) {
       assert.ok(t.title, t.name);
       assert.equal(t.inputSchema.type, 'object');

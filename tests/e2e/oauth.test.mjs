@@ -25,8 +25,9 @@ const mail = mailEnv();
 
 let postern;
 
-/** Plays the user: login, consent, approve. Returns the redirect URL. */
-async function actAsUser(authorizationUrl, username, password) {
+/** Plays the user: login, consent, approve (with `choose(page)`'s form,
+ *  else every scope for the first account). Returns the redirect URL. */
+async function actAsUser(authorizationUrl, username, password, choose = approval) {
   const b = new Browser(postern.base);
   const start = authorizationUrl.pathname + authorizationUrl.search;
   let r = await b.fetch(start);
@@ -44,15 +45,19 @@ async function actAsUser(authorizationUrl, username, password) {
   assert.equal(r.status, 200, r.text);
   assert.match(r.text, /SDK e2e client/);
   assert.match(r.csp, /form-action 'self' http:\/\/127\.0\.0\.1:43117/);
-  const form = approval(r.text);
+  const form = choose(r.text);
   r = await b.fetch('/oauth/authorize', { method: 'POST', form });
   assert.equal(r.status, 303, r.text);
   return new URL(r.location);
 }
 
+let accounts;
+
 before(async () => {
-  postern = new Postern();
-  postern.addMailUser('alice', mail.MAIL_USER1, mail.MAIL_PASS1, mail);
+  postern = new Postern({ TOOL_RATE_LIMIT: '0' });
+  accounts = {
+    alice: postern.addMailUser('alice', mail.MAIL_USER1, mail.MAIL_PASS1, mail),
+  };
   await postern.start();
 });
 
@@ -109,4 +114,90 @@ test('SDK OAuth: discovery, registration, consent, token, tools, refresh', async
   await client.connect(transport);
   assert.ok((await client.listTools()).tools.length > 0);
   await client.close();
+});
+
+test('several mailboxes through one connection, chosen at consent', async () => {
+  // A second mailbox for alice (carol's, on the same Dovecot).
+  accounts.carol = postern.addAccount('alice', 'Carol box', mail.MAIL_USER3, mail.MAIL_PASS3,
+    mail);
+  const provider = new MemoryProvider({
+    redirectUrl: REDIRECT, clientName: 'SDK e2e client', state: 'several',
+  });
+  let transport = new StreamableHTTPClientTransport(postern.url, { authProvider: provider });
+  const unauthorized = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await assert.rejects(unauthorized.connect(transport), UnauthorizedError);
+  let offered;
+  const callback = await actAsUser(provider.authorizationUrl, 'alice', 'alice-postern-password',
+    page => {
+      offered = [...page.matchAll(/name="account" value="([^"]+)"/g)].map(m => m[1]);
+      assert.match(page, /Tick each mailbox it may use/);
+      assert.match(page, /name="default_account"/);
+      // Both ticked, and no default: every call must name its account.
+      return approval(page, offered, { defaultAccount: '' });
+    });
+  assert.deepEqual(offered.toSorted(), [accounts.alice, accounts.carol].toSorted());
+  await transport.finishAuth(callback.searchParams.get('code'));
+  transport = new StreamableHTTPClientTransport(postern.url, { authProvider: provider });
+  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const listed = await client.callTool({ name: 'list_accounts', arguments: {} });
+    assert.equal(listed.isError, false, listed.content?.[0]?.text);
+    assert.equal(listed.structuredContent.accountRequired, true);
+    const byLabel = Object.fromEntries(
+      listed.structuredContent.accounts.map(a => [a.label, a]));
+    assert.equal(byLabel["alice's mail"].address, mail.MAIL_USER1);
+    assert.equal(byLabel['Carol box'].address, mail.MAIL_USER3);
+    assert.equal(byLabel['Carol box'].default, false);
+    assert.ok(byLabel['Carol box'].permissions.includes('mail:read'));
+    // tools/list offers them, and requires one.
+    const { tools } = await client.listTools();
+    const lm = tools.find(t => t.name === 'list_messages').inputSchema;
+    assert.deepEqual(lm.properties.account.enum.toSorted(),
+      ["alice's mail", 'Carol box', mail.MAIL_USER1, mail.MAIL_USER3].toSorted());
+    assert.ok(lm.required.includes('account'));
+    // Without an account: a sentence naming both.
+    const unnamed = await client.callTool({ name: 'list_messages', arguments: {} });
+    assert.equal(unnamed.isError, true);
+    assert.match(unnamed.content[0].text, /several email accounts .*and none is its default/);
+    assert.match(unnamed.content[0].text, /"alice's mail"/);
+    assert.match(unnamed.content[0].text, /"Carol box"/);
+    // By label and by address, each its own mailbox.
+    const alice = await client.callTool({ name: 'list_messages',
+      arguments: { account: "alice's mail", pageSize: 50 } });
+    assert.equal(alice.isError, false, alice.content?.[0]?.text);
+    const corpus = JSON.parse((await import('node:fs')).readFileSync(mail.CORPUS_FILE, 'utf8'));
+    assert.equal(alice.structuredContent.total, corpus[mail.MAIL_USER1].INBOX.length);
+    const carol = await client.callTool({ name: 'list_messages',
+      arguments: { account: mail.MAIL_USER3.toUpperCase(), pageSize: 50 } });
+    assert.equal(carol.isError, false, carol.content?.[0]?.text);
+    const subjects = r => r.structuredContent.messages.map(m => m.subject).join('\n');
+    assert.notEqual(subjects(carol), subjects(alice));
+    const unknown = await client.callTool({ name: 'list_folders',
+      arguments: { account: 'nobody@example.test' } });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.content[0].text, /no email account "nobody@example.test"/);
+
+    // On the dashboard, alice takes carol's box out of this connection:
+    // the same token goes on with hers alone, and needs no account now.
+    const b = new Browser(postern.base);
+    assert.equal((await b.login('alice', 'alice-postern-password')).status, 303);
+    const page = await b.fetch('/dashboard');
+    const grant = [...page.text.matchAll(/data-grant-id="([^"]+)"/g)].map(m => m[1]);
+    const mine = grant.find(g => page.text.includes(`/tokens/${g}/remove-account`));
+    assert.ok(mine, 'the connection of two accounts offers Remove');
+    const removed = await b.form('/dashboard', `/tokens/${mine}/remove-account`,
+      { account: accounts.carol });
+    assert.equal(removed.status, 303, removed.text);
+    const after = await client.callTool({ name: 'list_accounts', arguments: {} });
+    assert.deepEqual(after.structuredContent.accounts.map(a => a.label), ["alice's mail"]);
+    const gone = await client.callTool({ name: 'list_messages',
+      arguments: { account: 'Carol box' } });
+    assert.equal(gone.isError, true);
+    const plain = await client.callTool({ name: 'list_messages', arguments: {} });
+    assert.equal(plain.isError, false, plain.content?.[0]?.text);
+    assert.equal(plain.structuredContent.total, corpus[mail.MAIL_USER1].INBOX.length);
+  } finally {
+    await client.close().catch(() => {});
+  }
 });

@@ -54,7 +54,13 @@ export class Postern {
   /** Creates a user with an account on the test Dovecot (and Postfix). */
   addMailUser(name, mailUser, mailPass, mail) {
     this.admin(['create-user', name], `${name}-postern-password\n`);
-    return this.admin(['add-account', name, '--label', `${name}'s mail`,
+    return this.addAccount(name, `${name}'s mail`, mailUser, mailPass, mail);
+  }
+
+  /** Adds an account on the test Dovecot (and Postfix) to a user; returns
+   *  its id. */
+  addAccount(name, label, mailUser, mailPass, mail) {
+    return this.admin(['add-account', name, '--label', label,
       '--imap-host', '127.0.0.1', '--imap-port', mail.IMAP_PORT,
       '--imap-security', 'starttls', '--imap-user', mailUser,
       '--ca-file', mail.CA_FILE,

@@ -330,7 +330,8 @@ describe('drafts', () => {
 
   test('a draft-only token sees only save_draft and can never send', async () => {
     const drafter = await connect(main, main.token('erin', main.accounts.erin, 'mail:draft'));
-    assert.deepEqual((await drafter.listTools()).tools.map(t => t.name), ['save_draft']);
+    assert.deepEqual((await drafter.listTools()).tools.map(t => t.name),
+      ['save_draft', 'list_accounts']);
     for (const [name, args] of [
       ['send_mail', { to: FRANK, subject: 's', body: 'b' }],
       ['reply_message', { uid: uidOf('Lunch on Friday?'), body: 'b' }],

@@ -65,12 +65,16 @@ export function field(html, name) {
 }
 
 /** Approves the consent page `page` (HTML) for every scope it offers, for
- *  the account `account` (its id) or the page's first. */
-export function approval(page, account) {
+ *  the account `account` (its id, or a list of ids) or the page's first;
+ *  `defaultAccount` (an id, or '' for none) when the page offers several. */
+export function approval(page, account, { defaultAccount } = {}) {
   const form = new URLSearchParams();
   form.append('csrf', field(page, 'csrf'));
   form.append('request', field(page, 'request'));
-  form.append('account', account ?? field(page, 'account'));
+  for (const a of [].concat(account ?? field(page, 'account')))
+    form.append('account', a);
+  if (defaultAccount !== undefined)
+    form.append('default_account', defaultAccount);
   form.append('decision', 'approve');
   for (const m of page.matchAll(/name="scope" value="([^"]+)"/g))
     form.append('scope', m[1]);

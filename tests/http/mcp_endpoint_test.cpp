@@ -267,7 +267,7 @@ protected:
   std::string issue(scope_set scopes) {
     grant_request req;
     req.user = user_;
-    req.account = account_;
+    req.accounts.ids = {account_};
     req.scopes = scopes;
     req.token_ttl = 3600;
     std::promise<std::string> p;
@@ -479,7 +479,7 @@ TEST_F(mcp_endpoint_test, every_tool_call_is_audited_without_contents) {
 TEST_F(mcp_endpoint_test, tokens_of_other_resources_are_refused) {
   grant_request req;
   req.user = user_;
-  req.account = account_;
+  req.accounts.ids = {account_};
   req.scopes = every_scope;
   req.token_ttl = 3600;
   req.origin = grant_origin::oauth;

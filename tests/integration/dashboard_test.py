@@ -167,13 +167,15 @@ class DashboardTest(unittest.TestCase):
         f = account_fields(**fields)
         f["save_anyway"] = "1"
         f["action"] = "save"
+        _, _, body, _ = b.get("/dashboard")
+        before = set(re.findall(r'data-account-id="([^"]+)"', body))
         status, headers, body, _ = b.form("/accounts/add", "/accounts/add", f)
         self.assertEqual(status, 303, body[:3000])
         self.assertEqual(headers["Location"], "/dashboard?notice=added")
         _, _, body, _ = b.get("/dashboard")
-        ids = re.findall(r'data-account-id="([^"]+)"', body)
-        self.assertTrue(ids)
-        return ids[-1]
+        ids = set(re.findall(r'data-account-id="([^"]+)"', body)) - before
+        self.assertEqual(len(ids), 1)
+        return ids.pop()
 
     # -- headers and markup --------------------------------------------------
 
@@ -796,6 +798,77 @@ class DashboardTest(unittest.TestCase):
         # Once an agent is connected, the connections come first.
         self.assertGreater(body.find("data-connect-card"), body.find('data-grant-id="'))
         self.assertLess(body.find("data-connect-card"), body.find('id="recent-heading"'))
+
+    def test_one_account_is_taken_out_of_a_connection_of_several(self):
+        b = self.user("several-user")
+        work = self.add_account(b, label="Work box")
+        home = self.add_account(b, label="Home box")
+        env = dict(os.environ, DATA_DIR=os.path.join(self.tmp, "main"))
+        env.pop("ENCRYPTION_KEY", None)
+        env.pop("SESSION_SECRET", None)
+        token = subprocess.run([BIN, "admin", "issue-token", "several-user", "--account",
+                                work + "," + home, "--scopes", "mail:read"],
+                               env=env, capture_output=True, timeout=30, check=True
+                               ).stdout.decode().strip()
+
+        def list_accounts():
+            c = self.server.conn()
+            try:
+                c.request("POST", "/mcp", body=json.dumps({
+                    "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": {"name": "list_accounts", "arguments": {}, "_meta": {
+                        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                        "io.modelcontextprotocol/clientCapabilities": {}}}}),
+                    headers={"Authorization": "Bearer " + token,
+                             "Content-Type": "application/json",
+                             "MCP-Protocol-Version": "2026-07-28",
+                             "Mcp-Method": "tools/call", "Mcp-Name": "list_accounts",
+                             "Accept": "application/json, text/event-stream"})
+                r = c.getresponse()
+                body = r.read().decode()
+                self.assertEqual(r.status, 200, body)
+                result = json.loads(body)["result"]
+                return [a["label"] for a in result["structuredContent"]["accounts"]]
+            finally:
+                c.close()
+        self.assertEqual(list_accounts(), ["Work box", "Home box"])
+        _, _, body, _ = b.get("/dashboard")
+        grant = re.findall(r'data-grant-id="([^"]+)"', body)
+        self.assertEqual(len(grant), 1, body)
+        row = body[body.index('data-grant-id="%s"' % grant[0]):]
+        row = row[:row.index("</tr>")]
+        self.assertIn("Work box", row)
+        self.assertIn("Home box", row)
+        self.assertIn("(default)", row)
+        self.assertEqual(row.count("/remove-account"), 2, row)
+        action = "/tokens/%s/remove-account" % grant[0]
+        # Only the owner, only an account the connection reaches, and never
+        # its last one.
+        other = self.user("several-other")
+        _, _, obody, _ = other.get("/dashboard")
+        status, _, _, _ = other.post(action, {"csrf": Browser.csrf_of(obody), "account": work})
+        self.assertEqual(status, 404)
+        status, _, _, _ = b.form("/dashboard", action, {"account": "no-such-account"})
+        self.assertEqual(status, 404)
+        status, headers, _, _ = b.form("/dashboard", action, {"account": work})
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["Location"], "/dashboard?notice=account_removed")
+        # The same token goes on, with the other account only.
+        self.assertEqual(list_accounts(), ["Home box"])
+        _, _, body, _ = b.get("/dashboard?notice=account_removed")
+        self.assertIn("its other accounts keep working", body)
+        row = body[body.index('data-grant-id="%s"' % grant[0]):]
+        row = row[:row.index("</tr>")]
+        self.assertNotIn("Work box", row)
+        self.assertNotIn("/remove-account", row)
+        status, _, body, _ = b.form("/dashboard", action, {"account": home})
+        self.assertEqual(status, 400)
+        self.assertIn("revoke the connection instead", body)
+        self.assertEqual(list_accounts(), ["Home box"])
+        _, _, body, _ = b.get("/activity")
+        self.assertIn("Took an account out of an agent connection", body)
+        self.assertIn("Work box", body)
 
     def test_revoke_takes_effect_on_the_next_request(self):
         b = self.user("revoke-user")

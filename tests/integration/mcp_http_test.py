@@ -461,8 +461,10 @@ class McpHttpTest(unittest.TestCase):
             status, _, body = self.p.rpc(token, session, "tools/list")
             self.assertEqual(status, 200)
             return [t["name"] for t in json.loads(body)["result"]["tools"]]
-        self.assertEqual(names(self.reader), ["list_folders", "list_messages", "read_message", "get_thread", "get_attachment"])
-        self.assertEqual(names(self.bob), ["list_messages", "read_message", "get_thread", "get_attachment"])
+        self.assertEqual(names(self.reader), ["list_folders", "list_messages", "read_message",
+                                              "get_thread", "get_attachment", "list_accounts"])
+        self.assertEqual(names(self.bob), ["list_messages", "read_message", "get_thread",
+                                           "get_attachment", "list_accounts"])
         everything = names(self.everything)
         self.assertEqual(len(everything), len(set(everything)))
         self.assertLessEqual(

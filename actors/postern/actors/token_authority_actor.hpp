@@ -12,7 +12,7 @@
 
 namespace postern {
 
-/// The TOKEN AUTHORITY actor interface: grants (user × account × client ×
+/// The TOKEN AUTHORITY actor interface: grants (user × accounts × client ×
 /// scopes × resource) and their tokens. Tokens exist only as SHA-256
 /// digests in LMDB; the hot path (`validate`) is answered from memory.
 using token_authority_actor = caf::typed_actor<
@@ -45,6 +45,11 @@ using token_authority_actor = caf::typed_actor<
   // Revokes a grant with all its tokens (idempotent for the caller's own
   // grants; fails with invalid_token for unknown ones).
   caf::replies_to<atom::revoke, user_id, grant_id>::with<atom::ok>,
+  // Takes one account out of a grant that reaches several; its tokens keep
+  // working for the others. Fails with invalid_token (no such grant),
+  // no_such_account (the grant does not reach it) or invalid_argument (it
+  // is the grant's only account: revoke the grant instead).
+  caf::replies_to<atom::revoke, user_id, grant_id, account_id>::with<atom::ok>,
   // The grants of a user (for the dashboard), with their last use.
   caf::replies_to<atom::list, user_id>::with<std::vector<grant_info>>,
   // The human names of OAuth clients by id, in order (empty for unknown

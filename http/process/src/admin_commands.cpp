@@ -7,6 +7,7 @@
 #include "postern/process/local_node.hpp"
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/key_files.hpp"
+#include "postern/text.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -288,10 +289,11 @@ caf::expected<int64_t> ttl_from_flag(const arguments& a) {
   return *ttl;
 }
 
-/// The account named by --account among the user's; a missing or unknown
-/// one fails with the list of the accounts the user has.
-caf::expected<account_settings>
-account_from_flag(local_node& s, const arguments& a, const user_info& user) {
+/// The accounts named by --account (ids separated by commas; the first is
+/// the default) among the user's; a missing or unknown one is an error
+/// listing the user's accounts.
+caf::expected<std::vector<account_settings>>
+accounts_from_flag(local_node& s, const arguments& a, const user_info& user) {
   auto accounts = s.ask<std::vector<account_settings>>(s.actors().directory,
                                                        atom::list_v, user.id);
   if (!accounts)
@@ -302,17 +304,30 @@ account_from_flag(local_node& s, const arguments& a, const user_info& user) {
              + ")";
   if (known.empty())
     known = " none; add one with add-account";
-  auto account = a.flag("account");
-  if (!account)
+  auto flag = a.flag("account");
+  if (!flag || flag->empty())
     return caf::make_error(ec::invalid_argument,
                            "give --account; the accounts of " + user.username
                              + " are:" + known);
-  for (auto& acc : *accounts)
-    if (acc.id.value == *account)
-      return acc;
-  return caf::make_error(ec::no_such_account,
-                         user.username + " has no account " + *account
-                           + "; the accounts are:" + known);
+  std::vector<account_settings> chosen;
+  std::string_view rest{*flag};
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto id = trim_blanks(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{}
+                                           : rest.substr(comma + 1);
+    auto i = std::find_if(accounts->begin(), accounts->end(),
+                          [&](const account_settings& acc) {
+                            return acc.id.value == id;
+                          });
+    if (i == accounts->end())
+      return caf::make_error(ec::no_such_account,
+                             user.username + " has no account "
+                               + std::string{id} + "; the accounts are:"
+                               + known);
+    chosen.push_back(*i);
+  }
+  return chosen;
 }
 
 int issue_token(config& cfg, const arguments& a, std::ostream& out,
@@ -320,7 +335,8 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   if (a.positional.size() != 1)
     return fail(err, caf::make_error(ec::invalid_argument,
                                      "usage: postern admin issue-token "
-                                     "USERNAME --account ACCOUNT_ID --scopes "
+                                     "USERNAME --account ACCOUNT_ID[,ID...] "
+                                     "--scopes "
                                      "\"mail:folders mail:read ...\" "
                                      "[--ttl SECONDS]"));
   auto scopes = scopes_from_flag(a);
@@ -333,12 +349,18 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   auto user = start_and_find_user(s, cfg, a.positional[0]);
   if (!user)
     return fail(err, user.error());
-  auto account = account_from_flag(s, a, *user);
-  if (!account)
-    return fail(err, account.error());
+  auto accounts = accounts_from_flag(s, a, *user);
+  if (!accounts)
+    return fail(err, accounts.error());
   grant_request req;
   req.user = user->id;
-  req.account = account->id;
+  std::string names;
+  for (auto& acc : *accounts) {
+    req.accounts.ids.push_back(acc.id);
+    names += (names.empty() ? "" : ", ") + acc.label + " (" + acc.id.value
+             + ")";
+  }
+  req.accounts.preferred = req.accounts.ids.front();
   req.origin = grant_origin::admin;
   req.scopes = *scopes;
   req.token_ttl = *ttl;
@@ -346,8 +368,9 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   if (!issued)
     return fail(err, issued.error());
   out << issued->token.reveal() << "\n";
-  err << "issued an access token for " << user->username << ", account "
-      << account->label << " (" << account->id.value << "), scopes \""
+  err << "issued an access token for " << user->username
+      << (accounts->size() == 1 ? ", account " : ", accounts ") << names
+      << ", scopes \""
       << format_scopes(*scopes) << "\", valid for " << *ttl << " s (grant "
       << issued->grant.id.value << ")\n";
   return 0;
@@ -447,9 +470,10 @@ std::string admin_usage() {
                                     prints the account id
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
-  issue-token USERNAME --account ACCOUNT_ID --scopes "mail:folders mail:read ..."
-        [--ttl SECONDS]             prints an MCP access token (Bearer) for one
-                                    account; scopes: mail:folders mail:read
+  issue-token USERNAME --account ACCOUNT_ID[,ID...] --scopes "mail:read ..."
+        [--ttl SECONDS]             prints an MCP access token (Bearer) for
+                                    those accounts (the first is the
+                                    default); scopes: mail:folders mail:read
                                     mail:search mail:modify mail:send
                                     mail:draft; the lifetime defaults to 30
                                     days

@@ -446,7 +446,7 @@ void account_get(site_ptr s, const request& req, const responder& respond) {
                 [ws, acc, respond](const std::vector<grant_info>& grants) {
                   auto n = static_cast<size_t>(std::count_if(
                     grants.begin(), grants.end(),
-                    [&](const grant_info& g) { return g.account == acc.id; }));
+                    [&](const grant_info& g) { return g.accounts.reaches(acc.id); }));
                   respond(delete_page(ws, acc, n));
                 },
                 [ws, acc, respond](const caf::error&) {

@@ -54,6 +54,7 @@ std::string what_words(const audit_event& e) {
     {"account.update", "Changed email account"},
     {"account.delete", "Deleted email account"},
     {"grant.revoke", "Revoked agent connection"},
+    {"grant.remove_account", "Took an account out of an agent connection"},
     {"user.create", "Account created by the operator"},
   };
   if (e.action == "login")
@@ -112,7 +113,8 @@ ui::value event_view(const audit_event& e,
     target = (client == "admin-token" ? std::string{"operator-issued token"}
                                       : client_words(client, names))
              + (named.empty() ? std::string{} : " on " + named);
-  } else if (starts_with(e.action, "account.")) {
+  } else if (starts_with(e.action, "account.")
+             || e.action == "grant.remove_account") {
     target = named;
   } else if (e.action == "login" && !ok) {
     // The username that was tried.

@@ -10,10 +10,24 @@
 
 namespace postern::http::dashboard {
 
+namespace {
+
+/// The audit target of a revocation: its accounts, then the agent.
+std::string revoked_target(const grant_info& g) {
+  std::string target;
+  for (auto& a : g.accounts.ids)
+    target += "account " + a.value + ", ";
+  return target + "client " + g.actor();
+}
+
+} // namespace
+
 ui::value connection_view(const grant_info& g,
                           const std::map<std::string, std::string>& labels) {
   auto v = ui::value::object();
   v.set("id", g.id.value);
+  // Inside the accounts list, where `id` is the account's.
+  v.set("connection_id", g.id.value);
   if (g.origin == grant_origin::admin) {
     v.set("client", "Operator-issued token");
     v.set("client_detail", "postern admin issue-token");
@@ -23,9 +37,21 @@ ui::value connection_view(const grant_info& g,
     v.set("client", g.client_name.empty() ? g.client_id : g.client_name);
     v.set("client_detail", "OAuth client");
   }
-  auto i = labels.find(g.account.value);
-  v.set("account_label",
-        i == labels.end() ? std::string{"(deleted account)"} : i->second);
+  // Each account with its label; several may be taken out one by one (the
+  // last one goes with Revoke).
+  auto accounts = ui::value::list();
+  bool several = g.accounts.ids.size() > 1;
+  for (auto& id : g.accounts.ids) {
+    auto i = labels.find(id.value);
+    auto a = ui::value::object();
+    a.set("id", id.value);
+    a.set("label",
+          i == labels.end() ? std::string{"(deleted account)"} : i->second);
+    a.set("default", several && g.accounts.preferred == id);
+    a.set("removable", several);
+    accounts.push(std::move(a));
+  }
+  v.set("accounts", std::move(accounts));
   auto scopes = ui::value::list();
   for (auto sc : all_scopes)
     if (has_scope(g.scopes, sc))
@@ -44,8 +70,54 @@ ui::value connection_view(const grant_info& g,
   return v;
 }
 
+namespace {
+
+/// POST /tokens/<grant>/remove-account (form: account): the connection
+/// keeps its other accounts.
+void post_remove_account(site_ptr s, const request& req,
+                         const responder& respond, std::string id) {
+  auto address = req.client_address;
+  with_session_form(
+    s, req, respond,
+    [s, respond, address, id](task self, const web_session& ws,
+                              const form_data& form) {
+      auto account = account_id{form.get("account")};
+      self
+        ->request(s->actors.tokens, page_timeout, atom::revoke_v, ws.user.id,
+                  grant_id{id}, account)
+        .then(
+          [s, ws, respond, address, id, account](atom::ok) {
+            caf::anon_send(s->actors.directory, atom::audit_v,
+                           audit_event{0, ws.user.id, "web",
+                                       "grant.remove_account",
+                                       "account " + account.value + ", grant "
+                                         + id,
+                                       "ok", address});
+            respond(see_other("/dashboard?notice=account_removed"));
+          },
+          [respond, ws](const caf::error& err) {
+            if (err == ec::invalid_token || err == ec::no_such_account)
+              respond(not_found_page(&ws, "This agent connection does not "
+                                          "reach that account (any more)."));
+            else if (err == ec::invalid_argument)
+              respond(message_page(bhttp::status::bad_request,
+                                   "The connection's only account",
+                                   "An agent connection needs at least one "
+                                   "account: revoke the connection instead.",
+                                   &ws));
+            else
+              respond(error_page(err, &ws));
+          });
+    });
+}
+
+} // namespace
+
 void post_revoke(site_ptr s, const request& req, const responder& respond) {
   auto parts = split_id_path(req.path(), "/tokens/");
+  if (parts && parts->second == "remove-account")
+    return post_remove_account(std::move(s), req, respond,
+                               std::move(parts->first));
   if (!parts || parts->second != "revoke") {
     respond(not_found_page(nullptr));
     return;
@@ -79,8 +151,7 @@ void post_revoke(site_ptr s, const request& req, const responder& respond) {
                   caf::anon_send(s->actors.directory, atom::audit_v,
                                  audit_event{0, ws.user.id, "web",
                                              "grant.revoke",
-                                             "account " + grant.account.value
-                                               + ", client " + grant.actor(),
+                                             revoked_target(grant),
                                              "ok", address});
                   respond(see_other("/dashboard?notice=revoked"));
                 },

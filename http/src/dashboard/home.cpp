@@ -40,7 +40,7 @@ ui::value account_view(const account_settings& a,
   v.set("smtp_where", a.has_smtp ? where(a.smtp) : std::string{});
   auto n = static_cast<size_t>(
     std::count_if(grants.begin(), grants.end(),
-                  [&](const grant_info& g) { return g.account == a.id; }));
+                  [&](const grant_info& g) { return g.accounts.reaches(a.id); }));
   v.set("agents",
         n == 0 ? std::string{"none"} : count_words(n, "agent", "agents"));
   return v;

@@ -34,6 +34,8 @@ std::string notice_text(std::string_view code) {
     {"deleted", "The email account was deleted."},
     {"revoked", "The agent connection was revoked: its next request is "
                 "refused."},
+    {"account_removed", "The agent connection no longer reaches that "
+                        "account; its other accounts keep working."},
     {"password-changed", "Your password was changed. Other browsers were "
                          "logged out."},
     {"logged-out", "You are logged out."},

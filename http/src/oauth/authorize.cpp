@@ -256,6 +256,7 @@ response_type consent_page(const checked_request& checked,
     list.push(std::move(v));
   }
   p.data.set("accounts", std::move(list));
+  p.data.set("several_accounts", accounts.size() > 1);
   auto scopes = ui::value::list();
   for (auto sc : all_scopes)
     if (has_scope(pending.code.scopes, sc)) {
@@ -350,15 +351,24 @@ void handle_authorize_post(const server_ptr& s, const request& req,
         if (auto sc = parse_scope(name))
           chosen |= bit(*sc);
       chosen &= pr.code.scopes;
-      auto account = form.get("account");
-      if (form.get("decision") != "approve" || chosen == 0 || account.empty()) {
+      grant_accounts accounts;
+      for (auto& id : form.all("account"))
+        if (!id.empty() && !accounts.reaches(account_id{id}))
+          accounts.ids.push_back(account_id{id});
+      if (form.get("decision") != "approve" || chosen == 0
+          || accounts.ids.empty()) {
         ps.emplace_back("error", "access_denied");
         ps.emplace_back("error_description", "The user denied the request.");
         finish();
         return;
       }
+      // A default the person left on an account they did not tick means
+      // none.
+      if (account_id preferred{form.get("default_account")};
+          accounts.reaches(preferred))
+        accounts.preferred = preferred;
       auto cr = pr.code;
-      cr.account = account_id{account};
+      cr.accounts = std::move(accounts);
       cr.scopes = chosen;
       self->request(s->web->actors.tokens, page_timeout, atom::issue_v, cr)
         .then(

@@ -71,6 +71,10 @@ typename Inspector::result_type inspect(Inspector& f, account_settings& x) {
            x.created_at, x.updated_at);
 }
 
+/// The account's own email address (the sender of what it sends): the SMTP
+/// login when it is an address, else the IMAP login; empty when neither is.
+std::string email_address(const account_settings& s);
+
 /// The passwords of one account, in plaintext. Only the VAULT (sealing)
 /// and the mail engine (logging in) ever hold one.
 struct account_credentials {

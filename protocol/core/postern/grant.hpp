@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/account.hpp"
 #include "postern/ids.hpp"
 #include "postern/secret.hpp"
 
@@ -79,12 +80,45 @@ enum class grant_origin : uint8_t {
   oauth = 2,
 };
 
-/// One grant: user × account × client × scopes × resource. Every token
+/// Most accounts one grant may reach (a person has few; the bound keeps
+/// tools/list and every token check small).
+inline constexpr size_t max_accounts_per_grant = 20;
+
+/// The accounts a grant reaches: at least one, each once, in the order the
+/// person chose them, and the one tools use when a call names none.
+struct grant_accounts {
+  std::vector<account_id> ids;
+  /// Empty when the grant reaches several accounts and the person chose no
+  /// default (every call must then name one); with one account, that one
+  /// is used whatever this says.
+  account_id preferred;
+
+  /// True when `a` is among `ids`.
+  bool reaches(const account_id& a) const;
+
+  /// The account a call that names none uses: the only one, or the
+  /// preferred one; nullptr when the call must name one.
+  const account_id* fallback() const;
+
+  /// Why the set is not one a grant may have (empty, too many, repeated,
+  /// or a default outside it); an empty sentence when it is fine.
+  std::string problem() const;
+
+  /// Takes `a` out (and out of `preferred`); false if it was not there.
+  bool remove(const account_id& a);
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_accounts& x) {
+  return f(caf::meta::type_name("grant_accounts"), x.ids, x.preferred);
+}
+
+/// One grant: user × accounts × client × scopes × resource. Every token
 /// belongs to exactly one grant; revoking the grant kills all of them.
 struct grant_info {
   grant_id id;
   user_id user;
-  account_id account;
+  grant_accounts accounts;
   /// The OAuth client id; empty for admin-issued grants.
   std::string client_id;
   grant_origin origin = grant_origin::admin;
@@ -117,10 +151,28 @@ struct grant_info {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_info& x) {
-  return f(caf::meta::type_name("grant_info"), x.id, x.user, x.account,
+  return f(caf::meta::type_name("grant_info"), x.id, x.user, x.accounts,
            x.client_id, x.origin, x.scopes, x.resource, x.created_at,
            x.expires_at, x.refresh_generation, x.client_name, x.last_used_at);
 }
+
+/// How a tool call and a person name one account of a grant.
+struct grant_account {
+  account_id id;
+  /// The person's name for it ("Work"); never empty (the address when the
+  /// person gave none).
+  std::string label;
+  /// Its email address (the login name), empty when that is the label.
+  std::string address;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_account& x) {
+  return f(caf::meta::type_name("grant_account"), x.id, x.label, x.address);
+}
+
+/// The names of an account as a grant shows them.
+grant_account grant_account_of(const account_settings& settings);
 
 /// What `validate` answers for a live access token.
 struct access_grant {
@@ -129,18 +181,26 @@ struct access_grant {
   scope_set scopes = 0;
   /// When the access token expires (Unix seconds).
   int64_t expires_at = 0;
+  /// The grant's accounts that still exist, in the grant's order, with
+  /// their names (read in the same transaction as the token).
+  std::vector<grant_account> accounts;
+
+  /// The account a tool call names by label or address (letter case aside),
+  /// or when it names none (`name` empty) the grant's fallback; nullptr
+  /// when there is no such account or the call must name one.
+  const grant_account* find_account(std::string_view name) const;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, access_grant& x) {
   return f(caf::meta::type_name("access_grant"), x.grant, x.scopes,
-           x.expires_at);
+           x.expires_at, x.accounts);
 }
 
 /// Asks the TOKEN AUTHORITY to create a grant with a first access token.
 struct grant_request {
   user_id user;
-  account_id account;
+  grant_accounts accounts;
   std::string client_id;
   /// The client's human name (see grant_info::client_name).
   std::string client_name;
@@ -156,7 +216,7 @@ struct grant_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_request& x) {
-  return f(caf::meta::type_name("grant_request"), x.user, x.account,
+  return f(caf::meta::type_name("grant_request"), x.user, x.accounts,
            x.client_id, x.client_name, x.origin, x.scopes, x.resource,
            x.token_ttl, x.grant_ttl);
 }
@@ -200,7 +260,7 @@ typename Inspector::result_type inspect(Inspector& f, oauth_client& x) {
 /// approved a consent.
 struct code_request {
   user_id user;
-  account_id account;
+  grant_accounts accounts;
   std::string client_id;
   std::string client_name;
   std::string redirect_uri;
@@ -212,7 +272,7 @@ struct code_request {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, code_request& x) {
-  return f(caf::meta::type_name("code_request"), x.user, x.account, x.client_id,
+  return f(caf::meta::type_name("code_request"), x.user, x.accounts, x.client_id,
            x.client_name, x.redirect_uri, x.challenge, x.resource, x.scopes);
 }
 

@@ -30,4 +30,12 @@ std::optional<transport_security> parse_transport_security(std::string_view s) {
   return std::nullopt;
 }
 
+std::string email_address(const account_settings& s) {
+  if (s.has_smtp && s.smtp.username.find('@') != std::string::npos)
+    return s.smtp.username;
+  if (s.imap.username.find('@') != std::string::npos)
+    return s.imap.username;
+  return {};
+}
+
 } // namespace postern

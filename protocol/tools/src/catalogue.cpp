@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace postern::mcp {
 
@@ -33,6 +35,7 @@ struct tool_row {
   scope required;
   tool_hints hints;
   parse_fn parse;
+  bool about_accounts = false;
 };
 
 // The order is tools/list's: the seven tools of the TypeScript original
@@ -55,6 +58,8 @@ const tool_row table[] = {
   {"reply_message", scope::send, sending, parse_reply_message},
   {"forward_message", scope::send, sending, parse_forward_message},
   {"save_draft", scope::draft, additive, parse_save_draft},
+  // Shown with any scope (`required` is then unused).
+  {"list_accounts", scope::folders, reads, parse_list_accounts, true},
 };
 
 struct catalogue {
@@ -73,7 +78,8 @@ struct catalogue {
     for (auto& row : table) {
       auto& s = schemas.find(row.name)->second;
       tools.push_back({row.name, s.title, s.description, row.required,
-                       row.hints, s.input, s.output, row.parse});
+                       row.hints, row.about_accounts, s.input, s.output,
+                       row.parse});
       auto doc = std::make_unique<rapidjson::Document>();
       doc->Parse(s.input.data(), s.input.size());
       inputs.emplace(row.name, std::move(doc));
@@ -106,7 +112,7 @@ std::string build_tools_list(scope_set scopes) {
   json_writer w;
   w.begin_object().key("tools").begin_array();
   for (auto& t : tool_catalogue()) {
-    if (!has_scope(scopes, t.required))
+    if (!may_call(scopes, t))
       continue;
     w.begin_object()
       .key("name")
@@ -175,10 +181,92 @@ const std::string& tools_list_result(scope_set scopes) {
   return all[scopes & every_scope];
 }
 
+bool may_call(scope_set scopes, const tool_def& tool) {
+  if (tool.about_accounts)
+    return (scopes & every_scope) != 0;
+  return has_scope(scopes, tool.required);
+}
+
+std::shared_ptr<const std::string> tools_list_result(scope_set scopes,
+                                                     const account_menu& menu) {
+  // A connection's menu changes only when its accounts do: keep the built
+  // answers, keyed by everything they depend on, and start afresh when the
+  // table holds more menus than a busy server has (a bounded cost, never
+  // unbounded memory).
+  constexpr size_t max_menus = 4096;
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::shared_ptr<const std::string>>
+    built;
+  std::string key = std::to_string(scopes & every_scope);
+  key += menu.required ? "!" : "?";
+  for (auto& n : menu.names) {
+    key += '\0';
+    key += n;
+  }
+  {
+    std::lock_guard<std::mutex> guard{mutex};
+    if (auto i = built.find(key); i != built.end())
+      return i->second;
+  }
+  rapidjson::Document doc;
+  auto& base = tools_list_result(scopes);
+  doc.Parse(base.data(), base.size());
+  auto& alloc = doc.GetAllocator();
+  for (auto& t : doc["tools"].GetArray()) {
+    auto tool = find_tool(string_of(t["name"]));
+    if (tool && !tool->about_accounts)
+      detail::add_account_argument(t["inputSchema"], menu, alloc);
+  }
+  auto result = std::make_shared<const std::string>(to_json(doc));
+  std::lock_guard<std::mutex> guard{mutex};
+  if (built.size() >= max_menus)
+    built.clear();
+  built.emplace(std::move(key), result);
+  return result;
+}
+
+namespace {
+
+/// The `account` argument, taken out of a copy of the arguments so the
+/// tool's schema (which does not name it) checks the rest; the sentence
+/// why it is unusable, or an empty one.
+std::string take_account(const rapidjson::Value& args, rapidjson::Document& rest,
+                         std::string& account) {
+  auto given = find_member(args, "account");
+  if (!given)
+    return {};
+  if (!given->IsString() || given->GetStringLength() == 0
+      || given->GetStringLength() > max_account_name)
+    return "account must be the label or the address of one of this "
+           "connection's email accounts (see list_accounts)";
+  account = std::string{string_of(*given)};
+  rest.SetObject();
+  for (auto& m : args.GetObject())
+    if (m.name != "account")
+      rest.AddMember(rapidjson::Value{m.name, rest.GetAllocator()},
+                     rapidjson::Value{m.value, rest.GetAllocator()},
+                     rest.GetAllocator());
+  return {};
+}
+
+} // namespace
+
 parsed_arguments parse_arguments(const tool_def& tool,
                                  const rapidjson::Value* arguments) {
   static const rapidjson::Value empty_object{rapidjson::kObjectType};
   const rapidjson::Value* args = arguments ? arguments : &empty_object;
+  std::string account;
+  rapidjson::Document rest;
+  if (!tool.about_accounts) {
+    if (auto why = take_account(*args, rest, account); !why.empty()) {
+      auto r = refuse(std::move(why));
+      r.error = "Invalid arguments for " + std::string{tool.name} + ": "
+                + r.error + ".";
+      return r;
+    }
+    if (!account.empty())
+      args = &rest;
+  }
   auto schema = input_schema_of(tool);
   if (!schema || !tool.parse)
     return refuse("Unknown tool " + std::string{tool.name});
@@ -188,6 +276,7 @@ parsed_arguments parse_arguments(const tool_def& tool,
   if (!r.args)
     r.error = "Invalid arguments for " + std::string{tool.name} + ": " + r.error
               + ".";
+  r.account = std::move(account);
   return r;
 }
 

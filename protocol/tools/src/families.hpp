@@ -2,7 +2,7 @@
 #pragma once
 
 // What the tool families (folders.cpp, list.cpp, read.cpp, search.cpp,
-// organize.cpp, compose.cpp, attachment.cpp) give the one table in
+// organize.cpp, compose.cpp, attachment.cpp, accounts.cpp) give the one table in
 // catalogue.cpp: an argument parser per tool. Each runs after the call's
 // arguments passed the tool's input schema, and refuses with one sentence
 // naming the field (catalogue.cpp adds "Invalid arguments for <tool>: ").
@@ -63,5 +63,15 @@ parsed_arguments parse_save_draft(const tool_arguments& args);
 // -- attachment.cpp -----------------------------------------------------------
 
 parsed_arguments parse_get_attachment(const tool_arguments& args);
+
+// -- accounts.cpp -------------------------------------------------------------
+
+parsed_arguments parse_list_accounts(const tool_arguments& args);
+
+/// Adds the `account` property (and, when a call must name one, its entry
+/// in `required`) to a tool's input schema.
+void add_account_argument(rapidjson::Value& input_schema,
+                          const account_menu& menu,
+                          rapidjson::Document::AllocatorType& alloc);
 
 } // namespace postern::mcp::detail

@@ -3,6 +3,7 @@
 
 #include "postern/grant.hpp"
 #include "postern/storage/environment.hpp"
+#include "postern/storage/record.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -50,6 +51,12 @@ struct refresh_token_record {
 
 // -- encoding -----------------------------------------------------------------
 
+/// The accounts of a grant or code after the record's other fields: the
+/// second and later ids, then the default (the first id is where records
+/// of one account had theirs). A record without them has one account.
+void write_accounts(record_writer& out, const grant_accounts& x);
+void read_accounts(record_reader& in, grant_accounts& x);
+
 std::string encode(const grant_info& x);
 grant_info decode_grant(std::string_view bytes);
 std::string encode(const access_token_record& x);
@@ -96,9 +103,11 @@ bool erase_access_token(txn& t, std::string_view digest);
 /// Removes a grant with all of its tokens; false if it did not exist.
 bool erase_grant(txn& t, const user_id& user, const grant_id& grant);
 
-/// Removes every grant (and token) of a user that uses `account`.
-size_t erase_grants_of_account(txn& t, const user_id& user,
-                               const account_id& account);
+/// Takes `account` out of every grant of a user that reaches it; a grant
+/// left without accounts is removed with its tokens. Returns how many
+/// grants changed.
+size_t drop_account_from_grants(txn& t, const user_id& user,
+                                const account_id& account);
 
 /// Removes every grant and token of a user.
 size_t erase_grants_of_user(txn& t, const user_id& user);

@@ -29,7 +29,10 @@ TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
               "search_messages", "move_message", "flag_message", "send_mail",
               "get_thread", "create_folder", "rename_folder", "delete_folder",
               "delete_message", "copy_message", "get_attachment",
-              "reply_message", "forward_message", "save_draft"}));
+              "reply_message", "forward_message", "save_draft",
+              "list_accounts"}));
+  for (auto& t : tool_catalogue())
+    EXPECT_EQ(t.about_accounts, t.name == "list_accounts") << t.name;
   EXPECT_EQ(find_tool("send_mail")->required, scope::send);
   EXPECT_EQ(find_tool("get_attachment")->required, scope::read);
   EXPECT_EQ(find_tool("reply_message")->required, scope::send);
@@ -61,16 +64,138 @@ TEST(mcp_tools, tools_list_is_filtered_by_scope) {
     }
     return result;
   };
+  // list_accounts comes with any scope.
   EXPECT_EQ(names(bit(scope::folders)),
-            std::vector<std::string>{"list_folders"});
+            (std::vector<std::string>{"list_folders", "list_accounts"}));
   EXPECT_EQ(names(bit(scope::read) | bit(scope::send)),
             (std::vector<std::string>{
               "list_messages", "read_message", "send_mail", "get_thread",
-              "get_attachment", "reply_message", "forward_message"}));
-  EXPECT_EQ(names(every_scope).size(), 17u);
+              "get_attachment", "reply_message", "forward_message",
+              "list_accounts"}));
+  EXPECT_EQ(names(every_scope).size(), 18u);
   // Drafting alone never shows a sending tool.
-  EXPECT_EQ(names(bit(scope::draft)), std::vector<std::string>{"save_draft"});
+  EXPECT_EQ(names(bit(scope::draft)),
+            (std::vector<std::string>{"save_draft", "list_accounts"}));
   EXPECT_TRUE(names(0).empty());
+}
+
+namespace {
+
+/// A validated token of two accounts, "Work" (the default unless
+/// `with_default` is false) and "Home".
+access_grant two_accounts(bool with_default) {
+  access_grant g;
+  g.scopes = bit(scope::read) | bit(scope::send);
+  g.grant.accounts.ids = {account_id{"w"}, account_id{"h"}};
+  if (with_default)
+    g.grant.accounts.preferred = account_id{"w"};
+  g.accounts = {{account_id{"w"}, "Work", "alice@work.example"},
+                {account_id{"h"}, "Home", "alice@home.example"}};
+  return g;
+}
+
+} // namespace
+
+TEST(mcp_tools, tools_list_offers_the_connections_accounts) {
+  auto check = [](const access_grant& g, bool required) {
+    auto menu = account_menu::of(g);
+    EXPECT_EQ(menu.names,
+              (std::vector<std::string>{"Work", "Home", "alice@work.example",
+                                        "alice@home.example"}));
+    EXPECT_EQ(menu.required, required);
+    auto list = tools_list_result(g.scopes, menu);
+    // The same menu is built once.
+    EXPECT_EQ(list.get(), tools_list_result(g.scopes, menu).get());
+    auto doc = parse(*list);
+    size_t tools = 0;
+    for (auto& t : doc["tools"].GetArray()) {
+      ++tools;
+      auto& in = t["inputSchema"];
+      std::string name = t["name"].GetString();
+      auto required_names = [&] {
+        std::vector<std::string> r;
+        if (in.HasMember("required"))
+          for (auto& x : in["required"].GetArray())
+            r.emplace_back(x.GetString());
+        return r;
+      }();
+      bool names_required = std::find(required_names.begin(),
+                                      required_names.end(), "account")
+                            != required_names.end();
+      if (name == "list_accounts") {
+        EXPECT_FALSE(in["properties"].HasMember("account"));
+        continue;
+      }
+      ASSERT_TRUE(in["properties"].HasMember("account")) << name;
+      auto& account = in["properties"]["account"];
+      EXPECT_STREQ(account["type"].GetString(), "string");
+      EXPECT_EQ(account["enum"].Size(), 4u);
+      EXPECT_EQ(names_required, required) << name;
+      // The schema still checks the tool's own arguments.
+      EXPECT_FALSE(in["additionalProperties"].GetBool()) << name;
+    }
+    EXPECT_EQ(tools, 8u);
+  };
+  check(two_accounts(true), false);
+  check(two_accounts(false), true);
+  // One account: offered, never required.
+  auto one = two_accounts(false);
+  one.grant.accounts.ids.resize(1);
+  one.accounts.resize(1);
+  auto menu = account_menu::of(one);
+  EXPECT_EQ(menu.names,
+            (std::vector<std::string>{"Work", "alice@work.example"}));
+  EXPECT_FALSE(menu.required);
+}
+
+TEST(mcp_tools, the_account_argument_is_taken_out_before_the_schema) {
+  auto t = find_tool("list_messages");
+  auto with = parse(R"({"account":"Home","pageSize":5})");
+  auto r = parse_arguments(*t, &with);
+  ASSERT_TRUE(r.args) << r.error;
+  EXPECT_EQ(r.account, "Home");
+  EXPECT_EQ(std::get<list_messages_args>(*r.args).page.page_size, 5);
+  // The rest is still checked: unknown members and bad values.
+  auto unknown = parse(R"({"account":"Home","nope":1})");
+  EXPECT_FALSE(parse_arguments(*t, &unknown).args);
+  for (auto bad : {R"({"account":7})", R"({"account":""})",
+                   R"({"account":null})"}) {
+    auto doc = parse(bad);
+    auto refused = parse_arguments(*t, &doc);
+    EXPECT_FALSE(refused.args) << bad;
+    EXPECT_NE(refused.error.find("account must be the label or the address"),
+              std::string::npos)
+      << refused.error;
+  }
+  auto long_name = parse("{\"account\":\"" + std::string(400, 'a') + "\"}");
+  EXPECT_FALSE(parse_arguments(*t, &long_name).args);
+  auto none = parse(R"({"pageSize":5})");
+  EXPECT_TRUE(parse_arguments(*t, &none).account.empty());
+  // list_accounts takes no account (nor anything else).
+  auto la = find_tool("list_accounts");
+  EXPECT_FALSE(parse_arguments(*la, &with).args);
+  auto empty = parse("{}");
+  EXPECT_TRUE(parse_arguments(*la, &empty).args);
+}
+
+TEST(mcp_tools, list_accounts_names_each_account_and_the_default) {
+  auto doc = parse(encode_accounts(two_accounts(true)));
+  auto& accounts = doc["accounts"];
+  ASSERT_EQ(accounts.Size(), 2u);
+  EXPECT_STREQ(accounts[0]["label"].GetString(), "Work");
+  EXPECT_STREQ(accounts[0]["address"].GetString(), "alice@work.example");
+  EXPECT_TRUE(accounts[0]["default"].GetBool());
+  EXPECT_FALSE(accounts[1]["default"].GetBool());
+  ASSERT_EQ(accounts[1]["permissions"].Size(), 2u);
+  EXPECT_STREQ(accounts[1]["permissions"][0].GetString(), "mail:read");
+  EXPECT_STREQ(accounts[1]["permissions"][1].GetString(), "mail:send");
+  EXPECT_FALSE(doc["accountRequired"].GetBool());
+  auto without = parse(encode_accounts(two_accounts(false)));
+  EXPECT_TRUE(without["accountRequired"].GetBool());
+  EXPECT_FALSE(without["accounts"][0]["default"].GetBool());
+  // It matches its own output schema.
+  auto schema = parse(find_tool("list_accounts")->output_schema);
+  EXPECT_EQ(check_schema(schema, doc), "");
 }
 
 TEST(mcp_tools, defaults_match_the_original) {

@@ -12,6 +12,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,9 @@ struct tool_def {
   /// The scope a token needs to see and call it.
   scope required;
   tool_hints hints;
+  /// True for list_accounts: any scope shows it, and it takes no
+  /// `account` (every other tool works in one account and takes one).
+  bool about_accounts = false;
   /// JSON Schema (JSON text) of the arguments and of structuredContent.
   std::string_view input_schema;
   std::string_view output_schema;
@@ -77,9 +81,30 @@ const rapidjson::Value* input_schema_of(const tool_def& tool);
 /// The tool of that name, or nullptr.
 const tool_def* find_tool(std::string_view name);
 
-/// The result of tools/list ({"tools":[...]}) for a token's scopes (built
-/// once per scope set).
+/// True when a token of these scopes sees and may call `tool`.
+bool may_call(scope_set scopes, const tool_def& tool);
+
+/// The result of tools/list ({"tools":[...]}) for a token's scopes,
+/// without the `account` argument (built once per scope set).
 const std::string& tools_list_result(scope_set scopes);
+
+/// How tools/list offers a connection's accounts.
+struct account_menu {
+  /// What `account` may be: each account's label, then its address.
+  std::vector<std::string> names;
+  /// Several accounts and no default: every call must name one.
+  bool required = false;
+
+  /// The menu of a validated token's accounts.
+  static account_menu of(const access_grant& grant);
+};
+
+/// tools/list for a token's scopes and accounts: every tool but
+/// list_accounts gets an `account` argument whose enum is `menu.names`,
+/// required when `menu.required`. Built once per distinct menu (a bounded
+/// cache shared by every thread), so repeated calls cost a lookup.
+std::shared_ptr<const std::string> tools_list_result(scope_set scopes,
+                                                     const account_menu& menu);
 
 // -- arguments ----------------------------------------------------------------
 
@@ -161,20 +186,31 @@ struct compose_args {
   mime::compose_request request;
 };
 
+/// list_accounts (no arguments: it answers from the token alone).
+struct list_accounts_args {};
+
 using tool_args
   = std::variant<list_folders_args, list_messages_args, read_message_args,
                  search_messages_args, move_message_args, flag_message_args,
                  send_mail_args, get_thread_args, folder_change_args,
-                 bulk_change_args, get_attachment_args, compose_args>;
+                 bulk_change_args, get_attachment_args, compose_args,
+                 list_accounts_args>;
 
 struct parsed_arguments {
   std::optional<tool_args> args;
   /// Why the arguments were refused: one sentence naming the field.
   std::string error;
+  /// The `account` argument (a label or an address), empty when not given.
+  std::string account;
 };
+
+/// Longest `account` argument (an email address may have 254 characters).
+inline constexpr size_t max_account_name = 320;
 
 /// Checks the arguments (nullptr when the call had none) against the
 /// tool's schema and its further rules (`tool.parse`), and converts them.
+/// `account` is taken out first (for every tool but list_accounts), so the
+/// schema files need not name it.
 parsed_arguments parse_arguments(const tool_def& tool,
                                  const rapidjson::Value* arguments);
 
@@ -194,6 +230,9 @@ std::string encode_read(const std::vector<imap::read_outcome>& outcomes,
 std::string encode_move(const move_message_args& args,
                         const imap::move_result& result);
 std::string encode_flag(const imap::flag_result& result);
+/// list_accounts: the token's accounts and its scopes.
+std::string encode_accounts(const access_grant& grant);
+
 std::string encode_sent(std::string_view message_id,
                         std::string_view sent_folder, uint32_t sent_uid,
                         std::string_view save_error);
