@@ -29,6 +29,20 @@ bool is_grant_key(std::string_view key, size_t user_len) {
 
 std::atomic<uint64_t> epoch{0};
 
+/// Calls `f` with each non-empty word of a space-separated list.
+template <class F>
+void for_each_word(std::string_view text, F f) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto end = text.find(' ', i);
+    if (end == std::string_view::npos)
+      end = text.size();
+    if (end > i)
+      f(text.substr(i, end - i));
+    i = end + 1;
+  }
+}
+
 } // namespace
 
 // -- the accounts of a grant or an authorization code -------------------------
@@ -46,16 +60,9 @@ void write_accounts(record_writer& out, const grant_accounts& x) {
 void read_accounts(record_reader& in, grant_accounts& x) {
   if (in.at_end())
     return; // written before grants reached several accounts
-  auto more = in.bytes();
-  size_t i = 0;
-  while (i < more.size()) {
-    auto end = more.find(' ', i);
-    if (end == std::string::npos)
-      end = more.size();
-    if (end > i)
-      x.ids.push_back(account_id{more.substr(i, end - i)});
-    i = end + 1;
-  }
+  for_each_word(in.bytes(), [&](std::string_view id) {
+    x.ids.push_back(account_id{std::string{id}});
+  });
   x.preferred.value = in.bytes();
 }
 
@@ -94,16 +101,10 @@ grant_info decode_grant(std::string_view bytes) {
   x.origin = static_cast<grant_origin>(in.u64());
   // Unknown names (from a newer Postern) are dropped: never widen access.
   x.scopes = 0;
-  auto names = in.bytes();
-  size_t i = 0;
-  while (i < names.size()) {
-    auto end = names.find(' ', i);
-    if (end == std::string::npos)
-      end = names.size();
-    if (auto s = parse_scope(std::string_view{names}.substr(i, end - i)))
+  for_each_word(in.bytes(), [&](std::string_view name) {
+    if (auto s = parse_scope(name))
       x.scopes |= bit(*s);
-    i = end + 1;
-  }
+  });
   x.resource = in.bytes();
   x.created_at = in.i64();
   x.expires_at = in.i64();
