@@ -186,7 +186,10 @@ public:
   }
 
   void operator()(const mcp::list_accounts_args&) {
-    // tools_call answers it from the token; no mail request to make.
+    // tools_call answers it from the token before any run starts; should a
+    // path ever get here, the call still gets an answer rather than none.
+    done_(mcp::tool_failure("list_accounts could not be answered; try again."),
+          "failed");
   }
 
   void operator()(const mcp::list_folders_args& a) {
