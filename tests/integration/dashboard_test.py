@@ -868,7 +868,10 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(list_accounts(), ["Home box"])
         _, _, body, _ = b.get("/activity")
         self.assertIn("Took an account out of an agent connection", body)
-        self.assertIn("Work box", body)
+        # The entry itself names the account taken out (the page also lists
+        # the account's earlier "Added" entry).
+        entry = body[body.index("Took an account out of an agent connection"):]
+        self.assertIn("Work box", entry[:entry.index("</td>")])
 
     def test_revoke_takes_effect_on_the_next_request(self):
         b = self.user("revoke-user")

@@ -243,14 +243,13 @@ response_type consent_page(const checked_request& checked,
   auto list = ui::value::list();
   bool first = true;
   for (auto& a : accounts) {
+    // Named as the tools name it (label, and the address beside it that
+    // tells two "Work" accounts apart).
+    auto names = grant_account_of(a);
     auto v = ui::value::object();
     v.set("id", a.id.value);
-    // The label is the person's name for it; the address beside it tells
-    // two "Work" accounts apart.
-    v.set("label", a.label.empty() ? a.imap.username : a.label);
-    v.set("address", a.label.empty() || a.label == a.imap.username
-                       ? std::string{}
-                       : a.imap.username);
+    v.set("label", names.label);
+    v.set("address", names.address);
     v.set("first", first);
     first = false;
     list.push(std::move(v));
