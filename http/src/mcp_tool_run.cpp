@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: Apache-2.0
+// One tool call against the MAIL ROUTER: the request per tool, previews for
+// includeBody, and the sentence of a failed request.
+
+#include "mcp_tool_run.hpp"
+
+#include "postern/error.hpp"
+#include "postern/log.hpp"
+#include "postern/mcp/json.hpp"
+
+#include <caf/sec.hpp>
+
+#include <chrono>
+
+namespace postern::http {
+
+namespace {
+
+using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
+
+/// A sentence for a failed mail request.
+std::string mail_failure(const caf::error& err, std::chrono::seconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return "The mail server did not answer within "
+           + std::to_string(timeout.count())
+           + (timeout.count() == 1 ? " second" : " seconds")
+           + "; try again later.";
+  if (err == caf::sec::request_receiver_down || err == ec::shutting_down)
+    return "The mail service is restarting; try again in a moment.";
+  if (err.category() == caf::atom("postern"))
+    return describe(err);
+  POSTERN_WARN("mcp: mail request failed: {}", render(err));
+  return "The mail request failed unexpectedly; try again later.";
+}
+
+/// The short reason in the audit log.
+std::string outcome_of(const caf::error& err) {
+  if (err.category() == caf::atom("postern"))
+    return to_string(static_cast<ec>(err.code()));
+  if (err == caf::sec::request_timeout)
+    return "timed_out";
+  return "failed";
+}
+
+/// Runs one validated tool call against the MAIL ROUTER and hands the
+/// CallToolResult (JSON) and the audit outcome to `done`.
+class tool_run {
+public:
+  using done_fn = std::function<void(std::string, std::string)>;
+
+  tool_run(endpoint_ptr ep, caf::event_based_actor* self, mailbox_ref ref,
+           std::string account_label, done_fn done)
+    : ep_(std::move(ep)),
+      self_(self),
+      ref_(std::move(ref)),
+      done_(std::move(done)),
+      account_label_(std::move(account_label)) {
+    // nop
+  }
+
+  void operator()(const mcp::list_accounts_args&) {
+    // tools_call answers it from the token before any run starts; should a
+    // path ever get here, the call still gets an answer rather than none.
+    done_(mcp::tool_failure("list_accounts could not be answered; try again."),
+          "failed");
+  }
+
+  void operator()(const mcp::list_folders_args& a) {
+    ask(
+      [this](std::vector<imap::folder>& folders) {
+        ok(mcp::encode_folders(folders));
+      },
+      atom::folders_v, ref_, a.include_counts);
+  }
+
+  void operator()(const mcp::list_messages_args& a) {
+    auto include_body = a.include_body;
+    auto folder = a.folder;
+    ask(
+      [this, include_body, folder](imap::message_page& page) {
+        if (!include_body || page.messages.empty())
+          return ok(mcp::encode_page(page, nullptr));
+        with_previews(folder, page.messages,
+                      [this, page](const std::vector<imap::read_outcome>* p) {
+                        ok(mcp::encode_page(page, p));
+                      });
+      },
+      atom::messages_v, ref_, a.folder, a.page);
+  }
+
+  void operator()(const mcp::read_message_args& a) {
+    auto several = a.several;
+    ask(
+      [this, several](std::vector<imap::read_outcome>& outcomes) {
+        if (!several && !outcomes.empty() && outcomes.front().error)
+          return failed(outcomes.front().error);
+        ok(mcp::encode_read(outcomes, several));
+      },
+      atom::read_v, ref_, a.folder, a.uids, a.window);
+  }
+
+  void operator()(const mcp::search_messages_args& a) {
+    if (a.folder == mcp::every_folder)
+      return search_everywhere(a);
+    auto include_body = a.include_body;
+    auto folder = a.folder;
+    ask(
+      [this, include_body, folder](imap::search_result& found) {
+        if (!include_body || found.messages.empty())
+          return ok(mcp::encode_search(found, nullptr));
+        with_previews(folder, found.messages,
+                      [this, found](const std::vector<imap::read_outcome>* p) {
+                        ok(mcp::encode_search(found, p));
+                      });
+      },
+      atom::search_v, ref_, a.folder, a.query);
+  }
+
+  void operator()(const mcp::move_message_args& a) {
+    ask([this, a](imap::move_result& moved) { ok(mcp::encode_move(a, moved)); },
+        atom::move_v, ref_, a.folder, a.uid, a.destination);
+  }
+
+  void operator()(const mcp::flag_message_args& a) {
+    ask([this](imap::flag_result& flagged) { ok(mcp::encode_flag(flagged)); },
+        atom::flag_v, ref_, a.folder, a.uid, a.change);
+  }
+
+  void operator()(const mcp::send_mail_args& a) {
+    ask(
+      [this](sent_message& sent) {
+        ok(mcp::encode_sent(sent.message_id, sent.sent_folder, sent.sent_uid,
+                            sent.save_error));
+      },
+      atom::send_v, ref_, a.message);
+  }
+
+  // -- organizing tools -----------------------------------------------------
+
+  void operator()(const mcp::get_thread_args& a) {
+    ask([this,
+         a](imap::thread_result& found) { ok(mcp::encode_thread(a, found)); },
+        atom::thread_v, ref_, a.folder, a.uid);
+  }
+
+  void operator()(const mcp::folder_change_args& a) {
+    ask(
+      [this, a](imap::folder& result) {
+        ok(mcp::encode_folder_change(a.change, result));
+      },
+      atom::folder_op_v, ref_, a.change);
+  }
+
+  void operator()(const mcp::bulk_change_args& a) {
+    ask(
+      [this](imap::bulk_result& result) {
+        // Nothing changed (e.g. an unknown UID): a tool error, with the
+        // reason as its sentence.
+        if (auto sentence = mcp::bulk_failure(result); !sentence.empty())
+          return done_(mcp::tool_failure(sentence),
+                       result.outcomes.empty() || !result.outcomes.front().error
+                         ? std::string{"failed"}
+                         : outcome_of(result.outcomes.front().error));
+        ok(mcp::encode_bulk(result));
+      },
+      atom::bulk_v, ref_, a.request);
+  }
+
+  /// search_messages with folder "*".
+  void search_everywhere(const mcp::search_messages_args& a) {
+    auto include_body = a.include_body;
+    ask(
+      [this, include_body](imap::multi_search_result& found) {
+        if (!include_body || found.messages.empty())
+          return ok(mcp::encode_search_everywhere(found, nullptr));
+        with_previews_everywhere(std::move(found));
+      },
+      atom::search_all_v, ref_, a.query);
+  }
+
+  /// Reads the start of each found message's text, one read per folder (in
+  /// parallel); a failed read only costs that folder's previews.
+  void with_previews_everywhere(imap::multi_search_result found) {
+    struct gathering {
+      imap::multi_search_result found;
+      std::vector<imap::read_outcome> previews;
+      size_t waiting = 0;
+    };
+    auto g = std::make_shared<gathering>();
+    g->found = std::move(found);
+    g->previews.resize(g->found.messages.size());
+    std::map<std::string, std::vector<uint32_t>> by_folder;
+    for (auto& m : g->found.messages)
+      by_folder[m.folder].push_back(m.summary.uid);
+    g->waiting = by_folder.size();
+    imap::read_options window;
+    window.max_length = mcp::preview_chars;
+    auto finish_one = [this, g] {
+      if (--g->waiting == 0)
+        ok(mcp::encode_search_everywhere(g->found, &g->previews));
+    };
+    for (auto& [folder, uids] : by_folder) {
+      self_
+        ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
+                  ref_, folder, uids, window)
+        .then(
+          [g, folder = folder,
+           finish_one](std::vector<imap::read_outcome>& outcomes) {
+            for (auto& o : outcomes)
+              for (size_t i = 0; i < g->found.messages.size(); ++i)
+                if (g->found.messages[i].folder == folder
+                    && g->found.messages[i].summary.uid == o.uid)
+                  g->previews[i] = o;
+            finish_one();
+          },
+          [finish_one](const caf::error& err) {
+            POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+            finish_one();
+          });
+    }
+  }
+
+  // -- composing
+  // ----------------------------------------------------------------
+
+  void operator()(const mcp::get_attachment_args& a) {
+    auto folder = a.folder;
+    ask(
+      [this, folder](mime::attachment_content& part) {
+        done_(mcp::attachment_result(folder, part), "ok");
+      },
+      atom::attachment_v, ref_, a.folder, a.uid, a.part_id);
+  }
+
+  void operator()(const mcp::compose_args& a) {
+    auto draft = a.request.draft;
+    ask(
+      [this, draft](mime::composed_message& composed) {
+        ok(mcp::encode_composed(composed, draft));
+      },
+      atom::compose_v, ref_, a.request);
+  }
+
+private:
+  template <class OnReply, class... Ts>
+  void ask(OnReply on_reply, Ts... xs) {
+    if (!ep_->actors.mail)
+      return failed(
+        caf::make_error(ec::shutting_down, "The mail service is not running."));
+    self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
+      .then(std::move(on_reply),
+            [this](const caf::error& err) { failed(err); });
+  }
+
+  /// Reads the start of each message's text (includeBody); a failure only
+  /// costs the previews, not the listing.
+  template <class F>
+  void with_previews(const std::string& folder,
+                     const std::vector<imap::message_summary>& messages,
+                     F then) {
+    std::vector<uint32_t> uids;
+    for (auto& m : messages)
+      uids.push_back(m.uid);
+    imap::read_options window;
+    window.max_length = mcp::preview_chars;
+    self_
+      ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
+                ref_, folder, uids, window)
+      .then(
+        [then](std::vector<imap::read_outcome>& outcomes) mutable {
+          then(&outcomes);
+        },
+        [then](const caf::error& err) mutable {
+          POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+          then(nullptr);
+        });
+  }
+
+  void ok(std::string structured) {
+    done_(mcp::tool_success(structured), "ok");
+  }
+
+  void failed(const caf::error& err) {
+    auto sentence = mail_failure(err, ep_->settings.tool_timeout);
+    // With several accounts, the agent must know which one failed.
+    if (!account_label_.empty())
+      sentence = "Account " + mcp::quote(account_label_) + ": " + sentence;
+    done_(mcp::tool_failure(sentence), outcome_of(err));
+  }
+
+  endpoint_ptr ep_;
+  caf::event_based_actor* self_;
+  mailbox_ref ref_;
+  done_fn done_;
+  /// Empty when the connection reaches one account only.
+  std::string account_label_;
+};
+
+} // namespace
+
+void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
+                    caf::event_based_actor* self, const mailbox_ref& ref,
+                    const std::string& account_label,
+                    const mcp::tool_args& args, const tool_done_fn& done) {
+  auto run = std::make_shared<tool_run>(ep, self, ref, account_label, done);
+  std::visit([run](auto& a) { (*run)(a); }, args);
+  // The run object lives as long as a continuation refers to it.
+  self->attach_functor([run] {});
+}
+
+} // namespace postern::http
