@@ -393,17 +393,18 @@ account(account_self self, mailbox_ref ref, directory_actor directory,
         uint32_t uid, const imap::flag_change& change) {
       return on_connection(self, op, folder, uid, change);
     },
-    [=](atom::send, const mailbox_ref&, const mime::outgoing_message& msg) {
-      return detail::send_message(self, msg);
+    [=](atom::send, const mailbox_ref&, const mime::outgoing_message& msg,
+        const send_rules& rules) {
+      return detail::send_message(self, msg, rules);
     },
     [=](atom::attachment op, const mailbox_ref&, const std::string& folder,
         uint32_t uid, const std::string& part_id) {
       return on_connection(self, op, folder, uid, part_id,
                            self->state.opts.attachment_limits);
     },
-    [=](atom::compose, const mailbox_ref&,
-        const mime::compose_request& request) {
-      return detail::compose_message(self, request);
+    [=](atom::compose, const mailbox_ref&, const mime::compose_request& request,
+        const send_rules& rules) {
+      return detail::compose_message(self, request, rules);
     },
     [=](atom::thread op, const mailbox_ref&, const std::string& folder,
         uint32_t uid) { return on_connection(self, op, folder, uid); },

@@ -86,12 +86,16 @@ caf::result<imap_reply_t<Ts...>> on_connection(account_self self, Ts... xs) {
 
 /// Sends through the account's SMTP server, then saves a copy to Sent;
 /// answers once both are done (a failed copy is reported, not an error).
+/// The connection's `rules` are checked on the built message's recipients
+/// (Bcc included) before anything leaves.
 caf::result<sent_message> send_message(account_self self,
-                                       const mime::outgoing_message& msg);
+                                       const mime::outgoing_message& msg,
+                                       const send_rules& rules);
 
 /// Completes a new message, reply or forward, then sends it or saves it as
 /// a draft; answers with what was composed.
 caf::result<mime::composed_message>
-compose_message(account_self self, const mime::compose_request& request);
+compose_message(account_self self, const mime::compose_request& request,
+                const send_rules& rules);
 
 } // namespace postern::detail

@@ -87,7 +87,8 @@ void submit_to_smtp(account_self self, const account_settings& settings,
 /// sender, builds the message and counts it against the rate limit before
 /// asking the VAULT for the passwords.
 void send_with(account_self self, account_settings settings,
-               mime::outgoing_message msg, then_fn<sent_message> done) {
+               mime::outgoing_message msg, const send_rules& rules,
+               then_fn<sent_message> done) {
   if (!settings.has_smtp) {
     done(caf::make_error(ec::not_supported,
                          "this account has no SMTP server "
@@ -108,6 +109,19 @@ void send_with(account_self self, account_settings settings,
     done(built.error());
     return;
   }
+  // Until the outbox holds messages for a yes, a connection that must ask
+  // first sends nothing (fail closed, never send unasked).
+  if (rules.ask_first) {
+    done(caf::make_error(ec::forbidden,
+                         "This connection must ask before it sends, and "
+                         "approving messages is not available yet"));
+    return;
+  }
+  // On the envelope's recipients: the derived ones of a reply, and Bcc.
+  if (auto why = rules.refusal(built->recipients); !why.empty()) {
+    done(caf::make_error(ec::forbidden, std::move(why)));
+    return;
+  }
   if (auto err = self->state.admit_send()) {
     done(err);
     return;
@@ -125,7 +139,7 @@ void send_with(account_self self, account_settings settings,
 
 /// Sends through the account's SMTP server, then saves a copy to Sent.
 void send_mail(account_self self, mime::outgoing_message msg,
-               then_fn<sent_message> done) {
+               send_rules rules, then_fn<sent_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
   if (auto err = check_attachment_size(st.opts, msg)) {
@@ -136,8 +150,8 @@ void send_mail(account_self self, mime::outgoing_message msg,
     ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
               st.ref.account)
     .then(
-      [self, msg, done](account_settings& settings) mutable {
-        send_with(self, std::move(settings), std::move(msg), done);
+      [self, msg, rules, done](account_settings& settings) mutable {
+        send_with(self, std::move(settings), std::move(msg), rules, done);
       },
       [done](caf::error& err) mutable { done(err); });
 }
@@ -147,6 +161,7 @@ void send_mail(account_self self, mime::outgoing_message msg,
 /// Saves a composed message to Drafts, or sends it, and reports the
 /// outcome with what was composed.
 void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
+                      const send_rules& rules,
                       then_fn<mime::composed_message> done) {
   mime::composed_message summary;
   summary.subject = msg.subject;
@@ -161,7 +176,7 @@ void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
   for (auto& a : msg.attachments)
     summary.attachments.push_back(a.filename);
   if (!draft) {
-    send_mail(self, std::move(msg),
+    send_mail(self, std::move(msg), rules,
               [done, summary](caf::expected<sent_message> sent) mutable {
                 if (!sent)
                   return done(std::move(sent.error()));
@@ -200,14 +215,14 @@ void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
 /// Completes a new message, reply or forward (reading the original when
 /// there is one) and sends it or saves it as a draft.
 void compose(account_self self, mime::compose_request request,
-             then_fn<mime::composed_message> done) {
+             send_rules rules, then_fn<mime::composed_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
   self
     ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
               st.ref.account)
     .then(
-      [self, request, done](account_settings& settings) mutable {
+      [self, request, rules, done](account_settings& settings) mutable {
         auto own = email_address(settings);
         if (own.empty())
           return done(caf::make_error(
@@ -221,19 +236,20 @@ void compose(account_self self, mime::compose_request request,
         if (request.kind == mime::compose_kind::new_message) {
           auto msg = request.message;
           msg.from.address = own;
-          return deliver_composed(self, std::move(msg), request.draft, done);
+          return deliver_composed(self, std::move(msg), request.draft, rules,
+                                  done);
         }
         bool forward = request.kind == mime::compose_kind::forward;
         with_connection<mime::original_message>(
           self, caf::actor_addr{},
-          [self, request, done, own,
+          [self, request, rules, done, own,
            forward](caf::expected<mime::original_message> original) mutable {
             if (!original)
               return done(std::move(original.error()));
             auto msg = forward ? mime::compose_forward(*original, request)
                                : mime::compose_reply(*original, request, own);
             msg.from.address = own;
-            deliver_composed(self, std::move(msg), request.draft, done);
+            deliver_composed(self, std::move(msg), request.draft, rules, done);
           },
           atom::original_v, request.folder, request.uid, forward,
           self->state.opts.max_send_attachment_bytes);
@@ -244,16 +260,18 @@ void compose(account_self self, mime::compose_request request,
 } // namespace
 
 caf::result<sent_message> send_message(account_self self,
-                                       const mime::outgoing_message& msg) {
+                                       const mime::outgoing_message& msg,
+                                       const send_rules& rules) {
   auto rp = self->make_response_promise<sent_message>();
-  send_mail(self, msg, deliver_to(rp));
+  send_mail(self, msg, rules, deliver_to(rp));
   return rp;
 }
 
 caf::result<mime::composed_message>
-compose_message(account_self self, const mime::compose_request& request) {
+compose_message(account_self self, const mime::compose_request& request,
+                const send_rules& rules) {
   auto rp = self->make_response_promise<mime::composed_message>();
-  compose(self, request, deliver_to(rp));
+  compose(self, request, rules, deliver_to(rp));
   return rp;
 }
 

@@ -243,8 +243,8 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       return to_account(self, op, ref, folder, uid, change);
     },
     [=](atom::send op, const mailbox_ref& ref,
-        const mime::outgoing_message& msg) {
-      return to_account(self, op, ref, msg);
+        const mime::outgoing_message& msg, const send_rules& rules) {
+      return to_account(self, op, ref, msg, rules);
     },
     [=](atom::thread op, const mailbox_ref& ref, const std::string& folder,
         uint32_t uid) { return to_account(self, op, ref, folder, uid); },
@@ -264,8 +264,8 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
       return to_account(self, op, ref, folder, uid, part_id);
     },
     [=](atom::compose op, const mailbox_ref& ref,
-        const mime::compose_request& request) {
-      return to_account(self, op, ref, request);
+        const mime::compose_request& request, const send_rules& rules) {
+      return to_account(self, op, ref, request, rules);
     },
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {

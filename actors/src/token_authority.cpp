@@ -374,6 +374,12 @@ token_authority_actor::behavior_type token_authority(
         return err;
       return atom::ok_v;
     },
+    [=](atom::put, const user_id& user, const grant_id& grant,
+        const send_rules& rules) -> caf::result<atom::ok> {
+      if (auto err = self->state.set_send_rules(user, grant, rules))
+        return err;
+      return atom::ok_v;
+    },
     [=](atom::list,
         const user_id& user) -> caf::result<std::vector<grant_info>> {
       return self->state.grants_of(user);

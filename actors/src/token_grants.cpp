@@ -112,6 +112,13 @@ caf::error refuse_code(const storage::txn& t, const storage::code_record& c,
   return caf::none;
 }
 
+caf::error too_many_recipients() {
+  return caf::make_error(ec::invalid_argument,
+                         "a connection names at most "
+                           + std::to_string(max_recipient_patterns)
+                           + " recipients or domains");
+}
+
 /// Fails with no_such_account unless every account is the user's.
 caf::error all_accounts_exist(const storage::txn& t, const user_id& user,
                               const grant_accounts& accounts) {
@@ -136,6 +143,7 @@ grant_info new_grant(const Request& r, grant_origin origin, int64_t now) {
   g.origin = origin;
   g.scopes = r.scopes;
   g.resource = r.resource;
+  g.send = r.send;
   g.created_at = now;
   return g;
 }
@@ -217,6 +225,8 @@ token_authority_state::issue(const grant_request& req) {
                            "the grant lifetime must not be negative");
   if (auto why = req.accounts.problem(); !why.empty())
     return caf::make_error(ec::invalid_argument, why);
+  if (req.send.recipients.size() > max_recipient_patterns)
+    return too_many_recipients();
   auto now = now_ms() / 1000;
   issued_token result;
   result.token = secret{storage::random_token(32)};
@@ -254,6 +264,8 @@ token_authority_state::issue_code(const code_request& req) {
                            "an authorization needs at least one known scope");
   if (auto why = req.accounts.problem(); !why.empty())
     return caf::make_error(ec::invalid_argument, why);
+  if (req.send.recipients.size() > max_recipient_patterns)
+    return too_many_recipients();
   secret code{"pac_" + storage::random_token(32)};
   storage::code_record rec;
   rec.approved = req;
@@ -464,6 +476,25 @@ caf::error token_authority_state::revoke_account(const user_id& user,
     storage::put_grant(t, *g);
     return caf::none;
   });
+  if (!err)
+    storage::note_grants_changed();
+  return err;
+}
+
+caf::error token_authority_state::set_send_rules(const user_id& user,
+                                                 const grant_id& grant,
+                                                 const send_rules& rules) {
+  if (rules.recipients.size() > max_recipient_patterns)
+    return too_many_recipients();
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto g = storage::find_grant(t, user, grant);
+    if (!g)
+      return caf::make_error(ec::invalid_token, "no such grant");
+    g->send = rules;
+    storage::put_grant(t, *g);
+    return caf::none;
+  });
+  // The token memo holds the old rules: every entry is re-read.
   if (!err)
     storage::note_grants_changed();
   return err;

@@ -216,11 +216,13 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
   };
   auto start
     = [ep, c, acc, tool_name, started, settled,
-       ref = mailbox_ref{ctx.grant.grant.user, account.id},
-       label = ctx.grant.accounts.size() > 1 ? account.label : std::string{},
+       target = tool_target{
+         mailbox_ref{ctx.grant.grant.user, account.id},
+         ctx.grant.accounts.size() > 1 ? account.label : std::string{},
+         ctx.grant.grant.send},
        done = std::move(done),
        args = std::move(args)](caf::event_based_actor* actor) {
-        start_tool_run(ep, actor, ref, label, args, done);
+        start_tool_run(ep, actor, target, args, done);
         if (!c.cancelled_by_hang_up)
           return;
         // The client closed its stream (modern era): end the actor running the

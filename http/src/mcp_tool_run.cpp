@@ -48,13 +48,14 @@ class tool_run {
 public:
   using done_fn = std::function<void(std::string, std::string)>;
 
-  tool_run(endpoint_ptr ep, caf::event_based_actor* self, mailbox_ref ref,
-           std::string account_label, done_fn done)
+  tool_run(endpoint_ptr ep, caf::event_based_actor* self, tool_target target,
+           done_fn done)
     : ep_(std::move(ep)),
       self_(self),
-      ref_(std::move(ref)),
+      ref_(std::move(target.ref)),
       done_(std::move(done)),
-      account_label_(std::move(account_label)) {
+      account_label_(std::move(target.account_label)),
+      send_(std::move(target.send)) {
     // nop
   }
 
@@ -132,7 +133,7 @@ public:
         ok(mcp::encode_sent(sent.message_id, sent.sent_folder, sent.sent_uid,
                             sent.save_error));
       },
-      atom::send_v, ref_, a.message);
+      atom::send_v, ref_, a.message, send_);
   }
 
   // -- organizing tools -----------------------------------------------------
@@ -238,7 +239,7 @@ public:
       [this, draft](mime::composed_message& composed) {
         ok(mcp::encode_composed(composed, draft));
       },
-      atom::compose_v, ref_, a.request);
+      atom::compose_v, ref_, a.request, send_);
   }
 
 private:
@@ -294,15 +295,15 @@ private:
   done_fn done_;
   /// Empty when the connection reaches one account only.
   std::string account_label_;
+  send_rules send_;
 };
 
 } // namespace
 
 void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
-                    caf::event_based_actor* self, const mailbox_ref& ref,
-                    const std::string& account_label,
+                    caf::event_based_actor* self, const tool_target& target,
                     const mcp::tool_args& args, const tool_done_fn& done) {
-  auto run = std::make_shared<tool_run>(ep, self, ref, account_label, done);
+  auto run = std::make_shared<tool_run>(ep, self, target, done);
   std::visit([run](auto& a) { (*run)(a); }, args);
   // The run object lives as long as a continuation refers to it.
   self->attach_functor([run] {});

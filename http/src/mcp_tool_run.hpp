@@ -16,12 +16,20 @@ namespace postern::http {
 /// Receives a tool call's CallToolResult (JSON) and its audit outcome.
 using tool_done_fn = std::function<void(std::string, std::string)>;
 
-/// Runs one checked tool call on `self` against the MAIL ROUTER for the
-/// mailbox `ref` and calls `done` once. `account_label` prefixes failures
-/// ("Account "Work": ...") and is empty when the connection has one account.
+/// The mailbox a tool call works on, as its connection sees it.
+struct tool_target {
+  mailbox_ref ref;
+  /// Prefixes failures ("Account "Work": ..."); empty when the connection
+  /// reaches one account only.
+  std::string account_label;
+  /// The connection's rules for the sending tools.
+  send_rules send;
+};
+
+/// Runs one checked tool call on `self` against the MAIL ROUTER for
+/// `target` and calls `done` once.
 void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
-                    caf::event_based_actor* self, const mailbox_ref& ref,
-                    const std::string& account_label,
+                    caf::event_based_actor* self, const tool_target& target,
                     const mcp::tool_args& args, const tool_done_fn& done);
 
 } // namespace postern::http

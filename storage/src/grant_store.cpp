@@ -66,6 +66,27 @@ void read_accounts(record_reader& in, grant_accounts& x) {
   x.preferred.value = in.bytes();
 }
 
+// -- the send rules of a grant or an authorization code -----------------------
+
+void write_send_rules(record_writer& out, const send_rules& x) {
+  std::string patterns;
+  for (auto& p : x.recipients) {
+    if (!patterns.empty())
+      patterns += ' ';
+    patterns += p;
+  }
+  out.boolean(x.ask_first).bytes(patterns);
+}
+
+void read_send_rules(record_reader& in, send_rules& x) {
+  if (in.at_end())
+    return; // written before connections had send rules: unrestricted
+  x.ask_first = in.boolean();
+  for_each_word(in.bytes(), [&](std::string_view p) {
+    x.recipients.emplace_back(p);
+  });
+}
+
 // -- encoding -----------------------------------------------------------------
 
 std::string encode(const grant_info& x) {
@@ -87,6 +108,7 @@ std::string encode(const grant_info& x) {
     .bytes(x.client_name)
     .i64(x.last_used_at);
   write_accounts(out, x.accounts);
+  write_send_rules(out, x.send);
   return out.str();
 }
 
@@ -114,6 +136,7 @@ grant_info decode_grant(std::string_view bytes) {
     x.last_used_at = in.i64();
   }
   read_accounts(in, x.accounts);
+  read_send_rules(in, x.send);
   return x;
 }
 

@@ -108,6 +108,7 @@ std::string encode(const code_record& x) {
     .boolean(x.used)
     .bytes(x.grant.value);
   write_accounts(out, a.accounts);
+  write_send_rules(out, a.send);
   return out.str();
 }
 
@@ -128,6 +129,7 @@ code_record decode_code(std::string_view bytes) {
   x.used = in.boolean();
   x.grant.value = in.bytes();
   read_accounts(in, a.accounts);
+  read_send_rules(in, a.send);
   return x;
 }
 

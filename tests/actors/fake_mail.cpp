@@ -123,7 +123,7 @@ fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
        const string&) -> caf::result<move_result> { return not_used(); },
     [](atom::flag, ref, const string&, uint32_t,
        const flag_change&) -> caf::result<flag_result> { return not_used(); },
-    [](atom::send, ref, const mime::outgoing_message&)
+    [](atom::send, ref, const mime::outgoing_message&, const send_rules&)
       -> caf::result<sent_message> { return not_used(); },
     [](atom::thread, ref, const string&,
        uint32_t) -> caf::result<thread_result> { return not_used(); },
@@ -137,7 +137,7 @@ fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
       -> caf::result<multi_search_result> { return not_used(); },
     [](atom::attachment, ref, const string&, uint32_t, const string&)
       -> caf::result<mime::attachment_content> { return not_used(); },
-    [](atom::compose, ref, const mime::compose_request&)
+    [](atom::compose, ref, const mime::compose_request&, const send_rules&)
       -> caf::result<mime::composed_message> { return not_used(); },
     [](atom::probe, const account_settings&, const account_credentials&)
       -> caf::result<probe_report> { return not_used(); },

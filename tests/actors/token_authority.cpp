@@ -784,7 +784,8 @@ CAF_TEST(records of several accounts round - trip and old ones have one) {
   g.accounts.ids = {work};
   g.accounts.preferred = {};
   auto old = storage::encode(g);
-  old.resize(old.size() - 2);
+  // Without the send rules (2 bytes when open) and the accounts (2 more).
+  old.resize(old.size() - 4);
   back = storage::decode_grant(old);
   CAF_CHECK(back.accounts.ids == std::vector<account_id>{work});
   // Authorization codes carry the accounts the person ticked.
@@ -795,6 +796,79 @@ CAF_TEST(records of several accounts round - trip and old ones have one) {
   auto code = storage::decode_code(storage::encode(rec));
   CAF_CHECK(code.approved.accounts.ids == rec.approved.accounts.ids);
   CAF_CHECK_EQUAL(code.approved.accounts.preferred, work);
+}
+
+CAF_TEST(send rules are stored with the grant and travel through a code) {
+  auto req = admin_request(bit(scope::send));
+  req.send.recipients = {"bob@example.org", "*@example.com"};
+  auto t = request<issued_token>(aut, atom::issue_v, req);
+  auto g = validated(t);
+  CAF_CHECK(g.grant.send.recipients == req.send.recipients);
+  CAF_CHECK(stored_grant(t.grant.id).send.recipients == req.send.recipients);
+  // A consent's rules reach the grant its code makes.
+  auto c = consent(bit(scope::send));
+  c.send.recipients = {"*@partner.example"};
+  c.send.ask_first = true;
+  auto code_secret = request<secret>(aut, atom::issue_v, c);
+  auto tok = request<token_pair>(aut, atom::redeem_v, exchange(code_secret));
+  CAF_CHECK(tok.grant.send.recipients
+            == std::vector<std::string>{"*@partner.example"});
+  CAF_CHECK(tok.grant.send.ask_first);
+  CAF_CHECK(stored_grant(tok.grant.id).send.ask_first);
+  // Too many patterns are refused, by consent and by the operator alike.
+  req.send.recipients.assign(max_recipient_patterns + 1, "a@b.example");
+  CAF_CHECK_EQUAL(error_of<issued_token>(atom::issue_v, req),
+                  ec::invalid_argument);
+  c.send.recipients = req.send.recipients;
+  CAF_CHECK_EQUAL(error_of<secret>(atom::issue_v, c), ec::invalid_argument);
+}
+
+CAF_TEST(changed send rules apply to the next call of the same token) {
+  auto t = issue(bit(scope::send));
+  CAF_CHECK(validated(t).grant.send.open());
+  send_rules rules;
+  rules.recipients = {"*@example.com"};
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::put_v, alice, t.grant.id, rules),
+                  caf::none);
+  // The memo held the old rules; the change is seen at once.
+  auto g = validated(t);
+  CAF_CHECK(g.grant.send.recipients == rules.recipients);
+  CAF_CHECK(!g.grant.send.allows("bob@elsewhere.example"));
+  CAF_CHECK(g.grant.send.allows("Bob@Example.COM"));
+  // Only one's own grants; never more than the bound.
+  user_id bob{"44444444-4444-4444-8444-444444444444"};
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::put_v, bob, t.grant.id, rules),
+                  ec::invalid_token);
+  rules.recipients.assign(max_recipient_patterns + 1, "a@b.example");
+  CAF_CHECK_EQUAL(error_of<atom::ok>(atom::put_v, alice, t.grant.id, rules),
+                  ec::invalid_argument);
+  CAF_CHECK(validated(t).grant.send.recipients
+            == std::vector<std::string>{"*@example.com"});
+}
+
+CAF_TEST(records with send rules round - trip and old ones send freely) {
+  grant_info g;
+  g.id = grant_id{"gid"};
+  g.user = alice;
+  g.accounts.ids = {work};
+  g.send.ask_first = true;
+  g.send.recipients = {"bob@example.org", "*@example.com"};
+  auto back = storage::decode_grant(storage::encode(g));
+  CAF_CHECK(back.send.ask_first);
+  CAF_CHECK(back.send.recipients == g.send.recipients);
+  // A record written before send rules ends after the accounts' fields.
+  g.send = {};
+  auto old = storage::encode(g);
+  old.resize(old.size() - 2);
+  back = storage::decode_grant(old);
+  CAF_CHECK(back.send.open());
+  CAF_CHECK(back.accounts.ids == std::vector<account_id>{work});
+  storage::code_record rec;
+  rec.approved = consent(bit(scope::send));
+  rec.approved.send.recipients = {"*@example.com"};
+  auto code = storage::decode_code(storage::encode(rec));
+  CAF_CHECK(code.approved.send.recipients == rec.approved.send.recipients);
+  CAF_CHECK(!code.approved.send.ask_first);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -201,3 +201,79 @@ test('several mailboxes through one connection, chosen at consent', async () => 
     await client.close().catch(() => {});
   }
 });
+
+test('sending only to the recipients chosen at consent, changed on the dashboard', async () => {
+  const provider = new MemoryProvider({
+    redirectUrl: REDIRECT, clientName: 'SDK e2e client', state: 'allowlist',
+  });
+  let transport = new StreamableHTTPClientTransport(postern.url, { authProvider: provider });
+  const unauthorized = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await assert.rejects(unauthorized.connect(transport), UnauthorizedError);
+  const bob = mail.MAIL_USER2;
+  // A mistyped list is refused with the reason, and the same request can
+  // be answered again (Back returns to the form).
+  const b = new Browser(postern.base);
+  const start = provider.authorizationUrl.pathname + provider.authorizationUrl.search;
+  let r = await b.fetch(start);
+  r = await b.fetch(r.location);
+  r = await b.fetch('/login', { method: 'POST', form: { csrf: field(r.text, 'csrf'),
+    next: field(r.text, 'next'), username: 'alice', password: 'alice-postern-password' } });
+  r = await b.fetch(r.location);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.text, /Only let it write to/);
+  const page = r.text;
+  r = await b.fetch('/oauth/authorize', { method: 'POST',
+    form: approval(page, accounts.alice, { allowRecipients: 'bob, "Bob" <bob@x>' }) });
+  assert.equal(r.status, 400);
+  assert.match(r.text, /Check the recipients/);
+  assert.match(r.text, /&quot;bob&quot; is neither an address|"bob" is neither an address/);
+  r = await b.fetch('/oauth/authorize', { method: 'POST',
+    form: approval(page, accounts.alice, { allowRecipients: `${bob.toUpperCase()}, *@partner.example` }) });
+  assert.equal(r.status, 303, r.text);
+  const callback = new URL(r.location);
+  await transport.finishAuth(callback.searchParams.get('code'));
+  transport = new StreamableHTTPClientTransport(postern.url, { authProvider: provider });
+  const client = new Client({ name: 'oauth-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  const send = args => client.callTool({ name: 'send_mail', arguments: {
+    subject: `allowlist ${Date.now()}`, body: 'Hello.', ...args } });
+  try {
+    const ok = await send({ to: bob });
+    assert.equal(ok.isError, false, ok.content?.[0]?.text);
+    const refused = await send({ to: 'eve@evil.example' });
+    assert.equal(refused.isError, true);
+    assert.match(refused.content[0].text,
+      new RegExp(`may only write to ${bob.replace(/[.]/g, '\\.')} or anyone at partner\\.example, ` +
+                 'so it cannot send to eve@evil\\.example'));
+    // Bcc is checked too: nothing goes out when one recipient is refused.
+    const hidden = await send({ to: bob, bcc: 'eve@evil.example' });
+    assert.equal(hidden.isError, true);
+    assert.match(hidden.content[0].text, /cannot send to eve@evil\.example/);
+
+    // On the dashboard: the connection shows its list, and narrowing it
+    // applies to the same token's next call.
+    const dash = await b.fetch('/dashboard');
+    const grant = [...dash.text.matchAll(/action="\/tokens\/([^/]+)\/send-rules"/g)].map(m => m[1]);
+    const mine = grant.find(g => dash.text.includes(`id="allow-${g}" type="text" name="allow_recipients" value="${bob.toLowerCase()}, *@partner.example"`));
+    assert.ok(mine, 'the dashboard shows the list chosen at consent');
+    const bad = await b.form('/dashboard', `/tokens/${mine}/send-rules`,
+      { allow_recipients: 'not an address' });
+    assert.equal(bad.status, 400);
+    const saved = await b.form('/dashboard', `/tokens/${mine}/send-rules`,
+      { allow_recipients: '*@nowhere.example' });
+    assert.equal(saved.status, 303, saved.text);
+    assert.equal(saved.location, '/dashboard?notice=send_rules');
+    const narrowed = await send({ to: bob });
+    assert.equal(narrowed.isError, true);
+    assert.match(narrowed.content[0].text, /may only write to anyone at nowhere\.example/);
+    const activity = await b.fetch('/activity');
+    assert.match(activity.text, /Changed whom an agent connection may write to/);
+    // Emptied, it writes to anyone again.
+    const open = await b.form('/dashboard', `/tokens/${mine}/send-rules`, { allow_recipients: '' });
+    assert.equal(open.status, 303, open.text);
+    const again = await send({ to: bob });
+    assert.equal(again.isError, false, again.content?.[0]?.text);
+  } finally {
+    await client.close().catch(() => {});
+  }
+});

@@ -67,7 +67,7 @@ export function field(html, name) {
 /** Approves the consent page `page` (HTML) for every scope it offers, for
  *  the account `account` (its id, or a list of ids) or the page's first;
  *  `defaultAccount` (an id, or '' for none) when the page offers several. */
-export function approval(page, account, { defaultAccount } = {}) {
+export function approval(page, account, { defaultAccount, allowRecipients } = {}) {
   const form = new URLSearchParams();
   form.append('csrf', field(page, 'csrf'));
   form.append('request', field(page, 'request'));
@@ -75,6 +75,8 @@ export function approval(page, account, { defaultAccount } = {}) {
     form.append('account', a);
   if (defaultAccount !== undefined)
     form.append('default_account', defaultAccount);
+  if (allowRecipients !== undefined)
+    form.append('allow_recipients', allowRecipients);
   form.append('decision', 'approve');
   for (const m of page.matchAll(/name="scope" value="([^"]+)"/g))
     form.append('scope', m[1]);

@@ -51,6 +51,7 @@ struct recorder {
   imap::search_query query;
   imap::flag_change change;
   mime::outgoing_message outgoing;
+  send_rules send;
   mailbox_ref ref;
   std::vector<audit_event> audit;
   size_t audit_batches = 0;
@@ -165,9 +166,11 @@ public:
   }
 
   caf::result<sent_message> send(const mailbox_ref&,
-                                 const mime::outgoing_message& m) override {
+                                 const mime::outgoing_message& m,
+                                 const send_rules& rules) override {
     rec_->note("send");
     rec_->outgoing = m;
+    rec_->send = rules;
     return sent_message{"<sent@example.test>", "Sent", 3, ""};
   }
 

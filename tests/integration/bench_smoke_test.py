@@ -45,6 +45,23 @@ class BenchSmokeTest(unittest.TestCase):
         return subprocess.run([BENCH] + list(args), env=self.env, capture_output=True,
                               timeout=timeout)
 
+    def test_help_prints_the_usage(self):
+        for args in (["--help"], ["-h"]):
+            r = self.bench(*args, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            out = r.stdout.decode()
+            self.assertIn("usage: postern-bench MODE", out)
+            for mode in ("setup", "run", "sessions", "raw-imap", "imap-fill", "responder"):
+                self.assertRegex(out, r"\n  %s " % re.escape(mode))
+            self.assertNotIn("unknown mode", out + r.stderr.decode())
+        r = self.bench(timeout=30)  # no arguments: the usage, as an error
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: postern-bench MODE", r.stderr.decode())
+        r = self.bench("--frobnicate", timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('unknown mode "--frobnicate"', r.stderr.decode())
+        self.assertIn("usage: postern-bench MODE", r.stderr.decode())
+
     def start_server(self):
         log = open(os.path.join(self.tmp, "server.log"), "w+b")
         self.server = subprocess.Popen([BIN], env=self.env, stdout=log, stderr=subprocess.STDOUT)

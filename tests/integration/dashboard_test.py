@@ -635,6 +635,32 @@ class DashboardTest(unittest.TestCase):
         for what in ["Added email account", "Changed email account", "Deleted email account"]:
             self.assertIn(what, body)
 
+    def test_a_passphrase_session_secret_keys_the_forms(self):
+        """SESSION_SECRET takes any string of 32 characters or more, as the
+        original did: the CSRF key is derived from it, so a passphrase signs
+        and checks the forms; a shorter one stops startup with the reason."""
+        passphrase = "a passphrase of forty-eight characters, not hex!"
+        self.assertEqual(len(passphrase), 48)
+        server = self.start_server("passphrase", {"SESSION_SECRET": passphrase,
+                                                  "ACCOUNT_HOST_DENY": "none"})
+        b = Browser(server)
+        b.signup("passphrase-user")
+        self.add_account(b, label="Passphrase box")
+        # The same session with a token it was not given is refused.
+        status, _, _, _ = b.post("/accounts/add", dict(account_fields(), csrf="A" * 43))
+        self.assertEqual(status, 403)
+        self.assertNotIn(passphrase, server.output())
+        short = "only-twenty-chars-ok"
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("ENCRYPTION_KEY", "SESSION_SECRET", "PORT", "BASE_URL")}
+        env.update({"DATA_DIR": os.path.join(self.tmp, "short-secret"), "SESSION_SECRET": short})
+        r = subprocess.run([BIN], env=env, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        err = r.stderr.decode()
+        self.assertIn("SESSION_SECRET must be at least 32 characters long", err)
+        self.assertIn("got 20 characters", err)
+        self.assertNotIn(short, err + r.stdout.decode())
+
     def test_key_rotation_beside_the_running_server_keeps_every_password(self):
         """postern admin rotate-key while the server runs: accounts added and
         edited afterwards through the dashboard and the admin command must
@@ -872,6 +898,56 @@ class DashboardTest(unittest.TestCase):
         # the account's earlier "Added" entry).
         entry = body[body.index("Took an account out of an agent connection"):]
         self.assertIn("Work box", entry[:entry.index("</td>")])
+
+    def test_send_rules_are_the_owners_to_change(self):
+        b = self.user("rules-owner")
+        account = self.add_account(b, label="Rules box")
+        env = dict(os.environ, DATA_DIR=os.path.join(self.tmp, "main"))
+        env.pop("ENCRYPTION_KEY", None)
+        env.pop("SESSION_SECRET", None)
+        r = subprocess.run([BIN, "admin", "issue-token", "rules-owner", "--account", account,
+                            "--scopes", "mail:read mail:send",
+                            "--allow-recipients", "Bob@Example.org,*@example.com"],
+                           env=env, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("may write only to bob@example.org or anyone at example.com",
+                      r.stderr.decode())
+        bad = subprocess.run([BIN, "admin", "issue-token", "rules-owner", "--account", account,
+                              "--scopes", "mail:send", "--allow-recipients", "bob"],
+                             env=env, capture_output=True, timeout=30)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("--allow-recipients: The recipient \"bob\" is neither an address",
+                      bad.stderr.decode())
+        _, _, body, _ = b.get("/dashboard")
+        grant = re.search(r'action="/tokens/([^/]+)/send-rules"', body).group(1)
+        self.assertIn('value="bob@example.org, *@example.com"', body)
+        self.assertIn("Writes to only", body)
+        path = "/tokens/%s/send-rules" % grant
+        # Without the form's token, for another person, for no such grant.
+        status, _, _, _ = b.post(path, {"allow_recipients": ""})
+        self.assertEqual(status, 403)
+        other = self.user("rules-other")
+        status, _, body, _ = other.form("/dashboard", path, {"allow_recipients": ""})
+        self.assertEqual(status, 404, body[:500])
+        status, _, _, _ = b.form("/dashboard", "/tokens/nope/send-rules",
+                                 {"allow_recipients": ""})
+        self.assertEqual(status, 404)
+        status, _, body, _ = b.form("/dashboard", path, {"allow_recipients": "x@y@z"})
+        self.assertEqual(status, 400)
+        self.assertIn("is neither an address", body)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertIn('value="bob@example.org, *@example.com"', body, "unchanged")
+        status, headers, _, _ = b.form("/dashboard", path, {"allow_recipients": ""})
+        self.assertEqual(status, 303)
+        _, _, body, _ = b.get("/dashboard?notice=send_rules")
+        self.assertIn("follow the new rules", body)
+        self.assertIn("Writes to anyone", body)
+        # A connection that cannot send shows no such form.
+        subprocess.run([BIN, "admin", "issue-token", "rules-owner", "--account", account,
+                        "--scopes", "mail:read"], env=env, capture_output=True, timeout=30,
+                       check=True)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertEqual(len(re.findall(r'/send-rules"', body)), 1)
 
     def test_revoke_takes_effect_on_the_next_request(self):
         b = self.user("revoke-user")

@@ -227,7 +227,8 @@ TEST_F(mail_engine, sends_then_flags_and_moves_in_bobs_mailbox) {
   msg.to.push_back(mime::address{"Bob", mail.get("MAIL_USER2")});
   msg.subject = "Grüße " + token;
   msg.text = "Hallo Bob, schöne Grüße!";
-  auto sent = ask<sent_message>(comps.mail, atom::send_v, from_carol, msg);
+  auto sent = ask<sent_message>(comps.mail, atom::send_v, from_carol, msg,
+                                send_rules{});
   ASSERT_TRUE(sent) << describe(sent.error());
   EXPECT_FALSE(sent->message_id.empty());
   EXPECT_EQ(sent->sent_folder, "Sent") << sent->save_error;
@@ -285,9 +286,54 @@ TEST_F(mail_engine, sending_without_smtp_or_recipients_is_a_clear_error) {
   mime::outgoing_message msg;
   msg.subject = "no recipients";
   msg.text = "x";
-  auto r = ask<sent_message>(comps.mail, atom::send_v, ref, msg);
+  auto r = ask<sent_message>(comps.mail, atom::send_v, ref, msg, send_rules{});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), ec::invalid_argument) << describe(r.error());
+}
+
+TEST_F(mail_engine, send_rules_refuse_a_recipient_outside_the_allowlist) {
+  auto ref = carol();
+  auto token = storage::to_hex(storage::random_bytes(6));
+  send_rules only_elsewhere;
+  only_elsewhere.recipients = {"*@elsewhere.example", "ann@example.org"};
+  mime::outgoing_message msg;
+  msg.to.push_back(mime::address{"", "ann@example.org"});
+  // Hidden in Bcc: the check is on the envelope, not the headers.
+  msg.bcc.push_back(mime::address{"Bob", mail.get("MAIL_USER2")});
+  msg.subject = "refused " + token;
+  msg.text = "x";
+  auto r = ask<sent_message>(comps.mail, atom::send_v, ref, msg,
+                             only_elsewhere);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ec::forbidden) << describe(r.error());
+  auto text = describe(r.error());
+  EXPECT_NE(text.find("may only write to anyone at elsewhere.example or "
+                      "ann@example.org"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find(mail.get("MAIL_USER2")), std::string::npos) << text;
+  // A reply is checked on the recipients it derives: none given here.
+  mime::compose_request reply;
+  reply.kind = mime::compose_kind::new_message;
+  reply.message.to.push_back(mime::address{"", mail.get("MAIL_USER2")});
+  reply.message.subject = "refused too " + token;
+  reply.message.text = "x";
+  auto c = ask<mime::composed_message>(comps.mail, atom::compose_v, ref, reply,
+                                       only_elsewhere);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error(), ec::forbidden) << describe(c.error());
+  // A draft is not sent, so the rules let it be saved.
+  reply.draft = true;
+  auto d = ask<mime::composed_message>(comps.mail, atom::compose_v, ref, reply,
+                                       only_elsewhere);
+  ASSERT_TRUE(d) << describe(d.error());
+  // Nothing reached bob.
+  imap::search_query q;
+  q.subject = token;
+  auto found = ask<imap::search_result>(comps.mail, atom::search_v, bob(),
+                                        std::string{"INBOX"}, q);
+  ASSERT_TRUE(found) << describe(found.error());
+  EXPECT_TRUE(found->messages.empty());
 }
 
 TEST_F(mail_engine, wrong_password_is_reported_and_not_retried) {

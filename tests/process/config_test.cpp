@@ -104,7 +104,29 @@ TEST(config, malformed_encryption_key_is_an_error_without_echoing_it) {
   EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(63, 'a')}}));
   EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(65, 'a')}}));
   EXPECT_FALSE(parse({}, {{"ENCRYPTION_KEY", std::string(64, 'g')}}));
-  EXPECT_FALSE(parse({}, {{"SESSION_SECRET", "dev-session-secret"}}));
+}
+
+TEST(config, session_secret_is_any_string_of_at_least_32_characters) {
+  // A passphrase, as the original accepted: the key is derived from it.
+  const std::string passphrase
+    = "correct horse battery staple, but longer than that";
+  auto r = parse({}, {{"SESSION_SECRET", passphrase}});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.session_secret->reveal(), passphrase);
+  EXPECT_TRUE(parse({}, {{"SESSION_SECRET", std::string(48, 'x')}}));
+  EXPECT_TRUE(parse({}, {{"SESSION_SECRET", std::string(32, 'x')}}));
+  EXPECT_TRUE(parse({}, {{"SESSION_SECRET", key_b}})); // 64 hex still works
+  // Too short: refused with the reason, never echoing the value.
+  const std::string short_secret = "dev-session-secret";
+  auto bad = parse({}, {{"SESSION_SECRET", short_secret}});
+  ASSERT_FALSE(bad);
+  auto text = describe(bad.error());
+  EXPECT_NE(text.find("SESSION_SECRET must be at least 32 characters"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(text.find("got 18 characters"), std::string::npos) << text;
+  EXPECT_EQ(text.find(short_secret), std::string::npos) << text;
+  EXPECT_FALSE(parse({}, {{"SESSION_SECRET", std::string(31, 'x')}}));
 }
 
 TEST(config, rejects_bad_values_with_sentences) {

@@ -69,7 +69,8 @@ public:
   }
 
   virtual caf::result<sent_message> send(const mailbox_ref&,
-                                         const mime::outgoing_message&) {
+                                         const mime::outgoing_message&,
+                                         const send_rules&) {
     return not_used();
   }
 
@@ -100,7 +101,8 @@ public:
   }
 
   virtual caf::result<mime::composed_message>
-  compose(const mailbox_ref&, const mime::compose_request&) {
+  compose(const mailbox_ref&, const mime::compose_request&,
+          const send_rules&) {
     return not_used();
   }
 
@@ -145,8 +147,9 @@ inline mail_actor::behavior_type fake_mail(mail_actor::pointer self,
         const imap::flag_change& change) {
       return impl->flag(m, folder, uid, change);
     },
-    [=](atom::send, ref m, const mime::outgoing_message& msg) {
-      return impl->send(m, msg);
+    [=](atom::send, ref m, const mime::outgoing_message& msg,
+        const send_rules& rules) {
+      return impl->send(m, msg, rules);
     },
     [=](atom::thread, ref m, str folder, uint32_t uid) {
       return impl->thread(m, folder, uid);
@@ -163,8 +166,9 @@ inline mail_actor::behavior_type fake_mail(mail_actor::pointer self,
     [=](atom::attachment, ref m, str folder, uint32_t uid, str part) {
       return impl->attachment(m, folder, uid, part);
     },
-    [=](atom::compose, ref m, const mime::compose_request& req) {
-      return impl->compose(m, req);
+    [=](atom::compose, ref m, const mime::compose_request& req,
+        const send_rules& rules) {
+      return impl->compose(m, req, rules);
     },
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {

@@ -8,6 +8,7 @@
 #include "postern/mime/attachment.hpp"
 #include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
+#include "postern/send_rules.hpp"
 
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -110,8 +111,9 @@ using mailbox_operations_actor = caf::typed_actor<
                   imap::flag_change>::with<imap::flag_result>,
   // Sends a message over the account's SMTP and saves a copy to Sent. The
   // sender is the account's address unless set.
-  caf::replies_to<atom::send, mailbox_ref,
-                  mime::outgoing_message>::with<sent_message>,
+  // The connection's send rules may refuse a recipient (forbidden).
+  caf::replies_to<atom::send, mailbox_ref, mime::outgoing_message,
+                  send_rules>::with<sent_message>,
   // The conversation of a message (args: folder, uid); no_such_message.
   caf::replies_to<atom::thread, mailbox_ref, std::string,
                   uint32_t>::with<imap::thread_result>,
@@ -132,8 +134,9 @@ using mailbox_operations_actor = caf::typed_actor<
                   std::string>::with<mime::attachment_content>,
   // Sends, or saves to Drafts, a new message, a reply or a forward; sending
   // counts against the account's send rate limit.
-  caf::replies_to<atom::compose, mailbox_ref,
-                  mime::compose_request>::with<mime::composed_message>>;
+  // Drafts ignore the send rules (the person sends them); sending obeys them.
+  caf::replies_to<atom::compose, mailbox_ref, mime::compose_request,
+                  send_rules>::with<mime::composed_message>>;
 
 /// The MAIL ROUTER actor interface: every mail operation of every user goes
 /// through it. It enforces the global and per-user connection limits and

@@ -128,6 +128,8 @@ struct token_authority_state {
   caf::error revoke(const user_id& user, const grant_id& grant);
   caf::error revoke_account(const user_id& user, const grant_id& grant,
                             const account_id& account);
+  caf::error set_send_rules(const user_id& user, const grant_id& grant,
+                            const send_rules& rules);
   caf::expected<std::vector<grant_info>> grants_of(const user_id& user);
 
   /// Records a use of a grant; when the last write is older than

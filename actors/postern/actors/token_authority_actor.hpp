@@ -50,6 +50,10 @@ using token_authority_actor = caf::typed_actor<
   // no_such_account (the grant does not reach it) or invalid_argument (it
   // is the grant's only account: revoke the grant instead).
   caf::replies_to<atom::revoke, user_id, grant_id, account_id>::with<atom::ok>,
+  // Replaces the send rules of a grant (the dashboard); its tokens obey the
+  // new rules from their next call. Fails with invalid_token (no such
+  // grant) or invalid_argument (too many recipients).
+  caf::replies_to<atom::put, user_id, grant_id, send_rules>::with<atom::ok>,
   // The grants of a user (for the dashboard), with their last use.
   caf::replies_to<atom::list, user_id>::with<std::vector<grant_info>>,
   // The human names of OAuth clients by id, in order (empty for unknown

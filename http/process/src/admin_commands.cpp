@@ -338,13 +338,27 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
                                      "USERNAME --account ACCOUNT_ID[,ID...] "
                                      "--scopes "
                                      "\"mail:folders mail:read ...\" "
-                                     "[--ttl SECONDS]"));
+                                     "[--ttl SECONDS] [--allow-recipients "
+                                     "\"bob@example.org,*@example.com\"]"));
   auto scopes = scopes_from_flag(a);
   if (!scopes)
     return fail(err, scopes.error());
   auto ttl = ttl_from_flag(a);
   if (!ttl)
     return fail(err, ttl.error());
+  send_rules send;
+  if (auto text = a.flag("allow-recipients")) {
+    std::string problem;
+    auto patterns = parse_recipient_patterns(*text, &problem);
+    if (!patterns)
+      return fail(err, caf::make_error(ec::invalid_argument,
+                                       "--allow-recipients: " + problem));
+    if (patterns->empty())
+      return fail(err, caf::make_error(ec::invalid_argument,
+                                       "--allow-recipients names nobody; "
+                                       "leave it out to allow anyone"));
+    send.recipients = std::move(*patterns);
+  }
   local_node s;
   auto user = start_and_find_user(s, cfg, a.positional[0]);
   if (!user)
@@ -364,6 +378,7 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   req.origin = grant_origin::admin;
   req.scopes = *scopes;
   req.token_ttl = *ttl;
+  req.send = send;
   auto issued = s.ask<issued_token>(s.actors().tokens, atom::issue_v, req);
   if (!issued)
     return fail(err, issued.error());
@@ -372,7 +387,10 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
       << (accounts->size() == 1 ? ", account " : ", accounts ") << names
       << ", scopes \""
       << format_scopes(*scopes) << "\", valid for " << *ttl << " s (grant "
-      << issued->grant.id.value << ")\n";
+      << issued->grant.id.value << ")";
+  if (!send.recipients.empty())
+    err << ", may write only to " << send.describe_recipients();
+  err << "\n";
   return 0;
 }
 
@@ -471,12 +489,14 @@ std::string admin_usage() {
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
   issue-token USERNAME --account ACCOUNT_ID[,ID...] --scopes "mail:read ..."
-        [--ttl SECONDS]             prints an MCP access token (Bearer) for
+        [--ttl SECONDS] [--allow-recipients "bob@example.org,*@example.com"]
+                                    prints an MCP access token (Bearer) for
                                     those accounts (the first is the
                                     default); scopes: mail:folders mail:read
                                     mail:search mail:modify mail:send
                                     mail:draft; the lifetime defaults to 30
-                                    days
+                                    days; --allow-recipients limits whom its
+                                    sending tools may write to
   backup FILE                       consistent, compacted copy of the database
   rotate-key                        re-encrypts all credentials under a new key
                                     (64 hex chars on stdin, or generated and
@@ -500,7 +520,8 @@ int run_admin(config cfg, const std::vector<std::string>& args,
   if (cmd == "invite")
     known.push_back("ttl-hours");
   if (cmd == "issue-token")
-    known.insert(known.end(), {"account", "scopes", "ttl"});
+    known.insert(known.end(),
+                 {"account", "scopes", "ttl", "allow-recipients"});
   auto a = parse_arguments(args, 1, known);
   if (!a)
     return fail(err, a.error());

@@ -55,6 +55,7 @@ std::string what_words(const audit_event& e) {
     {"account.delete", "Deleted email account"},
     {"grant.revoke", "Revoked agent connection"},
     {"grant.remove_account", "Took an account out of an agent connection"},
+    {"grant.send_rules", "Changed whom an agent connection may write to"},
     {"user.create", "Account created by the operator"},
   };
   if (e.action == "login")

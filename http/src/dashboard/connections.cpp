@@ -59,6 +59,14 @@ ui::value connection_view(const grant_info& g,
                     .set("name", to_string(sc))
                     .set("words", describe_permission(sc).title));
   v.set("scopes", std::move(scopes));
+  // Rules for sending, where it may send.
+  if (has_scope(g.scopes, scope::send)) {
+    auto send = ui::value::object();
+    send.set("recipients", g.send.recipients_line());
+    send.set("restricted", !g.send.recipients.empty());
+    send.set("words", g.send.describe_recipients());
+    v.set("send", std::move(send));
+  }
   v.set("created", format_time(g.created_at));
   v.set("created_iso", iso_time(g.created_at));
   if (g.last_used_at > 0) {
@@ -111,6 +119,52 @@ void post_remove_account(site_ptr s, const request& req,
     });
 }
 
+/// POST /tokens/<grant>/send-rules (form: allow_recipients): whom the
+/// connection's sending tools may write to.
+void post_send_rules(site_ptr s, const request& req, const responder& respond,
+                     std::string id) {
+  auto address = req.client_address;
+  with_session_form(
+    s, req, respond,
+    [s, respond, address, id](task self, const web_session& ws,
+                              const form_data& form) {
+      std::string problem;
+      auto patterns
+        = parse_recipient_patterns(form.get("allow_recipients"), &problem);
+      if (!patterns) {
+        respond(message_page(bhttp::status::bad_request,
+                             "Check the recipients",
+                             problem + " Go back and correct it.", &ws));
+        return;
+      }
+      send_rules rules;
+      rules.recipients = std::move(*patterns);
+      auto words = rules.describe_recipients();
+      self
+        ->request(s->actors.tokens, page_timeout, atom::put_v, ws.user.id,
+                  grant_id{id}, rules)
+        .then(
+          [s, ws, respond, address, id, words](atom::ok) {
+            caf::anon_send(s->actors.directory, atom::audit_v,
+                           audit_event{0, ws.user.id, "web", "grant.send_rules",
+                                       "grant " + id + ", writes to " + words,
+                                       "ok", address});
+            respond(see_other("/dashboard?notice=send_rules"));
+          },
+          [respond, ws](const caf::error& err) {
+            if (err == ec::invalid_token)
+              respond(not_found_page(&ws, "This agent connection does not "
+                                          "exist, or it was revoked."));
+            else if (err == ec::invalid_argument)
+              respond(message_page(bhttp::status::bad_request,
+                                   "Check the recipients", describe(err),
+                                   &ws));
+            else
+              respond(error_page(err, &ws));
+          });
+    });
+}
+
 } // namespace
 
 void post_revoke(site_ptr s, const request& req, const responder& respond) {
@@ -118,6 +172,9 @@ void post_revoke(site_ptr s, const request& req, const responder& respond) {
   if (parts && parts->second == "remove-account")
     return post_remove_account(std::move(s), req, respond,
                                std::move(parts->first));
+  if (parts && parts->second == "send-rules")
+    return post_send_rules(std::move(s), req, respond,
+                           std::move(parts->first));
   if (!parts || parts->second != "revoke") {
     respond(not_found_page(nullptr));
     return;

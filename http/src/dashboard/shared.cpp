@@ -36,6 +36,8 @@ std::string notice_text(std::string_view code) {
                 "refused."},
     {"account_removed", "The agent connection no longer reaches that "
                         "account; its other accounts keep working."},
+    {"send_rules", "Saved: the connection's sending tools follow the new "
+                   "rules from their next call."},
     {"password-changed", "Your password was changed. Other browsers were "
                          "logged out."},
     {"logged-out", "You are logged out."},

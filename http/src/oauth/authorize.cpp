@@ -268,6 +268,8 @@ response_type consent_page(const checked_request& checked,
       scopes.push(std::move(v));
     }
   p.data.set("scopes", std::move(scopes));
+  p.data.set("may_send", has_scope(pending.code.scopes, scope::send));
+  p.data.set("max_recipients", std::to_string(max_recipient_patterns));
   // Chromium applies form-action to the redirect that follows the POST:
   // allow the client's origin.
   std::string csp{page_csp};
@@ -322,6 +324,19 @@ void handle_authorize_post(const server_ptr& s, const request& req,
     s->web, req, respond,
     [s, respond](task self, const web_session& ws, const form_data& form) {
       auto now = unix_seconds();
+      // A mistyped recipient leaves the request pending: Back returns to
+      // the same form.
+      send_rules send;
+      std::string problem;
+      if (auto patterns
+          = parse_recipient_patterns(form.get("allow_recipients"), &problem))
+        send.recipients = std::move(*patterns);
+      else if (form.get("decision") == "approve") {
+        respond(message_page(bhttp::status::bad_request,
+                             "Check the recipients",
+                             problem + " Go back and correct it.", &ws));
+        return;
+      }
       pending_request pr;
       {
         std::lock_guard guard{s->mtx};
@@ -369,6 +384,9 @@ void handle_authorize_post(const server_ptr& s, const request& req,
       auto cr = pr.code;
       cr.accounts = std::move(accounts);
       cr.scopes = chosen;
+      // Rules for sending mean nothing without the scope to send.
+      if (has_scope(chosen, scope::send))
+        cr.send = std::move(send);
       self->request(s->web->actors.tokens, page_timeout, atom::issue_v, cr)
         .then(
           [s, respond, pr](const secret& code) {

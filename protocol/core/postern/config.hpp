@@ -155,4 +155,9 @@ struct config {
 /// True for exactly 64 hexadecimal characters (a 32-byte key).
 bool is_hex_key(const std::string& text);
 
+/// The shortest SESSION_SECRET accepted. The secret is only the input of a
+/// key derivation, so any string of this length works (the original took
+/// any string); generated secrets are 64 hexadecimal characters.
+inline constexpr size_t min_session_secret_chars = 32;
+
 } // namespace postern

@@ -29,6 +29,7 @@ struct issued_token;
 struct node_status;
 struct sealed_credentials;
 struct server_settings;
+struct send_rules;
 struct session_grant;
 struct user_id;
 struct user_info;
@@ -203,5 +204,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (postern::mime::original_message))
   CAF_ADD_TYPE_ID(postern, (postern::mime::compose_request))
   CAF_ADD_TYPE_ID(postern, (postern::mime::composed_message))
+  CAF_ADD_TYPE_ID(postern, (postern::send_rules))
 
 CAF_END_TYPE_ID_BLOCK(postern)

@@ -4,6 +4,7 @@
 #include "postern/account.hpp"
 #include "postern/ids.hpp"
 #include "postern/secret.hpp"
+#include "postern/send_rules.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -142,6 +143,8 @@ struct grant_info {
   /// never). The TOKEN AUTHORITY writes it at most once a minute per
   /// grant and reports its newer in-memory value in `list`.
   int64_t last_used_at = 0;
+  /// What its sending tools may do (held for a yes, to whom).
+  send_rules send;
 
   /// Who acts in the audit log: the client id, or "admin-token".
   std::string actor() const {
@@ -153,7 +156,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_info& x) {
   return f(caf::meta::type_name("grant_info"), x.id, x.user, x.accounts,
            x.client_id, x.origin, x.scopes, x.resource, x.created_at,
-           x.expires_at, x.refresh_generation, x.client_name, x.last_used_at);
+           x.expires_at, x.refresh_generation, x.client_name, x.last_used_at,
+           x.send);
 }
 
 /// How a tool call and a person name one account of a grant.
@@ -212,13 +216,14 @@ struct grant_request {
   /// Lifetime of the grant in seconds; 0 ends it with its last token
   /// (admin grants) or leaves it to the refresh tokens (OAuth).
   int64_t grant_ttl = 0;
+  send_rules send;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_request& x) {
   return f(caf::meta::type_name("grant_request"), x.user, x.accounts,
            x.client_id, x.client_name, x.origin, x.scopes, x.resource,
-           x.token_ttl, x.grant_ttl);
+           x.token_ttl, x.grant_ttl, x.send);
 }
 
 /// A freshly issued access token. The token itself exists only here and
@@ -268,12 +273,15 @@ struct code_request {
   std::string challenge;
   std::string resource;
   scope_set scopes = 0;
+  /// What the person chose for sending on the consent page.
+  send_rules send;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, code_request& x) {
   return f(caf::meta::type_name("code_request"), x.user, x.accounts, x.client_id,
-           x.client_name, x.redirect_uri, x.challenge, x.resource, x.scopes);
+           x.client_name, x.redirect_uri, x.challenge, x.resource, x.scopes,
+           x.send);
 }
 
 /// A token request with grant_type=authorization_code.

@@ -57,6 +57,11 @@ struct refresh_token_record {
 void write_accounts(record_writer& out, const grant_accounts& x);
 void read_accounts(record_reader& in, grant_accounts& x);
 
+/// The send rules after the accounts: held-for-a-yes, then the recipient
+/// patterns. A record without them (older) sends freely, as it did.
+void write_send_rules(record_writer& out, const send_rules& x);
+void read_send_rules(record_reader& in, send_rules& x);
+
 std::string encode(const grant_info& x);
 grant_info decode_grant(std::string_view bytes);
 std::string encode(const access_token_record& x);

@@ -161,12 +161,16 @@ caf::error session::command_error(int rc, std::string_view action) {
     return dead(caf::make_error(
       ec::over_budget, describe_violation(v, options_.account_label, "IMAP")));
   }
+  // A cancel or deadline shuts the socket down under libetpan, which then
+  // reads an end of stream: in the greeting that is a parse error, in a
+  // command a stream error. Either way the cause is the interruption.
+  if (rc != MAILIMAP_ERROR_BAD_STATE)
+    if (auto err = interrupted())
+      return dead(std::move(err));
   switch (rc) {
     case MAILIMAP_ERROR_STREAM:
     case MAILIMAP_ERROR_CONNECTION_REFUSED:
     case MAILIMAP_ERROR_SSL: {
-      if (auto err = interrupted())
-        return dead(std::move(err));
       auto elapsed = std::chrono::steady_clock::now() - call_start_;
       // libetpan reports a timeout and a reset alike; the clock tells them
       // apart.
