@@ -397,6 +397,9 @@ account(account_self self, mailbox_ref ref, directory_actor directory,
         const send_rules& rules) {
       return detail::send_message(self, msg, rules);
     },
+    [=](atom::deliver, const mailbox_ref&, const mime::built_message& built) {
+      return detail::deliver_message(self, built);
+    },
     [=](atom::attachment op, const mailbox_ref&, const std::string& folder,
         uint32_t uid, const std::string& part_id) {
       return on_connection(self, op, folder, uid, part_id,

@@ -92,6 +92,11 @@ caf::result<sent_message> send_message(account_self self,
                                        const mime::outgoing_message& msg,
                                        const send_rules& rules);
 
+/// Sends a message built and held earlier (see send_message: the person
+/// approved it) and saves a copy to Sent; counts against the send limit.
+caf::result<sent_message> deliver_message(account_self self,
+                                          const mime::built_message& built);
+
 /// Completes a new message, reply or forward, then sends it or saves it as
 /// a draft; answers with what was composed.
 caf::result<mime::composed_message>

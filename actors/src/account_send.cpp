@@ -6,6 +6,7 @@
 #include "account_internal.hpp"
 #include "postern/actors/smtp_sender.hpp"
 #include "postern/error.hpp"
+#include "postern/mime/html.hpp"
 #include "postern/mime/message_builder.hpp"
 
 #include <caf/result.hpp>
@@ -42,10 +43,15 @@ void save_sent_copy(account_self self, const mime::built_message& built,
   with_connection<imap::append_result>(
     self, caf::actor_addr{},
     [done, id](caf::expected<imap::append_result> r) mutable {
-      if (r)
-        done(sent_message{id, r->folder, r->uid, ""});
-      else
-        done(sent_message{id, "", 0, describe(r.error())});
+      sent_message sent;
+      sent.message_id = id;
+      if (r) {
+        sent.sent_folder = r->folder;
+        sent.sent_uid = r->uid;
+      } else {
+        sent.save_error = describe(r.error());
+      }
+      done(std::move(sent));
     },
     atom::save_sent_v, built.data);
 }
@@ -83,6 +89,70 @@ void submit_to_smtp(account_self self, const account_settings& settings,
           });
 }
 
+/// What the person reads of a message before saying yes, with the bytes
+/// that will go out.
+held_message hold(const mime::outgoing_message& msg,
+                  mime::built_message built) {
+  held_message h;
+  h.message_id = std::move(built.message_id);
+  h.sender = std::move(built.sender);
+  h.recipients = std::move(built.recipients);
+  h.data = std::move(built.data);
+  auto names = [](const std::vector<mime::address>& xs) {
+    std::vector<std::string> out;
+    for (auto& x : xs)
+      out.push_back(x.name.empty() ? x.address
+                                   : x.name + " <" + x.address + ">");
+    return out;
+  };
+  h.from = msg.from.name.empty() ? msg.from.address
+                                 : msg.from.name + " <" + msg.from.address + ">";
+  h.to = names(msg.to);
+  h.cc = names(msg.cc);
+  h.bcc = names(msg.bcc);
+  h.subject = msg.subject;
+  h.text = msg.text.empty() && !msg.html.empty()
+             ? mime::html_to_text(msg.html)
+             : msg.text;
+  if (h.text.size() > max_held_text_chars) {
+    // Cut on a character boundary (never inside a UTF-8 sequence).
+    size_t n = max_held_text_chars;
+    while (n > 0 && (static_cast<unsigned char>(h.text[n]) & 0xC0) == 0x80)
+      --n;
+    h.text.resize(n);
+    h.text += "\n[…]";
+  }
+  for (auto& a : msg.attachments)
+    h.attachments.push_back(a.filename + " ("
+                            + mime::format_size(a.data.size()) + ")");
+  return h;
+}
+
+/// Counts a built message against the send limit, then sends it with the
+/// account's passwords from the VAULT.
+void deliver_built(account_self self, account_settings settings,
+                   mime::built_message built, then_fn<sent_message> done) {
+  if (!settings.has_smtp) {
+    done(caf::make_error(ec::not_supported,
+                         "this account has no SMTP server "
+                         "configured, so it cannot send mail"));
+    return;
+  }
+  if (auto err = self->state.admit_send()) {
+    done(err);
+    return;
+  }
+  self
+    ->request(self->state.vault, helper_timeout, atom::get_v,
+              self->state.ref.user, self->state.ref.account)
+    .then(
+      [self, settings, done,
+       built = std::move(built)](account_credentials& creds) mutable {
+        submit_to_smtp(self, settings, creds, std::move(built), done);
+      },
+      [done](caf::error& err) mutable { done(err); });
+}
+
 /// With the account's settings: checks that it can send, fills in the
 /// sender, builds the message and counts it against the rate limit before
 /// asking the VAULT for the passwords.
@@ -109,32 +179,22 @@ void send_with(account_self self, account_settings settings,
     done(built.error());
     return;
   }
-  // Until the outbox holds messages for a yes, a connection that must ask
-  // first sends nothing (fail closed, never send unasked).
-  if (rules.ask_first) {
-    done(caf::make_error(ec::forbidden,
-                         "This connection must ask before it sends, and "
-                         "approving messages is not available yet"));
-    return;
-  }
   // On the envelope's recipients: the derived ones of a reply, and Bcc.
   if (auto why = rules.refusal(built->recipients); !why.empty()) {
     done(caf::make_error(ec::forbidden, std::move(why)));
     return;
   }
-  if (auto err = self->state.admit_send()) {
-    done(err);
+  // The person says yes first: the caller puts it in their outbox, and
+  // the send limit counts it when it really goes (deliver).
+  if (rules.ask_first) {
+    sent_message held;
+    held.message_id = built->message_id;
+    held.awaiting_approval = true;
+    held.held = hold(msg, std::move(*built));
+    done(std::move(held));
     return;
   }
-  self
-    ->request(self->state.vault, helper_timeout, atom::get_v,
-              self->state.ref.user, self->state.ref.account)
-    .then(
-      [self, settings, done,
-       built = *built](account_credentials& creds) mutable {
-        submit_to_smtp(self, settings, creds, std::move(built), done);
-      },
-      [done](caf::error& err) mutable { done(err); });
+  deliver_built(self, std::move(settings), std::move(*built), done);
 }
 
 /// Sends through the account's SMTP server, then saves a copy to Sent.
@@ -180,6 +240,8 @@ void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
               [done, summary](caf::expected<sent_message> sent) mutable {
                 if (!sent)
                   return done(std::move(sent.error()));
+                summary.awaiting_approval = sent->awaiting_approval;
+                summary.held = std::move(sent->held);
                 summary.message_id = sent->message_id;
                 summary.folder = sent->sent_folder;
                 summary.uid = sent->sent_uid;
@@ -264,6 +326,23 @@ caf::result<sent_message> send_message(account_self self,
                                        const send_rules& rules) {
   auto rp = self->make_response_promise<sent_message>();
   send_mail(self, msg, rules, deliver_to(rp));
+  return rp;
+}
+
+caf::result<sent_message> deliver_message(account_self self,
+                                          const mime::built_message& built) {
+  auto rp = self->make_response_promise<sent_message>();
+  auto& st = self->state;
+  st.last_activity = account_state::clock::now();
+  auto done = deliver_to(rp);
+  self
+    ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
+              st.ref.account)
+    .then(
+      [self, built, done](account_settings& settings) mutable {
+        deliver_built(self, std::move(settings), std::move(built), done);
+      },
+      [done](caf::error& err) mutable { done(err); });
   return rp;
 }
 

@@ -11,6 +11,7 @@
 #include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
 #include "postern/node_status.hpp"
+#include "postern/outbox.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/message.hpp>

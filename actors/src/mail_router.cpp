@@ -246,6 +246,10 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
         const mime::outgoing_message& msg, const send_rules& rules) {
       return to_account(self, op, ref, msg, rules);
     },
+    [=](atom::deliver op, const mailbox_ref& ref,
+        const mime::built_message& built) {
+      return to_account(self, op, ref, built);
+    },
     [=](atom::thread op, const mailbox_ref& ref, const std::string& folder,
         uint32_t uid) { return to_account(self, op, ref, folder, uid); },
     [=](atom::bulk op, const mailbox_ref& ref, const imap::bulk_request& req) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/actors/node.hpp"
 
+#include "postern/actors/outbox.hpp"
 #include "postern/actors/token_authority.hpp"
 #include "postern/actors/vault.hpp"
 #include "postern/error.hpp"
@@ -95,12 +96,16 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
   auto mail = spawn_mail_router(sys, *directory, *vault,
                                 mail_options_from(cfg));
   auto tokens = spawn_token_authority(sys, setup.env);
+  outbox_options oopts;
+  oopts.ttl = std::chrono::hours(cfg.outbox_ttl_hours);
+  auto out = spawn_outbox(sys, setup.env, mail, *directory, oopts);
   std::vector<caf::actor> children{caf::actor_cast<caf::actor>(*vault),
                                    caf::actor_cast<caf::actor>(*directory),
                                    caf::actor_cast<caf::actor>(mail),
-                                   caf::actor_cast<caf::actor>(tokens)};
+                                   caf::actor_cast<caf::actor>(tokens),
+                                   caf::actor_cast<caf::actor>(out)};
   auto n = sys.spawn(node, std::move(children));
-  return components{n, *vault, *directory, mail, tokens};
+  return components{n, *vault, *directory, mail, tokens, out};
 }
 
 } // namespace postern

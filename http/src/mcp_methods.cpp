@@ -219,7 +219,8 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
        target = tool_target{
          mailbox_ref{ctx.grant.grant.user, account.id},
          ctx.grant.accounts.size() > 1 ? account.label : std::string{},
-         ctx.grant.grant.send},
+         ctx.grant.grant.send, ctx.grant.grant.id,
+         ctx.grant.grant.client_name, account.label},
        done = std::move(done),
        args = std::move(args)](caf::event_based_actor* actor) {
         start_tool_run(ep, actor, target, args, done);

@@ -55,7 +55,10 @@ public:
       ref_(std::move(target.ref)),
       done_(std::move(done)),
       account_label_(std::move(target.account_label)),
-      send_(std::move(target.send)) {
+      send_(std::move(target.send)),
+      grant_(std::move(target.grant)),
+      client_name_(std::move(target.client_name)),
+      label_(std::move(target.label)) {
     // nop
   }
 
@@ -130,10 +133,42 @@ public:
   void operator()(const mcp::send_mail_args& a) {
     ask(
       [this](sent_message& sent) {
-        ok(mcp::encode_sent(sent.message_id, sent.sent_folder, sent.sent_uid,
-                            sent.save_error));
+        if (!sent.awaiting_approval)
+          return ok(mcp::encode_sent(sent.message_id, sent.sent_folder,
+                                     sent.sent_uid, sent.save_error));
+        auto id = sent.message_id;
+        hold(std::move(sent.held), [this, id](const mcp::held_notice& held) {
+          held_ok(mcp::encode_sent(id, "", 0, "", &held));
+        });
       },
       atom::send_v, ref_, a.message, send_);
+  }
+
+  void operator()(const mcp::get_send_status_args& a) {
+    if (!ep_->actors.outbox)
+      return failed(caf::make_error(ec::shutting_down,
+                                    "The outbox is not running."));
+    self_
+      ->request(ep_->actors.outbox, ep_->settings.tool_timeout, atom::get_v,
+                ref_.user, a.outbox_id)
+      .then(
+        [this](outbox_entry& entry) {
+          // Only the connection that asked sees its messages.
+          if (entry.grant != grant_)
+            return failed(caf::make_error(
+              ec::no_such_message,
+              "There is no held message with that outboxId on this "
+              "connection."));
+          ok(mcp::encode_send_status(entry, approve_url(entry.id)));
+        },
+        [this](const caf::error& err) {
+          if (err == ec::no_such_message)
+            return failed(caf::make_error(
+              ec::no_such_message,
+              "There is no held message with that outboxId on this "
+              "connection."));
+          failed(err);
+        });
   }
 
   // -- organizing tools -----------------------------------------------------
@@ -237,12 +272,49 @@ public:
     auto draft = a.request.draft;
     ask(
       [this, draft](mime::composed_message& composed) {
-        ok(mcp::encode_composed(composed, draft));
+        if (draft || !composed.awaiting_approval)
+          return ok(mcp::encode_composed(composed, draft));
+        auto held = std::move(composed.held);
+        hold(std::move(held),
+             [this, composed](const mcp::held_notice& notice) {
+               held_ok(mcp::encode_composed(composed, false, &notice));
+             });
       },
       atom::compose_v, ref_, a.request, send_);
   }
 
 private:
+  /// <BASE_URL>/outbox/<id>: where the person sends or discards it.
+  std::string approve_url(const std::string& id) const {
+    return ep_->settings.base_url + "/outbox/" + id;
+  }
+
+  /// Puts a message the ACCOUNT built and did not send into the person's
+  /// outbox, then tells `then` where the person approves it. If the
+  /// outbox refuses (full), the call fails and nothing is sent.
+  template <class F>
+  void hold(held_message message, F then) {
+    if (!ep_->actors.outbox)
+      return failed(caf::make_error(
+        ec::shutting_down, "The outbox is not running; nothing was sent."));
+    outbox_entry entry;
+    entry.user = ref_.user;
+    entry.account = ref_.account;
+    entry.grant = grant_;
+    entry.client_name = client_name_;
+    entry.account_label = label_;
+    entry.message = std::move(message);
+    self_
+      ->request(ep_->actors.outbox, ep_->settings.tool_timeout, atom::hold_v,
+                std::move(entry))
+      .then(
+        [this, then](outbox_entry& stored) mutable {
+          then(mcp::held_notice{stored.id, approve_url(stored.id),
+                                stored.expires});
+        },
+        [this](const caf::error& err) { failed(err); });
+  }
+
   template <class OnReply, class... Ts>
   void ask(OnReply on_reply, Ts... xs) {
     if (!ep_->actors.mail)
@@ -281,6 +353,12 @@ private:
     done_(mcp::tool_success(structured), "ok");
   }
 
+  /// A sending tool's message waits for the person's yes (the activity
+  /// log says so instead of "ok").
+  void held_ok(std::string structured) {
+    done_(mcp::tool_success(structured), "awaiting_approval");
+  }
+
   void failed(const caf::error& err) {
     auto sentence = mail_failure(err, ep_->settings.tool_timeout);
     // With several accounts, the agent must know which one failed.
@@ -296,6 +374,9 @@ private:
   /// Empty when the connection reaches one account only.
   std::string account_label_;
   send_rules send_;
+  grant_id grant_;
+  std::string client_name_;
+  std::string label_;
 };
 
 } // namespace

@@ -24,6 +24,11 @@ struct tool_target {
   std::string account_label;
   /// The connection's rules for the sending tools.
   send_rules send;
+  /// Who is asking, for messages held in the person's outbox.
+  grant_id grant;
+  std::string client_name;
+  /// The account's label, always (account_label is only set to prefix).
+  std::string label;
 };
 
 /// Runs one checked tool call on `self` against the MAIL ROUTER for

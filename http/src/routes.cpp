@@ -49,7 +49,8 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
   add_mcp_routes(
     r, std::make_shared<mcp_endpoint>(
          *eps.sys,
-         mcp_actors{eps.actors.tokens, eps.actors.mail, eps.actors.directory},
+         mcp_actors{eps.actors.tokens, eps.actors.mail, eps.actors.directory,
+                    eps.actors.outbox},
          mcp_settings::from(cfg)));
   r.add_prefix(bhttp::verb::get, "/static/", serve_static);
   // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.

@@ -328,12 +328,7 @@ std::string format_time(int64_t seconds) {
 }
 
 std::string iso_time(int64_t seconds) {
-  auto t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string{buf, n};
+  return iso8601_utc(seconds);
 }
 
 } // namespace postern::http::web

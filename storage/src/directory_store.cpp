@@ -3,6 +3,7 @@
 
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_store.hpp"
+#include "postern/storage/outbox_store.hpp"
 #include "postern/storage/record.hpp"
 
 #include <atomic>
@@ -182,6 +183,8 @@ bool erase_account(txn& t, const user_id& user, const account_id& account) {
   // caller calls note_grants_changed() after the commit so the TOKEN
   // AUTHORITY's cache drops them at once.
   drop_account_from_grants(t, user, account);
+  // Messages held for a yes can no longer be sent from it.
+  erase_outbox_of_account(t, user, account);
   return true;
 }
 
@@ -205,6 +208,7 @@ bool erase_user(txn& t, const user_id& user) {
     erase_account(t, user, account.id);
   erase_sessions_of(t, user);
   erase_grants_of_user(t, user);
+  erase_outbox_of_user(t, user);
   // The user's audit log goes with them.
   while (prune_audit(t, user, std::numeric_limits<int64_t>::max(), 10000) > 0)
     ; // nop

@@ -88,6 +88,10 @@ const char* name_of(table t) {
       return "refresh_tokens";
     case table::audit:
       return "audit";
+    case table::outbox:
+      return "outbox";
+    case table::outbox_mail:
+      return "outbox_mail";
   }
   return "invalid";
 }

@@ -125,6 +125,8 @@ fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
        const flag_change&) -> caf::result<flag_result> { return not_used(); },
     [](atom::send, ref, const mime::outgoing_message&, const send_rules&)
       -> caf::result<sent_message> { return not_used(); },
+    [](atom::deliver, ref, const mime::built_message&)
+      -> caf::result<sent_message> { return not_used(); },
     [](atom::thread, ref, const string&,
        uint32_t) -> caf::result<thread_result> { return not_used(); },
     [](atom::bulk, ref, const bulk_request&) -> caf::result<bulk_result> {

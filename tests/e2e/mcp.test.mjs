@@ -82,7 +82,7 @@ describe('lifecycle', () => {
     };
     assert.deepEqual(await names(tokens.aliceFolders), ['list_folders', 'list_accounts']);
     assert.deepEqual(await names(tokens.aliceSend),
-      ['send_mail', 'reply_message', 'forward_message', 'list_accounts']);
+      ['send_mail', 'reply_message', 'forward_message', 'get_send_status', 'list_accounts']);
     assert.deepEqual(await names(tokens.aliceRead),
       ['list_folders', 'list_messages', 'read_message', 'search_messages', 'get_thread',
         'get_attachment', 'list_accounts']);
@@ -92,7 +92,8 @@ describe('lifecycle', () => {
       ['list_folders', 'list_messages', 'read_message', 'search_messages',
         'move_message', 'flag_message', 'send_mail', 'get_thread', 'create_folder',
         'rename_folder', 'delete_folder', 'delete_message', 'copy_message',
-        'get_attachment', 'reply_message', 'forward_message', 'list_accounts']);
+        'get_attachment', 'reply_message', 'forward_message', 'get_send_status',
+        'list_accounts']);
     for (const t of tools) {
       assert.ok(t.title, t.name);
       assert.equal(t.inputSchema.type, 'object');

@@ -267,7 +267,7 @@ test('sending only to the recipients chosen at consent, changed on the dashboard
     assert.equal(narrowed.isError, true);
     assert.match(narrowed.content[0].text, /may only write to anyone at nowhere\.example/);
     const activity = await b.fetch('/activity');
-    assert.match(activity.text, /Changed whom an agent connection may write to/);
+    assert.match(activity.text, /Changed how an agent connection may send/);
     // Emptied, it writes to anyone again.
     const open = await b.form('/dashboard', `/tokens/${mine}/send-rules`, { allow_recipients: '' });
     assert.equal(open.status, 303, open.text);

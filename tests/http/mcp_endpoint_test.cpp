@@ -171,7 +171,11 @@ public:
     rec_->note("send");
     rec_->outgoing = m;
     rec_->send = rules;
-    return sent_message{"<sent@example.test>", "Sent", 3, ""};
+    sent_message sent;
+    sent.message_id = "<sent@example.test>";
+    sent.sent_folder = "Sent";
+    sent.sent_uid = 3;
+    return sent;
   }
 
 private:
@@ -255,7 +259,7 @@ protected:
     // on a slow machine (the timeout has its own test).
     s.tool_timeout = 30s;
     endpoint_ = std::make_shared<mcp_endpoint>(
-      *sys_, mcp_actors{tokens_, mail_, directory_}, s);
+      *sys_, mcp_actors{tokens_, mail_, directory_, {}}, s);
   }
 
   void TearDown() override {
@@ -430,7 +434,7 @@ TEST_F(mcp_endpoint_test, mail_errors_and_timeouts_are_tool_errors) {
   s.base_url = "https://mail.example.com";
   s.tool_timeout = 1s;
   endpoint_ = std::make_shared<mcp_endpoint>(
-    *sys_, mcp_actors{tokens_, silent, directory_}, s);
+    *sys_, mcp_actors{tokens_, silent, directory_, {}}, s);
   session = initialize(token);
   auto slow = call(token, session, "list_messages", "{}");
   EXPECT_TRUE(slow["isError"].GetBool());

@@ -74,6 +74,11 @@ public:
     return not_used();
   }
 
+  virtual caf::result<sent_message> deliver(const mailbox_ref&,
+                                            const mime::built_message&) {
+    return not_used();
+  }
+
   virtual caf::result<imap::thread_result>
   thread(const mailbox_ref&, const std::string&, uint32_t) {
     return not_used();
@@ -150,6 +155,9 @@ inline mail_actor::behavior_type fake_mail(mail_actor::pointer self,
     [=](atom::send, ref m, const mime::outgoing_message& msg,
         const send_rules& rules) {
       return impl->send(m, msg, rules);
+    },
+    [=](atom::deliver, ref m, const mime::built_message& built) {
+      return impl->deliver(m, built);
     },
     [=](atom::thread, ref m, str folder, uint32_t uid) {
       return impl->thread(m, folder, uid);

@@ -8,6 +8,7 @@
 #include "postern/mime/attachment.hpp"
 #include "postern/mime/compose.hpp"
 #include "postern/mime/message_builder.hpp"
+#include "postern/outbox.hpp"
 #include "postern/send_rules.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -41,12 +42,16 @@ struct sent_message {
   uint32_t sent_uid = 0;
   /// Why the copy could not be saved (the message was sent regardless).
   std::string save_error;
+  /// The connection must ask first: nothing was sent; `held` is the built
+  /// and checked message, for the caller to put in the person's outbox.
+  bool awaiting_approval = false;
+  held_message held;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sent_message& x) {
   return f(caf::meta::type_name("sent_message"), x.message_id, x.sent_folder,
-           x.sent_uid, x.save_error);
+           x.sent_uid, x.save_error, x.awaiting_approval, x.held);
 }
 
 /// What the MAIL ROUTER reports for /metrics.
@@ -112,8 +117,14 @@ using mailbox_operations_actor = caf::typed_actor<
   // Sends a message over the account's SMTP and saves a copy to Sent. The
   // sender is the account's address unless set.
   // The connection's send rules may refuse a recipient (forbidden).
+  // A connection that must ask first gets the message built, checked and
+  // not sent (sent_message::awaiting_approval).
   caf::replies_to<atom::send, mailbox_ref, mime::outgoing_message,
                   send_rules>::with<sent_message>,
+  // Sends a message built earlier (held for the person's yes, then
+  // approved) and saves a copy to Sent; counts against the send limit.
+  caf::replies_to<atom::deliver, mailbox_ref,
+                  mime::built_message>::with<sent_message>,
   // The conversation of a message (args: folder, uid); no_such_message.
   caf::replies_to<atom::thread, mailbox_ref, std::string,
                   uint32_t>::with<imap::thread_result>,

@@ -5,6 +5,7 @@
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/mail_router.hpp"
 #include "postern/actors/node_actor.hpp"
+#include "postern/actors/outbox_actor.hpp"
 #include "postern/actors/token_authority_actor.hpp"
 #include "postern/actors/vault_actor.hpp"
 #include "postern/clock.hpp"
@@ -50,6 +51,8 @@ struct components {
   mail_actor mail;
   /// The TOKEN AUTHORITY (grants and access tokens).
   token_authority_actor tokens;
+  /// Messages waiting for their person's yes.
+  outbox_actor outbox;
 };
 
 /// What spawn_node needs beyond the configuration.

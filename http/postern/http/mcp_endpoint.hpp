@@ -3,6 +3,7 @@
 
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/mail_actor.hpp"
+#include "postern/actors/outbox_actor.hpp"
 #include "postern/actors/token_authority_actor.hpp"
 #include "postern/config.hpp"
 #include "postern/http/mcp_sessions.hpp"
@@ -75,6 +76,8 @@ struct mcp_actors {
   mail_actor mail;
   /// For the audit log.
   directory_actor directory;
+  /// Where sending tools of connections that ask first put their messages.
+  outbox_actor outbox;
 };
 
 /// MCP over Streamable HTTP at /mcp: the transport (HTTP status codes,

@@ -42,9 +42,12 @@ struct arguments {
   }
 };
 
+/// `known` are the flags that take a value, `switches` those that stand
+/// alone (present: "yes").
 caf::expected<arguments>
 parse_arguments(const std::vector<std::string>& args, size_t first,
-                const std::vector<std::string>& known) {
+                const std::vector<std::string>& known,
+                const std::vector<std::string>& switches = {}) {
   arguments result;
   for (size_t i = first; i < args.size(); ++i) {
     const auto& a = args[i];
@@ -55,6 +58,13 @@ parse_arguments(const std::vector<std::string>& args, size_t first,
     auto eq = a.find('=');
     auto name = a.substr(2,
                          eq == std::string::npos ? std::string::npos : eq - 2);
+    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+      if (eq != std::string::npos)
+        return caf::make_error(ec::invalid_argument,
+                               "--" + name + " takes no value");
+      result.flags[name] = "yes";
+      continue;
+    }
     if (std::find(known.begin(), known.end(), name) == known.end())
       return caf::make_error(ec::invalid_argument, "unknown option --" + name);
     if (eq != std::string::npos)
@@ -338,7 +348,8 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
                                      "USERNAME --account ACCOUNT_ID[,ID...] "
                                      "--scopes "
                                      "\"mail:folders mail:read ...\" "
-                                     "[--ttl SECONDS] [--allow-recipients "
+                                     "[--ttl SECONDS] [--ask-before-send] "
+                                     "[--allow-recipients "
                                      "\"bob@example.org,*@example.com\"]"));
   auto scopes = scopes_from_flag(a);
   if (!scopes)
@@ -347,6 +358,11 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
   if (!ttl)
     return fail(err, ttl.error());
   send_rules send;
+  send.ask_first = a.flag("ask-before-send").has_value();
+  if (send.ask_first && !has_scope(*scopes, scope::send))
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "--ask-before-send needs the mail:send "
+                                     "scope (only sending waits for a yes)"));
   if (auto text = a.flag("allow-recipients")) {
     std::string problem;
     auto patterns = parse_recipient_patterns(*text, &problem);
@@ -390,6 +406,8 @@ int issue_token(config& cfg, const arguments& a, std::ostream& out,
       << issued->grant.id.value << ")";
   if (!send.recipients.empty())
     err << ", may write only to " << send.describe_recipients();
+  if (send.ask_first)
+    err << ", holds every message for the person's yes";
   err << "\n";
   return 0;
 }
@@ -489,14 +507,17 @@ std::string admin_usage() {
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
   issue-token USERNAME --account ACCOUNT_ID[,ID...] --scopes "mail:read ..."
-        [--ttl SECONDS] [--allow-recipients "bob@example.org,*@example.com"]
+        [--ttl SECONDS] [--ask-before-send]
+        [--allow-recipients "bob@example.org,*@example.com"]
                                     prints an MCP access token (Bearer) for
                                     those accounts (the first is the
                                     default); scopes: mail:folders mail:read
                                     mail:search mail:modify mail:send
                                     mail:draft; the lifetime defaults to 30
-                                    days; --allow-recipients limits whom its
-                                    sending tools may write to
+                                    days; --ask-before-send holds every
+                                    message for the person's yes on the
+                                    dashboard; --allow-recipients limits
+                                    whom its sending tools may write to
   backup FILE                       consistent, compacted copy of the database
   rotate-key                        re-encrypts all credentials under a new key
                                     (64 hex chars on stdin, or generated and
@@ -519,10 +540,13 @@ int run_admin(config cfg, const std::vector<std::string>& args,
                   "smtp-security", "smtp-user"});
   if (cmd == "invite")
     known.push_back("ttl-hours");
-  if (cmd == "issue-token")
+  std::vector<std::string> switches;
+  if (cmd == "issue-token") {
     known.insert(known.end(),
                  {"account", "scopes", "ttl", "allow-recipients"});
-  auto a = parse_arguments(args, 1, known);
+    switches.push_back("ask-before-send");
+  }
+  auto a = parse_arguments(args, 1, known, switches);
   if (!a)
     return fail(err, a.error());
   if (auto dir = a->flag("data-dir"))

@@ -226,6 +226,11 @@ const std::vector<option>& options() {
      "dashboard login lifetime (default 24)",
      unsigned_setter(&config::session_ttl_hours, "SESSION_TTL_HOURS",
                      24 * 365)},
+    {"--outbox-ttl-hours", "OUTBOX_TTL_HOURS", "H",
+     "a message held for its person's yes expires after this long "
+     "(default 24)",
+     unsigned_setter(&config::outbox_ttl_hours, "OUTBOX_TTL_HOURS",
+                     24 * 30)},
     {"--metrics-token", "METRICS_TOKEN", "TEXT",
      "bearer token /metrics requires (without it /metrics is off unless "
      "METRICS_OPEN)",
@@ -410,6 +415,9 @@ caf::error validate(const config& cfg) {
                + " characters; generate one with: openssl rand -hex 32");
   if (cfg.tls_cert_file.empty() != cfg.tls_key_file.empty())
     return bad("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  if (cfg.outbox_ttl_hours == 0)
+    return bad("OUTBOX_TTL_HOURS must be at least 1: a held message needs "
+               "time for its person to say yes");
   static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(levels), std::end(levels), cfg.log_level)
       == std::end(levels))

@@ -55,7 +55,10 @@ std::string what_words(const audit_event& e) {
     {"account.delete", "Deleted email account"},
     {"grant.revoke", "Revoked agent connection"},
     {"grant.remove_account", "Took an account out of an agent connection"},
-    {"grant.send_rules", "Changed whom an agent connection may write to"},
+    {"grant.send_rules", "Changed how an agent connection may send"},
+    {"outbox.send", "Sent a message held for your yes"},
+    {"outbox.discard", "Discarded a message held for your yes"},
+    {"outbox.expire", "A message held for your yes expired unsent"},
     {"user.create", "Account created by the operator"},
   };
   if (e.action == "login")

@@ -65,6 +65,7 @@ ui::value connection_view(const grant_info& g,
     send.set("recipients", g.send.recipients_line());
     send.set("restricted", !g.send.recipients.empty());
     send.set("words", g.send.describe_recipients());
+    send.set("ask_first", g.send.ask_first);
     v.set("send", std::move(send));
   }
   v.set("created", format_time(g.created_at));
@@ -138,8 +139,11 @@ void post_send_rules(site_ptr s, const request& req, const responder& respond,
         return;
       }
       send_rules rules;
+      rules.ask_first = form.get("ask_first") == "yes";
       rules.recipients = std::move(*patterns);
       auto words = rules.describe_recipients();
+      if (rules.ask_first)
+        words += ", asking first";
       self
         ->request(s->actors.tokens, page_timeout, atom::put_v, ws.user.id,
                   grant_id{id}, rules)

@@ -53,6 +53,8 @@ struct dashboard_data {
   std::string grants_error;
   std::vector<audit_event> events;
   client_names clients;
+  /// Messages held for the person's yes.
+  std::vector<outbox_entry> held;
 };
 
 response_type dashboard_page(const site& s, const web_session& ws,
@@ -83,6 +85,9 @@ response_type dashboard_page(const site& s, const web_session& ws,
   auto recent = ui::value::list();
   for (size_t i = 0; i < d.events.size() && i < 6; ++i)
     recent.push(event_view(d.events[i], labels, d.clients));
+  auto held = held_views(d.held);
+  p.data.set("has_held", held.truthy());
+  p.data.set("held", std::move(held));
   p.data.set("has_recent", recent.truthy());
   p.data.set("recent", std::move(recent));
   return render_page(p);
@@ -96,8 +101,23 @@ void get_dashboard(site_ptr s, const request& req, const responder& respond) {
     s, req, respond, [s, respond, notice](task self, const web_session& ws) {
       auto data = std::make_shared<dashboard_data>();
       auto fail = fail_page(respond, ws);
-      auto show = [s, respond, ws, data, notice] {
+      auto render_it = [s, respond, ws, data, notice] {
         respond(dashboard_page(*s, ws, *data, notice));
+      };
+      // The outbox last: a failure there still shows everything else.
+      auto show = [self, s, ws, data, render_it] {
+        if (!s->actors.outbox)
+          return render_it();
+        self->request(s->actors.outbox, page_timeout, atom::list_v, ws.user.id)
+          .then(
+            [data, render_it](std::vector<outbox_entry>& held) {
+              data->held = std::move(held);
+              render_it();
+            },
+            [render_it](const caf::error& err) {
+              POSTERN_WARN("web: cannot list the outbox: {}", render(err));
+              render_it();
+            });
       };
       auto get_events = [self, s, ws, data, show] {
         self

@@ -30,6 +30,9 @@ void add_dashboard_routes(router& r, const config& cfg, endpoints eps) {
   r.add_prefix(verb::get, "/accounts/", bind(account_get));
   r.add_prefix(verb::post, "/accounts/", bind(account_post_route));
   r.add_prefix(verb::post, "/tokens/", bind(post_revoke));
+  r.add(verb::get, "/outbox", bind(get_outbox));
+  r.add_prefix(verb::get, "/outbox/", bind(get_outbox));
+  r.add_prefix(verb::post, "/outbox/", bind(post_outbox));
   r.add(verb::get, "/activity", bind(get_activity));
   r.add(verb::get, "/change-password", bind(get_password));
   r.add(verb::post, "/change-password", bind(post_password));

@@ -38,6 +38,9 @@ std::string notice_text(std::string_view code) {
                         "account; its other accounts keep working."},
     {"send_rules", "Saved: the connection's sending tools follow the new "
                    "rules from their next call."},
+    {"outbox_sent", "Sent: the message is on its way, and a copy is in "
+                    "Sent."},
+    {"outbox_discarded", "Discarded: the message will not be sent."},
     {"password-changed", "Your password was changed. Other browsers were "
                          "logged out."},
     {"logged-out", "You are logged out."},

@@ -109,6 +109,21 @@ void with_client_names(task self, const site& s,
 std::map<std::string, std::string>
 label_map(const std::vector<account_settings>& accounts);
 
+// -- held messages (outbox.cpp)
+// ----------------------------------------------------------
+
+/// True for an id as Postern makes them (base64url or uuid, 1 to 64
+/// characters): anything else in a path is answered 404 at once.
+bool valid_id(std::string_view id);
+
+/// GET /outbox and /outbox/<id> (what an approval URL opens).
+void get_outbox(site_ptr s, const request& req, const responder& respond);
+/// POST /outbox/<id>/send and /outbox/<id>/discard.
+void post_outbox(site_ptr s, const request& req, const responder& respond);
+
+/// The pending entries as the dashboard's "Waiting for your yes" shows them.
+ui::value held_views(const std::vector<outbox_entry>& entries);
+
 // -- agent connections (connections.cpp)
 // ------------------------------------------
 

@@ -327,6 +327,7 @@ void handle_authorize_post(const server_ptr& s, const request& req,
       // A mistyped recipient leaves the request pending: Back returns to
       // the same form.
       send_rules send;
+      send.ask_first = form.get("ask_first") == "yes";
       std::string problem;
       if (auto patterns
           = parse_recipient_patterns(form.get("allow_recipients"), &problem))

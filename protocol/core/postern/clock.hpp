@@ -20,6 +20,9 @@ std::chrono::steady_clock::time_point steady_now();
 /// Milliseconds of steady_now() since the clock's epoch.
 int64_t steady_millis();
 
+/// Unix seconds as ISO 8601 UTC: "2026-12-05T14:03:00Z".
+std::string iso8601_utc(int64_t unix_seconds);
+
 /// Tests only (TEST_CLOCK_FILE): from now on, the clocks above stand still
 /// at this moment plus the number of seconds (a decimal, may be fractional)
 /// written in `path`; a test moves time forward by writing a larger number.

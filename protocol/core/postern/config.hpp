@@ -56,6 +56,9 @@ struct config {
   std::string account_host_deny = "private";
   /// Lifetime of a dashboard login.
   unsigned session_ttl_hours = 24;
+  /// A message held for its person's yes expires after this long unless
+  /// sent or discarded (OUTBOX_TTL_HOURS).
+  unsigned outbox_ttl_hours = 24;
   /// Audit events older than this are pruned (AUDIT_RETENTION_DAYS); 0
   /// keeps them forever. A deleted user's events go with the user.
   unsigned audit_retention_days = 90;

@@ -30,6 +30,8 @@ struct node_status;
 struct sealed_credentials;
 struct server_settings;
 struct send_rules;
+struct held_message;
+struct outbox_entry;
 struct session_grant;
 struct user_id;
 struct user_info;
@@ -70,6 +72,7 @@ struct attachment_content;
 struct original_message;
 struct compose_request;
 struct composed_message;
+struct built_message;
 
 } // namespace postern::mime
 
@@ -141,6 +144,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, original, "original")
   CAF_ADD_ATOM(postern, postern::atom, compose, "compose")
   CAF_ADD_ATOM(postern, postern::atom, save_draft, "save_draft")
+  CAF_ADD_ATOM(postern, postern::atom, hold, "hold")
+  CAF_ADD_ATOM(postern, postern::atom, deliver, "deliver")
+  CAF_ADD_ATOM(postern, postern::atom, discard, "discard")
   // TOKEN AUTHORITY
   CAF_ADD_ATOM(postern, postern::atom, validate, "validate")
   CAF_ADD_ATOM(postern, postern::atom, issue, "issue")
@@ -205,5 +211,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (postern::mime::compose_request))
   CAF_ADD_TYPE_ID(postern, (postern::mime::composed_message))
   CAF_ADD_TYPE_ID(postern, (postern::send_rules))
+  CAF_ADD_TYPE_ID(postern, (postern::mime::built_message))
+  CAF_ADD_TYPE_ID(postern, (postern::outbox_entry))
+  CAF_ADD_TYPE_ID(postern, (std::vector<postern::outbox_entry>) )
 
 CAF_END_TYPE_ID_BLOCK(postern)

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -84,6 +85,15 @@ void set_test_clock_file(const std::string& path) {
 
 bool test_clock_active() {
   return current.load(std::memory_order_acquire) != nullptr;
+}
+
+std::string iso8601_utc(int64_t unix_seconds) {
+  auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  auto n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string{buf, n};
 }
 
 } // namespace postern

@@ -58,6 +58,7 @@ const tool_row table[] = {
   {"reply_message", scope::send, sending, parse_reply_message},
   {"forward_message", scope::send, sending, parse_forward_message},
   {"save_draft", scope::draft, additive, parse_save_draft},
+  {"get_send_status", scope::send, reads, parse_get_send_status},
   // Shown with any scope (`required` is then unused).
   {"list_accounts", scope::folders, reads, parse_list_accounts, true},
 };

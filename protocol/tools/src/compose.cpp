@@ -139,13 +139,6 @@ std::string read_draft(const tool_arguments& args, mime::compose_request& r) {
 } // namespace
 
 /// The notice of a message sent but not saved to Sent, when it was not.
-void write_save_notice(json_writer& w, std::string_view save_error) {
-  if (!save_error.empty())
-    w.key("notice").string("The message was sent, but no copy could be "
-                           "saved to the Sent folder: "
-                           + std::string{save_error});
-}
-
 parsed_arguments parse_send_mail(const tool_arguments& args) {
   send_mail_args result;
   auto& m = result.message;
@@ -199,7 +192,7 @@ parsed_arguments parse_save_draft(const tool_arguments& args) {
 
 std::string encode_sent(std::string_view message_id,
                         std::string_view sent_folder, uint32_t sent_uid,
-                        std::string_view save_error) {
+                        std::string_view save_error, const held_notice* held) {
   json_writer w;
   w.begin_object()
     .key("success")
@@ -210,12 +203,13 @@ std::string encode_sent(std::string_view message_id,
     .string_or_null(sent_folder)
     .key("sentUid");
   detail::write_uid_or_null(w, sent_uid);
-  detail::write_save_notice(w, save_error);
+  detail::write_send_outcome(w, save_error, held);
   w.end_object();
   return w.take();
 }
 
-std::string encode_composed(const mime::composed_message& result, bool draft) {
+std::string encode_composed(const mime::composed_message& result, bool draft,
+                            const held_notice* held) {
   json_writer w;
   w.begin_object()
     .key("success")
@@ -235,7 +229,8 @@ std::string encode_composed(const mime::composed_message& result, bool draft) {
   else
     w.key("sentFolder").string_or_null(result.folder).key("sentUid");
   detail::write_uid_or_null(w, result.uid);
-  detail::write_save_notice(w, result.save_error);
+  if (!draft)
+    detail::write_send_outcome(w, result.save_error, held);
   w.end_object();
   return w.take();
 }

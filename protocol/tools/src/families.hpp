@@ -64,6 +64,10 @@ parsed_arguments parse_save_draft(const tool_arguments& args);
 
 parsed_arguments parse_get_attachment(const tool_arguments& args);
 
+// -- outbox.cpp ---------------------------------------------------------------
+
+parsed_arguments parse_get_send_status(const tool_arguments& args);
+
 // -- accounts.cpp -------------------------------------------------------------
 
 parsed_arguments parse_list_accounts(const tool_arguments& args);

@@ -29,6 +29,14 @@ void write_summary_fields(json_writer& w, const imap::message_summary& s);
 std::string call_result(std::string_view text, bool is_error,
                         const std::function<void(json_writer&)>& more = {});
 
+/// The fields of a sending tool's answer after its copy or hold: for a
+/// held message "status": "awaiting_approval" with "outboxId",
+/// "approveUrl", "expiresAt" and a "notice" that says what the agent
+/// should do; for a sent one only the notice of a copy that could not be
+/// saved.
+void write_send_outcome(json_writer& w, std::string_view save_error,
+                        const held_notice* held);
+
 /// Writes a UID, or null for 0 (the server did not say).
 void write_uid_or_null(json_writer& w, uint32_t uid);
 

@@ -32,10 +32,12 @@ enum class table : uint8_t {
   access_tokens,  // SHA-256(token) -> access token record
   refresh_tokens, // SHA-256(token) -> refresh token record
   audit,          // big-endian ms timestamp + sequence -> audit event
+  outbox,         // user id + '/' + outbox id -> held message's entry
+  outbox_mail,    // user id + '/' + outbox id -> its bytes and envelope
 };
 
 /// Number of tables; keep in sync with the enum.
-inline constexpr size_t table_count = static_cast<size_t>(table::audit) + 1;
+inline constexpr size_t table_count = static_cast<size_t>(table::outbox_mail) + 1;
 
 /// The LMDB name of a table.
 const char* name_of(table t);

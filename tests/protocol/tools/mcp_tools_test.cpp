@@ -30,7 +30,7 @@ TEST(mcp_tools, catalogue_keeps_the_original_names_and_scopes) {
               "get_thread", "create_folder", "rename_folder", "delete_folder",
               "delete_message", "copy_message", "get_attachment",
               "reply_message", "forward_message", "save_draft",
-              "list_accounts"}));
+              "get_send_status", "list_accounts"}));
   for (auto& t : tool_catalogue())
     EXPECT_EQ(t.about_accounts, t.name == "list_accounts") << t.name;
   EXPECT_EQ(find_tool("send_mail")->required, scope::send);
@@ -71,8 +71,8 @@ TEST(mcp_tools, tools_list_is_filtered_by_scope) {
             (std::vector<std::string>{
               "list_messages", "read_message", "send_mail", "get_thread",
               "get_attachment", "reply_message", "forward_message",
-              "list_accounts"}));
-  EXPECT_EQ(names(every_scope).size(), 18u);
+              "get_send_status", "list_accounts"}));
+  EXPECT_EQ(names(every_scope).size(), 19u);
   // Drafting alone never shows a sending tool.
   EXPECT_EQ(names(bit(scope::draft)),
             (std::vector<std::string>{"save_draft", "list_accounts"}));
@@ -134,7 +134,7 @@ TEST(mcp_tools, tools_list_offers_the_connections_accounts) {
       // The schema still checks the tool's own arguments.
       EXPECT_FALSE(in["additionalProperties"].GetBool()) << name;
     }
-    EXPECT_EQ(tools, 8u);
+    EXPECT_EQ(tools, 9u);
   };
   check(two_accounts(true), false);
   check(two_accounts(false), true);

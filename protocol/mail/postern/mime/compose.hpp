@@ -3,6 +3,7 @@
 
 #include "postern/mime/address.hpp"
 #include "postern/mime/message_builder.hpp"
+#include "postern/outbox.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -89,13 +90,16 @@ struct composed_message {
   std::vector<std::string> references;
   /// Names of the attached files.
   std::vector<std::string> attachments;
+  /// Not sent: held for the person's yes (see sent_message).
+  bool awaiting_approval = false;
+  held_message held;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, composed_message& x) {
   return f(caf::meta::type_name("composed_message"), x.message_id, x.folder,
            x.uid, x.save_error, x.subject, x.to, x.cc, x.in_reply_to,
-           x.references, x.attachments);
+           x.references, x.attachments, x.awaiting_approval, x.held);
 }
 
 /// "Re: " + subject, unless it already starts with a reply prefix (Re:,

@@ -189,12 +189,17 @@ struct compose_args {
 /// list_accounts (no arguments: it answers from the token alone).
 struct list_accounts_args {};
 
+/// get_send_status: where a message held for the person's yes stands.
+struct get_send_status_args {
+  std::string outbox_id;
+};
+
 using tool_args
   = std::variant<list_folders_args, list_messages_args, read_message_args,
                  search_messages_args, move_message_args, flag_message_args,
                  send_mail_args, get_thread_args, folder_change_args,
                  bulk_change_args, get_attachment_args, compose_args,
-                 list_accounts_args>;
+                 list_accounts_args, get_send_status_args>;
 
 struct parsed_arguments {
   std::optional<tool_args> args;
@@ -233,9 +238,24 @@ std::string encode_flag(const imap::flag_result& result);
 /// list_accounts: the token's accounts and its scopes.
 std::string encode_accounts(const access_grant& grant);
 
+/// A message the sending tools did not send: it waits in the person's
+/// outbox for their yes at `approve_url`.
+struct held_notice {
+  std::string outbox_id;
+  std::string approve_url;
+  /// Unix seconds.
+  int64_t expires = 0;
+};
+
+/// send_mail; with `held`, the message waits for the person's yes.
 std::string encode_sent(std::string_view message_id,
                         std::string_view sent_folder, uint32_t sent_uid,
-                        std::string_view save_error);
+                        std::string_view save_error,
+                        const held_notice* held = nullptr);
+
+/// get_send_status: the entry's status and what it was.
+std::string encode_send_status(const outbox_entry& entry,
+                               std::string_view approve_url);
 
 std::string encode_thread(const get_thread_args& args,
                           const imap::thread_result& result);
@@ -257,7 +277,8 @@ std::string encode_attachment(const std::string& folder,
 
 /// structuredContent of reply_message, forward_message (sent) and
 /// save_draft (`draft`).
-std::string encode_composed(const mime::composed_message& result, bool draft);
+std::string encode_composed(const mime::composed_message& result, bool draft,
+                            const held_notice* held = nullptr);
 
 /// The CallToolResult of get_attachment: the description as text and
 /// structuredContent, then the image or embedded resource; an error result
