@@ -322,6 +322,9 @@ void on_authorized(const std::shared_ptr<mcp_endpoint::impl>& state,
     ctx.session_id = c.session_id;
     ctx.protocol_version = c.has_protocol_version ? c.protocol_version
                                                   : session->protocol_version;
+    ctx.url_elicitation = session->url_elicitation
+                          && ascii_lower(c.accept).find("text/event-stream")
+                               != std::string::npos;
   }
   dispatch_mcp(state, self, std::move(ctx), std::move(msg),
                [respond](mcp_reply reply) {

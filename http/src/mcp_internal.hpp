@@ -55,6 +55,10 @@ struct mcp_context {
   /// its response stream (in the 2025 revisions a disconnect is not a
   /// cancellation): a tool call subscribes to abandon its mail work.
   std::shared_ptr<client_gone> cancelled_by_hang_up;
+  /// The client takes URL-mode elicitation requests in the stream of its
+  /// call (declared at initialize, 2025-11-25, and it accepts
+  /// text/event-stream): a held message also asks through it.
+  bool url_elicitation = false;
   /// Members every successful result starts with (`"k":v,...`): the modern
   /// era's resultType and caching hints; empty in the legacy era.
   std::string result_fields;

@@ -63,9 +63,16 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
   if (auto info = find_member(msg.params, "clientInfo"))
     if (auto name = find_member(info, "name"); name && name->IsString())
       client_name = mcp::to_valid_utf8(string_of(*name).substr(0, 100));
+  // URL-mode elicitation came with 2025-11-25.
+  bool url_elicitation = false;
+  if (version >= "2025-11-25")
+    if (auto caps = find_member(msg.params, "capabilities"))
+      if (auto e = find_member(caps, "elicitation"); e && e->IsObject())
+        if (auto url = find_member(e, "url"); url && url->IsObject())
+          url_elicitation = true;
   auto why = mcp_session_table::refusal::none;
   auto id = ep->sessions.create(ctx.grant_key, version, client_name,
-                                steady_now(), &why);
+                                steady_now(), &why, url_elicitation);
   if (!id && why == mcp_session_table::refusal::user_full) {
     mcp_reply r = error(msg, mcp::rpc::server_error,
                         "Too Many Requests: this account holds "
@@ -191,6 +198,47 @@ mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
   return r;
 }
 
+/// The answer of a call whose message waits for a yes, for a client that
+/// takes URL-mode elicitation: first an elicitation/create request asking
+/// the person to open the approval page, then the result, as one event
+/// stream. The person's decision happens on that page, so the call does
+/// not wait for the client's answer (a JSON-RPC response Postern accepts
+/// with 202 and otherwise ignores).
+mcp_reply with_approval_request(const held_for_yes& held,
+                                const grant_account& account,
+                                const std::string& result) {
+  mcp::json_writer w;
+  w.begin_object()
+    .key("jsonrpc")
+    .string("2.0")
+    .key("id")
+    .string("postern-approve-" + held.outbox_id)
+    .key("method")
+    .string("elicitation/create")
+    .key("params")
+    .begin_object()
+    .key("mode")
+    .string("url")
+    .key("message")
+    .string("Your agent wants to send an email from "
+            + (account.address.empty() ? account.label : account.address)
+            + ". Nothing is sent until you approve it: open Postern to "
+              "review it and press Send or Discard.")
+    .key("url")
+    .string(held.approve_url)
+    .key("elicitationId")
+    .string(held.outbox_id)
+    .end_object()
+    .end_object();
+  mcp_reply r;
+  r.body = "event: message\ndata: " + w.take() + "\n\nevent: message\ndata: "
+           + result + "\n\n";
+  r.headers.emplace_back("Content-Type", "text/event-stream");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Accel-Buffering", "no");
+  return r;
+}
+
 /// Runs a checked call on `self` (a fresh actor when null) and replies once:
 /// with the tool's answer, or not at all when the client hung up first
 /// (modern era), in which case the actor running the call is ended.
@@ -205,13 +253,18 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto acc = account;
   // Set by whichever comes first: the answer, or the client hanging up.
   auto settled = std::make_shared<std::atomic<bool>>(false);
-  auto done = [ep, c, acc, id, tool_name, started, reply,
-               settled](std::string call_result, std::string outcome) {
+  // Filled by the run when a sending tool's message waits for a yes.
+  auto held = std::make_shared<held_for_yes>();
+  auto done = [ep, c, acc, id, tool_name, started, reply, settled,
+               held](std::string call_result, std::string outcome) {
     if (settled->exchange(true))
       return;
     audit(*ep, c, &acc, tool_name, std::move(outcome), started);
+    auto body = mcp::make_result(id, call_result, c.result_fields);
+    if (c.url_elicitation && !held->outbox_id.empty())
+      return reply(with_approval_request(*held, acc, body));
     mcp_reply r;
-    r.body = mcp::make_result(id, call_result, c.result_fields);
+    r.body = std::move(body);
     reply(std::move(r));
   };
   auto start
@@ -220,7 +273,7 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
          mailbox_ref{ctx.grant.grant.user, account.id},
          ctx.grant.accounts.size() > 1 ? account.label : std::string{},
          ctx.grant.grant.send, ctx.grant.grant.id,
-         ctx.grant.grant.client_name, account.label},
+         ctx.grant.grant.client_name, account.label, held},
        done = std::move(done),
        args = std::move(args)](caf::event_based_actor* actor) {
         start_tool_run(ep, actor, target, args, done);

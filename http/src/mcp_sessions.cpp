@@ -62,7 +62,8 @@ void mcp_session_table::purge_locked(shard& s, clock::time_point now) {
 std::optional<std::string>
 mcp_session_table::create(const std::string& grant,
                           std::string protocol_version, std::string client_name,
-                          clock::time_point now, refusal* why) {
+                          clock::time_point now, refusal* why,
+                          bool url_elicitation) {
   auto refuse = [why](refusal r) -> std::optional<std::string> {
     if (why)
       *why = r;
@@ -110,6 +111,7 @@ mcp_session_table::create(const std::string& grant,
   entry.grant = grant;
   entry.protocol_version = std::move(protocol_version);
   entry.client_name = std::move(client_name);
+  entry.url_elicitation = url_elicitation;
   entry.last_used = now;
   s.sessions.emplace(id, std::move(entry));
   ++s.per_grant[grant];

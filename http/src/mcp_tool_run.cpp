@@ -58,7 +58,8 @@ public:
       send_(std::move(target.send)),
       grant_(std::move(target.grant)),
       client_name_(std::move(target.client_name)),
-      label_(std::move(target.label)) {
+      label_(std::move(target.label)),
+      held_(std::move(target.held)) {
     // nop
   }
 
@@ -309,6 +310,8 @@ private:
                 std::move(entry))
       .then(
         [this, then](outbox_entry& stored) mutable {
+          if (held_)
+            *held_ = held_for_yes{stored.id, approve_url(stored.id)};
           then(mcp::held_notice{stored.id, approve_url(stored.id),
                                 stored.expires});
         },
@@ -377,6 +380,7 @@ private:
   grant_id grant_;
   std::string client_name_;
   std::string label_;
+  std::shared_ptr<held_for_yes> held_;
 };
 
 } // namespace

@@ -16,6 +16,12 @@ namespace postern::http {
 /// Receives a tool call's CallToolResult (JSON) and its audit outcome.
 using tool_done_fn = std::function<void(std::string, std::string)>;
 
+/// Where a message held for the person's yes waits (set by the run).
+struct held_for_yes {
+  std::string outbox_id;
+  std::string approve_url;
+};
+
 /// The mailbox a tool call works on, as its connection sees it.
 struct tool_target {
   mailbox_ref ref;
@@ -29,6 +35,8 @@ struct tool_target {
   std::string client_name;
   /// The account's label, always (account_label is only set to prefix).
   std::string label;
+  /// Filled when a sending tool's message was held; may be null.
+  std::shared_ptr<held_for_yes> held;
 };
 
 /// Runs one checked tool call on `self` against the MAIL ROUTER for

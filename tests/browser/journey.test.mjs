@@ -6,7 +6,10 @@
 // access and the person approves the consent (the redirect reaches the
 // client's loopback callback, the SDK exchanges the code) -> the agent
 // connection is listed by the client's name -> the agent lists mail ->
-// revoke (the agent gets 401) -> activity -> change password -> log out ->
+// revoke (the agent gets 401) -> a second agent may send only with the
+// person's yes (consent "Ask me before anything is sent"; one held message
+// discarded on the dashboard, one sent from its approval link, arriving) ->
+// activity -> change password -> log out ->
 // log in again. Then the pages on a phone.
 //
 // Run by ctest (browser.journey); by hand:
@@ -257,13 +260,82 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
     });
     await agent.close();
 
+    // A second agent may send, but only with the person's yes: it asks,
+    // the person ticks "Ask me before anything is sent", and its messages
+    // wait on the dashboard.
+    const sender = new Agent(server.base);
+    await sender.listen();
+    sender.openBrowser = (url) => page.goto(url.href);
+    const tag = `${Date.now()}`;
+    const held = {};
+    await j.step('consent-ask-before-send', async () => {
+      const response = await sender.requestAuthorization();
+      assert.equal(response.status(), 200);
+      await page.locator('h1', { hasText: 'Allow access?' }).waitFor();
+      await page.check(`input[name=account][value="${accountId}"]`);
+      await page.check('input[name=ask_first]');
+      await page.click('button:has-text("Approve")');
+      await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+      const granted = await sender.finish();
+      assert.match(granted.scope, /mail:send/);
+    });
+
+    await j.step('agent-send-is-held', async () => {
+      for (const name of ['keep', 'drop']) {
+        const sent = await sender.call('send_mail', {
+          to: mail.MAIL_USER2, subject: `journey ${name} ${tag}`, body: `the ${name} body` });
+        assert.ok(!sent.isError, JSON.stringify(sent));
+        assert.equal(sent.structuredContent.status, 'awaiting_approval');
+        assert.ok(sent.structuredContent.approveUrl.startsWith(`${server.base}/outbox/`),
+          sent.structuredContent.approveUrl);
+        held[name] = sent.structuredContent;
+      }
+    });
+
+    await j.step('discard-on-the-dashboard', async () => {
+      await page.goto(`${server.base}/dashboard`);
+      await page.locator('h2', { hasText: 'Waiting for your yes' }).waitFor();
+      const card = page.locator(`article.held[data-outbox-id="${held.drop.outboxId}"]`);
+      await card.getByText(`journey drop ${tag}`).waitFor();
+      await card.getByText(mail.MAIL_USER2).first().waitFor();
+      await card.locator('button:has-text("Discard")').click();
+      await page.waitForURL(/notice=outbox_discarded/);
+      await page.getByText('Discarded: the message will not be sent.').waitFor();
+      assert.equal(await page.locator(`article.held[data-outbox-id="${held.drop.outboxId}"]`).count(), 0);
+    });
+
+    await j.step('approve-by-the-link', async () => {
+      await page.goto(held.keep.approveUrl);
+      await page.locator('h1', { hasText: 'Send this message?' }).waitFor();
+      await page.getByText('the keep body').waitFor();
+      await page.click('article.held button:has-text("Send")');
+      await page.waitForURL(/notice=outbox_sent/);
+      await page.getByText('Sent: the message is on its way').waitFor();
+      const status = await sender.call('get_send_status', { outboxId: held.keep.outboxId });
+      assert.equal(status.structuredContent.status, 'sent');
+      const dropped = await sender.call('get_send_status', { outboxId: held.drop.outboxId });
+      assert.equal(dropped.structuredContent.status, 'discarded');
+      // The approved one arrives; the discarded one, held before it, does not.
+      const deadline = Date.now() + 60000;
+      for (;;) {
+        const found = await sender.call('search_messages', { subject: `journey keep ${tag}` });
+        if (found.structuredContent?.total === 1) break;
+        assert.ok(Date.now() < deadline, 'the approved message never arrived');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const none = await sender.call('search_messages', { subject: `journey drop ${tag}` });
+      assert.equal(none.structuredContent.total, 0);
+    });
+    await sender.close();
+
     await j.step('activity', async () => {
       await page.click('nav >> text=Activity');
       await page.waitForURL(/\/activity$/);
       const table = page.locator('table.activity');
       const text = await table.textContent();
       const expected = ['Signed up', 'Added email account', 'Revoked agent connection',
-        'Used list_messages', `Agent ${AGENT_NAME}`];
+        'Used list_messages', `Agent ${AGENT_NAME}`, 'Sent a message held for your yes',
+        'Discarded a message held for your yes'];
       for (const what of expected) {
         assert.ok(text.includes(what), `activity lacks "${what}": ${text}`);
       }
@@ -302,7 +374,7 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       await page.fill('#password', NEW_PASSWORD);
       await page.click('button:has-text("Log in")');
       await page.waitForURL(/\/dashboard$/);
-      await page.locator('[data-account-id]').waitFor();
+      await page.locator('li.card.account[data-account-id]').waitFor();
     });
     console.log(`# journey took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (err) {

@@ -18,7 +18,7 @@ import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 
 import { Postern, call, eventually, failing, mailEnv } from './postern.mjs';
 
@@ -360,5 +360,42 @@ describe('authorization and sessions', () => {
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'),
       `Bearer resource_metadata="${postern.base}/.well-known/oauth-protected-resource/mcp"`);
+  });
+});
+
+describe('sending that waits for a yes', () => {
+  test('a client with URL-mode elicitation is asked to open the approval page', async () => {
+    const held = postern.admin(['issue-token', 'bob', '--account', accounts.bob,
+      '--scopes', 'mail:send', '--ask-before-send']);
+    // Declares elicitation in URL mode and answers it as a person would.
+    const transport = new StreamableHTTPClientTransport(postern.url, {
+      requestInit: { headers: { Authorization: `Bearer ${held}` } },
+    });
+    const client = new Client({ name: 'elicits', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } } });
+    const asked = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params);
+      return { action: 'accept' };
+    });
+    await client.connect(transport);
+    clients.push(client);
+    const sent = await call(client, 'send_mail', {
+      to: mail.MAIL_USER2, subject: `ask through the client ${randomUUID()}`, body: 'b' });
+    assert.equal(sent.status, 'awaiting_approval');
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].mode, 'url');
+    assert.equal(asked[0].url, sent.approveUrl);
+    assert.equal(asked[0].elicitationId, sent.outboxId);
+    assert.match(asked[0].message, /Nothing is sent until you approve it/);
+    const status = await call(client, 'get_send_status', { outboxId: sent.outboxId });
+    assert.equal(status.status, 'pending');
+
+    // Without the capability, the same answer and no request.
+    const { client: plain } = await connect(held);
+    const other = await call(plain, 'send_mail', {
+      to: mail.MAIL_USER2, subject: `no elicitation ${randomUUID()}`, body: 'b' });
+    assert.equal(other.status, 'awaiting_approval');
+    assert.equal(asked.length, 1);
   });
 });

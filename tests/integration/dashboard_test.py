@@ -942,6 +942,19 @@ class DashboardTest(unittest.TestCase):
         _, _, body, _ = b.get("/dashboard?notice=send_rules")
         self.assertIn("follow the new rules", body)
         self.assertIn("Writes to anyone", body)
+        self.assertNotIn('name="ask_first" value="yes" checked', body)
+        # Asking first is switched on and off in the same form.
+        status, _, _, _ = b.form("/dashboard", path, {"allow_recipients": "",
+                                                      "ask_first": "yes"})
+        self.assertEqual(status, 303)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertIn('name="ask_first" value="yes" checked', body)
+        _, _, body, _ = b.get("/activity")
+        self.assertIn("Changed how an agent connection may send", body)
+        status, _, _, _ = b.form("/dashboard", path, {"allow_recipients": ""})
+        self.assertEqual(status, 303)
+        _, _, body, _ = b.get("/dashboard")
+        self.assertNotIn('name="ask_first" value="yes" checked', body)
         # A connection that cannot send shows no such form.
         subprocess.run([BIN, "admin", "issue-token", "rules-owner", "--account", account,
                         "--scopes", "mail:read"], env=env, capture_output=True, timeout=30,

@@ -35,6 +35,9 @@ public:
     std::string protocol_version;
     /// clientInfo.name from initialize, for logs (unauthenticated).
     std::string client_name;
+    /// The client declared URL-mode elicitation (capabilities.elicitation
+    /// .url): Postern may ask its person to open a page.
+    bool url_elicitation = false;
     bool initialized = false;
     clock::time_point last_used;
   };
@@ -57,7 +60,7 @@ public:
   std::optional<std::string>
   create(const std::string& grant, std::string protocol_version,
          std::string client_name, clock::time_point now = steady_now(),
-         refusal* why = nullptr);
+         refusal* why = nullptr, bool url_elicitation = false);
 
   /// The session if it exists, belongs to `grant` and is not idle-expired;
   /// refreshes its idle timer.
