@@ -164,6 +164,37 @@ describe('get_thread', () => {
     assert.deepEqual(lone.messages.map(m => m.uid), [singles[0]]);
   });
 
+  test('joins the person\'s reply in Sent, naming each message\'s folder', async () => {
+    const client = await connect(tokens.all);
+    const last = daveInbox.find(m => m.uid === garden[garden.length - 1]);
+    const subject = `Re: Garden shed plans (${tag})`;
+    // Sent to bob, so the only copy in dave's mailbox is the one in Sent.
+    const sent = await call(client, 'send_mail', {
+      to: mail.MAIL_USER2, subject, body: 'my answer', inReplyTo: last.message_id });
+    assert.equal(sent.sentFolder, 'Sent');
+    try {
+      for (const uid of [garden[0], garden[garden.length - 1]]) {
+        const r = await call(client, 'get_thread', { uid });
+        assert.equal(r.total, garden.length + 1);
+        assert.deepEqual(r.messages.map(m => m.folder),
+          [...garden.map(() => 'INBOX'), 'Sent']);
+        const reply = r.messages[r.messages.length - 1];
+        assert.equal(reply.messageId, sent.messageId);
+        assert.equal(reply.subject, subject);
+        // read_message reads it where get_thread says it is.
+        const read = await call(client, 'read_message', { folder: reply.folder, uid: reply.uid });
+        assert.match(read.body, /my answer/);
+      }
+      // A message of another conversation does not get it.
+      const other = await call(client, 'get_thread', { uid: budget[0] });
+      assert.ok(other.messages.every(m => m.folder === 'INBOX'));
+    } finally {
+      const trashed = await call(client, 'delete_message', { folder: 'Sent', uid: sent.sentUid });
+      await call(client, 'delete_message',
+        { folder: trashed.destination, uids: trashed.results.map(x => x.newUid) });
+    }
+  });
+
   test('bad input gets one clear sentence', async () => {
     const client = await connect(tokens.read);
     assert.match(await failing(client, 'get_thread', { uid: 999999 }),

@@ -191,6 +191,66 @@ TEST_F(organize, threads_alike_with_the_server_and_with_headers) {
   }
 }
 
+TEST_F(organize, threads_join_the_replies_in_sent) {
+  auto garden = inbox_["Garden shed plans"];
+  for (auto& u : inbox_["Re: Garden shed plans"])
+    garden.push_back(u);
+  std::sort(garden.begin(), garden.end());
+  ASSERT_EQ(garden.size(), 4u);
+  auto s = dave();
+  ASSERT_NE(s, nullptr);
+  auto before = s->thread("INBOX", garden.front());
+  ASSERT_TRUE(before) << render(before.error());
+  auto sent = s->find_special_use("\\Sent");
+  ASSERT_TRUE(sent) << render(sent.error());
+  // Dave's own reply to the last message, kept in Sent as clients do.
+  mime::outgoing_message msg;
+  msg.from = {"Dave", "dave@example.test"};
+  msg.to = {{"", "bob@example.test"}};
+  msg.subject = "Re: Garden shed plans";
+  msg.text = "my answer, from Sent";
+  msg.in_reply_to = before->messages.back().message_id;
+  for (auto& m : before->messages)
+    msg.references.push_back(m.message_id);
+  auto built = mime::build_message(msg);
+  ASSERT_TRUE(built);
+  auto appended = s->append(*sent, built->data, {});
+  ASSERT_TRUE(appended) << render(appended.error());
+  ASSERT_NE(appended->uid, 0u);
+  // And a message in Sent that belongs to no conversation of INBOX.
+  auto unrelated = append(*s, *sent, unique("Unrelated in Sent"));
+  for (bool server_threading : {true, false}) {
+    auto session = dave(server_threading);
+    ASSERT_NE(session, nullptr);
+    for (auto uid : {garden.front(), garden.back()}) {
+      auto t = session->thread("INBOX", uid);
+      ASSERT_TRUE(t) << render(t.error());
+      ASSERT_EQ(t->messages.size(), 5u) << t->method;
+      ASSERT_EQ(t->folders.size(), 5u);
+      EXPECT_EQ(t->total, 5u);
+      // The reply is the newest: last, and in Sent.
+      EXPECT_EQ(t->messages.back().message_id, built->message_id);
+      EXPECT_EQ(t->messages.back().uid, appended->uid);
+      EXPECT_EQ(t->folders.back(), *sent);
+      for (size_t i = 0; i + 1 < t->folders.size(); ++i)
+        EXPECT_EQ(t->folders[i], "INBOX");
+    }
+    // Asked from Sent itself: that folder's thread, not joined twice.
+    auto from_sent = session->thread(*sent, appended->uid);
+    ASSERT_TRUE(from_sent) << render(from_sent.error());
+    for (auto& f : from_sent->folders)
+      EXPECT_EQ(f, *sent);
+  }
+  // Leave dave's mailbox as it was: out of Sent, then out of Trash.
+  for (auto uid : {appended->uid, unrelated}) {
+    auto trashed = change(*s, imap::bulk_kind::remove, *sent, {uid});
+    ASSERT_EQ(trashed.outcomes.size(), 1u);
+    auto trash = s->find_special_use("\\Trash");
+    ASSERT_TRUE(trash);
+    change(*s, imap::bulk_kind::remove, *trash, {trashed.outcomes[0].new_uid});
+  }
+}
+
 // -- bulk changes and safe delete
 // ----------------------------------------------------------
 

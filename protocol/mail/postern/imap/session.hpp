@@ -190,7 +190,9 @@ public:
   /// The conversation of message `uid` in `folder`, oldest first: UID
   /// THREAD REFERENCES when the server has it, else a search for the
   /// Message-IDs linked by References/In-Reply-To (repeated until nothing
-  /// new turns up). Fails with `ec::no_such_message` for an unknown UID.
+  /// new turns up), joined by the replies in Sent that link to it (found by
+  /// their headers), each message with its folder. Fails with
+  /// `ec::no_such_message` for an unknown UID.
   caf::expected<thread_result> thread(const std::string& folder, uint32_t uid);
 
   /// Moves, copies, flags or deletes several messages of one folder; a
@@ -313,6 +315,15 @@ private:
   caf::expected<std::vector<uint32_t>> thread_by_server(uint32_t uid);
   caf::expected<std::vector<uint32_t>>
   thread_by_headers(uint32_t uid, std::vector<fetched>& seen);
+  /// The UIDs of the selected folder, ascending, of messages whose
+  /// Message-ID, References or In-Reply-To names one of `ids`.
+  caf::expected<std::vector<uint32_t>>
+  search_linked(const std::vector<std::string>& ids, std::string_view action);
+  /// The messages of the Sent folder (when it is not `folder`) that link
+  /// to one of `ids` and are not among them; none when there is no Sent.
+  caf::expected<std::vector<message_summary>>
+  thread_in_sent(const std::string& folder, std::vector<std::string> ids,
+                 std::string& sent);
   /// The MIME structure of one message; `ec::no_such_message` if the UID
   /// does not exist in the selected folder.
   caf::expected<mime::part> fetch_structure(uint32_t uid,

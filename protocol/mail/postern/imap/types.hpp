@@ -268,12 +268,14 @@ typename Inspector::result_type inspect(Inspector& f, append_result& x) {
 
 // -- conversations, bulk changes, folder changes, every-folder search -------
 
-/// A conversation (get_thread): the messages of one folder that belong to
-/// the same thread as a given message.
+/// A conversation (get_thread): the messages of a folder that belong to the
+/// same thread as a given message, with the replies that are in Sent.
 struct thread_result {
   /// Oldest first (Date header, else arrival, then UID); at most
   /// `max_thread_messages`, the newest ones when there are more.
   std::vector<message_summary> messages;
+  /// The folder of each message (messages[i] is in folders[i]).
+  std::vector<std::string> folders;
   /// Messages in the conversation.
   uint32_t total = 0;
   /// How the conversation was found: "THREAD=REFERENCES" (the server
@@ -283,8 +285,8 @@ struct thread_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, thread_result& x) {
-  return f(caf::meta::type_name("thread_result"), x.messages, x.total,
-           x.method);
+  return f(caf::meta::type_name("thread_result"), x.messages, x.folders,
+           x.total, x.method);
 }
 
 /// What a bulk change does to each message.

@@ -6,6 +6,7 @@
 #include "fetched.hpp"
 #include "net.hpp"
 #include "postern/error.hpp"
+#include "postern/imap/mailbox_name.hpp"
 #include "postern/imap/query.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/header.hpp"
@@ -109,15 +110,17 @@ bool has_capability(const capabilities& caps, std::string_view name) {
                      [&](const std::string& c) { return c == name; });
 }
 
-/// Oldest first: by Date header when there is one, else arrival, then UID.
-void sort_oldest_first(std::vector<message_summary>& list) {
-  std::sort(list.begin(), list.end(), [](auto& x, auto& y) {
-    auto& dx = x.date.empty() ? x.received : x.date;
-    auto& dy = y.date.empty() ? y.received : y.date;
-    if (dx != dy)
-      return dx < dy;
-    return x.uid < y.uid;
-  });
+/// Oldest first: by Date header when there is one, else arrival, then UID
+/// (then folder: UIDs repeat across folders).
+bool older(const std::pair<std::string, message_summary>& x,
+           const std::pair<std::string, message_summary>& y) {
+  auto& dx = x.second.date.empty() ? x.second.received : x.second.date;
+  auto& dy = y.second.date.empty() ? y.second.received : y.second.date;
+  if (dx != dy)
+    return dx < dy;
+  if (x.second.uid != y.second.uid)
+    return x.second.uid < y.second.uid;
+  return x.first < y.first;
 }
 
 mailimap_search_key* header_key(const char* name, const std::string& value) {
@@ -200,22 +203,13 @@ session::thread_by_headers(uint32_t uid, std::vector<fetched>& seen) {
   for (int round = 0; round < 20 && !frontier.empty(); ++round) {
     auto ids = std::move(frontier);
     frontier.clear();
+    auto linked = search_linked(ids, "search the conversation");
+    if (!linked)
+      return std::move(linked.error());
     std::vector<uint32_t> found_uids;
-    for (size_t at = 0; at < ids.size(); at += 20) {
-      std::vector<std::string> chunk(
-        ids.begin() + static_cast<long>(at),
-        ids.begin() + static_cast<long>(std::min(ids.size(), at + 20)));
-      auto key = linked_to(chunk);
-      auto found = uid_search(key.get(), "search the conversation");
-      if (!found)
-        return std::move(found.error());
-      for (auto u : *found)
-        if (u != 0 && members.count(u) == 0)
-          found_uids.push_back(u);
-    }
-    std::sort(found_uids.begin(), found_uids.end());
-    found_uids.erase(std::unique(found_uids.begin(), found_uids.end()),
-                     found_uids.end());
+    for (auto u : *linked)
+      if (members.count(u) == 0)
+        found_uids.push_back(u);
     if (found_uids.empty())
       break;
     if (members.size() + found_uids.size() > 1000)
@@ -229,6 +223,66 @@ session::thread_by_headers(uint32_t uid, std::vector<fetched>& seen) {
       take(f);
   }
   return std::vector<uint32_t>{members.begin(), members.end()};
+}
+
+caf::expected<std::vector<uint32_t>>
+session::search_linked(const std::vector<std::string>& ids,
+                       std::string_view action) {
+  // Twenty ids (sixty HEADER keys) per SEARCH keep each command short.
+  std::set<uint32_t> uids;
+  for (size_t at = 0; at < ids.size(); at += 20) {
+    std::vector<std::string> chunk(
+      ids.begin() + static_cast<long>(at),
+      ids.begin() + static_cast<long>(std::min(ids.size(), at + 20)));
+    auto key = linked_to(chunk);
+    auto hits = uid_search(key.get(), action);
+    if (!hits)
+      return std::move(hits.error());
+    for (auto u : *hits)
+      if (u != 0)
+        uids.insert(u);
+  }
+  return std::vector<uint32_t>{uids.begin(), uids.end()};
+}
+
+caf::expected<std::vector<message_summary>>
+session::thread_in_sent(const std::string& folder,
+                        std::vector<std::string> ids, std::string& sent) {
+  std::vector<message_summary> out;
+  auto found = find_special_use("\\Sent");
+  if (!found) // no Sent folder: nothing to join
+    return out;
+  sent = *found;
+  if (same_mailbox(sent, folder))
+    return out;
+  ids.erase(std::remove_if(ids.begin(), ids.end(),
+                           [](auto& id) { return !searchable_id(id); }),
+            ids.end());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.empty())
+    return out;
+  if (auto err = select(sent))
+    return err;
+  auto linked = search_linked(ids, "search Sent for the conversation");
+  if (!linked)
+    return std::move(linked.error());
+  if (linked->empty())
+    return out;
+  auto& list = *linked;
+  if (list.size() > max_thread_messages)
+    list.erase(list.begin(),
+               list.end() - static_cast<long>(max_thread_messages));
+  auto fetched_list = fetch_summaries(uid_set(list).get(), true, false);
+  if (!fetched_list)
+    return std::move(fetched_list.error());
+  std::unordered_set<std::string> known{ids.begin(), ids.end()};
+  for (auto& f : *fetched_list)
+    // A message both received and kept in Sent (sent to oneself) is
+    // listed once, where it was asked for.
+    if (f.summary.message_id.empty() || known.count(f.summary.message_id) == 0)
+      out.push_back(std::move(f.summary));
+  return out;
 }
 
 caf::expected<thread_result> session::thread(const std::string& folder,
@@ -268,13 +322,29 @@ caf::expected<thread_result> session::thread(const std::string& folder,
     for (auto& f : *list)
       by_uid.emplace(f.summary.uid, std::move(f.summary));
   }
-  for (auto& [u, s] : by_uid)
+  std::vector<std::pair<std::string, message_summary>> all;
+  std::vector<std::string> ids;
+  for (auto& [u, s] : by_uid) {
+    ids.push_back(s.message_id);
+    all.emplace_back(folder, std::move(s));
+  }
+  // The person's own replies are in Sent: join those that link to any
+  // message of the conversation (their References name its ids).
+  std::string sent;
+  auto replies = thread_in_sent(folder, std::move(ids), sent);
+  if (!replies)
+    return std::move(replies.error());
+  result.total += static_cast<uint32_t>(replies->size());
+  for (auto& s : *replies)
+    all.emplace_back(sent, std::move(s));
+  std::sort(all.begin(), all.end(), older);
+  if (all.size() > max_thread_messages)
+    all.erase(all.begin(),
+              all.end() - static_cast<long>(max_thread_messages));
+  for (auto& [f, s] : all) {
+    result.folders.push_back(f);
     result.messages.push_back(std::move(s));
-  sort_oldest_first(result.messages);
-  if (result.messages.size() > max_thread_messages)
-    result.messages.erase(result.messages.begin(),
-                          result.messages.end()
-                            - static_cast<long>(max_thread_messages));
+  }
   return result;
 }
 
