@@ -44,18 +44,13 @@ std::string encode_page(const imap::message_page& page,
 
 std::string encode_thread(const get_thread_args& args,
                           const imap::thread_result& result) {
-  return detail::fit_summaries(
+  return detail::fit_found(
     result.messages, false, "read the messages with read_message instead",
     [&](json_writer& w) {
       w.key("folder").string(args.folder);
       w.key("uid").uinteger(args.uid);
       w.key("method").string(result.method);
       w.key("total").uinteger(result.total);
-    },
-    [&](json_writer& w, size_t i) {
-      // Replies in Sent sit beside the folder's messages.
-      w.key("folder").string(i < result.folders.size() ? result.folders[i]
-                                                       : args.folder);
     },
     [](size_t) -> const imap::read_outcome* { return nullptr; });
 }

@@ -36,8 +36,41 @@ std::string parse_file(std::string_view text, rapidjson::Document& doc) {
          + rapidjson::GetParseError_En(doc.GetParseError());
 }
 
+/// Adds the `properties` and `required` of `with` to the object schema
+/// `v`; returns why it could not, or an empty sentence.
+std::string extend(rapidjson::Value& v, rapidjson::Value& with,
+                   rapidjson::Document::AllocatorType& alloc) {
+  if (!with.IsObject() || !v.IsObject() || !v.HasMember("properties")
+      || !v["properties"].IsObject())
+    return "`$with` must be an object and extend a piece with properties";
+  for (auto& m : with.GetObject()) {
+    auto name = std::string_view{m.name.GetString(), m.name.GetStringLength()};
+    if (name == "properties" && m.value.IsObject()) {
+      auto& into = v["properties"];
+      for (auto& p : m.value.GetObject()) {
+        if (into.HasMember(p.name))
+          return "`$with` adds " + to_json(p.name)
+                 + ", which the piece already has";
+        into.AddMember(rapidjson::Value{p.name, alloc},
+                       rapidjson::Value{p.value, alloc}, alloc);
+      }
+    } else if (name == "required" && m.value.IsArray()) {
+      if (!v.HasMember("required"))
+        v.AddMember("required", rapidjson::Value{rapidjson::kArrayType},
+                    alloc);
+      for (auto& r : m.value.GetArray())
+        v["required"].PushBack(rapidjson::Value{r, alloc}, alloc);
+    } else {
+      return "`$with` holds only `properties` (an object) and `required` "
+             "(a list)";
+    }
+  }
+  return {};
+}
+
 /// Replaces every {"$use": name} below `v` by a copy of the piece `name` of
-/// `common`; returns why it could not, or an empty sentence.
+/// `common`, extended by the `properties` and `required` of a `$with`
+/// beside it; returns why it could not, or an empty sentence.
 std::string resolve(rapidjson::Value& v, const rapidjson::Value& common,
                     rapidjson::Document::AllocatorType& alloc, int depth) {
   if (v.IsArray()) {
@@ -49,9 +82,11 @@ std::string resolve(rapidjson::Value& v, const rapidjson::Value& common,
   if (!v.IsObject())
     return {};
   if (auto use = v.FindMember("$use"); use != v.MemberEnd()) {
-    if (v.MemberCount() != 1 || !use->value.IsString())
-      return "`$use` must stand alone in its object and name a piece of "
-             "common.json";
+    auto with = v.FindMember("$with");
+    auto members = with == v.MemberEnd() ? 1u : 2u;
+    if (v.MemberCount() != members || !use->value.IsString())
+      return "`$use` must stand alone in its object (or beside `$with`) and "
+             "name a piece of common.json";
     auto piece = common.FindMember(use->value);
     if (piece == common.MemberEnd())
       return "`$use` names " + to_json(use->value)
@@ -59,8 +94,18 @@ std::string resolve(rapidjson::Value& v, const rapidjson::Value& common,
     if (depth == max_use_depth)
       return "`$use` of " + to_json(use->value) + " nests too deep (it uses "
              + "itself)";
+    rapidjson::Value extra;
+    if (with != v.MemberEnd())
+      extra.CopyFrom(with->value, alloc);
     v.CopyFrom(piece->value, alloc);
-    return resolve(v, common, alloc, depth + 1);
+    if (auto why = resolve(v, common, alloc, depth + 1); !why.empty())
+      return why;
+    if (members == 2) {
+      if (auto why = resolve(extra, common, alloc, depth + 1); !why.empty())
+        return why;
+      return extend(v, extra, alloc);
+    }
+    return {};
   }
   for (auto& m : v.GetObject())
     if (auto why = resolve(m.value, common, alloc, depth); !why.empty())

@@ -89,11 +89,8 @@ std::string encode_search(const imap::search_result& result,
 std::string
 encode_search_everywhere(const imap::multi_search_result& result,
                          const std::vector<imap::read_outcome>* previews) {
-  std::vector<imap::message_summary> summaries;
-  for (auto& m : result.messages)
-    summaries.push_back(m.summary);
-  return detail::fit_summaries(
-    summaries, previews != nullptr,
+  return detail::fit_found(
+    result.messages, previews != nullptr,
     "ask for a smaller limit or narrow the search",
     [&](json_writer& w) {
       w.key("total").uinteger(result.total);
@@ -107,9 +104,6 @@ encode_search_everywhere(const imap::multi_search_result& result,
           .string(e.error)
           .end_object();
       w.end_array();
-    },
-    [&](json_writer& w, size_t i) {
-      w.key("folder").string(result.messages[i].folder);
     },
     [&](size_t i) -> const imap::read_outcome* {
       // One outcome per message, in order (UIDs repeat across folders).

@@ -95,6 +95,24 @@ std::string fit_summaries(const std::vector<imap::message_summary>& messages,
   }
 }
 
+/// fit_summaries of messages that each name their folder (a search of
+/// every folder, a conversation joined with Sent).
+template <class Extra, class Preview>
+std::string fit_found(const std::vector<imap::found_message>& messages,
+                      bool with_previews, const char* shorten_hint,
+                      Extra extra, Preview preview_for) {
+  std::vector<imap::message_summary> summaries;
+  summaries.reserve(messages.size());
+  for (auto& m : messages)
+    summaries.push_back(m.summary);
+  return fit_summaries(
+    summaries, with_previews, shorten_hint, extra,
+    [&](json_writer& w, size_t i) {
+      w.key("folder").string(messages[i].folder);
+    },
+    preview_for);
+}
+
 /// fit_summaries with the previews found by UID.
 template <class Extra>
 std::string fit_summaries(const std::vector<imap::message_summary>& messages,

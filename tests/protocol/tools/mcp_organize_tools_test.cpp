@@ -123,7 +123,8 @@ TEST(mcp_organize_tools, results_conform_to_their_output_schemas) {
   get_thread_args targs;
   targs.uid = 2;
   imap::thread_result thread;
-  thread.messages = {summary(1), summary(2), summary(5)};
+  thread.messages = {{"INBOX", summary(1)}, {"INBOX", summary(2)},
+                     {"Sent", summary(5)}};
   thread.total = 3;
   thread.method = "THREAD=REFERENCES";
   auto tjson = encode_thread(targs, thread);
@@ -132,6 +133,9 @@ TEST(mcp_organize_tools, results_conform_to_their_output_schemas) {
   EXPECT_EQ(tdoc["messages"].Size(), 3u);
   EXPECT_STREQ(tdoc["method"].GetString(), "THREAD=REFERENCES");
   EXPECT_STREQ(tdoc["folder"].GetString(), "INBOX");
+  // Each message names where it is: a reply in Sent beside the folder's.
+  EXPECT_STREQ(tdoc["messages"][1]["folder"].GetString(), "INBOX");
+  EXPECT_STREQ(tdoc["messages"][2]["folder"].GetString(), "Sent");
 
   imap::folder created;
   created.name = "Projekte/Grüße";

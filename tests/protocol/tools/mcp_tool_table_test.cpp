@@ -221,6 +221,27 @@ TEST(mcp_tool_table, broken_schema_files_are_refused_by_name) {
   EXPECT_NE(load_error(with_file("stray.json", "{}"))
               .find("stray.json: belongs to no tool"),
             std::string::npos);
+  // `$with` extends a piece; it may not redefine what the piece has, nor
+  // hold anything but properties and required.
+  auto refused_with = [&](const std::string& with) {
+    return load_error(with_file(
+      "get_thread.json",
+      valid_but(R"({"type":"object","properties":{"m":{"$use":"summary",)"
+                R"("$with":)"
+                + with + "}}}")));
+  };
+  EXPECT_NE(refused_with(R"({"properties":{"uid":{"type":"string"}}})")
+              .find("which the piece already has"),
+            std::string::npos)
+    << refused_with(R"({"properties":{"uid":{"type":"string"}}})");
+  EXPECT_NE(refused_with(R"({"title":"x"})")
+              .find("`$with` holds only `properties`"),
+            std::string::npos);
+  EXPECT_NE(refused_with(R"([1])").find("`$with` must be an object"),
+            std::string::npos);
+  EXPECT_EQ(refused_with(R"({"properties":{"extra":{"type":"string"}},)"
+                         R"("required":["extra"]})"),
+            "");
   // A piece that uses itself: one tool is enough to meet it.
   auto uses_uid = valid_but(R"({"$use":"uid"})");
   schema_files cycle = {{"common.json", R"({"uid":{"$use":"uid"}})"},

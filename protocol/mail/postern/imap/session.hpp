@@ -319,11 +319,12 @@ private:
   /// Message-ID, References or In-Reply-To names one of `ids`.
   caf::expected<std::vector<uint32_t>>
   search_linked(const std::vector<std::string>& ids, std::string_view action);
-  /// The messages of the Sent folder (when it is not `folder`) that link
-  /// to one of `ids` and are not among them; none when there is no Sent.
-  caf::expected<std::vector<message_summary>>
-  thread_in_sent(const std::string& folder, std::vector<std::string> ids,
-                 std::string& sent);
+  /// Adds to `into` the messages of the Sent folder (when it is not
+  /// `folder`) that link to one of `ids` and are not among them, and
+  /// counts them in its total; nothing when there is no Sent.
+  caf::error thread_in_sent(const std::string& folder,
+                            std::vector<std::string> ids,
+                            thread_result& into);
   /// The MIME structure of one message; `ec::no_such_message` if the UID
   /// does not exist in the selected folder.
   caf::expected<mime::part> fetch_structure(uint32_t uid,

@@ -268,14 +268,24 @@ typename Inspector::result_type inspect(Inspector& f, append_result& x) {
 
 // -- conversations, bulk changes, folder changes, every-folder search -------
 
+/// One message and the folder it is in: found by a search of every folder,
+/// or a member of a conversation that spans folders.
+struct found_message {
+  std::string folder;
+  message_summary summary;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, found_message& x) {
+  return f(caf::meta::type_name("found_message"), x.folder, x.summary);
+}
+
 /// A conversation (get_thread): the messages of a folder that belong to the
 /// same thread as a given message, with the replies that are in Sent.
 struct thread_result {
   /// Oldest first (Date header, else arrival, then UID); at most
   /// `max_thread_messages`, the newest ones when there are more.
-  std::vector<message_summary> messages;
-  /// The folder of each message (messages[i] is in folders[i]).
-  std::vector<std::string> folders;
+  std::vector<found_message> messages;
   /// Messages in the conversation.
   uint32_t total = 0;
   /// How the conversation was found: "THREAD=REFERENCES" (the server
@@ -285,8 +295,8 @@ struct thread_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, thread_result& x) {
-  return f(caf::meta::type_name("thread_result"), x.messages, x.folders,
-           x.total, x.method);
+  return f(caf::meta::type_name("thread_result"), x.messages, x.total,
+           x.method);
 }
 
 /// What a bulk change does to each message.
@@ -367,16 +377,6 @@ typename Inspector::result_type inspect(Inspector& f, folder_change& x) {
   return f(caf::meta::type_name("folder_change"), x.action, x.name, x.new_name);
 }
 
-/// One message found by a search of every folder.
-struct found_message {
-  std::string folder;
-  message_summary summary;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, found_message& x) {
-  return f(caf::meta::type_name("found_message"), x.folder, x.summary);
-}
 
 /// A folder a search of every folder could not search.
 struct folder_failure {

@@ -112,15 +112,14 @@ bool has_capability(const capabilities& caps, std::string_view name) {
 
 /// Oldest first: by Date header when there is one, else arrival, then UID
 /// (then folder: UIDs repeat across folders).
-bool older(const std::pair<std::string, message_summary>& x,
-           const std::pair<std::string, message_summary>& y) {
-  auto& dx = x.second.date.empty() ? x.second.received : x.second.date;
-  auto& dy = y.second.date.empty() ? y.second.received : y.second.date;
+bool older(const found_message& x, const found_message& y) {
+  auto& dx = x.summary.date.empty() ? x.summary.received : x.summary.date;
+  auto& dy = y.summary.date.empty() ? y.summary.received : y.summary.date;
   if (dx != dy)
     return dx < dy;
-  if (x.second.uid != y.second.uid)
-    return x.second.uid < y.second.uid;
-  return x.first < y.first;
+  if (x.summary.uid != y.summary.uid)
+    return x.summary.uid < y.summary.uid;
+  return x.folder < y.folder;
 }
 
 mailimap_search_key* header_key(const char* name, const std::string& value) {
@@ -245,31 +244,29 @@ session::search_linked(const std::vector<std::string>& ids,
   return std::vector<uint32_t>{uids.begin(), uids.end()};
 }
 
-caf::expected<std::vector<message_summary>>
-session::thread_in_sent(const std::string& folder,
-                        std::vector<std::string> ids, std::string& sent) {
-  std::vector<message_summary> out;
-  auto found = find_special_use("\\Sent");
-  if (!found) // no Sent folder: nothing to join
-    return out;
-  sent = *found;
-  if (same_mailbox(sent, folder))
-    return out;
+caf::error session::thread_in_sent(const std::string& folder,
+                                  std::vector<std::string> ids,
+                                  thread_result& into) {
+  auto sent = find_special_use("\\Sent");
+  if (!sent || same_mailbox(*sent, folder)) // no Sent, or already there
+    return {};
   ids.erase(std::remove_if(ids.begin(), ids.end(),
                            [](auto& id) { return !searchable_id(id); }),
             ids.end());
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   if (ids.empty())
-    return out;
-  if (auto err = select(sent))
+    return {};
+  if (auto err = select(*sent))
     return err;
   auto linked = search_linked(ids, "search Sent for the conversation");
   if (!linked)
     return std::move(linked.error());
   if (linked->empty())
-    return out;
+    return {};
+  // The newest replies are fetched; the others are only counted.
   auto& list = *linked;
+  into.total += static_cast<uint32_t>(list.size());
   if (list.size() > max_thread_messages)
     list.erase(list.begin(),
                list.end() - static_cast<long>(max_thread_messages));
@@ -277,12 +274,16 @@ session::thread_in_sent(const std::string& folder,
   if (!fetched_list)
     return std::move(fetched_list.error());
   std::unordered_set<std::string> known{ids.begin(), ids.end()};
-  for (auto& f : *fetched_list)
+  for (auto& f : *fetched_list) {
     // A message both received and kept in Sent (sent to oneself) is
     // listed once, where it was asked for.
-    if (f.summary.message_id.empty() || known.count(f.summary.message_id) == 0)
-      out.push_back(std::move(f.summary));
-  return out;
+    if (!f.summary.message_id.empty() && known.count(f.summary.message_id)) {
+      --into.total;
+      continue;
+    }
+    into.messages.push_back({*sent, std::move(f.summary)});
+  }
+  return {};
 }
 
 caf::expected<thread_result> session::thread(const std::string& folder,
@@ -322,29 +323,20 @@ caf::expected<thread_result> session::thread(const std::string& folder,
     for (auto& f : *list)
       by_uid.emplace(f.summary.uid, std::move(f.summary));
   }
-  std::vector<std::pair<std::string, message_summary>> all;
   std::vector<std::string> ids;
   for (auto& [u, s] : by_uid) {
     ids.push_back(s.message_id);
-    all.emplace_back(folder, std::move(s));
+    result.messages.push_back({folder, std::move(s)});
   }
   // The person's own replies are in Sent: join those that link to any
   // message of the conversation (their References name its ids).
-  std::string sent;
-  auto replies = thread_in_sent(folder, std::move(ids), sent);
-  if (!replies)
-    return std::move(replies.error());
-  result.total += static_cast<uint32_t>(replies->size());
-  for (auto& s : *replies)
-    all.emplace_back(sent, std::move(s));
+  if (auto err = thread_in_sent(folder, std::move(ids), result))
+    return err;
+  auto& all = result.messages;
   std::sort(all.begin(), all.end(), older);
   if (all.size() > max_thread_messages)
     all.erase(all.begin(),
               all.end() - static_cast<long>(max_thread_messages));
-  for (auto& [f, s] : all) {
-    result.folders.push_back(f);
-    result.messages.push_back(std::move(s));
-  }
   return result;
 }
 
