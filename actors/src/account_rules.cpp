@@ -2,9 +2,13 @@
 #include "postern/actors/account_rules.hpp"
 
 #include "postern/error.hpp"
+#include "postern/mime/address.hpp"
+#include "postern/mime/charset.hpp"
+#include "postern/text.hpp"
 #include "postern/storage/directory_store.hpp"
 #include "postern/utf8.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 
@@ -55,6 +59,29 @@ caf::error validate_server(const server_settings& s, const std::string& prefix,
                    which
                      + " server: enter the login name (at most 320 "
                        "characters)");
+  return caf::none;
+}
+
+caf::error validate_aliases(const account_settings& settings) {
+  if (settings.aliases.size() > max_account_aliases)
+    return invalid("aliases", "an account may have at most "
+                                + std::to_string(max_account_aliases)
+                                + " other From addresses");
+  auto own = ascii_lower(email_address(settings));
+  std::vector<std::string> seen;
+  for (auto& a : settings.aliases) {
+    if (!mime::is_sendable_address(a))
+      return invalid("aliases", "“" + mime::to_valid_utf8(std::string_view{a}.substr(0, 200))
+                                  + "” is not an email address like "
+                                    "name@example.com");
+    auto key = ascii_lower(a);
+    if (key == own)
+      return invalid("aliases", a + " is the account's own address; list "
+                                    "only the others");
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      return invalid("aliases", a + " is listed twice");
+    seen.push_back(std::move(key));
+  }
   return caf::none;
 }
 
@@ -118,7 +145,14 @@ caf::error validate_account(const account_settings& settings,
   if (is_new && settings.smtp_own_password && creds.smtp_password.empty())
     return invalid("smtp_password", "enter the SMTP password, or use the IMAP "
                                     "password for SMTP");
-  return caf::none;
+  return validate_aliases(settings);
+}
+
+std::vector<std::string> split_aliases(std::string_view text) {
+  std::vector<std::string> result;
+  for (auto word : split_words(text, ", \t\r\n;"))
+    result.emplace_back(word);
+  return result;
 }
 
 caf::error check_passwords_follow_servers(const account_settings& stored,

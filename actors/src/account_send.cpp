@@ -6,6 +6,8 @@
 #include "account_internal.hpp"
 #include "postern/actors/smtp_sender.hpp"
 #include "postern/error.hpp"
+#include "postern/text.hpp"
+#include "postern/mime/compose.hpp"
 #include "postern/mime/html.hpp"
 #include "postern/mime/message_builder.hpp"
 
@@ -31,6 +33,39 @@ caf::error check_attachment_size(const mail_options& opts,
                            + " together, more than the "
                            + mime::format_size(opts.max_send_attachment_bytes)
                            + " one message may carry here");
+}
+
+/// The From of what the account writes: the address the agent asked for,
+/// which must be one of the account's (its own or an alias, compared
+/// without case, spelled as stored, the agent's display name kept); else
+/// `fallback` (the address a reply's original was sent to); else the
+/// account's own address.
+caf::expected<mime::address> choose_sender(const account_settings& settings,
+                                           const mime::address& wanted,
+                                           const std::string& fallback) {
+  auto own = sender_addresses(settings);
+  if (own.empty())
+    return caf::make_error(ec::invalid_argument,
+                           "the account's login name is not an email "
+                           "address, so the sender is unknown");
+  if (wanted.address.empty()) {
+    mime::address result;
+    result.address = fallback.empty() ? own.front() : fallback;
+    return result;
+  }
+  for (auto& o : own)
+    if (ascii_lower(o) == ascii_lower(wanted.address)) {
+      mime::address result{wanted.name, o};
+      return result;
+    }
+  std::string list;
+  for (auto& o : own)
+    list += (list.empty() ? "" : ", ") + o;
+  return caf::make_error(
+    ec::forbidden,
+    "`from` " + wanted.address + " is not an address of the account "
+      + settings.label + "; it sends as " + list
+      + " (its owner adds other From addresses on the dashboard)");
 }
 
 // -- sending ------------------------------------------------------------------
@@ -165,15 +200,17 @@ void send_with(account_self self, account_settings settings,
                          "configured, so it cannot send mail"));
     return;
   }
-  if (msg.from.address.empty()) {
-    msg.from.address = email_address(settings);
-    if (msg.from.address.empty()) {
-      done(caf::make_error(ec::invalid_argument,
-                           "the account's login name is not an email "
-                           "address, so the sender is unknown"));
-      return;
-    }
+  auto from = choose_sender(settings, msg.from, {});
+  if (!from) {
+    done(std::move(from.error()));
+    return;
   }
+  msg.from = std::move(*from);
+  done = [done, from = msg.from.address](caf::expected<sent_message> r) {
+    if (r)
+      r->from = from;
+    done(std::move(r));
+  };
   auto built = mime::build_message(msg);
   if (!built) {
     done(built.error());
@@ -224,6 +261,7 @@ void deliver_composed(account_self self, mime::outgoing_message msg, bool draft,
                       const send_rules& rules,
                       then_fn<mime::composed_message> done) {
   mime::composed_message summary;
+  summary.from = msg.from.address;
   summary.subject = msg.subject;
   summary.to = msg.to;
   summary.cc = msg.cc;
@@ -285,32 +323,41 @@ void compose(account_self self, mime::compose_request request,
               st.ref.account)
     .then(
       [self, request, rules, done](account_settings& settings) mutable {
-        auto own = email_address(settings);
-        if (own.empty())
-          return done(caf::make_error(
-            ec::invalid_argument,
-            "the account's login name is not an email address, so the "
-            "sender is unknown"));
         if (!request.draft && !settings.has_smtp)
           return done(caf::make_error(ec::not_supported,
                                       "this account has no SMTP server "
                                       "configured, so it cannot send mail"));
         if (request.kind == mime::compose_kind::new_message) {
           auto msg = request.message;
-          msg.from.address = own;
+          auto from = choose_sender(settings, msg.from, {});
+          if (!from)
+            return done(std::move(from.error()));
+          msg.from = std::move(*from);
           return deliver_composed(self, std::move(msg), request.draft, rules,
                                   done);
         }
+        // Checked before the original is read: a wrong `from` costs no
+        // IMAP round trip.
+        if (auto from = choose_sender(settings, request.message.from, {});
+            !from)
+          return done(std::move(from.error()));
         bool forward = request.kind == mime::compose_kind::forward;
         with_connection<mime::original_message>(
           self, caf::actor_addr{},
-          [self, request, rules, done, own,
+          [self, request, rules, done, settings,
            forward](caf::expected<mime::original_message> original) mutable {
             if (!original)
               return done(std::move(original.error()));
+            auto own = sender_addresses(settings);
             auto msg = forward ? mime::compose_forward(*original, request)
                                : mime::compose_reply(*original, request, own);
-            msg.from.address = own;
+            // Answered from the address it was sent to, as mail clients
+            // do with identities.
+            auto from = choose_sender(settings, request.message.from,
+                                      mime::addressed_to(*original, own));
+            if (!from)
+              return done(std::move(from.error()));
+            msg.from = std::move(*from);
             deliver_composed(self, std::move(msg), request.draft, rules, done);
           },
           atom::original_v, request.folder, request.uid, forward,

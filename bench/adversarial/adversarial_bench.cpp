@@ -312,7 +312,7 @@ std::vector<shape> shapes() {
          r.reply_all = true;
          r.quote = false;
          r.message.text = "ok";
-         auto out = mime::compose_reply(*m, r, "me@example.com");
+         auto out = mime::compose_reply(*m, r, {"me@example.com"});
          return out.to.size() + out.cc.size();
        }};
      }});

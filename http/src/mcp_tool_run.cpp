@@ -132,15 +132,22 @@ public:
   }
 
   void operator()(const mcp::send_mail_args& a) {
+    // The answer names the sender only when the agent chose one.
+    bool chose = !a.message.from.address.empty();
     ask(
-      [this](sent_message& sent) {
+      [this, chose](sent_message& sent) {
+        if (!chose)
+          sent.from.clear();
         if (!sent.awaiting_approval)
-          return ok(mcp::encode_sent(sent.message_id, sent.sent_folder,
-                                     sent.sent_uid, sent.save_error));
+          return ok(mcp::encode_sent(sent.message_id, sent.from,
+                                     sent.sent_folder, sent.sent_uid,
+                                     sent.save_error));
         auto id = sent.message_id;
-        hold(std::move(sent.held), [this, id](const mcp::held_notice& held) {
-          held_ok(mcp::encode_sent(id, "", 0, "", &held));
-        });
+        auto from = sent.from;
+        hold(std::move(sent.held),
+             [this, id, from](const mcp::held_notice& held) {
+               held_ok(mcp::encode_sent(id, from, "", 0, "", &held));
+             });
       },
       atom::send_v, ref_, a.message, send_);
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/storage/directory_store.hpp"
+#include "postern/text.hpp"
 
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_store.hpp"
@@ -61,6 +62,14 @@ std::string encode(const account_settings& x) {
   if (x.has_smtp)
     write_server(out, x.smtp);
   out.boolean(x.smtp_own_password).i64(x.created_at).i64(x.updated_at);
+  // A trailer: records written before accounts had aliases end here.
+  std::string aliases;
+  for (auto& a : x.aliases) {
+    if (!aliases.empty())
+      aliases += ' ';
+    aliases += a;
+  }
+  out.bytes(aliases);
   return out.str();
 }
 
@@ -78,6 +87,12 @@ account_settings decode_account(std::string_view bytes) {
   x.smtp_own_password = in.boolean();
   x.created_at = in.i64();
   x.updated_at = in.i64();
+  if (!in.at_end()) {
+    // Addresses never hold a space (is_sendable_address).
+    auto words = in.bytes();
+    for (auto word : split_words(words))
+      x.aliases.emplace_back(word);
+  }
   return x;
 }
 

@@ -4,6 +4,7 @@
 #include "postern/storage/crypto.hpp"
 #include "postern/storage/grant_sweep.hpp"
 #include "postern/storage/record.hpp"
+#include "postern/text.hpp"
 
 #include <atomic>
 #include <limits>
@@ -32,15 +33,8 @@ std::atomic<uint64_t> epoch{0};
 /// Calls `f` with each non-empty word of a space-separated list.
 template <class F>
 void for_each_word(std::string_view text, F f) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto end = text.find(' ', i);
-    if (end == std::string_view::npos)
-      end = text.size();
-    if (end > i)
-      f(text.substr(i, end - i));
-    i = end + 1;
-  }
+  for (auto word : split_words(text))
+    f(word);
 }
 
 } // namespace

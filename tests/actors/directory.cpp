@@ -7,7 +7,9 @@
 #include "postern/actors/hasher.hpp"
 #include "postern/actors/vault.hpp"
 #include "postern/clock.hpp"
+#include "postern/actors/account_rules.hpp"
 #include "postern/storage/credential_store.hpp"
+#include "postern/storage/directory_store.hpp"
 #include "support/lmdb_env.hpp"
 
 #include <cstdlib>
@@ -298,6 +300,71 @@ CAF_TEST(account settings are validated) {
   CAF_CHECK_EQUAL(error_of<account_settings>(aut, atom::add_account_v, s,
                                              creds),
                   ec::no_such_user);
+}
+
+CAF_TEST(aliases are stored with the account and checked) {
+  directory_options opts;
+  opts.hosts = *host_policy::parse("none");
+  start(opts);
+  auto alice = add_user("alice");
+  account_credentials creds;
+  creds.imap_password = secret{"pw"};
+  auto s = sample_account(alice.id);
+  s.aliases = {"sales@example.com", "Alice.B@example.org"};
+  auto stored = request<account_settings>(aut, atom::add_account_v, s, creds);
+  auto got = request<account_settings>(aut, atom::get_v, alice.id, stored.id);
+  CAF_CHECK_EQUAL(got.aliases, s.aliases);
+  CAF_CHECK_EQUAL(sender_addresses(got),
+                  (std::vector<std::string>{"alice@example.com",
+                                            "sales@example.com",
+                                            "Alice.B@example.org"}));
+  // An edit replaces them; none left is none.
+  got.aliases = {};
+  request<account_settings>(aut, atom::update_account_v, got,
+                            account_credentials{});
+  auto cleared = request<account_settings>(aut, atom::get_v, alice.id,
+                                           stored.id);
+  CAF_CHECK(cleared.aliases.empty());
+  // Refusals name the form's field.
+  auto refused = [&](std::vector<std::string> aliases) {
+    auto x = sample_account(alice.id);
+    x.aliases = std::move(aliases);
+    auto err = error_of<account_settings>(aut, atom::add_account_v, x, creds);
+    CAF_CHECK_EQUAL(err, ec::invalid_argument);
+    CAF_CHECK_EQUAL(error_field(err), "aliases");
+    return describe(err);
+  };
+  CAF_CHECK(refused({"not an address"}).find("not an email address")
+            != std::string::npos);
+  CAF_CHECK(refused({"ALICE@example.com"}).find("own address")
+            != std::string::npos);
+  CAF_CHECK(refused({"a@example.com", "A@example.com"}).find("twice")
+            != std::string::npos);
+  std::vector<std::string> many;
+  for (size_t i = 0; i <= max_account_aliases; ++i)
+    many.push_back("a" + std::to_string(i) + "@example.com");
+  CAF_CHECK(refused(many).find("at most 20") != std::string::npos);
+  refused({"<x@example.com>"});
+  // Split as a person types them.
+  CAF_CHECK_EQUAL(split_aliases(" a@x.org,b@y.org;\n c@z.org  "),
+                  (std::vector<std::string>{"a@x.org", "b@y.org", "c@z.org"}));
+  CAF_CHECK(split_aliases(" , ").empty());
+}
+
+CAF_TEST(account records written before aliases read as having none) {
+  auto s = sample_account(user_id{"u1"});
+  s.id = account_id{"a1"};
+  // The old layout is the new one without the trailer: with no aliases,
+  // the trailer is one empty field, a single zero length byte.
+  auto without = storage::encode(s);
+  CAF_REQUIRE_EQUAL(without.back(), '\0');
+  auto back = storage::decode_account(without.substr(0, without.size() - 1));
+  CAF_CHECK(back.aliases.empty());
+  CAF_CHECK_EQUAL(back.label, s.label);
+  CAF_CHECK_EQUAL(back.updated_at, s.updated_at);
+  s.aliases = {"x@example.com", "y@example.com"};
+  CAF_CHECK_EQUAL(storage::decode_account(storage::encode(s)).aliases,
+                  s.aliases);
 }
 
 CAF_TEST(a saved password only goes to the server it was typed for) {

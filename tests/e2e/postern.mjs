@@ -52,20 +52,20 @@ export class Postern {
   }
 
   /** Creates a user with an account on the test Dovecot (and Postfix). */
-  addMailUser(name, mailUser, mailPass, mail) {
+  addMailUser(name, mailUser, mailPass, mail, extra = []) {
     this.admin(['create-user', name], `${name}-postern-password\n`);
-    return this.addAccount(name, `${name}'s mail`, mailUser, mailPass, mail);
+    return this.addAccount(name, `${name}'s mail`, mailUser, mailPass, mail, extra);
   }
 
   /** Adds an account on the test Dovecot (and Postfix) to a user; returns
-   *  its id. */
-  addAccount(name, label, mailUser, mailPass, mail) {
+   *  its id. `extra`: more add-account flags (e.g. --aliases). */
+  addAccount(name, label, mailUser, mailPass, mail, extra = []) {
     return this.admin(['add-account', name, '--label', label,
       '--imap-host', '127.0.0.1', '--imap-port', mail.IMAP_PORT,
       '--imap-security', 'starttls', '--imap-user', mailUser,
       '--ca-file', mail.CA_FILE,
       '--smtp-host', '127.0.0.1', '--smtp-port', mail.SUBMISSION_PORT,
-      '--smtp-security', 'starttls'], `${mailPass}\n`);
+      '--smtp-security', 'starttls', ...extra], `${mailPass}\n`);
   }
 
   token(user, account, scopes, ttl) {

@@ -32,6 +32,10 @@ const uidOf = subject => erinInbox.find(m => m.subject === subject).uid;
 const ERIN = 'erin@example.test';
 const FRANK = 'frank@example.test';
 const GRACE = 'grace@example.test';
+// Erin's other From addresses: Dovecot delivers +detail addresses to her
+// INBOX, so mail to an alias really arrives.
+const ERIN_SALES = 'erin+sales@example.test';
+const ERIN_ALIASES = [ERIN_SALES, 'Erin+Billing@example.test'];
 const EVERYTHING = 'mail:folders mail:read mail:search mail:modify mail:send mail:draft';
 
 const servers = [];
@@ -43,7 +47,8 @@ async function startServer(env = {}) {
   servers.push(p);
   const accounts = {};
   for (const name of ['erin', 'frank', 'grace'])
-    accounts[name] = p.addMailUser(name, `${name}@example.test`, `${name}pw`, mail);
+    accounts[name] = p.addMailUser(name, `${name}@example.test`, `${name}pw`, mail,
+      name === 'erin' ? ['--aliases', ERIN_ALIASES.join(',')] : []);
   await p.start();
   p.accounts = accounts;
   return p;
@@ -292,6 +297,83 @@ describe('replies and forwards', () => {
       /`to` is required/);
     assert.match(await failing(erin, 'reply_message', { uid: uidOf('Lunch on Friday?') }),
       /`body` is required/);
+  });
+});
+
+describe('identities (From addresses besides the account\'s own)', () => {
+  test('list_accounts shows the aliases; send_mail goes out from the one asked for, with its name', async () => {
+    const listed = await call(erin, 'list_accounts');
+    assert.deepEqual(listed.accounts[0].aliases, ERIN_ALIASES);
+    const tag = randomUUID();
+    const sent = await call(erin, 'send_mail', {
+      from: 'Erin Sales <ERIN+SALES@example.test>', to: FRANK, subject: `Offer ${tag}`, body: 'Our prices.',
+    });
+    // Spelled as the account stores it, the name kept.
+    assert.equal(sent.from, ERIN_SALES);
+    const msg = await delivered(frank, tag);
+    assert.deepEqual(msg.from, [{ name: 'Erin Sales', address: ERIN_SALES }]);
+    // Without `from`: the account's own address.
+    const plain = await call(erin, 'send_mail', { to: FRANK, subject: `Plain ${tag}`, body: 'x' });
+    assert.equal(plain.from, undefined); // the original's answer, unchanged
+    const plainMsg = await delivered(frank, `Plain ${tag}`);
+    assert.deepEqual(plainMsg.from.map(a => a.address), [ERIN]);
+  });
+
+  test('a reply goes out from the alias the original was sent to, and never to erin herself', async () => {
+    const tag = randomUUID();
+    const frankSender = await connect(main, main.token('frank', main.accounts.frank, 'mail:read mail:search mail:send'));
+    await call(frankSender, 'send_mail', {
+      to: ERIN_SALES, cc: 'erin+billing@example.test', subject: `Quote ${tag}`, body: 'How much?',
+    });
+    // Dovecot delivers one copy per alias (both are erin's): answer either.
+    const copies = await eventually(`delivery of ${tag}`, async () => {
+      const r = await call(erin, 'search_messages', { subject: tag });
+      return r.total === 2 ? r : null;
+    });
+    const original = await call(erin, 'read_message', { uid: copies.messages[0].uid });
+    assert.deepEqual(original.to.map(a => a.address), [ERIN_SALES]);
+    const reply = await call(erin, 'reply_message', { uid: original.uid, body: `Ten. ${tag}`, replyAll: true });
+    assert.equal(reply.from, ERIN_SALES);
+    // Both aliases are erin's own: neither is a recipient of her reply.
+    assert.deepEqual(reply.to.map(a => a.address), [FRANK]);
+    assert.deepEqual(reply.cc, []);
+    const got = await eventually('the reply at frank', async () => {
+      const r = await call(frank, 'search_messages', { subject: `Re: Quote ${tag}` });
+      return r.total > 0 ? r : null;
+    });
+    const msg = await call(frank, 'read_message', { uid: got.messages[0].uid });
+    assert.deepEqual(msg.from.map(a => a.address), [ERIN_SALES]);
+    // `from` still wins over the default, and drafts take it too.
+    const draft = await call(erin, 'save_draft', { replyToUid: original.uid, body: 'Draft', from: ERIN });
+    assert.equal(draft.from, ERIN);
+    const saved = await call(erin, 'read_message', { folder: draft.draftsFolder, uid: draft.uid });
+    assert.deepEqual(saved.from.map(a => a.address), [ERIN]);
+    const fwd = await call(erin, 'forward_message', { uid: original.uid, to: GRACE, body: 'FYI' });
+    assert.equal(fwd.from, ERIN_SALES);
+  });
+
+  test('a From that is not the account\'s is refused before anything is sent, naming the ones it has', async () => {
+    const tag = randomUUID();
+    const why = await failing(erin, 'send_mail', {
+      from: 'boss@example.test', to: FRANK, subject: `Spoof ${tag}`, body: 'x',
+    });
+    assert.match(why, /boss@example\.test is not an address of the account/);
+    assert.ok(why.includes(`${ERIN}, ${ERIN_ALIASES.join(', ')}`), why);
+    for (const [tool, args] of [
+      ['reply_message', { uid: uidOf('Lunch on Friday?'), body: tag }],
+      ['forward_message', { uid: uidOf('Lunch on Friday?'), to: FRANK, body: tag }],
+      ['save_draft', { to: FRANK, subject: tag, body: tag }],
+    ])
+      assert.match(await failing(erin, tool, { ...args, from: 'boss@example.test' }), /not an address of the account/);
+    assert.match(await failing(erin, 'send_mail', { from: 'a@example.test, b@example.test', to: FRANK, subject: tag, body: 'x' }),
+      /`from` must be one address/);
+    assert.match(await failing(erin, 'send_mail', { from: 'not an address', to: FRANK, subject: tag, body: 'x' }),
+      /`from`/);
+    // Nothing arrived.
+    const atFrank = await call(frank, 'search_messages', { body: tag });
+    assert.equal(atFrank.total, 0);
+    const spoof = await call(frank, 'search_messages', { subject: `Spoof ${tag}` });
+    assert.equal(spoof.total, 0);
   });
 });
 

@@ -635,6 +635,38 @@ class DashboardTest(unittest.TestCase):
         for what in ["Added email account", "Changed email account", "Deleted email account"]:
             self.assertIn(what, body)
 
+    def test_other_from_addresses_are_set_on_the_account_form(self):
+        b = self.user("alias-user")
+        account = self.add_account(b, label="Aliased")
+        edit = "/accounts/%s/edit" % account
+        _, _, body, _ = b.get(edit)
+        self.assertIn('id="aliases" name="aliases" value=""', body)
+        status, _, body, _ = b.form(edit, edit, account_fields(
+            password="", action="save", save_anyway="1", label="Aliased",
+            aliases="sales@example.test,\n Billing@example.test"))
+        self.assertEqual(status, 303, body[:2000])
+        _, _, body, _ = b.get(edit)
+        self.assertIn('value="sales@example.test, Billing@example.test"', body)
+        # Each refusal marks the field and keeps what was typed, escaped.
+        for typed, said in [("sales@example.test <script>x</script>", "is not an email address"),
+                            ("ME@example.test", "own address"),
+                            ("a@example.test, A@example.test", "listed twice"),
+                            (",".join("a%d@example.test" % i for i in range(21)), "at most 20")]:
+            status, _, body, _ = b.form(edit, edit, account_fields(
+                password="", action="save", save_anyway="1", label="Aliased", aliases=typed))
+            self.assertEqual(status, 400, typed)
+            self.assertRegex(body, r'id="err-aliases"[^>]*>[^<]*%s' % said, typed)
+            self.assertNotIn("<script>x", body)
+        # Nothing of a refused edit was saved.
+        _, _, body, _ = b.get(edit)
+        self.assertIn('value="sales@example.test, Billing@example.test"', body)
+        # Emptying the field removes them.
+        status, _, _, _ = b.form(edit, edit, account_fields(
+            password="", action="save", save_anyway="1", label="Aliased", aliases=" "))
+        self.assertEqual(status, 303)
+        _, _, body, _ = b.get(edit)
+        self.assertIn('id="aliases" name="aliases" value=""', body)
+
     def test_a_passphrase_session_secret_keys_the_forms(self):
         """SESSION_SECRET takes any string of 32 characters or more, as the
         original did: the CSRF key is derived from it, so a passphrase signs

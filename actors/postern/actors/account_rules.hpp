@@ -14,6 +14,8 @@
 #include <caf/expected.hpp>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace postern {
 
@@ -27,10 +29,17 @@ caf::error validate_password(const std::string& username,
                              const secret& password);
 
 /// Checks account settings and the passwords typed with them, the host
-/// policy included. Fields `label`, `imap_host` … `smtp_password`.
+/// policy included. Fields `label`, `imap_host` … `smtp_password`,
+/// `aliases` (each a plain address, not the account's own, none twice, at
+/// most max_account_aliases).
 caf::error validate_account(const account_settings& settings,
                             const account_credentials& creds, bool is_new,
                             const host_policy& hosts);
+
+/// Splits the aliases a person typed (separated by commas, spaces or
+/// line breaks) into addresses, in their order; validate_account checks
+/// them.
+std::vector<std::string> split_aliases(std::string_view text);
 
 /// A saved password only ever goes to the server and login name it was
 /// typed for: an edit (`updated` of `stored`) that changes the IMAP or SMTP

@@ -36,6 +36,8 @@ typename Inspector::result_type inspect(Inspector& f, mailbox_ref& x) {
 struct sent_message {
   /// The Message-ID of the sent message, with angle brackets.
   std::string message_id;
+  /// The From address it went out with (or waits with).
+  std::string from;
   /// The folder a copy was saved to, empty if saving failed.
   std::string sent_folder;
   /// The copy's UID there when the server said (UIDPLUS), else 0.
@@ -50,8 +52,9 @@ struct sent_message {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sent_message& x) {
-  return f(caf::meta::type_name("sent_message"), x.message_id, x.sent_folder,
-           x.sent_uid, x.save_error, x.awaiting_approval, x.held);
+  return f(caf::meta::type_name("sent_message"), x.message_id, x.from,
+           x.sent_folder, x.sent_uid, x.save_error, x.awaiting_approval,
+           x.held);
 }
 
 /// What the MAIL ROUTER reports for /metrics.

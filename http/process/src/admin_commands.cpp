@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/process/admin_commands.hpp"
 
+#include "postern/actors/account_rules.hpp"
 #include "postern/actors/actor_config.hpp"
 #include "postern/error.hpp"
 #include "postern/grant.hpp"
@@ -206,6 +207,7 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
     settings.has_smtp = true;
     settings.smtp = *smtp;
   }
+  settings.aliases = split_aliases(a.flag("aliases").value_or(""));
   account_credentials creds;
   auto imap_password = read_secret_line(in, err, "IMAP password: ");
   if (!imap_password || imap_password->empty())
@@ -500,10 +502,11 @@ std::string admin_usage() {
   add-account USERNAME --label L --imap-host H --imap-port P
         --imap-security tls|starttls|plain [--imap-user U] [--ca-file PEM]
         [--smtp-host H --smtp-port P --smtp-security tls|starttls|plain
-         [--smtp-user U]]
+         [--smtp-user U]] [--aliases "sales@example.com,..."]
                                     IMAP password on the first stdin line, SMTP
                                     password (if different) on the second;
-                                    prints the account id
+                                    prints the account id; --aliases are
+                                    the other From addresses it may send as
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
   issue-token USERNAME --account ACCOUNT_ID[,ID...] --scopes "mail:read ..."
@@ -537,7 +540,7 @@ int run_admin(config cfg, const std::vector<std::string>& args,
     known.insert(known.end(),
                  {"label", "imap-host", "imap-port", "imap-security",
                   "imap-user", "ca-file", "smtp-host", "smtp-port",
-                  "smtp-security", "smtp-user"});
+                  "smtp-security", "smtp-user", "aliases"});
   if (cmd == "invite")
     known.push_back("ttl-hours");
   std::vector<std::string> switches;

@@ -113,6 +113,8 @@ account_form read_account_form(const form_data& f, const site& s,
   if (st.has_smtp && st.smtp.username.empty())
     st.smtp.username = st.imap.username;
   st.smtp_own_password = st.has_smtp && f.get("smtp_own_password") == "1";
+  // Kept (not cleared) when SMTP is switched off: they come back with it.
+  st.aliases = split_aliases(f.get("aliases"));
   a.creds.imap_password = secret{f.get("imap_password")};
   if (st.smtp_own_password)
     a.creds.smtp_password = secret{f.get("smtp_password")};
@@ -153,6 +155,10 @@ ui::value form_view(const account_settings& st) {
   server("smtp", st.smtp);
   f.set("has_smtp", st.has_smtp);
   f.set("smtp_own_password", st.smtp_own_password);
+  std::string aliases;
+  for (auto& x : st.aliases)
+    aliases += (aliases.empty() ? "" : ", ") + x;
+  f.set("aliases", aliases);
   return f;
 }
 
@@ -225,7 +231,8 @@ response_type report_json(bhttp::status status, const probe_report* r,
   bool first = true;
   for (auto field : {"label", "imap_host", "imap_port", "imap_security",
                      "imap_username", "imap_password", "smtp_host", "smtp_port",
-                     "smtp_security", "smtp_username", "smtp_password"}) {
+                     "smtp_security", "smtp_username", "smtp_password",
+                     "aliases"}) {
     if (auto* e = a.errors.find(field)) {
       body += (first ? "" : ",") + json_quote(field) + ":"
               + json_quote(e->text());

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace postern {
 
@@ -59,6 +60,10 @@ struct account_settings {
   server_settings smtp;
   /// True when SMTP has its own password (else the IMAP one is used).
   bool smtp_own_password = false;
+  /// Further From addresses the mail server accepts for this login (a
+  /// person's aliases), besides email_address(); plain "local@domain",
+  /// none twice, at most max_account_aliases.
+  std::vector<std::string> aliases;
   /// Unix seconds.
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -68,12 +73,19 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_settings& x) {
   return f(caf::meta::type_name("account_settings"), x.id, x.owner, x.label,
            x.imap, x.ca_file, x.has_smtp, x.smtp, x.smtp_own_password,
-           x.created_at, x.updated_at);
+           x.aliases, x.created_at, x.updated_at);
 }
 
 /// The account's own email address (the sender of what it sends): the SMTP
 /// login when it is an address, else the IMAP login; empty when neither is.
 std::string email_address(const account_settings& s);
+
+/// How many aliases one account may carry.
+inline constexpr size_t max_account_aliases = 20;
+
+/// Every address the account may send as: email_address() (when it is one)
+/// first, then the aliases.
+std::vector<std::string> sender_addresses(const account_settings& s);
 
 /// The passwords of one account, in plaintext. Only the VAULT (sealing)
 /// and the mail engine (logging in) ever hold one.

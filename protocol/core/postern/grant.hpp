@@ -168,11 +168,14 @@ struct grant_account {
   std::string label;
   /// Its email address (the login name), empty when that is the label.
   std::string address;
+  /// The other From addresses it may send as (account_settings::aliases).
+  std::vector<std::string> aliases;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_account& x) {
-  return f(caf::meta::type_name("grant_account"), x.id, x.label, x.address);
+  return f(caf::meta::type_name("grant_account"), x.id, x.label, x.address,
+           x.aliases);
 }
 
 /// The names of an account as a grant shows them.

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace postern {
 
@@ -22,5 +23,10 @@ std::string ascii_lower(std::string_view s);
 /// that it is inert both as HTML text and inside a quoted or unquoted
 /// attribute value (the dashboard's templates and the HTML of replies).
 void append_html_escaped(std::string& out, std::string_view text);
+
+/// The non-empty pieces of `text` between any of the bytes in
+/// `separators` (lists stored space-joined, lists a person typed).
+std::vector<std::string_view> split_words(std::string_view text,
+                                          std::string_view separators = " ");
 
 } // namespace postern

@@ -38,4 +38,12 @@ std::string email_address(const account_settings& s) {
   return {};
 }
 
+std::vector<std::string> sender_addresses(const account_settings& s) {
+  std::vector<std::string> result;
+  if (auto own = email_address(s); !own.empty())
+    result.push_back(std::move(own));
+  result.insert(result.end(), s.aliases.begin(), s.aliases.end());
+  return result;
+}
+
 } // namespace postern

@@ -121,6 +121,7 @@ grant_account grant_account_of(const account_settings& settings) {
   result.label = settings.label.empty() ? address : settings.label;
   if (result.label != address)
     result.address = address;
+  result.aliases = settings.aliases;
   return result;
 }
 

@@ -49,4 +49,19 @@ void append_html_escaped(std::string& out, std::string_view text) {
   }
 }
 
+std::vector<std::string_view> split_words(std::string_view text,
+                                          std::string_view separators) {
+  std::vector<std::string_view> result;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto end = text.find_first_of(separators, i);
+    if (end == std::string_view::npos)
+      end = text.size();
+    if (end > i)
+      result.push_back(text.substr(i, end - i));
+    i = end + 1;
+  }
+  return result;
+}
+
 } // namespace postern

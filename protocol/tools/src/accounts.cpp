@@ -83,8 +83,9 @@ std::string encode_accounts(const access_grant& grant) {
       .key("label")
       .string(a.label)
       .key("address")
-      .string(a.address.empty() ? a.label : a.address)
-      .key("default")
+      .string(a.address.empty() ? a.label : a.address);
+    detail::write_strings(w.key("aliases"), a.aliases);
+    w.key("default")
       .boolean(fallback == &a)
       .key("permissions");
     // Scopes are the connection's: the same in each of its accounts.

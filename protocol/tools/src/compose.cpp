@@ -79,6 +79,16 @@ std::string read_outgoing(const tool_arguments& args,
       return "`" + std::string{name} + "`: " + describe(list.error());
     *field = std::move(*list);
   }
+  if (auto from = args.text("from");
+      from.find_first_not_of(" \t") != std::string::npos) {
+    auto list = mime::parse_address_list(from);
+    if (!list)
+      return "`from`: " + describe(list.error());
+    if (list->size() != 1)
+      return "`from` must be one address, e.g. \"Alice <alice@example.com>\" "
+             "(list_accounts shows the ones each account sends as)";
+    m.from = std::move(list->front());
+  }
   m.subject = args.text("subject");
   m.text = args.text("body");
   m.html = args.text("html");
@@ -190,7 +200,7 @@ parsed_arguments parse_save_draft(const tool_arguments& args) {
 
 } // namespace detail
 
-std::string encode_sent(std::string_view message_id,
+std::string encode_sent(std::string_view message_id, std::string_view from,
                         std::string_view sent_folder, uint32_t sent_uid,
                         std::string_view save_error, const held_notice* held) {
   json_writer w;
@@ -198,8 +208,11 @@ std::string encode_sent(std::string_view message_id,
     .key("success")
     .boolean(true)
     .key("messageId")
-    .string(message_id)
-    .key("sentFolder")
+    .string(message_id);
+  // Only when asked for: without `from`, the original's answer unchanged.
+  if (!from.empty())
+    w.key("from").string(from);
+  w.key("sentFolder")
     .string_or_null(sent_folder)
     .key("sentUid");
   detail::write_uid_or_null(w, sent_uid);
@@ -216,6 +229,8 @@ std::string encode_composed(const mime::composed_message& result, bool draft,
     .boolean(true)
     .key("messageId")
     .string(result.message_id)
+    .key("from")
+    .string(result.from)
     .key("subject")
     .string(result.subject)
     .key("to");

@@ -164,7 +164,7 @@ TEST(compose, forward_subject_gets_fwd_exactly_once) {
 
 TEST(compose, reply_goes_to_the_sender_only) {
   std::vector<address> to, cc;
-  derive_reply_recipients(question(), false, "erin@example.test", to, cc);
+  derive_reply_recipients(question(), false, {"erin@example.test"}, to, cc);
   EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
   EXPECT_TRUE(cc.empty());
 }
@@ -173,7 +173,7 @@ TEST(compose, reply_prefers_reply_to) {
   auto m = question();
   m.reply_to = {addr("List", "list@example.test")};
   std::vector<address> to, cc;
-  derive_reply_recipients(m, false, "erin@example.test", to, cc);
+  derive_reply_recipients(m, false, {"erin@example.test"}, to, cc);
   EXPECT_EQ(addresses_of(to), std::vector<std::string>{"list@example.test"});
 }
 
@@ -181,7 +181,7 @@ TEST(compose, reply_all_adds_to_and_cc_without_own_address_or_duplicates) {
   auto m = question();
   m.cc.push_back(addr("", "Frank@Example.test")); // the sender again
   std::vector<address> to, cc;
-  derive_reply_recipients(m, true, "Erin@example.test", to, cc);
+  derive_reply_recipients(m, true, {"Erin@example.test"}, to, cc);
   EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
   EXPECT_EQ(addresses_of(cc), (std::vector<std::string>{"bob@example.test",
                                                         "grace@example.test"}));
@@ -192,8 +192,48 @@ TEST(compose, reply_to_own_message_goes_to_its_recipients) {
   m.from = {addr("Erin", "erin@example.test")};
   m.to = {addr("", "frank@example.test")};
   std::vector<address> to, cc;
-  derive_reply_recipients(m, false, "erin@example.test", to, cc);
+  derive_reply_recipients(m, false, {"erin@example.test"}, to, cc);
   EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
+}
+
+TEST(compose, none_of_the_own_addresses_is_answered) {
+  auto m = question(); // from frank, to erin, cc bob and grace
+  m.to.push_back(addr("", "Erin+Sales@example.test"));
+  m.cc.push_back(addr("", "billing@example.test"));
+  std::vector<std::string> own{"erin@example.test", "erin+sales@example.test",
+                               "billing@example.test"};
+  std::vector<address> to, cc;
+  derive_reply_recipients(m, true, own, to, cc);
+  EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
+  EXPECT_EQ(addresses_of(cc), (std::vector<std::string>{"bob@example.test",
+                                                        "grace@example.test"}));
+  // A message sent from an alias (found in Sent) is one's own too.
+  original_message mine;
+  mine.from = {addr("", "BILLING@example.test")};
+  mine.to = {addr("", "frank@example.test")};
+  to.clear();
+  cc.clear();
+  derive_reply_recipients(mine, false, own, to, cc);
+  EXPECT_EQ(addresses_of(to), std::vector<std::string>{"frank@example.test"});
+}
+
+TEST(compose, the_reply_is_from_the_address_the_original_was_sent_to) {
+  std::vector<std::string> own{"erin@example.test", "erin+sales@example.test",
+                               "billing@example.test"};
+  original_message m;
+  m.from = {addr("", "frank@example.test")};
+  m.to = {addr("", "dave@example.test"), addr("", "ERIN+sales@example.test")};
+  m.cc = {addr("", "erin@example.test")};
+  // To before Cc; spelled as the account stores it.
+  EXPECT_EQ(addressed_to(m, own), "erin+sales@example.test");
+  m.to = {addr("", "dave@example.test")};
+  EXPECT_EQ(addressed_to(m, own), "erin@example.test");
+  m.cc = {addr("", "billing@example.test")};
+  EXPECT_EQ(addressed_to(m, own), "billing@example.test");
+  // Bcc'd or sent to a list: none of them.
+  m.cc.clear();
+  EXPECT_EQ(addressed_to(m, own), "");
+  EXPECT_EQ(addressed_to(m, {}), "");
 }
 
 // -- replies
@@ -203,7 +243,7 @@ TEST(compose, reply_threads_and_quotes) {
   compose_request req;
   req.kind = compose_kind::reply;
   req.message.text = "Yes, noon works.";
-  auto msg = compose_reply(question(), req, "erin@example.test");
+  auto msg = compose_reply(question(), req, {"erin@example.test"});
   EXPECT_EQ(msg.subject, "Re: Lunch on Friday?");
   EXPECT_EQ(msg.in_reply_to, "<q1@example.test>");
   EXPECT_EQ(msg.text,
@@ -233,7 +273,7 @@ TEST(compose, reply_without_quote_and_with_own_subject_and_extra_cc) {
   req.message.subject = "Re: Lunch (moved)";
   req.message.cc = {addr("", "dave@example.test"),
                     addr("", "bob@example.test")};
-  auto msg = compose_reply(question(), req, "erin@example.test");
+  auto msg = compose_reply(question(), req, {"erin@example.test"});
   EXPECT_EQ(msg.text, "Noted.");
   EXPECT_EQ(msg.subject, "Re: Lunch (moved)");
   EXPECT_EQ(addresses_of(msg.cc),
@@ -246,7 +286,7 @@ TEST(compose, reply_to_message_without_id_has_no_in_reply_to) {
   m.message_id.clear();
   m.references.clear();
   compose_request req;
-  auto msg = compose_reply(m, req, "erin@example.test");
+  auto msg = compose_reply(m, req, {"erin@example.test"});
   msg.from = addr("", "erin@example.test");
   auto built = build_message(msg, 0, "u2");
   ASSERT_TRUE(built);

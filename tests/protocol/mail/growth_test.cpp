@@ -273,7 +273,7 @@ std::vector<shape> other_shapes() {
          m->to.push_back({"", "r" + std::to_string(k) + "@example.com"});
        return std::function<size_t()>{[m] {
          std::vector<address> to, cc;
-         derive_reply_recipients(*m, true, "me@example.com", to, cc);
+         derive_reply_recipients(*m, true, {"me@example.com"}, to, cc);
          return to.size() + cc.size();
        }};
      }});

@@ -274,7 +274,7 @@ TEST(hostile_compose, reply_all_to_many_recipients_keeps_each_once) {
     m.to.push_back({"", "r" + std::to_string(k % 10000) + "@Example.com"});
   m.to.push_back({"", "ME@example.com"});
   std::vector<address> to, cc;
-  derive_reply_recipients(m, true, "me@example.com", to, cc);
+  derive_reply_recipients(m, true, {"me@example.com"}, to, cc);
   ASSERT_EQ(to.size(), 1u);
   EXPECT_EQ(cc.size(), 10000u);
   EXPECT_EQ(cc.front().address, "r0@Example.com");

@@ -89,8 +89,8 @@ access_grant two_accounts(bool with_default) {
   g.grant.accounts.ids = {account_id{"w"}, account_id{"h"}};
   if (with_default)
     g.grant.accounts.preferred = account_id{"w"};
-  g.accounts = {{account_id{"w"}, "Work", "alice@work.example"},
-                {account_id{"h"}, "Home", "alice@home.example"}};
+  g.accounts = {{account_id{"w"}, "Work", "alice@work.example", {"sales@work.example"}},
+                {account_id{"h"}, "Home", "alice@home.example", {}}};
   return g;
 }
 
@@ -311,6 +311,15 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
     {"send_mail",
      R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain"}]})",
      "`attachments[0].content` is required"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","from":"a@x.test, c@x.test"})",
+     "`from` must be one address"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","from":"nobody"})",
+     "`from`: "},
+    {"reply_message", R"({"uid":1,"body":"b","from":"<>"})", "`from`: "},
+    {"save_draft", R"({"from":"x@y.test, z@y.test"})",
+     "`from` must be one address"},
     {"get_attachment", R"({"uid":1})", "`partId` is required"},
     {"get_attachment", R"({"uid":1,"partId":"2.x"})",
      "`partId` must be a part number"},
@@ -353,6 +362,18 @@ TEST(mcp_tools, send_mail_parses_addresses) {
   EXPECT_EQ(s.message.html, "<p>Hello</p>");
   EXPECT_EQ(s.message.in_reply_to, "<abc@example.test>");
   EXPECT_TRUE(s.message.from.address.empty()); // the account's own
+  // `from` is taken as typed; the ACCOUNT checks it is one of its own.
+  auto f = args_of<send_mail_args>(
+    "send_mail",
+    R"({"to":"b@example.test","subject":"s","body":"b","from":"Sales <Sales@Example.test>"})");
+  EXPECT_EQ(f.message.from.name, "Sales");
+  EXPECT_EQ(f.message.from.address, "Sales@Example.test");
+  auto blank = args_of<send_mail_args>(
+    "send_mail", R"({"to":"b@example.test","subject":"s","body":"b","from":"  "})");
+  EXPECT_TRUE(blank.message.from.address.empty());
+  auto reply = args_of<compose_args>(
+    "forward_message", R"({"uid":3,"to":"b@example.test","from":"me@x.test"})");
+  EXPECT_EQ(reply.request.message.from.address, "me@x.test");
 }
 
 TEST(mcp_tools, results_conform_to_their_output_schemas) {
@@ -424,9 +445,9 @@ TEST(mcp_tools, results_conform_to_their_output_schemas) {
   EXPECT_TRUE(parse(mjson)["newUid"].IsNull());
   imap::flag_result flagged{8, {"\\Flagged"}, {}, {"\\Seen", "\\Flagged"}};
   expect_conforms("flag_message", encode_flag(flagged));
-  auto sent = encode_sent("<x@y>", "Sent", 12, "");
+  auto sent = encode_sent("<x@y>", "me@example.com", "Sent", 12, "");
   expect_conforms("send_mail", sent);
-  auto unsaved = encode_sent("<x@y>", "", 0, "APPEND failed");
+  auto unsaved = encode_sent("<x@y>", "me@example.com", "", 0, "APPEND failed");
   expect_conforms("send_mail", unsaved);
   EXPECT_NE(
     std::string{parse(unsaved)["notice"].GetString()}.find("APPEND failed"),

@@ -76,6 +76,8 @@ typename Inspector::result_type inspect(Inspector& f, compose_request& x) {
 struct composed_message {
   /// The new message's Message-ID.
   std::string message_id;
+  /// The From address it was written with.
+  std::string from;
   /// Sent: the Sent folder the copy went to (empty if saving failed).
   /// Draft: the Drafts folder.
   std::string folder;
@@ -97,9 +99,9 @@ struct composed_message {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, composed_message& x) {
-  return f(caf::meta::type_name("composed_message"), x.message_id, x.folder,
-           x.uid, x.save_error, x.subject, x.to, x.cc, x.in_reply_to,
-           x.references, x.attachments, x.awaiting_approval, x.held);
+  return f(caf::meta::type_name("composed_message"), x.message_id, x.from,
+           x.folder, x.uid, x.save_error, x.subject, x.to, x.cc,
+           x.in_reply_to, x.references, x.attachments, x.awaiting_approval, x.held);
 }
 
 /// "Re: " + subject, unless it already starts with a reply prefix (Re:,
@@ -111,10 +113,11 @@ std::string forward_subject(std::string_view subject);
 
 /// Who a reply goes to: Reply-To, else From (if that is the account itself,
 /// the original's To); with `reply_all` also the original's To and Cc in
-/// Cc. The account's own address never appears; nobody appears twice.
-/// Time O(recipients) (a hash set, not a search per recipient).
+/// Cc. None of the account's own addresses (`own_addresses`: its address
+/// and aliases) appears; nobody appears twice. Time O(recipients) (a hash
+/// set, not a search per recipient).
 void derive_reply_recipients(const original_message& original, bool reply_all,
-                             std::string_view own_address,
+                             const std::vector<std::string>& own_addresses,
                              std::vector<address>& to,
                              std::vector<address>& cc);
 
@@ -132,7 +135,13 @@ std::string forwarded_original(const original_message& original);
 /// its References + its Message-ID, the quoted original when `quote`.
 outgoing_message compose_reply(const original_message& original,
                                const compose_request& request,
-                               std::string_view own_address);
+                               const std::vector<std::string>& own_addresses);
+
+/// The first of `own_addresses` the original was sent to (its To, then its
+/// Cc; compared without case), spelled as in `own_addresses`; empty when
+/// none was. Replies and forwards go out from it by default.
+std::string addressed_to(const original_message& original,
+                         const std::vector<std::string>& own_addresses);
 
 /// Completes the agent's forward: "Fwd:" subject, the agent's note above
 /// the forwarded original, the original's files before the agent's own.

@@ -41,13 +41,24 @@ bool has_prefix(std::string_view subject,
   return false;
 }
 
+/// Whether `addr` is one of the account's own addresses (few: at most
+/// max_account_aliases + 1).
+bool is_own(std::string_view addr, const std::vector<std::string>& own) {
+  for (auto& o : own)
+    if (iequals(addr, o))
+      return true;
+  return false;
+}
+
 /// Appends the addresses of `from` that are neither the account's own nor
 /// already in `to` or `also`: one hash set, so a reply to all of a message
 /// with a hundred thousand recipients stays linear.
 void add_unique(std::vector<address>& to, const std::vector<address>& from,
-                std::string_view own, const std::vector<address>* also) {
+                const std::vector<std::string>& own,
+                const std::vector<address>* also) {
   std::unordered_set<std::string> seen;
-  seen.insert(to_lower(own));
+  for (auto& o : own)
+    seen.insert(to_lower(o));
   for (auto& a : to)
     seen.insert(to_lower(a.address));
   if (also)
@@ -139,14 +150,14 @@ std::string forward_subject(std::string_view subject) {
 }
 
 void derive_reply_recipients(const original_message& original, bool reply_all,
-                             std::string_view own_address,
+                             const std::vector<std::string>& own_address,
                              std::vector<address>& to,
                              std::vector<address>& cc) {
   const auto* primary = original.reply_to.empty() ? &original.from
                                                   : &original.reply_to;
   bool all_own = true;
   for (auto& a : *primary)
-    all_own = all_own && iequals(a.address, own_address);
+    all_own = all_own && is_own(a.address, own_address);
   // Answering one's own message (from Sent) continues with its recipients.
   if (all_own)
     primary = &original.to;
@@ -220,9 +231,21 @@ std::string forwarded_original(const original_message& original) {
   return out;
 }
 
+std::string addressed_to(const original_message& original,
+                         const std::vector<std::string>& own_addresses) {
+  for (auto* list : {&original.to, &original.cc}) {
+    detail::count_work(list->size());
+    for (auto& a : *list)
+      for (auto& o : own_addresses)
+        if (iequals(a.address, o))
+          return o;
+  }
+  return {};
+}
+
 outgoing_message compose_reply(const original_message& original,
                                const compose_request& request,
-                               std::string_view own_address) {
+                               const std::vector<std::string>& own_address) {
   auto msg = request.message;
   std::vector<address> to;
   std::vector<address> cc;

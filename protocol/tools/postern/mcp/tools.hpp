@@ -247,8 +247,9 @@ struct held_notice {
   int64_t expires = 0;
 };
 
-/// send_mail; with `held`, the message waits for the person's yes.
-std::string encode_sent(std::string_view message_id,
+/// send_mail; with `held`, the message waits for the person's yes; `from`
+/// only when the agent chose the sender (else left out, as the original).
+std::string encode_sent(std::string_view message_id, std::string_view from,
                         std::string_view sent_folder, uint32_t sent_uid,
                         std::string_view save_error,
                         const held_notice* held = nullptr);
