@@ -35,6 +35,58 @@ caf::error check_attachment_size(const mail_options& opts,
                            + " one message may carry here");
 }
 
+/// Fetches, one after another, the parts that `msg`'s attachments refer to
+/// (a message in the same account: the agent never carried their bytes),
+/// then hands the message on with every attachment's bytes in place. Each
+/// part may be as large as a sent message's attachments together; their
+/// sum is checked afterwards, as for attachments given as base64.
+void resolve_attachments(account_self self, mime::outgoing_message msg,
+                         size_t next,
+                         then_fn<mime::outgoing_message> done) {
+  auto& list = msg.attachments;
+  while (next < list.size() && list[next].source_uid == 0)
+    ++next;
+  if (next == list.size()) {
+    done(std::move(msg));
+    return;
+  }
+  mime::attachment_limits limits;
+  limits.text = limits.image = limits.file
+    = self->state.opts.max_send_attachment_bytes;
+  limits.raw = true;
+  auto folder = list[next].source_folder;
+  auto uid = list[next].source_uid;
+  auto part = list[next].source_part;
+  with_connection<mime::attachment_content>(
+    self, caf::actor_addr{},
+    [self, msg = std::move(msg), next,
+     done](caf::expected<mime::attachment_content> got) mutable {
+      auto& a = msg.attachments[next];
+      if (!got) {
+        if (got.error() == ec::too_large)
+          return done(caf::make_error(
+            ec::too_large,
+            "Attachment " + a.source_part + " of message "
+              + std::to_string(a.source_uid) + " is more than the "
+              + mime::format_size(self->state.opts.max_send_attachment_bytes)
+              + " one message may carry here"));
+        return done(std::move(got.error()));
+      }
+      if (a.filename.empty())
+        a.filename = mime::safe_attachment_filename(
+          got->filename, "attachment-" + got->part_id);
+      if (a.content_type.empty())
+        a.content_type = mime::is_valid_media_type(got->mime_type)
+                           ? got->mime_type
+                           : std::string{"application/octet-stream"};
+      a.charset = std::move(got->charset);
+      a.data = std::move(got->data);
+      a.source_uid = 0;
+      resolve_attachments(self, std::move(msg), next + 1, std::move(done));
+    },
+    atom::attachment_v, folder, uid, part, limits);
+}
+
 /// The From of what the account writes: the address the agent asked for,
 /// which must be one of the account's (its own or an alias, compared
 /// without case, spelled as stored, the agent's display name kept); else
@@ -234,11 +286,29 @@ void send_with(account_self self, account_settings settings,
   deliver_built(self, std::move(settings), std::move(*built), done);
 }
 
+/// Whether an attachment of `msg` still refers to a part to fetch.
+bool has_references(const mime::outgoing_message& msg) {
+  for (auto& a : msg.attachments)
+    if (a.source_uid != 0)
+      return true;
+  return false;
+}
+
 /// Sends through the account's SMTP server, then saves a copy to Sent.
 void send_mail(account_self self, mime::outgoing_message msg,
                send_rules rules, then_fn<sent_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
+  if (has_references(msg)) {
+    resolve_attachments(
+      self, std::move(msg), 0,
+      [self, rules, done](caf::expected<mime::outgoing_message> m) mutable {
+        if (!m)
+          return done(std::move(m.error()));
+        send_mail(self, std::move(*m), std::move(rules), std::move(done));
+      });
+    return;
+  }
   if (auto err = check_attachment_size(st.opts, msg)) {
     done(err);
     return;
@@ -318,6 +388,19 @@ void compose(account_self self, mime::compose_request request,
              send_rules rules, then_fn<mime::composed_message> done) {
   auto& st = self->state;
   st.last_activity = account_state::clock::now();
+  if (has_references(request.message)) {
+    auto message = std::move(request.message);
+    resolve_attachments(
+      self, std::move(message), 0,
+      [self, request, rules,
+       done](caf::expected<mime::outgoing_message> m) mutable {
+        if (!m)
+          return done(std::move(m.error()));
+        request.message = std::move(*m);
+        compose(self, std::move(request), std::move(rules), std::move(done));
+      });
+    return;
+  }
   self
     ->request(st.directory, helper_timeout, atom::get_v, st.ref.user,
               st.ref.account)

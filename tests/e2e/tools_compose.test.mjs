@@ -204,6 +204,69 @@ describe('send_mail with attachments', () => {
   });
 });
 
+describe('attachments by reference (fromUid, folder, partId)', () => {
+  test('a part of a message in the account arrives byte-identical, its charset kept', async () => {
+    const tag = randomUUID();
+    const report = uidOf('Quarterly report');
+    const notesUid = uidOf('Meeting notes');
+    const notes = (await call(erin, 'read_message', { uid: notesUid }))
+      .attachments.find(a => a.filename === 'notes.txt');
+    const sent = await call(erin, 'send_mail', {
+      to: FRANK, subject: `by reference ${tag}`, body: 'The report and the notes.',
+      attachments: [
+        { fromUid: report, folder: 'INBOX', partId: '2' },
+        { fromUid: notesUid, partId: notes.partId, filename: 'minutes.txt' },
+      ],
+    });
+    assert.equal(sent.success, true);
+    const msg = await delivered(frank, tag);
+    assert.deepEqual(msg.attachments.map(a => [a.filename, a.mimeType]),
+      [['report.pdf', 'application/pdf'], ['minutes.txt', 'text/plain']]);
+    const original = await erin.callTool({ name: 'get_attachment', arguments: { uid: report, partId: '2' } });
+    const copy = await frank.callTool({ name: 'get_attachment',
+      arguments: { uid: msg.uid, partId: msg.attachments[0].partId } });
+    assert.equal(copy.isError, false, copy.content?.[0]?.text);
+    assert.deepEqual(Buffer.from(copy.content[1].resource.blob, 'base64'),
+      Buffer.from(original.content[1].resource.blob, 'base64'));
+    // ISO-8859-1 bytes went on as they were, labelled with their charset.
+    const text = await call(frank, 'get_attachment', { uid: msg.uid, partId: msg.attachments[1].partId });
+    assert.equal(text.text, 'Grüße aus München\nTagesordnung: Äpfel und Öl\n');
+  });
+
+  test('forward_message and save_draft add parts by reference beside the original\'s', async () => {
+    const tag = randomUUID();
+    const fwd = await call(erin, 'forward_message', {
+      uid: uidOf('Agenda for Monday'), to: FRANK, body: `With the report. ${tag}`,
+      attachments: [{ fromUid: uidOf('Quarterly report'), partId: '2', filename: 'q.pdf' }],
+    });
+    assert.deepEqual(fwd.attachments, ['agenda.txt', 'map.png', 'q.pdf']);
+    const draft = await call(erin, 'save_draft', {
+      to: FRANK, subject: `draft ${tag}`, body: 'x',
+      attachments: [{ fromUid: uidOf('Photo from the trip'), partId: '2' }],
+    });
+    const saved = await call(erin, 'read_message', { folder: draft.draftsFolder, uid: draft.uid });
+    assert.deepEqual(saved.attachments.map(a => [a.filename, a.mimeType]), [['photo.png', 'image/png']]);
+  });
+
+  test('a reference to a missing message or part is refused and nothing is sent', async () => {
+    const tag = randomUUID();
+    const base = { to: FRANK, subject: `never ${tag}`, body: 'x' };
+    assert.match(await failing(erin, 'send_mail', { ...base, attachments: [{ fromUid: 999999, partId: '2' }] }),
+      /There is no message with UID 999999 in the folder "INBOX"/);
+    assert.match(await failing(erin, 'send_mail', { ...base,
+      attachments: [{ fromUid: uidOf('Quarterly report'), partId: '7' }] }),
+      /has no attachment with part id "7"; its attachments are 2/);
+    assert.match(await failing(erin, 'send_mail', { ...base,
+      attachments: [{ fromUid: uidOf('Quarterly report'), folder: 'Nope', partId: '2' }] }),
+      /Nope/);
+    assert.match(await failing(erin, 'send_mail', { ...base,
+      attachments: [{ fromUid: 3, partId: '2', content: 'aGk=' }] }),
+      /`attachments\[0\]\.content` and `fromUid` cannot go together/);
+    const none = await call(frank, 'search_messages', { subject: tag });
+    assert.equal(none.total, 0);
+  });
+});
+
 describe('replies and forwards', () => {
   test('reply_message answers the sender with Re:, threading headers and the quote', async () => {
     const tag = randomUUID();
@@ -448,6 +511,10 @@ describe('limits', () => {
       /^The attachments are 1 KB together, more than the 1000 bytes one message may carry here$/);
     assert.match(await failing(erinLimited, 'save_draft', { subject: 's', attachments: [big] }),
       /more than the 1000 bytes one message may carry here/);
+    // By reference: the part is refused by its size before it is fetched whole.
+    assert.match(await failing(erinLimited, 'send_mail', { to: FRANK, subject: 's', body: 'b',
+      attachments: [{ fromUid: uidOf('Quarterly report'), partId: '2' }] }),
+      /^Attachment 2 of message \d+ is more than the 1000 bytes one message may carry here$/);
   });
 
   test('an image above ATTACHMENT_MAX_IMAGE_BYTES is refused with the limit', async () => {

@@ -11,14 +11,13 @@ namespace postern::mcp {
 
 namespace detail {
 
-namespace {
-
-/// IMAP section numbers: "2", "1.2", "3.1.2".
 bool is_part_number(const std::string& part_id) {
   return !part_id.empty() && part_id.front() != '.' && part_id.back() != '.'
          && part_id.find("..") == std::string::npos
          && part_id.find_first_not_of("0123456789.") == std::string::npos;
 }
+
+namespace {
 
 /// The content item after the description: the image, or the file as an
 /// embedded resource (text is in the description already).

@@ -26,20 +26,63 @@ addresses_of(const tool_arguments& args, const char* name) {
   return mime::parse_address_list(text);
 }
 
-/// Decodes one item of `attachments`; a sentence naming its bad field, or
-/// nothing.
+/// Checks the file name and media type of an attachment, each only when
+/// given or `required`; a sentence naming the bad field, or nothing.
+std::string check_file_fields(const std::string& where,
+                              const mime::outgoing_attachment& a,
+                              bool required) {
+  if ((required || !a.filename.empty())
+      && !mime::is_valid_attachment_filename(a.filename))
+    return where + "filename` " + quote(a.filename)
+           + " must be a plain file name (no slashes, control characters, "
+             "\".\" or \"..\")";
+  if ((required || !a.content_type.empty())
+      && !mime::is_valid_media_type(a.content_type))
+    return where + "contentType` " + quote(a.content_type)
+           + " must be a media type like application/pdf";
+  return {};
+}
+
+/// Decodes one item of `attachments`: a file given as base64, or a
+/// reference to a part of a message in the account (the schema has both
+/// shapes in one object: which members go together is checked here). A
+/// sentence naming its bad field, or nothing.
 std::string read_attachment(const rapidjson::Value& item,
                             const std::string& where,
                             mime::outgoing_attachment& a) {
   a.filename = string_member(item, "filename");
-  if (!mime::is_valid_attachment_filename(a.filename))
-    return where + "filename` " + quote(a.filename)
-           + " must be a plain file name (no slashes, control characters, "
-             "\".\" or \"..\")";
   a.content_type = mime::to_lower(string_member(item, "contentType"));
-  if (!mime::is_valid_media_type(a.content_type))
-    return where + "contentType` " + quote(a.content_type)
-           + " must be a media type like application/pdf";
+  auto* uid = find_member(item, "fromUid");
+  bool has_content = find_member(item, "content") != nullptr;
+  if (uid != nullptr) {
+    if (has_content)
+      return where
+             + "content` and `fromUid` cannot go together: give the "
+               "file's bytes or a reference to a message's part, not both";
+    if (find_member(item, "partId") == nullptr)
+      return where
+             + "partId` is needed with fromUid: the attachment's partId "
+               "as read_message lists it, e.g. \"2\"";
+    a.source_uid = as_uid(*uid);
+    a.source_part = string_member(item, "partId");
+    if (!is_part_number(a.source_part))
+      return where + "partId` must be a part number like \"2\" or \"1.2\", "
+             "as read_message lists it (got " + quote(a.source_part) + ")";
+    a.source_folder = string_member(item, "folder");
+    if (a.source_folder.empty())
+      a.source_folder = "INBOX";
+    return check_file_fields(where, a, false);
+  }
+  for (auto name : {"folder", "partId"})
+    if (find_member(item, name) != nullptr)
+      return where + name + "` belongs to a reference: give fromUid too";
+  for (auto name : {"filename", "contentType", "content"})
+    if (find_member(item, name) == nullptr)
+      return where + name
+             + "` is missing: an attachment is {filename, contentType, "
+               "content} or {fromUid, folder, partId}";
+  if (auto err = check_file_fields(where, a, true); !err.empty())
+    return err;
   auto data = mime::decode_base64_strict(string_member(item, "content"));
   if (!data)
     return where

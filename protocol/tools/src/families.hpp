@@ -64,6 +64,10 @@ parsed_arguments parse_save_draft(const tool_arguments& args);
 
 parsed_arguments parse_get_attachment(const tool_arguments& args);
 
+/// IMAP section numbers: "2", "1.2", "3.1.2" (get_attachment, and the
+/// attachments of sent mail given by reference).
+bool is_part_number(const std::string& part_id);
+
 // -- outbox.cpp ---------------------------------------------------------------
 
 parsed_arguments parse_get_send_status(const tool_arguments& args);

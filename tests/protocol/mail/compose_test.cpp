@@ -119,6 +119,16 @@ void collect(mailmime* m, std::vector<leaf>& out) {
   out.push_back(std::move(l));
 }
 
+/// A message from erin to frank, to build.
+outgoing_message erin_to_frank(std::string subject, std::string text) {
+  outgoing_message msg;
+  msg.from = addr("", "erin@example.test");
+  msg.to = {addr("", "frank@example.test")};
+  msg.subject = std::move(subject);
+  msg.text = std::move(text);
+  return msg;
+}
+
 std::vector<leaf> leaves(const std::string& data) {
   size_t index = 0;
   mailmime* raw = nullptr;
@@ -299,13 +309,14 @@ TEST(compose, reply_to_message_without_id_has_no_in_reply_to) {
 
 TEST(compose, forward_keeps_attachments_and_adds_heading) {
   auto m = question();
-  m.attachments = {{"agenda.txt", "text/plain", "1. food\n"}};
+  m.attachments = {file_attachment("agenda.txt", "text/plain", "1. food\n")};
   compose_request req;
   req.kind = compose_kind::forward;
   req.message.to = {addr("", "grace@example.test")};
   req.message.text = "FYI";
   req.message.attachments
-    = {{"extra.bin", "application/octet-stream", std::string("\0\1\2", 3)}};
+    = {file_attachment("extra.bin", "application/octet-stream",
+                       std::string("\0\1\2", 3))};
   auto msg = compose_forward(m, req);
   EXPECT_EQ(msg.subject, "Fwd: Lunch on Friday?");
   EXPECT_TRUE(msg.in_reply_to.empty());
@@ -325,16 +336,12 @@ TEST(compose, forward_keeps_attachments_and_adds_heading) {
 // -------------------------------------------------------
 
 TEST(compose, attachments_become_base64_parts_of_multipart_mixed) {
-  outgoing_message msg;
-  msg.from = addr("", "erin@example.test");
-  msg.to = {addr("", "frank@example.test")};
-  msg.subject = "Files";
-  msg.text = "See attached.";
+  auto msg = erin_to_frank("Files", "See attached.");
   std::string binary;
   for (int i = 0; i < 1000; ++i)
     binary += static_cast<char>(i % 256);
-  msg.attachments = {{"photo.png", "image/png", binary},
-                     {"résumé.txt", "text/plain", "Grüße\n"}};
+  msg.attachments = {file_attachment("photo.png", "image/png", binary),
+                     file_attachment("résumé.txt", "text/plain", "Grüße\n")};
   auto built = build_message(msg, 0, "u3");
   ASSERT_TRUE(built) << postern::render(built.error());
   EXPECT_NE(
@@ -366,12 +373,28 @@ TEST(compose, attachments_become_base64_parts_of_multipart_mixed) {
             "résumé.txt");
 }
 
+TEST(compose, a_passed_on_text_file_keeps_its_charset_and_a_bad_one_is_left_out) {
+  auto msg = erin_to_frank("Notes", "x");
+  auto latin = file_attachment("notes.txt", "text/plain", "Gr\xfc\xdf" "e\n");
+  latin.charset = "ISO-8859-1";
+  auto hostile = file_attachment("b.txt", "text/plain", "x");
+  hostile.charset = "x\r\nBcc: eve@example.test";
+  msg.attachments = {latin, hostile};
+  auto built = build_message(msg, 0, "u4");
+  ASSERT_TRUE(built) << postern::render(built.error());
+  EXPECT_NE(built->data.find("Content-Type: text/plain; charset=ISO-8859-1;\r\n"
+                             " name=\"notes.txt\""),
+            std::string::npos);
+  EXPECT_EQ(built->data.find("eve@example.test"), std::string::npos);
+  auto parts = leaves(built->data);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1].data, "Gr\xfc\xdf" "e\n");
+}
+
 TEST(compose, attachment_with_html_body_nests_the_alternative) {
-  outgoing_message msg;
-  msg.from = addr("", "erin@example.test");
-  msg.to = {addr("", "frank@example.test")};
+  auto msg = erin_to_frank("", "");
   msg.html = "<p>Hello <b>there</b></p>";
-  msg.attachments = {{"a.csv", "text/csv", "x,y\n1,2\n"}};
+  msg.attachments = {file_attachment("a.csv", "text/csv", "x,y\n1,2\n")};
   auto built = build_message(msg, 0, "u4");
   ASSERT_TRUE(built);
   auto parts = leaves(built->data);
@@ -381,14 +404,12 @@ TEST(compose, attachment_with_html_body_nests_the_alternative) {
 }
 
 TEST(compose, bad_attachment_names_and_types_are_refused) {
-  outgoing_message msg;
-  msg.from = addr("", "erin@example.test");
-  msg.to = {addr("", "frank@example.test")};
-  msg.attachments = {{"../etc/passwd", "text/plain", "x"}};
+  auto msg = erin_to_frank("", "");
+  msg.attachments = {file_attachment("../etc/passwd", "text/plain", "x")};
   auto built = build_message(msg, 0, "u5");
   ASSERT_FALSE(built);
   EXPECT_EQ(built.error(), postern::ec::invalid_argument);
-  msg.attachments = {{"ok.txt", "text/plain; charset=utf-8", "x"}};
+  msg.attachments = {file_attachment("ok.txt", "text/plain; charset=utf-8", "x")};
   EXPECT_FALSE(build_message(msg, 0, "u5"));
 }
 

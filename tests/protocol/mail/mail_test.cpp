@@ -933,7 +933,8 @@ TEST_F(mail, a_10_mb_attachment_reads_whole_in_chunks) {
   msg.to = {{"", "bob@example.test"}};
   msg.subject = "Ten megabytes";
   msg.text = "The file is attached.";
-  msg.attachments.push_back({"ten.bin", "application/octet-stream", file});
+  msg.attachments.push_back(
+    mime::file_attachment("ten.bin", "application/octet-stream", file));
   auto built = mime::build_message(msg);
   ASSERT_TRUE(built);
   auto folder = s.find_special_use("\\Archive");

@@ -310,7 +310,25 @@ TEST(mcp_tools, arguments_are_checked_strictly) {
      "`attachments[0].content` is not valid base64"},
     {"send_mail",
      R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"filename":"a","contentType":"text/plain"}]})",
-     "`attachments[0].content` is required"},
+     "`attachments[0].content` is missing"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"fromUid":3,"partId":"2","content":"aGk="}]})",
+     "`attachments[0].content` and `fromUid` cannot go together"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"fromUid":3}]})",
+     "`attachments[0].partId` is needed with fromUid"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"folder":"INBOX","partId":"2"}]})",
+     "`attachments[0].folder` belongs to a reference: give fromUid too"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"fromUid":0,"partId":"2"}]})",
+     "`attachments[0].fromUid` must be between 1 and 4294967295"},
+    {"send_mail",
+     R"({"to":"b@example.test","subject":"s","body":"b","attachments":[{"fromUid":3,"partId":"x"}]})",
+     "`attachments[0].partId` must be a part number"},
+    {"forward_message",
+     R"({"uid":1,"to":"b@example.test","attachments":[{"fromUid":3,"partId":"2","filename":"../x"}]})",
+     "`attachments[0].filename` \"../x\" must be a plain file name"},
     {"send_mail",
      R"({"to":"b@example.test","subject":"s","body":"b","from":"a@x.test, c@x.test"})",
      "`from` must be one address"},
@@ -533,6 +551,25 @@ TEST(mcp_tools, send_mail_decodes_attachments) {
   EXPECT_EQ(s.message.attachments[0].filename, "hi.txt");
   EXPECT_EQ(s.message.attachments[0].content_type, "text/plain");
   EXPECT_EQ(s.message.attachments[0].data, "hi");
+}
+
+TEST(mcp_tools, attachments_by_reference_name_their_part) {
+  auto s = args_of<send_mail_args>(
+    "send_mail",
+    R"({"to":"bob@example.test","subject":"s","body":"b","attachments":[)"
+    R"({"fromUid":12,"folder":"Archive","partId":"1.2"},)"
+    R"({"fromUid":4,"partId":"2","filename":"bill.pdf"}]})");
+  ASSERT_EQ(s.message.attachments.size(), 2u);
+  auto& a = s.message.attachments[0];
+  EXPECT_EQ(a.source_uid, 12u);
+  EXPECT_EQ(a.source_folder, "Archive");
+  EXPECT_EQ(a.source_part, "1.2");
+  EXPECT_EQ(a.filename, "");
+  EXPECT_EQ(a.data, "");
+  auto& b = s.message.attachments[1];
+  EXPECT_EQ(b.source_uid, 4u);
+  EXPECT_EQ(b.source_folder, "INBOX");
+  EXPECT_EQ(b.filename, "bill.pdf");
 }
 
 TEST(mcp_tools, composing_tools_fill_their_request) {

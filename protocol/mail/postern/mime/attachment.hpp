@@ -33,6 +33,10 @@ struct attachment_limits {
   uint64_t text = 100000;
   uint64_t image = 1048576;
   uint64_t file = 100000;
+  /// The bytes exactly as the part holds them once its transfer encoding
+  /// is undone (text is not converted to UTF-8): for attaching to a
+  /// message that is sent.
+  bool raw = false;
 
   uint64_t of(attachment_kind k) const {
     return k == attachment_kind::image  ? image
@@ -43,7 +47,8 @@ struct attachment_limits {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attachment_limits& x) {
-  return f(caf::meta::type_name("attachment_limits"), x.text, x.image, x.file);
+  return f(caf::meta::type_name("attachment_limits"), x.text, x.image, x.file,
+           x.raw);
 }
 
 /// One fetched and decoded attachment.
@@ -54,6 +59,9 @@ struct attachment_content {
   std::string mime_type;
   /// Decoded file name, or empty.
   std::string filename;
+  /// The part's charset parameter (text parts), or empty: what `data` is
+  /// in when it was fetched `raw`.
+  std::string charset;
   attachment_kind kind = attachment_kind::file;
   /// UTF-8 text for `text`, the decoded bytes otherwise.
   std::string data;
@@ -64,7 +72,7 @@ struct attachment_content {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attachment_content& x) {
   return f(caf::meta::type_name("attachment_content"), x.uid, x.part_id,
-           x.mime_type, x.filename, x.kind, x.data, x.size);
+           x.mime_type, x.filename, x.charset, x.kind, x.data, x.size);
 }
 
 /// A file name that passes is_valid_attachment_filename: path separators

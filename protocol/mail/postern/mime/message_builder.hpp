@@ -6,6 +6,7 @@
 #include <caf/expected.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -20,12 +21,34 @@ struct outgoing_attachment {
   std::string content_type;
   /// The decoded bytes.
   std::string data;
+  /// The charset of a text file's bytes when they are not UTF-8 or ASCII
+  /// (a part of a received message, passed on as it is), or empty.
+  std::string charset;
+  /// A part of a message in the same account whose bytes become `data`
+  /// (the ACCOUNT fetches them, so they never pass through the agent):
+  /// set when `source_uid` is not 0. An empty filename or content type is
+  /// then the part's own.
+  uint32_t source_uid = 0;
+  std::string source_folder;
+  std::string source_part;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outgoing_attachment& x) {
   return f(caf::meta::type_name("outgoing_attachment"), x.filename,
-           x.content_type, x.data);
+           x.content_type, x.data, x.charset, x.source_uid,
+           x.source_folder, x.source_part);
+}
+
+/// An attachment given by its bytes.
+inline outgoing_attachment file_attachment(std::string filename,
+                                           std::string content_type,
+                                           std::string data) {
+  outgoing_attachment a;
+  a.filename = std::move(filename);
+  a.content_type = std::move(content_type);
+  a.data = std::move(data);
+  return a;
 }
 
 /// A message to send, as the user (agent) describes it. All strings UTF-8.

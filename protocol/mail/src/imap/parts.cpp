@@ -331,8 +331,10 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
   result.size = bytes.size();
   if (result.size > limit)
     return too_large(what, result.size, limit, kind);
-  if (result.kind == mime::attachment_kind::text) {
-    auto charset = mime::find_parameter(p->params, "charset");
+  auto charset = mime::find_parameter(p->params, "charset");
+  if (charset && result.kind == mime::attachment_kind::text)
+    result.charset = *charset;
+  if (result.kind == mime::attachment_kind::text && !limits.raw) {
     result.data = mime::normalize_line_ends(
       mime::to_utf8(bytes, charset ? *charset : std::string{}));
   } else {
@@ -405,6 +407,10 @@ session::fetch_original(const std::string& folder, uint32_t uid,
     file.filename = mime::safe_attachment_filename(
       a.filename, "attachment-" + a.part_id
                     + (a.mime_type == "message/rfc822" ? ".eml" : ".bin"));
+    // The bytes go on as they are, so their charset goes with them.
+    if (auto charset = mime::find_parameter(p->params, "charset");
+        charset && mime::kind_of(file.content_type) == mime::attachment_kind::text)
+      file.charset = *charset;
     result.attachments.push_back(std::move(file));
   }
   if (total > max_file_bytes)

@@ -114,6 +114,11 @@ std::string rfc2231_value(std::string_view utf8) {
 // name= for the many that only read that.
 std::string attachment_part_headers(const outgoing_attachment& a) {
   std::string out = "Content-Type: " + a.content_type;
+  // A charset the reader could not parse is left out rather than passed
+  // on: it came from a received message.
+  if (!a.charset.empty() && a.charset.size() <= 64
+      && is_valid_media_type("x/" + a.charset))
+    out += "; charset=" + a.charset;
   if (is_plain_token_text(a.filename)) {
     out += ";\r\n name=\"" + a.filename + "\"\r\n";
     out += "Content-Disposition: attachment;\r\n filename=\"" + a.filename
