@@ -405,6 +405,12 @@ account(account_self self, mailbox_ref ref, directory_actor directory,
       return on_connection(self, op, folder, uid, part_id,
                            self->state.opts.attachment_limits);
     },
+    [=](atom::download, const mailbox_ref&, const std::string& folder,
+        uint32_t uid, const std::string& part_id,
+        const mime::attachment_limits& limits) {
+      return on_connection(self, atom::attachment_v, folder, uid, part_id,
+                           limits);
+    },
     [=](atom::compose, const mailbox_ref&, const mime::compose_request& request,
         const send_rules& rules) {
       return detail::compose_message(self, request, rules);

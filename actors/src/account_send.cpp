@@ -50,10 +50,8 @@ void resolve_attachments(account_self self, mime::outgoing_message msg,
     done(std::move(msg));
     return;
   }
-  mime::attachment_limits limits;
-  limits.text = limits.image = limits.file
-    = self->state.opts.max_send_attachment_bytes;
-  limits.raw = true;
+  auto limits = mime::attachment_limits::whole(
+    self->state.opts.max_send_attachment_bytes);
   auto folder = list[next].source_folder;
   auto uid = list[next].source_uid;
   auto part = list[next].source_part;

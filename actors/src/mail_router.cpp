@@ -267,6 +267,11 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
         uint32_t uid, const std::string& part_id) {
       return to_account(self, op, ref, folder, uid, part_id);
     },
+    [=](atom::download op, const mailbox_ref& ref, const std::string& folder,
+        uint32_t uid, const std::string& part_id,
+        const mime::attachment_limits& limits) {
+      return to_account(self, op, ref, folder, uid, part_id, limits);
+    },
     [=](atom::compose op, const mailbox_ref& ref,
         const mime::compose_request& request, const send_rules& rules) {
       return to_account(self, op, ref, request, rules);

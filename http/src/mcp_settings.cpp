@@ -52,6 +52,10 @@ mcp_settings mcp_settings::from(const config& cfg) {
   s.sessions_per_grant = cfg.mcp_sessions_per_grant;
   s.sessions_per_user = cfg.mcp_sessions_per_user;
   s.tool_rate_limit = cfg.tool_rate_limit;
+  if (cfg.session_secret && !cfg.session_secret->empty())
+    s.links = std::make_shared<file_links>(*cfg.session_secret);
+  s.link_ttl = std::chrono::seconds(cfg.file_link_ttl_seconds);
+  s.link_max_bytes = cfg.file_link_max_bytes;
   return s;
 }
 

@@ -4,6 +4,7 @@
 
 #include "mcp_tool_run.hpp"
 
+#include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 #include "postern/mcp/json.hpp"
@@ -268,12 +269,26 @@ public:
   // ----------------------------------------------------------------
 
   void operator()(const mcp::get_attachment_args& a) {
-    auto folder = a.folder;
-    ask(
-      [this, folder](mime::attachment_content& part) {
-        done_(mcp::attachment_result(folder, part), "ok");
-      },
-      atom::attachment_v, ref_, a.folder, a.uid, a.part_id);
+    if (a.as_link)
+      return link_to(a, {});
+    if (!ep_->actors.mail)
+      return failed(
+        caf::make_error(ec::shutting_down, "The mail service is not running."));
+    // A part above the inline limits comes as a link instead of an error.
+    self_
+      ->request(ep_->actors.mail, ep_->settings.tool_timeout,
+                atom::attachment_v, ref_, a.folder, a.uid, a.part_id)
+      .then(
+        [this, folder = a.folder](mime::attachment_content& part) {
+          done_(mcp::attachment_result(folder, part), "ok");
+        },
+        [this, a](const caf::error& err) {
+          if (err == ec::too_large)
+            return link_to(a, describe(err)
+                                + "; here is a download link for the person "
+                                  "instead.");
+          failed(err);
+        });
   }
 
   void operator()(const mcp::compose_args& a) {
@@ -292,6 +307,33 @@ public:
   }
 
 private:
+  /// Answers get_attachment with a download link to the part, made for
+  /// this grant; the part is described (its structure read) first, so a
+  /// link is only ever made to a part that exists.
+  void link_to(const mcp::get_attachment_args& a, std::string reason) {
+    mime::attachment_limits describe_only;
+    describe_only.describe_only = true;
+    ask(
+      [this, a, reason](mime::attachment_content& part) {
+        file_link l;
+        l.user = ref_.user;
+        l.grant = grant_;
+        l.account = ref_.account;
+        l.folder = a.folder;
+        l.uid = a.uid;
+        l.part_id = a.part_id;
+        l.expires_at = unix_seconds() + ep_->settings.link_ttl.count();
+        mcp::attachment_link link;
+        link.url = ep_->settings.base_url + "/files/"
+                   + ep_->settings.links->seal(l);
+        link.expires_at = l.expires_at;
+        link.reason = reason;
+        // The audit log tells links from content.
+        done_(mcp::attachment_link_result(a.folder, part, link), "link");
+      },
+      atom::download_v, ref_, a.folder, a.uid, a.part_id, describe_only);
+  }
+
   /// <BASE_URL>/outbox/<id>: where the person sends or discards it.
   std::string approve_url(const std::string& id) const {
     return ep_->settings.base_url + "/outbox/" + id;

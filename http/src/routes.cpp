@@ -45,13 +45,13 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
             },
             atom::status_v);
         });
-  // MCP over Streamable HTTP at exactly /mcp.
-  add_mcp_routes(
-    r, std::make_shared<mcp_endpoint>(
-         *eps.sys,
-         mcp_actors{eps.actors.tokens, eps.actors.mail, eps.actors.directory,
-                    eps.actors.outbox},
-         mcp_settings::from(cfg)));
+  // MCP over Streamable HTTP at exactly /mcp, and the download links its
+  // get_attachment makes.
+  mcp_actors mcp{eps.actors.tokens, eps.actors.mail, eps.actors.directory,
+                 eps.actors.outbox};
+  auto settings = mcp_settings::from(cfg);
+  add_mcp_routes(r, std::make_shared<mcp_endpoint>(*eps.sys, mcp, settings));
+  add_file_routes(r, *eps.sys, mcp, settings);
   r.add_prefix(bhttp::verb::get, "/static/", serve_static);
   // The web dashboard (HTML pages, sessions, CSRF): dashboard.cpp.
   add_dashboard_routes(r, cfg, eps);

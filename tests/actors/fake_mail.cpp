@@ -139,6 +139,9 @@ fake_router(mail_router_actor::stateful_pointer<fake_router_state> self) {
       -> caf::result<multi_search_result> { return not_used(); },
     [](atom::attachment, ref, const string&, uint32_t, const string&)
       -> caf::result<mime::attachment_content> { return not_used(); },
+    [](atom::download, ref, const string&, uint32_t, const string&,
+       const mime::attachment_limits&)
+      -> caf::result<mime::attachment_content> { return not_used(); },
     [](atom::compose, ref, const mime::compose_request&, const send_rules&)
       -> caf::result<mime::composed_message> { return not_used(); },
     [](atom::probe, const account_settings&, const account_credentials&)

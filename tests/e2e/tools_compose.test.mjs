@@ -150,8 +150,6 @@ describe('get_attachment', () => {
       /^Message \d+ has no attachment with part id "7"; its attachments are 2 \(partId in read_message\)$/);
     assert.match(await failing(erin, 'get_attachment', { uid: uidOf('Lunch on Friday?'), partId: '2' }),
       /has no attachment with part id "2"; it has no attachments/);
-    assert.match(await failing(erin, 'get_attachment', { uid: uidOf('Big archive'), partId: '2' }),
-      /^Attachment 2 of message \d+ is \d+ KB, more than the 98 KB this server hands out for file attachments$/);
     assert.match(await failing(erin, 'get_attachment', { uid: 999999, partId: '2' }),
       /There is no message with UID 999999 in the folder "INBOX"/);
     assert.match(await failing(erin, 'get_attachment', { uid, partId: 'x' }),
@@ -159,6 +157,78 @@ describe('get_attachment', () => {
     assert.match(await failing(erin, 'get_attachment', { uid }), /`partId` is required/);
     assert.match(await failing(erin, 'get_attachment', { folder: 'Nope', uid, partId: '2' }),
       /Nope/);
+  });
+});
+
+/** Downloads a get_attachment link from `server` (the link names BASE_URL). */
+async function download(server, url) {
+  const path = new URL(url).pathname;
+  assert.match(path, /^\/files\/[A-Za-z0-9_-]+$/);
+  return fetch(new URL(path, server.base));
+}
+
+describe('get_attachment download links', () => {
+  test('a part above the inline limit comes as a link; asLink for any part; the bytes are exact', async () => {
+    const big = await erin.callTool({ name: 'get_attachment',
+      arguments: { uid: uidOf('Big archive'), partId: '2' } });
+    assert.equal(big.isError, false, big.content?.[0]?.text);
+    assert.equal(big.structuredContent.kind, 'link');
+    assert.match(big.structuredContent.note, /more than the 98 KB this server hands out for file attachments; here is a download link/);
+    const linkItem = big.content.find(c => c.type === 'resource_link');
+    assert.equal(linkItem.uri, big.structuredContent.url);
+    assert.equal(linkItem.name, big.structuredContent.filename);
+    const got = await download(main, big.structuredContent.url);
+    assert.equal(got.status, 200);
+    assert.match(got.headers.get('content-disposition'), /^attachment; filename="/);
+    assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok((await got.arrayBuffer()).byteLength > 98 * 1024);
+
+    const uid = uidOf('Quarterly report');
+    const inline = await erin.callTool({ name: 'get_attachment', arguments: { uid, partId: '2' } });
+    const asked = await call(erin, 'get_attachment', { uid, partId: '2', asLink: true });
+    assert.equal(asked.kind, 'link');
+    assert.equal(asked.filename, 'report.pdf');
+    assert.ok(Date.parse(asked.expiresAt) > Date.now());
+    const pdf = await download(main, asked.url);
+    assert.equal(pdf.status, 200);
+    assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+    assert.deepEqual(Buffer.from(await pdf.arrayBuffer()),
+      Buffer.from(inline.content[1].resource.blob, 'base64'));
+  });
+
+  test('a changed link, a part that is not there, and a revoked connection are refused', async () => {
+    const asked = await call(erin, 'get_attachment', { uid: uidOf('Quarterly report'), partId: '2', asLink: true });
+    const path = new URL(asked.url).pathname;
+    const changed = path.slice(0, -2) + (path.endsWith('AA') ? 'BB' : 'AA');
+    const bad = await fetch(new URL(changed, main.base));
+    assert.equal(bad.status, 404);
+    assert.match(await bad.text(), /not valid/);
+    assert.match(await failing(erin, 'get_attachment', { uid: uidOf('Quarterly report'), partId: '7', asLink: true }),
+      /has no attachment with part id "7"/);
+    // Another person's connection: once it is gone, its links are too.
+    const name = `links${randomUUID().slice(0, 8)}`;
+    const account = main.addMailUser(name, ERIN, 'erinpw', mail);
+    const other = await connect(main, main.token(name, account, 'mail:read'));
+    const theirs = await call(other, 'get_attachment', { uid: uidOf('Quarterly report'), partId: '2', asLink: true });
+    assert.equal((await download(main, theirs.url)).status, 200);
+    main.admin(['delete-user', name]);
+    const refused = await eventually('the link refused after its connection is gone', async () => {
+      const r = await download(main, theirs.url);
+      return r.status === 200 ? null : r;
+    });
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /no longer reaches this account/);
+  });
+
+  test('a link stops working after FILE_LINK_TTL_SECONDS', async () => {
+    const short = await startServer({ FILE_LINK_TTL_SECONDS: '1' });
+    const client = await connect(short, short.token('erin', short.accounts.erin, 'mail:read'));
+    const asked = await call(client, 'get_attachment', { uid: uidOf('Quarterly report'), partId: '2', asLink: true });
+    const gone = await eventually('the link to expire', async () => {
+      const r = await download(short, asked.url);
+      return r.status === 410 ? r : null;
+    });
+    assert.match(await gone.text(), /expired/);
   });
 });
 
@@ -517,9 +587,11 @@ describe('limits', () => {
       /^Attachment 2 of message \d+ is more than the 1000 bytes one message may carry here$/);
   });
 
-  test('an image above ATTACHMENT_MAX_IMAGE_BYTES is refused with the limit', async () => {
-    assert.match(await failing(erinLimited, 'get_attachment', { uid: uidOf('Photo from the trip'), partId: '2' }),
-      /^Attachment 2 of message \d+ is \d+ bytes, more than the 100 bytes this server hands out for image attachments$/);
+  test('an image above ATTACHMENT_MAX_IMAGE_BYTES comes as a link, saying the limit', async () => {
+    const r = await call(erinLimited, 'get_attachment', { uid: uidOf('Photo from the trip'), partId: '2' });
+    assert.equal(r.kind, 'link');
+    assert.match(r.note,
+      /^Attachment 2 of message \d+ is \d+ bytes, more than the 100 bytes this server hands out for image attachments; here is a download link for the person instead\.$/);
   });
 
   test('the per-account send rate limit stops the third message and is audited', async () => {

@@ -174,6 +174,10 @@ inline mail_actor::behavior_type fake_mail(mail_actor::pointer self,
     [=](atom::attachment, ref m, str folder, uint32_t uid, str part) {
       return impl->attachment(m, folder, uid, part);
     },
+    [=](atom::download, ref m, str folder, uint32_t uid, str part,
+        const mime::attachment_limits&) {
+      return impl->attachment(m, folder, uid, part);
+    },
     [=](atom::compose, ref m, const mime::compose_request& req,
         const send_rules& rules) {
       return impl->compose(m, req, rules);

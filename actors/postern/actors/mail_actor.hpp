@@ -146,6 +146,12 @@ using mailbox_operations_actor = caf::typed_actor<
   // decoded, within the configured size limits.
   caf::replies_to<atom::attachment, mailbox_ref, std::string, uint32_t,
                   std::string>::with<mime::attachment_content>,
+  // The same part within limits the caller chooses (args: folder, uid,
+  // part id, limits): a download link's whole part, or only what it is
+  // (describe_only) to make the link.
+  caf::replies_to<atom::download, mailbox_ref, std::string, uint32_t,
+                  std::string,
+                  mime::attachment_limits>::with<mime::attachment_content>,
   // Sends, or saves to Drafts, a new message, a reply or a forward; sending
   // counts against the account's send rate limit.
   // Drafts ignore the send rules (the person sends them); sending obeys them.

@@ -6,6 +6,7 @@
 #include "postern/actors/outbox_actor.hpp"
 #include "postern/actors/token_authority_actor.hpp"
 #include "postern/config.hpp"
+#include "postern/http/file_links.hpp"
 #include "postern/http/mcp_sessions.hpp"
 #include "postern/http/message.hpp"
 #include "postern/http/router.hpp"
@@ -48,6 +49,12 @@ struct mcp_settings {
   /// AUTHORITY again (revocations in this process end it at once; see
   /// token_memo); 0 asks on every request.
   std::chrono::milliseconds token_recheck{2000};
+  /// get_attachment's download links: their key (from SESSION_SECRET,
+  /// else random per process), how long one works, the largest part one
+  /// serves.
+  std::shared_ptr<const file_links> links = std::make_shared<file_links>();
+  std::chrono::seconds link_ttl{600};
+  uint64_t link_max_bytes = 26214400;
 
   static mcp_settings from(const config& cfg);
 
@@ -113,5 +120,10 @@ private:
 
 /// Routes POST, GET, DELETE and OPTIONS of exactly /mcp to the endpoint.
 void add_mcp_routes(router& r, std::shared_ptr<mcp_endpoint> endpoint);
+
+/// GET /files/<opaque>: downloads through get_attachment's links
+/// (file_route.cpp).
+void add_file_routes(router& r, caf::actor_system& sys,
+                     const mcp_actors& actors, const mcp_settings& settings);
 
 } // namespace postern::http

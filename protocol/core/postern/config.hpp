@@ -122,6 +122,11 @@ struct config {
   /// The most bytes of attachments one sent message or draft may carry
   /// (SEND_ATTACHMENTS_MAX_BYTES).
   unsigned send_attachments_max_bytes = 10485760;
+  /// get_attachment's links to download one part (<BASE_URL>/files/...):
+  /// how long each works (FILE_LINK_TTL_SECONDS) and the largest part
+  /// one serves (FILE_LINK_MAX_BYTES, decoded bytes).
+  unsigned file_link_ttl_seconds = 600;
+  unsigned file_link_max_bytes = 26214400;
   /// Messages one account may send per minute (SEND_RATE_LIMIT); 0: off.
   unsigned send_rate_limit = 20;
 

@@ -141,6 +141,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, search_all, "search_all")
   // composing: attachments, replies, forwards, drafts
   CAF_ADD_ATOM(postern, postern::atom, attachment, "attachment")
+  CAF_ADD_ATOM(postern, postern::atom, download, "download")
   CAF_ADD_ATOM(postern, postern::atom, original, "original")
   CAF_ADD_ATOM(postern, postern::atom, compose, "compose")
   CAF_ADD_ATOM(postern, postern::atom, save_draft, "save_draft")

@@ -3,6 +3,7 @@
 // embedded resource (schema in schemas/get_attachment.json).
 
 #include "families.hpp"
+#include "postern/clock.hpp"
 #include "postern/mime/charset.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 #include "writers.hpp"
@@ -55,6 +56,7 @@ parsed_arguments parse_get_attachment(const tool_arguments& args) {
   r.folder = args.text("folder");
   r.uid = args.uid("uid");
   r.part_id = args.text("partId");
+  r.as_link = args.flag("asLink");
   if (!is_part_number(r.part_id))
     return refuse("`partId` must be a part number like \"2\" or \"1.2\", "
                   "as read_message lists it (got "
@@ -64,11 +66,14 @@ parsed_arguments parse_get_attachment(const tool_arguments& args) {
 
 } // namespace detail
 
-std::string encode_attachment(const std::string& folder,
-                              const mime::attachment_content& part) {
-  json_writer w;
-  w.begin_object()
-    .key("uid")
+namespace {
+
+/// What every get_attachment answer says of the part, in an open object;
+/// `kind` is the part's, or "link".
+void write_part_fields(json_writer& w, const std::string& folder,
+                       const mime::attachment_content& part,
+                       std::string_view kind) {
+  w.key("uid")
     .uinteger(part.uid)
     .key("folder")
     .string(folder)
@@ -79,9 +84,18 @@ std::string encode_attachment(const std::string& folder,
     .key("filename")
     .string(part.filename)
     .key("kind")
-    .string(mime::to_string(part.kind))
+    .string(kind)
     .key("size")
     .uinteger(part.size);
+}
+
+} // namespace
+
+std::string encode_attachment(const std::string& folder,
+                              const mime::attachment_content& part) {
+  json_writer w;
+  w.begin_object();
+  write_part_fields(w, folder, part, mime::to_string(part.kind));
   if (part.kind == mime::attachment_kind::text)
     w.key("text").string(part.data);
   w.end_object();
@@ -100,6 +114,41 @@ std::string attachment_result(const std::string& folder,
                         + " of text) is too long to return in one result.");
   return detail::call_result(structured, false, [&](json_writer& w) {
     detail::write_part_content(w, part);
+  });
+}
+
+std::string attachment_link_result(const std::string& folder,
+                                   const mime::attachment_content& part,
+                                   const attachment_link& link) {
+  json_writer w;
+  w.begin_object();
+  write_part_fields(w, folder, part, "link");
+  w.key("url")
+    .string(link.url)
+    .key("expiresAt")
+    .string(iso8601_utc(link.expires_at));
+  if (!link.reason.empty())
+    w.key("note").string(link.reason);
+  w.end_object();
+  auto structured = w.take();
+  auto name = part.filename.empty()
+                ? "attachment " + part.part_id + " of message "
+                    + std::to_string(part.uid)
+                : part.filename;
+  return detail::call_result(structured, false, [&](json_writer& c) {
+    c.begin_object()
+      .key("type")
+      .string("resource_link")
+      .key("uri")
+      .string(link.url)
+      .key("name")
+      .string(name)
+      .key("mimeType")
+      .string(part.mime_type)
+      .key("description")
+      .string("Download link for the person (expires "
+              + iso8601_utc(link.expires_at) + ")")
+      .end_object();
   });
 }
 

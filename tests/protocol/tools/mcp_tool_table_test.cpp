@@ -87,6 +87,9 @@ const std::vector<default_case>& default_cases() {
     {"get_attachment", R"({"uid":3,"partId":"2"})", "folder",
      field<get_attachment_args>(
        [](const get_attachment_args& a) { return a.folder; })},
+    {"get_attachment", R"({"uid":3,"partId":"2"})", "asLink",
+     field<get_attachment_args>(
+       [](const get_attachment_args& a) { return a.as_link; })},
     {"reply_message", R"({"uid":3,"body":"x"})", "folder",
      field<ca>([](const ca& a) { return a.request.folder; })},
     {"reply_message", R"({"uid":3,"body":"x"})", "replyAll",

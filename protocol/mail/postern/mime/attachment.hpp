@@ -37,6 +37,17 @@ struct attachment_limits {
   /// is undone (text is not converted to UTF-8): for attaching to a
   /// message that is sent.
   bool raw = false;
+  /// Only what the part is (type, name, and its size as the structure
+  /// announces it): nothing is fetched but the structure.
+  bool describe_only = false;
+
+  /// Any kind up to `max` bytes, `raw`: a part passed on as it is.
+  static attachment_limits whole(uint64_t max) {
+    attachment_limits l;
+    l.text = l.image = l.file = max;
+    l.raw = true;
+    return l;
+  }
 
   uint64_t of(attachment_kind k) const {
     return k == attachment_kind::image  ? image
@@ -48,7 +59,7 @@ struct attachment_limits {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attachment_limits& x) {
   return f(caf::meta::type_name("attachment_limits"), x.text, x.image, x.file,
-           x.raw);
+           x.raw, x.describe_only);
 }
 
 /// One fetched and decoded attachment.

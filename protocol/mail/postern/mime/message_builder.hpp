@@ -131,6 +131,11 @@ bool is_valid_attachment_filename(std::string_view name);
 /// characters, no parameters).
 bool is_valid_media_type(std::string_view type);
 
+/// An RFC 2231 / RFC 5987 extended value, "utf-8''" and the bytes
+/// percent-encoded but for letters, digits and . - _ (file names in
+/// Content-Disposition, for mail and for downloads).
+std::string rfc2231_value(std::string_view utf8);
+
 /// Formats `t` as an RFC 5322 date in UTC ("Thu, 26 Nov 2026 06:00:00 +0000").
 std::string format_rfc5322_date(std::time_t t);
 

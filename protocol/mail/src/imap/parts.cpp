@@ -308,6 +308,10 @@ session::fetch_attachment(const std::string& folder, uint32_t uid,
   auto limit = limits.of(result.kind);
   auto what = "Attachment " + part_id + " of message " + std::to_string(uid);
   auto kind = mime::to_string(result.kind);
+  if (limits.describe_only) {
+    result.size = decoded_size_at_least(*p);
+    return result;
+  }
   if (auto at_least = decoded_size_at_least(*p); at_least > limit)
     return too_large(what, at_least, limit, kind);
   // Read up to what the limit can need once encoded, in chunks; the size

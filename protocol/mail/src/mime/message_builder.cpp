@@ -90,25 +90,6 @@ bool is_plain_token_text(std::string_view text) {
   return true;
 }
 
-// RFC 2231 extended value: utf-8''percent-encoded.
-std::string rfc2231_value(std::string_view utf8) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out = "utf-8''";
-  for (char c : utf8) {
-    auto u = static_cast<unsigned char>(c);
-    bool safe = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
-                || (u >= '0' && u <= '9') || c == '.' || c == '-' || c == '_';
-    if (safe) {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 15];
-    }
-  }
-  return out;
-}
-
 // The headers of one attached file. Plain ASCII names are quoted strings;
 // others go as RFC 2231 (filename*) for standard readers plus RFC 2047 in
 // name= for the many that only read that.
@@ -167,6 +148,25 @@ std::string body_entity(const outgoing_message& msg,
 }
 
 } // namespace
+
+std::string rfc2231_value(std::string_view utf8) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out = "utf-8''";
+  for (char c : utf8) {
+    auto u = static_cast<unsigned char>(c);
+    bool safe = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
+                || (u >= '0' && u <= '9') || c == '.' || c == '-' || c == '_';
+    if (safe) {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  return out;
+}
+
 
 bool is_valid_attachment_filename(std::string_view name) {
   if (name.empty() || name.size() > 255 || name == "." || name == ".."

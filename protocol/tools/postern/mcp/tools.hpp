@@ -179,6 +179,8 @@ struct get_attachment_args {
   std::string folder = std::string{default_folder};
   uint32_t uid = 0;
   std::string part_id;
+  /// A download link instead of the content (asLink).
+  bool as_link = false;
 };
 
 /// reply_message, forward_message and save_draft.
@@ -286,6 +288,24 @@ std::string encode_composed(const mime::composed_message& result, bool draft,
 /// when it would not fit in one result.
 std::string attachment_result(const std::string& folder,
                               const mime::attachment_content& part);
+
+/// A download link to one part (get_attachment with asLink, or a part above
+/// the inline limits).
+struct attachment_link {
+  /// <BASE_URL>/files/<opaque>.
+  std::string url;
+  /// Unix seconds.
+  int64_t expires_at = 0;
+  /// Why a link instead of the content (a sentence), or empty when asked.
+  std::string reason;
+};
+
+/// The CallToolResult of get_attachment as a link: the description as text
+/// and structuredContent (kind "link", url, expiresAt), then a
+/// resource_link the person can open.
+std::string attachment_link_result(const std::string& folder,
+                                   const mime::attachment_content& part,
+                                   const attachment_link& link);
 
 /// A successful CallToolResult: the JSON as text content and as
 /// structuredContent.
