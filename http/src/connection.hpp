@@ -9,6 +9,7 @@
 // its own because the session is a template over its stream.
 
 #include "postern/error.hpp"
+#include "postern/http/file_links.hpp"
 #include "postern/http/metrics.hpp"
 #include "postern/http/responses.hpp"
 #include "postern/http/server.hpp"
@@ -242,7 +243,8 @@ private:
     head_ = req.raw.method() == bhttp::verb::head;
     method_ = std::string{req.raw.method_string()};
     client_ = req.client_address;
-    path_ = std::string{req.path()};
+    // Never a download link's capability in the log.
+    path_ = loggable_path(req.path());
     // The responder may run on a CAF thread: hop back onto our thread.
     auto self = derived().shared_from_this();
     responder respond{[self](response_type response) {

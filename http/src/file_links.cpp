@@ -89,4 +89,11 @@ std::optional<file_link> file_links::open(std::string_view opaque) const {
   }
 }
 
+std::string loggable_path(std::string_view path) {
+  constexpr std::string_view files = "/files/";
+  if (path.substr(0, files.size()) == files && path.size() > files.size())
+    return std::string{files} + "…";
+  return std::string{path};
+}
+
 } // namespace postern::http

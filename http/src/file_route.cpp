@@ -19,6 +19,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 
+#include <chrono>
+
 namespace postern::http {
 
 namespace {
@@ -98,6 +100,85 @@ bool still_granted(const std::vector<grant_info>& grants,
   return false;
 }
 
+/// The part as a download: its own type when it is a valid one, its name
+/// made safe, and headers that keep a browser from running or caching it.
+response_type download_of(mime::attachment_content& part) {
+  response_type response{bhttp::status::ok, 11};
+  response.set(bhttp::field::content_type,
+               mime::is_valid_media_type(part.mime_type)
+                 ? part.mime_type
+                 : "application/octet-stream");
+  response.set(bhttp::field::content_disposition,
+               content_disposition(mime::safe_attachment_filename(
+                 part.filename, "attachment-" + part.part_id)));
+  response.set(bhttp::field::cache_control, "private, no-store");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("Content-Security-Policy", "sandbox");
+  response.set("Referrer-Policy", "no-referrer");
+  response.body() = std::move(part.data);
+  response.prepare_payload();
+  return response;
+}
+
+/// What one download needs once its link has opened and is in time.
+struct download_job {
+  mcp_actors actors;
+  file_link link;
+  std::string address;
+  uint64_t max_bytes = 0;
+  std::chrono::seconds timeout{0};
+  responder respond;
+
+  void audit(caf::event_based_actor* self, std::string outcome) const {
+    self->send(actors.directory, atom::audit_v,
+               download_event(link, address, std::move(outcome)));
+  }
+};
+
+/// Fetches the part whole and answers with it.
+void serve_part(caf::event_based_actor* self, const download_job& job) {
+  mailbox_ref ref{job.link.user, job.link.account};
+  self
+    ->request(job.actors.mail, job.timeout, atom::download_v, ref,
+              job.link.folder, job.link.uid, job.link.part_id,
+              mime::attachment_limits::whole(job.max_bytes))
+    .then(
+      [self, job](mime::attachment_content& part) {
+        job.audit(self, "ok");
+        job.respond(download_of(part));
+      },
+      [self, job](const caf::error& err) {
+        job.audit(self, err.category() == caf::atom("postern")
+                          ? to_string(static_cast<ec>(err.code()))
+                          : std::string{"failed"});
+        job.respond(fetch_failure(err));
+      });
+}
+
+/// Checks that the link's grant still reaches its account, then serves.
+void check_grant_then_serve(caf::event_based_actor* self,
+                            const download_job& job) {
+  self
+    ->request(job.actors.tokens, default_actor_timeout, atom::list_v,
+              job.link.user)
+    .then(
+      [self, job](std::vector<grant_info>& grants) {
+        if (still_granted(grants, job.link))
+          return serve_part(self, job);
+        job.audit(self, "revoked");
+        job.respond(sentence(bhttp::status::forbidden,
+                             "The connection this link was made for no "
+                             "longer reaches this account, so the link "
+                             "does not work."));
+      },
+      [job](const caf::error& err) {
+        POSTERN_WARN("files: grants unavailable: {}", render(err));
+        job.respond(sentence(bhttp::status::service_unavailable,
+                             "The download is not available right now; "
+                             "try again in a moment."));
+      });
+}
+
 } // namespace
 
 void add_file_routes(router& r, caf::actor_system& sys,
@@ -115,70 +196,17 @@ void add_file_routes(router& r, caf::actor_system& sys,
         return respond(sentence(bhttp::status::not_found,
                                 "This download link is not valid. Ask the "
                                 "agent for a new one."));
-      auto address = req.client_address;
       if (link->expires_at <= unix_seconds()) {
         caf::anon_send(actors.directory, atom::audit_v,
-                       download_event(*link, address, "expired"));
+                       download_event(*link, req.client_address, "expired"));
         return respond(sentence(bhttp::status::gone,
                                 "This download link has expired. Ask the "
                                 "agent for a new one."));
       }
-      sys.spawn([=, link = *link](caf::event_based_actor* self) {
-        auto audit = [=](std::string outcome) {
-          self->send(actors.directory, atom::audit_v,
-                     download_event(link, address, std::move(outcome)));
-        };
-        self->request(actors.tokens, default_actor_timeout, atom::list_v,
-                      link.user)
-          .then(
-            [=](std::vector<grant_info>& grants) {
-              if (!still_granted(grants, link)) {
-                audit("revoked");
-                return respond(sentence(
-                  bhttp::status::forbidden,
-                  "The connection this link was made for no longer "
-                  "reaches this account, so the link does not work."));
-              }
-              mailbox_ref ref{link.user, link.account};
-              self
-                ->request(actors.mail, timeout, atom::download_v, ref,
-                          link.folder, link.uid, link.part_id,
-                          mime::attachment_limits::whole(max_bytes))
-                .then(
-                  [=](mime::attachment_content& part) {
-                    audit("ok");
-                    response_type response{bhttp::status::ok, 11};
-                    response.set(bhttp::field::content_type,
-                                 mime::is_valid_media_type(part.mime_type)
-                                   ? part.mime_type
-                                   : "application/octet-stream");
-                    response.set(bhttp::field::content_disposition,
-                                 content_disposition(
-                                   mime::safe_attachment_filename(
-                                     part.filename,
-                                     "attachment-" + part.part_id)));
-                    response.set(bhttp::field::cache_control,
-                                 "private, no-store");
-                    response.set("X-Content-Type-Options", "nosniff");
-                    response.set("Content-Security-Policy", "sandbox");
-                    response.set("Referrer-Policy", "no-referrer");
-                    response.body() = std::move(part.data);
-                    response.prepare_payload();
-                    respond(std::move(response));
-                  },
-                  [=](const caf::error& err) {
-                    audit(err.category() == caf::atom("postern")
-                            ? to_string(static_cast<ec>(err.code()))
-                            : std::string{"failed"});
-                    respond(fetch_failure(err));
-                  });
-            },
-            [=](const caf::error& err) {
-              POSTERN_WARN("files: grants unavailable: {}", render(err));
-              respond(sentence(bhttp::status::service_unavailable,
-                               "The download is not available right now; "
-                               "try again in a moment."));
-            });
+      download_job job{actors,    std::move(*link), req.client_address,
+                       max_bytes, timeout,          respond};
+      sys.spawn([job](caf::event_based_actor* self) {
+        check_grant_then_serve(self, job);
       });
     });
 }

@@ -60,6 +60,20 @@ struct fixture : test::lmdb_env,
     return result;
   }
 
+  /// A directory that allows any mail host, with the user alice.
+  user_info start_with_alice() {
+    directory_options opts;
+    opts.hosts = *host_policy::parse("none");
+    start(opts);
+    return add_user("alice");
+  }
+
+  static account_credentials imap_password(const char* password) {
+    account_credentials creds;
+    creds.imap_password = secret{password};
+    return creds;
+  }
+
   user_info add_user(const std::string& name) {
     return request<user_info>(aut, atom::add_user_v, name,
                               secret{"a-good-password"});
@@ -204,12 +218,8 @@ CAF_TEST(signup follows the policy) {
 }
 
 CAF_TEST(accounts are stored with sealed credentials and removed with them) {
-  directory_options opts;
-  opts.hosts = *host_policy::parse("none");
-  start(opts);
-  auto alice = add_user("alice");
-  account_credentials creds;
-  creds.imap_password = secret{"imap-pw"};
+  auto alice = start_with_alice();
+  auto creds = imap_password("imap-pw");
   auto settings = sample_account(alice.id);
   auto stored = request<account_settings>(aut, atom::add_account_v, settings,
                                           creds);
@@ -303,12 +313,8 @@ CAF_TEST(account settings are validated) {
 }
 
 CAF_TEST(aliases are stored with the account and checked) {
-  directory_options opts;
-  opts.hosts = *host_policy::parse("none");
-  start(opts);
-  auto alice = add_user("alice");
-  account_credentials creds;
-  creds.imap_password = secret{"pw"};
+  auto alice = start_with_alice();
+  auto creds = imap_password("pw");
   auto s = sample_account(alice.id);
   s.aliases = {"sales@example.com", "Alice.B@example.org"};
   auto stored = request<account_settings>(aut, atom::add_account_v, s, creds);
@@ -368,12 +374,8 @@ CAF_TEST(account records written before aliases read as having none) {
 }
 
 CAF_TEST(a saved password only goes to the server it was typed for) {
-  directory_options opts;
-  opts.hosts = *host_policy::parse("none");
-  start(opts);
-  auto alice = add_user("alice");
-  account_credentials creds;
-  creds.imap_password = secret{"imap-pw"};
+  auto alice = start_with_alice();
+  auto creds = imap_password("imap-pw");
   auto stored = request<account_settings>(aut, atom::add_account_v,
                                           sample_account(alice.id), creds);
   // Same servers: the probe gets the stored password, a typed one wins.
@@ -433,12 +435,8 @@ CAF_TEST(a saved password only goes to the server it was typed for) {
 }
 
 CAF_TEST(deleting a user removes everything it owned) {
-  directory_options opts;
-  opts.hosts = *host_policy::parse("none");
-  start(opts);
-  auto alice = add_user("alice");
-  account_credentials creds;
-  creds.imap_password = secret{"imap-pw"};
+  auto alice = start_with_alice();
+  auto creds = imap_password("imap-pw");
   auto acct = request<account_settings>(aut, atom::add_account_v,
                                         sample_account(alice.id), creds);
   auto grant = request<session_grant>(aut, atom::login_v, std::string{"alice"},

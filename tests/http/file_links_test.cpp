@@ -47,6 +47,18 @@ TEST(file_links, a_sealed_link_opens_to_what_it_names) {
   EXPECT_NE(keys.seal(sample()), opaque);
 }
 
+TEST(file_links, the_access_log_never_shows_a_link) {
+  using postern::http::loggable_path;
+  file_links keys{secret{"0123456789abcdef0123456789abcdef-a-passphrase"}};
+  auto opaque = keys.seal(sample());
+  auto shown = loggable_path("/files/" + opaque);
+  EXPECT_EQ(shown.find(opaque), std::string::npos);
+  EXPECT_EQ(shown.rfind("/files/", 0), 0u);
+  EXPECT_EQ(loggable_path("/mcp"), "/mcp");
+  EXPECT_EQ(loggable_path("/files/"), "/files/");
+  EXPECT_EQ(loggable_path("/outbox/abc"), "/outbox/abc");
+}
+
 TEST(file_links, changed_foreign_or_malformed_links_do_not_open) {
   file_links keys{secret{"0123456789abcdef0123456789abcdef-a-passphrase"}};
   file_links other{secret{"another-secret-of-at-least-32-characters!"}};

@@ -50,4 +50,9 @@ private:
   secret key_;
 };
 
+/// `path` as the access log may show it: a download link's opaque part is
+/// a bearer capability, so /files/<opaque> becomes /files/…; other paths
+/// are unchanged.
+std::string loggable_path(std::string_view path);
+
 } // namespace postern::http
