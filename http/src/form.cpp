@@ -1,21 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/http/form.hpp"
 
+#include "postern/text.hpp"
+
 namespace postern::http {
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-} // namespace
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
@@ -24,10 +12,10 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
     auto c = text[i];
     if (c == '+' && plus_is_space) {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0
-               && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16
-                               + hex_value(text[i + 2]));
+    } else if (c == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0
+               && hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16
+                               + hex_digit(text[i + 2]));
       i += 2;
     } else {
       out += c;
@@ -37,22 +25,7 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
 }
 
 std::string url_encode(std::string_view text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
-        || (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_'
-        || u == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += digits[u >> 4];
-      out += digits[u & 0xF];
-    }
-  }
-  return out;
+  return percent_encode(text);
 }
 
 form_data form_data::parse(std::string_view encoded, size_t max_fields) {

@@ -2,7 +2,7 @@
 // The MCP methods: one table from method name to handler, independent of
 // the transport that delivered the message.
 
-#include "mcp_internal.hpp"
+#include "mcp_method_support.hpp"
 #include "mcp_tool_run.hpp"
 #include "postern/clock.hpp"
 #include "postern/directory_types.hpp"
@@ -29,20 +29,17 @@ using mcp::string_of;
 
 using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
 
-using method_fn = void (*)(const endpoint_ptr&, caf::event_based_actor*,
-                           mcp_context&, mcp::message&, mcp_reply_fn&);
-
 mcp_reply result(const mcp_context& ctx, const mcp::message& msg,
                  std::string_view result_json) {
-  mcp_reply r;
-  r.body = mcp::make_result(msg.id, result_json, ctx.result_fields);
-  return r;
+  return method_result(ctx, msg, result_json);
 }
 
 mcp_reply error(const mcp::message& msg, int code, std::string_view text) {
-  mcp_reply r;
-  r.body = mcp::make_error(msg.id, code, text);
-  return r;
+  return method_error(msg, code, text);
+}
+
+std::string tool_action(std::string_view tool) {
+  return "tool." + std::string{tool};
 }
 
 // -- lifecycle
@@ -103,6 +100,15 @@ void initialize(const endpoint_ptr& ep, caf::event_based_actor*,
     .key("listChanged")
     .boolean(false)
     .end_object()
+    // Messages and parts the tools name by postern:// URI can be read;
+    // none are listed and nothing changes under a subscription.
+    .key("resources")
+    .begin_object()
+    .key("listChanged")
+    .boolean(false)
+    .key("subscribe")
+    .boolean(false)
+    .end_object()
     .end_object()
     .key("serverInfo");
   write_server_identity(w);
@@ -153,51 +159,6 @@ const grant_account* resolve_account(const access_grant& grant,
   return nullptr;
 }
 
-/// Records a tool call; `account` is the one it worked in (nullptr when it
-/// did not get that far, or for list_accounts).
-void audit(const mcp_endpoint::impl& ep, const mcp_context& ctx,
-           const grant_account* account, std::string_view tool,
-           std::string outcome,
-           std::chrono::steady_clock::time_point started) {
-  if (!ep.auditor)
-    return;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - started)
-              .count();
-  audit_event event;
-  event.time_ms = unix_millis();
-  event.user = ctx.grant.grant.user;
-  event.actor = ctx.grant.grant.actor();
-  event.action = "tool." + std::string{tool};
-  // The id, not the label: the activity page names it as it is named then.
-  event.target = (account ? "account " + account->id.value + ", "
-                          : std::string{})
-                 + "grant " + ctx.grant.grant.id.value;
-  // audit_event has no duration field: it rides along with the outcome.
-  event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
-  event.address = ctx.client_address;
-  caf::anon_send(ep.auditor, atom::audit_v, std::move(event));
-}
-
-/// 403 with a step-up challenge naming every scope the client needs: what
-/// it has plus what this tool requires.
-mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
-                             const mcp_context& ctx, const mcp::message& msg,
-                             const mcp::tool_def& tool) {
-  auto needed = format_scopes(ctx.grant.scopes | bit(tool.required));
-  auto sentence = "Forbidden: this token lacks the scope "
-                  + std::string{to_string(tool.required)} + " that "
-                  + std::string{tool.name} + " needs";
-  mcp_reply r = error(msg, mcp::rpc::forbidden, sentence);
-  r.status = bhttp::status::forbidden;
-  r.headers.emplace_back("WWW-Authenticate",
-                         "Bearer error=\"insufficient_scope\", scope=\""
-                           + needed + "\", resource_metadata=\""
-                           + ep.settings.resource_metadata()
-                           + "\", error_description=\"" + sentence + "\"");
-  return r;
-}
-
 /// The answer of a call whose message waits for a yes, for a client that
 /// takes URL-mode elicitation: first an elicitation/create request asking
 /// the person to open the approval page, then the result, as one event
@@ -239,69 +200,6 @@ mcp_reply with_approval_request(const held_for_yes& held,
   return r;
 }
 
-/// Runs a checked call on `self` (a fresh actor when null) and replies once:
-/// with the tool's answer, or not at all when the client hung up first
-/// (modern era), in which case the actor running the call is ended.
-void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
-              const mcp_context& ctx, const mcp::message& msg,
-              std::string_view tool_name, const grant_account& account,
-              mcp::tool_args args,
-              std::chrono::steady_clock::time_point started,
-              const mcp_reply_fn& reply) {
-  auto id = msg.id;
-  auto c = ctx; // the run outlives this frame
-  auto acc = account;
-  // Set by whichever comes first: the answer, or the client hanging up.
-  auto settled = std::make_shared<std::atomic<bool>>(false);
-  // Filled by the run when a sending tool's message waits for a yes.
-  auto held = std::make_shared<held_for_yes>();
-  auto done = [ep, c, acc, id, tool_name, started, reply, settled,
-               held](std::string call_result, std::string outcome) {
-    if (settled->exchange(true))
-      return;
-    audit(*ep, c, &acc, tool_name, std::move(outcome), started);
-    auto body = mcp::make_result(id, call_result, c.result_fields);
-    if (c.url_elicitation && !held->outbox_id.empty())
-      return reply(with_approval_request(*held, acc, body));
-    mcp_reply r;
-    r.body = std::move(body);
-    reply(std::move(r));
-  };
-  auto start
-    = [ep, c, acc, tool_name, started, settled,
-       target = tool_target{
-         mailbox_ref{ctx.grant.grant.user, account.id},
-         ctx.grant.accounts.size() > 1 ? account.label : std::string{},
-         ctx.grant.grant.send, ctx.grant.grant.id,
-         ctx.grant.grant.client_name, account.label, held},
-       done = std::move(done),
-       args = std::move(args)](caf::event_based_actor* actor) {
-        start_tool_run(ep, actor, target, args, done);
-        if (!c.cancelled_by_hang_up)
-          return;
-        // The client closed its stream (modern era): end the actor running the
-        // call. Its answers are dropped, and the ACCOUNT abandons what it still
-        // had queued for it; an IMAP command already sent runs to its end, so
-        // the connection stays usable. (The subscriber must not hold the
-        // signal itself: that would be a cycle.)
-        auto for_audit = c;
-        for_audit.cancelled_by_hang_up.reset();
-        c.cancelled_by_hang_up->subscribe([ep, for_audit, acc, tool_name,
-                                           started, settled,
-                                           addr = actor->address()] {
-          if (settled->exchange(true))
-            return;
-          audit(*ep, for_audit, &acc, tool_name, "cancelled", started);
-          if (auto hdl = caf::actor_cast<caf::actor>(addr))
-            caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
-        });
-      };
-  if (self)
-    start(self);
-  else
-    ep->sys->spawn(std::move(start));
-}
-
 /// tools/call: the checks in the order a client can fix them (name,
 /// arguments' shape, scope, rate, arguments), each refusal audited, then
 /// the run.
@@ -324,14 +222,17 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   // Until the arguments name one, refusals name the default account.
   auto fallback = ctx.grant.find_account({});
   if (!mcp::may_call(ctx.grant.scopes, *tool)) {
-    audit(*ep, ctx, fallback, tool->name, "insufficient_scope", started);
-    return reply(insufficient_scope(*ep, ctx, msg, *tool));
+    audit_call(*ep, ctx, fallback, tool_action(tool->name),
+               "insufficient_scope", started);
+    return reply(
+      insufficient_scope(*ep, ctx, msg, tool->required, tool->name));
   }
   if (auto v = ep->limiter.acquire(ctx.grant_key); !v.allowed) {
     // Only the first refusal in a row is audited: a client hammering the
     // limit must not turn into a flood of audit writes.
     if (v.first_refusal)
-      audit(*ep, ctx, fallback, tool->name, "rate_limited", started);
+      audit_call(*ep, ctx, fallback, tool_action(tool->name), "rate_limited",
+                 started);
     return reply(
       result(ctx, msg,
              mcp::tool_failure(
@@ -342,35 +243,158 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
   }
   auto parsed = mcp::parse_arguments(*tool, args);
   if (!parsed.args) {
-    audit(*ep, ctx, fallback, tool->name, "invalid_arguments", started);
+    audit_call(*ep, ctx, fallback, tool_action(tool->name),
+               "invalid_arguments", started);
     return reply(result(ctx, msg, mcp::tool_failure(parsed.error)));
   }
   if (tool->about_accounts) {
-    audit(*ep, ctx, nullptr, tool->name, "ok", started);
+    audit_call(*ep, ctx, nullptr, tool_action(tool->name), "ok", started);
     return reply(result(
       ctx, msg, mcp::tool_success(mcp::encode_accounts(ctx.grant))));
   }
   std::string why;
   auto account = resolve_account(ctx.grant, parsed.account, why);
   if (!account) {
-    audit(*ep, ctx, nullptr, tool->name, "no_such_account", started);
+    audit_call(*ep, ctx, nullptr, tool_action(tool->name), "no_such_account",
+               started);
     return reply(result(ctx, msg, mcp::tool_failure(why)));
   }
-  run_tool(ep, self, ctx, msg, tool->name, *account, std::move(*parsed.args),
-           started, reply);
+  run_tool(ep, self, ctx, msg, tool_action(tool->name), *account,
+           std::move(*parsed.args), started, reply);
 }
 
-const std::unordered_map<std::string_view, method_fn>& methods() {
-  static const std::unordered_map<std::string_view, method_fn> table{
+const std::unordered_map<std::string_view, mcp_method_fn>& methods() {
+  static const std::unordered_map<std::string_view, mcp_method_fn> table{
     {"initialize", initialize},
     {"ping", ping},
     {"tools/list", tools_list},
     {"tools/call", tools_call},
+    {"resources/list", resources_list},
+    {"resources/templates/list", resources_templates_list},
+    {"resources/read", resources_read},
   };
   return table;
 }
 
 } // namespace
+
+mcp_reply method_result(const mcp_context& ctx, const mcp::message& msg,
+                        std::string_view result_json) {
+  mcp_reply r;
+  r.body = mcp::make_result(msg.id, result_json, ctx.result_fields);
+  return r;
+}
+
+mcp_reply method_error(const mcp::message& msg, int code,
+                       std::string_view text, std::string_view data_json) {
+  mcp_reply r;
+  r.body = mcp::make_error(msg.id, code, text, data_json);
+  return r;
+}
+
+void audit_call(const mcp_endpoint::impl& ep, const mcp_context& ctx,
+                const grant_account* account, std::string action,
+                std::string outcome,
+                std::chrono::steady_clock::time_point started) {
+  if (!ep.auditor)
+    return;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - started)
+              .count();
+  audit_event event;
+  event.time_ms = unix_millis();
+  event.user = ctx.grant.grant.user;
+  event.actor = ctx.grant.grant.actor();
+  event.action = std::move(action);
+  // The id, not the label: the activity page names it as it is named then.
+  event.target = (account ? "account " + account->id.value + ", "
+                          : std::string{})
+                 + "grant " + ctx.grant.grant.id.value;
+  // audit_event has no duration field: it rides along with the outcome.
+  event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
+  event.address = ctx.client_address;
+  caf::anon_send(ep.auditor, atom::audit_v, std::move(event));
+}
+
+mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
+                             const mcp_context& ctx, const mcp::message& msg,
+                             scope needed, std::string_view what) {
+  auto all = format_scopes(ctx.grant.scopes | bit(needed));
+  auto sentence = "Forbidden: this token lacks the scope "
+                  + std::string{to_string(needed)} + " that "
+                  + std::string{what} + " needs";
+  mcp_reply r = method_error(msg, mcp::rpc::forbidden, sentence);
+  r.status = bhttp::status::forbidden;
+  r.headers.emplace_back("WWW-Authenticate",
+                         "Bearer error=\"insufficient_scope\", scope=\""
+                           + all + "\", resource_metadata=\""
+                           + ep.settings.resource_metadata()
+                           + "\", error_description=\"" + sentence + "\"");
+  return r;
+}
+
+void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
+              const mcp_context& ctx, const mcp::message& msg,
+              std::string action, const grant_account& account,
+              mcp::tool_args args,
+              std::chrono::steady_clock::time_point started,
+              const mcp_reply_fn& reply, call_answer_fn answer) {
+  auto id = msg.id;
+  auto c = ctx; // the run outlives this frame
+  auto acc = account;
+  // Set by whichever comes first: the answer, or the client hanging up.
+  auto settled = std::make_shared<std::atomic<bool>>(false);
+  // Filled by the run when a sending tool's message waits for a yes.
+  auto held = std::make_shared<held_for_yes>();
+  auto done = [ep, c, acc, id, action, started, reply, settled, held,
+               answer = std::move(answer),
+               msg](std::string call_result, std::string outcome) {
+    if (settled->exchange(true))
+      return;
+    audit_call(*ep, c, &acc, action, outcome, started);
+    if (answer)
+      return reply(answer(call_result, outcome, c, msg));
+    auto body = mcp::make_result(id, call_result, c.result_fields);
+    if (c.url_elicitation && !held->outbox_id.empty())
+      return reply(with_approval_request(*held, acc, body));
+    mcp_reply r;
+    r.body = std::move(body);
+    reply(std::move(r));
+  };
+  auto start
+    = [ep, c, acc, action, started, settled,
+       target = tool_target{
+         mailbox_ref{ctx.grant.grant.user, account.id},
+         ctx.grant.accounts.size() > 1 ? account.label : std::string{},
+         ctx.grant.grant.send, ctx.grant.grant.id,
+         ctx.grant.grant.client_name, account.label, held},
+       done = std::move(done),
+       args = std::move(args)](caf::event_based_actor* actor) {
+        start_tool_run(ep, actor, target, args, done);
+        if (!c.cancelled_by_hang_up)
+          return;
+        // The client closed its stream (modern era): end the actor running the
+        // call. Its answers are dropped, and the ACCOUNT abandons what it still
+        // had queued for it; an IMAP command already sent runs to its end, so
+        // the connection stays usable. (The subscriber must not hold the
+        // signal itself: that would be a cycle.)
+        auto for_audit = c;
+        for_audit.cancelled_by_hang_up.reset();
+        c.cancelled_by_hang_up->subscribe([ep, for_audit, acc, action,
+                                           started, settled,
+                                           addr = actor->address()] {
+          if (settled->exchange(true))
+            return;
+          audit_call(*ep, for_audit, &acc, action, "cancelled", started);
+          if (auto hdl = caf::actor_cast<caf::actor>(addr))
+            caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+        });
+      };
+  if (self)
+    start(self);
+  else
+    ep->sys->spawn(std::move(start));
+}
 
 void write_server_identity(mcp::json_writer& w) {
   w.begin_object()

@@ -2,7 +2,7 @@
 // The modern era of /mcp (protocol 2026-07-28): every request carries its
 // version and capabilities in `_meta`, the transport mirrors method and
 // name into headers, there is no handshake and no session. This file only
-// validates and shapes answers; tools/list and tools/call go through
+// validates and shapes answers; tools and resources go through
 // dispatch_mcp, the same code (scope check, rate limit, audit) as the
 // legacy era.
 
@@ -29,9 +29,9 @@ using endpoint_ptr = std::shared_ptr<mcp_endpoint::impl>;
 constexpr int header_mismatch = -32020;
 constexpr int unsupported_protocol_version = -32022;
 
-/// How long clients may keep a tools/list (the catalogue only changes with
-/// a new release) and a server/discover answer.
-constexpr int64_t tools_list_ttl_ms = 300000;
+/// How long clients may keep a tools/list or the resource templates (they
+/// only change with a new release) and a server/discover answer.
+constexpr int64_t catalogue_ttl_ms = 300000;
 constexpr int64_t discover_ttl_ms = 3600000;
 
 mcp_reply failure(bhttp::status status, const mcp::message& msg, int code,
@@ -221,6 +221,9 @@ mcp_reply discover(const mcp::message& msg) {
     .key("tools")
     .begin_object()
     .end_object()
+    .key("resources")
+    .begin_object()
+    .end_object()
     .end_object()
     .key("instructions")
     .string(mcp_instructions);
@@ -232,6 +235,14 @@ mcp_reply discover(const mcp::message& msg) {
   mcp_reply r;
   r.body = mcp::make_result(msg.id, w.str());
   return r;
+}
+
+/// The methods the modern era hands to dispatch_mcp, the legacy era's
+/// table (scope checks, rate limits and audit in one place).
+bool served_by_dispatch(std::string_view method) {
+  return method == "tools/list" || method == "tools/call"
+         || method == "resources/list" || method == "resources/templates/list"
+         || method == "resources/read";
 }
 
 bool accepts_event_stream(std::string_view accept) {
@@ -260,7 +271,8 @@ mcp_reply event_stream(std::string body) {
 }
 
 /// subscriptions/listen: Postern sends no change notifications (its tool
-/// list never changes while it runs, it has no resources or prompts), so
+/// list never changes while it runs, it lists no resources and has no
+/// prompts), so
 /// it acknowledges an empty filter and ends the subscription gracefully
 /// with the listen result right away, instead of holding a stream open
 /// that would never carry anything.
@@ -373,7 +385,7 @@ void serve_modern(const endpoint_ptr& ep, caf::event_based_actor* self,
     return send(discover(msg));
   if (msg.method == "subscriptions/listen")
     return send(listen(c, msg));
-  if (msg.method != "tools/list" && msg.method != "tools/call")
+  if (!served_by_dispatch(msg.method))
     // Unknown, and removed ones (initialize, ping, logging/setLevel,
     // resources/subscribe): 404, so clients can tell a modern server.
     return send(failure(bhttp::status::not_found, msg,
@@ -391,10 +403,17 @@ void serve_modern(const endpoint_ptr& ep, caf::event_based_actor* self,
   if (auto name = find_member(msg.params, "name"); name && name->IsString())
     tool = std::string{string_of(*name).substr(0, 100)};
   std::string fields = R"("resultType":"complete")";
-  if (msg.method == "tools/list")
+  if (msg.method == "tools/list" || msg.method == "resources/list")
     // Filtered by the token's scopes: never shared across tokens.
-    fields += R"(,"ttlMs":)" + std::to_string(tools_list_ttl_ms)
+    fields += R"(,"ttlMs":)" + std::to_string(catalogue_ttl_ms)
               + R"(,"cacheScope":"private")";
+  else if (msg.method == "resources/templates/list")
+    // The same two templates for every caller.
+    fields += R"(,"ttlMs":)" + std::to_string(catalogue_ttl_ms)
+              + R"(,"cacheScope":"public")";
+  else if (msg.method == "resources/read")
+    // A message can be moved or deleted at any moment: read it afresh.
+    fields += R"(,"ttlMs":0,"cacheScope":"private")";
   ctx.result_fields = std::move(fields);
   auto started = std::chrono::steady_clock::now();
   dispatch_mcp(ep, self, std::move(ctx), std::move(msg),

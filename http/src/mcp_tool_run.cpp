@@ -96,11 +96,12 @@ public:
 
   void operator()(const mcp::read_message_args& a) {
     auto several = a.several;
+    auto folder = a.folder;
     ask(
-      [this, several](std::vector<imap::read_outcome>& outcomes) {
+      [this, several, folder](std::vector<imap::read_outcome>& outcomes) {
         if (!several && !outcomes.empty() && outcomes.front().error)
           return failed(outcomes.front().error);
-        ok(mcp::encode_read(outcomes, several));
+        ok(mcp::encode_read(outcomes, several, ref_.account.value, folder));
       },
       atom::read_v, ref_, a.folder, a.uids, a.window);
   }
@@ -280,7 +281,8 @@ public:
                 atom::attachment_v, ref_, a.folder, a.uid, a.part_id)
       .then(
         [this, folder = a.folder](mime::attachment_content& part) {
-          done_(mcp::attachment_result(folder, part), "ok");
+          done_(mcp::attachment_result(folder, part, ref_.account.value),
+                "ok");
         },
         [this, a](const caf::error& err) {
           if (err == ec::too_large)
@@ -329,7 +331,9 @@ private:
         link.expires_at = l.expires_at;
         link.reason = reason;
         // The audit log tells links from content.
-        done_(mcp::attachment_link_result(a.folder, part, link), "link");
+        done_(mcp::attachment_link_result(a.folder, part, link,
+                                          ref_.account.value),
+              "link");
       },
       atom::download_v, ref_, a.folder, a.uid, a.part_id, describe_only);
   }

@@ -11,7 +11,7 @@ proxy. Prints the table (scenario, era, checks passed / failed / not
 applicable) and fails on any failed check except those in
 fixture_checks.json: checks that need one of the suite's fixture tools
 (test_missing_capability, test_logging_tool, ...) or features an email
-server does not have (prompts, resources), each with its reason. A listed
+server does not have (prompts), each with its reason. A listed
 check that stops failing also fails the run, so the list stays true.
 
 Run: POSTERN_BIN=build/ci/postern python3 tests/conformance/run_conformance.py

@@ -3,8 +3,8 @@
 // TypeScript SDK v2 client (@modelcontextprotocol/client, pinned) in its
 // `legacy`, `auto` and pinned-modern (2026-07-28) negotiation modes, and
 // the v1 SDK (@modelcontextprotocol/sdk) as before. Each does the same
-// work: list folders, list, read, search, send, a call outside its scopes,
-// and a call with a revoked token.
+// work: list folders, list, read (also as a resource), search, send, a
+// call outside its scopes, and a call with a revoked token.
 //
 // Run through ctest (mcp.e2e.eras), or by hand:
 //   POSTERN_BIN=build/dev/postern POSTERN_MAIL_ENV=/tmp/mail/ports.env \
@@ -121,6 +121,26 @@ for (const kind of Object.keys(clientsUnderTest)) {
       const found = await call(reader, 'search_messages',
         { query: /Budget \d+/.exec(target.subject)[0] });
       assert.ok(found.messages.some(m => m.messageId === target.message_id));
+    });
+
+    test('a message is a resource: resources/read of the uri read_message gave', async () => {
+      const one = await call(reader, 'read_message', { uid: 300 });
+      assert.match(one.uri, /^postern:\/\/accounts\/[0-9a-f-]+\/folders\/INBOX\/messages\/300$/);
+      const { resourceTemplates } = await reader.listResourceTemplates();
+      assert.deepEqual(resourceTemplates.map(t => t.name), ['message', 'attachment']);
+      const read = await reader.readResource({ uri: one.uri });
+      assert.equal(read.contents.length, 1);
+      assert.equal(read.contents[0].uri, one.uri);
+      assert.equal(read.contents[0].mimeType, 'application/json');
+      const message = JSON.parse(read.contents[0].text);
+      assert.equal(message.messageId, aliceInbox[299].message_id);
+      assert.equal(message.body, one.body);
+      // Another person's message: the URI names an account this
+      // connection does not reach.
+      const newest = await call(sender, 'list_messages', { pageSize: 1 });
+      const theirs = await call(sender, 'read_message', { uid: newest.messages[0].uid });
+      await assert.rejects(reader.readResource({ uri: theirs.uri }),
+        err => err.code === -32602 && /does not reach the email account/.test(err.message));
     });
 
     test('send, and find what was sent', async () => {

@@ -105,9 +105,11 @@ describe('get_attachment', () => {
     const result = await erin.callTool({ name: 'get_attachment', arguments: { uid, partId: listed.partId } });
     assert.equal(result.isError, false, result.content?.[0]?.text);
     assert.deepEqual(result.structuredContent, {
-      uid, folder: 'INBOX', partId: listed.partId, mimeType: 'image/png',
-      filename: 'photo.png', kind: 'image', size: result.structuredContent.size,
+      uri: listed.uri, uid, folder: 'INBOX', partId: listed.partId,
+      mimeType: 'image/png', filename: 'photo.png', kind: 'image',
+      size: result.structuredContent.size,
     });
+    assert.match(listed.uri, new RegExp(`^postern://accounts/${main.accounts.erin}/folders/INBOX/messages/${uid}/parts/${listed.partId}$`));
     const image = result.content[1];
     assert.equal(image.type, 'image');
     assert.equal(image.mimeType, 'image/png');
@@ -229,6 +231,122 @@ describe('get_attachment download links', () => {
       return r.status === 410 ? r : null;
     });
     assert.match(await gone.text(), /expired/);
+  });
+});
+
+describe('messages and parts as MCP resources (resources/read of postern:// URIs)', () => {
+  /** The JSON-RPC error a resources/read is refused with. */
+  async function refusedRead(client, uri) {
+    try {
+      await client.readResource({ uri });
+    } catch (err) {
+      return err;
+    }
+    assert.fail(`resources/read of ${uri} succeeded`);
+  }
+
+  test('the server declares resources and the two URI templates, and lists none', async () => {
+    assert.ok(erin.getServerCapabilities().resources);
+    const { resourceTemplates } = await erin.listResourceTemplates();
+    assert.deepEqual(resourceTemplates.map(t => t.uriTemplate), [
+      'postern://accounts/{account}/folders/{folder}/messages/{uid}',
+      'postern://accounts/{account}/folders/{folder}/messages/{uid}/parts/{partId}',
+    ]);
+    assert.deepEqual((await erin.listResources()).resources, []);
+  });
+
+  test('a message, a file, a text part and an image read back from the URIs the tools gave', async () => {
+    const uid = uidOf('Quarterly report');
+    const msg = await call(erin, 'read_message', { uid });
+    const read = await erin.readResource({ uri: msg.uri });
+    assert.equal(read.contents[0].mimeType, 'application/json');
+    const asResource = JSON.parse(read.contents[0].text);
+    assert.equal(asResource.subject, 'Quarterly report');
+    assert.deepEqual(asResource.attachments, msg.attachments);
+
+    const pdf = msg.attachments.find(a => a.filename === 'report.pdf');
+    const tool = await erin.callTool({ name: 'get_attachment', arguments: { uid, partId: pdf.partId } });
+    assert.equal(tool.content[1].resource.uri, pdf.uri);
+    const file = (await erin.readResource({ uri: pdf.uri })).contents[0];
+    assert.equal(file.uri, pdf.uri);
+    assert.equal(file.mimeType, 'application/pdf');
+    assert.deepEqual(Buffer.from(file.blob, 'base64'),
+      Buffer.from(tool.content[1].resource.blob, 'base64'));
+
+    const notesMsg = await call(erin, 'read_message', { uid: uidOf('Meeting notes') });
+    const notes = notesMsg.attachments.find(a => a.filename === 'notes.txt');
+    const text = (await erin.readResource({ uri: notes.uri })).contents[0];
+    assert.equal(text.mimeType, 'text/plain');
+    assert.equal(text.text, 'Grüße aus München\nTagesordnung: Äpfel und Öl\n');
+
+    const photoMsg = await call(erin, 'read_message', { uid: uidOf('Photo from the trip') });
+    const photo = photoMsg.attachments.find(a => a.filename === 'photo.png');
+    const image = (await erin.readResource({ uri: photo.uri })).contents[0];
+    assert.equal(image.mimeType, 'image/png');
+    assert.deepEqual([...Buffer.from(image.blob, 'base64').subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    // Each read is in erin's activity log, naming the account.
+    const activity = await eventually('the audit entry of a read', async () => {
+      const page = await dashboardPage(main, 'erin', '/activity');
+      return page.includes('Read a message or attachment') ? page : null;
+    });
+    assert.match(activity, /Read a message or attachment \(resources\/read\)[\s\S]*?on “erin&#39;s mail”|Read a message or attachment \(resources\/read\)[\s\S]*?erin/);
+  });
+
+  test('another connection\'s account, a missing message or part, and malformed URIs are refused', async () => {
+    const msg = await call(erin, 'read_message', { uid: uidOf('Quarterly report') });
+    // frank's connection reaches frank's account only.
+    const foreign = await refusedRead(frank, msg.uri);
+    assert.equal(foreign.code, -32602);
+    assert.match(foreign.message, /does not reach the email account this URI names/);
+    // The same mailbox through another person's account is another account.
+    const name = `res${randomUUID().slice(0, 8)}`;
+    const account = main.addMailUser(name, ERIN, 'erinpw', mail);
+    const other = await connect(main, main.token(name, account, 'mail:read'));
+    assert.match((await refusedRead(other, msg.uri)).message, /does not reach/);
+    const theirs = await call(other, 'read_message', { uid: uidOf('Quarterly report') });
+    assert.match((await refusedRead(erin, theirs.uri)).message, /does not reach/);
+
+    const missing = await refusedRead(erin, msg.uri.replace(/\/messages\/\d+$/, '/messages/999999'));
+    assert.equal(missing.code, -32602);
+    assert.match(missing.message, /^(MCP error -32602: )?Resource not found: There is no message with UID 999999/);
+    const noPart = await refusedRead(erin, `${msg.uri}/parts/7`);
+    assert.match(noPart.message, /has no attachment with part id "7"/);
+    const noFolder = await refusedRead(erin, msg.uri.replace('/folders/INBOX/', '/folders/Nope/'));
+    assert.match(noFolder.message, /Nope/);
+
+    for (const bad of ['attachment:///1/2', `${msg.uri}/parts/x`, msg.uri.replace('/folders/INBOX/', '/folders/IN%ZZ/'),
+      msg.uri.replace(/\d+$/, '0'), 'postern://accounts/x/folders/INBOX']) {
+      const err = await refusedRead(erin, bad);
+      assert.equal(err.code, -32602, bad);
+      assert.match(err.message, /The URI is not a Postern resource/, bad);
+    }
+  });
+
+  test('without mail:read a read is refused with 403 insufficient_scope', async () => {
+    const msg = await call(erin, 'read_message', { uid: uidOf('Quarterly report') });
+    const searcher = await connect(main, main.token('erin', main.accounts.erin, 'mail:search'));
+    const err = await refusedRead(searcher, msg.uri);
+    assert.ok(err instanceof StreamableHTTPError && err.code === 403, `${err}`);
+    const r = await fetch(main.url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${main.token('erin', main.accounts.erin, 'mail:search')}`,
+        'Content-Type': 'application/json', Accept: 'application/json, text/event-stream',
+        'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'resources/read', 'Mcp-Name': msg.uri },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: msg.uri,
+        _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientCapabilities': {} } } }),
+    });
+    assert.equal(r.status, 403);
+    assert.match(r.headers.get('www-authenticate'), /insufficient_scope", scope="mail:read mail:search"/);
+  });
+
+  test('a part above the inline limits is refused with a download link in the error', async () => {
+    const msg = await call(erin, 'read_message', { uid: uidOf('Big archive') });
+    const err = await refusedRead(erin, msg.attachments[0].uri);
+    assert.equal(err.code, -32603);
+    assert.match(err.message, /too large to read inline/);
+    assert.match(err.data.url, /\/files\/[A-Za-z0-9_-]+$/);
+    assert.equal((await download(main, err.data.url)).status, 200);
   });
 });
 

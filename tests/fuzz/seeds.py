@@ -224,8 +224,28 @@ def http_seeds():
     ]
 
 
+def resource_uri_seeds():
+    base = b"postern://accounts/0f4c2a9e-1b7d-4e55-9a3c-5d2e8f6b7a10/folders/"
+    return [
+        base + b"INBOX/messages/1",
+        base + b"INBOX/messages/4294967295/parts/2",
+        base + b"Archive%2F2026%2FRechnungen%20f%C3%BCr%20M%C3%A4rz/messages/12/parts/1.2.3",
+        base + b"100%25%20%26%20more%3F%23/messages/7",
+        base + b"IN%ZZBOX/messages/1",
+        base + b"INBOX%/messages/1",
+        base + b"%FF%FE/messages/1",
+        base + b"INBOX/messages/007",
+        base + b"INBOX/messages/1/parts/1..2",
+        base + b"INBOX/messages/1?x#y",
+        b"postern://accounts/../folders/INBOX/messages/1",
+        b"attachment:///1/2",
+        b"",
+    ]
+
+
 def targets(msgs):
     return {
+        "resource_uri": resource_uri_seeds,
         "imap": imap_seeds,
         "smtp": smtp_seeds,
         "mime": lambda: mime_seeds(msgs),

@@ -437,6 +437,8 @@ class McpHttpTest(unittest.TestCase):
             self.assertEqual(doc["result"]["protocolVersion"], agreed)
             self.assertEqual(doc["result"]["serverInfo"]["name"], "postern")
             self.assertIn("tools", doc["result"]["capabilities"])
+            self.assertEqual(doc["result"]["capabilities"]["resources"],
+                             {"listChanged": False, "subscribe": False})
         status, _, body = self.p.request("POST", {"jsonrpc": "2.0", "id": 1,
                                                   "method": "initialize", "params": {}},
                                          self.reader)
@@ -447,9 +449,21 @@ class McpHttpTest(unittest.TestCase):
         session, _ = self.p.initialize(self.reader)
         status, _, body = self.p.rpc(self.reader, session, "ping", rid="abc")
         self.assertEqual(json.loads(body), {"jsonrpc": "2.0", "id": "abc", "result": {}})
-        status, _, body = self.p.rpc(self.reader, session, "resources/list")
+        status, _, body = self.p.rpc(self.reader, session, "prompts/list")
         self.assertEqual(status, 200)
         self.assert_rpc_error(body, -32601)
+        # Resources: none listed, two templates, reads need a Postern URI.
+        status, _, body = self.p.rpc(self.reader, session, "resources/list")
+        self.assertEqual(json.loads(body)["result"], {"resources": []})
+        status, _, body = self.p.rpc(self.reader, session, "resources/list", {"cursor": "x"})
+        self.assert_rpc_error(body, -32602)
+        status, _, body = self.p.rpc(self.reader, session, "resources/templates/list")
+        self.assertEqual(len(json.loads(body)["result"]["resourceTemplates"]), 2)
+        for params in ({}, {"uri": 7}, {"uri": "file:///etc/passwd"},
+                       {"uri": "postern://accounts/a/folders/INBOX/messages/x"}):
+            status, _, body = self.p.rpc(self.reader, session, "resources/read", params)
+            self.assertEqual(status, 200, params)
+            self.assert_rpc_error(body, -32602)
         status, _, body = self.p.rpc(self.reader, session, "tools/list", {"cursor": "x"})
         self.assert_rpc_error(body, -32602)
         status, _, body = self.p.rpc(self.reader, session, "tools/call", {"name": "nope"})

@@ -56,6 +56,8 @@ class McpModernTest(unittest.TestCase):
             params["_meta"] = meta
         if name is None and method in ("tools/call", "prompts/get"):
             name = params.get("name")
+        if name is None and method == "resources/read":
+            name = params.get("uri")
         h = modern_headers(method, name)
         h.update(headers or {})
         msg = {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
@@ -77,7 +79,7 @@ class McpModernTest(unittest.TestCase):
         result = json.loads(body)["result"]
         self.assertEqual(result["resultType"], "complete")
         self.assertEqual(result["supportedVersions"], [MODERN])
-        self.assertEqual(result["capabilities"], {"tools": {}})
+        self.assertEqual(result["capabilities"], {"tools": {}, "resources": {}})
         self.assertLess(len(result["instructions"].encode()), 2048)
         info = result["_meta"]["io.modelcontextprotocol/serverInfo"]
         self.assertEqual(info["name"], "postern")
@@ -171,7 +173,7 @@ class McpModernTest(unittest.TestCase):
 
     def test_unknown_and_removed_methods_are_404_method_not_found(self):
         for method in ("initialize", "ping", "logging/setLevel", "resources/subscribe",
-                       "resources/list", "prompts/list", "unknown/method"):
+                       "prompts/list", "unknown/method"):
             status, _, body = self.call(method, rid=9)
             self.assertEqual(status, 404, (method, body))
             self.error_of(body, -32601, rid=9)
@@ -190,6 +192,25 @@ class McpModernTest(unittest.TestCase):
         self.assertNotIn("send_mail", names)
         for tool in result["tools"]:
             self.assertLess(len(tool["description"].encode()), 2048, tool["name"])
+
+    def test_resources_have_caching_hints_and_mirror_the_uri(self):
+        status, _, body = self.call("resources/templates/list")
+        self.assertEqual(status, 200, body)
+        result = json.loads(body)["result"]
+        self.assertEqual((result["resultType"], result["cacheScope"]), ("complete", "public"))
+        self.assertEqual(len(result["resourceTemplates"]), 2)
+        status, _, body = self.call("resources/list")
+        result = json.loads(body)["result"]
+        self.assertEqual((result["resources"], result["cacheScope"]), ([], "private"))
+        # Mcp-Name must carry the uri of a resources/read.
+        uri = "postern://accounts/x/folders/INBOX/messages/1"
+        status, _, body = self.call("resources/read", {"uri": uri}, name="postern://other")
+        self.assertEqual(status, 400, body)
+        self.error_of(body, -32020)
+        # A well-formed URI of an account this token does not reach.
+        status, _, body = self.call("resources/read", {"uri": uri})
+        self.assertEqual(status, 200, body)
+        self.assertIn("does not reach", self.error_of(body, -32602)["message"])
 
     def test_tools_call_result_has_result_type(self):
         status, _, body = self.call("tools/call", {"name": "list_folders", "arguments": {}})

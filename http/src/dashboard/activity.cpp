@@ -60,6 +60,7 @@ std::string what_words(const audit_event& e) {
     {"outbox.discard", "Discarded a message held for your yes"},
     {"outbox.expire", "A message held for your yes expired unsent"},
     {"user.create", "Account created by the operator"},
+    {"resource.read", "Read a message or attachment (resources/read)"},
   };
   if (e.action == "login")
     return event_ok(e) ? "Logged in" : "Login failed";
@@ -110,7 +111,7 @@ ui::value event_view(const audit_event& e,
   auto named = label != labels.end() ? "“" + label->second + "”"
                : account.empty()     ? std::string{}
                                      : std::string{"a deleted account"};
-  if (starts_with(e.action, "tool.")) {
+  if (starts_with(e.action, "tool.") || e.action == "resource.read") {
     target = named.empty() ? std::string{} : "on " + named;
   } else if (e.action == "grant.revoke") {
     auto client = client_in(e.target);

@@ -6,6 +6,7 @@
 // ASCII-only by specification. Not for user text: that is UTF-8 and needs
 // postern/utf8.hpp.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,19 @@ void append_html_escaped(std::string& out, std::string_view text);
 /// `separators` (lists stored space-joined, lists a person typed).
 std::vector<std::string_view> split_words(std::string_view text,
                                           std::string_view separators = " ");
+
+/// The value of a hexadecimal digit (either case), or -1.
+int hex_digit(char c) noexcept;
+
+/// `text` with every byte but the unreserved characters of RFC 3986
+/// (letters, digits, - . _ ~) written as %XX (upper-case hex).
+std::string percent_encode(std::string_view text);
+
+/// `text` with its %XX escapes decoded, or nullopt when a `%` is not
+/// followed by two hex digits or a byte outside `allowed` (besides `%`)
+/// appears unescaped: for identifiers inside URIs, where a malformed
+/// escape is an error rather than text to keep.
+std::optional<std::string>
+percent_decode_strict(std::string_view text, std::string_view allowed);
 
 } // namespace postern

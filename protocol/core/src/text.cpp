@@ -64,4 +64,65 @@ std::vector<std::string_view> split_words(std::string_view text,
   return result;
 }
 
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+namespace {
+
+bool is_unreserved(unsigned char u) noexcept {
+  return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')
+         || (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_'
+         || u == '~';
+}
+
+} // namespace
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (is_unreserved(u)) {
+      out += c;
+    } else {
+      out += '%';
+      out += digits[u >> 4];
+      out += digits[u & 0xF];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string>
+percent_decode_strict(std::string_view text, std::string_view allowed) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size())
+        return std::nullopt;
+      auto hi = hex_digit(text[i + 1]);
+      auto lo = hex_digit(text[i + 2]);
+      if (hi < 0 || lo < 0)
+        return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (allowed.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 } // namespace postern

@@ -5,6 +5,7 @@
 #include "families.hpp"
 #include "postern/clock.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/mcp/resources.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 #include "writers.hpp"
 
@@ -21,8 +22,9 @@ bool is_part_number(const std::string& part_id) {
 namespace {
 
 /// The content item after the description: the image, or the file as an
-/// embedded resource (text is in the description already).
-void write_part_content(json_writer& w, const mime::attachment_content& part) {
+/// embedded resource named by `uri` (text is in the description already).
+void write_part_content(json_writer& w, const mime::attachment_content& part,
+                        const std::string& uri) {
   if (part.kind == mime::attachment_kind::image) {
     w.begin_object()
       .key("type")
@@ -39,7 +41,7 @@ void write_part_content(json_writer& w, const mime::attachment_content& part) {
       .key("resource")
       .begin_object()
       .key("uri")
-      .string("attachment:///" + std::to_string(part.uid) + "/" + part.part_id)
+      .string(uri)
       .key("mimeType")
       .string(part.mime_type)
       .key("blob")
@@ -70,9 +72,22 @@ namespace {
 
 /// What every get_attachment answer says of the part, in an open object;
 /// `kind` is the part's, or "link".
+/// The part's postern:// URI; without an account (tests of the encoders
+/// alone), one that names the message and part only.
+std::string uri_of(const std::string& folder,
+                   const mime::attachment_content& part,
+                   std::string_view account) {
+  if (account.empty())
+    return "attachment:///" + std::to_string(part.uid) + "/" + part.part_id;
+  return to_uri(
+    mail_resource{std::string{account}, folder, part.uid, part.part_id});
+}
+
 void write_part_fields(json_writer& w, const std::string& folder,
                        const mime::attachment_content& part,
-                       std::string_view kind) {
+                       std::string_view kind, std::string_view account) {
+  if (!account.empty())
+    w.key("uri").string(uri_of(folder, part, account));
   w.key("uid")
     .uinteger(part.uid)
     .key("folder")
@@ -92,10 +107,11 @@ void write_part_fields(json_writer& w, const std::string& folder,
 } // namespace
 
 std::string encode_attachment(const std::string& folder,
-                              const mime::attachment_content& part) {
+                              const mime::attachment_content& part,
+                              std::string_view account) {
   json_writer w;
   w.begin_object();
-  write_part_fields(w, folder, part, mime::to_string(part.kind));
+  write_part_fields(w, folder, part, mime::to_string(part.kind), account);
   if (part.kind == mime::attachment_kind::text)
     w.key("text").string(part.data);
   w.end_object();
@@ -103,8 +119,9 @@ std::string encode_attachment(const std::string& folder,
 }
 
 std::string attachment_result(const std::string& folder,
-                              const mime::attachment_content& part) {
-  auto structured = encode_attachment(folder, part);
+                              const mime::attachment_content& part,
+                              std::string_view account) {
+  auto structured = encode_attachment(folder, part, account);
   // Decoded text may grow when escaped for JSON; it must still fit in one
   // result like every other tool's (images and files have their own caps).
   if (count_code_points(structured) > max_result_chars)
@@ -113,16 +130,17 @@ std::string attachment_result(const std::string& folder,
                         + mime::format_size(part.size)
                         + " of text) is too long to return in one result.");
   return detail::call_result(structured, false, [&](json_writer& w) {
-    detail::write_part_content(w, part);
+    detail::write_part_content(w, part, uri_of(folder, part, account));
   });
 }
 
 std::string attachment_link_result(const std::string& folder,
                                    const mime::attachment_content& part,
-                                   const attachment_link& link) {
+                                   const attachment_link& link,
+                                   std::string_view account) {
   json_writer w;
   w.begin_object();
-  write_part_fields(w, folder, part, "link");
+  write_part_fields(w, folder, part, "link", account);
   w.key("url")
     .string(link.url)
     .key("expiresAt")

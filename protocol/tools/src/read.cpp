@@ -4,6 +4,7 @@
 
 #include "families.hpp"
 #include "postern/error.hpp"
+#include "postern/mcp/resources.hpp"
 #include "writers.hpp"
 
 namespace postern::mcp {
@@ -17,11 +18,28 @@ namespace {
 /// It depends on how many UIDs were given, so it cannot be a schema default.
 constexpr int64_t text_per_call = 100000;
 
-void write_attachment_list(json_writer& w, const imap::message& m) {
+/// Where the messages of one answer are, to name them by postern:// URIs;
+/// no URIs when `account` is empty.
+struct place {
+  std::string_view account;
+  std::string_view folder;
+
+  /// `uri` of message `uid` (and of its part `part_id`), if named at all.
+  void write_uri(json_writer& w, uint32_t uid,
+                 std::string_view part_id = {}) const {
+    if (!account.empty())
+      w.key("uri").string(to_uri(mail_resource{
+        std::string{account}, std::string{folder}, uid, std::string{part_id}}));
+  }
+};
+
+void write_attachment_list(json_writer& w, const imap::message& m,
+                           const place& where) {
   w.key("attachments").begin_array();
-  for (auto& a : m.attachments)
-    w.begin_object()
-      .key("partId")
+  for (auto& a : m.attachments) {
+    w.begin_object();
+    where.write_uri(w, m.summary.uid, a.part_id);
+    w.key("partId")
       .string(a.part_id)
       .key("mimeType")
       .string(a.mime_type)
@@ -34,11 +52,14 @@ void write_attachment_list(json_writer& w, const imap::message& m) {
       .key("contentId")
       .string(a.content_id)
       .end_object();
+  }
   w.end_array();
 }
 
 void write_message_fields(json_writer& w, const imap::message& m,
-                          std::string_view body, bool cut) {
+                          std::string_view body, bool cut,
+                          const place& where) {
+  where.write_uri(w, m.summary.uid);
   write_summary_fields(w, m.summary);
   write_addresses(w.key("replyTo"), m.reply_to);
   write_addresses(w.key("bcc"), m.bcc);
@@ -60,12 +81,13 @@ void write_message_fields(json_writer& w, const imap::message& m,
       + " to read on.");
   }
   w.key("incomplete").boolean(m.incomplete);
-  write_attachment_list(w, m);
+  write_attachment_list(w, m, where);
 }
 
 /// The outcomes with each body cut to `keep[i]` characters.
 std::string write_outcomes(const std::vector<imap::read_outcome>& outcomes,
-                           const std::vector<size_t>& keep, bool several) {
+                           const std::vector<size_t>& keep, bool several,
+                           const place& where) {
   json_writer w;
   if (several)
     w.begin_object().key("messages").begin_array();
@@ -82,7 +104,8 @@ std::string write_outcomes(const std::vector<imap::read_outcome>& outcomes,
     }
     auto body = prefix_code_points(o.msg.body, keep[i]);
     w.begin_object();
-    write_message_fields(w, o.msg, body, body.size() < o.msg.body.size());
+    write_message_fields(w, o.msg, body, body.size() < o.msg.body.size(),
+                         where);
     w.end_object();
   }
   if (several)
@@ -109,13 +132,15 @@ parsed_arguments parse_read_message(const tool_arguments& args) {
 } // namespace detail
 
 std::string encode_read(const std::vector<imap::read_outcome>& outcomes,
-                        bool several) {
+                        bool several, std::string_view account,
+                        std::string_view folder) {
+  detail::place where{account, folder};
   // How many characters of each body to keep; shrinks until it all fits.
   std::vector<size_t> keep;
   for (auto& o : outcomes)
     keep.push_back(o.error ? 0 : count_code_points(o.msg.body));
   for (;;) {
-    auto json = detail::write_outcomes(outcomes, keep, several);
+    auto json = detail::write_outcomes(outcomes, keep, several, where);
     auto size = count_code_points(json);
     if (size <= max_result_chars)
       return json;

@@ -5,6 +5,7 @@
 #include "postern/mime/limits.hpp"
 #include "postern/mime/transfer_encoding.hpp"
 #include "postern/mime/work.hpp"
+#include "postern/text.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -25,16 +26,6 @@ struct segment {
   std::string charset;
   std::string bytes;
 };
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
 
 // Decodes `escape` followed by two hex digits into that byte (anything
 // else is kept as it is), and "_" into a space when `underscore_is_space`.

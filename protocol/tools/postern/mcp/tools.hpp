@@ -232,8 +232,11 @@ std::string encode_page(const imap::message_page& page,
                         const std::vector<imap::read_outcome>* previews);
 std::string encode_search(const imap::search_result& result,
                           const std::vector<imap::read_outcome>* previews);
+/// With `account` (its id) given, each message and attachment carries its
+/// postern:// `uri` (messages and parts are resources).
 std::string encode_read(const std::vector<imap::read_outcome>& outcomes,
-                        bool several);
+                        bool several, std::string_view account = {},
+                        std::string_view folder = {});
 std::string encode_move(const move_message_args& args,
                         const imap::move_result& result);
 std::string encode_flag(const imap::flag_result& result);
@@ -274,9 +277,10 @@ encode_search_everywhere(const imap::multi_search_result& result,
                          const std::vector<imap::read_outcome>* previews);
 
 /// structuredContent of get_attachment: what the part is (and, for text,
-/// the text itself).
+/// the text itself); its postern:// `uri` when `account` (an id) is given.
 std::string encode_attachment(const std::string& folder,
-                              const mime::attachment_content& part);
+                              const mime::attachment_content& part,
+                              std::string_view account = {});
 
 /// structuredContent of reply_message, forward_message (sent) and
 /// save_draft (`draft`).
@@ -287,7 +291,8 @@ std::string encode_composed(const mime::composed_message& result, bool draft,
 /// structuredContent, then the image or embedded resource; an error result
 /// when it would not fit in one result.
 std::string attachment_result(const std::string& folder,
-                              const mime::attachment_content& part);
+                              const mime::attachment_content& part,
+                              std::string_view account = {});
 
 /// A download link to one part (get_attachment with asLink, or a part above
 /// the inline limits).
@@ -305,7 +310,8 @@ struct attachment_link {
 /// resource_link the person can open.
 std::string attachment_link_result(const std::string& folder,
                                    const mime::attachment_content& part,
-                                   const attachment_link& link);
+                                   const attachment_link& link,
+                                   std::string_view account = {});
 
 /// A successful CallToolResult: the JSON as text content and as
 /// structuredContent.
