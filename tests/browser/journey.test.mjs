@@ -6,10 +6,12 @@
 // access and the person approves the consent (the redirect reaches the
 // client's loopback callback, the SDK exchanges the code) -> the agent
 // connection is listed by the client's name -> the agent lists mail ->
-// revoke (the agent gets 401) -> a second agent may send only with the
-// person's yes (consent "Ask me before anything is sent"; one held message
-// discarded on the dashboard, one sent from its approval link, arriving) ->
-// activity -> change password -> log out ->
+// revoke (the agent gets 401) -> a second account -> a second agent
+// reaches both and may send only with the person's yes (consent with two
+// accounts and "Ask me before anything is sent"; calls to each account; one
+// held message discarded on the dashboard, one sent from its approval link,
+// arriving; one account taken out of the connection, the other still
+// working) -> activity -> change password -> log out ->
 // log in again. Then the pages on a phone.
 //
 // Run by ctest (browser.journey); by hand:
@@ -25,6 +27,21 @@ const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'an even better passphrase';
 // Escaping is checked with the label a person could really type.
 const LABEL = `Bob's <b>mail</b> & "more"`;
+const ARCHIVE = 'Archive';
+
+/** Fills the add-account form for a mailbox of the test Dovecot (IMAPS
+ *  and SMTPS on the fixture's host). */
+async function fillAccountForm(page, label, user, password) {
+  await page.fill('#label', label);
+  await page.fill('#imap_host', mail.MAIL_HOST);
+  await page.fill('#imap_port', mail.IMAPS_PORT);
+  await page.selectOption('#imap_security', 'tls');
+  await page.fill('#imap_username', user);
+  await page.fill('#imap_password', password);
+  await page.fill('#smtp_host', mail.MAIL_HOST);
+  await page.fill('#smtp_port', mail.SMTPS_PORT);
+  await page.selectOption('#smtp_security', 'tls');
+}
 
 let server;
 let browser;
@@ -99,15 +116,7 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
     await j.step('add-account-wrong-password', async () => {
       await page.click('a:has-text("Add an email account")');
       await page.waitForURL(/\/accounts\/add$/);
-      await page.fill('#label', LABEL);
-      await page.fill('#imap_host', mail.MAIL_HOST);
-      await page.fill('#imap_port', mail.IMAPS_PORT);
-      await page.selectOption('#imap_security', 'tls');
-      await page.fill('#imap_username', mail.MAIL_USER2);
-      await page.fill('#imap_password', 'not-the-password');
-      await page.fill('#smtp_host', mail.MAIL_HOST);
-      await page.fill('#smtp_port', mail.SMTPS_PORT);
-      await page.selectOption('#smtp_security', 'tls');
+      await fillAccountForm(page, LABEL, mail.MAIL_USER2, 'not-the-password');
       await page.click('button:has-text("Test connection")');
       const imap = page.locator('#probe-result .probe-line.bad', { hasText: 'IMAP:' });
       await imap.waitFor();
@@ -260,9 +269,25 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
     });
     await agent.close();
 
-    // A second agent may send, but only with the person's yes: it asks,
-    // the person ticks "Ask me before anything is sent", and its messages
-    // wait on the dashboard.
+    // A second mailbox, so that one connection can reach both.
+    let archiveId;
+    await j.step('add-second-account', async () => {
+      await page.goto(`${server.base}/dashboard`);
+      await page.click('a:has-text("Add account")');
+      await page.waitForURL(/\/accounts\/add$/);
+      await fillAccountForm(page, ARCHIVE, mail.MAIL_USER1, mail.MAIL_PASS1);
+      await page.click('button:has-text("Save")');
+      await page.waitForURL(/\/dashboard\?notice=added/);
+      const cards = page.locator('li.card.account[data-account-id]');
+      assert.equal(await cards.count(), 2);
+      archiveId = await page.locator('li.card.account[data-account-id]', { hasText: ARCHIVE })
+        .getAttribute('data-account-id');
+      assert.ok(archiveId && archiveId !== accountId);
+    });
+
+    // A second agent reaches both mailboxes and may send, but only with
+    // the person's yes: it asks, the person ticks both accounts and "Ask me
+    // before anything is sent", and its messages wait on the dashboard.
     const sender = new Agent(server.base);
     await sender.listen();
     sender.openBrowser = (url) => page.goto(url.href);
@@ -272,12 +297,33 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       const response = await sender.requestAuthorization();
       assert.equal(response.status(), 200);
       await page.locator('h1', { hasText: 'Allow access?' }).waitFor();
+      // Both mailboxes, each with its address.
+      const consent = await page.locator('section.card').textContent();
+      assert.ok(consent.includes(mail.MAIL_USER1) && consent.includes(mail.MAIL_USER2), consent);
       await page.check(`input[name=account][value="${accountId}"]`);
+      await page.check(`input[name=account][value="${archiveId}"]`);
+      // Calls that name no account go to the first mailbox.
+      await page.selectOption('#default_account', accountId);
       await page.check('input[name=ask_first]');
       await page.click('button:has-text("Approve")');
       await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
       const granted = await sender.finish();
       assert.match(granted.scope, /mail:send/);
+    });
+
+    await j.step('agent-reaches-two-accounts', async () => {
+      const listed = await sender.call('list_accounts', {});
+      assert.ok(!listed.isError, JSON.stringify(listed));
+      const accounts = listed.structuredContent.accounts;
+      assert.deepEqual(accounts.map((a) => a.label).sort(), [ARCHIVE, LABEL].sort());
+      assert.equal(accounts.find((a) => a.default)?.label, LABEL);
+      // Each account answers with its own mail: the archive is alice's
+      // seeded INBOX, the default is bob's.
+      const archive = await sender.call('list_folders', { account: ARCHIVE, includeCounts: true });
+      const main = await sender.call('list_folders', { includeCounts: true });
+      const inbox = (r) => r.structuredContent.folders.find((f) => f.path === 'INBOX').messages;
+      assert.ok(inbox(archive) >= 300, JSON.stringify(archive.structuredContent));
+      assert.notEqual(inbox(archive), inbox(main));
     });
 
     await j.step('agent-send-is-held', async () => {
@@ -325,6 +371,27 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       }
       const none = await sender.call('search_messages', { subject: `journey drop ${tag}` });
       assert.equal(none.structuredContent.total, 0);
+    });
+    await j.step('remove-an-account-from-the-connection', async () => {
+      await page.goto(`${server.base}/dashboard`);
+      const row = page.locator('tr[data-grant-id]');
+      assert.equal(await row.locator('li[data-account-id]').count(), 2);
+      await row.locator(`li[data-account-id="${archiveId}"] button:has-text("Remove")`).click();
+      await page.waitForURL(/notice=account_removed/);
+      assert.equal(await page.locator('tr[data-grant-id] li[data-account-id]').count(), 1);
+      // The archive is refused by name; the other account keeps working.
+      const deadline = Date.now() + 20000;
+      for (;;) {
+        const r = await sender.call('list_folders', { account: ARCHIVE });
+        if (r.isError) {
+          assert.match(r.content[0].text, /has no email account/);
+          break;
+        }
+        assert.ok(Date.now() < deadline, 'the removed account still answers');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      const still = await sender.call('list_folders', {});
+      assert.ok(!still.isError, JSON.stringify(still));
     });
     await sender.close();
 
@@ -374,7 +441,7 @@ test('a person manages mailboxes and agents in Chromium', { skip: !mail && 'POST
       await page.fill('#password', NEW_PASSWORD);
       await page.click('button:has-text("Log in")');
       await page.waitForURL(/\/dashboard$/);
-      await page.locator('li.card.account[data-account-id]').waitFor();
+      await page.locator('li.card.account[data-account-id]').first().waitFor();
     });
     console.log(`# journey took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (err) {

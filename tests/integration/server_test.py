@@ -177,6 +177,59 @@ class ServerTest(unittest.TestCase):
         self.assertNotIn(KEY_A, out)
         self.assertNotIn(KEY_B, out)
 
+    def test_the_originals_env_file_starts_postern(self):
+        # The TypeScript original's .env as its users have it (read as
+        # docker --env-file does: KEY=VALUE lines, # comments): a passphrase
+        # SESSION_SECRET, a hex ENCRYPTION_KEY, CORS_ORIGIN, NODE_ENV.
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        passphrase = "the original took any phrase as its session secret"
+        dotenv = "\n".join([
+            "# imap-mcp-server",
+            "BASE_URL=http://localhost:%d" % port,
+            "PORT=%d" % port,
+            "ENCRYPTION_KEY=%s" % KEY_A,
+            "SESSION_SECRET=%s" % passphrase,
+            "CORS_ORIGIN=https://claude.ai",
+            "NODE_ENV=production",
+            "",
+        ])
+        env = {}
+        for line in dotenv.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.partition("=")
+                env[name] = value
+        s = self.start(env=env)
+        self.assertEqual(s.port, port)
+        self.assertEqual(s.get("/healthz")[0], 200)
+        status, _, body = s.get("/.well-known/oauth-authorization-server")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["issuer"], "http://localhost:%d" % port)
+        # CORS_ORIGIN's origin may call /mcp (401: no token yet); others not.
+        rpc = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        headers = {"Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream"}
+        status, _, _ = s.get("/mcp", "POST", rpc, dict(headers, Origin="https://claude.ai"))
+        self.assertEqual(status, 401)
+        status, _, _ = s.get("/mcp", "POST", rpc, dict(headers, Origin="https://evil.example"))
+        self.assertEqual(status, 403)
+        # The configured keys are used, none generated, none logged.
+        self.assertFalse(os.path.exists(os.path.join(self.data, "encryption.key")))
+        self.assertFalse(os.path.exists(os.path.join(self.data, "session.key")))
+        self.assert_clean_stop(s)
+        out = s.output()
+        self.assertNotIn(KEY_A, out)
+        self.assertNotIn(passphrase, out)
+        # The original's "any origin" is ignored, and said so.
+        env["CORS_ORIGIN"] = "*"
+        env["PORT"] = "0"
+        del env["BASE_URL"]
+        s2 = self.start(env=env)
+        self.assertIn("CORS_ORIGIN asks for every browser origin", s2.output())
+        self.assert_clean_stop(s2)
+
     def test_key_on_the_command_line_is_warned_about(self):
         s = self.start(args=["--encryption-key", KEY_A])
         self.assertIn("command line", s.output())

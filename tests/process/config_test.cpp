@@ -129,6 +129,28 @@ TEST(config, session_secret_is_any_string_of_at_least_32_characters) {
   EXPECT_FALSE(parse({}, {{"SESSION_SECRET", std::string(31, 'x')}}));
 }
 
+TEST(config, the_originals_cors_origin_is_read_as_allowed_origins) {
+  auto r = parse({}, {{"CORS_ORIGIN", " https://claude.ai "}});
+  ASSERT_TRUE(r) << describe(r.error());
+  EXPECT_EQ(r->cfg.allowed_origins, "https://claude.ai");
+  EXPECT_FALSE(r->cfg.cors_origin_ignored);
+  // ALLOWED_ORIGINS, Postern's own name, wins.
+  auto both = parse({}, {{"CORS_ORIGIN", "https://a.example"},
+                         {"ALLOWED_ORIGINS", "https://b.example"}});
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->cfg.allowed_origins, "https://b.example");
+  // "Any origin" is never admitted: ignored, and said at start.
+  for (auto any : {"*", "true"}) {
+    auto wild = parse({}, {{"CORS_ORIGIN", any}});
+    ASSERT_TRUE(wild);
+    EXPECT_TRUE(wild->cfg.cors_origin_ignored);
+    EXPECT_EQ(wild->cfg.allowed_origins, "");
+  }
+  auto bad = parse({}, {{"CORS_ORIGIN", "claude.ai/path"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(describe(bad.error()).find("CORS_ORIGIN"), std::string::npos);
+}
+
 TEST(config, rejects_bad_values_with_sentences) {
   auto expect_error = [](caf::expected<parsed_command_line> r,
                          const std::string& needle) {

@@ -286,7 +286,8 @@ const std::vector<option>& options() {
      unsigned_setter(&config::mcp_sessions_per_user, "MCP_SESSIONS_PER_USER",
                      100000)},
     {"--allowed-origins", "ALLOWED_ORIGINS", "LIST",
-     "browser origins allowed on /mcp besides BASE_URL's, comma-separated",
+     "browser origins allowed on /mcp besides BASE_URL's, comma-separated "
+     "(unset: the original's CORS_ORIGIN, unless it is *)",
      [](config& cfg, const std::string& text, bool) -> caf::error {
        if (auto err = check_origin_list(text))
          return err;
@@ -446,6 +447,36 @@ caf::error validate(const config& cfg) {
   return caf::none;
 }
 
+namespace {
+
+/// The TypeScript original's CORS_ORIGIN (the browser origin it let call
+/// it; unset meant any), read as ALLOWED_ORIGINS when that is not set, so
+/// its .env keeps working. Any origin ("*", "true") is not something /mcp
+/// admits (DNS rebinding): it is ignored, and the server says so.
+caf::error read_cors_origin(config& cfg, const env_lookup& env) {
+  if (env("ALLOWED_ORIGINS"))
+    return caf::none;
+  auto cors = env("CORS_ORIGIN");
+  if (!cors)
+    return caf::none;
+  auto value = std::string{trim_blanks(*cors)};
+  if (value.empty())
+    return caf::none;
+  if (value == "*" || value == "true") {
+    cfg.cors_origin_ignored = true;
+    return caf::none;
+  }
+  if (check_origin_list(value))
+    return bad("CORS_ORIGIN (the original's name for ALLOWED_ORIGINS) must "
+               "list origins like https://app.example.com (scheme, host and "
+               "optional port, no path), got \""
+               + value + "\"");
+  cfg.allowed_origins = value;
+  return caf::none;
+}
+
+} // namespace
+
 caf::expected<parsed_command_line>
 parse_command_line(const std::vector<std::string>& args,
                    const env_lookup& env) {
@@ -459,6 +490,8 @@ parse_command_line(const std::vector<std::string>& args,
       if (auto err = opt.set(cfg, *value, false))
         return err;
   }
+  if (auto err = read_cors_origin(cfg, env))
+    return err;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg == "-h" || arg == "--help" || arg == "help") {

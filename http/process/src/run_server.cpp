@@ -72,6 +72,10 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   if (cfg.secret_on_command_line)
     POSTERN_WARN("a key was given on the command line, where other local users "
                  "can read it (ps, /proc); prefer the environment variables");
+  if (cfg.cors_origin_ignored)
+    POSTERN_WARN("CORS_ORIGIN asks for every browser origin, which /mcp never "
+                 "admits (DNS rebinding); it is ignored: list the origins in "
+                 "ALLOWED_ORIGINS");
   if (!cfg.test_clock_file.empty()) {
     POSTERN_WARN("TEST_CLOCK_FILE is set: time stands still except as {} "
                  "says (tests only)",

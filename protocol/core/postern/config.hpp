@@ -153,6 +153,9 @@ struct config {
   /// Set when a secret came from the command line, where other local users
   /// can read it in /proc; main() warns about it.
   bool secret_on_command_line = false;
+  /// Set when the original's CORS_ORIGIN asked for every origin ("*" or
+  /// "true"), which /mcp never admits; the server says so at start.
+  bool cors_origin_ignored = false;
 
   /// True when both TLS files are configured.
   bool tls_enabled() const {
