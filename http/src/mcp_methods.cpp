@@ -128,10 +128,8 @@ void ping(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
 
 void tools_list(const endpoint_ptr&, caf::event_based_actor*, mcp_context& ctx,
                 mcp::message& msg, mcp_reply_fn& reply) {
-  // One page holds every tool: any cursor is one we never gave out.
-  if (find_member(msg.params, "cursor"))
-    return reply(
-      error(msg, mcp::rpc::invalid_params, "Invalid params: unknown cursor"));
+  if (auto refusal = unknown_cursor(msg))
+    return reply(std::move(*refusal));
   auto list = mcp::tools_list_result(ctx.grant.scopes,
                                      mcp::account_menu::of(ctx.grant));
   reply(result(ctx, msg, *list));
@@ -260,7 +258,12 @@ void tools_call(const endpoint_ptr& ep, caf::event_based_actor* self,
     return reply(result(ctx, msg, mcp::tool_failure(why)));
   }
   run_tool(ep, self, ctx, msg, tool_action(tool->name), *account,
-           std::move(*parsed.args), started, reply);
+           [ep, args = std::move(*parsed.args)](caf::event_based_actor* actor,
+                                                const tool_target& target,
+                                                const tool_done_fn& done) {
+             start_tool_run(ep, actor, target, args, done);
+           },
+           started, reply);
 }
 
 const std::unordered_map<std::string_view, mcp_method_fn>& methods() {
@@ -290,6 +293,13 @@ mcp_reply method_error(const mcp::message& msg, int code,
   mcp_reply r;
   r.body = mcp::make_error(msg.id, code, text, data_json);
   return r;
+}
+
+std::optional<mcp_reply> unknown_cursor(const mcp::message& msg) {
+  if (!find_member(msg.params, "cursor"))
+    return std::nullopt;
+  return method_error(msg, mcp::rpc::invalid_params,
+                      "Invalid params: unknown cursor");
 }
 
 void audit_call(const mcp_endpoint::impl& ep, const mcp_context& ctx,
@@ -336,7 +346,7 @@ mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,
 void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
               const mcp_context& ctx, const mcp::message& msg,
               std::string action, const grant_account& account,
-              mcp::tool_args args,
+              run_starter begin,
               std::chrono::steady_clock::time_point started,
               const mcp_reply_fn& reply, call_answer_fn answer) {
   auto id = msg.id;
@@ -348,13 +358,13 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
   auto held = std::make_shared<held_for_yes>();
   auto done = [ep, c, acc, id, action, started, reply, settled, held,
                answer = std::move(answer),
-               msg](std::string call_result, std::string outcome) {
+               msg](tool_answer ended) {
     if (settled->exchange(true))
       return;
-    audit_call(*ep, c, &acc, action, outcome, started);
+    audit_call(*ep, c, &acc, action, ended.outcome, started);
     if (answer)
-      return reply(answer(call_result, outcome, c, msg));
-    auto body = mcp::make_result(id, call_result, c.result_fields);
+      return reply(answer(ended, c, msg));
+    auto body = mcp::make_result(id, ended.result, c.result_fields);
     if (c.url_elicitation && !held->outbox_id.empty())
       return reply(with_approval_request(*held, acc, body));
     mcp_reply r;
@@ -369,8 +379,8 @@ void run_tool(const endpoint_ptr& ep, caf::event_based_actor* self,
          ctx.grant.grant.send, ctx.grant.grant.id,
          ctx.grant.grant.client_name, account.label, held},
        done = std::move(done),
-       args = std::move(args)](caf::event_based_actor* actor) {
-        start_tool_run(ep, actor, target, args, done);
+       begin = std::move(begin)](caf::event_based_actor* actor) {
+        begin(actor, target, done);
         if (!c.cancelled_by_hang_up)
           return;
         // The client closed its stream (modern era): end the actor running the

@@ -47,7 +47,7 @@ std::string outcome_of(const caf::error& err) {
 /// CallToolResult (JSON) and the audit outcome to `done`.
 class tool_run {
 public:
-  using done_fn = std::function<void(std::string, std::string)>;
+  using done_fn = tool_done_fn;
 
   tool_run(endpoint_ptr ep, caf::event_based_actor* self, tool_target target,
            done_fn done)
@@ -67,8 +67,7 @@ public:
   void operator()(const mcp::list_accounts_args&) {
     // tools_call answers it from the token before any run starts; should a
     // path ever get here, the call still gets an answer rather than none.
-    done_(mcp::tool_failure("list_accounts could not be answered; try again."),
-          "failed");
+    fail("list_accounts could not be answered; try again.", "failed");
   }
 
   void operator()(const mcp::list_folders_args& a) {
@@ -203,10 +202,10 @@ public:
         // Nothing changed (e.g. an unknown UID): a tool error, with the
         // reason as its sentence.
         if (auto sentence = mcp::bulk_failure(result); !sentence.empty())
-          return done_(mcp::tool_failure(sentence),
-                       result.outcomes.empty() || !result.outcomes.front().error
-                         ? std::string{"failed"}
-                         : outcome_of(result.outcomes.front().error));
+          return fail(sentence,
+                      result.outcomes.empty() || !result.outcomes.front().error
+                        ? std::string{"failed"}
+                        : outcome_of(result.outcomes.front().error));
         ok(mcp::encode_bulk(result));
       },
       atom::bulk_v, ref_, a.request);
@@ -272,17 +271,11 @@ public:
   void operator()(const mcp::get_attachment_args& a) {
     if (a.as_link)
       return link_to(a, {});
-    if (!ep_->actors.mail)
-      return failed(
-        caf::make_error(ec::shutting_down, "The mail service is not running."));
     // A part above the inline limits comes as a link instead of an error.
-    self_
-      ->request(ep_->actors.mail, ep_->settings.tool_timeout,
-                atom::attachment_v, ref_, a.folder, a.uid, a.part_id)
-      .then(
+    ask_or(
         [this, folder = a.folder](mime::attachment_content& part) {
-          done_(mcp::attachment_result(folder, part, ref_.account.value),
-                "ok");
+          finish(mcp::attachment_result(folder, part, ref_.account.value),
+                 "ok");
         },
         [this, a](const caf::error& err) {
           if (err == ec::too_large)
@@ -290,7 +283,8 @@ public:
                                 + "; here is a download link for the person "
                                   "instead.");
           failed(err);
-        });
+        },
+        atom::attachment_v, ref_, a.folder, a.uid, a.part_id);
   }
 
   void operator()(const mcp::compose_args& a) {
@@ -308,6 +302,56 @@ public:
       atom::compose_v, ref_, a.request, send_);
   }
 
+  // -- resources/read
+  // -----------------------------------------------------------
+
+  /// One message as its read_message answer, or one part decoded, as
+  /// resource contents. A part above the inline limits is a failure
+  /// carrying a download link for the person.
+  void read_resource(const mcp::mail_resource& r) {
+    auto uri = mcp::to_uri(r);
+    if (r.part_id.empty()) {
+      imap::read_options window;
+      // As much text as read_message gives one message by default.
+      window.max_length = mcp::text_per_call;
+      ask(
+        [this, uri, folder = r.folder](
+          std::vector<imap::read_outcome>& outcomes) {
+          if (!outcomes.empty() && outcomes.front().error)
+            return failed(outcomes.front().error);
+          finish(mcp::message_contents(
+                   uri, mcp::encode_read(outcomes, false, ref_.account.value,
+                                         folder)),
+                 "ok");
+        },
+        atom::read_v, ref_, r.folder, std::vector<uint32_t>{r.uid}, window);
+      return;
+    }
+    ask_or(
+        [this, uri](mime::attachment_content& part) {
+          finish(mcp::part_contents(uri, part), "ok");
+        },
+        [this, r, uri](const caf::error& err) {
+          if (err != ec::too_large)
+            return failed(err);
+          auto link = make_link(r.folder, r.uid, r.part_id);
+          mcp::json_writer data;
+          data.begin_object()
+            .key("uri")
+            .string(uri)
+            .key("url")
+            .string(link.url)
+            .key("expiresAt")
+            .string(iso8601_utc(link.expires_at))
+            .end_object();
+          fail("The resource is too large to read inline (" + describe(err)
+                 + "); the person can download it from the url in this "
+                   "error's data until it expires.",
+               "link", data.take());
+        },
+        atom::attachment_v, ref_, r.folder, r.uid, r.part_id);
+  }
+
 private:
   /// Answers get_attachment with a download link to the part, made for
   /// this grant; the part is described (its structure read) first, so a
@@ -317,25 +361,31 @@ private:
     describe_only.describe_only = true;
     ask(
       [this, a, reason](mime::attachment_content& part) {
-        file_link l;
-        l.user = ref_.user;
-        l.grant = grant_;
-        l.account = ref_.account;
-        l.folder = a.folder;
-        l.uid = a.uid;
-        l.part_id = a.part_id;
-        l.expires_at = unix_seconds() + ep_->settings.link_ttl.count();
-        mcp::attachment_link link;
-        link.url = ep_->settings.base_url + "/files/"
-                   + ep_->settings.links->seal(l);
-        link.expires_at = l.expires_at;
+        auto link = make_link(a.folder, a.uid, a.part_id);
         link.reason = reason;
         // The audit log tells links from content.
-        done_(mcp::attachment_link_result(a.folder, part, link,
-                                          ref_.account.value),
-              "link");
+        finish(mcp::attachment_link_result(a.folder, part, link,
+                                           ref_.account.value),
+               "link");
       },
       atom::download_v, ref_, a.folder, a.uid, a.part_id, describe_only);
+  }
+
+  /// A download link to one part, made for this grant.
+  mcp::attachment_link make_link(const std::string& folder, uint32_t uid,
+                                 const std::string& part_id) const {
+    file_link l;
+    l.user = ref_.user;
+    l.grant = grant_;
+    l.account = ref_.account;
+    l.folder = folder;
+    l.uid = uid;
+    l.part_id = part_id;
+    l.expires_at = unix_seconds() + ep_->settings.link_ttl.count();
+    mcp::attachment_link link;
+    link.url = ep_->settings.base_url + "/files/" + ep_->settings.links->seal(l);
+    link.expires_at = l.expires_at;
+    return link;
   }
 
   /// <BASE_URL>/outbox/<id>: where the person sends or discards it.
@@ -371,14 +421,21 @@ private:
         [this](const caf::error& err) { failed(err); });
   }
 
+  /// Asks the MAIL ROUTER; a failure ends the call with its sentence.
   template <class OnReply, class... Ts>
   void ask(OnReply on_reply, Ts... xs) {
+    ask_or(std::move(on_reply), [this](const caf::error& err) { failed(err); },
+           xs...);
+  }
+
+  /// Asks the MAIL ROUTER; `on_error` decides what a failure means.
+  template <class OnReply, class OnError, class... Ts>
+  void ask_or(OnReply on_reply, OnError on_error, Ts... xs) {
     if (!ep_->actors.mail)
       return failed(
         caf::make_error(ec::shutting_down, "The mail service is not running."));
     self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
-      .then(std::move(on_reply),
-            [this](const caf::error& err) { failed(err); });
+      .then(std::move(on_reply), std::move(on_error));
   }
 
   /// Reads the start of each message's text (includeBody); a failure only
@@ -406,13 +463,13 @@ private:
   }
 
   void ok(std::string structured) {
-    done_(mcp::tool_success(structured), "ok");
+    finish(mcp::tool_success(structured), "ok");
   }
 
   /// A sending tool's message waits for the person's yes (the activity
   /// log says so instead of "ok").
   void held_ok(std::string structured) {
-    done_(mcp::tool_success(structured), "awaiting_approval");
+    finish(mcp::tool_success(structured), "awaiting_approval");
   }
 
   void failed(const caf::error& err) {
@@ -420,7 +477,25 @@ private:
     // With several accounts, the agent must know which one failed.
     if (!account_label_.empty())
       sentence = "Account " + mcp::quote(account_label_) + ": " + sentence;
-    done_(mcp::tool_failure(sentence), outcome_of(err));
+    fail(std::move(sentence), outcome_of(err));
+  }
+
+  void finish(std::string result, std::string outcome) {
+    tool_answer answer;
+    answer.result = std::move(result);
+    answer.outcome = std::move(outcome);
+    done_(std::move(answer));
+  }
+
+  /// Ends the call as a tool error saying `sentence`.
+  void fail(std::string sentence, std::string outcome,
+            std::string failure_data = {}) {
+    tool_answer answer;
+    answer.result = mcp::tool_failure(sentence);
+    answer.outcome = std::move(outcome);
+    answer.failure = std::move(sentence);
+    answer.failure_data = std::move(failure_data);
+    done_(std::move(answer));
   }
 
   endpoint_ptr ep_;
@@ -444,6 +519,16 @@ void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
   auto run = std::make_shared<tool_run>(ep, self, target, done);
   std::visit([run](auto& a) { (*run)(a); }, args);
   // The run object lives as long as a continuation refers to it.
+  self->attach_functor([run] {});
+}
+
+void start_resource_read(const std::shared_ptr<mcp_endpoint::impl>& ep,
+                         caf::event_based_actor* self,
+                         const tool_target& target,
+                         const mcp::mail_resource& resource,
+                         const tool_done_fn& done) {
+  auto run = std::make_shared<tool_run>(ep, self, target, done);
+  run->read_resource(resource);
   self->attach_functor([run] {});
 }
 

@@ -3,6 +3,7 @@
 
 #include "mcp_internal.hpp"
 #include "postern/actors/mail_actor.hpp"
+#include "postern/mcp/resources.hpp"
 #include "postern/mcp/tools.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -13,8 +14,23 @@
 
 namespace postern::http {
 
-/// Receives a tool call's CallToolResult (JSON) and its audit outcome.
-using tool_done_fn = std::function<void(std::string, std::string)>;
+/// How a run ended.
+struct tool_answer {
+  /// The CallToolResult (JSON) of a tool call, or the ReadResourceResult of
+  /// a resource read that succeeded.
+  std::string result;
+  /// The short reason in the audit log ("ok", "no_such_message", ...).
+  std::string outcome;
+  /// When the call failed: the sentence saying why (`result` is then the
+  /// tool error carrying it); empty on success.
+  std::string failure;
+  /// A failed resource read's error data when it holds more than the uri
+  /// (a JSON object: the download link of a part too large to read inline).
+  std::string failure_data;
+};
+
+/// Receives how a run ended, once.
+using tool_done_fn = std::function<void(tool_answer)>;
 
 /// Where a message held for the person's yes waits (set by the run).
 struct held_for_yes {
@@ -44,5 +60,14 @@ struct tool_target {
 void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
                     caf::event_based_actor* self, const tool_target& target,
                     const mcp::tool_args& args, const tool_done_fn& done);
+
+/// Reads one message or part (resources/read) on `self` for `target`,
+/// with the limits of read_message and get_attachment, and calls `done`
+/// once with the ReadResourceResult or the failure.
+void start_resource_read(const std::shared_ptr<mcp_endpoint::impl>& ep,
+                         caf::event_based_actor* self,
+                         const tool_target& target,
+                         const mcp::mail_resource& resource,
+                         const tool_done_fn& done);
 
 } // namespace postern::http

@@ -196,6 +196,10 @@ struct access_grant {
   /// or when it names none (`name` empty) the grant's fallback; nullptr
   /// when there is no such account or the call must name one.
   const grant_account* find_account(std::string_view name) const;
+
+  /// The account with that id among the grant's, or nullptr (a resource
+  /// URI or a download link names accounts by id).
+  const grant_account* account_with_id(const account_id& id) const;
 };
 
 template <class Inspector>

@@ -128,12 +128,7 @@ grant_account grant_account_of(const account_settings& settings) {
 const grant_account* access_grant::find_account(std::string_view name) const {
   if (name.empty()) {
     auto id = grant.accounts.fallback();
-    if (!id)
-      return nullptr;
-    for (auto& a : accounts)
-      if (a.id == *id)
-        return &a;
-    return nullptr;
+    return id ? account_with_id(*id) : nullptr;
   }
   auto wanted = ascii_lower(name);
   // Labels first: a label that looks like another account's address still
@@ -143,6 +138,13 @@ const grant_account* access_grant::find_account(std::string_view name) const {
       return &a;
   for (auto& a : accounts)
     if (!a.address.empty() && ascii_lower(a.address) == wanted)
+      return &a;
+  return nullptr;
+}
+
+const grant_account* access_grant::account_with_id(const account_id& id) const {
+  for (auto& a : accounts)
+    if (a.id == id)
       return &a;
   return nullptr;
 }

@@ -13,10 +13,6 @@ namespace detail {
 
 namespace {
 
-/// Characters of text for all messages of one call together, when the
-/// caller gives no maxLength: what fits in one result beside the headers.
-/// It depends on how many UIDs were given, so it cannot be a schema default.
-constexpr int64_t text_per_call = 100000;
 
 /// Where the messages of one answer are, to name them by postern:// URIs;
 /// no URIs when `account` is empty.
@@ -123,7 +119,8 @@ parsed_arguments parse_read_message(const tool_arguments& args) {
     return refuse("give `uid` (one message) or `uids` (up to 10)");
   r.window.offset = static_cast<uint64_t>(args.integer("offset"));
   auto per_message
-    = static_cast<int64_t>(text_per_call / static_cast<int64_t>(r.uids.size()));
+    // Shared by the UIDs given, so it cannot be a schema default.
+    = static_cast<int64_t>(text_per_call / r.uids.size());
   r.window.max_length
     = static_cast<uint64_t>(args.integer("maxLength", per_message));
   return accept(std::move(r));

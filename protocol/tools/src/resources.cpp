@@ -6,6 +6,7 @@
 
 #include "families.hpp"
 #include "postern/mcp/json.hpp"
+#include "postern/mime/transfer_encoding.hpp"
 #include "postern/text.hpp"
 #include "postern/utf8.hpp"
 
@@ -72,7 +73,39 @@ std::optional<std::string> parse_folder(std::string_view segment,
   return folder;
 }
 
+/// {"contents":[{uri, mimeType, text|blob}]}.
+std::string contents(std::string_view uri, std::string_view mime_type,
+                     std::string_view member, std::string_view value) {
+  json_writer w;
+  w.begin_object()
+    .key("contents")
+    .begin_array()
+    .begin_object()
+    .key("uri")
+    .string(uri)
+    .key("mimeType")
+    .string(mime_type)
+    .key(member)
+    .string(value)
+    .end_object()
+    .end_array()
+    .end_object();
+  return w.take();
+}
+
 } // namespace
+
+std::string message_contents(std::string_view uri,
+                             std::string_view message_json) {
+  return contents(uri, "application/json", "text", message_json);
+}
+
+std::string part_contents(std::string_view uri,
+                          const mime::attachment_content& part) {
+  if (part.kind == mime::attachment_kind::text)
+    return contents(uri, part.mime_type, "text", part.data);
+  return contents(uri, part.mime_type, "blob", mime::encode_base64(part.data));
+}
 
 std::string to_uri(const mail_resource& r) {
   auto uri = std::string{scheme} + r.account + "/folders/"

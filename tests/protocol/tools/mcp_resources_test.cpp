@@ -140,14 +140,9 @@ TEST(mcp_resources, read_message_names_each_message_and_attachment) {
 }
 
 TEST(mcp_resources, get_attachment_names_its_part) {
-  mime::attachment_content file;
-  file.uid = 8;
-  file.part_id = "1.2";
-  file.mime_type = "application/pdf";
+  auto file = part(8, "1.2", "application/pdf", mime::attachment_kind::file,
+                   "%PDF");
   file.filename = "x.pdf";
-  file.kind = mime::attachment_kind::file;
-  file.data = "%PDF";
-  file.size = 4;
   auto doc = parse(attachment_result("Archive", file, account));
   auto uri = to_uri(place("Archive", 8, "1.2"));
   EXPECT_EQ(std::string{doc["structuredContent"]["uri"].GetString()}, uri);
@@ -155,4 +150,28 @@ TEST(mcp_resources, get_attachment_names_its_part) {
             uri);
   expect_conforms("get_attachment",
                   encode_attachment("Archive", file, account));
+}
+
+TEST(mcp_resources, contents_carry_text_as_text_and_bytes_as_base64) {
+  auto uri = to_uri(place("INBOX", 8, "2"));
+  auto text = parse(part_contents(
+    uri, part(8, "2", "text/plain", mime::attachment_kind::text, "Grüße")));
+  ASSERT_EQ(text["contents"].Size(), 1u);
+  EXPECT_EQ(std::string{text["contents"][0]["uri"].GetString()}, uri);
+  EXPECT_STREQ(text["contents"][0]["mimeType"].GetString(), "text/plain");
+  EXPECT_STREQ(text["contents"][0]["text"].GetString(), "Grüße");
+  EXPECT_FALSE(text["contents"][0].HasMember("blob"));
+  for (auto kind : {mime::attachment_kind::image, mime::attachment_kind::file}) {
+    auto bytes = parse(part_contents(
+      uri, part(8, "2", "image/png", kind, std::string("\x89PNG", 4))));
+    EXPECT_STREQ(bytes["contents"][0]["blob"].GetString(), "iVBORw==");
+    EXPECT_STREQ(bytes["contents"][0]["mimeType"].GetString(), "image/png");
+    EXPECT_FALSE(bytes["contents"][0].HasMember("text"));
+  }
+  auto message = parse(message_contents(to_uri(place("INBOX", 8)),
+                                        R"({"uid":8,"subject":"Hi"})"));
+  EXPECT_STREQ(message["contents"][0]["mimeType"].GetString(),
+               "application/json");
+  EXPECT_EQ(parse(message["contents"][0]["text"].GetString())["uid"].GetInt(),
+            8);
 }

@@ -69,4 +69,19 @@ inline imap::message_summary summary(uint32_t uid) {
   return s;
 }
 
+/// A part of message `uid` as the ACCOUNT hands it to get_attachment.
+inline mime::attachment_content part(uint32_t uid, std::string part_id,
+                                     std::string mime_type,
+                                     mime::attachment_kind kind,
+                                     std::string data) {
+  mime::attachment_content p;
+  p.uid = uid;
+  p.part_id = std::move(part_id);
+  p.mime_type = std::move(mime_type);
+  p.kind = kind;
+  p.size = data.size();
+  p.data = std::move(data);
+  return p;
+}
+
 } // namespace postern::mcp::test

@@ -612,14 +612,9 @@ TEST(mcp_tools, composing_tools_fill_their_request) {
 }
 
 TEST(mcp_tools, composing_results_conform) {
-  mime::attachment_content text;
-  text.uid = 2;
-  text.part_id = "2";
-  text.mime_type = "text/plain";
+  auto text
+    = part(2, "2", "text/plain", mime::attachment_kind::text, "Grüße");
   text.filename = "notes.txt";
-  text.kind = mime::attachment_kind::text;
-  text.data = "Grüße";
-  text.size = 7;
   expect_conforms("get_attachment", encode_attachment("INBOX", text));
   auto tdoc = parse(attachment_result("INBOX", text));
   EXPECT_EQ(tdoc["content"].Size(), 1u);

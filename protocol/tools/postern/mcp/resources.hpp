@@ -12,6 +12,8 @@
 // segment is one step of the path. The URI names a place, not a right:
 // resources/read checks that the asking connection reaches the account.
 
+#include "postern/mime/attachment.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,5 +41,15 @@ std::optional<mail_resource> parse_mail_resource(std::string_view uri,
 
 /// The result of resources/templates/list: the two URI templates.
 std::string resource_templates_result();
+
+/// The result of resources/read of a message: its read_message answer
+/// (`message_json`) as one application/json text.
+std::string message_contents(std::string_view uri,
+                             std::string_view message_json);
+
+/// The result of resources/read of a part: text parts as text, anything
+/// else as a base64 blob, with the part's MIME type.
+std::string part_contents(std::string_view uri,
+                          const mime::attachment_content& part);
 
 } // namespace postern::mcp

@@ -35,6 +35,10 @@ inline constexpr size_t max_result_chars = 140000;
 
 /// Characters of message text that `includeBody` adds per message.
 inline constexpr size_t preview_chars = 2000;
+/// Characters of text for all messages of one read_message call together,
+/// when the caller gives no maxLength (and of a message read as a
+/// resource): what fits in one result beside the headers.
+inline constexpr uint64_t text_per_call = 100000;
 
 /// MCP tool annotations, as they truly apply.
 struct tool_hints {
