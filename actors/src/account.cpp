@@ -226,6 +226,19 @@ void account_state::on_permit() {
 
 void account_state::on_settings(account_settings settings) {
   auto st = this;
+  oauth = uses_oauth(settings);
+  if (oauth) {
+    // The provider's access token, in memory or refreshed, is the
+    // "password" of AUTHENTICATE XOAUTH2 / OAUTHBEARER.
+    with_access_token(settings, [st, settings](caf::expected<secret> token) {
+      if (!token)
+        return st->open_failed(token.error(), true);
+      account_credentials creds;
+      creds.imap_password = std::move(*token);
+      st->start_connection(settings, creds);
+    });
+    return;
+  }
   self->request(vault, helper_timeout, atom::get_v, ref.user, ref.account)
     .then(
       [st, settings](account_credentials& creds) {
@@ -245,6 +258,11 @@ void account_state::start_connection(const account_settings& settings,
   so.cache_account = ref.user.value + "/" + ref.account.value;
   so.budget = opts.imap_budget;
   so.account_label = settings.label;
+  if (oauth) {
+    auto* p = opts.providers ? opts.providers->find(settings.oauth_provider)
+                             : nullptr;
+    so.sasl = p != nullptr ? p->sasl : sasl_mechanism::xoauth2;
+  }
   auto session = std::make_shared<imap::session>(so);
   auto cancel = session->cancel_handle();
   auto hdl = opts.connect

@@ -7,6 +7,7 @@
 
 #include "postern/actors/account.hpp"
 #include "postern/actors/imap_connection_actor.hpp"
+#include "postern/error.hpp"
 
 #include <caf/detail/type_list.hpp>
 #include <caf/response_type.hpp>
@@ -45,14 +46,17 @@ then_fn<T> deliver_to(caf::typed_response_promise<T> rp) {
 }
 
 /// Runs one operation on a pooled connection and hands its result to
-/// `then` (before the connection goes back to the pool).
+/// `then` (before the connection goes back to the pool). An OAuth
+/// account's server may refuse an access token before the expiry the
+/// provider gave (revoked, clocks apart): then the token is forgotten and
+/// the operation runs once more on a new connection, with a fresh token.
 template <class T, class... Ts>
-void with_connection(account_self self, caf::actor_addr requester,
-                     then_fn<T> then, Ts... xs) {
+void with_connection_once(account_self self, caf::actor_addr requester,
+                          then_fn<T> then, bool retried, Ts... xs) {
   pending_request req;
-  req.requester = std::move(requester);
+  req.requester = requester;
   auto timeout = self->state.opts.operation_timeout + std::chrono::seconds(10);
-  req.run = [self, then, timeout,
+  req.run = [self, then, timeout, retried, requester,
              xs...](uint64_t slot, const imap_connection_actor& c) mutable {
     self->request(c, timeout, xs...)
       .then(
@@ -60,13 +64,32 @@ void with_connection(account_self self, caf::actor_addr requester,
           then(std::move(value));
           self->state.finish(slot, caf::error{});
         },
-        [self, then, slot](caf::error& err) mutable {
+        [self, then, slot, retried, requester,
+         xs...](caf::error& err) mutable {
+          auto& st = self->state;
+          if (!retried && st.oauth && err == ec::authentication_failed
+              && st.fresh_slot(slot)) {
+            st.forget_access_token();
+            st.drop(slot);
+            with_connection_once<T>(self, std::move(requester),
+                                    std::move(then), true, xs...);
+            return;
+          }
           then(err);
-          self->state.finish(slot, err);
+          st.finish(slot, err);
         });
   };
   req.fail = [then](const caf::error& err) mutable { then(err); };
   self->state.submit(std::move(req));
+}
+
+/// Runs one operation on a pooled connection and hands its result to
+/// `then` (see with_connection_once).
+template <class T, class... Ts>
+void with_connection(account_self self, caf::actor_addr requester,
+                     then_fn<T> then, Ts... xs) {
+  with_connection_once<T>(self, std::move(requester), std::move(then), false,
+                          std::move(xs)...);
 }
 
 /// Runs one operation on a pooled connection and answers with its result.

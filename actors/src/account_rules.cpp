@@ -134,6 +134,32 @@ caf::error validate_account(const account_settings& settings,
   if (settings.has_smtp)
     if (auto err = validate_server(settings.smtp, "smtp", "SMTP", hosts))
       return err;
+  if (uses_oauth(settings)) {
+    // Signed in at a mail provider: a refresh token, never passwords.
+    const auto& name = settings.oauth_provider;
+    auto plain_name = name.size() <= 32
+                      && std::all_of(name.begin(), name.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z')
+                                  || (c >= '0' && c <= '9') || c == '-'
+                                  || c == '_';
+                         });
+    if (!plain_name)
+      return invalid("provider", "the provider name must be 1 to 32 "
+                                 "lower-case letters, digits, - or _");
+    if (!creds.imap_password.empty() || !creds.smtp_password.empty()
+        || settings.smtp_own_password)
+      return invalid("imap_password", "an account that signs in with "
+                                      "its provider has no passwords");
+    if (is_new && creds.oauth_refresh_token.empty())
+      return invalid("provider", "sign in with the provider first");
+    if (creds.oauth_refresh_token.size() > 8192)
+      return invalid("provider", "the provider's refresh token is longer "
+                                 "than 8192 characters");
+    return validate_aliases(settings);
+  }
+  if (!creds.oauth_refresh_token.empty())
+    return invalid("provider", "an account with passwords has no provider "
+                               "sign-in");
   if (is_new && creds.imap_password.empty())
     return invalid("imap_password", "enter the IMAP password");
   if (creds.imap_password.size() > 1024)
@@ -161,6 +187,13 @@ caf::error check_passwords_follow_servers(const account_settings& stored,
   auto again = [](const char* field, const char* sentence) {
     return make_field_error(ec::forbidden, field, sentence);
   };
+  if (uses_oauth(updated) || uses_oauth(stored)) {
+    // The provider's sign-in follows the provider, not a server or login.
+    if (updated.oauth_provider != stored.oauth_provider)
+      return again("provider", "an account cannot change how it signs in; "
+                               "add it again instead");
+    return caf::none;
+  }
   if (typed.imap_password.empty() && !same_login(stored.imap, updated.imap))
     return again("imap_password", "enter the password again: the server or "
                                   "login name changed");
@@ -183,6 +216,12 @@ merge_credentials(const account_settings& updated,
                   const account_credentials& typed,
                   const account_credentials& current) {
   account_credentials merged;
+  if (uses_oauth(updated)) {
+    merged.oauth_refresh_token = typed.oauth_refresh_token.empty()
+                                   ? current.oauth_refresh_token
+                                   : typed.oauth_refresh_token;
+    return merged;
+  }
   merged.imap_password = typed.imap_password.empty() ? current.imap_password
                                                      : typed.imap_password;
   if (updated.smtp_own_password) {

@@ -155,6 +155,11 @@ void submit_to_smtp(account_self self, const account_settings& settings,
   co.hosts = s.opts.hosts;
   co.budget = s.opts.smtp_budget;
   co.account_label = settings.label;
+  if (uses_oauth(settings)) {
+    auto* p = s.opts.providers ? s.opts.providers->find(settings.oauth_provider)
+                               : nullptr;
+    co.sasl = p != nullptr ? p->sasl : sasl_mechanism::xoauth2;
+  }
   auto client = std::make_shared<smtp::client>(co);
   auto password = settings.smtp_own_password ? std::move(creds.smtp_password)
                                              : std::move(creds.imap_password);
@@ -225,6 +230,19 @@ void deliver_built(account_self self, account_settings settings,
   }
   if (auto err = self->state.admit_send()) {
     done(err);
+    return;
+  }
+  if (uses_oauth(settings)) {
+    // The provider's access token signs in to SMTP as it does to IMAP.
+    self->state.with_access_token(
+      settings, [self, settings, done, built = std::move(built)](
+                  caf::expected<secret> token) mutable {
+        if (!token)
+          return done(token.error());
+        account_credentials creds;
+        creds.imap_password = std::move(*token);
+        submit_to_smtp(self, settings, creds, std::move(built), done);
+      });
     return;
   }
   self

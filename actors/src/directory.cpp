@@ -79,6 +79,37 @@ void seal_and_store(directory_self self, account_settings settings,
       [done](caf::error& err) { done(std::move(err)); });
 }
 
+/// Has the VAULT seal an OAuth account's new refresh token, then records
+/// the sign-in (see directory_state::record_signin); seals once more when
+/// the key rotated in between, as seal_and_store does.
+void seal_signin(directory_self self, user_id user, account_id account,
+                 account_credentials creds,
+                 caf::typed_response_promise<account_settings> rp,
+                 int attempts = 2) {
+  if (creds.oauth_refresh_token.empty() || !creds.imap_password.empty()
+      || !creds.smtp_password.empty()) {
+    rp.deliver(caf::make_error(ec::invalid_argument,
+                               "a sign-in stores a refresh token only"));
+    return;
+  }
+  self
+    ->request(self->state.vault, helper_timeout, atom::seal_v, user, account,
+              creds)
+    .then(
+      [=](const sealed_credentials& sealed) mutable {
+        bool stale_key = false;
+        auto stored = self->state.record_signin(user, account, &sealed, false,
+                                                &stale_key);
+        if (stale_key && attempts > 1) {
+          seal_signin(self, std::move(user), std::move(account),
+                      std::move(creds), std::move(rp), attempts - 1);
+          return;
+        }
+        deliver(rp, std::move(stored));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+}
+
 /// Checks an edit of a stored account (`settings`, with the passwords
 /// `typed` on the form): the rules, and that a password not typed again
 /// stays with the server it was typed for. Then calls `done` with the
@@ -431,6 +462,21 @@ directory(directory_self self, std::shared_ptr<storage::environment> env,
     [=](atom::edit_credentials, const account_settings& settings,
         const account_credentials& typed) {
       return edit_credentials(self, settings, typed);
+    },
+    [=](atom::signin, const user_id& user, const account_id& account,
+        const account_credentials& creds) {
+      auto rp = self->make_response_promise<account_settings>();
+      seal_signin(self, user, account, creds, rp);
+      return rp;
+    },
+    [=](atom::signin_needed, const user_id& user,
+        const account_id& account) -> caf::result<account_settings> {
+      auto stored = self->state.record_signin(user, account, nullptr, true);
+      if (stored)
+        self->state.record(audit_event{0, user, "provider",
+                                       "account.signin_needed",
+                                       account.value, "refused", ""});
+      return stored;
     },
     [=](atom::get, const user_id& user,
         const account_id& account) -> caf::result<account_settings> {

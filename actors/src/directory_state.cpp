@@ -259,6 +259,41 @@ directory_state::store_account(account_settings settings,
 }
 
 caf::expected<account_settings>
+directory_state::record_signin(const user_id& user, const account_id& account,
+                               const sealed_credentials* creds,
+                               bool needs_signin, bool* stale_key) {
+  account_settings settings;
+  auto err = env->write([&](storage::txn& t) -> caf::error {
+    auto old = storage::find_account(t, user, account);
+    if (!old)
+      return caf::make_error(ec::no_such_account, "no such email account");
+    if (!uses_oauth(*old))
+      return caf::make_error(ec::invalid_argument,
+                             "this account signs in with a password, not "
+                             "with a provider");
+    settings = std::move(*old);
+    settings.needs_signin = needs_signin;
+    settings.updated_at = unix_seconds();
+    if (creds) {
+      if (!storage::sealed_with_current_key(t, creds->record)) {
+        if (stale_key != nullptr)
+          *stale_key = true;
+        return caf::make_error(ec::storage_failure,
+                               "the encryption key changed while this "
+                               "sign-in was being saved; sign in again");
+      }
+      t.put(storage::table::credentials, settings.id.value, creds->record);
+    }
+    t.put(storage::table::accounts, storage::account_key(user, account),
+          storage::encode(settings));
+    return caf::none;
+  });
+  if (err)
+    return err;
+  return settings;
+}
+
+caf::expected<account_settings>
 directory_state::lookup_account(const user_id& user,
                                 const account_id& account) {
   caf::expected<account_settings> result{

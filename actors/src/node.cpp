@@ -70,10 +70,29 @@ mail_options mail_options_from(const config& cfg) {
   return opts;
 }
 
+oauth::provider_settings provider_settings_from(const config& cfg) {
+  oauth::provider_settings s;
+  s.microsoft_client_id = cfg.microsoft_client_id;
+  if (cfg.microsoft_client_secret)
+    s.microsoft_client_secret = *cfg.microsoft_client_secret;
+  s.microsoft_tenant = cfg.microsoft_tenant;
+  s.google_client_id = cfg.google_client_id;
+  if (cfg.google_client_secret)
+    s.google_client_secret = *cfg.google_client_secret;
+  s.providers_file = cfg.mail_oauth_providers;
+  return s;
+}
+
 caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
                                      const node_setup& setup) {
   if (!cfg.encryption_key)
     return caf::make_error(ec::invalid_configuration, "no ENCRYPTION_KEY");
+  // A malformed provider list is a startup error naming the field.
+  auto loaded = oauth::load_mail_providers(provider_settings_from(cfg));
+  if (!loaded)
+    return loaded.error();
+  auto providers
+    = std::make_shared<const oauth::mail_providers>(std::move(*loaded));
   auto vault = spawn_vault(sys, setup.env, *cfg.encryption_key, setup.key_file);
   if (!vault)
     return vault.error();
@@ -93,8 +112,9 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
     caf::anon_send_exit(*vault, caf::exit_reason::user_shutdown);
     return directory.error();
   }
-  auto mail = spawn_mail_router(sys, *directory, *vault,
-                                mail_options_from(cfg));
+  auto mopts = mail_options_from(cfg);
+  mopts.providers = providers;
+  auto mail = spawn_mail_router(sys, *directory, *vault, std::move(mopts));
   auto tokens = spawn_token_authority(sys, setup.env);
   outbox_options oopts;
   oopts.ttl = std::chrono::hours(cfg.outbox_ttl_hours);
@@ -105,7 +125,7 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
                                    caf::actor_cast<caf::actor>(tokens),
                                    caf::actor_cast<caf::actor>(out)};
   auto n = sys.spawn(node, std::move(children));
-  return components{n, *vault, *directory, mail, tokens, out};
+  return components{n, *vault, *directory, mail, tokens, out, providers};
 }
 
 } // namespace postern

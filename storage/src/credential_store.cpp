@@ -37,6 +37,9 @@ struct parsed_record {
   std::string imap;
   bool has_smtp = false;
   std::string smtp;
+  /// Sealed refresh token; empty in records of password accounts and in
+  /// records written before OAuth accounts (which end after `smtp`).
+  std::string oauth_refresh;
 };
 
 parsed_record parse(std::string_view bytes) {
@@ -47,6 +50,8 @@ parsed_record parse(std::string_view bytes) {
   r.imap = in.bytes();
   r.has_smtp = in.boolean();
   r.smtp = in.bytes();
+  if (!in.at_end())
+    r.oauth_refresh = in.bytes();
   return r;
 }
 
@@ -92,12 +97,21 @@ seal_credentials(const vault_keys& keys, const user_id& user,
       return sealed.error();
     smtp = std::move(*sealed);
   }
+  std::string refresh;
+  if (!creds.oauth_refresh_token.empty()) {
+    auto sealed = seal(keys.credential_key, creds.oauth_refresh_token.reveal(),
+                       aad(user, account, "oauth-refresh"));
+    if (!sealed)
+      return sealed.error();
+    refresh = std::move(*sealed);
+  }
   record_writer out{record_version};
   out.bytes(keys.key_id)
     .bytes(user.value)
     .bytes(*imap)
     .boolean(has_smtp)
-    .bytes(smtp);
+    .bytes(smtp)
+    .bytes(refresh);
   return out.str();
 }
 
@@ -117,23 +131,34 @@ open_credentials(const vault_keys& keys, const user_id& user,
   if (r.user != user.value)
     return caf::make_error(ec::storage_failure,
                            "stored credentials belong to another user");
-  account_credentials result;
-  auto imap = open_sealed(keys.credential_key, r.imap,
-                          aad(user, account, "imap"));
-  if (!imap)
-    return caf::make_error(ec::storage_failure,
-                           "the stored IMAP password does not decrypt "
-                           "(tampered or moved); enter it again");
-  result.imap_password = std::move(*imap);
-  if (r.has_smtp) {
-    auto smtp = open_sealed(keys.credential_key, r.smtp,
-                            aad(user, account, "smtp"));
-    if (!smtp)
+  // Each field under its own AAD; `what` names it for the person.
+  auto open_field = [&](const std::string& sealed, std::string_view field,
+                        secret& into, std::string_view what,
+                        std::string_view advice) -> caf::error {
+    auto opened = open_sealed(keys.credential_key, sealed,
+                              aad(user, account, field));
+    if (!opened)
       return caf::make_error(ec::storage_failure,
-                             "the stored SMTP password does not decrypt "
-                             "(tampered or moved); enter it again");
-    result.smtp_password = std::move(*smtp);
-  }
+                             std::string{what}
+                               + " does not decrypt (tampered or moved); "
+                               + std::string{advice});
+    into = std::move(*opened);
+    return caf::none;
+  };
+  account_credentials result;
+  if (auto e = open_field(r.imap, "imap", result.imap_password,
+                          "the stored IMAP password", "enter it again"))
+    return e;
+  if (r.has_smtp)
+    if (auto e = open_field(r.smtp, "smtp", result.smtp_password,
+                            "the stored SMTP password", "enter it again"))
+      return e;
+  if (!r.oauth_refresh.empty())
+    if (auto e = open_field(r.oauth_refresh, "oauth-refresh",
+                            result.oauth_refresh_token,
+                            "the stored sign-in of this account",
+                            "sign in again"))
+      return e;
   return result;
 }
 

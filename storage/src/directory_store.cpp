@@ -70,6 +70,8 @@ std::string encode(const account_settings& x) {
     aliases += a;
   }
   out.bytes(aliases);
+  // A second trailer: records written before OAuth accounts end here.
+  out.bytes(x.oauth_provider).boolean(x.needs_signin);
   return out.str();
 }
 
@@ -92,6 +94,10 @@ account_settings decode_account(std::string_view bytes) {
     auto words = in.bytes();
     for (auto word : split_words(words))
       x.aliases.emplace_back(word);
+  }
+  if (!in.at_end()) {
+    x.oauth_provider = in.bytes();
+    x.needs_signin = in.boolean();
   }
   return x;
 }

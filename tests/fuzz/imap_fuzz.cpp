@@ -4,14 +4,17 @@
 // parser and Postern's session (imap::session, which converts every answer:
 // folders, envelopes, BODYSTRUCTURE, sections, threads, UIDs).
 //
-// Input: byte 0 picks two operations run after connecting (greeting, LOGIN,
-// CAPABILITY), byte 1 the size of the reads (how the bytes arrive); the
-// rest is everything the server says, in order. libetpan does not match
+// Input: byte 0 picks two operations run after connecting (greeting, LOGIN
+// or AUTHENTICATE, CAPABILITY), byte 1 how Postern signs in (below 128:
+// LOGIN; else XOAUTH2 when even, OAUTHBEARER when odd, the "password"
+// being the access token) and the size of the reads (how the bytes
+// arrive); the rest is everything the server says, in order. libetpan does not match
 // tags, so a transcript is just the responses one after the other.
 #include "fuzz_check.hpp"
 #include "memory_stream.hpp"
 #include "postern/imap/session.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/sasl.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -33,9 +36,22 @@ void report(int op, const caf::error& err) {
                  err ? caf::to_string(err).c_str() : "ok");
   // Once the password was sent (LOGIN), the server may echo it in any
   // response; no error shows it. (Decided by what the client wrote.)
-  if (err && fuzz::client_said().find(" LOGIN ") != std::string::npos)
-    fuzz::require(caf::to_string(err).find(password) == std::string::npos,
-                  "the password never reaches an error after LOGIN");
+  const auto& said = fuzz::client_said();
+  if (err
+      && (said.find(" LOGIN ") != std::string::npos
+          || said.find(" AUTHENTICATE ") != std::string::npos)) {
+    auto text = caf::to_string(err);
+    fuzz::require(text.find(password) == std::string::npos,
+                  "the password or token never reaches an error");
+    // Nor the SASL response that carries the token, in either mechanism.
+    for (auto mech : {sasl_mechanism::xoauth2, sasl_mechanism::oauthbearer}) {
+      auto response = sasl::initial_response(mech, "alice@example.test",
+                                             "imap.fuzz.test", 143,
+                                             secret{std::string{password}});
+      fuzz::require(text.find(response.reveal()) == std::string::npos,
+                    "the SASL response never reaches an error");
+    }
+  }
 }
 
 template <class T>
@@ -139,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   auto first = data[0] % operations;
   auto second = (data[0] / operations) % operations;
-  size_t chunk = size_t{1} + data[1] * 64u;
+  size_t chunk = size_t{1} + (data[1] % 128u) * 128u;
   auto server_bytes = fuzz::as_text(data + 2, size - 2);
   imap::session_options options;
   options.timeout = std::chrono::seconds{5};
@@ -154,6 +170,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_text_part_bytes = 64 * 1024;
   options.max_folders = 100;
   options.max_parts = 100;
+  if (data[1] >= 128)
+    options.sasl = data[1] % 2 == 0 ? sasl_mechanism::xoauth2
+                                    : sasl_mechanism::oauthbearer;
   options.open_stream = [server_bytes, chunk] {
     return fuzz::open_memory_stream(server_bytes, chunk);
   };

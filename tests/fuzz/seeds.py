@@ -1,4 +1,5 @@
 """Seeds of the fuzz targets with structured inputs (see seed_corpus.py)."""
+import base64
 import email
 import email.policy
 import json
@@ -89,6 +90,28 @@ def imap_seeds():
         b"* PREAUTH ok\r\n* CAPABILITY IMAP4rev1\r\n1 OK\r\n",
     ]
     seeds += [bytes([0x21, 200]) + h for h in hostile]
+    # Signing in with an OAuth access token (byte 1 >= 128: XOAUTH2 when
+    # even, OAUTHBEARER when odd), with and without SASL-IR, accepted and
+    # refused (the error challenge, a server that echoes the token).
+    oauth_caps = CAPS + b" SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER"
+    oauth_greeting = b"* OK [CAPABILITY " + oauth_caps + b"] Dovecot ready.\r\n"
+    no_ir_greeting = b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2 AUTH=OAUTHBEARER] ready.\r\n"
+    signed_in = (b"1 OK [CAPABILITY " + oauth_caps + b"] Logged in\r\n"
+                 b"* CAPABILITY " + oauth_caps + b"\r\n2 OK Capability completed.\r\n")
+    challenge = b"+ eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NoZW1lcyI6ImJlYXJlciJ9\r\n"
+    oauth = [
+        (128, oauth_greeting + signed_in + ops[0]),
+        (129, oauth_greeting + signed_in + ops[1]),
+        (130, no_ir_greeting + b"+ \r\n" + signed_in + ops[0]),
+        (131, oauth_greeting + challenge + b"1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"),
+        (132, oauth_greeting + b"* CAPABILITY IMAP4rev1\r\n1 NO token password-never-in-errors refused\r\n"),
+        # echoes the whole SASL response, which carries the token
+        (132, oauth_greeting + b"1 BAD [CLIENTBUG] " + base64.b64encode(
+            b"user=alice@example.test\x01auth=Bearer password-never-in-errors\x01\x01") + b"\r\n"),
+        (134, GREETING + LOGIN),  # the server does not offer the mechanism
+        (135, oauth_greeting + challenge + challenge * 10),
+    ]
+    seeds += [bytes([0x10, b]) + text for b, text in oauth]
     return seeds
 
 

@@ -10,6 +10,8 @@
 #   DOVECOT_PID POSTFIX_PID MAIL_HOST MAIL_DOMAIN CORPUS_FILE
 #   MAIL_USER1..3 / MAIL_PASS1..3 (alice: full corpus, bob: small INBOX, carol: empty)
 #   MAIL_USER_DAVE / MAIL_PASS_DAVE (dave: threads, Trash and a folder, for the organizing tools)
+#   MAIL_USER_OSCAR (oscar: XOAUTH2/OAUTHBEARER only, tokens from the fake provider at
+#   OAUTH_PROVIDER_URL, tests/mail/oauth_provider.py; OAUTH_PROVIDER_PID)
 #   (users.in also has bench@example.test / benchpw, empty, which only postern-bench fills)
 # Must run as root (both daemons drop privileges themselves). Every wait is bounded.
 set -euo pipefail
@@ -138,6 +140,7 @@ start_instance() {
     echo "MAIL_USER2=bob@example.test";   echo "MAIL_PASS2=bobpw"
     echo "MAIL_USER3=carol@example.test"; echo "MAIL_PASS3=carolpw"
     echo "MAIL_USER_DAVE=dave@example.test"; echo "MAIL_PASS_DAVE=davepw"
+    echo "MAIL_USER_OSCAR=oscar@example.test"   # signs in by OAuth only (OAUTH_PROVIDER_URL)
   } > "$DIR/ports.env.tmp"
   mv "$DIR/ports.env.tmp" "$DIR/ports.env"
   awk -v t0="$t0" -v t1="$t1" -v t2="$EPOCHREALTIME" -v f="$DIR/ports.env" 'BEGIN {

@@ -60,14 +60,24 @@ EXT
   chmod 644 "$SSL/ca.pem" "$SSL/cert.pem"
 fi
 
+# --- the fake OAuth provider (oauth_provider.py): Dovecot's oauth2 passdb asks its
+# /tokeninfo, so it starts first, on a port of its own choosing (written to a file).
+rm -f "$BASE/run/oauth_provider.port"
+python3 "$HERE/oauth_provider.py" "$BASE/run/oauth_provider.port" "$BASE/run/oauth_provider.pid" \
+  </dev/null >>"$BASE/log/oauth_provider.log" 2>&1 &
+for _ in $(seq 1 100); do [ -s "$BASE/run/oauth_provider.port" ] && break; sleep 0.05; done
+[ -s "$BASE/run/oauth_provider.port" ] || { echo "start.sh: the fake OAuth provider did not start" >&2; exit 1; }
+OAUTH_PORT="$(cat "$BASE/run/oauth_provider.port")"
+
 render() {
-  sed -e "s|@BASE@|$BASE|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
+  sed -e "s|@BASE@|$BASE|g" -e "s|@OAUTH_PORT@|$OAUTH_PORT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
       -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
       -e "s|@SMTPS_PORT@|$SMTPS_PORT|g" -e "s|@MAIL_UID@|$MAIL_UID|g" -e "s|@MAIL_GID@|$MAIL_GID|g" \
       -e "s|@INSTANCE@|$INSTANCE|g" "$1" > "$2"
 }
 render "$HERE/dovecot.conf.in" "$BASE/etc/dovecot.conf"
 render "$HERE/users.in" "$BASE/etc/users"
+render "$HERE/dovecot-oauth2.conf.ext.in" "$BASE/etc/dovecot-oauth2.conf.ext"
 render "$HERE/main.cf.in" "$BASE/postfix/etc/main.cf"
 render "$HERE/master.cf.in" "$BASE/postfix/etc/master.cf"
 chmod 644 "$BASE/etc/users"   # read by the auth process (user dovecot)
@@ -136,4 +146,6 @@ SMTPS_PORT=$SMTPS_PORT
 CA_FILE=$SSL/ca.pem
 DOVECOT_PID=$(tr -d ' \n' < "$BASE/run/dovecot/master.pid")
 POSTFIX_PID=$(tr -d ' \n' < "$BASE/postfix/queue/pid/master.pid")
+OAUTH_PROVIDER_URL=http://127.0.0.1:$OAUTH_PORT
+OAUTH_PROVIDER_PID=$(cat "$BASE/run/oauth_provider.pid")
 ENV

@@ -50,5 +50,17 @@ for name in "${!PIDS[@]}"; do
   fi
   echo "stop.sh: stopped $name (pid $pid)"
 done
+# the fake OAuth provider: a python3 whose command line names this BASE's pid file
+pf="$BASE/run/oauth_provider.pid"
+if [ -f "$pf" ]; then
+  pid="$(tr -d ' \n' < "$pf")"
+  if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pf"; then
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.05; done
+    alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    echo "stop.sh: stopped the fake OAuth provider (pid $pid)"
+  fi
+  rm -f "$pf"
+fi
 rm -f "$BASE/run/dovecot/master.pid" "$BASE/postfix/queue/pid/master.pid"
 exit 0

@@ -2,6 +2,7 @@
 #include "postern/error.hpp"
 #include "postern/storage/credential_store.hpp"
 #include "postern/storage/crypto.hpp"
+#include "postern/storage/directory_store.hpp"
 #include "support/lmdb_env.hpp"
 
 #include <gtest/gtest.h>
@@ -148,4 +149,65 @@ TEST(credential_store, wrong_key_at_startup_and_rotation) {
   auto c = *vault_keys::derive(secret{std::string(64, 'c')});
   EXPECT_FALSE(rotate_credentials(*env, a, c));
   EXPECT_FALSE(verify_key(*env, b));
+}
+
+TEST(credential_store, oauth_refresh_token_is_sealed_on_its_own) {
+  auto keys = vault_keys::derive(secret{std::string(64, 'c')});
+  ASSERT_TRUE(keys);
+  user_id alice{"u-alice"};
+  account_id work{"a-work"};
+  account_credentials creds;
+  creds.oauth_refresh_token = secret{"rt-provider-secret"};
+  auto record = seal_credentials(*keys, alice, work, creds);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->find("rt-provider-secret"), std::string::npos);
+  auto opened = open_credentials(*keys, alice, work, *record);
+  ASSERT_TRUE(opened) << describe(opened.error());
+  EXPECT_EQ(opened->oauth_refresh_token.reveal(), "rt-provider-secret");
+  EXPECT_TRUE(opened->imap_password.empty());
+  EXPECT_FALSE(open_credentials(*keys, alice, account_id{"a-home"}, *record));
+  // Re-sealed by a rotation of ENCRYPTION_KEY, it still opens.
+  auto next = vault_keys::derive(secret{std::string(64, 'd')});
+  auto again = seal_credentials(*next, alice, work, *opened);
+  ASSERT_TRUE(again);
+  auto reopened = open_credentials(*next, alice, work, *again);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(reopened->oauth_refresh_token.reveal(), "rt-provider-secret");
+  // A record of a password account has no refresh token; the password
+  // field's ciphertext does not open as one (its own AAD field).
+  account_credentials pw;
+  pw.imap_password = secret{"imap"};
+  auto plain = seal_credentials(*keys, alice, work, pw);
+  ASSERT_TRUE(plain);
+  auto plain_opened = open_credentials(*keys, alice, work, *plain);
+  ASSERT_TRUE(plain_opened);
+  EXPECT_TRUE(plain_opened->oauth_refresh_token.empty());
+}
+
+TEST(directory_store, oauth_accounts_round_trip_and_old_records_read) {
+  account_settings a;
+  a.id = account_id{"a1"};
+  a.owner = user_id{"u1"};
+  a.label = "Work";
+  a.imap = {"outlook.office365.com", 993, transport_security::tls,
+            "me@contoso.example"};
+  a.has_smtp = true;
+  a.smtp = {"smtp.office365.com", 587, transport_security::starttls,
+            "me@contoso.example"};
+  a.aliases = {"sales@contoso.example"};
+  a.oauth_provider = "microsoft";
+  a.needs_signin = true;
+  auto back = decode_account(encode(a));
+  EXPECT_EQ(back.oauth_provider, "microsoft");
+  EXPECT_TRUE(back.needs_signin);
+  EXPECT_EQ(back.aliases, a.aliases);
+  EXPECT_EQ(back.smtp.port, 587);
+  // A record written before OAuth accounts (no second trailer) reads as a
+  // password account.
+  auto bytes = encode(a);
+  auto old = bytes.substr(0, bytes.size() - (1 + 9 + 1));
+  auto old_back = decode_account(old);
+  EXPECT_TRUE(old_back.oauth_provider.empty());
+  EXPECT_FALSE(old_back.needs_signin);
+  EXPECT_EQ(old_back.aliases, a.aliases);
 }

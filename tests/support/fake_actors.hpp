@@ -259,6 +259,16 @@ public:
     return not_used();
   }
 
+  virtual caf::result<account_settings>
+  signin(const user_id&, const account_id&, const account_credentials&) {
+    return not_used();
+  }
+
+  virtual caf::result<account_settings> signin_needed(const user_id&,
+                                                      const account_id&) {
+    return not_used();
+  }
+
   virtual caf::result<std::vector<account_settings>>
   list_accounts(const user_id&) {
     return not_used();
@@ -321,6 +331,11 @@ fake_directory(directory_actor::pointer self,
     },
     [=](atom::edit_credentials, settings s, creds c) {
       return impl->edit_credentials(s, c);
+    },
+    [=](atom::signin, const user_id& user, const account_id& account,
+        creds c) { return impl->signin(user, account, c); },
+    [=](atom::signin_needed, const user_id& user, const account_id& account) {
+      return impl->signin_needed(user, account);
     },
     [=](atom::get, const user_id& user, const account_id& account) {
       return impl->get_account(user, account);

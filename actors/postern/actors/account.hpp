@@ -70,6 +70,16 @@ struct account_state {
   int consecutive_failures = 0;
   clock::time_point retry_at;
   clock::time_point last_activity = clock::now();
+  /// OAuth accounts: the provider's access token (memory only), when to
+  /// get the next one, the callers waiting for the one refresh in flight
+  /// (one per account, however many connections need it at once), and
+  /// how many refreshes this ACCOUNT made.
+  secret access_token;
+  clock::time_point access_renew_at;
+  std::vector<std::function<void(caf::expected<secret>)>> token_waiters;
+  uint64_t token_refreshes = 0;
+  /// Whether the account signs in by OAuth (known once its settings came).
+  bool oauth = false;
   /// When the messages of the last minute were handed to SMTP (send rate
   /// limit).
   std::deque<clock::time_point> recent_sends;
@@ -117,6 +127,18 @@ struct account_state {
   /// A step of open_connection failed: gives the permit back if held, and
   /// fails the queue when no connection is left to run it.
   void open_failed(const caf::error& err, bool permit_held);
+  /// Calls `then` with an access token for an OAuth account: the one in
+  /// memory while it is fresh, else one refresh at the provider (on a
+  /// detached helper) shared by every caller that asks meanwhile. A
+  /// rotated refresh token is stored through the DIRECTORY before the
+  /// callers go on; a refused one marks the account (needs_signin).
+  void with_access_token(const account_settings& settings,
+                         std::function<void(caf::expected<secret>)> then);
+  /// Forgets the access token (the server refused it before its time).
+  void forget_access_token();
+  /// Whether the slot has not yet served a request (it logged in just
+  /// now, with the token in memory).
+  bool fresh_slot(uint64_t slot_id) const;
   /// Closes idle connections; true when the ACCOUNT itself should end.
   bool reap();
   /// Counts one message against the send rate limit, or fails with

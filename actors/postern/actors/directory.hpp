@@ -76,6 +76,15 @@ struct directory_state {
                 bool* stale_key = nullptr);
   caf::expected<account_settings> lookup_account(const user_id& user,
                                                  const account_id& account);
+  /// An OAuth account's sign-in changed, in one write transaction: the
+  /// sealed refresh token when given (a rotation or a new sign-in; refused
+  /// like store_account's under a stale key), and whether the person must
+  /// sign in again. Only these change: an edit of the account that races
+  /// a refresh keeps its settings.
+  caf::expected<account_settings>
+  record_signin(const user_id& user, const account_id& account,
+                const sealed_credentials* creds, bool needs_signin,
+                bool* stale_key = nullptr);
   caf::expected<std::vector<account_settings>>
   all_accounts(const user_id& user);
   caf::error remove_account(const user_id& user, const account_id& account);

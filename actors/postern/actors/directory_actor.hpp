@@ -61,6 +61,16 @@ using directory_actor = caf::typed_actor<
   // probe; never part of a response.
   caf::replies_to<atom::edit_credentials, account_settings,
                   account_credentials>::with<account_credentials>,
+  // An OAuth account signed in at its provider again (a Reconnect) or
+  // its provider rotated the refresh token: stores the new refresh token
+  // (sealed by the VAULT) and clears needs_signin, in one transaction.
+  caf::replies_to<atom::signin, user_id, account_id,
+                  account_credentials>::with<account_settings>,
+  // The provider refused an OAuth account's refresh token: marks the
+  // account as needing its person to sign in again (the dashboard's
+  // banner and Reconnect).
+  caf::replies_to<atom::signin_needed, user_id,
+                  account_id>::with<account_settings>,
   // One account of a user; fails with no_such_account.
   caf::replies_to<atom::get, user_id, account_id>::with<account_settings>,
   // All accounts of a user, oldest first.

@@ -7,6 +7,7 @@
 #include "postern/imap/budget.hpp"
 #include "postern/imap/message_cache.hpp"
 #include "postern/mime/attachment.hpp"
+#include "postern/oauth/mail_provider.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -58,6 +59,13 @@ struct mail_options {
   /// What IMAP and SMTP servers may send (IMAP_MAX_*, SMTP_MAX_*).
   imap::budget_limits imap_budget;
   imap::budget_limits smtp_budget = imap::budget_limits::smtp_defaults();
+  /// The providers OAuth accounts sign in to (null: none configured).
+  std::shared_ptr<const oauth::mail_providers> providers;
+  /// How an ACCOUNT reaches a provider's token endpoint (on a detached
+  /// helper); empty uses oauth::https_token_transport().
+  oauth::token_transport token_transport;
+  /// Bound for one token request.
+  std::chrono::seconds token_timeout{20};
   /// Empty in production: the ACCOUNT spawns a detached imap_connection.
   /// The test-DSL suites set it, because a detached actor (and a real IMAP
   /// server) cannot run under CAF's deterministic test coordinator; a fake

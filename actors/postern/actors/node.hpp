@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/oauth/mail_provider.hpp"
 #include "postern/actors/directory.hpp"
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/mail_router.hpp"
@@ -53,6 +54,8 @@ struct components {
   token_authority_actor tokens;
   /// Messages waiting for their person's yes.
   outbox_actor outbox;
+  /// The mail providers OAuth accounts sign in to (never null).
+  std::shared_ptr<const oauth::mail_providers> providers;
 };
 
 /// What spawn_node needs beyond the configuration.

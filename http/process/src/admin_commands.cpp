@@ -117,13 +117,25 @@ std::optional<int64_t> parse_positive(const std::string& text,
   return n;
 }
 
+/// The server the flags --PREFIX-host, -port, -security and -user name;
+/// with a `preset` (an OAuth provider's server), a flag left out takes
+/// the preset's value.
 caf::expected<server_settings>
 server_from_flags(const arguments& a, const std::string& prefix,
-                  const std::string& default_user) {
+                  const std::string& default_user,
+                  const server_settings* preset = nullptr) {
   server_settings s;
   auto host = a.flag(prefix + "-host");
   auto port = a.flag(prefix + "-port");
   auto security = a.flag(prefix + "-security");
+  if (preset) {
+    if (!host)
+      host = preset->host;
+    if (!port)
+      port = std::to_string(preset->port);
+    if (!security)
+      security = std::string{to_string(preset->security)};
+  }
   auto upper = prefix == "imap" ? std::string{"IMAP"} : std::string{"SMTP"};
   if (!host || !port || !security)
     return caf::make_error(ec::invalid_argument,
@@ -184,8 +196,81 @@ int create_user(config& cfg, const arguments& a, std::istream& in,
   return 0;
 }
 
+/// Stores a new account through the DIRECTORY (which has the VAULT seal
+/// its secrets) and prints its id.
+int store_new_account(local_node& s, const account_settings& settings,
+                      const account_credentials& creds, std::ostream& out,
+                      std::ostream& err) {
+  auto stored = s.ask<account_settings>(s.actors().directory,
+                                        atom::add_account_v, settings, creds);
+  if (!stored)
+    return fail(err, stored.error());
+  out << stored->id.value << "\n";
+  return 0;
+}
+
+/// add-account --auth oauth2: the provider's servers (unless flags say
+/// otherwise), the address as the login, the refresh token from stdin.
+int add_oauth_account(config& cfg, const arguments& a, std::istream& in,
+                      std::ostream& out, std::ostream& err) {
+  const auto& username = a.positional[0];
+  auto name = a.flag("provider");
+  auto address = a.flag("imap-user");
+  if (!name || !address)
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "--auth oauth2 needs --provider NAME and "
+                                     "--imap-user ADDRESS"));
+  local_node s;
+  auto user = start_and_find_user(s, cfg, username);
+  if (!user)
+    return fail(err, user.error());
+  auto* provider = s.actors().providers->find(*name);
+  if (provider == nullptr) {
+    std::string known;
+    for (auto& p : s.actors().providers->all())
+      known += (known.empty() ? " " : ", ") + p.name;
+    return fail(err, caf::make_error(
+                       ec::invalid_argument,
+                       "no mail provider \"" + *name + "\" is configured ("
+                         + (known.empty() ? std::string{"none is; see "
+                                                        "MAIL_OAUTH_PROVIDERS"}
+                                          : "known:" + known)
+                         + ")"));
+  }
+  account_settings settings;
+  settings.owner = user->id;
+  settings.label = a.flag("label").value_or("");
+  settings.oauth_provider = provider->name;
+  auto imap = server_from_flags(a, "imap", *address, &provider->imap);
+  if (!imap)
+    return fail(err, imap.error());
+  settings.imap = *imap;
+  auto smtp = server_from_flags(a, "smtp", *address, &provider->smtp);
+  if (!smtp)
+    return fail(err, smtp.error());
+  settings.has_smtp = true;
+  settings.smtp = *smtp;
+  settings.ca_file = a.flag("ca-file").value_or("");
+  settings.aliases = split_aliases(a.flag("aliases").value_or(""));
+  auto refresh = read_secret_line(in, err, "Refresh token: ");
+  if (!refresh || refresh->empty())
+    return fail(err, caf::make_error(ec::invalid_argument,
+                                     "no refresh token on standard input"));
+  account_credentials creds;
+  creds.oauth_refresh_token = secret{std::move(*refresh)};
+  return store_new_account(s, settings, creds, out, err);
+}
+
 int add_account(config& cfg, const arguments& a, std::istream& in,
                 std::ostream& out, std::ostream& err) {
+  if (a.positional.size() == 1) {
+    auto auth = a.flag("auth").value_or("password");
+    if (auth == "oauth2")
+      return add_oauth_account(cfg, a, in, out, err);
+    if (auth != "password")
+      return fail(err, caf::make_error(ec::invalid_argument,
+                                       "--auth must be password or oauth2"));
+  }
   if (a.positional.size() != 1)
     return fail(err,
                 caf::make_error(ec::invalid_argument,
@@ -227,12 +312,7 @@ int add_account(config& cfg, const arguments& a, std::istream& in,
   if (!user)
     return fail(err, user.error());
   settings.owner = user->id;
-  auto stored = s.ask<account_settings>(s.actors().directory,
-                                        atom::add_account_v, settings, creds);
-  if (!stored)
-    return fail(err, stored.error());
-  out << stored->id.value << "\n";
-  return 0;
+  return store_new_account(s, settings, creds, out, err);
 }
 
 int delete_user(config& cfg, const arguments& a, std::ostream& err) {
@@ -507,6 +587,13 @@ std::string admin_usage() {
                                     password (if different) on the second;
                                     prints the account id; --aliases are
                                     the other From addresses it may send as
+  add-account USERNAME --label L --auth oauth2 --provider NAME
+        --imap-user ADDRESS [--imap-host ... --smtp-host ...]
+                                    an account that signs in at its mail
+                                    provider (MICROSOFT_CLIENT_ID,
+                                    GOOGLE_CLIENT_ID, MAIL_OAUTH_PROVIDERS):
+                                    the provider's refresh token on stdin;
+                                    servers from the provider unless given
   delete-user USERNAME              deletes the user and all it owns
   invite [--ttl-hours N]            prints a one-time sign-up code (SIGNUP=invite)
   issue-token USERNAME --account ACCOUNT_ID[,ID...] --scopes "mail:read ..."
@@ -540,7 +627,8 @@ int run_admin(config cfg, const std::vector<std::string>& args,
     known.insert(known.end(),
                  {"label", "imap-host", "imap-port", "imap-security",
                   "imap-user", "ca-file", "smtp-host", "smtp-port",
-                  "smtp-security", "smtp-user", "aliases"});
+                  "smtp-security", "smtp-user", "aliases", "auth",
+                  "provider"});
   if (cmd == "invite")
     known.push_back("ttl-hours");
   std::vector<std::string> switches;

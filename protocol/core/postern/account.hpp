@@ -30,6 +30,22 @@ std::string_view to_string(transport_security x);
 /// Parses "tls", "starttls" or "plain" (case-insensitive).
 std::optional<transport_security> parse_transport_security(std::string_view s);
 
+/// How Postern proves who it is to a mail server.
+enum class sasl_mechanism : uint8_t {
+  /// IMAP LOGIN / SMTP AUTH PLAIN with the account's password.
+  password = 0,
+  /// AUTHENTICATE XOAUTH2 with an OAuth access token (Google, Microsoft).
+  xoauth2 = 1,
+  /// AUTHENTICATE OAUTHBEARER (RFC 7628) with an OAuth access token.
+  oauthbearer = 2,
+};
+
+/// "password", "XOAUTH2" or "OAUTHBEARER".
+std::string_view to_string(sasl_mechanism x);
+
+/// Parses "XOAUTH2" or "OAUTHBEARER" (case-insensitive); not "password".
+std::optional<sasl_mechanism> parse_sasl_mechanism(std::string_view s);
+
 /// Where and how to reach one mail server.
 struct server_settings {
   std::string host;
@@ -64,6 +80,14 @@ struct account_settings {
   /// person's aliases), besides email_address(); plain "local@domain",
   /// none twice, at most max_account_aliases.
   std::vector<std::string> aliases;
+  /// The mail provider (MAIL_OAUTH_PROVIDERS, or the built-in "microsoft"
+  /// and "google") this account signs in with by OAuth; empty for an
+  /// account with passwords.
+  std::string oauth_provider;
+  /// The provider refused the stored refresh token (revoked, expired, the
+  /// password changed): the person must sign in to the provider again
+  /// (Reconnect on the dashboard). Cleared by a successful sign-in.
+  bool needs_signin = false;
   /// Unix seconds.
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -73,7 +97,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_settings& x) {
   return f(caf::meta::type_name("account_settings"), x.id, x.owner, x.label,
            x.imap, x.ca_file, x.has_smtp, x.smtp, x.smtp_own_password,
-           x.aliases, x.created_at, x.updated_at);
+           x.aliases, x.oauth_provider, x.needs_signin, x.created_at,
+           x.updated_at);
 }
 
 /// The account's own email address (the sender of what it sends): the SMTP
@@ -87,18 +112,44 @@ inline constexpr size_t max_account_aliases = 20;
 /// first, then the aliases.
 std::vector<std::string> sender_addresses(const account_settings& s);
 
-/// The passwords of one account, in plaintext. Only the VAULT (sealing)
-/// and the mail engine (logging in) ever hold one.
+/// Whether the account signs in by OAuth instead of with passwords.
+inline bool uses_oauth(const account_settings& s) {
+  return !s.oauth_provider.empty();
+}
+
+/// The secrets of one account, in plaintext. Only the VAULT (sealing) and
+/// the mail engine (logging in) ever hold one.
 struct account_credentials {
+  /// Empty for an OAuth account.
   secret imap_password;
   /// Empty when SMTP uses the IMAP password.
   secret smtp_password;
+  /// The mail provider's refresh token (OAuth accounts only): what gets a
+  /// fresh access token, which lives in memory only.
+  secret oauth_refresh_token;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, account_credentials& x) {
   return f(caf::meta::type_name("account_credentials"), x.imap_password,
-           x.smtp_password);
+           x.smtp_password, x.oauth_refresh_token);
+}
+
+/// What a mail provider's token endpoint issued for an OAuth account.
+struct oauth_access {
+  /// Memory only: the ACCOUNT's to log in with, never stored.
+  secret access_token;
+  /// Seconds from issue until the provider stops accepting it.
+  int64_t expires_in = 3600;
+  /// A new refresh token when the provider rotated it (stored at once),
+  /// else empty.
+  secret refresh_token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, oauth_access& x) {
+  return f(caf::meta::type_name("oauth_access"), x.access_token, x.expires_in,
+           x.refresh_token);
 }
 
 /// An account's passwords sealed by the VAULT, ready to be stored in the

@@ -62,6 +62,16 @@ struct config {
   /// Audit events older than this are pruned (AUDIT_RETENTION_DAYS); 0
   /// keeps them forever. A deleted user's events go with the user.
   unsigned audit_retention_days = 90;
+  /// Mail providers accounts may sign in to by OAuth: the built-in
+  /// Microsoft one when MICROSOFT_CLIENT_ID is set (MICROSOFT_TENANT,
+  /// default "common"), Google when GOOGLE_CLIENT_ID is set, and those a
+  /// JSON file lists (MAIL_OAUTH_PROVIDERS).
+  std::string microsoft_client_id;
+  std::optional<secret> microsoft_client_secret;
+  std::string microsoft_tenant = "common";
+  std::string google_client_id;
+  std::optional<secret> google_client_secret;
+  std::string mail_oauth_providers;
   /// For tests only (CLIENT_METADATA_ALLOW_LOOPBACK): OAuth client metadata
   /// documents may be fetched from loopback addresses. Private and
   /// link-local addresses are refused regardless.

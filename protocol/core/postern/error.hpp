@@ -90,6 +90,9 @@ enum class ec : uint8_t {
   /// response, an operation, items, nesting); its connection was dropped.
   /// The context names the account's label and the limit.
   over_budget,
+  /// The mail provider refused the account's stored sign-in (OAuth
+  /// invalid_grant): the person must sign in to the provider again.
+  signin_required,
 };
 
 /// @relates ec

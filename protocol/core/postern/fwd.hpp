@@ -28,6 +28,7 @@ struct token_revocation;
 struct issued_token;
 struct node_status;
 struct sealed_credentials;
+struct oauth_access;
 struct server_settings;
 struct send_rules;
 struct held_message;
@@ -121,6 +122,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_ATOM(postern, postern::atom, audit, "audit")
   CAF_ADD_ATOM(postern, postern::atom, audit_log, "audit_log")
   CAF_ADD_ATOM(postern, postern::atom, invite, "invite")
+  CAF_ADD_ATOM(postern, postern::atom, signin, "signin")
+  CAF_ADD_ATOM(postern, postern::atom, signin_needed, "signin_req")
   // MAIL ROUTER, ACCOUNT, IMAP CONNECTION, SMTP SENDER
   CAF_ADD_ATOM(postern, postern::atom, folders, "folders")
   CAF_ADD_ATOM(postern, postern::atom, messages, "messages")
@@ -170,6 +173,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(postern, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(postern, (std::vector<postern::account_settings>) )
   CAF_ADD_TYPE_ID(postern, (postern::account_credentials))
   CAF_ADD_TYPE_ID(postern, (postern::sealed_credentials))
+  CAF_ADD_TYPE_ID(postern, (postern::oauth_access))
   CAF_ADD_TYPE_ID(postern, (postern::grant_id))
   CAF_ADD_TYPE_ID(postern, (postern::grant_info))
   CAF_ADD_TYPE_ID(postern, (std::vector<postern::grant_info>) )

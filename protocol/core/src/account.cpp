@@ -30,6 +30,27 @@ std::optional<transport_security> parse_transport_security(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(sasl_mechanism x) {
+  switch (x) {
+    case sasl_mechanism::password:
+      return "password";
+    case sasl_mechanism::xoauth2:
+      return "XOAUTH2";
+    case sasl_mechanism::oauthbearer:
+      return "OAUTHBEARER";
+  }
+  return "invalid";
+}
+
+std::optional<sasl_mechanism> parse_sasl_mechanism(std::string_view s) {
+  auto lower = ascii_lower(s);
+  if (lower == "xoauth2")
+    return sasl_mechanism::xoauth2;
+  if (lower == "oauthbearer")
+    return sasl_mechanism::oauthbearer;
+  return std::nullopt;
+}
+
 std::string email_address(const account_settings& s) {
   if (s.has_smtp && s.smtp.username.find('@') != std::string::npos)
     return s.smtp.username;

@@ -81,6 +81,8 @@ std::string to_string(ec x) {
       return "send_rate_limited";
     case ec::over_budget:
       return "over_budget";
+    case ec::signin_required:
+      return "signin_required";
   }
   return "invalid_ec";
 }

@@ -14,6 +14,7 @@ postern_unit_test(postern-protocol-unit-test LIBS postern::mail
     protocol/mail/message_builder_test.cpp
     protocol/mail/message_cache_test.cpp
     protocol/mail/robustness_test.cpp
+    protocol/mail/sasl_test.cpp
     protocol/mail/structure_test.cpp)
 
 # Growth properties (issue 14): hostile shapes at n and 4n; output, counted

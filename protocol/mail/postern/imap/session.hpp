@@ -74,6 +74,10 @@ struct session_options {
   /// structure may have (more are not shown).
   uint64_t max_folders = 10000;
   uint64_t max_parts = 1000;
+  /// How connect() signs in: LOGIN with the password (the default), or
+  /// AUTHENTICATE XOAUTH2 / OAUTHBEARER with the "password" being an OAuth
+  /// access token.
+  sasl_mechanism sasl = sasl_mechanism::password;
   /// Tests and fuzzing only: makes the connection's stream instead of DNS,
   /// TCP and TLS (a libetpan mailstream over memory, say), for servers with
   /// `transport_security::plain`; the budget and everything after the
@@ -243,6 +247,12 @@ private:
   caf::error greet(_mailstream* stream, const std::string& where);
   caf::error start_tls();
   caf::error login(const server_settings& server, const secret& password);
+  /// The tag of the next hand-written command, from libetpan's own tag
+  /// counter (so its commands go on from there).
+  std::string next_tag();
+  /// AUTHENTICATE with options_.sasl and an access token (flags_fetch.cpp
+  /// reads its answers, as it reads FETCH's).
+  caf::error authenticate(const server_settings& server, const secret& token);
   caf::error refresh_capabilities();
   caf::error select(const std::string& folder);
   caf::error check_usable();

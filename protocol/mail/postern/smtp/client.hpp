@@ -40,6 +40,10 @@ struct client_options {
   imap::budget_limits budget = imap::budget_limits::smtp_defaults();
   /// The account's label, for the sentence of `ec::over_budget`.
   std::string account_label;
+  /// How connect() signs in: AUTH PLAIN/LOGIN with the password (the
+  /// default), or AUTH XOAUTH2 / OAUTHBEARER with the "password" being an
+  /// OAuth access token.
+  sasl_mechanism sasl = sasl_mechanism::password;
   /// Tests and fuzzing only: makes the connection's stream instead of DNS
   /// and TCP (see imap::session_options::open_stream); plain servers only.
   std::function<_mailstream*()> open_stream;
@@ -99,6 +103,8 @@ private:
   /// guard_stream() again for the driver STARTTLS put in place.
   caf::error guard_tls_stream();
   /// AUTH PLAIN or LOGIN; from here on server text is redacted.
+  caf::error authenticate_oauth(const server_settings& server,
+                                const secret& token);
   caf::error authenticate(const server_settings& server,
                           const secret& password);
 

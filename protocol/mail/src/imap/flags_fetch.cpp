@@ -267,6 +267,15 @@ int64_t trailing_literal(std::string_view line) {
 
 } // namespace
 
+std::string session::next_tag() {
+  ++imap_->imap_tag;
+  char tag[16];
+  std::snprintf(tag, sizeof tag,
+                mailimap_is_163_workaround_enabled(imap_) ? "C%i" : "%i",
+                imap_->imap_tag);
+  return tag;
+}
+
 int session::read_one_response(std::string& response) {
   response.clear();
   auto* stream = imap_->imap_stream;
@@ -308,12 +317,7 @@ session::fetch_flags(mailimap_set* set, bool by_uid) {
   if (imap_ == nullptr || imap_->imap_stream == nullptr)
     return command_error(MAILIMAP_ERROR_STREAM, action);
   start_call();
-  // libetpan's tag counter, so that its own commands go on from here.
-  ++imap_->imap_tag;
-  char tag[16];
-  std::snprintf(tag, sizeof tag,
-                mailimap_is_163_workaround_enabled(imap_) ? "C%i" : "%i",
-                imap_->imap_tag);
+  auto tag = next_tag();
   std::string command = tag;
   command += by_uid ? " UID FETCH " : " FETCH ";
   append_set(command, set);

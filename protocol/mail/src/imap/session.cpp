@@ -47,6 +47,16 @@ void canceller::attach(int fd, _mailstream* stream) noexcept {
   std::lock_guard<std::mutex> guard{mtx_};
   fd_ = fd;
   stream_ = stream;
+  // A cancel() that came while nothing was attached (between two steps of
+  // a connect, say) found nothing to wake: wake what is attached now, or
+  // the next read would wait for the whole timeout (seen in CI under load:
+  // imap_faults.cancel_interrupts_a_blocked_call blocked for 60 s).
+  if (cancelled_.load() || expired_.load()) {
+    if (stream_ != nullptr)
+      mailstream_cancel(stream_);
+    if (fd_ >= 0)
+      ::shutdown(fd_, SHUT_RDWR);
+  }
 }
 
 void canceller::detach() noexcept {
@@ -456,6 +466,8 @@ caf::error session::login(const server_settings& server,
   if (caps_.all.empty())
     if (auto err = refresh_capabilities())
       return err;
+  if (options_.sasl != sasl_mechanism::password)
+    return authenticate(server, password);
   if (std::find(caps_.all.begin(), caps_.all.end(), "LOGINDISABLED")
       != caps_.all.end()) {
     close_stream();

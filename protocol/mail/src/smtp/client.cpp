@@ -6,10 +6,22 @@
 #include "postern/error.hpp"
 #include "postern/imap/tls_verify.hpp"
 #include "postern/mime/address.hpp"
+#include "postern/sasl.hpp"
+#include "postern/text.hpp"
 
 #include <libetpan/libetpan.h>
 
 #include <unistd.h>
+
+// Exported by libetpan 1.9.4 (mailsmtp.c) but declared only in its
+// private header: one command line, written without passing through the
+// session's logger, and the next reply's code (0 when the stream failed).
+// AUTH XOAUTH2 / OAUTHBEARER need them; libetpan's own
+// mailsmtp_oauth2_authenticate knows XOAUTH2 only.
+extern "C" {
+int mailsmtp_send_command_private(mailsmtp* session, char* command);
+int mailsmtp_read_response(mailsmtp* session);
+}
 
 namespace postern::smtp {
 
@@ -325,8 +337,73 @@ caf::error client::guard_tls_stream() {
   return {};
 }
 
+caf::error client::authenticate_oauth(const server_settings& server,
+                                      const secret& token) {
+  auto mechanism = std::string{to_string(options_.sasl)};
+  // The EHLO answer (the last reply) lists the mechanisms on its AUTH line.
+  std::string_view ehlo = smtp_->response != nullptr ? smtp_->response : "";
+  bool offered = false;
+  for (auto line : split_words(ehlo, "\r\n")) {
+    auto words = split_words(line, " ");
+    if (words.empty() || ascii_lower(words[0]) != "auth")
+      continue;
+    for (auto w : words)
+      if (ascii_lower(w) == ascii_lower(mechanism))
+        offered = true;
+  }
+  if (!offered) {
+    close_stream();
+    return caf::make_error(ec::not_supported,
+                           "The SMTP server " + host_ + ":"
+                             + std::to_string(port_) + " does not offer AUTH "
+                             + mechanism
+                             + ", which this account's provider signs in "
+                               "with");
+  }
+  call_start_ = std::chrono::steady_clock::now();
+  sent_password_ = token;
+  auto response = sasl::initial_response(options_.sasl, server.username, host_,
+                                         port_, token);
+  auto command = "AUTH " + mechanism + " " + response.reveal() + "\r\n";
+  auto rc = mailsmtp_send_command_private(smtp_, command.data());
+  secret{std::move(command)}.wipe();
+  if (rc != MAILSMTP_NO_ERROR)
+    return command_error(MAILSMTP_ERROR_STREAM, "sign in");
+  auto code = mailsmtp_read_response(smtp_);
+  std::string status;
+  if (code == 334) {
+    // The error challenge (base64 JSON): answer it to get the final reply.
+    if (smtp_->response != nullptr)
+      status = sasl::challenge_status(smtp_->response);
+    std::string abort = std::string{sasl::abort_response(options_.sasl)}
+                        + "\r\n";
+    if (mailsmtp_send_command_private(smtp_, abort.data()) != MAILSMTP_NO_ERROR)
+      return command_error(MAILSMTP_ERROR_STREAM, "sign in");
+    code = mailsmtp_read_response(smtp_);
+  }
+  if (code == 235)
+    return {};
+  if (code == 0)
+    return command_error(MAILSMTP_ERROR_STREAM, "sign in");
+  // Neither the token (server_text redacts it) nor the SASL response that
+  // carries it reaches the sentence.
+  auto text = imap::redact(server_text(), response.reveal());
+  quit();
+  if (code == 535 || code == 534 || code == 530 || code == 454)
+    return caf::make_error(
+      ec::authentication_failed,
+      "The SMTP server did not accept the access token (" + mechanism
+        + (status.empty() ? "" : ", " + status) + ")"
+        + (text.empty() ? "" : ": " + text));
+  return caf::make_error(ec::server_refused,
+                         "The SMTP server did not let you sign in: "
+                           + std::to_string(code) + " " + text);
+}
+
 caf::error client::authenticate(const server_settings& server,
                                 const secret& password) {
+  if (options_.sasl != sasl_mechanism::password)
+    return authenticate_oauth(server, password);
   const char* mechanism = nullptr;
   if ((smtp_->auth & MAILSMTP_AUTH_PLAIN) != 0)
     mechanism = "PLAIN";

@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Accounts that sign in at their mail provider by OAuth (issue 16), end to
+end: the fixture's fake provider (tests/mail/oauth_provider.py) issues the
+tokens, the test Dovecot checks them through its oauth2 passdb (XOAUTH2 and
+OAUTHBEARER), and Postfix submission through Dovecot's SASL. Postern reads
+the providers from MAIL_OAUTH_PROVIDERS; `postern admin add-account --auth
+oauth2` stores the refresh token the test got with a real code + PKCE flow.
+
+Checked: listing and sending with XOAUTH2 and OAUTHBEARER; 20 concurrent
+calls on a fresh account make exactly one refresh; a rotated refresh token
+is stored at once (a restarted server signs in with it); a token the server
+refuses early is replaced and the call retried; a token near its expiry is
+renewed before use; a refused refresh token (invalid_grant) is a tool error
+naming the account and Reconnect, remembered without asking the provider
+again; no token reaches the log; a provider file with a mistake is a startup
+error naming the field.
+
+Run: POSTERN_BIN=build/dev/postern POSTERN_MAIL_ENV=.../ports.env \\
+     python3 tests/integration/provider_oauth_test.py
+"""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcp_http_test import BIN, Postern  # noqa: E402
+from outbox_test import Agent  # noqa: E402
+from support import mail_env  # noqa: E402
+
+CLIENT_ID = "postern-test"
+CLIENT_SECRET = "postern-test-secret"
+REDIRECT = "http://127.0.0.1:9/accounts/oauth/callback"
+
+
+class Provider:
+    """The fixture's fake provider: the code flow a person's browser would
+    make, its per-user controls and its counters."""
+
+    def __init__(self, url):
+        self.url = url
+        u = urllib.parse.urlparse(url)
+        self.host, self.port = u.hostname, u.port
+
+    def refresh_token(self, user):
+        verifier = secrets.token_urlsafe(32)
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urllib.parse.urlencode({
+            "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
+            "state": secrets.token_urlsafe(8), "code_challenge": challenge,
+            "code_challenge_method": "S256", "login_hint": user})
+        c = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        c.request("GET", "/authorize?" + query)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        assert r.status == 302, r.status
+        code = urllib.parse.parse_qs(urllib.parse.urlparse(
+            r.getheader("Location")).query)["code"][0]
+        body = urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+            "redirect_uri": REDIRECT, "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET}).encode()
+        answer = json.load(urllib.request.urlopen(self.url + "/token", body, timeout=10))
+        return answer["refresh_token"]
+
+    def control(self, user, **settings):
+        body = json.dumps(dict(settings, user=user)).encode()
+        req = urllib.request.Request(self.url + "/control", body,
+                                     {"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def stats(self, user):
+        s = json.load(urllib.request.urlopen(
+            self.url + "/stats?" + urllib.parse.urlencode({"user": user}), timeout=10))
+        for k in ("refreshes", "codes", "tokeninfo_ok", "tokeninfo_rejected"):
+            s.setdefault(k, 0)
+        return s
+
+
+def provider_entry(name, title, mail, provider_url, sasl):
+    return {
+        "name": name, "title": title,
+        "authorization_endpoint": provider_url + "/authorize",
+        "token_endpoint": provider_url + "/token",
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "scopes": "mail offline_access",
+        "imap": {"host": "127.0.0.1", "port": int(mail["IMAPS_PORT"]), "security": "tls"},
+        "smtp": {"host": "127.0.0.1", "port": int(mail["SUBMISSION_PORT"]),
+                 "security": "starttls"},
+        "sasl": sasl, "domains": ["example.test"],
+    }
+
+
+class ProviderOAuthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.mail = mail_env()
+        cls.user = cls.mail["MAIL_USER_OSCAR"]
+        cls.provider = Provider(cls.mail["OAUTH_PROVIDER_URL"])
+        cls.tmp = tempfile.mkdtemp(prefix="postern-provider-")
+        cls.providers_file = os.path.join(cls.tmp, "providers.json")
+        with open(cls.providers_file, "w") as f:
+            json.dump([
+                provider_entry("testmail", "Test Mail", cls.mail, cls.provider.url, "XOAUTH2"),
+                provider_entry("testbearer", "Test Bearer", cls.mail, cls.provider.url,
+                               "OAUTHBEARER"),
+            ], f)
+        cls.refresh_tokens = []
+        cls.server = Postern(cls.tmp, {"MAIL_OAUTH_PROVIDERS": cls.providers_file,
+                                       "TOOL_RATE_LIMIT": "0"}).start()
+        cls.people = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.provider.control(self.user, refuse_refresh=False, expires_in=3600,
+                              rotate=True, delay_ms=0, reject_tokeninfo=0)
+
+    # -- set-up --------------------------------------------------------------
+
+    def person(self, provider="testmail", label="Work"):
+        """A new Postern user whose account is oscar's mailbox, signed in at
+        `provider`; returns (agent, account id, refresh token given)."""
+        type(self).people += 1
+        name = "person%d" % self.people
+        s = self.server
+        s.admin("create-user", name, stdin=name + "-postern-pw\n")
+        refresh = self.provider.refresh_token(self.user)
+        self.refresh_tokens.append(refresh)
+        r = s.admin("add-account", name, "--label", label, "--auth", "oauth2",
+                    "--provider", provider, "--imap-user", self.user,
+                    "--ca-file", self.mail["CA_FILE"], stdin=refresh + "\n")
+        account = r.stdout.decode().strip()
+        token = s.token(name, account, "mail:folders mail:read mail:search mail:send")
+        return Agent(s, token), account, refresh
+
+    @staticmethod
+    def text(result):
+        return "".join(c.get("text", "") for c in result.get("content", []))
+
+    def ok(self, result):
+        self.assertFalse(result.get("isError"), self.text(result))
+        return result
+
+    def wait_for_subject(self, agent, subject):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            listed = self.ok(agent.call("list_messages", {"folder": "INBOX", "pageSize": 50}))
+            if subject in json.dumps(listed.get("structuredContent", {})):
+                return
+            time.sleep(0.2)
+        self.fail("the sent message %r never arrived in INBOX" % subject)
+
+    # -- the tests -----------------------------------------------------------
+
+    def test_xoauth2_lists_sends_and_refreshes_once(self):
+        before = self.provider.stats(self.user)
+        agent, _, _ = self.person()
+        folders = self.ok(agent.call("list_folders", {}))
+        self.assertIn("INBOX", json.dumps(folders.get("structuredContent", {})))
+        subject = "oauth-send " + secrets.token_hex(4)
+        sent = self.ok(agent.call("send_mail", {"to": self.user, "subject": subject,
+                                                "body": "sent with XOAUTH2"}))
+        self.assertIn("sent", self.text(sent).lower())
+        self.wait_for_subject(agent, subject)
+        after = self.provider.stats(self.user)
+        # One refresh served IMAP and SMTP; every login was accepted.
+        self.assertEqual(after["refreshes"] - before["refreshes"], 1)
+        self.assertEqual(after["tokeninfo_rejected"], before["tokeninfo_rejected"])
+        self.assertGreater(after["tokeninfo_ok"], before["tokeninfo_ok"])
+
+    def test_oauthbearer_lists_and_sends(self):
+        agent, _, _ = self.person(provider="testbearer", label="Bearer")
+        subject = "oauthbearer-send " + secrets.token_hex(4)
+        self.ok(agent.call("send_mail", {"to": self.user, "subject": subject,
+                                         "body": "sent with OAUTHBEARER"}))
+        self.wait_for_subject(agent, subject)
+
+    def test_twenty_concurrent_calls_make_one_refresh(self):
+        agent, _, _ = self.person(label="Busy")
+        # The token endpoint answers slowly, so every call arrives while
+        # the one refresh is in flight.
+        self.provider.control(self.user, delay_ms=400)
+        before = self.provider.stats(self.user)
+        results, errors = [], []
+        # Five calls at once on each of four MCP sessions of the grant.
+        sessions = [Agent(self.server, agent.token) for _ in range(4)]
+        agents = [sessions[i % 4] for i in range(20)]
+
+        def call(a):
+            try:
+                results.append(a.call("list_messages", {"folder": "INBOX", "pageSize": 5}))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+        threads = [threading.Thread(target=call, args=(a,)) for a in agents]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), 20)
+        for r in results:
+            self.ok(r)
+        after = self.provider.stats(self.user)
+        self.assertEqual(after["refreshes"] - before["refreshes"], 1)
+        print("20 concurrent calls on one account: %d refresh(es), %d logins accepted"
+              % (after["refreshes"] - before["refreshes"],
+                 after["tokeninfo_ok"] - before["tokeninfo_ok"]))
+
+    def test_a_token_refused_early_is_replaced_and_the_call_retried(self):
+        agent, _, _ = self.person(label="Early")
+        before = self.provider.stats(self.user)
+        # The first login with the first token fails as if it was revoked.
+        self.provider.control(self.user, reject_tokeninfo=1)
+        self.ok(agent.call("list_folders", {}))
+        after = self.provider.stats(self.user)
+        self.assertEqual(after["tokeninfo_rejected"] - before["tokeninfo_rejected"], 1)
+        self.assertEqual(after["refreshes"] - before["refreshes"], 2)
+
+    def test_a_token_near_its_expiry_is_renewed_before_use(self):
+        self.provider.control(self.user, expires_in=4)
+        agent, _, _ = self.person(label="Short")
+        before = self.provider.stats(self.user)
+        self.ok(agent.call("list_folders", {}))
+        # The provider's token lives 4 s; Postern renews it after 2 s. Wait
+        # until the provider itself no longer accepts it.
+        time.sleep(4.5)
+        # Calls at the same moment: some wait for new connections, which
+        # need a token.
+        results = []
+        sessions = [Agent(self.server, agent.token) for _ in range(4)]
+        agents = [sessions[i % 4] for i in range(12)]
+        start = threading.Barrier(len(agents))
+
+        def call(a):
+            start.wait(30)
+            results.append(a.call("list_messages", {"folder": "INBOX", "pageSize": 5}))
+        threads = [threading.Thread(target=call, args=(a,)) for a in agents]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(len(results), 12)
+        for r in results:
+            self.ok(r)
+        after = self.provider.stats(self.user)
+        # A second token was fetched for the new connections, and no login
+        # ever presented an expired one.
+        self.assertGreaterEqual(after["refreshes"] - before["refreshes"], 2)
+        self.assertEqual(after["tokeninfo_rejected"], before["tokeninfo_rejected"])
+
+    def test_a_refused_refresh_token_asks_the_person_to_sign_in_again(self):
+        agent, account, _ = self.person(label="Revoked")
+        self.provider.control(self.user, refuse_refresh=True)
+        first = agent.call("list_folders", {})
+        self.assertTrue(first.get("isError"), first)
+        sentence = self.text(first)
+        self.assertIn('"Revoked"', sentence)
+        self.assertIn(self.user, sentence)
+        self.assertIn("Test Mail", sentence)
+        self.assertIn("Reconnect", sentence)
+        self.assertNotIn("AADSTS", sentence)  # the provider's own words stay out
+        # Remembered: the next call does not ask the provider again.
+        before = self.provider.stats(self.user)
+        again = agent.call("list_messages", {"folder": "INBOX"})
+        self.assertTrue(again.get("isError"), again)
+        self.assertIn("Reconnect", self.text(again))
+        self.assertEqual(self.provider.stats(self.user)["refreshes"], before["refreshes"])
+
+    def test_a_rotated_refresh_token_is_stored_at_once(self):
+        agent, _, refresh = self.person(label="Rotated")
+        self.ok(agent.call("list_folders", {}))
+        # The first refresh rotated the token: a new server process (no
+        # access token in memory) signs in with the stored, rotated one.
+        # Had the old one been kept, the provider would see a replay.
+        self.server.stop()
+        self.server.start()
+        before = self.provider.stats(self.user)
+        fresh = Agent(self.server, agent.token)
+        self.ok(fresh.call("list_folders", {}))
+        after = self.provider.stats(self.user)
+        self.assertEqual(after["refreshes"] - before["refreshes"], 1)
+
+    def test_zz_no_token_reaches_the_log(self):
+        agent, _, _ = self.person(label="Quiet")
+        self.ok(agent.call("list_folders", {}))
+        log = self.server.output()
+        for refresh in self.refresh_tokens:
+            self.assertNotIn(refresh, log)
+        self.assertIsNone(re.search(r"\b(at|rt)-[A-Za-z0-9_-]{20,}", log),
+                          "a provider token is in the log")
+        self.assertIn("provider access token refreshed", log)
+
+    def test_admin_refuses_an_unknown_provider_and_a_missing_token(self):
+        s = self.server
+        s.admin("create-user", "nobody", stdin="nobody-postern-pw\n")
+        r = s.admin("add-account", "nobody", "--label", "X", "--auth", "oauth2",
+                    "--provider", "nosuch", "--imap-user", self.user,
+                    stdin="rt\n", ok=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nosuch", r.stderr.decode())
+        self.assertIn("testmail", r.stderr.decode())
+        r = s.admin("add-account", "nobody", "--label", "X", "--auth", "oauth2",
+                    "--provider", "testmail", "--imap-user", self.user,
+                    stdin="\n", ok=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("refresh token", r.stderr.decode())
+        r = s.admin("add-account", "nobody", "--label", "X", "--auth", "kerberos",
+                    stdin="\n", ok=False)
+        self.assertIn("--auth must be password or oauth2", r.stderr.decode())
+
+    def test_a_malformed_provider_file_stops_the_start(self):
+        bad = os.path.join(self.tmp, "bad-providers.json")
+        entry = provider_entry("broken", "Broken", self.mail, self.provider.url, "XOAUTH2")
+        del entry["smtp"]["port"]
+        with open(bad, "w") as f:
+            json.dump([entry], f)
+        env = dict(self.server.env, MAIL_OAUTH_PROVIDERS=bad, PORT="0",
+                   DATA_DIR=os.path.join(self.tmp, "bad-data"))
+        r = subprocess.run([BIN], env=env, capture_output=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        out = (r.stdout + r.stderr).decode()
+        self.assertIn("MAIL_OAUTH_PROVIDERS", out)
+        self.assertIn("smtp.port", out)
+        self.assertIn("broken", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
