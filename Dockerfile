@@ -10,7 +10,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config ca-certificates \
       libcaf-dev libboost1.81-dev libssl-dev liblmdb-dev rapidjson-dev \
-      libetpan-dev libspdlog-dev libargon2-dev \
+      libetpan-dev libexpat1-dev libspdlog-dev libargon2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN cmake --preset release -DPOSTERN_ENABLE_BENCHMARKS=OFF \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates libcaf-core0.17 libssl3 liblmdb0 libetpan20 \
+      ca-certificates libcaf-core0.17 libssl3 liblmdb0 libetpan20 libexpat1 \
       libspdlog1.10 libfmt9 libargon2-1 libsasl2-modules \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin postern \

@@ -8,7 +8,7 @@ set -euo pipefail
 what="${1:-build}"
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config make python3 openssl ca-certificates
-  libcaf-dev libboost1.81-dev libssl-dev liblmdb-dev rapidjson-dev libetpan-dev
+  libcaf-dev libboost1.81-dev libssl-dev liblmdb-dev rapidjson-dev libetpan-dev libexpat1-dev
   libspdlog-dev libargon2-dev libsasl2-modules)
 test_pkgs=(libgtest-dev libgmock-dev googletest libbenchmark-dev
   dovecot-imapd dovecot-lmtpd postfix procps iproute2 nodejs npm

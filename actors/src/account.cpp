@@ -446,6 +446,27 @@ account(account_self self, mailbox_ref ref, directory_actor directory,
         const imap::search_query& query) {
       return on_connection(self, op, query);
     },
+    [=](atom::signin, const mailbox_ref&) {
+      auto rp = self->make_response_promise<secret>();
+      auto st = &self->state;
+      self->state.last_activity = account_state::clock::now();
+      self
+        ->request(st->directory, helper_timeout, atom::get_v, st->ref.user,
+                  st->ref.account)
+        .then(
+          [st, rp](const account_settings& settings) mutable {
+            if (!uses_oauth(settings)) {
+              rp.deliver(caf::make_error(ec::invalid_argument,
+                                         "this account signs in with a "
+                                         "password"));
+              return;
+            }
+            st->oauth = true;
+            st->with_access_token(settings, detail::deliver_to(rp));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
     [=](atom::tick) { on_tick(self); },
   };
 }

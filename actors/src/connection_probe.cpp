@@ -9,14 +9,21 @@
 
 namespace postern {
 
-probe_actor::behavior_type connection_probe(probe_actor::pointer self,
-                                            std::chrono::seconds timeout,
-                                            host_policy hosts) {
+probe_actor::behavior_type
+connection_probe(probe_actor::pointer self, std::chrono::seconds timeout,
+                 host_policy hosts,
+                 std::shared_ptr<const oauth::mail_providers> providers) {
   return {
     [=](atom::probe, const account_settings& settings,
         const account_credentials& creds) {
       self->quit(caf::exit_reason::normal);
       probe_report report;
+      auto sasl = sasl_mechanism::password;
+      if (uses_oauth(settings)) {
+        auto* p = providers ? providers->find(settings.oauth_provider)
+                            : nullptr;
+        sasl = p != nullptr ? p->sasl : sasl_mechanism::xoauth2;
+      }
       auto where = [](const server_settings& s) {
         return s.host + ":" + std::to_string(s.port) + " ("
                + std::string{to_string(s.security)} + ")";
@@ -26,6 +33,7 @@ probe_actor::behavior_type connection_probe(probe_actor::pointer self,
       so.timeout = timeout;
       so.operation_timeout = timeout * 2;
       so.hosts = hosts;
+      so.sasl = sasl;
       imap::session session{so};
       auto err = session.connect(settings.imap, creds.imap_password);
       if (!err)
@@ -40,6 +48,7 @@ probe_actor::behavior_type connection_probe(probe_actor::pointer self,
         co.timeout = timeout;
         co.operation_timeout = timeout * 2;
         co.hosts = hosts;
+        co.sasl = sasl;
         smtp::client client{co};
         const auto& password = settings.smtp_own_password ? creds.smtp_password
                                                           : creds.imap_password;

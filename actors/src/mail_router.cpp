@@ -137,14 +137,49 @@ mail_router_state::start_probe(const account_settings& settings,
   auto user = settings.owner.value;
   if (auto err = admit_probe(user, steady_now()))
     return err;
+  if (uses_oauth(settings)) {
+    // The token comes from the ACCOUNT, the one place that refreshes it.
+    auto rp = self->make_response_promise<probe_report>();
+    auto st = this;
+    self
+      ->request(account_for(mailbox_ref{settings.owner, settings.id}),
+                std::chrono::seconds(60), atom::signin_v,
+                mailbox_ref{settings.owner, settings.id})
+      .then(
+        [st, rp, settings](secret& token) mutable {
+          account_credentials signed_in;
+          signed_in.imap_password = std::move(token);
+          auto probe = st->spawn_probe(settings.owner.value);
+          st->self->request(probe, std::chrono::seconds(300), atom::probe_v,
+                            settings, signed_in)
+            .then([rp](probe_report& r) mutable { rp.deliver(std::move(r)); },
+                  [rp](caf::error& err) mutable {
+                    rp.deliver(std::move(err));
+                  });
+        },
+        [rp](caf::error& err) mutable {
+          // The test's answer: signing in failed, said as for a login.
+          probe_report r;
+          r.imap_ok = false;
+          r.imap_message = describe(err);
+          r.smtp_tested = false;
+          rp.deliver(std::move(r));
+        });
+    return rp;
+  }
+  auto probe = spawn_probe(user);
+  return self->delegate(probe, atom::probe_v, settings, creds);
+}
+
+probe_actor mail_router_state::spawn_probe(const std::string& user) {
   auto probe = self->spawn<caf::detached>(connection_probe, opts.timeout,
-                                          opts.hosts);
+                                          opts.hosts, opts.providers);
   self->monitor(probe);
   ++per_user[user];
   ++total;
   held[probe.address()] = {user, 1};
   probing[user] = probe.address();
-  return self->delegate(probe, atom::probe_v, settings, creds);
+  return probe;
 }
 
 void mail_router_state::forget(const mailbox_ref& ref) {

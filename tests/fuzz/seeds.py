@@ -3,6 +3,8 @@ import base64
 import email
 import email.policy
 import json
+import os
+import re
 
 CAPS = b"IMAP4rev1 LITERAL+ UIDPLUS MOVE THREAD=REFERENCES SPECIAL-USE ENABLE CONDSTORE"
 GREETING = b"* OK [CAPABILITY " + CAPS + b"] Dovecot ready.\r\n"
@@ -266,9 +268,30 @@ def resource_uri_seeds():
     ]
 
 
+def autoconfig_seeds():
+    # The recorded SRV answer of tests/protocol/mail/autoconfig_test.cpp and
+    # autoconfig documents (byte 0: even = DNS answer, odd = document).
+    # The recorded answer itself lives in the unit test (one copy).
+    test = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "protocol",
+                        "mail", "autoconfig_test.cpp")
+    with open(test) as f:
+        array = re.search(r"srv_answer\[\] = \{([^}]*)\}", f.read()).group(1)
+    srv = bytes(int(x, 16) for x in re.findall(r"0x[0-9a-f]{2}", array))
+    doc = (b'<?xml version="1.0"?><clientConfig version="1.1"><emailProvider id="e.org">'
+           b'<displayName>E</displayName><incomingServer type="imap"><hostname>imap.e.org</hostname>'
+           b'<port>993</port><socketType>SSL</socketType><username>%EMAILLOCALPART%</username>'
+           b'</incomingServer><outgoingServer type="smtp"><hostname>smtp.e.org</hostname><port>587</port>'
+           b'<socketType>STARTTLS</socketType><username>%EMAILADDRESS%</username></outgoingServer>'
+           b'</emailProvider></clientConfig>')
+    return [b"\x00" + srv, b"\x01" + doc,
+            b"\x01<!DOCTYPE x [<!ENTITY a \"aaaa\">]><clientConfig>&a;</clientConfig>",
+            b"\x01" + b"<x>" * 40]
+
+
 def targets(msgs):
     return {
         "resource_uri": resource_uri_seeds,
+        "autoconfig": autoconfig_seeds,
         "imap": imap_seeds,
         "smtp": smtp_seeds,
         "mime": lambda: mime_seeds(msgs),

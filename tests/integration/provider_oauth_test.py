@@ -37,8 +37,9 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcp_http_test import BIN, Postern  # noqa: E402
-from outbox_test import Agent  # noqa: E402
+from dashboard_test import PASSWORD, Browser  # noqa: E402
+from mcp_http_test import BIN  # noqa: E402
+from outbox_test import Agent, Served  # noqa: E402
 from support import mail_env  # noqa: E402
 
 CLIENT_ID = "postern-test"
@@ -121,8 +122,8 @@ class ProviderOAuthTest(unittest.TestCase):
                                "OAUTHBEARER"),
             ], f)
         cls.refresh_tokens = []
-        cls.server = Postern(cls.tmp, {"MAIL_OAUTH_PROVIDERS": cls.providers_file,
-                                       "TOOL_RATE_LIMIT": "0"}).start()
+        cls.server = Served(cls.tmp, {"MAIL_OAUTH_PROVIDERS": cls.providers_file,
+                                      "TOOL_RATE_LIMIT": "0"}).start()
         cls.people = 0
 
     @classmethod
@@ -142,7 +143,7 @@ class ProviderOAuthTest(unittest.TestCase):
         type(self).people += 1
         name = "person%d" % self.people
         s = self.server
-        s.admin("create-user", name, stdin=name + "-postern-pw\n")
+        s.admin("create-user", name, stdin=PASSWORD + "\n")
         refresh = self.provider.refresh_token(self.user)
         self.refresh_tokens.append(refresh)
         r = s.admin("add-account", name, "--label", label, "--auth", "oauth2",
@@ -150,6 +151,7 @@ class ProviderOAuthTest(unittest.TestCase):
                     "--ca-file", self.mail["CA_FILE"], stdin=refresh + "\n")
         account = r.stdout.decode().strip()
         token = s.token(name, account, "mail:folders mail:read mail:search mail:send")
+        self.last_person = name
         return Agent(s, token), account, refresh
 
     @staticmethod
@@ -298,6 +300,62 @@ class ProviderOAuthTest(unittest.TestCase):
         self.ok(fresh.call("list_folders", {}))
         after = self.provider.stats(self.user)
         self.assertEqual(after["refreshes"] - before["refreshes"], 1)
+
+    def test_the_dashboard_shows_the_provider_and_tests_through_the_account(self):
+        agent, account, _ = self.person(label="Dash")
+        before = self.provider.stats(self.user)
+        b = Browser(self.server)
+        status, _, body, _ = b.login(self.last_person)
+        self.assertEqual(status, 303, body[:500])
+        _, _, body, _ = b.get("/dashboard")
+        self.assertIn("with Test Mail", body)
+        self.assertNotIn("no longer accepts this account", body)
+        # The edit form has no password fields for it.
+        _, _, form, _ = b.get("/accounts/%s/edit" % account)
+        self.assertIn("no password is stored", form)
+        self.assertNotIn('id="imap_password"', form)
+        # "Test connection" signs in with the ACCOUNT's token (one refresh,
+        # shared with the calls that follow), over IMAP and SMTP.
+        fields = {"label": "Dash", "imap_host": "127.0.0.1",
+                  "imap_port": self.mail["IMAPS_PORT"], "imap_security": "tls",
+                  "imap_username": self.user, "has_smtp": "1",
+                  "smtp_host": "127.0.0.1", "smtp_port": self.mail["SUBMISSION_PORT"],
+                  "smtp_security": "starttls", "smtp_username": self.user,
+                  "action": "test"}
+        json_accept = {"Accept": "application/json"}
+        status, _, body, _ = b.form("/accounts/%s/edit" % account,
+                                    "/accounts/%s/edit" % account, fields,
+                                    headers=json_accept)
+        self.assertEqual(status, 200, body)
+        report = json.loads(body)
+        self.assertTrue(report["imap"]["ok"], report)
+        self.assertTrue(report["smtp"]["ok"], report)
+        self.ok(agent.call("list_folders", {}))
+        after = self.provider.stats(self.user)
+        self.assertEqual(after["refreshes"] - before["refreshes"], 1)
+        # Saving the edit keeps the provider's sign-in.
+        save = dict(fields, label="Dash renamed")
+        del save["action"]
+        save["save_anyway"] = "1"
+        status, _, body, _ = b.form("/accounts/%s/edit" % account,
+                                    "/accounts/%s/edit" % account, save)
+        self.assertEqual(status, 303, body[:2000])
+        self.ok(Agent(self.server, agent.token).call("list_folders", {}))
+        # A refused sign-in: the dashboard says so, and the test says why.
+        self.provider.control(self.user, refuse_refresh=True)
+        other, other_account, _ = self.person(label="Dash refused")
+        b2 = Browser(self.server)
+        b2.login(self.last_person)
+        status, _, body, _ = b2.form("/accounts/%s/edit" % other_account,
+                                     "/accounts/%s/edit" % other_account,
+                                     dict(fields, label="Dash refused"),
+                                     headers=json_accept)
+        self.assertEqual(status, 200, body)
+        report = json.loads(body)
+        self.assertFalse(report["imap"]["ok"], report)
+        self.assertIn("Reconnect", report["imap"]["message"])
+        _, _, body, _ = b2.get("/dashboard")
+        self.assertIn("no longer accepts this account", body)
 
     def test_zz_no_token_reaches_the_log(self):
         agent, _, _ = self.person(label="Quiet")

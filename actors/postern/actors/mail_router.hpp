@@ -2,6 +2,7 @@
 #pragma once
 
 #include "postern/actors/account.hpp"
+#include "postern/actors/connection_probe_actor.hpp"
 
 #include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
@@ -52,6 +53,8 @@ struct mail_router_state {
   /// Starts a connection test on its own thread, holding a permit of
   /// `settings.owner` while it runs; fails with `ec::too_busy` (see
   /// admit_probe).
+  /// Spawns a CONNECTION PROBE counted as a connection of `user`.
+  probe_actor spawn_probe(const std::string& user);
   caf::result<probe_report> start_probe(const account_settings& settings,
                                         const account_credentials& creds);
 

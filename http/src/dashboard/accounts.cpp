@@ -100,6 +100,9 @@ account_form read_account_form(const form_data& f, const site& s,
     st.id = stored->id;
     // Operator-set; never part of the form.
     st.ca_file = stored->ca_file;
+    // How it signs in is not an edit: a provider's sign-in stays.
+    st.oauth_provider = stored->oauth_provider;
+    st.needs_signin = stored->needs_signin;
   }
   st.owner = owner;
   st.label = trim(f.get("label"));
@@ -197,6 +200,8 @@ account_form_page(const web_session& ws, const account_settings& st,
     p.data.set("heading", "Edit “" + stored->label + "”");
     p.data.set("crumb", stored->label);
     p.data.set("is_edit", true);
+    if (uses_oauth(*stored))
+      p.data.set("oauth_title", stored->oauth_provider);
     p.data.set("action_url", "/accounts/" + stored->id.value + "/edit");
   } else {
     p.title = "Add an email account";

@@ -31,10 +31,18 @@ std::string where(const server_settings& s) {
 }
 
 ui::value account_view(const account_settings& a,
-                       const std::vector<grant_info>& grants) {
+                       const std::vector<grant_info>& grants,
+                       const oauth::mail_providers* providers) {
   auto v = ui::value::object();
   v.set("id", a.id.value);
   v.set("label", a.label);
+  if (uses_oauth(a)) {
+    // The provider's name for people, or its short name when the operator
+    // no longer configures it.
+    const auto* p = providers ? providers->find(a.oauth_provider) : nullptr;
+    v.set("oauth_title", p != nullptr ? p->title : a.oauth_provider);
+    v.set("needs_signin", a.needs_signin);
+  }
   v.set("imap_username", a.imap.username);
   v.set("imap_where", where(a.imap));
   v.set("smtp_where", a.has_smtp ? where(a.smtp) : std::string{});
@@ -71,7 +79,7 @@ response_type dashboard_page(const site& s, const web_session& ws,
   p.data.set("mcp_url", s.base_url + "/mcp");
   auto accounts = ui::value::list();
   for (auto& a : d.accounts)
-    accounts.push(account_view(a, d.grants));
+    accounts.push(account_view(a, d.grants, s.actors.providers.get()));
   p.data.set("has_accounts", !d.accounts.empty());
   p.data.set("accounts", std::move(accounts));
   auto now = unix_seconds();

@@ -4,6 +4,7 @@
 # Pure unit tests: no network, no servers.
 postern_unit_test(postern-protocol-unit-test LIBS postern::mail
   SOURCES
+    protocol/mail/autoconfig_test.cpp
     protocol/mail/budget_test.cpp
     protocol/mail/charset_test.cpp
     protocol/mail/compose_test.cpp

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Mail server settings found from an address alone, for "Add an email
+// account" (issue 16): DNS SRV records (RFC 6186), a built-in table of
+// well-known providers, and the Mozilla-style autoconfig document on the
+// domain. Pure functions over the answers; the lookups that fetch them
+// belong to the dashboard.
+
+#include "postern/account.hpp"
+
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace postern::setup {
+
+/// What was found for an address. The person still checks every field.
+struct discovered_settings {
+  server_settings imap;
+  bool has_smtp = false;
+  server_settings smtp;
+  /// "srv", "table" or "autoconfig".
+  std::string source;
+  /// The OAuth provider ("microsoft", "google") whose servers these are,
+  /// when the dashboard should offer its sign-in instead of a password.
+  std::string oauth_provider;
+  /// The provider's name for people ("iCloud Mail"), when known.
+  std::string title;
+};
+
+/// The domain of an address, in lower case; empty when it has none.
+std::string address_domain(std::string_view address);
+
+/// The built-in table: settings of well-known providers by domain.
+std::optional<discovered_settings> well_known_settings(std::string_view address);
+
+/// One SRV record (RFC 2782).
+struct srv_record {
+  uint16_t priority = 0;
+  uint16_t weight = 0;
+  uint16_t port = 0;
+  std::string target;
+};
+
+/// Reads the SRV records of a DNS answer in wire format (what res_query
+/// returns). A malformed message is an error; no records is an empty list.
+caf::expected<std::vector<srv_record>> parse_srv_answer(const unsigned char* msg,
+                                                        size_t size);
+
+/// The server of the best SRV record (lowest priority, then highest
+/// weight), with `security` and the address as login; nullopt when there
+/// is none or the record says "no such service" (target ".", RFC 6186
+/// §3.4).
+std::optional<server_settings> choose_srv(std::vector<srv_record> records,
+                                          transport_security security,
+                                          std::string_view address);
+
+/// Reads a Mozilla autoconfig document (clientConfig 1.1): the first IMAP
+/// incoming server and the first SMTP outgoing server with TLS or
+/// STARTTLS (plain ones are skipped), the login from its %EMAILADDRESS%,
+/// %EMAILLOCALPART% or %EMAILDOMAIN% pattern. An error says what is
+/// missing; a document that is not XML is an error, never a crash.
+caf::expected<discovered_settings> parse_autoconfig(std::string_view xml,
+                                                    std::string_view address);
+
+} // namespace postern::setup

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// Settings from an address alone: the built-in table, RFC 6186 SRV answers
+// (a recorded answer in DNS wire format, with name compression and a
+// record of another type among them) and Mozilla autoconfig documents.
+#include "postern/error.hpp"
+#include "postern/setup/autoconfig.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace postern;
+using namespace postern::setup;
+
+namespace {
+
+// _imaps._tcp.example.com SRV: "10 0 143 imap2.example.com.",
+// "0 5 993 imap.example.com." and a CNAME, targets compressed against the
+// question's name.
+const unsigned char srv_answer[] = {
+  0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+  0x06, 0x5f, 0x69, 0x6d, 0x61, 0x70, 0x73, 0x04, 0x5f, 0x74, 0x63, 0x70,
+  0x07, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d,
+  0x00, 0x00, 0x21, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x21, 0x00, 0x01, 0x00,
+  0x00, 0x01, 0x2c, 0x00, 0x0e, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x8f, 0x05,
+  0x69, 0x6d, 0x61, 0x70, 0x32, 0xc0, 0x18, 0xc0, 0x0c, 0x00, 0x21, 0x00,
+  0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x0d, 0x00, 0x00, 0x00, 0x05, 0x03,
+  0xe1, 0x04, 0x69, 0x6d, 0x61, 0x70, 0xc0, 0x18, 0xc0, 0x0c, 0x00, 0x05,
+  0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x06, 0x03, 0x77, 0x77, 0x77,
+  0xc0, 0x18};
+
+const char* autoconfig = R"(<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="example.org">
+    <domain>example.org</domain>
+    <displayName>Example Mail</displayName>
+    <incomingServer type="pop3">
+      <hostname>pop.example.org</hostname><port>995</port>
+      <socketType>SSL</socketType><username>%EMAILADDRESS%</username>
+    </incomingServer>
+    <incomingServer type="imap">
+      <hostname>plain.example.org</hostname><port>143</port>
+      <socketType>plain</socketType><username>%EMAILADDRESS%</username>
+    </incomingServer>
+    <incomingServer type="imap">
+      <hostname> IMAP.Example.org </hostname>
+      <port>993</port>
+      <socketType>SSL</socketType>
+      <username>%EMAILLOCALPART%</username>
+      <authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>smtp.example.org</hostname><port>587</port>
+      <socketType>STARTTLS</socketType><username>%EMAILLOCALPART%@%EMAILDOMAIN%</username>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>)";
+
+} // namespace
+
+TEST(autoconfig, the_table_knows_the_big_providers) {
+  auto icloud = well_known_settings("Someone@iCloud.com");
+  ASSERT_TRUE(icloud);
+  EXPECT_EQ(icloud->imap.host, "imap.mail.me.com");
+  EXPECT_EQ(icloud->imap.port, 993);
+  EXPECT_EQ(icloud->smtp.security, transport_security::starttls);
+  EXPECT_EQ(icloud->imap.username, "Someone@iCloud.com");
+  EXPECT_EQ(icloud->source, "table");
+  EXPECT_TRUE(icloud->oauth_provider.empty());
+  auto gmail = well_known_settings("x@gmail.com");
+  ASSERT_TRUE(gmail);
+  EXPECT_EQ(gmail->oauth_provider, "google");
+  auto outlook = well_known_settings("x@hotmail.com");
+  ASSERT_TRUE(outlook);
+  EXPECT_EQ(outlook->oauth_provider, "microsoft");
+  EXPECT_EQ(outlook->smtp.port, 587);
+  for (auto a : {"a@fastmail.com", "a@yahoo.com", "a@gmx.de", "a@web.de",
+                 "a@mailbox.org", "a@zoho.com", "a@posteo.de", "a@aol.com"})
+    EXPECT_TRUE(well_known_settings(a)) << a;
+  EXPECT_FALSE(well_known_settings("a@example.org"));
+  EXPECT_FALSE(well_known_settings("no-domain"));
+  EXPECT_FALSE(well_known_settings("trailing@"));
+}
+
+TEST(autoconfig, srv_answers_pick_the_best_record) {
+  auto records = parse_srv_answer(srv_answer, sizeof srv_answer);
+  ASSERT_TRUE(records) << describe(records.error());
+  ASSERT_EQ(records->size(), 2u); // the CNAME is not an SRV record
+  EXPECT_EQ((*records)[0].target, "imap2.example.com");
+  EXPECT_EQ((*records)[0].port, 143);
+  auto best = choose_srv(*records, transport_security::tls, "me@example.com");
+  ASSERT_TRUE(best);
+  EXPECT_EQ(best->host, "imap.example.com");
+  EXPECT_EQ(best->port, 993);
+  EXPECT_EQ(best->security, transport_security::tls);
+  EXPECT_EQ(best->username, "me@example.com");
+  // "." means the service is not offered (RFC 6186 §3.4).
+  EXPECT_FALSE(choose_srv({{0, 0, 0, "."}}, transport_security::tls, "a@b"));
+  EXPECT_FALSE(choose_srv({}, transport_security::tls, "a@b"));
+  // Equal priority: the higher weight first.
+  auto weighted = choose_srv({{1, 1, 587, "a.example."}, {1, 9, 587, "b.example."}},
+                             transport_security::starttls, "x@example");
+  ASSERT_TRUE(weighted);
+  EXPECT_EQ(weighted->host, "b.example");
+}
+
+TEST(autoconfig, malformed_dns_answers_are_errors) {
+  EXPECT_FALSE(parse_srv_answer(nullptr, 0));
+  EXPECT_FALSE(parse_srv_answer(srv_answer, 5));
+  // Every truncation is an error or fewer records, never a crash.
+  for (size_t n = 12; n < sizeof srv_answer; ++n) {
+    auto r = parse_srv_answer(srv_answer, n);
+    if (r) {
+      EXPECT_LT(r->size(), 2u) << n;
+    }
+  }
+  // A compression pointer that points at itself.
+  unsigned char loop[sizeof srv_answer];
+  std::copy(std::begin(srv_answer), std::end(srv_answer), loop);
+  loop[65] = 0xc0;
+  loop[66] = 65; // the first target's pointer now points at itself
+  auto looped = parse_srv_answer(loop, sizeof loop);
+  EXPECT_FALSE(looped);
+}
+
+TEST(autoconfig, documents_give_the_first_secure_servers) {
+  auto d = parse_autoconfig(autoconfig, "me@example.org");
+  ASSERT_TRUE(d) << describe(d.error());
+  EXPECT_EQ(d->source, "autoconfig");
+  EXPECT_EQ(d->title, "Example Mail");
+  // pop3 and the plain IMAP server are skipped; spaces and case tidied.
+  EXPECT_EQ(d->imap.host, "imap.example.org");
+  EXPECT_EQ(d->imap.port, 993);
+  EXPECT_EQ(d->imap.security, transport_security::tls);
+  EXPECT_EQ(d->imap.username, "me");
+  ASSERT_TRUE(d->has_smtp);
+  EXPECT_EQ(d->smtp.security, transport_security::starttls);
+  EXPECT_EQ(d->smtp.username, "me@example.org");
+}
+
+TEST(autoconfig, bad_documents_are_errors_with_a_sentence) {
+  auto sentence = [](std::string_view xml) {
+    auto r = parse_autoconfig(xml, "me@example.org");
+    return r ? std::string{"ok"} : describe(r.error());
+  };
+  EXPECT_NE(sentence("").find("not well-formed"), std::string::npos);
+  EXPECT_NE(sentence("<clientConfig><emailProvider>").find("not well-formed"),
+            std::string::npos);
+  EXPECT_NE(sentence("<clientConfig/>").find("no IMAP server"),
+            std::string::npos);
+  EXPECT_NE(sentence(R"(<!DOCTYPE lol [<!ENTITY a "aaaa">]><clientConfig>&a;</clientConfig>)")
+              .find("DTD"),
+            std::string::npos);
+  std::string deep = "<clientConfig>";
+  for (int i = 0; i < 100; ++i)
+    deep += "<x>";
+  EXPECT_NE(sentence(deep).find("nests too deep"), std::string::npos);
+  EXPECT_NE(sentence(std::string(70 * 1024, ' ')).find("64 KiB"),
+            std::string::npos);
+  // Port out of range, missing host: that server is skipped.
+  EXPECT_NE(sentence(R"(<clientConfig><emailProvider><incomingServer type="imap">
+    <hostname>h</hostname><port>99999</port><socketType>SSL</socketType>
+    </incomingServer></emailProvider></clientConfig>)")
+              .find("no IMAP server"),
+            std::string::npos);
+}
