@@ -136,14 +136,7 @@ caf::error validate_account(const account_settings& settings,
       return err;
   if (uses_oauth(settings)) {
     // Signed in at a mail provider: a refresh token, never passwords.
-    const auto& name = settings.oauth_provider;
-    auto plain_name = name.size() <= 32
-                      && std::all_of(name.begin(), name.end(), [](char c) {
-                           return (c >= 'a' && c <= 'z')
-                                  || (c >= '0' && c <= '9') || c == '-'
-                                  || c == '_';
-                         });
-    if (!plain_name)
+    if (!is_provider_name(settings.oauth_provider))
       return invalid("provider", "the provider name must be 1 to 32 "
                                  "lower-case letters, digits, - or _");
     if (!creds.imap_password.empty() || !creds.smtp_password.empty()

@@ -5,6 +5,7 @@
 // itself blocks (HTTP to the provider), so it runs on a detached helper,
 // never on a CAF worker.
 #include "account_internal.hpp"
+#include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
 
@@ -63,7 +64,7 @@ void account_state::with_access_token(
                              "its operator"));
   if (settings.needs_signin)
     return then(signin_again(settings, provider->title));
-  if (!access_token.empty() && clock::now() < access_renew_at)
+  if (!access_token.empty() && steady_now() < access_renew_at)
     return then(access_token);
   token_waiters.push_back(std::move(then));
   if (token_waiters.size() > 1)
@@ -95,24 +96,16 @@ void account_state::with_access_token(
             return {
               [=](atom::refresh) -> caf::result<oauth_access> {
                 me->quit();
-                auto got = oauth::exchange(p, transport,
-                                           oauth::refresh_request(p, refresh),
-                                           timeout);
-                if (!got)
-                  return std::move(got.error());
-                oauth_access out;
-                out.access_token = std::move(got->access_token);
-                out.expires_in = got->expires_in.count();
-                out.refresh_token = std::move(got->refresh_token);
-                return out;
+                return oauth::exchange(p, transport,
+                                       oauth::refresh_request(p, refresh),
+                                       timeout);
               },
             };
           });
-        auto asked = clock::now();
+        auto asked = steady_now();
         st->self->request(helper, timeout + 5s, atom::refresh_v)
           .then(
             [st, settings, asked, finish](oauth_access& got) mutable {
-              ++st->token_refreshes;
               st->access_token = got.access_token;
               st->access_renew_at = asked + renew_after(got.expires_in);
               POSTERN_INFO("account {}/{}: provider access token refreshed",

@@ -6,6 +6,7 @@
 // policy applies; TLS is verified against the system's CAs with the host
 // name checked, and plain http is allowed only for loopback hosts.
 #include "postern/error.hpp"
+#include "postern/imap/tls_verify.hpp"
 #include "postern/oauth/mail_provider.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/version.hpp"
@@ -18,7 +19,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <openssl/x509v3.h>
 
 #include <optional>
 
@@ -136,19 +136,7 @@ send_token_request(const token_exchange& req, std::chrono::seconds timeout) {
   tls.set_default_verify_paths();
   tls.set_verify_mode(ssl::verify_peer);
   beast::ssl_stream<beast::tcp_stream> stream{ioc, tls};
-  auto host = parts->host;
-  beast::error_code addr_ec;
-  net::ip::make_address(host, addr_ec);
-  auto* handle = stream.native_handle();
-  auto* param = SSL_get0_param(handle);
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  int set = !addr_ec ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
-                     : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-  if (set != 1
-      || (addr_ec
-          && SSL_ctrl(handle, SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                      TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()))
-               != 1))
+  if (!imap::expect_tls_host(stream.native_handle(), parts->host))
     return failed("the token endpoint's host is not usable for TLS");
   return post(ioc, stream, *parts, req, timeout,
               [&stream](std::function<void(beast::error_code)> next) {

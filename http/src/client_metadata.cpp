@@ -4,6 +4,7 @@
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
+#include "postern/imap/tls_verify.hpp"
 #include "postern/log.hpp"
 #include "postern/oauth/uri.hpp"
 #include "postern/version.hpp"
@@ -17,7 +18,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <map>
@@ -171,22 +171,7 @@ private:
                      "from."));
       return;
     }
-    auto* ssl = stream_.native_handle();
-    beast::error_code addr_ec;
-    net::ip::make_address(host_, addr_ec);
-    bool is_ip = !addr_ec;
-    auto* param = SSL_get0_param(ssl);
-    X509_VERIFY_PARAM_set_hostflags(param,
-                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    int set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str())
-                    : X509_VERIFY_PARAM_set1_host(param, host_.c_str(), 0);
-    // SNI (SSL_set_tlsext_host_name is a macro with a C cast).
-    if (set != 1
-        || (!is_ip
-            && SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                        TLSEXT_NAMETYPE_host_name,
-                        const_cast<char*>(host_.c_str()))
-                 != 1)) {
+    if (!imap::expect_tls_host(stream_.native_handle(), host_)) {
       finish(refused("The host of the client_id URL is not usable for TLS."));
       return;
     }

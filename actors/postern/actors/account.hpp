@@ -72,12 +72,11 @@ struct account_state {
   clock::time_point last_activity = clock::now();
   /// OAuth accounts: the provider's access token (memory only), when to
   /// get the next one, the callers waiting for the one refresh in flight
-  /// (one per account, however many connections need it at once), and
-  /// how many refreshes this ACCOUNT made.
+  /// (one per account, however many connections need it at once). On
+  /// steady_now(), so tests move it with TEST_CLOCK_FILE.
   secret access_token;
   clock::time_point access_renew_at;
   std::vector<std::function<void(caf::expected<secret>)>> token_waiters;
-  uint64_t token_refreshes = 0;
   /// Whether the account signs in by OAuth (known once its settings came).
   bool oauth = false;
   /// When the messages of the last minute were handed to SMTP (send rate

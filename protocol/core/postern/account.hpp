@@ -112,6 +112,10 @@ inline constexpr size_t max_account_aliases = 20;
 /// first, then the aliases.
 std::vector<std::string> sender_addresses(const account_settings& s);
 
+/// A mail provider's short name as accounts store it: 1 to 32 lower-case
+/// letters, digits, "-" or "_".
+bool is_provider_name(std::string_view name);
+
 /// Whether the account signs in by OAuth instead of with passwords.
 inline bool uses_oauth(const account_settings& s) {
   return !s.oauth_provider.empty();

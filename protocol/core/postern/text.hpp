@@ -17,6 +17,10 @@ namespace postern {
 /// space, RFC 9110 §5.6.3).
 std::string_view trim_blanks(std::string_view s) noexcept;
 
+/// The domain of an email address (after its last "@"), in lower case;
+/// empty when it has none.
+std::string address_domain(std::string_view address);
+
 /// `s` with A–Z turned into a–z; every other byte unchanged.
 std::string ascii_lower(std::string_view s);
 

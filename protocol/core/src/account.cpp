@@ -3,6 +3,7 @@
 
 #include "postern/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace postern {
@@ -49,6 +50,14 @@ std::optional<sasl_mechanism> parse_sasl_mechanism(std::string_view s) {
   if (lower == "oauthbearer")
     return sasl_mechanism::oauthbearer;
   return std::nullopt;
+}
+
+bool is_provider_name(std::string_view name) {
+  return !name.empty() && name.size() <= 32
+         && std::all_of(name.begin(), name.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                     || c == '-' || c == '_';
+            });
 }
 
 std::string email_address(const account_settings& s) {

@@ -11,6 +11,13 @@ std::string_view trim_blanks(std::string_view s) noexcept {
   return s;
 }
 
+std::string address_domain(std::string_view address) {
+  auto at = address.rfind('@');
+  if (at == std::string_view::npos || at + 1 >= address.size())
+    return {};
+  return ascii_lower(address.substr(at + 1));
+}
+
 std::string ascii_lower(std::string_view s) {
   std::string out{s};
   for (auto& c : out)

@@ -24,14 +24,6 @@ std::string_view text_of(const rapidjson::Value& v) {
   return {v.GetString(), v.GetStringLength()};
 }
 
-bool plain_name(std::string_view name) {
-  return !name.empty() && name.size() <= 32
-         && std::all_of(name.begin(), name.end(), [](char c) {
-              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-                     || c == '-' || c == '_';
-            });
-}
-
 /// An endpoint Postern calls or sends people to: https, or http on a
 /// loopback host (a provider under test, or on the same machine).
 bool acceptable_endpoint(std::string_view url) {
@@ -41,13 +33,6 @@ bool acceptable_endpoint(std::string_view url) {
   if (parts->scheme == "https")
     return true;
   return is_loopback(*parts);
-}
-
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  if (at == std::string_view::npos)
-    return {};
-  return ascii_lower(address.substr(at + 1));
 }
 
 /// Reads one provider object; `where` names it in errors.
@@ -138,7 +123,7 @@ public:
   caf::error read(mail_provider& p) {
     if (auto err = text("name", p.name, true))
       return err;
-    if (!plain_name(p.name))
+    if (!is_provider_name(p.name))
       return fail("name", "must be 1 to 32 lower-case letters, digits, - or _");
     where_ += " (\"" + p.name + "\")";
     if (auto err = text("title", p.title, true))
@@ -225,7 +210,7 @@ const mail_provider* mail_providers::find(std::string_view name) const {
 
 const mail_provider*
 mail_providers::for_address(std::string_view address) const {
-  auto domain = domain_of(address);
+  auto domain = address_domain(address);
   if (domain.empty())
     return nullptr;
   for (auto& p : all_)
@@ -347,7 +332,7 @@ caf::expected<mail_providers> load_mail_providers(const provider_settings& s) {
 
 // -- token endpoint -----------------------------------------------------------
 
-caf::expected<provider_tokens>
+caf::expected<oauth_access>
 parse_token_response(const mail_provider& p, unsigned http_status,
                      std::string_view body) {
   rapidjson::Document doc;
@@ -376,7 +361,7 @@ parse_token_response(const mail_provider& p, unsigned http_status,
                            p.title + "'s token endpoint answered HTTP "
                              + std::to_string(http_status)
                              + (parsed ? "" : " without a JSON object"));
-  provider_tokens t;
+  oauth_access t;
   auto access = doc.FindMember("access_token");
   if (access == doc.MemberEnd() || !access->value.IsString()
       || access->value.GetStringLength() == 0
@@ -401,7 +386,7 @@ parse_token_response(const mail_provider& p, unsigned http_status,
       return caf::make_error(ec::server_refused,
                              p.title + "'s token endpoint sent an unusable "
                                        "expires_in");
-    t.expires_in = std::chrono::seconds{std::min<int64_t>(seconds, 86400)};
+    t.expires_in = std::min<int64_t>(seconds, 86400);
   }
   if (auto refresh = doc.FindMember("refresh_token");
       refresh != doc.MemberEnd() && refresh->value.IsString()
@@ -437,7 +422,7 @@ token_exchange code_request(const mail_provider& p, std::string_view code,
   return req;
 }
 
-caf::expected<provider_tokens> exchange(const mail_provider& p,
+caf::expected<oauth_access> exchange(const mail_provider& p,
                                         const token_transport& transport,
                                         const token_exchange& req,
                                         std::chrono::seconds timeout) {

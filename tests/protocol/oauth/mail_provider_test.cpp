@@ -238,13 +238,13 @@ TEST(mail_provider, token_answers) {
     R"("refresh_token":"rt-2","scope":"mail"})");
   ASSERT_TRUE(ok) << describe(ok.error());
   EXPECT_EQ(ok->access_token.reveal(), "at-1");
-  EXPECT_EQ(ok->expires_in.count(), 3599);
+  EXPECT_EQ(ok->expires_in, 3599);
   EXPECT_EQ(ok->refresh_token.reveal(), "rt-2");
   // Microsoft has sent expires_in as a string; no refresh token: keep.
   auto str = parse_token_response(
     p, 200, R"({"access_token":"at","token_type":"bearer","expires_in":"60"})");
   ASSERT_TRUE(str);
-  EXPECT_EQ(str->expires_in.count(), 60);
+  EXPECT_EQ(str->expires_in, 60);
   EXPECT_TRUE(str->refresh_token.empty());
   auto refused = parse_token_response(
     p, 400,
@@ -308,5 +308,5 @@ TEST(mail_provider, token_requests_are_form_encoded) {
   auto got = exchange(p, fine, oauth::refresh_request(p, secret{"r"}),
                       std::chrono::seconds{1});
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->expires_in.count(), 3600);
+  EXPECT_EQ(got->expires_in, 3600);
 }

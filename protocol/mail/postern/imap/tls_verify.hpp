@@ -7,7 +7,17 @@
 
 #include <string>
 
+struct ssl_st;
+
 namespace postern::imap {
+
+/// Prepares an OpenSSL client connection (Boost.Asio's, say) to verify the
+/// server as `host`: the certificate must name that host (DNS name, no
+/// partial wildcards) or IP literal, and SNI is sent for names. The
+/// context's verify mode and trusted CAs are the caller's. False when
+/// OpenSSL refuses the host.
+bool expect_tls_host(ssl_st* ssl, const std::string& host);
+
 
 /// Verifies the certificate chain the server presented on the TLS `stream`
 /// (after STARTTLS, or on an implicit-TLS connection) with OpenSSL, because

@@ -33,9 +33,6 @@ struct discovered_settings {
   std::string title;
 };
 
-/// The domain of an address, in lower case; empty when it has none.
-std::string address_domain(std::string_view address);
-
 /// The built-in table: settings of well-known providers by domain.
 std::optional<discovered_settings> well_known_settings(std::string_view address);
 

@@ -8,6 +8,7 @@
 #include <libetpan/mmapstring.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -131,6 +132,23 @@ bool is_ip_literal(const std::string& host) {
 }
 
 } // namespace
+
+bool expect_tls_host(ssl_st* ssl, const std::string& host) {
+  auto literal = host;
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
+  auto* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  // An IP literal parses as one; SNI is for names only.
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, literal.c_str()) == 1)
+    return true;
+  if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) != 1)
+    return false;
+  // SSL_set_tlsext_host_name is a macro with a C cast.
+  return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(host.c_str()))
+         == 1;
+}
 
 caf::error verify_peer_certificate(mailstream* stream, const std::string& host,
                                    const std::string& ca_file) {

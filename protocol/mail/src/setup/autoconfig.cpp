@@ -209,13 +209,6 @@ pick(const std::vector<autoconfig_reader::server>& servers,
 
 } // namespace
 
-std::string address_domain(std::string_view address) {
-  auto at = address.rfind('@');
-  if (at == std::string_view::npos || at + 1 >= address.size())
-    return {};
-  return ascii_lower(address.substr(at + 1));
-}
-
 std::optional<discovered_settings>
 well_known_settings(std::string_view address) {
   auto domain = address_domain(address);

@@ -98,21 +98,14 @@ caf::expected<mail_providers> load_mail_providers(const provider_settings& s);
 
 // -- talking to a provider's token endpoint -----------------------------------
 
-/// What a token endpoint answered.
-struct provider_tokens {
-  secret access_token;
-  /// From expires_in; one hour when the provider does not say.
-  std::chrono::seconds expires_in{3600};
-  /// Set when the provider issued one (on a code, or when it rotates
-  /// refresh tokens); empty means "keep the one you have".
-  secret refresh_token;
-};
-
-/// Reads a token endpoint's answer (RFC 6749 §5.1 and §5.2). An "error"
+/// Reads a token endpoint's answer (RFC 6749 §5.1 and §5.2): expires_in
+/// (one hour when the provider does not say, at most a day), and a
+/// refresh token when the provider issued one (on a code, or when it
+/// rotates them; empty means "keep the one you have"). An "error"
 /// of invalid_grant is ec::signin_required (the person must sign in
 /// again), any other error ec::server_refused; the sentence names the
 /// provider's title and never holds a token.
-caf::expected<provider_tokens>
+caf::expected<oauth_access>
 parse_token_response(const mail_provider& p, unsigned http_status,
                      std::string_view body);
 
@@ -140,7 +133,7 @@ token_exchange code_request(const mail_provider& p, std::string_view code,
                             std::string_view redirect_uri);
 
 /// Sends `req` through `transport` and reads the answer.
-caf::expected<provider_tokens> exchange(const mail_provider& p,
+caf::expected<oauth_access> exchange(const mail_provider& p,
                                         const token_transport& transport,
                                         const token_exchange& req,
                                         std::chrono::seconds timeout);
