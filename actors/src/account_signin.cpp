@@ -5,6 +5,7 @@
 // itself blocks (HTTP to the provider), so it runs on a detached helper,
 // never on a CAF worker.
 #include "account_internal.hpp"
+#include "postern/actors/provider_call.hpp"
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
 #include "postern/log.hpp"
@@ -90,18 +91,9 @@ void account_state::with_access_token(
           return finish(signin_again(settings, p.title));
         auto refresh = std::move(creds.oauth_refresh_token);
         creds.imap_password.wipe();
-        auto helper = st->self->spawn<caf::detached>(
-          [p, transport, timeout,
-           refresh](caf::event_based_actor* me) -> caf::behavior {
-            return {
-              [=](atom::refresh) -> caf::result<oauth_access> {
-                me->quit();
-                return oauth::exchange(p, transport,
+        auto helper = spawn_token_call(st->self, p, transport,
                                        oauth::refresh_request(p, refresh),
                                        timeout);
-              },
-            };
-          });
         auto asked = steady_now();
         st->self->request(helper, timeout + 5s, atom::refresh_v)
           .then(

@@ -137,8 +137,10 @@ mail_router_state::start_probe(const account_settings& settings,
   auto user = settings.owner.value;
   if (auto err = admit_probe(user, steady_now()))
     return err;
-  if (uses_oauth(settings)) {
-    // The token comes from the ACCOUNT, the one place that refreshes it.
+  if (uses_oauth(settings) && creds.imap_password.empty()) {
+    // The token comes from the ACCOUNT, the one place that refreshes it
+    // (a sign-in the dashboard has just redeemed brings its own token as
+    // imap_password: its account does not exist yet).
     auto rp = self->make_response_promise<probe_report>();
     auto st = this;
     self

@@ -68,7 +68,22 @@ std::shared_ptr<const site> make_site(const config& cfg, const endpoints& eps) {
   login_throttle::options signups;
   signups.per_address = {30, std::chrono::seconds(1), std::chrono::minutes(5)};
   s->signup_throttle = std::make_shared<login_throttle>(signups);
+  s->signins = std::make_shared<provider_signins>();
   return s;
+}
+
+std::string csp_with_form_targets(const std::vector<std::string>& origins) {
+  std::string csp{page_csp};
+  constexpr std::string_view self_only = "form-action 'self'";
+  auto at = csp.find(self_only);
+  if (at == std::string::npos)
+    return csp;
+  std::string extra;
+  for (auto& o : origins)
+    if (!o.empty() && extra.find(" " + o) == std::string::npos)
+      extra += " " + o;
+  csp.insert(at + self_only.size(), extra);
+  return csp;
 }
 
 // -- sessions -----------------------------------------------------------------

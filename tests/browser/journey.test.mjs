@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A person's journey through the dashboard in Debian's Chromium, against a
 // running Postern and the real Dovecot/Postfix of the mail fixture:
-// sign up -> add an account (the connection test fails with a wrong
+// sign up -> add an account (its address first, then the connection test fails with a wrong
 // password, then passes) -> see it listed -> an MCP SDK client asks for
 // access and the person approves the consent (the redirect reaches the
 // client's loopback callback, the SDK exchanges the code) -> the agent
@@ -30,8 +30,13 @@ const LABEL = `Bob's <b>mail</b> & "more"`;
 const ARCHIVE = 'Archive';
 
 /** Fills the add-account form for a mailbox of the test Dovecot (IMAPS
- *  and SMTPS on the fixture's host). */
+ *  and SMTPS on the fixture's host), from the address step: the address
+ *  first, then the form it opens with the login filled in. */
 async function fillAccountForm(page, label, user, password) {
+  await page.fill('#address', user);
+  await page.click('button:has-text("Continue")');
+  await page.locator('#imap_host').waitFor();
+  assert.equal(await page.inputValue('#imap_username'), user);
   await page.fill('#label', label);
   await page.fill('#imap_host', mail.MAIL_HOST);
   await page.fill('#imap_port', mail.IMAPS_PORT);

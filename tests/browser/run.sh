@@ -15,4 +15,4 @@ if [ ! -f "$HERE/node_modules/.package-lock.json" ] \
    || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
   npm ci --prefix "$HERE" --no-audit --no-fund
 fi
-exec node --test "$HERE/journey.test.mjs"
+exec node --test "$HERE/journey.test.mjs" "$HERE/signin.test.mjs"

@@ -125,7 +125,10 @@ class ProviderOAuthTest(unittest.TestCase):
         # Postern's clock for token lifetimes: moved by the test, never
         # waited for.
         cls.clock = TestClock(cls.tmp)
-        env = {"MAIL_OAUTH_PROVIDERS": cls.providers_file, "TOOL_RATE_LIMIT": "0"}
+        # SSL_CERT_FILE: accounts added on the dashboard (no per-account CA
+        # file) trust the test Dovecot's CA.
+        env = {"MAIL_OAUTH_PROVIDERS": cls.providers_file, "TOOL_RATE_LIMIT": "0",
+               "SSL_CERT_FILE": cls.mail["CA_FILE"]}
         env.update(cls.clock.env())
         cls.server = Served(cls.tmp, env).start()
         cls.people = 0
@@ -137,7 +140,8 @@ class ProviderOAuthTest(unittest.TestCase):
 
     def setUp(self):
         self.provider.control(self.user, refuse_refresh=False, expires_in=3600,
-                              rotate=True, delay_ms=0, reject_tokeninfo=0)
+                              rotate=True, delay_ms=0, reject_tokeninfo=0,
+                              deny=False, signin_as="")
 
     # -- set-up --------------------------------------------------------------
 
@@ -364,6 +368,233 @@ class ProviderOAuthTest(unittest.TestCase):
         self.assertIn("Reconnect", report["imap"]["message"])
         _, _, body, _ = b2.get("/dashboard")
         self.assertIn("no longer accepts this account", body)
+
+    # -- "Sign in with <provider>" on the dashboard --------------------------
+
+    def web_person(self):
+        """A new Postern user logged in on a Browser (no account yet)."""
+        type(self).people += 1
+        name = "web%d" % self.people
+        self.server.admin("create-user", name, stdin=PASSWORD + "\n")
+        b = Browser(self.server)
+        status, _, body, _ = b.login(name)
+        self.assertEqual(status, 303, body[:500])
+        self.last_person = name
+        return b
+
+    def provider_round_trip(self, location):
+        """What a browser does at the provider: follows its redirect and
+        returns the callback's path and query on Postern."""
+        u = urllib.parse.urlparse(location)
+        self.assertEqual("%s:%s" % (u.hostname, u.port),
+                         "%s:%s" % (self.provider.host, self.provider.port))
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+        c.request("GET", u.path + "?" + u.query)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        self.assertEqual(r.status, 302)
+        back = urllib.parse.urlparse(r.getheader("Location"))
+        self.assertEqual(back.path, "/accounts/oauth/callback")
+        return back.path + "?" + back.query
+
+    def start_signin(self, b, fields, page="/accounts/add"):
+        status, headers, body, _ = b.form(page, "/accounts/oauth/start", fields)
+        self.assertEqual(status, 303, body[:1000])
+        location = headers["Location"]
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
+        return location, q
+
+    def test_the_dashboard_signs_in_with_the_provider(self):
+        b = self.web_person()
+        # The address step offers the provider of the address's domain.
+        status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                    {"address": self.user, "action": "lookup"})
+        self.assertEqual(status, 200, body[:1000])
+        self.assertIn("Sign in with Test Mail", body)
+        self.assertIn('name="provider" value="testmail"', body)
+        before = self.provider.stats(self.user)
+        location, q = self.start_signin(b, {"provider": "testmail", "address": self.user,
+                                            "label": "Signed in"})
+        # Code + PKCE S256 + state, for the address, at the redirect URI.
+        self.assertEqual(q["response_type"], ["code"])
+        self.assertEqual(q["code_challenge_method"], ["S256"])
+        self.assertEqual(len(q["code_challenge"][0]), 43)
+        self.assertEqual(len(q["state"][0]), 43)
+        self.assertEqual(q["login_hint"], [self.user])
+        self.assertEqual(q["scope"], ["mail offline_access"])
+        self.assertTrue(q["redirect_uri"][0].endswith("/accounts/oauth/callback"))
+        callback = self.provider_round_trip(location)
+        status, headers, body, _ = b.get(callback)
+        self.assertEqual(status, 303, body[:2000])
+        self.assertEqual(headers["Location"], "/dashboard?notice=added")
+        after = self.provider.stats(self.user)
+        self.assertEqual(after["codes"] - before["codes"], 1)
+        _, _, dash, _ = b.get("/dashboard")
+        self.assertIn("Signed in", dash)
+        self.assertIn("with Test Mail", dash)
+        self.assertIn("Reconnect", dash)
+        account = re.search(r'data-account-id="([^"]+)"', dash).group(1)
+        # An agent uses it: the stored refresh token works.
+        token = self.server.token(self.last_person, account, "mail:folders mail:read")
+        agent = Agent(self.server, token)
+        self.ok(agent.call("list_folders", {}))
+        # The callback is used once.
+        status, _, body, _ = b.get(callback)
+        self.assertEqual(status, 400)
+        self.assertIn("expired or was already used", body)
+
+    def test_reconnect_renews_a_refused_sign_in(self):
+        b = self.web_person()
+        location, _ = self.start_signin(b, {"provider": "testmail", "address": self.user,
+                                            "label": "Comeback"})
+        status, _, body, _ = b.get(self.provider_round_trip(location))
+        self.assertEqual(status, 303, body[:2000])
+        _, _, dash, _ = b.get("/dashboard")
+        account = re.search(r'data-account-id="([^"]+)"', dash).group(1)
+        agent = Agent(self.server, self.server.token(self.last_person, account,
+                                                     "mail:folders"))
+        self.provider.control(self.user, refuse_refresh=True)
+        self.assertTrue(agent.call("list_folders", {}).get("isError"))
+        # The person fixes it at the provider; the account stays refused
+        # until they reconnect.
+        self.provider.control(self.user, refuse_refresh=False)
+        self.assertTrue(agent.call("list_folders", {}).get("isError"))
+        _, _, dash, _ = b.get("/dashboard")
+        self.assertIn("no longer accepts this account", dash)
+        self.assertIn('data-reconnect="%s"' % account, dash)
+        # The dashboard's CSP lets Reconnect's form go on to the provider.
+        _, headers, _, _ = b.get("/dashboard")
+        self.assertIn(self.provider.url, headers["Content-Security-Policy"])
+        location, q = self.start_signin(b, {"provider": "testmail", "account": account},
+                                        page="/dashboard")
+        self.assertEqual(q["login_hint"], [self.user])
+        status, headers, body, _ = b.get(self.provider_round_trip(location))
+        self.assertEqual(status, 303, body[:2000])
+        self.assertEqual(headers["Location"], "/dashboard?notice=reconnected")
+        self.ok(agent.call("list_folders", {}))
+        _, _, dash, _ = b.get("/dashboard")
+        self.assertNotIn("no longer accepts this account", dash)
+
+    def test_a_sign_in_is_refused_when_it_does_not_fit(self):
+        b = self.web_person()
+        accounts_before = b.get("/dashboard")[2].count("data-account-id=")
+        # The person says no at the provider.
+        self.provider.control(self.user, deny=True)
+        location, _ = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        status, _, body, _ = b.get(self.provider_round_trip(location))
+        self.assertEqual(status, 400)
+        self.assertIn("You did not allow Postern at Test Mail", body)
+        self.provider.control(self.user, deny=False)
+        # Signed in as another mailbox than the address named: IMAP refuses
+        # the token for oscar, nothing is saved.
+        self.provider.control(self.user, signin_as="someone-else@example.test")
+        location, _ = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        status, _, body, _ = b.get(self.provider_round_trip(location))
+        self.assertEqual(status, 422, body[:2000])
+        self.assertIn("did not open " + self.user, body)
+        self.provider.control(self.user, signin_as="")
+        # A callback started in another login (someone else's link) is
+        # refused and spent.
+        location, _ = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        callback = self.provider_round_trip(location)
+        other = self.web_person()
+        status, _, body, _ = other.get(callback)
+        self.assertEqual(status, 400)
+        self.assertIn("expired or was already used", body)
+        status, _, body, _ = b.get(callback)
+        self.assertEqual(status, 400)
+        # Unknown state, no state, an error code that is not one, no code.
+        for query in ["state=nosuch&code=x", "code=x", "", "state=" + "A" * 300]:
+            status, _, body, _ = b.get("/accounts/oauth/callback?" + query)
+            self.assertEqual(status, 400, query)
+        location, q = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        status, _, body, _ = b.get("/accounts/oauth/callback?" + urllib.parse.urlencode(
+            {"state": q["state"][0], "error": "<script>x</script>",
+             "error_description": "SECRET-DESCRIPTION"}))
+        self.assertEqual(status, 400)
+        self.assertIn("unknown_error", body)
+        self.assertNotIn("<script>x", body)
+        self.assertNotIn("SECRET-DESCRIPTION", body)
+        location, q = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        status, _, body, _ = b.get("/accounts/oauth/callback?state=" + q["state"][0])
+        self.assertEqual(status, 400)
+        self.assertIn("no usable sign-in", body)
+        # A forged code: the provider refuses it, nothing is saved.
+        location, q = self.start_signin(b, {"provider": "testmail", "address": self.user})
+        status, _, body, _ = b.get("/accounts/oauth/callback?" + urllib.parse.urlencode(
+            {"state": q["state"][0], "code": "code-forged"}))
+        self.assertEqual(status, 502, body[:2000])
+        self.assertIn("Nothing was saved", body)
+        self.assertEqual(b.get("/dashboard")[2].count("data-account-id="), accounts_before)
+        # Not logged in: the callback goes to the login page.
+        status, headers, _, _ = Browser(self.server).get(callback)
+        self.assertEqual(status, 303)
+        self.assertTrue(headers["Location"].startswith("/login"))
+
+    def test_the_sign_in_start_refuses_bad_forms(self):
+        b = self.web_person()
+        page = "/accounts/add"
+        for fields, status, words in [
+                ({"provider": "nosuch", "address": self.user}, 400, "no sign-in with that"),
+                ({"provider": "testmail", "address": "not-an-address"}, 400,
+                 "Enter the email address"),
+                ({"provider": "testmail", "address": self.user, "label": "x" * 101}, 400,
+                 "at most 100"),
+                ({"provider": "testmail", "account": "../etc"}, 404, "No such"),
+                ({"provider": "testmail", "account": "nosuchaccount"}, 404, "")]:
+            got, _, body, _ = b.form(page, "/accounts/oauth/start", fields)
+            self.assertEqual(got, status, (fields, body[:1000]))
+            self.assertIn(words, body)
+        # Without the form's token, or from another site.
+        got, _, _, _ = b.post("/accounts/oauth/start",
+                              {"provider": "testmail", "address": self.user, "csrf": "A" * 43})
+        self.assertEqual(got, 403)
+        got, _, _, _ = b.post("/accounts/oauth/start",
+                              {"provider": "testmail", "address": self.user,
+                               "csrf": b.csrf_of(b.get(page)[2])},
+                              headers={"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(got, 403)
+        # Not logged in.
+        got, headers, _, _ = Browser(self.server).post(
+            "/accounts/oauth/start", {"provider": "testmail", "address": self.user})
+        self.assertIn(got, (303, 403))
+        # Reconnecting an account that signs in with another provider (or a
+        # password) is refused.
+        self.person(provider="testbearer", label="Bearer acct")
+        b2 = Browser(self.server)
+        b2.login(self.last_person)
+        dash = b2.get("/dashboard")[2]
+        account = re.search(r'data-account-id="([^"]+)"', dash).group(1)
+        got, _, body, _ = b2.form("/dashboard", "/accounts/oauth/start",
+                                  {"provider": "testmail", "account": account})
+        self.assertEqual(got, 400)
+        self.assertIn("does not sign in with Test Mail", body)
+
+    def test_the_address_step_fills_in_known_servers(self):
+        b = self.web_person()
+        # A bad address stays on the step.
+        status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                    {"address": "nobody", "action": "lookup"})
+        self.assertEqual(status, 400)
+        self.assertIn("Enter an email address", body)
+        # A well-known provider without a configured sign-in: its servers.
+        status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                    {"address": "me@fastmail.com", "action": "lookup"})
+        self.assertEqual(status, 200, body[:1000])
+        self.assertIn('value="imap.fastmail.com"', body)
+        self.assertIn('value="me@fastmail.com"', body)
+        self.assertIn("Sign in with Test Mail", body)  # offered for own domains
+        # "Use a password instead" for the provider's own domain.
+        status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                    {"address": self.user, "action": "manual"})
+        self.assertEqual(status, 200)
+        self.assertIn('id="imap_password"', body)
+        self.assertIn('value="%s"' % self.user, body)
+        # The manual form is still there.
+        status, _, body, _ = b.get("/accounts/add?manual=1")
+        self.assertEqual(status, 200)
+        self.assertIn('id="imap_host"', body)
 
     def test_zz_no_token_reaches_the_log(self):
         agent, _, _ = self.person(label="Quiet")

@@ -6,14 +6,18 @@ client.
 
   GET  /authorize   response_type=code, client_id, redirect_uri, state,
                     code_challenge (S256), login_hint=<address>: consents at
-                    once and redirects back with a code
+                    once and redirects back with a code (or error=
+                    access_denied when the user's control "deny" is set; a
+                    control "signin_as" signs in as that address instead, as
+                    a person who picks another account at the provider)
   POST /token       grant_type=authorization_code (code, redirect_uri,
                     code_verifier) or refresh_token (rotates it: the old one
                     is spent, and a spent one replayed revokes its family);
                     client_id + client_secret in the form
   GET  /tokeninfo   ?access_token=... -> 200 {"email": ...} or 401 (Dovecot)
   POST /control     JSON {"user", "refuse_refresh", "expires_in",
-                    "expire_access", "rotate", "delay_ms", "reject_tokeninfo": N
+                    "expire_access", "rotate", "delay_ms", "deny", "signin_as",
+                    "reject_tokeninfo": N
                     (the next N checks of a valid token fail, as for a token
                     revoked early)}: per-user behaviour
   GET  /stats       ?user=... -> counters (refreshes, codes, tokeninfo_ok,
@@ -48,7 +52,8 @@ stats = {}      # user -> dict
 def control(user):
     return controls.setdefault(user, {"refuse_refresh": False, "expires_in": 3600,
                                       "rotate": True, "delay_ms": 0,
-                                      "reject_tokeninfo": 0})
+                                      "reject_tokeninfo": 0, "deny": False,
+                                      "signin_as": ""})
 
 
 def count(user, what):
@@ -126,12 +131,20 @@ class Handler(BaseHTTPRequestHandler):
         user = q.get("login_hint", "")
         if "@" not in user:
             return self.reply(400, {"error": "invalid_request", "error_description": "login_hint"})
+        sep = "&" if "?" in redirect else "?"
+        with lock:
+            c = control(user)
+            deny, user = c["deny"], c["signin_as"] or user
+        if deny:
+            return self.redirect(redirect + sep + urlencode({"error": "access_denied",
+                                                             "state": q["state"]}))
         code = "code-" + secrets.token_urlsafe(16)
         with lock:
             codes[code] = {"user": user, "redirect_uri": redirect,
                            "challenge": q["code_challenge"], "expires": time.time() + 300}
-        sep = "&" if "?" in redirect else "?"
-        location = redirect + sep + urlencode({"code": code, "state": q["state"]})
+        self.redirect(redirect + sep + urlencode({"code": code, "state": q["state"]}))
+
+    def redirect(self, location):
         self.send_response(302)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
@@ -147,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 c = control(f["user"])
                 for k in ("refuse_refresh", "expires_in", "rotate", "delay_ms",
-                          "reject_tokeninfo"):
+                          "reject_tokeninfo", "deny", "signin_as"):
                     if k in f:
                         c[k] = f[k]
                 if f.get("expire_access"):

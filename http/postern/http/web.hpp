@@ -9,6 +9,7 @@
 #include "postern/http/form.hpp"
 #include "postern/http/login_throttle.hpp"
 #include "postern/http/message.hpp"
+#include "postern/http/provider_signins.hpp"
 #include "postern/http/routes.hpp"
 #include "postern/ui/template.hpp"
 
@@ -40,6 +41,12 @@ inline constexpr std::string_view page_csp
     "img-src 'self'; connect-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// page_csp with `origins` added to form-action, for a page whose form is
+/// answered by a redirect to another origin (the OAuth consent to a
+/// client, a sign-in at a mail provider): Chromium applies form-action to
+/// that redirect too.
+std::string csp_with_form_targets(const std::vector<std::string>& origins);
+
 /// How long a page's actor requests may take before the page says so.
 inline constexpr auto page_timeout = std::chrono::seconds(30);
 
@@ -63,6 +70,8 @@ struct site {
   std::shared_ptr<login_throttle> throttle;
   /// Sign-ups per address (each costs a password hash).
   std::shared_ptr<login_throttle> signup_throttle;
+  /// Sign-ins at mail providers waiting for their callback.
+  std::shared_ptr<provider_signins> signins;
 
   /// "postern_session", or "__Host-postern_session" when cookies are
   /// Secure (the prefix forbids Domain= and non-secure overwrites).

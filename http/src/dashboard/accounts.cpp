@@ -184,6 +184,8 @@ struct form_page_options {
   const probe_report* report = nullptr;
   bool offer_save_anyway = false;
   bool passwords_cleared = false;
+  /// The address step's notice and sign-in offers (a new account only).
+  const add_form_extras* extras = nullptr;
 };
 
 response_type
@@ -216,6 +218,12 @@ account_form_page(const web_session& ws, const account_settings& st,
     p.data.set("report", report_view(*o.report));
   p.data.set("offer_save_anyway", o.offer_save_anyway);
   p.data.set("passwords_cleared", o.passwords_cleared);
+  if (o.extras != nullptr) {
+    p.notice = o.extras->notice;
+    p.data.set("signin_offers", o.extras->signin_offers);
+    p.data.set("has_signin_offers", o.extras->signin_offers.truthy());
+    p.csp = csp_with_form_targets(o.extras->form_targets);
+  }
   return render_page(p);
 }
 
@@ -387,17 +395,21 @@ void account_post(site_ptr s, task self, const web_session& ws,
 
 } // namespace
 
-void get_add_account(site_ptr s, const request& req, const responder& respond) {
-  with_session(s, req, respond, [respond](task, const web_session& ws) {
-    account_settings defaults;
-    defaults.imap.port = 993;
-    defaults.imap.security = transport_security::tls;
-    defaults.has_smtp = true;
-    defaults.smtp.port = 465;
-    defaults.smtp.security = transport_security::tls;
-    respond(
-      account_form_page(ws, defaults, nullptr, ui::value::object(), {}, {}));
-  });
+account_settings blank_account() {
+  account_settings defaults;
+  defaults.imap.port = 993;
+  defaults.imap.security = transport_security::tls;
+  defaults.has_smtp = true;
+  defaults.smtp.port = 465;
+  defaults.smtp.security = transport_security::tls;
+  return defaults;
+}
+
+response_type add_account_form(const web_session& ws, const account_settings& st,
+                               const add_form_extras& extras) {
+  form_page_options o;
+  o.extras = &extras;
+  return account_form_page(ws, st, nullptr, ui::value::object(), {}, o);
 }
 
 void post_add_account(site_ptr s, const request& req,
@@ -406,8 +418,12 @@ void post_add_account(site_ptr s, const request& req,
   with_session_form(s, req, respond,
                     [s, respond, json](task self, const web_session& ws,
                                        const form_data& form) {
-                      account_post(s, self, ws, form, respond, json,
-                                   std::nullopt);
+                      auto action = form.get("action");
+                      if (action == "lookup" || action == "manual")
+                        add_account_from_address(*s, ws, form, respond);
+                      else
+                        account_post(s, self, ws, form, respond, json,
+                                     std::nullopt);
                     });
 }
 

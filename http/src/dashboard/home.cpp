@@ -2,6 +2,7 @@
 // The dashboard: email accounts, agent connections and recent activity.
 #include "postern/clock.hpp"
 #include "postern/log.hpp"
+#include "postern/oauth/uri.hpp"
 #include "shared.hpp"
 
 #include <algorithm>
@@ -42,6 +43,9 @@ ui::value account_view(const account_settings& a,
     const auto* p = providers ? providers->find(a.oauth_provider) : nullptr;
     v.set("oauth_title", p != nullptr ? p->title : a.oauth_provider);
     v.set("needs_signin", a.needs_signin);
+    // Reconnect needs the provider configured.
+    if (p != nullptr)
+      v.set("oauth_provider", p->name);
   }
   v.set("imap_username", a.imap.username);
   v.set("imap_where", where(a.imap));
@@ -80,6 +84,15 @@ response_type dashboard_page(const site& s, const web_session& ws,
   auto accounts = ui::value::list();
   for (auto& a : d.accounts)
     accounts.push(account_view(a, d.grants, s.actors.providers.get()));
+  // Reconnect's form is answered by a redirect to the provider.
+  std::vector<std::string> signin_origins;
+  if (const auto* providers = s.actors.providers.get())
+    for (auto& a : d.accounts)
+      if (const auto* pr = providers->find(a.oauth_provider))
+        signin_origins.push_back(
+          oauth::redirect_origin(pr->authorization_endpoint));
+  if (!signin_origins.empty())
+    p.csp = csp_with_form_targets(signin_origins);
   p.data.set("has_accounts", !d.accounts.empty());
   p.data.set("accounts", std::move(accounts));
   auto now = unix_seconds();

@@ -27,6 +27,9 @@ void add_dashboard_routes(router& r, const config& cfg, endpoints eps) {
   r.add(verb::get, "/dashboard", bind(get_dashboard));
   r.add(verb::get, "/accounts/add", bind(get_add_account));
   r.add(verb::post, "/accounts/add", bind(post_add_account));
+  // Before the /accounts/ prefixes: routes match in the order added.
+  r.add(verb::post, "/accounts/oauth/start", bind(post_signin_start));
+  r.add(verb::get, "/accounts/oauth/callback", bind(get_signin_callback));
   r.add_prefix(verb::get, "/accounts/", bind(account_get));
   r.add_prefix(verb::post, "/accounts/", bind(account_post_route));
   r.add_prefix(verb::post, "/tokens/", bind(post_revoke));

@@ -30,6 +30,12 @@ std::string notice_text(std::string_view code) {
   static const std::map<std::string_view, std::string_view> texts = {
     {"welcome", "Welcome to Postern. Add an email account to get started."},
     {"added", "The email account was added."},
+    {"added_smtp_refused",
+     "The email account was added, but its provider's SMTP server refused "
+     "the sign-in: agents can read its mail, and sending fails until the "
+     "provider allows it (Microsoft 365 tenants often have SMTP AUTH turned "
+     "off)."},
+    {"reconnected", "Signed in again: agents can use the account."},
     {"updated", "The email account was saved."},
     {"deleted", "The email account was deleted."},
     {"revoked", "The agent connection was revoked: its next request is "

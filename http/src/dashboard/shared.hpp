@@ -42,12 +42,21 @@ void post_logout(site_ptr s, const request& req, const responder& respond);
 // home.cpp
 void get_dashboard(site_ptr s, const request& req, const responder& respond);
 
-// accounts.cpp
+// account_address.cpp: GET /accounts/add (the address step, or the form
+// with ?manual=1)
 void get_add_account(site_ptr s, const request& req, const responder& respond);
+
+// accounts.cpp
 void post_add_account(site_ptr s, const request& req, const responder& respond);
 void account_get(site_ptr s, const request& req, const responder& respond);
 void account_post_route(site_ptr s, const request& req,
                         const responder& respond);
+
+// provider_signin.cpp
+void post_signin_start(site_ptr s, const request& req,
+                       const responder& respond);
+void get_signin_callback(site_ptr s, const request& req,
+                         const responder& respond);
 
 // connections.cpp
 void post_revoke(site_ptr s, const request& req, const responder& respond);
@@ -58,6 +67,36 @@ void get_activity(site_ptr s, const request& req, const responder& respond);
 // password.cpp
 void get_password(site_ptr s, const request& req, const responder& respond);
 void post_password(site_ptr s, const request& req, const responder& respond);
+
+// -- adding an account (accounts.cpp, account_address.cpp) -------------------
+
+/// The settings a new account's form starts with (ports of TLS).
+account_settings blank_account();
+
+/// What the address step adds to the add form.
+struct add_form_extras {
+  /// A sentence above the form: where its settings came from.
+  std::string notice;
+  /// Sign-in buttons for the configured providers (signin_offers()).
+  ui::value signin_offers = ui::value::list();
+  /// Their authorization endpoints' origins, for the page's form-action.
+  std::vector<std::string> form_targets;
+};
+
+/// The add form filled with `st`.
+response_type add_account_form(const web_session& ws, const account_settings& st,
+                               const add_form_extras& extras);
+
+/// POST /accounts/add with action=lookup (the address step's Continue) or
+/// action=manual (its "use a password instead"): the provider's sign-in,
+/// or the form filled in for the address.
+void add_account_from_address(const site& s, const web_session& ws,
+                              const form_data& form, const responder& respond);
+
+/// One "Sign in with <provider>" button per configured provider for the
+/// address; their origins go into `form_targets`.
+ui::value signin_offers(const site& s, const std::string& address,
+                        std::vector<std::string>& form_targets);
 
 // -- text (shared.cpp)
 // ------------------------------------------------------------

@@ -272,11 +272,7 @@ response_type consent_page(const checked_request& checked,
   p.data.set("max_recipients", std::to_string(max_recipient_patterns));
   // Chromium applies form-action to the redirect that follows the POST:
   // allow the client's origin.
-  std::string csp{page_csp};
-  auto fa = csp.find("form-action 'self'");
-  if (fa != std::string::npos)
-    csp.insert(fa + 18, " " + redirect_origin(pending.code.redirect_uri));
-  p.csp = csp;
+  p.csp = csp_with_form_targets({redirect_origin(pending.code.redirect_uri)});
   p.headers.emplace_back("Cache-Control", "no-store");
   return render_page(p);
 }
