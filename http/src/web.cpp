@@ -69,6 +69,9 @@ std::shared_ptr<const site> make_site(const config& cfg, const endpoints& eps) {
   signups.per_address = {30, std::chrono::seconds(1), std::chrono::minutes(5)};
   s->signup_throttle = std::make_shared<login_throttle>(signups);
   s->signins = std::make_shared<provider_signins>();
+  s->setup_dns_off = cfg.mail_setup_dns == "off";
+  if (!s->setup_dns_off)
+    s->setup_dns.nameserver = cfg.mail_setup_dns;
   return s;
 }
 

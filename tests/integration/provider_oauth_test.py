@@ -38,6 +38,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_test import PASSWORD, Browser  # noqa: E402
+from fake_dns import FakeDNS  # noqa: E402
 from mcp_http_test import BIN  # noqa: E402
 from outbox_test import Agent, Served  # noqa: E402
 from support import TestClock, mail_env  # noqa: E402
@@ -127,8 +128,17 @@ class ProviderOAuthTest(unittest.TestCase):
         cls.clock = TestClock(cls.tmp)
         # SSL_CERT_FILE: accounts added on the dashboard (no per-account CA
         # file) trust the test Dovecot's CA.
+        # The address step's SRV lookups go to a DNS server of the test's.
+        cls.dns = FakeDNS({
+            "_imaps._tcp.srvmail.test": [(10, 0, 993, "imap.srvmail.test"),
+                                         (0, 5, 9993, "best.srvmail.test.")],
+            "_submissions._tcp.srvmail.test": [(0, 0, 465, "smtp.srvmail.test")],
+            "_imap._tcp.starttls.test": [(0, 0, 143, "mx.starttls.test")],
+            "_submission._tcp.starttls.test": [(0, 0, 587, "mx.starttls.test")],
+            "_imaps._tcp.noservice.test": [(0, 0, 0, ".")],
+        })
         env = {"MAIL_OAUTH_PROVIDERS": cls.providers_file, "TOOL_RATE_LIMIT": "0",
-               "SSL_CERT_FILE": cls.mail["CA_FILE"]}
+               "SSL_CERT_FILE": cls.mail["CA_FILE"], "MAIL_SETUP_DNS": cls.dns.address}
         env.update(cls.clock.env())
         cls.server = Served(cls.tmp, env).start()
         cls.people = 0
@@ -136,6 +146,7 @@ class ProviderOAuthTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
+        cls.dns.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def setUp(self):
@@ -595,6 +606,37 @@ class ProviderOAuthTest(unittest.TestCase):
         status, _, body, _ = b.get("/accounts/add?manual=1")
         self.assertEqual(status, 200)
         self.assertIn('id="imap_host"', body)
+
+    def test_the_address_step_reads_srv_records(self):
+        b = self.web_person()
+
+        def lookup(address):
+            status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                        {"address": address, "action": "lookup"})
+            self.assertEqual(status, 200, body[:1000])
+            return body
+        # Implicit TLS first (RFC 8314), the best record (lowest priority).
+        body = lookup("me@srvmail.test")
+        self.assertIn("DNS records of srvmail.test", body)
+        self.assertIn('id="imap_host" name="imap_host" value="best.srvmail.test"', body)
+        self.assertIn('value="9993"', body)
+        self.assertIn('id="smtp_host" name="smtp_host" value="smtp.srvmail.test"', body)
+        self.assertIn('value="me@srvmail.test"', body)
+        # Only STARTTLS services: both selects say so.
+        body = lookup("me@starttls.test")
+        self.assertIn('value="mx.starttls.test"', body)
+        self.assertIn('value="143"', body)
+        self.assertIn('value="587"', body)
+        self.assertEqual(body.count('<option value="starttls" selected>'), 2)
+        # "." means no service (RFC 6186 §3.4); nothing else is found.
+        body = lookup("me@noservice.test")
+        self.assertIn("found no settings for noservice.test", body)
+        self.assertIn('id="imap_host" name="imap_host" value=""', body)
+        asked = [name for name, qtype in self.dns.queries if qtype == 33]
+        for name in ["_imaps._tcp.srvmail.test", "_submissions._tcp.srvmail.test",
+                     "_imap._tcp.starttls.test", "_imaps._tcp.noservice.test",
+                     "_imap._tcp.noservice.test"]:
+            self.assertIn(name, asked)
 
     def test_zz_no_token_reaches_the_log(self):
         agent, _, _ = self.person(label="Quiet")

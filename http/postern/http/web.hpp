@@ -11,6 +11,7 @@
 #include "postern/http/message.hpp"
 #include "postern/http/provider_signins.hpp"
 #include "postern/http/routes.hpp"
+#include "postern/setup/autoconfig.hpp"
 #include "postern/ui/template.hpp"
 
 #include <caf/actor_system.hpp>
@@ -72,6 +73,10 @@ struct site {
   std::shared_ptr<login_throttle> signup_throttle;
   /// Sign-ins at mail providers waiting for their callback.
   std::shared_ptr<provider_signins> signins;
+  /// MAIL_SETUP_DNS: where the address step looks up SRV records, and
+  /// whether it does.
+  setup::dns_options setup_dns;
+  bool setup_dns_off = false;
 
   /// "postern_session", or "__Host-postern_session" when cookies are
   /// Secure (the prefix forbids Domain= and non-secure overwrites).

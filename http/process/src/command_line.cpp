@@ -6,6 +6,9 @@
 #include "postern/text.hpp"
 #include "postern/version.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -150,6 +153,27 @@ const std::vector<option>& options() {
     {"--mail-oauth-providers", "MAIL_OAUTH_PROVIDERS", "FILE",
      "JSON file listing further OAuth mail providers",
      string_setter(&config::mail_oauth_providers)},
+    {"--mail-setup-dns", "MAIL_SETUP_DNS", "ADDR",
+     "name server for finding a new account's servers (SRV records): off, "
+     "or IPv4[:port]; default the system's resolver",
+     [](config& cfg, const std::string& text, bool) -> caf::error {
+       auto colon = text.rfind(':');
+       auto host = text.substr(0, colon);
+       auto port = colon == std::string::npos ? std::string{"53"}
+                                              : text.substr(colon + 1);
+       in_addr ignored{};
+       if (!text.empty() && text != "off"
+           && (inet_pton(AF_INET, host.c_str(), &ignored) != 1
+               || port.empty() || port.size() > 5
+               || port.find_first_not_of("0123456789") != std::string::npos
+               || std::stoul(port) == 0 || std::stoul(port) > 65535))
+         return caf::make_error(ec::invalid_argument,
+                                "MAIL_SETUP_DNS must be off or an IPv4 "
+                                "address with an optional :port, e.g. "
+                                "127.0.0.1:5353");
+       cfg.mail_setup_dns = text;
+       return caf::none;
+     }},
     {"--tls-cert-file", "TLS_CERT_FILE", "PEM",
      "serve HTTPS with this certificate chain",
      string_setter(&config::tls_cert_file)},

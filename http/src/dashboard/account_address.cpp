@@ -9,6 +9,8 @@
 #include "postern/text.hpp"
 #include "shared.hpp"
 
+#include <atomic>
+
 namespace postern::http::dashboard {
 
 namespace {
@@ -53,6 +55,42 @@ signin_provider(const site& s, const std::string& address,
   if (known && !known->oauth_provider.empty())
     return all->find(known->oauth_provider);
   return nullptr;
+}
+
+/// DNS lookups in flight in the process: each holds a thread, so one
+/// person pressing Continue in a loop cannot spawn them without end (past
+/// the bound the form comes back unfilled).
+std::atomic<int> lookups_in_flight{0};
+constexpr int max_lookups_in_flight = 16;
+
+/// `st` with the servers `d` found; the SMTP login stays the IMAP one
+/// unless the person says otherwise.
+void fill_from(account_settings& st, const setup::discovered_settings& d) {
+  st.imap = d.imap;
+  st.has_smtp = d.has_smtp;
+  st.smtp = d.has_smtp ? d.smtp : server_settings{};
+  if (!d.has_smtp) {
+    st.smtp.port = 465;
+    st.smtp.security = transport_security::tls;
+  }
+  st.smtp.username.clear();
+}
+
+/// The add form with what was found (`found_from` starts the notice; empty
+/// when nothing was), and the configured providers' sign-ins.
+response_type found_form(const site& s, const web_session& ws,
+                         const account_settings& st,
+                         const std::string& found_from) {
+  add_form_extras extras;
+  extras.notice
+    = found_from.empty()
+        ? "Postern found no settings for " + address_domain(st.imap.username)
+            + ": enter the IMAP and SMTP settings your provider gives."
+        : found_from + "check them, enter the password (often an app "
+                       "password) and press Test connection.";
+  extras.signin_offers
+    = signin_offers(s, st.imap.username, extras.form_targets);
+  return add_account_form(ws, st, extras);
 }
 
 response_type signin_choice_page(const web_session& ws,
@@ -101,8 +139,9 @@ void get_add_account(site_ptr s, const request& req, const responder& respond) {
   });
 }
 
-void add_account_from_address(const site& s, const web_session& ws,
+void add_account_from_address(site_ptr sp, task self, const web_session& ws,
                               const form_data& form, const responder& respond) {
+  const auto& s = *sp;
   auto address = trim(form.get("address"));
   if (address.empty() || address.size() > max_address
       || !mime::is_sendable_address(address)) {
@@ -120,24 +159,47 @@ void add_account_from_address(const site& s, const web_session& ws,
   auto st = blank_account();
   st.label = default_label(address);
   st.imap.username = address;
-  add_form_extras extras;
   if (known) {
-    st.imap = known->imap;
-    st.has_smtp = known->has_smtp;
-    st.smtp = known->smtp;
-    // The SMTP login is the IMAP one unless the person says otherwise.
-    st.smtp.username.clear();
-    extras.notice = "Filled in with the settings of " + known->title
-                    + ": enter the password (often an app password) and "
-                      "press Test connection.";
-  } else {
-    extras.notice = "Postern does not know the servers of "
-                    + address_domain(address)
-                    + ": enter the IMAP and SMTP settings your provider "
-                      "gives.";
+    fill_from(st, *known);
+    respond(found_form(s, ws, st, "Filled in with the settings of "
+                                    + known->title + ": "));
+    return;
   }
-  extras.signin_offers = signin_offers(s, address, extras.form_targets);
-  respond(add_account_form(ws, st, extras));
+  if (s.setup_dns_off || ++lookups_in_flight > max_lookups_in_flight) {
+    if (!s.setup_dns_off)
+      --lookups_in_flight;
+    respond(found_form(s, ws, st, {}));
+    return;
+  }
+  // The domain's SRV records: DNS blocks, so on a detached helper.
+  auto helper = self->spawn<caf::detached>(
+    [st, opts = s.setup_dns](caf::event_based_actor* me) -> caf::behavior {
+      return {
+        [=](atom::get) -> account_settings {
+          me->quit();
+          auto found = st;
+          if (auto d = setup::srv_settings(found.imap.username, opts))
+            fill_from(found, *d);
+          --lookups_in_flight;
+          return found;
+        },
+      };
+    });
+  // Up to four queries, each bounded by the timeout.
+  auto budget = 4 * s.setup_dns.timeout + std::chrono::seconds(2);
+  self->request(helper, budget, atom::get_v)
+    .then(
+      [sp, ws, respond](const account_settings& found) {
+        auto from_dns = !found.imap.host.empty();
+        respond(found_form(*sp, ws, found,
+                           from_dns ? "Filled in from the DNS records of "
+                                        + address_domain(found.imap.username)
+                                        + ": "
+                                    : std::string{}));
+      },
+      [sp, ws, st, respond](const caf::error&) {
+        respond(found_form(*sp, ws, st, {}));
+      });
 }
 
 } // namespace postern::http::dashboard

@@ -420,7 +420,7 @@ void post_add_account(site_ptr s, const request& req,
                                        const form_data& form) {
                       auto action = form.get("action");
                       if (action == "lookup" || action == "manual")
-                        add_account_from_address(*s, ws, form, respond);
+                        add_account_from_address(s, self, ws, form, respond);
                       else
                         account_post(s, self, ws, form, respond, json,
                                      std::nullopt);

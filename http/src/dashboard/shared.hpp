@@ -90,7 +90,7 @@ response_type add_account_form(const web_session& ws, const account_settings& st
 /// POST /accounts/add with action=lookup (the address step's Continue) or
 /// action=manual (its "use a password instead"): the provider's sign-in,
 /// or the form filled in for the address.
-void add_account_from_address(const site& s, const web_session& ws,
+void add_account_from_address(site_ptr s, task self, const web_session& ws,
                               const form_data& form, const responder& respond);
 
 /// One "Sign in with <provider>" button per configured provider for the

@@ -72,6 +72,10 @@ struct config {
   std::string google_client_id;
   std::optional<secret> google_client_secret;
   std::string mail_oauth_providers;
+  /// Where "Add an email account" asks DNS for a domain's SRV records
+  /// (MAIL_SETUP_DNS): empty for the system's resolver, "off" for never,
+  /// or one IPv4 name server as "address[:port]".
+  std::string mail_setup_dns;
   /// For tests only (CLIENT_METADATA_ALLOW_LOOPBACK): OAuth client metadata
   /// documents may be fetched from loopback addresses. Private and
   /// link-local addresses are refused regardless.

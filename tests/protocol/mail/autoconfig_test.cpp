@@ -162,3 +162,27 @@ TEST(autoconfig, bad_documents_are_errors_with_a_sentence) {
               .find("no IMAP server"),
             std::string::npos);
 }
+
+TEST(autoconfig, special_use_domains_are_never_asked_of_public_dns) {
+  using postern::setup::is_special_use_domain;
+  for (auto d : {"example.test", "EXAMPLE.TEST.", "mail.example", "x.invalid",
+                 "localhost", "printer.local", "intranet"})
+    EXPECT_TRUE(is_special_use_domain(d)) << d;
+  for (auto d : {"example.com", "fastmail.com", "mail.example.org", "test.de"})
+    EXPECT_FALSE(is_special_use_domain(d)) << d;
+  // With the system's resolver such an address makes no query at all.
+  postern::setup::dns_options system;
+  EXPECT_FALSE(postern::setup::srv_settings("me@example.test", system));
+}
+
+TEST(autoconfig, a_dns_server_that_does_not_answer_is_an_error) {
+  // Nothing listens on port 9 of loopback: the query fails, quickly.
+  postern::setup::dns_options dead;
+  dead.nameserver = "127.0.0.1:9";
+  dead.timeout = std::chrono::seconds(1);
+  auto got = postern::setup::query_srv("_imaps._tcp.example.com", dead);
+  EXPECT_FALSE(got);
+  EXPECT_FALSE(postern::setup::srv_settings("me@example.com", dead));
+  dead.nameserver = "not-an-address";
+  EXPECT_FALSE(postern::setup::query_srv("_imaps._tcp.example.com", dead));
+}

@@ -11,6 +11,7 @@
 
 #include <caf/expected.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,6 +57,34 @@ caf::expected<std::vector<srv_record>> parse_srv_answer(const unsigned char* msg
 std::optional<server_settings> choose_srv(std::vector<srv_record> records,
                                           transport_security security,
                                           std::string_view address);
+
+/// Where lookups of mail settings ask DNS.
+struct dns_options {
+  /// One IPv4 name server as "address" or "address:port" (MAIL_SETUP_DNS;
+  /// tests point it at a loopback one); empty uses the system's resolver.
+  std::string nameserver;
+  /// Per query, one attempt: a lookup never holds a form for long.
+  std::chrono::seconds timeout{2};
+};
+
+/// True for names public DNS never answers (RFC 6761 and RFC 6762:
+/// .test, .example, .invalid, .localhost, .local, and single labels): the
+/// system's resolver is not asked about them.
+bool is_special_use_domain(std::string_view domain);
+
+/// The SRV records of `name` (blocking: one query, bounded by the
+/// timeout). A name without records is an empty list; a server that does
+/// not answer, or answers garbage, is an error.
+caf::expected<std::vector<srv_record>> query_srv(const std::string& name,
+                                                 const dns_options& o);
+
+/// Settings from the domain's SRV records (RFC 6186, with RFC 8314's
+/// implicit TLS first): _imaps._tcp, else _imap._tcp (STARTTLS), and
+/// _submissions._tcp, else _submission._tcp (STARTTLS). nullopt without an
+/// IMAP service, for a special-use domain on the system's resolver, or when
+/// DNS fails (the person types the settings).
+std::optional<discovered_settings> srv_settings(std::string_view address,
+                                                const dns_options& o);
 
 /// Reads a Mozilla autoconfig document (clientConfig 1.1): the first IMAP
 /// incoming server and the first SMTP outgoing server with TLS or

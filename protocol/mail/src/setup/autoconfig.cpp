@@ -4,11 +4,15 @@
 #include "postern/error.hpp"
 #include "postern/text.hpp"
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <expat.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <resolv.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 namespace postern::setup {
@@ -292,6 +296,101 @@ std::optional<server_settings> choose_srv(std::vector<srv_record> records,
     return s;
   }
   return std::nullopt;
+}
+
+bool is_special_use_domain(std::string_view domain) {
+  auto d = ascii_lower(domain);
+  while (!d.empty() && d.back() == '.')
+    d.pop_back();
+  if (d.find('.') == std::string::npos)
+    return true;
+  auto last = d.substr(d.rfind('.') + 1);
+  return last == "test" || last == "example" || last == "invalid"
+         || last == "localhost" || last == "local";
+}
+
+caf::expected<std::vector<srv_record>> query_srv(const std::string& name,
+                                                 const dns_options& o) {
+  struct __res_state st;
+  std::memset(&st, 0, sizeof st);
+  if (res_ninit(&st) != 0)
+    return caf::make_error(ec::unspecified, "the DNS resolver could not start");
+  // Closed on every path below.
+  struct closer {
+    struct __res_state* st;
+    ~closer() {
+      res_nclose(st);
+    }
+  } close_it{&st};
+  st.retrans = static_cast<int>(std::max<int64_t>(1, o.timeout.count()));
+  st.retry = 1;
+  if (!o.nameserver.empty()) {
+    auto text = o.nameserver;
+    uint16_t port = 53;
+    if (auto colon = text.rfind(':'); colon != std::string::npos) {
+      auto p = text.substr(colon + 1);
+      text.resize(colon);
+      if (p.empty() || p.size() > 5
+          || p.find_first_not_of("0123456789") != std::string::npos
+          || std::stoul(p) == 0 || std::stoul(p) > 65535)
+        return caf::make_error(ec::invalid_argument,
+                               "MAIL_SETUP_DNS has no valid port");
+      port = static_cast<uint16_t>(std::stoul(p));
+    }
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, text.c_str(), &sa.sin_addr) != 1)
+      return caf::make_error(ec::invalid_argument,
+                             "MAIL_SETUP_DNS is not an IPv4 address");
+    st.nsaddr_list[0] = sa;
+    st.nscount = 1;
+  }
+  std::vector<unsigned char> answer(8192);
+  auto n = res_nquery(&st, name.c_str(), ns_c_in, ns_t_srv, answer.data(),
+                      static_cast<int>(answer.size()));
+  if (n < 0) {
+    if (st.res_h_errno == HOST_NOT_FOUND || st.res_h_errno == NO_DATA)
+      return std::vector<srv_record>{};
+    return caf::make_error(ec::connection_failed,
+                           "DNS did not answer for " + name);
+  }
+  return parse_srv_answer(answer.data(),
+                          std::min(static_cast<size_t>(n), answer.size()));
+}
+
+std::optional<discovered_settings> srv_settings(std::string_view address,
+                                                const dns_options& o) {
+  auto domain = address_domain(address);
+  if (domain.empty() || (o.nameserver.empty() && is_special_use_domain(domain)))
+    return std::nullopt;
+  // The first service of `names` that DNS offers, with its security.
+  auto first = [&](std::initializer_list<std::pair<const char*,
+                                                   transport_security>>
+                     names) -> std::optional<server_settings> {
+    for (auto& [prefix, security] : names) {
+      auto records = query_srv(std::string{prefix} + domain, o);
+      if (!records)
+        return std::nullopt;
+      if (auto s = choose_srv(std::move(*records), security, address))
+        return s;
+    }
+    return std::nullopt;
+  };
+  auto imap = first({{"_imaps._tcp.", transport_security::tls},
+                     {"_imap._tcp.", transport_security::starttls}});
+  if (!imap)
+    return std::nullopt;
+  discovered_settings d;
+  d.imap = *imap;
+  if (auto smtp = first({{"_submissions._tcp.", transport_security::tls},
+                         {"_submission._tcp.", transport_security::starttls}})) {
+    d.has_smtp = true;
+    d.smtp = *smtp;
+  }
+  d.source = "srv";
+  d.title = domain;
+  return d;
 }
 
 caf::expected<discovered_settings> parse_autoconfig(std::string_view xml,
