@@ -3,67 +3,32 @@
 
 #include "postern/clock.hpp"
 #include "postern/error.hpp"
-#include "postern/host_policy.hpp"
-#include "postern/imap/tls_verify.hpp"
 #include "postern/log.hpp"
 #include "postern/oauth/uri.hpp"
-#include "postern/version.hpp"
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
 
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <thread>
 
 namespace postern::http {
 
 namespace {
 
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 caf::error refused(std::string sentence) {
   return caf::make_error(ec::invalid_argument, std::move(sentence));
 }
 
-/// The address as host_policy reads it; IPv4-mapped IPv6 as IPv4.
-net::ip::address plain(const net::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
-  return a;
-}
-
 } // namespace
 
-struct client_metadata_fetcher::impl
-  : std::enable_shared_from_this<client_metadata_fetcher::impl> {
+struct client_metadata_fetcher::impl {
   struct entry {
     oauth::client_metadata doc;
     clock_type::time_point expires;
   };
 
   options opts;
-  host_policy deny = host_policy::deny_private();
-  // Declared before the io_context: operations still queued in it when it
-  // is destroyed hold streams that use the TLS context.
-  ssl::context tls{ssl::context::tls_client};
-  net::io_context ioc{1};
-  net::executor_work_guard<net::io_context::executor_type> work{
-    ioc.get_executor()};
-  std::thread thread;
 
   mutable std::mutex mtx;
   std::map<std::string, entry> cache;
@@ -72,20 +37,13 @@ struct client_metadata_fetcher::impl
   /// Fetches in flight per requester and per host.
   std::map<std::string, size_t> by_requester;
   std::map<std::string, size_t> by_host;
+  size_t fetched = 0;
 
   static void release(std::map<std::string, size_t>& counts,
                       const std::string& key) {
     auto i = counts.find(key);
     if (i != counts.end() && --i->second == 0)
       counts.erase(i);
-  }
-  size_t fetched = 0;
-
-  bool allowed(const net::ip::address& address) const {
-    auto a = plain(address);
-    if (opts.allow_loopback && a.is_loopback())
-      return true;
-    return deny.allows_address(a.to_string());
   }
 
   void remember(const oauth::client_metadata& doc, std::chrono::seconds ttl) {
@@ -105,225 +63,38 @@ struct client_metadata_fetcher::impl
     }
     cache[doc.client_id] = entry{doc, now + ttl};
   }
-};
 
-namespace {
-
-/// One fetch: resolve, check the addresses, connect, TLS, GET, read.
-class fetch_op : public std::enable_shared_from_this<fetch_op> {
-public:
-  using impl = client_metadata_fetcher::impl;
-
-  fetch_op(std::shared_ptr<impl> owner, std::string url,
-           oauth::uri_parts url_parts, client_metadata_fetcher::callback done)
-    : owner_(std::move(owner)),
-      url_(std::move(url)),
-      parts_(std::move(url_parts)),
-      resolver_(owner_->ioc),
-      stream_(owner_->ioc, owner_->tls),
-      deadline_(owner_->ioc),
-      done_(std::move(done)) {
-    // Hosts are written as in the URL; IPv6 literals without brackets.
-    host_ = parts_.host;
-    if (host_.size() > 2 && host_.front() == '[')
-      host_ = host_.substr(1, host_.size() - 2);
-    port_ = parts_.port.empty() ? "443" : parts_.port;
-  }
-
-  void start() {
-    deadline_.expires_after(owner_->opts.timeout);
-    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (!ec)
-        self->finish(refused(
-          "The client metadata document did not arrive "
-          "within "
-          + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                             self->owner_->opts.timeout)
-                             .count())
-          + " seconds."));
-    });
-    resolver_.async_resolve(
-      host_, port_,
-      [self = shared_from_this()](beast::error_code ec,
-                                  tcp::resolver::results_type results) {
-        self->on_resolve(ec, std::move(results));
-      });
-  }
-
-private:
-  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
-    if (finished_)
-      return;
-    if (ec) {
-      finish(refused("The host of the client_id URL cannot be resolved."));
-      return;
-    }
-    // Only addresses that pass the policy are connected to, so a name
-    // resolving to an internal address is refused, and DNS cannot change
-    // between the check and the connection.
-    std::vector<tcp::endpoint> ok;
-    for (auto& r : results)
-      if (owner_->allowed(r.endpoint().address()))
-        ok.push_back(r.endpoint());
-    if (ok.empty()) {
-      finish(refused("The client_id URL points to a private, loopback or "
-                     "link-local address, which Postern does not fetch "
-                     "from."));
-      return;
-    }
-    if (!imap::expect_tls_host(stream_.native_handle(), host_)) {
-      finish(refused("The host of the client_id URL is not usable for TLS."));
-      return;
-    }
-    beast::get_lowest_layer(stream_).async_connect(
-      ok,
-      [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) {
-        self->on_connect(e);
-      });
-  }
-
-  void on_connect(beast::error_code ec) {
-    if (finished_)
-      return;
-    if (ec) {
-      finish(refused("The server of the client_id URL refused the "
-                     "connection."));
-      return;
-    }
-    stream_.async_handshake(ssl::stream_base::client,
-                            [self = shared_from_this()](beast::error_code e) {
-                              self->on_handshake(e);
-                            });
-  }
-
-  void on_handshake(beast::error_code ec) {
-    if (finished_)
-      return;
-    if (ec) {
-      finish(refused("TLS with the server of the client_id URL failed ("
-                     + ec.message() + ")."));
-      return;
-    }
-    req_.method(bhttp::verb::get);
-    req_.target(parts_.rest);
-    req_.version(11);
-    req_.set(bhttp::field::host,
-             parts_.host + (parts_.port.empty() ? "" : ":" + parts_.port));
-    req_.set(bhttp::field::user_agent, std::string{"Postern/"} + version);
-    req_.set(bhttp::field::accept, "application/json");
-    req_.set(bhttp::field::connection, "close");
-    bhttp::async_write(
-      stream_, req_, [self = shared_from_this()](beast::error_code e, size_t) {
-        self->on_write(e);
-      });
-  }
-
-  void on_write(beast::error_code ec) {
-    if (finished_)
-      return;
-    if (ec) {
-      finish(refused("Sending the request for the client metadata document "
-                     "failed."));
-      return;
-    }
-    parser_.emplace();
-    parser_->header_limit(16 * 1024);
-    parser_->body_limit(owner_->opts.max_bytes);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code e, size_t) {
-                        self->on_read(e);
-                      });
-  }
-
-  void on_read(beast::error_code ec) {
-    if (finished_)
-      return;
-    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
-      finish(refused("The client metadata document is larger than "
-                     + std::to_string(owner_->opts.max_bytes / 1024)
-                     + " KiB."));
-      return;
-    }
-    if (ec) {
-      finish(refused("Reading the client metadata document failed."));
-      return;
-    }
-    auto& res = parser_->get();
-    auto status = res.result_int();
-    if (status >= 300 && status < 400) {
-      finish(refused("The client_id URL answered with a redirect, which is "
-                     "not followed."));
-      return;
-    }
-    if (status != 200) {
-      finish(refused("The client_id URL answered HTTP " + std::to_string(status)
-                     + "."));
-      return;
-    }
-    auto doc = oauth::parse_client_metadata(url_, res.body());
-    if (!doc) {
-      finish(doc.error());
-      return;
-    }
-    auto cc = res[bhttp::field::cache_control];
-    owner_->remember(*doc, oauth::cache_lifetime({cc.data(), cc.size()},
-                                                 owner_->opts.default_cache,
-                                                 owner_->opts.longest_cache));
-    finish(std::move(*doc));
-  }
-
-  void finish(caf::expected<oauth::client_metadata> result) {
-    if (finished_)
-      return;
-    finished_ = true;
-    deadline_.cancel();
-    resolver_.cancel();
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
+  /// The document from what arrived: checked, and cached when it may be.
+  caf::expected<oauth::client_metadata>
+  read(const std::string& url, caf::expected<fetched_document> got) {
     {
-      std::lock_guard guard{owner_->mtx};
-      ++owner_->fetched;
+      std::lock_guard guard{mtx};
+      ++fetched;
     }
-    if (!result)
-      POSTERN_INFO("oauth: client metadata document {} refused: {}", url_,
-                   describe(result.error()));
-    done_(std::move(result));
+    auto doc = got ? oauth::parse_client_metadata(url, got->body)
+                   : caf::expected<oauth::client_metadata>{got.error()};
+    if (!doc) {
+      POSTERN_INFO("oauth: client metadata document {} refused: {}", url,
+                   describe(doc.error()));
+      return doc;
+    }
+    remember(*doc, oauth::cache_lifetime(got->cache_control,
+                                         opts.default_cache,
+                                         opts.longest_cache));
+    return doc;
   }
-
-  std::shared_ptr<impl> owner_;
-  std::string url_;
-  oauth::uri_parts parts_;
-  std::string host_;
-  std::string port_;
-  tcp::resolver resolver_;
-  beast::ssl_stream<beast::tcp_stream> stream_;
-  net::steady_timer deadline_;
-  beast::flat_buffer buffer_;
-  bhttp::request<bhttp::empty_body> req_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
-  client_metadata_fetcher::callback done_;
-  bool finished_ = false;
 };
 
-} // namespace
-
-client_metadata_fetcher::client_metadata_fetcher(options opts)
+client_metadata_fetcher::client_metadata_fetcher(
+  options opts, std::shared_ptr<guarded_fetcher> net)
   : impl_(std::make_shared<impl>()) {
   impl_->opts = std::move(opts);
-  impl_->tls.set_options(ssl::context::default_workarounds
-                         | ssl::context::no_sslv2 | ssl::context::no_sslv3
-                         | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  impl_->tls.set_default_verify_paths();
-  impl_->tls.set_verify_mode(ssl::verify_peer);
-  impl_->thread = std::thread{[i = impl_.get()] { i->ioc.run(); }};
+  // Held here, not in the impl that fetches in flight share: the last
+  // owner of the guarded fetcher must not be its own thread.
+  net_ = std::move(net);
 }
 
-client_metadata_fetcher::~client_metadata_fetcher() {
-  impl_->work.reset();
-  impl_->ioc.stop();
-  if (impl_->thread.joinable())
-    impl_->thread.join();
-}
+client_metadata_fetcher::~client_metadata_fetcher() = default;
 
 std::optional<oauth::client_metadata>
 client_metadata_fetcher::cached(const std::string& url) {
@@ -394,9 +165,17 @@ void client_metadata_fetcher::get(const std::string& url,
     for (auto& w : waiters)
       w(r);
   };
-  auto op = std::make_shared<fetch_op>(impl_, url, *oauth::split_uri(url),
-                                       std::move(answer));
-  net::post(impl_->ioc, [op] { op->start(); });
+  fetch_request req;
+  req.url = url;
+  req.url_noun = "the client_id URL";
+  req.document_noun = "the client metadata document";
+  req.accept = "application/json";
+  req.max_bytes = impl_->opts.max_bytes;
+  req.timeout = impl_->opts.timeout;
+  net_->get(std::move(req),
+                  [owner = impl_, url, answer](caf::expected<fetched_document> got) {
+                    answer(owner->read(url, std::move(got)));
+                  });
 }
 
 size_t client_metadata_fetcher::fetches() const {

@@ -6,6 +6,7 @@
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/oauth.hpp"
 #include "postern/http/responses.hpp"
+#include "postern/log.hpp"
 #include "postern/node_status.hpp"
 #include "postern/ui/assets.hpp"
 
@@ -30,6 +31,15 @@ void serve_static(const request& req, const responder& respond) {
 }
 
 void add_routes(router& r, const config& cfg, endpoints eps) {
+  if (!eps.documents) {
+    guarded_fetcher::options fo;
+    fo.allow_loopback = cfg.client_metadata_allow_loopback;
+    if (fo.allow_loopback)
+      POSTERN_WARN("CLIENT_METADATA_ALLOW_LOOPBACK is on: client metadata "
+                   "and mail autoconfig documents may come from this "
+                   "machine (tests only)");
+    eps.documents = std::make_shared<guarded_fetcher>(fo);
+  }
   // Liveness and readiness: answered by the NODE through the actor bridge,
   // so a stuck actor system shows up as a failing health check.
   r.add(bhttp::verb::get, "/healthz",

@@ -72,6 +72,8 @@ std::shared_ptr<const site> make_site(const config& cfg, const endpoints& eps) {
   s->setup_dns_off = cfg.mail_setup_dns == "off";
   if (!s->setup_dns_off)
     s->setup_dns.nameserver = cfg.mail_setup_dns;
+  s->documents = eps.documents;
+  s->autoconfig_port = cfg.test_autoconfig_port;
   return s;
 }
 

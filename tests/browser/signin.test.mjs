@@ -4,19 +4,27 @@
 // test Dovecot that checks its tokens: the address step offers the
 // provider -> Chromium goes to the provider and back (code + PKCE, state
 // bound to this login) -> the account is listed with its provider -> an MCP
-// SDK agent is approved and lists its mail -> the provider refuses the
-// refresh token -> the agent gets the Reconnect sentence and the dashboard
-// a banner -> Reconnect in Chromium -> the agent works again.
+// SDK agent is approved -> the provider refuses the refresh token -> the
+// agent gets the Reconnect sentence and the dashboard a banner ->
+// Reconnect in Chromium -> the agent works again -> the access token
+// expires and the next calls renew it by themselves, once.
 //
 // Run by ctest (browser.journey, after journey.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, Server, Journey, launch, mailEnv } from './support.mjs';
 
 const mail = mailEnv();
 const PASSWORD = 'correct horse battery';
+
+/** The fixture provider's counters for a user (refreshes, tokeninfo_rejected, ...). */
+async function stats(user) {
+  const r = await fetch(`${mail.OAUTH_PROVIDER_URL}/stats?user=${encodeURIComponent(user)}`);
+  assert.equal(r.status, 200);
+  return r.json();
+}
 
 /** The fixture provider's per-user controls (refuse_refresh, deny, ...). */
 async function control(user, settings) {
@@ -28,6 +36,7 @@ async function control(user, settings) {
   assert.equal(r.status, 200);
 }
 
+const clockFile = join(process.env.TMPDIR || '/tmp', `postern-signin-clock-${process.pid}`);
 let server;
 let browser;
 let failed = false;
@@ -45,10 +54,14 @@ before(async () => {
     smtp: { host: '127.0.0.1', port: Number(mail.SUBMISSION_PORT), security: 'starttls' },
     sasl: 'XOAUTH2', domains: ['example.test'],
   }]));
+  // Postern's clock for token lifetimes stands still until the test moves
+  // it (TEST_CLOCK_FILE), so expiry never depends on the machine's speed.
+  writeFileSync(clockFile, '0\n');
   server = await new Server({
     ACCOUNT_HOST_DENY: 'none',
     SSL_CERT_FILE: mail.CA_FILE,
     MAIL_OAUTH_PROVIDERS: providers,
+    TEST_CLOCK_FILE: clockFile,
   }).start();
   browser = await launch();
   await control(mail.MAIL_USER_OSCAR, { refuse_refresh: false, deny: false, signin_as: '' });
@@ -60,13 +73,15 @@ after(async () => {
     await server.stop();
     server.cleanup(failed);
   }
-  if (mail) await control(mail.MAIL_USER_OSCAR, { refuse_refresh: false });
+  if (mail) await control(mail.MAIL_USER_OSCAR, { refuse_refresh: false, expire_access: false });
+  rmSync(clockFile, { force: true });
 });
 
 test('a person signs in at their mail provider and reconnects in Chromium', { skip: !mail && 'POSTERN_MAIL_ENV is not set' }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
+  let agent = null;
   const j = new Journey(page, 'signin');
   const oscar = mail.MAIL_USER_OSCAR;
   try {
@@ -106,7 +121,7 @@ test('a person signs in at their mail provider and reconnects in Chromium', { sk
     });
 
     const accountId = await page.locator('li.card.account').getAttribute('data-account-id');
-    const agent = new Agent(server.base);
+    agent = new Agent(server.base);
     await agent.listen();
     agent.openBrowser = (url) => page.goto(url.href);
     await j.step('agent-approved', async () => {
@@ -144,7 +159,29 @@ test('a person signs in at their mail provider and reconnects in Chromium', { sk
       assert.ok(!listed.isError, JSON.stringify(listed));
       assert.match(JSON.stringify(listed), /INBOX/);
     });
+    await j.step('access-token-expires-and-renews', async () => {
+      // After Reconnect the ACCOUNT holds a token fetched at clock 0.
+      const before = await stats(oscar);
+      // The provider's token lives an hour and Postern renews it five
+      // minutes early: its clock moves past that point while the provider
+      // stops accepting the old token.
+      await control(oscar, { expire_access: true });
+      writeFileSync(clockFile, '3301\n');
+      // Calls at the same moment on several sessions open new connections,
+      // which need a token: one renewal serves them all.
+      const sessions = [await agent.session(), await agent.session(), await agent.session()];
+      const results = await Promise.all(Array.from({ length: 9 }, (_, i) =>
+        sessions[i % 3].callTool({ name: 'list_messages', arguments: { folder: 'INBOX', pageSize: 5 } })));
+      for (const r of results) assert.ok(!r.isError, JSON.stringify(r));
+      for (const c of sessions) await c.close();
+      const after = await stats(oscar);
+      assert.equal(after.refreshes - before.refreshes, 1, JSON.stringify({ before, after }));
+      // No login presented the expired token.
+      assert.equal(after.tokeninfo_rejected, before.tokeninfo_rejected);
+    });
+
     await agent.close();
+    agent = null;
 
     await j.step('refused-at-the-provider', async () => {
       await control(oscar, { deny: true });
@@ -161,6 +198,8 @@ test('a person signs in at their mail provider and reconnects in Chromium', { sk
     failed = true;
     throw e;
   } finally {
+    // An agent left open by a failed step would keep node running.
+    if (agent) await agent.close().catch(() => {});
     await context.close();
   }
 });

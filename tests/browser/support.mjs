@@ -237,6 +237,13 @@ export class Agent extends MemoryProvider {
     return this.client.callTool({ name, arguments: args });
   }
 
+  /** Another MCP session with the same grant (its own client). */
+  async session() {
+    const client = new Client({ name: 'postern-journey', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(this.url, { authProvider: this }));
+    return client;
+  }
+
   /** The HTTP status of a bare tools/list with this access token. */
   async rawStatus(token) {
     const response = await fetch(this.url, {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What "Add an email account" reads from the network about a domain
 // (protocol/mail/src/setup/autoconfig.cpp): DNS SRV answers in wire format
-// and Mozilla autoconfig documents. Input: byte 0 even: the rest is a DNS
-// answer; odd: an autoconfig document.
+// and A answers in wire format, and Mozilla autoconfig documents. Input:
+// byte 0 even: the rest is a DNS answer (read as SRV and as A records);
+// odd: an autoconfig document.
 #include "fuzz_check.hpp"
 #include "postern/error.hpp"
 #include "postern/setup/autoconfig.hpp"
@@ -24,6 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (best)
         fuzz::require(best->port != 0 && !best->host.empty(),
                       "a chosen server has a host and a port");
+    }
+    if (auto addresses = setup::parse_address_answer(data + 1, size - 1)) {
+      fuzz::require(addresses->size() <= 64, "at most 64 records are read");
+      for (const auto& a : *addresses)
+        fuzz::require(a.size() >= 7 && a.size() <= 15,
+                      "an address is dotted IPv4");
     }
     return 0;
   }

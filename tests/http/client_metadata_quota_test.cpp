@@ -49,10 +49,12 @@ TEST(client_metadata_fetcher, quotas_per_requester_and_per_host) {
   boost::asio::ip::tcp::acceptor blackhole{
     ioc, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   auto port = std::to_string(blackhole.local_endpoint().port());
+  postern::http::guarded_fetcher::options net_opts;
+  net_opts.allow_loopback = true;
   client_metadata_fetcher::options opts;
-  opts.allow_loopback = true;
   opts.timeout = std::chrono::seconds(5);
-  client_metadata_fetcher fetcher{opts};
+  client_metadata_fetcher fetcher{
+    opts, std::make_shared<postern::http::guarded_fetcher>(net_opts)};
   auto url = [&](const std::string& host, int i) {
     return "https://" + host + ":" + port + "/client-" + std::to_string(i)
            + ".json";

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """A DNS server on 127.0.0.1 for tests (UDP, a random port) answering SRV
-queries from a table; every other name is NXDOMAIN. Enough of RFC 1035 for
+and A queries from tables; every other name is NXDOMAIN. Enough of RFC 1035 for
 a stub resolver: one question, answers with a pointer to it, SRV rdata per
 RFC 2782 (targets uncompressed). Counts the queries it saw."""
 import socket
@@ -16,9 +16,12 @@ def encode_name(name):
 
 
 class FakeDNS:
-    def __init__(self, records):
+    def __init__(self, records, addresses=None):
         # name (lower case, no trailing dot) -> [(priority, weight, port, target)]
         self.records = {k.lower().rstrip("."): v for k, v in records.items()}
+        # name -> ["192.0.2.1", ...] (A records)
+        self.addresses = {k.lower().rstrip("."): v
+                          for k, v in (addresses or {}).items()}
         self.queries = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -56,12 +59,18 @@ class FakeDNS:
         question = q[12:pos + 4]
         name = ".".join(labels).lower()
         self.queries.append((name, qtype))
-        found = self.records.get(name) if qtype == 33 else None
-        rcode = 0 if found is not None or name in self.records else 3
+        known = name in self.records or name in self.addresses
+        rdatas = []
+        if qtype == 33:
+            for prio, weight, port, target in self.records.get(name, []):
+                rdatas.append(struct.pack(">HHH", prio, weight, port) + encode_name(target))
+        elif qtype == 1:
+            for a in self.addresses.get(name, []):
+                rdatas.append(socket.inet_aton(a))
+        rcode = 0 if known else 3
         header = struct.pack(">HHHHHH", qid, 0x8180 | (flags & 0x0100) | rcode,
-                             1, len(found or []), 0, 0)
+                             1, len(rdatas), 0, 0)
         answers = b""
-        for prio, weight, port, target in found or []:
-            rdata = struct.pack(">HHH", prio, weight, port) + encode_name(target)
-            answers += struct.pack(">HHHIH", 0xC00C, 33, 1, 300, len(rdata)) + rdata
+        for rdata in rdatas:
+            answers += struct.pack(">HHHIH", 0xC00C, qtype, 1, 300, len(rdata)) + rdata
         return header + question + answers

@@ -23,6 +23,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_test import Browser  # noqa: E402
 from mcp_http_test import Postern as McpPostern  # noqa: E402
+from document_server import DocumentServer, make_test_ca  # noqa: E402
 from support import TestClock  # noqa: E402
 
 
@@ -901,90 +902,6 @@ class OAuthTest(OAuthHelpers, unittest.TestCase):
 
 
 # -- client ID metadata documents ---------------------------------------------------
-
-
-def make_test_ca(tmp):
-    """A CA and a certificate for 127.0.0.1 signed by it (openssl CLI)."""
-    import subprocess
-    def run(*args):
-        subprocess.run(["openssl"] + list(args), cwd=tmp, check=True,
-                       capture_output=True, timeout=60)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=Postern CIMD test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
-    with open(os.path.join(tmp, "srv.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
-                "basicConstraints=CA:FALSE\n")
-    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "srv.ext")
-    return os.path.join(tmp, "ca.pem"), os.path.join(tmp, "srv.pem"), os.path.join(tmp, "srv.key")
-
-
-class DocumentServer:
-    """An HTTPS server on 127.0.0.1 serving client metadata documents, good
-    and bad; counts the requests per path."""
-
-    def __init__(self, cert, key):
-        import http.server
-        import ssl
-        import threading
-        self.hits = {}
-        self.docs = {}  # path -> (status, headers, body bytes, delay seconds)
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                status, headers, body, delay = outer.docs.get(
-                    self.path, (404, {}, b"{}", 0))
-                if delay:
-                    import time
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path):
-        return "https://127.0.0.1:%d%s" % (self.port, path)
-
-    def serve(self, path, doc=None, status=200, headers=None, body=None, delay=0):
-        if body is None:
-            body = json.dumps(doc).encode()
-        h = {"Content-Type": "application/json"}
-        h.update(headers or {})
-        self.docs[path] = (status, h, body, delay)
-        return self.url(path)
-
-    def document(self, path, name="Metadata app", redirect_uris=None, **extra):
-        doc = {"client_id": self.url(path), "client_name": name,
-               "redirect_uris": redirect_uris or [CALLBACK]}
-        doc.update(extra)
-        return doc
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class ClientMetadataTest(OAuthHelpers, unittest.TestCase):

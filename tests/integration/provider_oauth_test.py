@@ -38,6 +38,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dashboard_test import PASSWORD, Browser  # noqa: E402
+from document_server import DocumentServer, make_test_ca  # noqa: E402
 from fake_dns import FakeDNS  # noqa: E402
 from mcp_http_test import BIN  # noqa: E402
 from outbox_test import Agent, Served  # noqa: E402
@@ -136,9 +137,34 @@ class ProviderOAuthTest(unittest.TestCase):
             "_imap._tcp.starttls.test": [(0, 0, 143, "mx.starttls.test")],
             "_submission._tcp.starttls.test": [(0, 0, 587, "mx.starttls.test")],
             "_imaps._tcp.noservice.test": [(0, 0, 0, ".")],
+        }, addresses={
+            # Autoconfig hosts: on this machine (the document server), or
+            # inside a private network Postern must not fetch from.
+            "autoconfig.acmail.test": ["127.0.0.1"],
+            "wkmail.test": ["127.0.0.1"],
+            "autoconfig.plainmail.test": ["127.0.0.1"],
+            "autoconfig.redirmail.test": ["127.0.0.1"],
+            "autoconfig.wrongcert.test": ["127.0.0.1"],
+            "autoconfig.privmail.test": ["10.9.8.7"],
+            "privmail.test": ["192.168.1.1"],
         })
+        # Their HTTPS server, with a certificate for every name above but
+        # wrongcert.test; SSL_CERT_FILE trusts its CA and the mail CA.
+        cls.pki = os.path.join(cls.tmp, "pki")
+        os.mkdir(cls.pki)
+        ca, cert, key = make_test_ca(cls.pki, names=[
+            "autoconfig.acmail.test", "wkmail.test", "autoconfig.plainmail.test",
+            "autoconfig.redirmail.test"])
+        cls.docs = DocumentServer(cert, key)
+        bundle = os.path.join(cls.pki, "trusted.pem")
+        with open(bundle, "w") as out:
+            for name in (cls.mail["CA_FILE"], ca):
+                with open(name) as f:
+                    out.write(f.read())
         env = {"MAIL_OAUTH_PROVIDERS": cls.providers_file, "TOOL_RATE_LIMIT": "0",
-               "SSL_CERT_FILE": cls.mail["CA_FILE"], "MAIL_SETUP_DNS": cls.dns.address}
+               "SSL_CERT_FILE": bundle, "MAIL_SETUP_DNS": cls.dns.address,
+               "TEST_AUTOCONFIG_PORT": str(cls.docs.port),
+               "CLIENT_METADATA_ALLOW_LOOPBACK": "1"}
         env.update(cls.clock.env())
         cls.server = Served(cls.tmp, env).start()
         cls.people = 0
@@ -147,6 +173,7 @@ class ProviderOAuthTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
         cls.dns.close()
+        cls.docs.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def setUp(self):
@@ -566,10 +593,11 @@ class ProviderOAuthTest(unittest.TestCase):
                                "csrf": b.csrf_of(b.get(page)[2])},
                               headers={"Sec-Fetch-Site": "cross-site"})
         self.assertEqual(got, 403)
-        # Not logged in.
+        # Not logged in: to the login page, and no sign-in starts.
         got, headers, _, _ = Browser(self.server).post(
             "/accounts/oauth/start", {"provider": "testmail", "address": self.user})
-        self.assertIn(got, (303, 403))
+        self.assertEqual(got, 303)
+        self.assertTrue(headers["Location"].startswith("/login"), headers)
         # Reconnecting an account that signs in with another provider (or a
         # password) is refused.
         self.person(provider="testbearer", label="Bearer acct")
@@ -607,14 +635,18 @@ class ProviderOAuthTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn('id="imap_host"', body)
 
+    def lookup_form(self, b, address):
+        """The add form the address step answers for `address` (200)."""
+        status, _, body, _ = b.form("/accounts/add", "/accounts/add",
+                                    {"address": address, "action": "lookup"})
+        self.assertEqual(status, 200, body[:1000])
+        return body
+
     def test_the_address_step_reads_srv_records(self):
         b = self.web_person()
 
         def lookup(address):
-            status, _, body, _ = b.form("/accounts/add", "/accounts/add",
-                                        {"address": address, "action": "lookup"})
-            self.assertEqual(status, 200, body[:1000])
-            return body
+            return self.lookup_form(b, address)
         # Implicit TLS first (RFC 8314), the best record (lowest priority).
         body = lookup("me@srvmail.test")
         self.assertIn("DNS records of srvmail.test", body)
@@ -637,6 +669,81 @@ class ProviderOAuthTest(unittest.TestCase):
                      "_imap._tcp.starttls.test", "_imaps._tcp.noservice.test",
                      "_imap._tcp.noservice.test"]:
             self.assertIn(name, asked)
+
+    def test_the_address_step_reads_autoconfig_documents(self):
+        """Without SRV records, the domain's autoconfig document: at
+        autoconfig.<domain> (with the address), then at <domain>'s
+        .well-known path; verified HTTPS only, never a private address."""
+        def config(name, incoming, outgoing):
+            return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    '<clientConfig version="1.1"><emailProvider id="%s">'
+                    '<displayName>%s</displayName>%s%s</emailProvider></clientConfig>'
+                    % (name, name, incoming, outgoing))
+
+        def server(kind, host, port, socket, user):
+            tag = "incomingServer" if kind in ("imap", "pop3") else "outgoingServer"
+            return ("<%s type=\"%s\"><hostname>%s</hostname><port>%d</port>"
+                    "<socketType>%s</socketType><username>%s</username></%s>"
+                    % (tag, kind, host, port, socket, user, tag))
+        xml = {"Content-Type": "application/xml"}
+        q = "/mail/config-v1.1.xml?emailaddress="
+        self.docs.serve(q + "me%40acmail.test", headers=xml, body=config(
+            "AC Mail",
+            server("pop3", "pop.acmail.test", 995, "SSL", "%EMAILADDRESS%")
+            + server("imap", "imap.acmail.test", 993, "SSL", "%EMAILLOCALPART%"),
+            server("smtp", "smtp.acmail.test", 587, "STARTTLS", "%EMAILADDRESS%")))
+        self.docs.serve("/.well-known/autoconfig/mail/config-v1.1.xml", headers=xml,
+                        body=config("WK", server("imap", "mail.wkmail.test", 143,
+                                                 "STARTTLS", "%EMAILADDRESS%"), ""))
+        self.docs.serve(q + "me%40plainmail.test", headers=xml, body=config(
+            "Plain", server("imap", "mail.plainmail.test", 143, "plain", "x"), ""))
+        self.docs.serve(q + "me%40redirmail.test", status=302, body="",
+                        headers={"Location": self.docs.url(q + "me%40acmail.test")})
+        self.docs.serve(q + "me%40wrongcert.test", headers=xml, body=config(
+            "Wrong", server("imap", "imap.wrongcert.test", 993, "SSL", "x"), ""))
+        b = self.web_person()
+
+        def lookup(address):
+            return self.lookup_form(b, address)
+        before = len(self.docs.hosts)
+        body = lookup("me@acmail.test")
+        self.assertIn("Filled in from the autoconfig document of acmail.test", body)
+        self.assertIn('id="imap_host" name="imap_host" value="imap.acmail.test"', body)
+        self.assertIn('id="imap_username" name="imap_username" value="me"', body)
+        self.assertIn('id="smtp_host" name="smtp_host" value="smtp.acmail.test"', body)
+        self.assertIn('value="587"', body)
+        # Its SMTP login is the whole address, the IMAP one the local part;
+        # the sign-in offers keep the address.
+        self.assertIn('id="smtp_username" name="smtp_username" value="me@acmail.test"', body)
+        self.assertIn('name="address" value="me@acmail.test"', body)
+        self.assertEqual(self.docs.hosts[before:],
+                         [("autoconfig.acmail.test:%d" % self.docs.port,
+                           q + "me%40acmail.test")])
+        # No autoconfig host: the domain's own .well-known document.
+        body = lookup("me@wkmail.test")
+        self.assertIn("autoconfig document of wkmail.test", body)
+        self.assertIn('value="mail.wkmail.test"', body)
+        self.assertEqual(body.count('<option value="starttls" selected>'), 1)
+        self.assertEqual(self.docs.hosts[-1][0], "wkmail.test:%d" % self.docs.port)
+        # Refused: plain servers only, a redirect (not followed), a
+        # certificate for another name, private addresses (never fetched).
+        for domain in ["plainmail.test", "redirmail.test", "wrongcert.test",
+                       "privmail.test"]:
+            hits = len(self.docs.hosts)
+            body = lookup("me@" + domain)
+            self.assertIn("found no settings for " + domain, body)
+            self.assertIn('id="imap_host" name="imap_host" value=""', body)
+            if domain == "redirmail.test":
+                self.assertEqual(self.docs.hits.get(q + "me%40acmail.test"), 1)
+            if domain in ("wrongcert.test", "privmail.test"):
+                self.assertEqual(len(self.docs.hosts), hits, domain)
+        asked = [name for name, qtype in self.dns.queries if qtype == 1]
+        for name in ["autoconfig.acmail.test", "autoconfig.wkmail.test", "wkmail.test",
+                     "autoconfig.privmail.test", "privmail.test"]:
+            self.assertIn(name, asked)
+        # SRV records still come first: no document asked for srvmail.test.
+        lookup("me@srvmail.test")
+        self.assertNotIn("autoconfig.srvmail.test", [n for n, t in self.dns.queries])
 
     def test_zz_no_token_reaches_the_log(self):
         agent, _, _ = self.person(label="Quiet")

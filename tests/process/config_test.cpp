@@ -228,3 +228,23 @@ TEST(config, mail_server_byte_budgets) {
   EXPECT_NE(describe(bad.error()).find("IMAP_MAX_LITERAL_BYTES"),
             std::string::npos);
 }
+
+TEST(config, account_setup_lookups_are_checked_at_startup) {
+  auto ok = parse({}, {{"MAIL_SETUP_DNS", "127.0.0.1:5353"},
+                       {"TEST_AUTOCONFIG_PORT", "8443"}});
+  ASSERT_TRUE(ok) << describe(ok.error());
+  EXPECT_EQ(ok->cfg.mail_setup_dns, "127.0.0.1:5353");
+  EXPECT_EQ(ok->cfg.test_autoconfig_port, 8443);
+  EXPECT_TRUE(parse({}, {{"MAIL_SETUP_DNS", "off"}}));
+  for (auto bad : {"localhost", "127.0.0.1:", "127.0.0.1:99999", "::1"}) {
+    auto r = parse({}, {{"MAIL_SETUP_DNS", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(describe(r.error()).find("MAIL_SETUP_DNS"), std::string::npos);
+  }
+  for (auto bad : {"0", "65536", "http", ""}) {
+    auto r = parse({}, {{"TEST_AUTOCONFIG_PORT", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(describe(r.error()).find("TEST_AUTOCONFIG_PORT"),
+              std::string::npos);
+  }
+}

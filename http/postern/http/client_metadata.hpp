@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/http/guarded_fetch.hpp"
 #include "postern/oauth/client_metadata.hpp"
 
 #include <caf/expected.hpp>
@@ -16,14 +17,10 @@
 
 namespace postern::http {
 
-/// Fetches client metadata documents over HTTPS on its own Asio thread, so
-/// that neither an HTTP strand nor an actor waits for another server:
-/// certificate and host name verified (OpenSSL's default trust store, which
-/// honours SSL_CERT_FILE), a size and a time limit, redirects not followed,
-/// and every resolved address checked against the deny policy before
-/// connecting (only checked addresses are used, so DNS cannot change in
-/// between). Documents are cached per their Cache-Control, in a bounded
-/// cache.
+/// Client metadata documents (URL client ids), fetched through the
+/// guarded_fetcher (verified HTTPS, limits, no internal addresses, no
+/// redirects) and cached per their Cache-Control in a bounded cache, with
+/// quotas so that no party holds every fetch.
 class client_metadata_fetcher {
 public:
   struct options {
@@ -44,14 +41,11 @@ public:
     /// slot, nor can one slow host.
     size_t max_per_requester = 4;
     size_t max_per_host = 8;
-    /// For tests only: loopback addresses are fetched from (private and
-    /// link-local ones never are).
-    bool allow_loopback = false;
   };
 
   using callback = std::function<void(caf::expected<oauth::client_metadata>)>;
 
-  explicit client_metadata_fetcher(options opts);
+  client_metadata_fetcher(options opts, std::shared_ptr<guarded_fetcher> net);
   ~client_metadata_fetcher();
 
   client_metadata_fetcher(const client_metadata_fetcher&) = delete;
@@ -76,6 +70,7 @@ public:
 
 private:
   std::shared_ptr<impl> impl_;
+  std::shared_ptr<guarded_fetcher> net_;
 };
 
 } // namespace postern::http

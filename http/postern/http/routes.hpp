@@ -3,6 +3,7 @@
 
 #include "postern/actors/node.hpp"
 #include "postern/config.hpp"
+#include "postern/http/guarded_fetch.hpp"
 #include "postern/http/router.hpp"
 
 #include <caf/actor_system.hpp>
@@ -13,6 +14,10 @@ namespace postern::http {
 struct endpoints {
   caf::actor_system* sys = nullptr;
   components actors;
+  /// Fetches of documents at URLs others chose (client metadata, mail
+  /// autoconfig): one Asio thread for the process; add_routes makes it
+  /// when not given.
+  std::shared_ptr<guarded_fetcher> documents;
 };
 
 /// Registers every route of the server.

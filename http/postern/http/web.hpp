@@ -73,10 +73,14 @@ struct site {
   std::shared_ptr<login_throttle> signup_throttle;
   /// Sign-ins at mail providers waiting for their callback.
   std::shared_ptr<provider_signins> signins;
-  /// MAIL_SETUP_DNS: where the address step looks up SRV records, and
-  /// whether it does.
+  /// MAIL_SETUP_DNS: where the address step looks up SRV records and
+  /// autoconfig hosts, and whether it looks anything up.
   setup::dns_options setup_dns;
   bool setup_dns_off = false;
+  /// Fetches autoconfig documents (shared with the client metadata
+  /// documents), and from which port (443 but in tests).
+  std::shared_ptr<guarded_fetcher> documents;
+  uint16_t autoconfig_port = 443;
 
   /// "postern_session", or "__Host-postern_session" when cookies are
   /// Secure (the prefix forbids Domain= and non-secure overwrites).

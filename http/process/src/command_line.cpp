@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "postern/process/command_line.hpp"
 
+#include "option_table.hpp"
 #include "postern/error.hpp"
 #include "postern/host_policy.hpp"
 #include "postern/text.hpp"
 #include "postern/version.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,75 +14,9 @@
 
 namespace postern {
 
+using namespace cli;
+
 namespace {
-
-// One option: its flag, its environment variable and how to store it.
-struct option {
-  const char* flag; // "--port"
-  const char* env;  // "PORT", or nullptr for flag-only options
-  const char* arg;  // placeholder in --help, nullptr for switches
-  const char* help;
-  std::function<caf::error(config&, const std::string&, bool from_cli)> set;
-};
-
-caf::error bad(const std::string& what) {
-  return caf::make_error(ec::invalid_configuration, what);
-}
-
-caf::expected<uint64_t> parse_unsigned(const std::string& name,
-                                       const std::string& text, uint64_t max) {
-  if (text.empty() || text.size() > 19
-      || !std::all_of(text.begin(), text.end(),
-                      [](unsigned char c) { return std::isdigit(c); }))
-    return bad(name + " must be a whole number, got \"" + text + "\"");
-  auto value = std::strtoull(text.c_str(), nullptr, 10);
-  if (value > max)
-    return bad(name + " must be at most " + std::to_string(max) + ", got "
-               + text);
-  return static_cast<uint64_t>(value);
-}
-
-caf::expected<bool> parse_bool(const std::string& name,
-                               const std::string& text) {
-  auto lower = ascii_lower(text);
-  if (lower == "1" || lower == "true" || lower == "yes" || lower == "on")
-    return true;
-  if (lower == "0" || lower == "false" || lower == "no" || lower == "off"
-      || lower.empty())
-    return false;
-  return bad(name + " must be true or false, got \"" + text + "\"");
-}
-
-template <class T>
-auto unsigned_setter(T config::*member, const char* name, uint64_t max) {
-  return [=](config& cfg, const std::string& text, bool) -> caf::error {
-    auto value = parse_unsigned(name, text, max);
-    if (!value)
-      return value.error();
-    cfg.*member = static_cast<T>(*value);
-    return caf::none;
-  };
-}
-
-auto string_setter(std::string config::*member) {
-  return [=](config& cfg, const std::string& text, bool) -> caf::error {
-    cfg.*member = text;
-    return caf::none;
-  };
-}
-
-auto secret_setter(std::optional<secret> config::*member) {
-  return
-    [=](config& cfg, const std::string& text, bool from_cli) -> caf::error {
-      if (text.empty()) {
-        (cfg.*member).reset();
-        return caf::none;
-      }
-      cfg.*member = secret{text};
-      cfg.secret_on_command_line |= from_cli;
-      return caf::none;
-    };
-}
 
 /// Each entry must be an origin: scheme "://" host [":" port], nothing more.
 caf::error check_origin_list(const std::string& text) {
@@ -117,7 +49,8 @@ caf::error check_origin_list(const std::string& text) {
 }
 
 const std::vector<option>& options() {
-  static const std::vector<option> result{
+  static const std::vector<option> result = [] {
+    std::vector<option> all{
     {"--base-url", "BASE_URL", "URL",
      "public URL of this server (default http://localhost:PORT)",
      string_setter(&config::base_url)},
@@ -135,45 +68,12 @@ const std::vector<option>& options() {
     {"--session-secret", "SESSION_SECRET", "TEXT",
      "64 hex chars keying web sessions (generated into DATA_DIR when absent)",
      secret_setter(&config::session_secret)},
-    {"--microsoft-client-id", "MICROSOFT_CLIENT_ID", "ID",
-     "offer \"Sign in with Microsoft\" with this app registration",
-     string_setter(&config::microsoft_client_id)},
-    {"--microsoft-client-secret", "MICROSOFT_CLIENT_SECRET", "TEXT",
-     "its client secret (prefer the variable: flags are visible in ps)",
-     secret_setter(&config::microsoft_client_secret)},
-    {"--microsoft-tenant", "MICROSOFT_TENANT", "TENANT",
-     "common (default), organizations, consumers or a tenant id",
-     string_setter(&config::microsoft_tenant)},
-    {"--google-client-id", "GOOGLE_CLIENT_ID", "ID",
-     "offer \"Sign in with Google\" with this OAuth client",
-     string_setter(&config::google_client_id)},
-    {"--google-client-secret", "GOOGLE_CLIENT_SECRET", "TEXT",
-     "its client secret (prefer the variable: flags are visible in ps)",
-     secret_setter(&config::google_client_secret)},
-    {"--mail-oauth-providers", "MAIL_OAUTH_PROVIDERS", "FILE",
-     "JSON file listing further OAuth mail providers",
-     string_setter(&config::mail_oauth_providers)},
-    {"--mail-setup-dns", "MAIL_SETUP_DNS", "ADDR",
-     "name server for finding a new account's servers (SRV records): off, "
-     "or IPv4[:port]; default the system's resolver",
-     [](config& cfg, const std::string& text, bool) -> caf::error {
-       auto colon = text.rfind(':');
-       auto host = text.substr(0, colon);
-       auto port = colon == std::string::npos ? std::string{"53"}
-                                              : text.substr(colon + 1);
-       in_addr ignored{};
-       if (!text.empty() && text != "off"
-           && (inet_pton(AF_INET, host.c_str(), &ignored) != 1
-               || port.empty() || port.size() > 5
-               || port.find_first_not_of("0123456789") != std::string::npos
-               || std::stoul(port) == 0 || std::stoul(port) > 65535))
-         return caf::make_error(ec::invalid_argument,
-                                "MAIL_SETUP_DNS must be off or an IPv4 "
-                                "address with an optional :port, e.g. "
-                                "127.0.0.1:5353");
-       cfg.mail_setup_dns = text;
-       return caf::none;
-     }},
+    };
+    // Mail providers' sign-in and finding a new account's settings:
+    // mail_setup_options.cpp.
+    for (auto& o : mail_setup_options())
+      all.push_back(std::move(o));
+    std::vector<option> rest{
     {"--tls-cert-file", "TLS_CERT_FILE", "PEM",
      "serve HTTPS with this certificate chain",
      string_setter(&config::tls_cert_file)},
@@ -246,8 +146,8 @@ const std::vector<option>& options() {
      }},
     {"--client-metadata-allow-loopback", "CLIENT_METADATA_ALLOW_LOOPBACK",
      "BOOL",
-     "tests only: fetch OAuth client metadata documents from loopback "
-     "addresses (default false)",
+     "tests only: fetch OAuth client metadata and mail autoconfig documents "
+     "from loopback addresses (default false)",
      [](config& cfg, const std::string& text, bool) -> caf::error {
        auto value = parse_bool("CLIENT_METADATA_ALLOW_LOOPBACK", text);
        if (!value)
@@ -406,7 +306,11 @@ const std::vector<option>& options() {
      string_setter(&config::log_level)},
     {"--log-format", "LOG_FORMAT", "FORMAT", "text or json (default text)",
      string_setter(&config::log_format)},
-  };
+    };
+    for (auto& o : rest)
+      all.push_back(std::move(o));
+    return all;
+  }();
   return result;
 }
 

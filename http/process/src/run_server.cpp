@@ -116,8 +116,8 @@ int run_server(config cfg, const std::function<void()>& wait_for_stop) {
   if (cfg.base_url == "http://localhost:0")
     cfg.base_url = "http://localhost:" + std::to_string(srv.port());
   auto routes = std::make_shared<router>();
-  add_routes(*routes, cfg, endpoints{&sys, *comps});
-  add_metrics_route(*routes, cfg, endpoints{&sys, *comps});
+  add_routes(*routes, cfg, endpoints{&sys, *comps, nullptr});
+  add_metrics_route(*routes, cfg, endpoints{&sys, *comps, nullptr});
   metrics::instance().add_gauge("postern_http_connections", [&srv] {
     return static_cast<double>(srv.connections());
   });

@@ -63,8 +63,10 @@ signin_provider(const site& s, const std::string& address,
 std::atomic<int> lookups_in_flight{0};
 constexpr int max_lookups_in_flight = 16;
 
-/// `st` with the servers `d` found; the SMTP login stays the IMAP one
-/// unless the person says otherwise.
+/// `st` with the servers `d` found. The SMTP login is left blank ("the
+/// same as for IMAP") unless what was found names another one (an
+/// autoconfig document may log in to IMAP with the local part and to SMTP
+/// with the whole address).
 void fill_from(account_settings& st, const setup::discovered_settings& d) {
   st.imap = d.imap;
   st.has_smtp = d.has_smtp;
@@ -73,23 +75,25 @@ void fill_from(account_settings& st, const setup::discovered_settings& d) {
     st.smtp.port = 465;
     st.smtp.security = transport_security::tls;
   }
-  st.smtp.username.clear();
+  if (!d.has_smtp || st.smtp.username == st.imap.username)
+    st.smtp.username.clear();
 }
 
-/// The add form with what was found (`found_from` starts the notice; empty
-/// when nothing was), and the configured providers' sign-ins.
+/// The add form for `address` with what was found (`found` says where, as
+/// found_in(); empty when nothing was), and the configured providers'
+/// sign-ins.
 response_type found_form(const site& s, const web_session& ws,
-                         const account_settings& st,
-                         const std::string& found_from) {
+                         const account_settings& st, const std::string& address,
+                         const std::string& found) {
   add_form_extras extras;
   extras.notice
-    = found_from.empty()
-        ? "Postern found no settings for " + address_domain(st.imap.username)
+    = found.empty()
+        ? "Postern found no settings for " + address_domain(address)
             + ": enter the IMAP and SMTP settings your provider gives."
-        : found_from + "check them, enter the password (often an app "
-                       "password) and press Test connection.";
-  extras.signin_offers
-    = signin_offers(s, st.imap.username, extras.form_targets);
+        : "Filled in " + found
+            + ": check them, enter the password (often an app password) "
+              "and press Test connection.";
+  extras.signin_offers = signin_offers(s, address, extras.form_targets);
   return add_account_form(ws, st, extras);
 }
 
@@ -161,44 +165,45 @@ void add_account_from_address(site_ptr sp, task self, const web_session& ws,
   st.imap.username = address;
   if (known) {
     fill_from(st, *known);
-    respond(found_form(s, ws, st, "Filled in with the settings of "
-                                    + known->title + ": "));
+    respond(found_form(s, ws, st, address, found_in(*known, address)));
     return;
   }
   if (s.setup_dns_off || ++lookups_in_flight > max_lookups_in_flight) {
     if (!s.setup_dns_off)
       --lookups_in_flight;
-    respond(found_form(s, ws, st, {}));
+    respond(found_form(s, ws, st, address, {}));
     return;
   }
-  // The domain's SRV records: DNS blocks, so on a detached helper.
+  // The domain's SRV records, then its autoconfig document: DNS blocks,
+  // so on a detached helper.
+  settings_lookup how;
+  how.dns = s.setup_dns;
+  how.documents = s.documents;
+  how.autoconfig_port = s.autoconfig_port;
   auto helper = self->spawn<caf::detached>(
-    [st, opts = s.setup_dns](caf::event_based_actor* me) -> caf::behavior {
+    [st, address, how](caf::event_based_actor* me) -> caf::behavior {
       return {
-        [=](atom::get) -> account_settings {
+        [=](atom::get) -> caf::result<account_settings, std::string> {
           me->quit();
           auto found = st;
-          if (auto d = setup::srv_settings(found.imap.username, opts))
+          std::string where;
+          if (auto d = look_up_settings(address, how)) {
             fill_from(found, *d);
+            where = found_in(*d, address);
+          }
           --lookups_in_flight;
-          return found;
+          return {std::move(found), std::move(where)};
         },
       };
     });
-  // Up to four queries, each bounded by the timeout.
-  auto budget = 4 * s.setup_dns.timeout + std::chrono::seconds(2);
-  self->request(helper, budget, atom::get_v)
+  self->request(helper, how.budget(), atom::get_v)
     .then(
-      [sp, ws, respond](const account_settings& found) {
-        auto from_dns = !found.imap.host.empty();
-        respond(found_form(*sp, ws, found,
-                           from_dns ? "Filled in from the DNS records of "
-                                        + address_domain(found.imap.username)
-                                        + ": "
-                                    : std::string{}));
+      [sp, ws, address, respond](const account_settings& found,
+                                 const std::string& where) {
+        respond(found_form(*sp, ws, found, address, where));
       },
-      [sp, ws, st, respond](const caf::error&) {
-        respond(found_form(*sp, ws, st, {}));
+      [sp, ws, st, address, respond](const caf::error&) {
+        respond(found_form(*sp, ws, st, address, {}));
       });
 }
 

@@ -3,6 +3,7 @@
 #include "postern/actors/account_rules.hpp"
 #include "postern/actors/mail_actor.hpp"
 #include "postern/host_policy.hpp"
+#include "postern/text.hpp"
 #include "shared.hpp"
 
 #include <caf/send.hpp>
@@ -34,16 +35,6 @@ struct account_form {
     has_errors = true;
   }
 };
-
-std::optional<uint16_t> parse_port(const std::string& text) {
-  if (text.empty() || text.size() > 5
-      || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  auto n = std::stoul(text);
-  if (n == 0 || n > 65535)
-    return std::nullopt;
-  return static_cast<uint16_t>(n);
-}
 
 void read_server(const form_data& f, const std::string& p, server_settings& out,
                  account_form& a, const host_policy& hosts, bool check) {

@@ -133,7 +133,63 @@ void store_signin(task self, site_ptr s, const web_session& ws,
       fail_page(respond, ws));
 }
 
-/// Redeems the code, checks the mailbox opens with the token, stores it.
+/// What the steps after a callback carry from one to the next.
+struct callback_steps {
+  task self;
+  site_ptr s;
+  web_session ws;
+  account_settings st;
+  bool reconnect = false;
+  std::string title;
+  responder respond;
+};
+
+/// Second step: logs into IMAP (and SMTP) with the fresh access token, so
+/// that nothing is stored for a mailbox the sign-in does not open; then the
+/// refresh token is stored (store_signin).
+void check_mailbox(std::shared_ptr<const callback_steps> c, oauth_access got) {
+  const auto& title = c->title;
+  if (got.refresh_token.empty()) {
+    c->respond(signin_failed(
+      c->ws, bhttp::status::bad_gateway,
+      title + " signed you in but gave Postern no refresh token, so the "
+              "account could not stay signed in. Nothing was saved: try "
+              "again, and allow offline access if "
+        + title + " asks."));
+    return;
+  }
+  account_credentials check;
+  check.imap_password = std::move(got.access_token);
+  auto refresh = std::make_shared<secret>(std::move(got.refresh_token));
+  c->self
+    ->request(c->s->actors.mail, check_timeout, atom::probe_v, c->st, check)
+    .then(
+      [c, refresh](const probe_report& r) {
+        if (!r.imap_ok) {
+          c->respond(signin_failed(
+            c->ws, bhttp::status::unprocessable_entity,
+            "You signed in at " + c->title + ", but its IMAP server did not "
+              "open " + c->st.imap.username + " with that sign-in ("
+              + r.imap_message + "). Nothing was saved. If you signed in as "
+              "another address, start again with that one."));
+          return;
+        }
+        store_signin(c->self, c->s, c->ws, c->st, c->reconnect,
+                     std::move(*refresh), r.smtp_tested && !r.smtp_ok,
+                     c->respond);
+      },
+      [c](const caf::error& err) {
+        if (err == ec::too_busy) {
+          c->respond(signin_failed(c->ws, bhttp::status::too_many_requests,
+                                   sentence(describe(err))));
+          return;
+        }
+        c->respond(error_page(err, &c->ws));
+      });
+}
+
+/// First step: redeems the code at the provider's token endpoint (on a
+/// detached helper), then check_mailbox.
 void redeem(task self, site_ptr s, const web_session& ws,
             const oauth::mail_provider& p, provider_signin signin,
             account_settings st, std::string code, const responder& respond) {
@@ -142,55 +198,18 @@ void redeem(task self, site_ptr s, const web_session& ws,
                        oauth::code_request(p, code, signin.verifier.reveal(),
                                            redirect_uri(*s)),
                        token_timeout);
-  auto reconnect = signin.reconnect.has_value();
+  auto steps = std::make_shared<const callback_steps>(
+    callback_steps{self, s, ws, std::move(st), signin.reconnect.has_value(),
+                   p.title, respond});
   self->request(helper, token_timeout + 5s, atom::refresh_v)
     .then(
-      [self, s, ws, st, reconnect, title = p.title,
-       respond](oauth_access& got) mutable {
-        if (got.refresh_token.empty()) {
-          respond(signin_failed(
-            ws, bhttp::status::bad_gateway,
-            title + " signed you in but gave Postern no refresh token, so "
-                    "the account could not stay signed in. Nothing was "
-                    "saved: try again, and allow offline access if "
-                    + title + " asks."));
-          return;
-        }
-        account_credentials check;
-        check.imap_password = std::move(got.access_token);
-        auto refresh = std::make_shared<secret>(std::move(got.refresh_token));
-        self
-          ->request(s->actors.mail, check_timeout, atom::probe_v, st, check)
-          .then(
-            [self, s, ws, st, reconnect, title, refresh,
-             respond](const probe_report& r) {
-              if (!r.imap_ok) {
-                respond(signin_failed(
-                  ws, bhttp::status::unprocessable_entity,
-                  "You signed in at " + title + ", but its IMAP server did "
-                    "not open " + st.imap.username + " with that sign-in ("
-                    + r.imap_message + "). Nothing was saved. If you signed "
-                    "in as another address, start again with that one."));
-                return;
-              }
-              store_signin(self, s, ws, st, reconnect, std::move(*refresh),
-                           r.smtp_tested && !r.smtp_ok, respond);
-            },
-            [ws, respond](const caf::error& err) {
-              if (err == ec::too_busy) {
-                respond(signin_failed(ws, bhttp::status::too_many_requests,
-                                      sentence(describe(err))));
-                return;
-              }
-              respond(error_page(err, &ws));
-            });
-      },
-      [ws, title = p.title, respond](const caf::error& err) {
-        POSTERN_INFO("dashboard: {} refused a sign-in's code: {}", title,
-                     describe(err));
-        respond(signin_failed(ws, bhttp::status::bad_gateway,
-                              sentence(describe(err))
-                                + " Nothing was saved: start again."));
+      [steps](oauth_access& got) { check_mailbox(steps, std::move(got)); },
+      [steps](const caf::error& err) {
+        POSTERN_INFO("dashboard: {} refused a sign-in's code: {}",
+                     steps->title, describe(err));
+        steps->respond(signin_failed(steps->ws, bhttp::status::bad_gateway,
+                                     sentence(describe(err))
+                                       + " Nothing was saved: start again."));
       });
 }
 

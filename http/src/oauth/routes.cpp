@@ -16,12 +16,8 @@ void add_oauth_routes(router& r, const config& cfg, const endpoints& eps) {
   auto mcp = mcp_settings::from(cfg);
   s->issuer = mcp.base_url;
   s->resource = mcp.resource();
-  client_metadata_fetcher::options fo;
-  fo.allow_loopback = cfg.client_metadata_allow_loopback;
-  if (fo.allow_loopback)
-    POSTERN_WARN("CLIENT_METADATA_ALLOW_LOOPBACK is on: client metadata "
-                 "documents may come from this machine (tests only)");
-  s->documents = std::make_unique<client_metadata_fetcher>(std::move(fo));
+  s->documents = std::make_unique<client_metadata_fetcher>(
+    client_metadata_fetcher::options{}, eps.documents);
   auto as_meta = [s](const request&, const responder& respond) {
     respond(as_metadata(*s));
   };

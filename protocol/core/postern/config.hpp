@@ -72,13 +72,17 @@ struct config {
   std::string google_client_id;
   std::optional<secret> google_client_secret;
   std::string mail_oauth_providers;
-  /// Where "Add an email account" asks DNS for a domain's SRV records
-  /// (MAIL_SETUP_DNS): empty for the system's resolver, "off" for never,
-  /// or one IPv4 name server as "address[:port]".
+  /// Where "Add an email account" asks DNS for a domain's SRV records and
+  /// its autoconfig host's addresses (MAIL_SETUP_DNS): empty for the
+  /// system's resolver, "off" for no lookups at all, or one IPv4 name
+  /// server as "address[:port]".
   std::string mail_setup_dns;
+  /// For tests only (TEST_AUTOCONFIG_PORT): the port autoconfig documents
+  /// are fetched from instead of 443.
+  uint16_t test_autoconfig_port = 443;
   /// For tests only (CLIENT_METADATA_ALLOW_LOOPBACK): OAuth client metadata
-  /// documents may be fetched from loopback addresses. Private and
-  /// link-local addresses are refused regardless.
+  /// and mail autoconfig documents may be fetched from loopback addresses.
+  /// Private and link-local addresses are refused regardless.
   bool client_metadata_allow_loopback = false;
   /// For tests only (TEST_CLOCK_FILE): the server's clocks for throttles,
   /// expiries and memos stand still, moved forward by the seconds written

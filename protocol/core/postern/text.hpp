@@ -6,6 +6,7 @@
 // ASCII-only by specification. Not for user text: that is UTF-8 and needs
 // postern/utf8.hpp.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ void append_html_escaped(std::string& out, std::string_view text);
 /// `separators` (lists stored space-joined, lists a person typed).
 std::vector<std::string_view> split_words(std::string_view text,
                                           std::string_view separators = " ");
+
+/// A TCP port written in decimal (1–65535, at most five digits, nothing
+/// else), or nullopt: configuration words, form fields, autoconfig files.
+std::optional<uint16_t> parse_port(std::string_view text) noexcept;
 
 /// The value of a hexadecimal digit (either case), or -1.
 int hex_digit(char c) noexcept;

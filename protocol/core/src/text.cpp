@@ -71,6 +71,20 @@ std::vector<std::string_view> split_words(std::string_view text,
   return result;
 }
 
+std::optional<uint16_t> parse_port(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 5)
+    return std::nullopt;
+  uint32_t n = 0;
+  for (auto c : text) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (n == 0 || n > 65535)
+    return std::nullopt;
+  return static_cast<uint16_t>(n);
+}
+
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9')
     return c - '0';

@@ -4,6 +4,7 @@
 // record of another type among them) and Mozilla autoconfig documents.
 #include "postern/error.hpp"
 #include "postern/setup/autoconfig.hpp"
+#include "postern/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -185,4 +186,62 @@ TEST(autoconfig, a_dns_server_that_does_not_answer_is_an_error) {
   EXPECT_FALSE(postern::setup::srv_settings("me@example.com", dead));
   dead.nameserver = "not-an-address";
   EXPECT_FALSE(postern::setup::query_srv("_imaps._tcp.example.com", dead));
+}
+
+TEST(autoconfig, name_servers_and_ports_are_read_strictly) {
+  auto ns = parse_nameserver("127.0.0.1:5353");
+  ASSERT_TRUE(ns);
+  EXPECT_EQ(ntohs(ns->sin_port), 5353);
+  EXPECT_EQ(ntohs(parse_nameserver("192.0.2.1")->sin_port), 53);
+  for (auto bad : {"", "localhost", "127.0.0.1:", "127.0.0.1:0",
+                   "127.0.0.1:65536", "127.0.0.1:53x", "::1", "1.2.3:53"})
+    EXPECT_FALSE(parse_nameserver(bad)) << bad;
+  EXPECT_EQ(parse_port("993"), uint16_t{993});
+  EXPECT_EQ(parse_port("65535"), uint16_t{65535});
+  for (auto bad : {"", "0", "65536", "099999", "-1", "+1", " 1", "1 ", "x"})
+    EXPECT_FALSE(parse_port(bad)) << bad;
+}
+
+TEST(autoconfig, a_records_are_read_past_a_cname) {
+  // autoconfig.example.com: a CNAME to host.example.com (compressed), then
+  // its A record 192.0.2.7.
+  const unsigned char answer[] = {
+    0x00, 0x01, 0x81, 0x80, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+    // question: autoconfig.example.com A IN
+    0x0a, 'a', 'u', 't', 'o', 'c', 'o', 'n', 'f', 'i', 'g', 0x07, 'e', 'x',
+    'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00, 0x00, 0x01, 0x00,
+    0x01,
+    // CNAME -> host.<example.com at offset 23>
+    0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x07,
+    0x04, 'h', 'o', 's', 't', 0xc0, 0x17,
+    // host.example.com A 192.0.2.7 (name at the CNAME's target, offset 52)
+    0xc0, 0x34, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04,
+    0xc0, 0x00, 0x02, 0x07};
+  auto got = parse_address_answer(answer, sizeof answer);
+  ASSERT_TRUE(got) << describe(got.error());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->front(), "192.0.2.7");
+  // Every truncation is an error or fewer records, never a crash.
+  for (size_t n = 0; n < sizeof answer; ++n) {
+    auto cut = parse_address_answer(answer, n);
+    EXPECT_TRUE(!cut || cut->empty()) << n;
+  }
+  // An A record of the wrong length is an error.
+  auto wrong = std::vector<unsigned char>(answer, answer + sizeof answer);
+  wrong[sizeof answer - 5] = 0x05;
+  wrong.push_back(0x01);
+  EXPECT_FALSE(parse_address_answer(wrong.data(), wrong.size()));
+}
+
+TEST(autoconfig, documents_are_looked_for_where_thunderbird_looks) {
+  auto urls = autoconfig_urls("Me+x@Example.org");
+  ASSERT_EQ(urls.size(), 2u);
+  EXPECT_EQ(urls[0], "https://autoconfig.example.org/mail/config-v1.1.xml"
+                     "?emailaddress=Me%2Bx%40Example.org");
+  EXPECT_EQ(urls[1],
+            "https://example.org/.well-known/autoconfig/mail/config-v1.1.xml");
+  EXPECT_EQ(autoconfig_urls("me@example.org", 8443)[1],
+            "https://example.org:8443/.well-known/autoconfig/mail/"
+            "config-v1.1.xml");
+  EXPECT_TRUE(autoconfig_urls("no-domain").empty());
 }

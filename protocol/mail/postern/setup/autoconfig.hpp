@@ -4,12 +4,15 @@
 // Mail server settings found from an address alone, for "Add an email
 // account" (issue 16): DNS SRV records (RFC 6186), a built-in table of
 // well-known providers, and the Mozilla-style autoconfig document on the
-// domain. Pure functions over the answers; the lookups that fetch them
-// belong to the dashboard.
+// domain. Pure functions over the answers, and the blocking DNS queries
+// (src/setup/dns.cpp); the HTTPS fetch of autoconfig documents belongs to
+// the HTTP layer (http/src/mail_setup_lookup.cpp).
 
 #include "postern/account.hpp"
 
 #include <caf/expected.hpp>
+
+#include <netinet/in.h>
 
 #include <chrono>
 #include <cstdint>
@@ -67,6 +70,10 @@ struct dns_options {
   std::chrono::seconds timeout{2};
 };
 
+/// The name server of MAIL_SETUP_DNS: an IPv4 address with an optional
+/// ":port" (53 without). An error sentence says what is wrong.
+caf::expected<sockaddr_in> parse_nameserver(std::string_view text);
+
 /// True for names public DNS never answers (RFC 6761 and RFC 6762:
 /// .test, .example, .invalid, .localhost, .local, and single labels): the
 /// system's resolver is not asked about them.
@@ -85,6 +92,25 @@ caf::expected<std::vector<srv_record>> query_srv(const std::string& name,
 /// DNS fails (the person types the settings).
 std::optional<discovered_settings> srv_settings(std::string_view address,
                                                 const dns_options& o);
+
+/// The IPv4 addresses of the A records of a DNS answer in wire format.
+caf::expected<std::vector<std::string>>
+parse_address_answer(const unsigned char* msg, size_t size);
+
+/// The IPv4 addresses of `name` from the name server of `o` (used when
+/// the operator names one, so that every lookup of the address step asks
+/// the same server). A name without addresses is an empty list.
+caf::expected<std::vector<std::string>>
+query_addresses(const std::string& name, const dns_options& o);
+
+/// Where a domain publishes its autoconfig document, in the order
+/// Thunderbird asks: https://autoconfig.<domain>/mail/config-v1.1.xml (with
+/// ?emailaddress=, the domain's own server) and
+/// https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml. HTTPS
+/// only: a document over plain HTTP could send the password anywhere.
+/// `port` other than 443 is for tests.
+std::vector<std::string> autoconfig_urls(std::string_view address,
+                                         uint16_t port = 443);
 
 /// Reads a Mozilla autoconfig document (clientConfig 1.1): the first IMAP
 /// incoming server and the first SMTP outgoing server with TLS or

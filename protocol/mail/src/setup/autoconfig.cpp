@@ -4,15 +4,9 @@
 #include "postern/error.hpp"
 #include "postern/text.hpp"
 
-#include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <expat.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <resolv.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 
 namespace postern::setup {
@@ -191,17 +185,12 @@ pick(const std::vector<autoconfig_reader::server>& servers,
     else if (socket == "starttls")
       security = transport_security::starttls;
     auto host = field("hostname");
-    auto port_text = field("port");
-    if (!security || host.empty() || host.size() > 253 || port_text.empty()
-        || port_text.size() > 5
-        || port_text.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    auto port = std::stoul(port_text);
-    if (port == 0 || port > 65535)
+    auto port = parse_port(field("port"));
+    if (!security || host.empty() || host.size() > 253 || !port)
       continue;
     server_settings out;
     out.host = ascii_lower(host);
-    out.port = static_cast<uint16_t>(port);
+    out.port = *port;
     out.security = *security;
     auto login = field("username");
     out.username = login.empty() ? std::string{address}
@@ -236,161 +225,17 @@ well_known_settings(std::string_view address) {
   return std::nullopt;
 }
 
-caf::expected<std::vector<srv_record>> parse_srv_answer(const unsigned char* msg,
-                                                        size_t size) {
-  if (msg == nullptr || size < NS_HFIXEDSZ || size > 65535)
-    return caf::make_error(ec::protocol_violation, "the DNS answer is malformed");
-  ns_msg handle;
-  if (ns_initparse(msg, static_cast<int>(size), &handle) != 0)
-    return caf::make_error(ec::protocol_violation, "the DNS answer is malformed");
-  std::vector<srv_record> result;
-  auto count = ns_msg_count(handle, ns_s_an);
-  for (int i = 0; i < count && i < 64; ++i) {
-    ns_rr rr;
-    if (ns_parserr(&handle, ns_s_an, i, &rr) != 0)
-      return caf::make_error(ec::protocol_violation,
-                             "the DNS answer is malformed");
-    if (ns_rr_type(rr) != ns_t_srv)
-      continue; // a CNAME on the way, say
-    if (ns_rr_rdlen(rr) < 7)
-      return caf::make_error(ec::protocol_violation,
-                             "an SRV record is too short");
-    const unsigned char* rdata = ns_rr_rdata(rr);
-    srv_record r;
-    r.priority = static_cast<uint16_t>(ns_get16(rdata));
-    r.weight = static_cast<uint16_t>(ns_get16(rdata + 2));
-    r.port = static_cast<uint16_t>(ns_get16(rdata + 4));
-    char name[NS_MAXDNAME];
-    if (dn_expand(ns_msg_base(handle), ns_msg_end(handle), rdata + 6, name,
-                  sizeof name)
-        < 0)
-      return caf::make_error(ec::protocol_violation,
-                             "an SRV record's target is malformed");
-    r.target = name;
-    result.push_back(std::move(r));
-  }
-  return result;
-}
-
-std::optional<server_settings> choose_srv(std::vector<srv_record> records,
-                                          transport_security security,
-                                          std::string_view address) {
-  std::stable_sort(records.begin(), records.end(),
-                   [](const srv_record& a, const srv_record& b) {
-                     if (a.priority != b.priority)
-                       return a.priority < b.priority;
-                     return a.weight > b.weight;
-                   });
-  for (auto& r : records) {
-    if (r.target.empty() || r.target == ".")
-      return std::nullopt; // RFC 6186 §3.4: the service is not offered
-    if (r.port == 0)
-      continue;
-    server_settings s;
-    s.host = ascii_lower(r.target);
-    if (!s.host.empty() && s.host.back() == '.')
-      s.host.pop_back();
-    s.port = r.port;
-    s.security = security;
-    s.username = std::string{address};
-    return s;
-  }
-  return std::nullopt;
-}
-
-bool is_special_use_domain(std::string_view domain) {
-  auto d = ascii_lower(domain);
-  while (!d.empty() && d.back() == '.')
-    d.pop_back();
-  if (d.find('.') == std::string::npos)
-    return true;
-  auto last = d.substr(d.rfind('.') + 1);
-  return last == "test" || last == "example" || last == "invalid"
-         || last == "localhost" || last == "local";
-}
-
-caf::expected<std::vector<srv_record>> query_srv(const std::string& name,
-                                                 const dns_options& o) {
-  struct __res_state st;
-  std::memset(&st, 0, sizeof st);
-  if (res_ninit(&st) != 0)
-    return caf::make_error(ec::unspecified, "the DNS resolver could not start");
-  // Closed on every path below.
-  struct closer {
-    struct __res_state* st;
-    ~closer() {
-      res_nclose(st);
-    }
-  } close_it{&st};
-  st.retrans = static_cast<int>(std::max<int64_t>(1, o.timeout.count()));
-  st.retry = 1;
-  if (!o.nameserver.empty()) {
-    auto text = o.nameserver;
-    uint16_t port = 53;
-    if (auto colon = text.rfind(':'); colon != std::string::npos) {
-      auto p = text.substr(colon + 1);
-      text.resize(colon);
-      if (p.empty() || p.size() > 5
-          || p.find_first_not_of("0123456789") != std::string::npos
-          || std::stoul(p) == 0 || std::stoul(p) > 65535)
-        return caf::make_error(ec::invalid_argument,
-                               "MAIL_SETUP_DNS has no valid port");
-      port = static_cast<uint16_t>(std::stoul(p));
-    }
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    if (inet_pton(AF_INET, text.c_str(), &sa.sin_addr) != 1)
-      return caf::make_error(ec::invalid_argument,
-                             "MAIL_SETUP_DNS is not an IPv4 address");
-    st.nsaddr_list[0] = sa;
-    st.nscount = 1;
-  }
-  std::vector<unsigned char> answer(8192);
-  auto n = res_nquery(&st, name.c_str(), ns_c_in, ns_t_srv, answer.data(),
-                      static_cast<int>(answer.size()));
-  if (n < 0) {
-    if (st.res_h_errno == HOST_NOT_FOUND || st.res_h_errno == NO_DATA)
-      return std::vector<srv_record>{};
-    return caf::make_error(ec::connection_failed,
-                           "DNS did not answer for " + name);
-  }
-  return parse_srv_answer(answer.data(),
-                          std::min(static_cast<size_t>(n), answer.size()));
-}
-
-std::optional<discovered_settings> srv_settings(std::string_view address,
-                                                const dns_options& o) {
+std::vector<std::string> autoconfig_urls(std::string_view address,
+                                         uint16_t port) {
   auto domain = address_domain(address);
-  if (domain.empty() || (o.nameserver.empty() && is_special_use_domain(domain)))
-    return std::nullopt;
-  // The first service of `names` that DNS offers, with its security.
-  auto first = [&](std::initializer_list<std::pair<const char*,
-                                                   transport_security>>
-                     names) -> std::optional<server_settings> {
-    for (auto& [prefix, security] : names) {
-      auto records = query_srv(std::string{prefix} + domain, o);
-      if (!records)
-        return std::nullopt;
-      if (auto s = choose_srv(std::move(*records), security, address))
-        return s;
-    }
-    return std::nullopt;
-  };
-  auto imap = first({{"_imaps._tcp.", transport_security::tls},
-                     {"_imap._tcp.", transport_security::starttls}});
-  if (!imap)
-    return std::nullopt;
-  discovered_settings d;
-  d.imap = *imap;
-  if (auto smtp = first({{"_submissions._tcp.", transport_security::tls},
-                         {"_submission._tcp.", transport_security::starttls}})) {
-    d.has_smtp = true;
-    d.smtp = *smtp;
-  }
-  d.source = "srv";
-  d.title = domain;
-  return d;
+  if (domain.empty())
+    return {};
+  auto at = port == 443 ? std::string{} : ":" + std::to_string(port);
+  return {"https://autoconfig." + domain + at
+            + "/mail/config-v1.1.xml?emailaddress="
+            + percent_encode(address),
+          "https://" + domain + at
+            + "/.well-known/autoconfig/mail/config-v1.1.xml"};
 }
 
 caf::expected<discovered_settings> parse_autoconfig(std::string_view xml,
