@@ -5,6 +5,7 @@
 #include "postern/host_policy.hpp"
 #include "postern/imap/tls_verify.hpp"
 #include "postern/oauth/uri.hpp"
+#include "postern/text.hpp"
 #include "postern/version.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -107,13 +108,17 @@ public:
           + " seconds."));
     });
     if (!req_.addresses.empty()) {
+      auto port = parse_port(port_);
+      if (!port) {
+        finish(refused(capitalized(req_.url_noun) + " has no valid port."));
+        return;
+      }
       std::vector<tcp::endpoint> given;
-      auto port = static_cast<uint16_t>(std::stoul(port_));
       for (auto& a : req_.addresses) {
         beast::error_code ec;
         auto address = net::ip::make_address(a, ec);
         if (!ec)
-          given.emplace_back(address, port);
+          given.emplace_back(address, *port);
       }
       connect_to(std::move(given));
       return;

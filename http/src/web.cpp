@@ -69,12 +69,20 @@ std::shared_ptr<const site> make_site(const config& cfg, const endpoints& eps) {
   signups.per_address = {30, std::chrono::seconds(1), std::chrono::minutes(5)};
   s->signup_throttle = std::make_shared<login_throttle>(signups);
   s->signins = std::make_shared<provider_signins>();
-  s->setup_dns_off = cfg.mail_setup_dns == "off";
-  if (!s->setup_dns_off)
-    s->setup_dns.nameserver = cfg.mail_setup_dns;
-  s->documents = eps.documents;
-  s->autoconfig_port = cfg.test_autoconfig_port;
+  if (cfg.mail_setup_dns != "off") {
+    settings_lookup lookup;
+    lookup.dns.nameserver = cfg.mail_setup_dns;
+    lookup.documents = eps.documents;
+    lookup.autoconfig_port = cfg.test_autoconfig_port;
+    s->account_lookup = std::move(lookup);
+  }
   return s;
+}
+
+std::chrono::milliseconds settings_lookup::budget() const {
+  // Four SRV queries, then per document one address query and the fetch.
+  auto query = std::chrono::duration_cast<std::chrono::milliseconds>(dns.timeout);
+  return 4 * query + 2 * (query + fetch_timeout) + std::chrono::seconds(2);
 }
 
 std::string csp_with_form_targets(const std::vector<std::string>& origins) {

@@ -53,6 +53,24 @@ inline constexpr auto page_timeout = std::chrono::seconds(30);
 
 /// What every page handler needs: the actors, the cookie policy and the
 /// keys. Built once by make_site() and shared by the handlers.
+/// Where the address step of "Add an email account" looks a domain up
+/// (dashboard/account_lookup.cpp).
+struct settings_lookup {
+  /// MAIL_SETUP_DNS: the system's resolver or one name server, for SRV
+  /// records and autoconfig hosts.
+  setup::dns_options dns;
+  /// Fetches autoconfig documents (the fetcher of client metadata
+  /// documents too).
+  std::shared_ptr<guarded_fetcher> documents;
+  /// 443 but in tests (TEST_AUTOCONFIG_PORT).
+  uint16_t autoconfig_port = 443;
+  /// Per autoconfig document.
+  std::chrono::milliseconds fetch_timeout = std::chrono::seconds(4);
+
+  /// The longest a lookup may take.
+  std::chrono::milliseconds budget() const;
+};
+
 struct site {
   caf::actor_system* sys = nullptr;
   components actors;
@@ -73,14 +91,9 @@ struct site {
   std::shared_ptr<login_throttle> signup_throttle;
   /// Sign-ins at mail providers waiting for their callback.
   std::shared_ptr<provider_signins> signins;
-  /// MAIL_SETUP_DNS: where the address step looks up SRV records and
-  /// autoconfig hosts, and whether it looks anything up.
-  setup::dns_options setup_dns;
-  bool setup_dns_off = false;
-  /// Fetches autoconfig documents (shared with the client metadata
-  /// documents), and from which port (443 but in tests).
-  std::shared_ptr<guarded_fetcher> documents;
-  uint16_t autoconfig_port = 443;
+  /// How the address step looks a new account's domain up; nullopt with
+  /// MAIL_SETUP_DNS=off.
+  std::optional<settings_lookup> account_lookup;
 
   /// "postern_session", or "__Host-postern_session" when cookies are
   /// Secure (the prefix forbids Domain= and non-secure overwrites).

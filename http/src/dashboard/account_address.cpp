@@ -63,6 +63,14 @@ signin_provider(const site& s, const std::string& address,
 std::atomic<int> lookups_in_flight{0};
 constexpr int max_lookups_in_flight = 16;
 
+/// Takes one of the lookups in flight; false when all are taken.
+bool take_lookup_slot() {
+  if (++lookups_in_flight <= max_lookups_in_flight)
+    return true;
+  --lookups_in_flight;
+  return false;
+}
+
 /// `st` with the servers `d` found. The SMTP login is left blank ("the
 /// same as for IMAP") unless what was found names another one (an
 /// autoconfig document may log in to IMAP with the local part and to SMTP
@@ -168,18 +176,13 @@ void add_account_from_address(site_ptr sp, task self, const web_session& ws,
     respond(found_form(s, ws, st, address, found_in(*known, address)));
     return;
   }
-  if (s.setup_dns_off || ++lookups_in_flight > max_lookups_in_flight) {
-    if (!s.setup_dns_off)
-      --lookups_in_flight;
+  if (!s.account_lookup || !take_lookup_slot()) {
     respond(found_form(s, ws, st, address, {}));
     return;
   }
   // The domain's SRV records, then its autoconfig document: DNS blocks,
   // so on a detached helper.
-  settings_lookup how;
-  how.dns = s.setup_dns;
-  how.documents = s.documents;
-  how.autoconfig_port = s.autoconfig_port;
+  const auto& how = *s.account_lookup;
   auto helper = self->spawn<caf::detached>(
     [st, address, how](caf::event_based_actor* me) -> caf::behavior {
       return {

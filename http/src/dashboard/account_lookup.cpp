@@ -64,12 +64,6 @@ fetch_autoconfig(const std::string& url, const std::string& address,
 
 } // namespace
 
-std::chrono::milliseconds settings_lookup::budget() const {
-  // Four SRV queries, then per document one address query and the fetch.
-  auto query = std::chrono::duration_cast<std::chrono::milliseconds>(dns.timeout);
-  return 4 * query + 2 * (query + fetch_timeout) + std::chrono::seconds(2);
-}
-
 std::optional<setup::discovered_settings>
 look_up_settings(const std::string& address, const settings_lookup& how) {
   if (auto d = setup::srv_settings(address, how.dns))

@@ -98,18 +98,6 @@ void add_account_from_address(site_ptr s, task self, const web_session& ws,
 ui::value signin_offers(const site& s, const std::string& address,
                         std::vector<std::string>& form_targets);
 
-/// Where the address step looks a domain up (account_lookup.cpp).
-struct settings_lookup {
-  setup::dns_options dns;
-  std::shared_ptr<guarded_fetcher> documents;
-  uint16_t autoconfig_port = 443;
-  /// Per autoconfig document.
-  std::chrono::milliseconds fetch_timeout = std::chrono::seconds(4);
-
-  /// The longest look_up_settings() may take.
-  std::chrono::milliseconds budget() const;
-};
-
 /// The settings of `address` from its domain's SRV records, else from the
 /// domain's autoconfig document (setup::autoconfig_urls, fetched through
 /// the guarded fetcher: verified HTTPS, no internal addresses, no
