@@ -199,6 +199,61 @@ json_writer& json_writer::string(std::string_view value) {
   return *this;
 }
 
+json_writer& json_writer::json_text(std::string_view json) {
+  separate();
+  // Worst case every byte doubles; written through a pointer and trimmed
+  // after, since JSON has a quote every few bytes and an append per run
+  // would cost more than the copy.
+  auto start = out_.size();
+  out_.resize(start + 2 * json.size() + 2);
+  auto* o = out_.data() + start;
+  *o++ = '"';
+  auto* p = json.data();
+  auto* end = p + json.size();
+  constexpr uint64_t ones = 0x0101010101010101ull;
+  constexpr uint64_t highs = 0x8080808080808080ull;
+  while (p < end) {
+    if (end - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, sizeof x);
+      auto quote = x ^ (ones * '"');
+      auto backslash = x ^ (ones * '\\');
+      // High bit set in each byte that is a quote, a backslash or below
+      // 0x20 (bytes >= 0x80 pass: UTF-8 is copied as is).
+      auto special = (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote)
+                      | ((backslash - ones) & ~backslash))
+                     & highs;
+      if (special == 0) {
+        std::memcpy(o, p, sizeof x);
+        o += 8;
+        p += 8;
+        continue;
+      }
+      // The lowest flagged byte is a true one (a borrow only runs
+      // upwards), and the bytes before it are plain: copied in one go.
+      auto plain = static_cast<size_t>(__builtin_ctzll(special)) / 8;
+      std::memcpy(o, p, sizeof x);
+      o += plain;
+      p += plain;
+    }
+    auto c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\') {
+      *o++ = '\\';
+      *o++ = static_cast<char>(c);
+    } else if (c < 0x20) {
+      out_.resize(start);
+      write_string(json);
+      return *this;
+    } else {
+      *o++ = static_cast<char>(c);
+    }
+    ++p;
+  }
+  *o++ = '"';
+  out_.resize(static_cast<size_t>(o - out_.data()));
+  return *this;
+}
+
 json_writer& json_writer::string_or_null(std::string_view value) {
   return value.empty() ? null() : string(value);
 }

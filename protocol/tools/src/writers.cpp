@@ -46,9 +46,14 @@ std::string call_result(std::string_view text, bool is_error,
     .begin_object()
     .key("type")
     .string("text")
-    .key("text")
-    .string(text)
-    .end_object();
+    .key("text");
+  // A success's text mirrors its structuredContent, JSON of this process's
+  // own writers; an error's is a sentence.
+  if (is_error)
+    w.string(text);
+  else
+    w.json_text(text);
+  w.end_object();
   if (more)
     more(w);
   w.end_array();

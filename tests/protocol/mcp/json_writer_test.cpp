@@ -93,6 +93,37 @@ TEST(json_writer, output_is_valid_json_and_valid_utf8) {
   }
 }
 
+TEST(json_writer, json_text_writes_what_string_writes_for_writer_output) {
+  // The text mirror of a tool result: the writer's own output, escaped
+  // again. json_text must give the bytes string() gives, for documents
+  // with every kind of string in them, at every length and alignment.
+  std::mt19937 rng{28};
+  for (int round = 0; round < 2000; ++round) {
+    json_writer doc;
+    doc.begin_object()
+      .key("subject")
+      .string(random_bytes(rng, static_cast<size_t>(round % 61)))
+      .key("flags")
+      .begin_array()
+      .string("\\Seen")
+      .end_array()
+      .key("uid")
+      .uinteger(static_cast<uint64_t>(round))
+      .end_object();
+    auto inner = doc.take();
+    json_writer a;
+    a.begin_array().json_text(inner).json_text("").end_array();
+    json_writer b;
+    b.begin_array().string(inner).string("").end_array();
+    ASSERT_EQ(a.take(), b.take()) << "round " << round;
+  }
+  // Text that breaks the promise (a raw control character) falls back to
+  // string(), so the result is still valid JSON.
+  json_writer w;
+  w.begin_array().json_text("a\nb\"\x01").end_array();
+  EXPECT_EQ(w.take(), "[\"a\\nb\\\"\\u0001\"]");
+}
+
 TEST(json_writer, structure_and_numbers_match_rapidjson) {
   json_writer w;
   w.begin_object()

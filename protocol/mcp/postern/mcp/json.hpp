@@ -50,6 +50,12 @@ public:
   json_writer& null();
   /// Inserts already serialized JSON (one complete value) as is.
   json_writer& raw(std::string_view json);
+  /// A string whose content is JSON text this process wrote (a writer's
+  /// output: well-formed UTF-8, control characters already escaped), such
+  /// as the text mirror of a tool's structuredContent: only `"` and `\`
+  /// need escaping, so it skips the UTF-8 check string() makes. A control
+  /// character found anyway (the promise broken) falls back to string().
+  json_writer& json_text(std::string_view json);
   /// Copies a RapidJSON value.
   json_writer& value(const rapidjson::Value& v);
 
