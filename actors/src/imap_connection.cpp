@@ -7,6 +7,8 @@
 #include <caf/result.hpp>
 
 #include <functional>
+
+#include <pthread.h>
 #include <type_traits>
 
 namespace postern {
@@ -85,6 +87,9 @@ caf::error imap_connection_state::ensure_connected() {
 imap_connection_actor::behavior_type
 imap_connection(connection_self self, std::shared_ptr<imap::session> session,
                 server_settings server, secret password) {
+  // A detached actor runs its behavior on its own thread: name it for top,
+  // perf and /proc/PID/task.
+  pthread_setname_np(pthread_self(), "postern-imap");
   auto& st = self->state;
   st.session = std::move(session);
   st.server = std::move(server);

@@ -207,6 +207,21 @@ long rss_kib(long pid) {
   return -1;
 }
 
+long context_switches(long pid) {
+  long total = 0;
+  std::error_code ec;
+  auto dir = "/proc/" + std::to_string(pid) + "/task";
+  for (auto& task : std::filesystem::directory_iterator{dir, ec}) {
+    std::ifstream in{task.path() / "status"};
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0
+          || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+        total += std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10);
+  }
+  return ec ? -1 : total;
+}
+
 parsed_url parse_url(const std::string& url) {
   // Loopback only: this tool never sends load anywhere else.
   const std::string prefix = "http://";

@@ -119,6 +119,11 @@ double cpu_seconds_of(const std::string& names);
 /// Resident memory of a process in KiB (/proc/PID/status), or -1.
 long rss_kib(long pid);
 
+/// Voluntary + involuntary context switches of every thread a process has
+/// now (/proc/PID/task/*/status), or -1. Threads that ended are not counted:
+/// compare two readings over a span in which the server's threads live on.
+long context_switches(long pid);
+
 // -- loopback URLs ------------------------------------------------------------
 
 struct parsed_url {

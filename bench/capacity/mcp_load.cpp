@@ -425,6 +425,7 @@ int run(const options& opts) {
     }};
   auto pid = opts.number("pid", 0);
   auto cpu_before = pid > 0 ? cpu_seconds(pid) : -1;
+  auto switches_before = pid > 0 ? context_switches(pid) : -1;
   std::vector<std::thread> pool;
   for (size_t i = 1; i < threads; ++i)
     pool.emplace_back([&] { ioc.run(); });
@@ -461,6 +462,11 @@ int run(const options& opts) {
                 used, static_cast<unsigned long>(calls),
                 calls > 0 ? used * 1e6 / static_cast<double>(calls) : 0.0,
                 100.0 * used / seconds);
+    auto switches = context_switches(pid) - switches_before;
+    if (switches_before >= 0 && calls > 0)
+      std::printf("server context switches: %.1f per request (voluntary + "
+                  "involuntary, all threads)\n",
+                  static_cast<double>(switches) / static_cast<double>(calls));
   }
   return result;
 }

@@ -77,21 +77,22 @@ namespace {
 constexpr size_t audit_batch = 256;
 constexpr auto audit_delay = std::chrono::milliseconds(20);
 
-/// The AUDIT BATCHER: buffers audit events, flushes them to the DIRECTORY
-/// when `audit_batch` are waiting or `audit_delay` after the first one.
-/// Ends with the DIRECTORY, or when the endpoint goes (flushing first).
+/// The AUDIT BATCHER: hands the events queued in `queue` (by
+/// mcp_endpoint::impl::audit) to the DIRECTORY when it is told to, that is
+/// `audit_delay` after the first event of a batch or when `audit_batch`
+/// are waiting. Ends with the DIRECTORY, or when the endpoint goes
+/// (flushing first).
 caf::behavior audit_batcher(caf::event_based_actor* self,
-                            directory_actor directory) {
-  struct buffer {
-    std::vector<audit_event> events;
-    bool scheduled = false;
-  };
-  auto buf = std::make_shared<buffer>();
-  auto flush = [self, buf, directory] {
-    if (buf->events.empty())
-      return;
-    self->send(directory, atom::audit_v, std::move(buf->events));
-    buf->events.clear();
+                            directory_actor directory,
+                            std::shared_ptr<mcp_endpoint::impl::audit_queue> queue) {
+  auto flush = [self, queue, directory] {
+    std::vector<audit_event> batch;
+    {
+      std::lock_guard<std::mutex> guard{queue->lock};
+      batch.swap(queue->events);
+    }
+    if (!batch.empty())
+      self->send(directory, atom::audit_v, std::move(batch));
   };
   self->monitor(directory);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
@@ -100,19 +101,7 @@ caf::behavior audit_batcher(caf::event_based_actor* self,
     self->quit(msg.reason);
   });
   return {
-    [=](atom::audit, audit_event& event) {
-      buf->events.push_back(std::move(event));
-      if (buf->events.size() >= audit_batch) {
-        flush();
-      } else if (!buf->scheduled) {
-        buf->scheduled = true;
-        self->delayed_send(self, audit_delay, atom::tick_v);
-      }
-    },
-    [=](atom::tick) {
-      buf->scheduled = false;
-      flush();
-    },
+    [=](atom::tick) { flush(); },
   };
 }
 
@@ -131,7 +120,24 @@ mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
   for (auto& o : settings.extra_origins)
     origins.push_back(o);
   if (actors.directory)
-    auditor = s.spawn(audit_batcher, actors.directory);
+    auditor = s.spawn(audit_batcher, actors.directory, audit_events);
+}
+
+void mcp_endpoint::impl::audit(audit_event event) const {
+  if (!auditor)
+    return;
+  size_t waiting = 0;
+  {
+    std::lock_guard<std::mutex> guard{audit_events->lock};
+    audit_events->events.push_back(std::move(event));
+    waiting = audit_events->events.size();
+  }
+  // A flush empties the queue, so every event either starts a batch (and
+  // asks for its flush) or joins one whose flush is asked for already.
+  if (waiting == 1)
+    caf::delayed_anon_send(auditor, audit_delay, atom::tick_v);
+  else if (waiting == audit_batch)
+    caf::anon_send(auditor, atom::tick_v);
 }
 
 mcp_endpoint::impl::~impl() {

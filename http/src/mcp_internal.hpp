@@ -4,6 +4,7 @@
 // Shared by the MCP transport (mcp_endpoint.cpp) and the MCP methods
 // (mcp_methods.cpp); not part of the http library's interface.
 
+#include "postern/directory_types.hpp"
 #include "postern/grant.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/mcp_sessions.hpp"
@@ -16,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,18 @@ struct mcp_endpoint::impl {
   /// batches (one LMDB transaction, one fsync, per batch): a busy server
   /// would otherwise queue audit writes faster than the disk syncs them.
   caf::actor auditor;
+  /// The events waiting for the auditor's next batch. Calls append here
+  /// under the lock instead of sending each event, so a tool call wakes no
+  /// actor for its audit line: only the first event of a batch (which asks
+  /// for a flush after audit_delay) and a full batch send a message.
+  struct audit_queue {
+    std::mutex lock;
+    std::vector<audit_event> events;
+  };
+  std::shared_ptr<audit_queue> audit_events = std::make_shared<audit_queue>();
+
+  /// Queues one event for the auditor (see audit_events).
+  void audit(audit_event event) const;
 
   impl(caf::actor_system& s, mcp_actors a, mcp_settings st);
   ~impl();

@@ -323,7 +323,7 @@ void audit_call(const mcp_endpoint::impl& ep, const mcp_context& ctx,
   // audit_event has no duration field: it rides along with the outcome.
   event.outcome = outcome + " (" + std::to_string(ms) + " ms)";
   event.address = ctx.client_address;
-  caf::anon_send(ep.auditor, atom::audit_v, std::move(event));
+  ep.audit(std::move(event));
 }
 
 mcp_reply insufficient_scope(const mcp_endpoint::impl& ep,

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+
 namespace postern::http {
 
 namespace net = boost::asio;
@@ -184,7 +186,11 @@ void server::run(std::shared_ptr<const router> routes) {
   d.do_accept();
   for (auto& ctx : d.contexts) {
     d.busy.push_back(net::make_work_guard(*ctx));
-    d.threads.emplace_back([&ctx] { ctx->run(); });
+    d.threads.emplace_back([&ctx] {
+      // Named for top, perf and /proc/PID/task: "which thread spends it".
+      pthread_setname_np(pthread_self(), "postern-http");
+      ctx->run();
+    });
   }
 }
 

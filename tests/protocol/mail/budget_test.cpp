@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 using namespace postern::imap;
@@ -427,4 +429,68 @@ TEST(budget_tracker, consume_changes_nothing) {
   budget_tracker t{budget_tracker::syntax::imap, small()};
   EXPECT_TRUE(feed(t, "* OK [BADCHARSET (UTF-8)] hi\r\n"));
   EXPECT_FALSE(t.violation());
+}
+
+namespace {
+
+/// One input read twice, by a tracker with the quoted-run fast path and by
+/// one that scans every byte, in the same random pieces.
+struct both_readings {
+  budget_tracker fast;
+  budget_tracker slow;
+  explicit both_readings(budget_limits limits)
+    : fast{budget_tracker::syntax::imap, limits},
+      slow{budget_tracker::syntax::imap, limits} {
+    slow.scan_every_byte(true);
+  }
+};
+
+} // namespace
+
+TEST(budget_tracker, the_quoted_run_fast_path_reads_as_every_byte_does) {
+  // Inputs from the bytes the scanner cares about, with long quoted runs
+  // between them; small limits, so that runs end at every kind of limit.
+  const std::string specials = "\"\\{}()[] \r\n\t+-*07OKNOA";
+  std::mt19937 rng{20261207};
+  size_t violations = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string input;
+    auto parts = 1 + rng() % 40;
+    for (size_t p = 0; p < parts; ++p) {
+      if (rng() % 3 == 0)
+        input.append(1 + rng() % 60, static_cast<char>('a' + rng() % 26));
+      else
+        input += specials[rng() % specials.size()];
+    }
+    if (round % 5 == 0) // a real shape too
+      input = "* 3 FETCH (UID 9 ENVELOPE (\"Mon, 7 Dec 2026\" \"a "
+              "\\\"quoted\\\" subject\" ((\"Al\" NIL \"al\" \"x.test\"))))\r\n"
+              + input;
+    budget_limits limits = small();
+    limits.max_response = 20 + rng() % 400;
+    limits.max_operation = 40 + rng() % 2000;
+    both_readings r{limits};
+    std::string a = input;
+    std::string b = input;
+    size_t at = 0;
+    while (at < input.size()) {
+      auto n = std::min<size_t>(input.size() - at, 1 + rng() % 50);
+      auto ok_fast = r.fast.consume_and_defuse(a.data() + at, n);
+      auto ok_slow = r.slow.consume_and_defuse(b.data() + at, n);
+      ASSERT_EQ(ok_fast, ok_slow) << "round " << round << " at " << at;
+      ASSERT_EQ(r.fast.operation_bytes(), r.slow.operation_bytes());
+      ASSERT_EQ(r.fast.operation_responses(), r.slow.operation_responses());
+      if (!ok_fast)
+        break;
+      at += n;
+    }
+    ASSERT_EQ(r.fast.violation().kind, r.slow.violation().kind);
+    ASSERT_EQ(r.fast.violation().amount, r.slow.violation().amount);
+    ASSERT_EQ(a, b) << "round " << round;
+    if (r.fast.violation())
+      ++violations;
+  }
+  // Both paths were exercised: some inputs broke a limit, most did not.
+  EXPECT_GT(violations, 100u);
+  EXPECT_LT(violations, 3900u);
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string_view>
 
 namespace postern::imap {
@@ -358,12 +359,41 @@ bool budget_tracker::consume_and_defuse(char* data, size_t size) {
   return consume_bytes(data, data, size);
 }
 
+size_t budget_tracker::plain_quoted_run(const char* data,
+                                        size_t size) const noexcept {
+  // Inside a quoted string on a clear line, a byte other than a quote, a
+  // backslash or LF only counts against the response and the operation:
+  // imap_byte would change nothing else. Such a run ends before the byte
+  // that would exceed a limit, so that byte fails as it always did.
+  if (every_byte_ || syntax_ != syntax::imap || !in_quote_ || escape_
+      || unclear_line_ || in_brace_ || brace_closed_ || literal_left_ > 0)
+    return 0;
+  auto room = [](uint64_t limit, uint64_t used) {
+    return limit == 0      ? std::numeric_limits<uint64_t>::max()
+           : limit > used ? limit - used
+                           : 0;
+  };
+  size = std::min<uint64_t>(size, room(limits_.max_response, response_bytes_));
+  size = std::min<uint64_t>(size, room(limits_.max_operation, op_bytes_));
+  size_t n = 0;
+  while (n < size && data[n] != '"' && data[n] != '\\' && data[n] != '\n')
+    ++n;
+  return n;
+}
+
 bool budget_tracker::consume_bytes(const char* data, char* writable,
                                    size_t size) {
   if (violation_)
     return false;
   size_t i = 0;
   while (i < size) {
+    if (auto n = plain_quoted_run(data + i, size - i); n > 0) {
+      response_bytes_ += n;
+      op_bytes_ += n;
+      unclear_left_ -= std::min<uint64_t>(unclear_left_, n);
+      i += n;
+      continue;
+    }
     if (literal_left_ > 0) {
       // Counted when the literal was announced.
       auto n = static_cast<size_t>(
