@@ -7,31 +7,16 @@
 #   bench/capacity/eras.sh [BUILD_DIR (build/release)] [SECONDS (10)] [CLIENTS (20)]
 #   ERAS="modern legacy" runs the eras in that order (to rule out order effects)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
 SECS="${2:-10}"
 CLIENTS="${3:-20}"
-POSTERN="$BUILD/postern"
-BENCH="$BUILD/bench/postern-bench"
-[ -x "$POSTERN" ] && [ -x "$BENCH" ] || { echo "build $BUILD first (release preset)" >&2; exit 2; }
-OUT="$(mktemp -d /tmp/postern-eras.XXXXXX)"
-MAIL="$OUT/mail"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  "$ROOT/tests/mail/fixture.sh" stop "$MAIL" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$ROOT/tests/mail/fixture.sh" start "$MAIL" >/dev/null
-source "$MAIL/ports.env"
+source "$(dirname "$0")/common.sh" eras "${1:-}"
 printf '%s\n' "$MAIL_PASS1" > "$OUT/pw"; chmod 600 "$OUT/pw"
 export DATA_DIR="$OUT/data" ACCOUNT_HOST_DENY=none LOG_LEVEL=warn BIND=127.0.0.1
 "$BENCH" setup --postern "$POSTERN" --users 20 --tokens "$OUT/tokens" \
   --imap-host 127.0.0.1 --imap-port "$IMAPS_PORT" --imap-security tls \
   --imap-user "$MAIL_USER1" --imap-password-file "$OUT/pw" --ca-file "$CA_FILE" \
   --scopes "mail:folders mail:read mail:search mail:modify" 2>/dev/null
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 env TOOL_RATE_LIMIT=0 MCP_SESSIONS_PER_GRANT=1000 PORT="$PORT" "$POSTERN" > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 200); do

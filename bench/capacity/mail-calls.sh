@@ -14,25 +14,9 @@
 # with MESSAGE_CACHE_MB=0). Needs root for the private Dovecot (tests/mail).
 # Loopback only; everything it starts is stopped on exit.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
 SECS="${2:-10}"
 MESSAGES="${3:-2500}"
-POSTERN="$BUILD/postern"
-BENCH="$BUILD/bench/postern-bench"
-[ -x "$POSTERN" ] && [ -x "$BENCH" ] || { echo "build $BUILD first (release preset)" >&2; exit 2; }
-OUT="$(mktemp -d /tmp/postern-mail-calls.XXXXXX)"
-MAIL="$OUT/mail"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  "$ROOT/tests/mail/fixture.sh" stop "$MAIL" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$ROOT/tests/mail/fixture.sh" start "$MAIL" >/dev/null
-# shellcheck disable=SC1091
-source "$MAIL/ports.env"
+source "$(dirname "$0")/common.sh" mail-calls "${1:-}"
 printf 'benchpw\n' > "$OUT/pw"; chmod 600 "$OUT/pw"
 IMAP=(--host 127.0.0.1 --port "$IMAPS_PORT" --user bench@example.test
       --password-file "$OUT/pw" --ca-file "$CA_FILE")
@@ -44,7 +28,6 @@ export DATA_DIR="$OUT/data" ACCOUNT_HOST_DENY=none LOG_LEVEL=warn BIND=127.0.0.1
   --scopes "mail:folders mail:read mail:search mail:modify" >/dev/null 2>&1
 head -1 "$OUT/tokens50" > "$OUT/tokens1"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start_server() { # extra env assignments as arguments
   stop_server
   PORT=$(free_port)

@@ -48,6 +48,22 @@ constexpr auto plain_bytes = [] {
   return t;
 }();
 
+// The high bit set in each of the eight bytes of `x` that a JSON string
+// cannot hold as is: a control character (below 0x20), a quote or a
+// backslash, and, when `non_ascii`, any byte from 0x80 (which then needs
+// its UTF-8 checked). Exact word tests for "a byte is zero" and "a byte is
+// below 0x20": a borrow only runs upwards, so the lowest flagged byte is
+// always a true one, and the bytes before it are plain.
+constexpr uint64_t special_bytes(uint64_t x, bool non_ascii) {
+  constexpr uint64_t ones = 0x0101010101010101ull;
+  constexpr uint64_t highs = 0x8080808080808080ull;
+  auto quote = x ^ (ones * '"');
+  auto backslash = x ^ (ones * '\\');
+  return ((non_ascii ? x : 0) | ((x - ones * 0x20) & ~x)
+          | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash))
+         & highs;
+}
+
 } // namespace
 
 void json_writer::separate() {
@@ -80,20 +96,12 @@ void json_writer::write_string(std::string_view s) {
     auto* o = buf;
     while (p < stop) {
       // Eight plain bytes at once when there are (no control character,
-      // quote, backslash or non-ASCII byte among them: exact word tests for
-      // "a byte is zero" and "a byte is below 0x20"); otherwise the next
+      // quote, backslash or non-ASCII byte among them); otherwise the next
       // eight one by one, so a dense text pays the test once per eight.
       if (stop - p >= 8) {
         uint64_t x;
         std::memcpy(&x, p, sizeof x);
-        constexpr uint64_t ones = 0x0101010101010101ull;
-        constexpr uint64_t highs = 0x8080808080808080ull;
-        auto quote = x ^ (ones * '"');
-        auto backslash = x ^ (ones * '\\');
-        auto special = (x | ((x - ones * 0x20) & ~x)
-                        | ((quote - ones) & ~quote)
-                        | ((backslash - ones) & ~backslash))
-                       & highs;
+        auto special = special_bytes(x, true);
         if (special == 0) {
           std::memcpy(o, p, sizeof x);
           o += 8;
@@ -210,27 +218,19 @@ json_writer& json_writer::json_text(std::string_view json) {
   *o++ = '"';
   auto* p = json.data();
   auto* end = p + json.size();
-  constexpr uint64_t ones = 0x0101010101010101ull;
-  constexpr uint64_t highs = 0x8080808080808080ull;
   while (p < end) {
     if (end - p >= 8) {
       uint64_t x;
       std::memcpy(&x, p, sizeof x);
-      auto quote = x ^ (ones * '"');
-      auto backslash = x ^ (ones * '\\');
-      // High bit set in each byte that is a quote, a backslash or below
-      // 0x20 (bytes >= 0x80 pass: UTF-8 is copied as is).
-      auto special = (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote)
-                      | ((backslash - ones) & ~backslash))
-                     & highs;
+      // UTF-8 is copied as is: json_text is only given JSON we wrote.
+      auto special = special_bytes(x, false);
       if (special == 0) {
         std::memcpy(o, p, sizeof x);
         o += 8;
         p += 8;
         continue;
       }
-      // The lowest flagged byte is a true one (a borrow only runs
-      // upwards), and the bytes before it are plain: copied in one go.
+      // The bytes before the lowest flagged one are plain: one copy.
       auto plain = static_cast<size_t>(__builtin_ctzll(special)) / 8;
       std::memcpy(o, p, sizeof x);
       o += plain;
