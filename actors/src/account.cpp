@@ -319,11 +319,25 @@ caf::error account_state::admit_send() {
 bool account_state::reap() {
   auto now = clock::now();
   std::vector<uint64_t> idle;
+  std::vector<uint64_t> stuck;
   for (auto& s : pool)
     if (!s.busy && now - s.last_used >= opts.idle)
       idle.push_back(s.id);
+    else if (s.busy
+             && now - s.last_used >= opts.operation_timeout + opts.stuck_grace)
+      stuck.push_back(s.id);
   for (auto id : idle)
     drop(id);
+  // Dropping ends the connection, which answers (or bounces) the request
+  // it holds, so its caller hears back and the permit is returned.
+  for (auto id : stuck) {
+    POSTERN_WARN("account {}: a mail connection was busy past its operation "
+                 "timeout and is closed",
+                 ref.account.value);
+    drop(id);
+  }
+  if (!stuck.empty())
+    pump();
   return pool.empty() && queue.empty() && opening == 0
          && now - last_activity >= opts.idle;
 }

@@ -45,6 +45,18 @@ then_fn<T> deliver_to(caf::typed_response_promise<T> rp) {
   };
 }
 
+/// An error from a helper actor this ACCOUNT asked, as the ACCOUNT passes
+/// it on. "Receiver down" from a helper that ended during the request
+/// becomes `code` with `sentence`: callers read request_receiver_down from
+/// an ACCOUNT as "this ACCOUNT ended before it took the request" and ask
+/// again through the MAIL ROUTER (tool_run::ask_or), which must never
+/// repeat work the helper may have done.
+inline caf::error helper_error(caf::error err, ec code, const char* sentence) {
+  if (err == caf::sec::request_receiver_down)
+    return caf::make_error(code, sentence);
+  return err;
+}
+
 /// Runs one operation on a pooled connection and hands its result to
 /// `then` (before the connection goes back to the pool). An OAuth
 /// account's server may refuse an access token before the expiry the
@@ -55,18 +67,24 @@ void with_connection_once(account_self self, caf::actor_addr requester,
                           then_fn<T> then, bool retried, Ts... xs) {
   pending_request req;
   req.requester = requester;
-  auto timeout = self->state.opts.operation_timeout + std::chrono::seconds(10);
-  req.run = [self, then, timeout, retried, requester,
+  // No timer of its own (each one is a wake-up of CAF's clock thread per
+  // call): the connection's deadline guard bounds each network step, and
+  // account_state::reap drops a connection busy for longer than
+  // operation_timeout + stuck_grace, which answers this request.
+  req.run = [self, then, retried, requester,
              xs...](uint64_t slot, const imap_connection_actor& c) mutable {
-    self->request(c, timeout, xs...)
+    self->request(c, caf::infinite, xs...)
       .then(
         [self, then, slot](T& value) mutable {
           then(std::move(value));
           self->state.finish(slot, caf::error{});
         },
         [self, then, slot, retried, requester,
-         xs...](caf::error& err) mutable {
+         xs...](caf::error& failure) mutable {
           auto& st = self->state;
+          auto err = helper_error(std::move(failure), ec::connection_failed,
+                                  "the connection to the mail server ended "
+                                  "before it answered; try again");
           if (!retried && st.oauth && err == ec::authentication_failed
               && st.fresh_slot(slot)) {
             st.forget_access_token();

@@ -175,7 +175,11 @@ void submit_to_smtp(account_self self, const account_settings& settings,
           [done, client](caf::error& err) mutable {
             // A SENDER that timed out may still be blocked in the network.
             client->cancel();
-            done(err);
+            done(detail::helper_error(
+              std::move(err), ec::smtp_failure,
+              "the connection to the mail server ended before it said "
+              "whether the message was sent; look in Sent before sending "
+              "it again"));
           });
 }
 

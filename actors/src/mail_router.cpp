@@ -14,7 +14,7 @@ namespace postern {
 namespace {
 
 std::string key_of(const mailbox_ref& ref) {
-  return ref.user.value + "/" + ref.account.value;
+  return account_index::key_of(ref);
 }
 
 /// Why an actor ended, without the error's context: an exception's what()
@@ -53,6 +53,8 @@ account_actor mail_router_state::account_for(const mailbox_ref& ref) {
   self->monitor(hdl);
   accounts.emplace(key, hdl);
   keys.emplace(hdl.address(), key);
+  if (index)
+    index->put(key, caf::actor_cast<mailbox_operations_actor>(hdl));
   return hdl;
 }
 
@@ -62,6 +64,8 @@ void mail_router_state::on_down(const caf::down_msg& msg) {
       POSTERN_WARN("mail-router: an ACCOUNT failed ({}); its mailbox starts "
                    "afresh on the next request, the others go on",
                    reason_without_context(msg.reason));
+    if (index)
+      index->erase(i->second);
     accounts.erase(i->second);
     keys.erase(i);
   }
@@ -191,6 +195,8 @@ void mail_router_state::forget(const mailbox_ref& ref) {
   // The next request starts a fresh ACCOUNT; the down message of this one
   // gives its permits back.
   auto hdl = i->second;
+  if (index)
+    index->erase(i->first);
   keys.erase(hdl.address());
   accounts.erase(i);
   self->send_exit(hdl, caf::exit_reason::user_shutdown);
@@ -246,8 +252,14 @@ void mail_router_state::release(const user_id& user) {
 
 mail_router_actor::behavior_type
 mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
-            directory_actor directory, vault_actor vault, mail_options opts) {
+            directory_actor directory, vault_actor vault, mail_options opts,
+            std::shared_ptr<account_index> index) {
   self->state.self = self;
+  self->state.index = index;
+  // Callers stop finding ACCOUNTs of a router that has ended (they are
+  // ending with it); the index does not keep them alive.
+  if (index)
+    self->attach_functor([index] { index->clear(); });
   self->state.directory = std::move(directory);
   self->state.vault = std::move(vault);
   self->state.opts = std::move(opts);
@@ -328,9 +340,10 @@ mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
 
 mail_router_actor spawn_mail_router(caf::actor_system& sys,
                                     directory_actor directory,
-                                    vault_actor vault, mail_options opts) {
+                                    vault_actor vault, mail_options opts,
+                                    std::shared_ptr<account_index> index) {
   return sys.spawn(mail_router, std::move(directory), std::move(vault),
-                   std::move(opts));
+                   std::move(opts), std::move(index));
 }
 
 } // namespace postern

@@ -114,7 +114,9 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
   }
   auto mopts = mail_options_from(cfg);
   mopts.providers = providers;
-  auto mail = spawn_mail_router(sys, *directory, *vault, std::move(mopts));
+  auto accounts = std::make_shared<account_index>();
+  auto mail
+    = spawn_mail_router(sys, *directory, *vault, std::move(mopts), accounts);
   auto tokens = spawn_token_authority(sys, setup.env);
   outbox_options oopts;
   oopts.ttl = std::chrono::hours(cfg.outbox_ttl_hours);
@@ -125,7 +127,8 @@ caf::expected<components> spawn_node(caf::actor_system& sys, const config& cfg,
                                    caf::actor_cast<caf::actor>(tokens),
                                    caf::actor_cast<caf::actor>(out)};
   auto n = sys.spawn(node, std::move(children));
-  return components{n, *vault, *directory, mail, tokens, out, providers};
+  return components{n,      *vault, *directory, mail,
+                    tokens, out,    providers,  std::move(accounts)};
 }
 
 } // namespace postern

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// One tool call against the MAIL ROUTER: the request per tool, previews for
+// One tool call against the mailbox's ACCOUNT (or the MAIL ROUTER, which
+// starts it): the request per tool, previews for
 // includeBody, and the sentence of a failed request.
 
 #include "mcp_tool_run.hpp"
@@ -43,7 +44,7 @@ std::string outcome_of(const caf::error& err) {
   return "failed";
 }
 
-/// Runs one validated tool call against the MAIL ROUTER and hands the
+/// Runs one validated tool call against the mail engine and hands the
 /// CallToolResult (JSON) and the audit outcome to `done`.
 class tool_run {
 public:
@@ -245,23 +246,21 @@ public:
         ok(mcp::encode_search_everywhere(g->found, &g->previews));
     };
     for (auto& [folder, uids] : by_folder) {
-      self_
-        ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
-                  ref_, folder, uids, window)
-        .then(
-          [g, folder = folder,
-           finish_one](std::vector<imap::read_outcome>& outcomes) {
-            for (auto& o : outcomes)
-              for (size_t i = 0; i < g->found.messages.size(); ++i)
-                if (g->found.messages[i].folder == folder
-                    && g->found.messages[i].summary.uid == o.uid)
-                  g->previews[i] = o;
-            finish_one();
-          },
-          [finish_one](const caf::error& err) {
-            POSTERN_DEBUG("mcp: previews failed: {}", render(err));
-            finish_one();
-          });
+      ask_or(
+        [g, folder = folder,
+         finish_one](std::vector<imap::read_outcome>& outcomes) {
+          for (auto& o : outcomes)
+            for (size_t i = 0; i < g->found.messages.size(); ++i)
+              if (g->found.messages[i].folder == folder
+                  && g->found.messages[i].summary.uid == o.uid)
+                g->previews[i] = o;
+          finish_one();
+        },
+        [finish_one](const caf::error& err) {
+          POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+          finish_one();
+        },
+        atom::read_v, ref_, folder, uids, window);
     }
   }
 
@@ -421,19 +420,40 @@ private:
         [this](const caf::error& err) { failed(err); });
   }
 
-  /// Asks the MAIL ROUTER; a failure ends the call with its sentence.
+  /// Asks the mailbox's ACCOUNT; a failure ends the call with its sentence.
   template <class OnReply, class... Ts>
   void ask(OnReply on_reply, Ts... xs) {
     ask_or(std::move(on_reply), [this](const caf::error& err) { failed(err); },
            xs...);
   }
 
-  /// Asks the MAIL ROUTER; `on_error` decides what a failure means.
+  /// Asks the mailbox's running ACCOUNT straight (one hand-off, and no
+  /// queue shared with every other tenant), else the MAIL ROUTER, which
+  /// starts it; `on_error` decides what a failure means. An ACCOUNT that
+  /// ended after the index named it (idle, forgotten, failed) answers
+  /// request_receiver_down before doing anything, so the call is asked of
+  /// the router once more.
   template <class OnReply, class OnError, class... Ts>
   void ask_or(OnReply on_reply, OnError on_error, Ts... xs) {
     if (!ep_->actors.mail)
       return failed(
         caf::make_error(ec::shutting_down, "The mail service is not running."));
+    auto account = ep_->actors.accounts ? ep_->actors.accounts->find(ref_)
+                                        : std::nullopt;
+    if (!account)
+      return ask_router(std::move(on_reply), std::move(on_error), xs...);
+    self_->request(*account, ep_->settings.tool_timeout, xs...)
+      .then(on_reply, [this, on_reply, on_error,
+                       xs...](const caf::error& err) mutable {
+        if (err == caf::sec::request_receiver_down)
+          return ask_router(std::move(on_reply), std::move(on_error), xs...);
+        on_error(err);
+      });
+  }
+
+  /// Asks the MAIL ROUTER.
+  template <class OnReply, class OnError, class... Ts>
+  void ask_router(OnReply on_reply, OnError on_error, Ts... xs) {
     self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
       .then(std::move(on_reply), std::move(on_error));
   }
@@ -449,17 +469,15 @@ private:
       uids.push_back(m.uid);
     imap::read_options window;
     window.max_length = mcp::preview_chars;
-    self_
-      ->request(ep_->actors.mail, ep_->settings.tool_timeout, atom::read_v,
-                ref_, folder, uids, window)
-      .then(
-        [then](std::vector<imap::read_outcome>& outcomes) mutable {
-          then(&outcomes);
-        },
-        [then](const caf::error& err) mutable {
-          POSTERN_DEBUG("mcp: previews failed: {}", render(err));
-          then(nullptr);
-        });
+    ask_or(
+      [then](std::vector<imap::read_outcome>& outcomes) mutable {
+        then(&outcomes);
+      },
+      [then](const caf::error& err) mutable {
+        POSTERN_DEBUG("mcp: previews failed: {}", render(err));
+        then(nullptr);
+      },
+      atom::read_v, ref_, folder, uids, window);
   }
 
   void ok(std::string structured) {

@@ -58,7 +58,7 @@ void add_routes(router& r, const config& cfg, endpoints eps) {
   // MCP over Streamable HTTP at exactly /mcp, and the download links its
   // get_attachment makes.
   mcp_actors mcp{eps.actors.tokens, eps.actors.mail, eps.actors.directory,
-                 eps.actors.outbox};
+                 eps.actors.outbox, eps.actors.accounts};
   auto settings = mcp_settings::from(cfg);
   add_mcp_routes(r, std::make_shared<mcp_endpoint>(*eps.sys, mcp, settings));
   add_file_routes(r, *eps.sys, mcp, settings);

@@ -115,6 +115,15 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
     expect((folders), from(conn).to(acct));
   }
 
+  /// Runs every actor but `silent`, which keeps what it was sent unread
+  /// (a connection that never answers).
+  size_t run_all_but(const imap_connection_actor& silent) {
+    auto* job = dynamic_cast<caf::resumable*>(
+      caf::actor_cast<caf::abstract_actor*>(silent));
+    return sched.run_jobs_filtered(
+      [job](caf::resumable* x) { return x != job; });
+  }
+
   /// The next answer `self` got, which must be a `T`.
   template <class T>
   T answer() {
@@ -329,6 +338,50 @@ CAF_TEST(idle connections close on the tick and then the ACCOUNT ends) {
   run();
   CAF_CHECK_EQUAL(permits().released, 1u);
   CAF_CHECK_EQUAL(answer<caf::down_msg>().reason, caf::exit_reason::normal);
+}
+
+CAF_TEST(a connection busy past its operation timeout is dropped on the tick) {
+  // The ACCOUNT asks its connections without a timer; a connection that
+  // never answers must still give its permit back and answer its caller.
+  mail_options opts;
+  opts.pool_size = 1;
+  opts.operation_timeout = std::chrono::seconds(5);
+  opts.stuck_grace = std::chrono::seconds(2);
+  opts.idle = std::chrono::seconds(60); // a tick every 30 s (test clock)
+  start(opts);
+  ask_folders();
+  expect_open();
+  // The request reaches the connection, which never runs it.
+  CAF_REQUIRE_EQUAL(state().pool.size(), 1u);
+  CAF_REQUIRE(state().pool.front().busy);
+  // Not yet stuck: the tick leaves it alone. (Busy time is real time, set
+  // back by hand below; ticks come from the test clock.)
+  // (Moving the clock also fires the stale timeouts of the requests that
+  // opened the connection, hence no expect.)
+  advance_time(std::chrono::seconds(30));
+  run_all_but(connections.at(0));
+  CAF_CHECK_EQUAL(state().pool.size(), 1u);
+  CAF_CHECK_EQUAL(permits().released, 0u);
+  // Busy for longer than operation_timeout + stuck_grace.
+  state().pool.front().last_used -= std::chrono::seconds(8);
+  advance_time(std::chrono::seconds(30));
+  run_all_but(connections.at(0));
+  CAF_CHECK(state().pool.empty());
+  run();
+  CAF_CHECK_EQUAL(permits().released, 1u);
+  // The caller hears back: here the fake still answers the request it
+  // holds before it reads its exit; a hung one answers once cancelled, or
+  // its request bounces, which the ACCOUNT passes on as a connection
+  // failure, never as "receiver down" (callers read that as "the ACCOUNT
+  // ended before taking the call" and ask again).
+  bool answered = false;
+  self->receive([&](folders&) { answered = true; },
+                [&](caf::error& err) {
+                  answered = true;
+                  CAF_CHECK_NOT_EQUAL(err, caf::sec::request_receiver_down);
+                },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(answered);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

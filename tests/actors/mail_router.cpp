@@ -58,7 +58,7 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
       return spawner->spawn(test::fake_connection, server, std::move(password),
                             caf::error{});
     };
-    router = sys.spawn(mail_router, dir, vlt, std::move(opts));
+    router = sys.spawn(mail_router, dir, vlt, std::move(opts), index);
     run();
   }
 
@@ -126,6 +126,8 @@ struct fixture : test_coordinator_fixture<postern::test::configuration> {
   const mailbox_ref alice_work = mailbox("alice", "work");
   const mailbox_ref alice_home = mailbox("alice", "home");
   const mailbox_ref bob_work = mailbox("bob", "work");
+  /// The index callers read to ask an ACCOUNT directly.
+  std::shared_ptr<account_index> index = std::make_shared<account_index>();
   directory_actor dir;
   vault_actor vlt;
   mail_router_actor router;
@@ -295,6 +297,43 @@ CAF_TEST(the ACCOUNTs end with the MAIL ROUTER) {
   run();
   CAF_CHECK_EQUAL(test::take<caf::down_msg>(self).reason,
                   caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST(the index names exactly the running ACCOUNTs) {
+  // Callers skip the router for a mailbox the index names; it must never
+  // name a mailbox's ACCOUNT for another mailbox, and must drop an ACCOUNT
+  // as soon as the router forgets it.
+  mail_options opts;
+  opts.idle = std::chrono::seconds(0); // the ACCOUNT's tick comes after 1 s
+  start(opts);
+  CAF_CHECK(!index->find(alice_work));
+  list(alice_work);
+  list(bob_work);
+  CAF_CHECK_EQUAL(index->size(), 2u);
+  auto found = index->find(alice_work);
+  CAF_REQUIRE(found);
+  CAF_CHECK(caf::actor_cast<caf::actor_addr>(*found)
+            == account_of(alice_work).address());
+  CAF_CHECK(caf::actor_cast<caf::actor_addr>(*index->find(bob_work))
+            == account_of(bob_work).address());
+  CAF_CHECK(!index->find(alice_home));
+  // Forget: gone from the index at once, before its down message.
+  self->send(router, atom::forget_v, alice_work);
+  expect((atom::forget, mailbox_ref), from(self).to(router));
+  CAF_CHECK(!index->find(alice_work));
+  run();
+  CAF_CHECK_EQUAL(index->size(), 1u);
+  // Idle end: gone once the router hears of it.
+  advance_time(std::chrono::seconds(1));
+  run();
+  CAF_CHECK(state().accounts.empty());
+  CAF_CHECK_EQUAL(index->size(), 0u);
+  // Router end: the index lets go of every ACCOUNT.
+  list(alice_home);
+  CAF_CHECK_EQUAL(index->size(), 1u);
+  anon_send_exit(router, caf::exit_reason::user_shutdown);
+  run();
+  CAF_CHECK_EQUAL(index->size(), 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

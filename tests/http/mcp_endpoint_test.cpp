@@ -19,6 +19,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <gtest/gtest.h>
@@ -259,7 +260,7 @@ protected:
     // on a slow machine (the timeout has its own test).
     s.tool_timeout = 30s;
     endpoint_ = std::make_shared<mcp_endpoint>(
-      *sys_, mcp_actors{tokens_, mail_, directory_, {}}, s);
+      *sys_, mcp_actors{tokens_, mail_, directory_, {}, {}}, s);
   }
 
   void TearDown() override {
@@ -434,7 +435,7 @@ TEST_F(mcp_endpoint_test, mail_errors_and_timeouts_are_tool_errors) {
   s.base_url = "https://mail.example.com";
   s.tool_timeout = 1s;
   endpoint_ = std::make_shared<mcp_endpoint>(
-    *sys_, mcp_actors{tokens_, silent, directory_, {}}, s);
+    *sys_, mcp_actors{tokens_, silent, directory_, {}, {}}, s);
   session = initialize(token);
   auto slow = call(token, session, "list_messages", "{}");
   EXPECT_TRUE(slow["isError"].GetBool());
@@ -442,6 +443,42 @@ TEST_F(mcp_endpoint_test, mail_errors_and_timeouts_are_tool_errors) {
                "The mail server did not answer within 1 second; try again "
                "later.");
   caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(mcp_endpoint_test, calls_go_to_the_running_account_else_the_router) {
+  // The ACCOUNT the index names answers the call, and the router sees
+  // nothing; once that ACCOUNT has ended, the same call goes to the router
+  // (which starts a new one) and succeeds.
+  auto account_rec = std::make_shared<recorder>();
+  auto account = sys_->spawn(test::fake_mail,
+                             std::make_shared<recording_mail>(account_rec));
+  auto index = std::make_shared<account_index>();
+  index->put(account_index::key_of(mailbox_ref{user_, account_}),
+             caf::actor_cast<mailbox_operations_actor>(account));
+  mcp_settings s;
+  s.base_url = "https://mail.example.com";
+  s.tool_rate_limit = 0;
+  s.tool_timeout = 30s;
+  endpoint_ = std::make_shared<mcp_endpoint>(
+    *sys_, mcp_actors{tokens_, mail_, directory_, {}, index}, s);
+  auto token = issue(bit(scope::read) | bit(scope::folders));
+  auto session = initialize(token);
+
+  auto listed = call(token, session, "list_messages", R"({"includeBody":true})");
+  EXPECT_FALSE(listed["isError"].GetBool());
+  EXPECT_EQ(account_rec->calls, (std::vector<std::string>{"messages", "read"}));
+  EXPECT_TRUE(rec_->calls.empty());
+
+  // The ACCOUNT ends (idle, forgotten) before the router has dropped it
+  // from the index.
+  auto watcher = caf::scoped_actor{*sys_};
+  watcher->monitor(account);
+  caf::anon_send_exit(account, caf::exit_reason::user_shutdown);
+  watcher->receive([](const caf::down_msg&) {});
+  auto again = call(token, session, "list_folders", "{}");
+  EXPECT_FALSE(again["isError"].GetBool()) << again["content"][0]["text"].GetString();
+  EXPECT_EQ(rec_->calls, (std::vector<std::string>{"folders"}));
+  EXPECT_EQ(account_rec->calls.size(), 2u);
 }
 
 TEST_F(mcp_endpoint_test, every_tool_call_is_audited_without_contents) {

@@ -27,6 +27,7 @@ struct connection_slot {
   bool busy = false;
   /// A request succeeded on it (so it did log in).
   bool proven = false;
+  /// When it was last handed to a request or given back.
   std::chrono::steady_clock::time_point last_used;
 };
 

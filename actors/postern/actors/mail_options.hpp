@@ -39,6 +39,11 @@ struct mail_options {
   size_t max_total = 1000;
   std::chrono::seconds timeout{30};
   std::chrono::seconds operation_timeout{120};
+  /// A connection still busy this long after operation_timeout is dropped
+  /// on the ACCOUNT's tick (its deadline guard should have ended the
+  /// operation by then; this is the backstop for a connection that never
+  /// answers, since the ACCOUNT asks it without a timer of its own).
+  std::chrono::seconds stuck_grace{10};
   std::chrono::seconds idle{300};
   std::chrono::seconds login_failure_cache{60};
   /// Requests waiting for a connection, per account.

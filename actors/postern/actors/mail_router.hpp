@@ -2,6 +2,7 @@
 #pragma once
 
 #include "postern/actors/account.hpp"
+#include "postern/actors/account_index.hpp"
 #include "postern/actors/connection_probe_actor.hpp"
 
 #include <caf/actor_addr.hpp>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace postern {
@@ -27,6 +29,9 @@ struct mail_router_state {
 
   /// The ACCOUNT of each (user id + '/' + account id).
   std::map<std::string, account_actor> accounts;
+  /// The same, for callers that ask an ACCOUNT directly; kept in step with
+  /// `accounts` here (may be null: then every call comes through here).
+  std::shared_ptr<account_index> index;
   /// Which key an ACCOUNT serves, to forget it when it ends.
   std::map<caf::actor_addr, std::string> keys;
   /// Connection permits: by user, in total, and held by each ACCOUNT (so an
@@ -81,11 +86,15 @@ struct mail_router_state {
 /// The MAIL ROUTER behavior.
 mail_router_actor::behavior_type
 mail_router(mail_router_actor::stateful_pointer<mail_router_state> self,
-            directory_actor directory, vault_actor vault, mail_options opts);
+            directory_actor directory, vault_actor vault, mail_options opts,
+            std::shared_ptr<account_index> index);
 
-/// Spawns the MAIL ROUTER; it spawns an ACCOUNT per mailbox on first use.
+/// Spawns the MAIL ROUTER; it spawns an ACCOUNT per mailbox on first use
+/// and names each running one in `index` (optional).
 mail_router_actor spawn_mail_router(caf::actor_system& sys,
                                     directory_actor directory,
-                                    vault_actor vault, mail_options opts);
+                                    vault_actor vault, mail_options opts,
+                                    std::shared_ptr<account_index> index
+                                    = nullptr);
 
 } // namespace postern

@@ -56,6 +56,9 @@ struct components {
   outbox_actor outbox;
   /// The mail providers OAuth accounts sign in to (never null).
   std::shared_ptr<const oauth::mail_providers> providers;
+  /// The running ACCOUNT of each mailbox, for mail calls that skip the MAIL
+  /// ROUTER (never null).
+  std::shared_ptr<const account_index> accounts;
 };
 
 /// What spawn_node needs beyond the configuration.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "postern/actors/account_index.hpp"
 #include "postern/actors/directory_actor.hpp"
 #include "postern/actors/mail_actor.hpp"
 #include "postern/actors/outbox_actor.hpp"
@@ -85,6 +86,9 @@ struct mcp_actors {
   directory_actor directory;
   /// Where sending tools of connections that ask first put their messages.
   outbox_actor outbox;
+  /// The running ACCOUNT of each mailbox: a call goes straight to it, and
+  /// through `mail` only when there is none (may be null: always `mail`).
+  std::shared_ptr<const account_index> accounts;
 };
 
 /// MCP over Streamable HTTP at /mcp: the transport (HTTP status codes,
