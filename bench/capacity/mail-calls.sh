@@ -7,6 +7,9 @@
 # switches per call.
 #   bench/capacity/mail-calls.sh [BUILD_DIR] [SECONDS] [MESSAGES]
 #   (default build/release 10 2500)
+# ONLY="list_messages" runs that operation alone (and no uncached reads
+# unless it is read_message); PERF=1 also records `perf record -g` of the
+# server during each Postern run and prints its top symbols (self cost).
 # Cases: 1 account x 10 concurrent calls (ACCOUNT_POOL_SIZE=10, floor: 10
 # connections) and 50 accounts x 1 call each (floor: 50 connections), for
 # list_messages (a random page of 1-100, 20 envelopes) and read_message
@@ -54,18 +57,32 @@ postern() { # name operation tokens clients
   # A short warm-up fills the pools (and the cache for cached reads).
   "$BENCH" run --url "http://127.0.0.1:$PORT/mcp" --tokens "$3" --clients "$4" \
     --duration 2 --mix "$2=1" --pages 100 >/dev/null 2>&1 || true
+  local perf_pid="" data
+  data="$OUT/perf-$(echo "$1" | tr -c 'a-z0-9\n' '-').data"
+  if [ -n "${PERF:-}" ]; then
+    perf record -q -g -p "$SERVER_PID" -o "$data" -- sleep "$SECS" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   "$BENCH" run --url "http://127.0.0.1:$PORT/mcp" --tokens "$3" --clients "$4" \
     --duration "$SECS" --mix "$2=1" --pages 100 --pid "$SERVER_PID" 2>/dev/null | grep -vE '^$'
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    echo "   perf, top symbols by self cost ($data):"
+    perf report -i "$data" --no-children --sort dso,sym --stdio 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | head -25 | sed 's/^/   /'
+  fi
 }
 
 echo "mail-calls on $(nproc) cores, $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_server
-for op in list_messages read_message; do
+for op in ${ONLY:-list_messages read_message}; do
   floor "$op" 10
   postern "$op, 1 account" "$op" "$OUT/tokens1" 10
   floor "$op" 50
   postern "$op, 50 accounts" "$op" "$OUT/tokens50" 50
 done
-start_server MESSAGE_CACHE_MB=0
-postern "read_message uncached, 1 account" read_message "$OUT/tokens1" 10
+if [ -z "${ONLY:-}" ] || [ "$ONLY" = read_message ]; then
+  start_server MESSAGE_CACHE_MB=0
+  postern "read_message uncached, 1 account" read_message "$OUT/tokens1" 10
+fi
 echo "reports in $OUT; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
