@@ -105,6 +105,29 @@ caf::behavior audit_batcher(caf::event_based_actor* self,
   };
 }
 
+/// How late the CALL WATCHER may end a call past its deadline, at most:
+/// it wakes at most this often while calls run.
+constexpr auto watch_granularity = std::chrono::milliseconds(100);
+
+/// The CALL WATCHER: ends the calls past their deadline (call_deadlines).
+/// The first call after a quiet spell wakes it; then its own tick, at most
+/// once per watch_granularity, until no call is left.
+caf::behavior call_watcher(caf::event_based_actor* self,
+                           std::shared_ptr<call_deadlines> deadlines) {
+  return {
+    [=](atom::tick) {
+      std::optional<call_deadlines::clock::time_point> next;
+      auto now = call_deadlines::clock::now();
+      // An address whose actor has ended (the call answered) takes the
+      // message as a no-op.
+      for (auto& call : deadlines->due(now, next))
+        self->send_exit(call, caf::make_error(caf::sec::request_timeout));
+      if (next)
+        self->delayed_send(self, *next - now, atom::tick_v);
+    },
+  };
+}
+
 } // namespace
 
 mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
@@ -121,6 +144,14 @@ mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
     origins.push_back(o);
   if (actors.directory)
     auditor = s.spawn(audit_batcher, actors.directory, audit_events);
+  deadlines = std::make_shared<call_deadlines>(settings.tool_timeout,
+                                               watch_granularity);
+  watcher = s.spawn(call_watcher, deadlines);
+}
+
+void mcp_endpoint::impl::watch(const caf::actor_addr& call) const {
+  if (deadlines->add(call, call_deadlines::clock::now()))
+    caf::anon_send(watcher, atom::tick_v);
 }
 
 void mcp_endpoint::impl::audit(audit_event event) const {
@@ -143,6 +174,7 @@ void mcp_endpoint::impl::audit(audit_event event) const {
 mcp_endpoint::impl::~impl() {
   if (auditor)
     caf::anon_send_exit(auditor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
 
 mcp_endpoint::mcp_endpoint(caf::actor_system& sys, mcp_actors actors,

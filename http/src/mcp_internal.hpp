@@ -5,6 +5,7 @@
 // (mcp_methods.cpp); not part of the http library's interface.
 
 #include "postern/directory_types.hpp"
+#include "postern/http/call_deadlines.hpp"
 #include "postern/grant.hpp"
 #include "postern/http/mcp_endpoint.hpp"
 #include "postern/http/mcp_sessions.hpp"
@@ -49,6 +50,17 @@ struct mcp_endpoint::impl {
 
   /// Queues one event for the auditor (see audit_events).
   void audit(audit_event event) const;
+
+  /// When each running tool call must have answered (TOOL_TIMEOUT after
+  /// it started), and the CALL WATCHER that ends the late ones: one timer
+  /// for all calls instead of one per request.
+  std::shared_ptr<call_deadlines> deadlines;
+  caf::actor watcher;
+
+  /// Ends the tool call running on `call` once TOOL_TIMEOUT has passed:
+  /// it gets an exit message with reason sec::request_timeout (its exit
+  /// handler answers with the timeout sentence).
+  void watch(const caf::actor_addr& call) const;
 
   impl(caf::actor_system& s, mcp_actors a, mcp_settings st);
   ~impl();

@@ -159,7 +159,7 @@ public:
       return failed(caf::make_error(ec::shutting_down,
                                     "The outbox is not running."));
     self_
-      ->request(ep_->actors.outbox, ep_->settings.tool_timeout, atom::get_v,
+      ->request(ep_->actors.outbox, caf::infinite, atom::get_v,
                 ref_.user, a.outbox_id)
       .then(
         [this](outbox_entry& entry) {
@@ -301,6 +301,21 @@ public:
       atom::compose_v, ref_, a.request, send_);
   }
 
+  /// Holds the run's actor until end(): with no timer on its requests,
+  /// nothing else may (a request's receiver lets go of its sender once it
+  /// has answered or dropped it), and CAF ends an actor nobody can reach.
+  /// The cycle (actor -> run -> actor) is broken by end() or, if the actor
+  /// ends otherwise, by its cleanup, which drops the run.
+  void keep_alive(caf::actor self) {
+    alive_ = std::move(self);
+  }
+
+  /// The call's TOOL_TIMEOUT has passed (the CALL WATCHER says so; no
+  /// request of the run carries a timer of its own).
+  void timed_out() {
+    failed(caf::make_error(caf::sec::request_timeout));
+  }
+
   // -- resources/read
   // -----------------------------------------------------------
 
@@ -408,7 +423,7 @@ private:
     entry.account_label = label_;
     entry.message = std::move(message);
     self_
-      ->request(ep_->actors.outbox, ep_->settings.tool_timeout, atom::hold_v,
+      ->request(ep_->actors.outbox, caf::infinite, atom::hold_v,
                 std::move(entry))
       .then(
         [this, then](outbox_entry& stored) mutable {
@@ -442,7 +457,7 @@ private:
                                         : std::nullopt;
     if (!account)
       return ask_router(std::move(on_reply), std::move(on_error), xs...);
-    self_->request(*account, ep_->settings.tool_timeout, xs...)
+    self_->request(*account, caf::infinite, xs...)
       .then(on_reply, [this, on_reply, on_error,
                        xs...](const caf::error& err) mutable {
         if (err == caf::sec::request_receiver_down)
@@ -454,7 +469,7 @@ private:
   /// Asks the MAIL ROUTER.
   template <class OnReply, class OnError, class... Ts>
   void ask_router(OnReply on_reply, OnError on_error, Ts... xs) {
-    self_->request(ep_->actors.mail, ep_->settings.tool_timeout, xs...)
+    self_->request(ep_->actors.mail, caf::infinite, xs...)
       .then(std::move(on_reply), std::move(on_error));
   }
 
@@ -503,7 +518,16 @@ private:
     answer.result = std::move(result);
     answer.outcome = std::move(outcome);
     done_(std::move(answer));
+    end();
   }
+
+  /// The call has its answer: its actor ends (see watch_run), and the
+  /// ACCOUNT drops whatever it still had queued for it.
+  void end() {
+    alive_ = nullptr;
+    self_->quit(caf::exit_reason::user_shutdown);
+  }
+
 
   /// Ends the call as a tool error saying `sentence`.
   void fail(std::string sentence, std::string outcome,
@@ -514,6 +538,7 @@ private:
     answer.failure = std::move(sentence);
     answer.failure_data = std::move(failure_data);
     done_(std::move(answer));
+    end();
   }
 
   endpoint_ptr ep_;
@@ -527,7 +552,39 @@ private:
   std::string client_name_;
   std::string label_;
   std::shared_ptr<held_for_yes> held_;
+  caf::actor alive_;
 };
+
+} // namespace
+
+namespace {
+
+/// Keeps `self` and `run` alive until the run has answered, and gives it
+/// TOOL_TIMEOUT (call before starting the run): the CALL
+/// WATCHER ends `self` with reason request_timeout when it is late, and
+/// the run answers with the timeout sentence first. (Any other exit, e.g.
+/// the client hanging up, ends it as before.)
+void watch_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
+               caf::event_based_actor* self, std::shared_ptr<tool_run> run) {
+  // Without timers on its requests, an actor with no behavior of its own
+  // would end before their answers arrive (a pending timeout was what kept
+  // it): this one lives until the run has its answer (tool_run::end) or
+  // the CALL WATCHER ends it.
+  self->become([](atom::tick) {
+    // nop: never sent; keeps the actor alive until the run ends it
+  });
+  run->keep_alive(caf::actor_cast<caf::actor>(self));
+  self->set_exit_handler([self, run](caf::exit_msg& msg) {
+    if (msg.reason == caf::sec::request_timeout) {
+      run->timed_out();
+      self->quit(caf::exit_reason::user_shutdown);
+      return;
+    }
+    self->quit(std::move(msg.reason));
+  });
+  self->attach_functor([run] {});
+  ep->watch(self->address());
+}
 
 } // namespace
 
@@ -535,9 +592,8 @@ void start_tool_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
                     caf::event_based_actor* self, const tool_target& target,
                     const mcp::tool_args& args, const tool_done_fn& done) {
   auto run = std::make_shared<tool_run>(ep, self, target, done);
+  watch_run(ep, self, run);
   std::visit([run](auto& a) { (*run)(a); }, args);
-  // The run object lives as long as a continuation refers to it.
-  self->attach_functor([run] {});
 }
 
 void start_resource_read(const std::shared_ptr<mcp_endpoint::impl>& ep,
@@ -546,8 +602,8 @@ void start_resource_read(const std::shared_ptr<mcp_endpoint::impl>& ep,
                          const mcp::mail_resource& resource,
                          const tool_done_fn& done) {
   auto run = std::make_shared<tool_run>(ep, self, target, done);
+  watch_run(ep, self, run);
   run->read_resource(resource);
-  self->attach_functor([run] {});
 }
 
 } // namespace postern::http

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <caf/actor_addr.hpp>
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace postern::http {
+
+/// When each running tool call must have answered: the one clock of every
+/// call, instead of a CAF request timeout per request.
+///
+/// Why: each request timeout is a timer in CAF's clock thread, set and
+/// woken once per call (about one context switch in ten of a mail call,
+/// and a lock every worker meets). Every call here has the same time
+/// allowed (TOOL_TIMEOUT), so deadlines arrive in the order calls start
+/// and a queue holds them; one watcher wakes at most once per `granularity`
+/// to end the calls that are past theirs, and not at all while no call is
+/// running. A call that answered is not taken out: it has ended, and the
+/// watcher skips actors that are gone.
+///
+/// Thread-safe: calls start on HTTP threads and CAF workers.
+class call_deadlines {
+public:
+  using clock = std::chrono::steady_clock;
+
+  call_deadlines(clock::duration allowed, clock::duration granularity);
+
+  /// Notes that `call` must have answered `allowed` after `now`. True when
+  /// no watch was running: the caller then wakes the watcher.
+  bool add(caf::actor_addr call, clock::time_point now);
+
+  /// Takes the calls whose deadline is at or before `now`; sets `next` to
+  /// when the watcher should look again (never sooner than `granularity`
+  /// after `now`), or to nothing when no call is left (the watch stops
+  /// until the next add).
+  std::vector<caf::actor_addr> due(clock::time_point now,
+                                   std::optional<clock::time_point>& next);
+
+  /// Calls waiting for their deadline.
+  size_t size() const;
+
+  clock::duration allowed() const {
+    return allowed_;
+  }
+
+private:
+  clock::duration allowed_;
+  clock::duration granularity_;
+  mutable std::mutex mtx_;
+  std::deque<std::pair<clock::time_point, caf::actor_addr>> calls_;
+  bool watching_ = false;
+};
+
+} // namespace postern::http
