@@ -11,8 +11,11 @@ call_deadlines::call_deadlines(clock::duration allowed,
   // nop
 }
 
-bool call_deadlines::add(caf::actor_addr call, clock::time_point now) {
+call_deadlines::added call_deadlines::add(caf::actor_addr call,
+                                          clock::time_point now) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (closed_)
+    return added::closed;
   // Threads read the clock before the lock, so a later call may come in
   // with an earlier `now`; it waits the microseconds more that keep the
   // queue in order.
@@ -21,9 +24,19 @@ bool call_deadlines::add(caf::actor_addr call, clock::time_point now) {
     deadline = std::max(deadline, calls_.back().first);
   calls_.emplace_back(deadline, std::move(call));
   if (watching_)
-    return false;
+    return added::watched;
   watching_ = true;
-  return true;
+  return added::wake_watcher;
+}
+
+std::vector<caf::actor_addr> call_deadlines::close() {
+  std::vector<caf::actor_addr> result;
+  std::lock_guard<std::mutex> guard{mtx_};
+  closed_ = true;
+  for (auto& entry : calls_)
+    result.push_back(std::move(entry.second));
+  calls_.clear();
+  return result;
 }
 
 std::vector<caf::actor_addr>

@@ -111,9 +111,26 @@ constexpr auto watch_granularity = std::chrono::milliseconds(100);
 
 /// The CALL WATCHER: ends the calls past their deadline (call_deadlines).
 /// The first call after a quiet spell wakes it; then its own tick, at most
-/// once per watch_granularity, until no call is left.
-caf::behavior call_watcher(caf::event_based_actor* self,
+/// once per watch_granularity, until no call is left. It ends with the MAIL
+/// ROUTER (the server is stopping) or the endpoint, and ends every call
+/// still waiting as it goes: their mail requests may never be answered.
+caf::behavior call_watcher(caf::event_based_actor* self, mail_actor mail,
                            std::shared_ptr<call_deadlines> deadlines) {
+  auto end_all = [self, deadlines] {
+    for (auto& call : deadlines->close())
+      self->send_exit(call, caf::exit_reason::user_shutdown);
+  };
+  if (mail) {
+    self->monitor(mail);
+    self->set_down_handler([self, end_all](caf::down_msg&) {
+      end_all();
+      self->quit();
+    });
+  }
+  self->set_exit_handler([self, end_all](caf::exit_msg& msg) {
+    end_all();
+    self->quit(msg.reason);
+  });
   return {
     [=](atom::tick) {
       std::optional<call_deadlines::clock::time_point> next;
@@ -146,12 +163,21 @@ mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
     auditor = s.spawn(audit_batcher, actors.directory, audit_events);
   deadlines = std::make_shared<call_deadlines>(settings.tool_timeout,
                                                watch_granularity);
-  watcher = s.spawn(call_watcher, deadlines);
+  watcher = s.spawn(call_watcher, actors.mail, deadlines);
 }
 
 void mcp_endpoint::impl::watch(const caf::actor_addr& call) const {
-  if (deadlines->add(call, call_deadlines::clock::now()))
-    caf::anon_send(watcher, atom::tick_v);
+  switch (deadlines->add(call, call_deadlines::clock::now())) {
+    case call_deadlines::added::watched:
+      break;
+    case call_deadlines::added::wake_watcher:
+      caf::anon_send(watcher, atom::tick_v);
+      break;
+    case call_deadlines::added::closed:
+      if (auto hdl = caf::actor_cast<caf::actor>(call))
+        caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
+      break;
+  }
 }
 
 void mcp_endpoint::impl::audit(audit_event event) const {

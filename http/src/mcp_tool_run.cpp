@@ -310,6 +310,11 @@ public:
     alive_ = std::move(self);
   }
 
+  /// The call was ended before its answer came (the server is stopping).
+  void stopped() {
+    failed(caf::make_error(ec::shutting_down, "the server is stopping"));
+  }
+
   /// The call's TOOL_TIMEOUT has passed (the CALL WATCHER says so; no
   /// request of the run carries a timer of its own).
   void timed_out() {
@@ -562,8 +567,9 @@ namespace {
 /// Keeps `self` and `run` alive until the run has answered, and gives it
 /// TOOL_TIMEOUT (call before starting the run): the CALL
 /// WATCHER ends `self` with reason request_timeout when it is late, and
-/// the run answers with the timeout sentence first. (Any other exit, e.g.
-/// the client hanging up, ends it as before.)
+/// the run answers with the timeout sentence first. Any other exit (the
+/// server stopping, the client hanging up) answers that the mail service
+/// is restarting.
 void watch_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
                caf::event_based_actor* self, std::shared_ptr<tool_run> run) {
   // Without timers on its requests, an actor with no behavior of its own
@@ -580,6 +586,10 @@ void watch_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
       self->quit(caf::exit_reason::user_shutdown);
       return;
     }
+    // The server is stopping (the CALL WATCHER ends what still waits), or
+    // the client hung up (then the call is settled already and this answer
+    // goes nowhere).
+    run->stopped();
     self->quit(std::move(msg.reason));
   });
   self->attach_functor([run] {});

@@ -36,8 +36,8 @@ TEST_F(call_deadlines_test, calls_come_due_in_order_after_their_allowance) {
   call_deadlines d{30s, 100ms};
   auto a = some_call();
   auto b = some_call();
-  EXPECT_TRUE(d.add(a, t0));       // the first call wakes the watcher
-  EXPECT_FALSE(d.add(b, t0 + 1s)); // the watch is running already
+  EXPECT_EQ(d.add(a, t0), call_deadlines::added::wake_watcher);
+  EXPECT_EQ(d.add(b, t0 + 1s), call_deadlines::added::watched);
   std::optional<call_deadlines::clock::time_point> next;
   EXPECT_TRUE(d.due(t0 + 29s, next).empty());
   ASSERT_TRUE(next);
@@ -53,7 +53,7 @@ TEST_F(call_deadlines_test, calls_come_due_in_order_after_their_allowance) {
   // Nothing left: the watch stops, and the next call wakes it again.
   EXPECT_FALSE(next);
   EXPECT_EQ(d.size(), 0u);
-  EXPECT_TRUE(d.add(some_call(), t0 + 41s));
+  EXPECT_EQ(d.add(some_call(), t0 + 41s), call_deadlines::added::wake_watcher);
 }
 
 TEST_F(call_deadlines_test, the_watcher_wakes_at_most_once_per_granularity) {
@@ -86,4 +86,21 @@ TEST_F(call_deadlines_test, a_call_that_reads_the_clock_late_keeps_the_order) {
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0], a);
   EXPECT_EQ(due[1], b);
+}
+
+TEST_F(call_deadlines_test, closing_hands_over_every_waiting_call) {
+  // The watcher ends with the server and must end the calls still waiting
+  // (their mail requests may never be answered), and those that start
+  // after it.
+  call_deadlines d{30s, 100ms};
+  auto a = some_call();
+  auto b = some_call();
+  d.add(a, t0);
+  d.add(b, t0);
+  auto left = d.close();
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0], a);
+  EXPECT_EQ(left[1], b);
+  EXPECT_EQ(d.size(), 0u);
+  EXPECT_EQ(d.add(some_call(), t0), call_deadlines::added::closed);
 }

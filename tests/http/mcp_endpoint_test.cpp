@@ -194,6 +194,31 @@ public:
   }
 };
 
+/// A MAIL ROUTER that takes a listing and never answers, saying when it has
+/// taken one.
+class parked_mail : public test::mail_fake {
+public:
+  caf::result<imap::message_page> messages(const mailbox_ref&,
+                                           const std::string&,
+                                           const imap::page_request&) override {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++taken;
+    }
+    cv.notify_all();
+    return self->make_response_promise<imap::message_page>();
+  }
+
+  bool wait_taken() {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, answer_timeout, [&] { return taken > 0; });
+  }
+
+  std::mutex mtx;
+  std::condition_variable cv;
+  int taken = 0;
+};
+
 /// The DIRECTORY stand-in: keeps the audit log.
 class recording_directory : public test::directory_fake {
 public:
@@ -443,6 +468,31 @@ TEST_F(mcp_endpoint_test, mail_errors_and_timeouts_are_tool_errors) {
                "The mail server did not answer within 1 second; try again "
                "later.");
   caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(mcp_endpoint_test, a_waiting_call_is_answered_when_the_mail_service_stops) {
+  // No request of a call carries a timer of its own: when the mail
+  // service ends with a call still waiting on it, the CALL WATCHER ends
+  // the call, which answers at once (and the server can stop).
+  auto parked = std::make_shared<parked_mail>();
+  auto mail = sys_->spawn(test::fake_mail, parked);
+  mcp_settings s;
+  s.base_url = "https://mail.example.com";
+  s.tool_rate_limit = 0;
+  s.tool_timeout = 600s; // far beyond answer_timeout: only the stop ends it
+  endpoint_ = std::make_shared<mcp_endpoint>(
+    *sys_, mcp_actors{tokens_, mail, directory_, {}, {}}, s);
+  auto token = issue(bit(scope::read));
+  auto session = initialize(token);
+  auto waiting = std::async(std::launch::async, [&] {
+    return call(token, session, "list_messages", "{}");
+  });
+  ASSERT_TRUE(parked->wait_taken());
+  caf::anon_send_exit(mail, caf::exit_reason::user_shutdown);
+  auto stopped = waiting.get();
+  EXPECT_TRUE(stopped["isError"].GetBool());
+  EXPECT_STREQ(stopped["content"][0]["text"].GetString(),
+               "The mail service is restarting; try again in a moment.");
 }
 
 TEST_F(mcp_endpoint_test, calls_go_to_the_running_account_else_the_router) {

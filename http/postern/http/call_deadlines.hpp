@@ -31,9 +31,19 @@ public:
 
   call_deadlines(clock::duration allowed, clock::duration granularity);
 
-  /// Notes that `call` must have answered `allowed` after `now`. True when
-  /// no watch was running: the caller then wakes the watcher.
-  bool add(caf::actor_addr call, clock::time_point now);
+  /// What add() asks of its caller.
+  enum class added {
+    /// Noted; a watch is running.
+    watched,
+    /// Noted, and no watch was running: wake the watcher.
+    wake_watcher,
+    /// The watcher has ended (the server is stopping): not noted; end the
+    /// call now, nothing would.
+    closed,
+  };
+
+  /// Notes that `call` must have answered `allowed` after `now`.
+  added add(caf::actor_addr call, clock::time_point now);
 
   /// Takes the calls whose deadline is at or before `now`; sets `next` to
   /// when the watcher should look again (never sooner than `granularity`
@@ -41,6 +51,11 @@ public:
   /// until the next add).
   std::vector<caf::actor_addr> due(clock::time_point now,
                                    std::optional<clock::time_point>& next);
+
+  /// Takes every call still waiting and refuses new ones: the watcher is
+  /// ending and must end them too, or a call waiting on a mail server that
+  /// stopped with the server would keep it from stopping.
+  std::vector<caf::actor_addr> close();
 
   /// Calls waiting for their deadline.
   size_t size() const;
@@ -55,6 +70,7 @@ private:
   mutable std::mutex mtx_;
   std::deque<std::pair<clock::time_point, caf::actor_addr>> calls_;
   bool watching_ = false;
+  bool closed_ = false;
 };
 
 } // namespace postern::http
