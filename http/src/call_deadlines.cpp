@@ -11,32 +11,29 @@ call_deadlines::call_deadlines(clock::duration allowed,
   // nop
 }
 
-call_deadlines::added call_deadlines::add(caf::actor_addr call,
-                                          clock::time_point now) {
+call_deadlines::ticket call_deadlines::add(caf::actor_addr call,
+                                           clock::time_point now) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (closed_)
-    return added::closed;
+    return {};
   // Threads read the clock before the lock, so a later call may come in
   // with an earlier `now`; it waits the microseconds more that keep the
   // queue in order.
   auto deadline = now + allowed_;
-  if (!calls_.empty())
-    deadline = std::max(deadline, calls_.back().first);
-  calls_.emplace_back(deadline, std::move(call));
+  if (!order_.empty())
+    deadline = std::max(deadline, order_.back().first);
+  auto id = next_id_++;
+  order_.emplace_back(deadline, id);
+  running_.emplace(id, std::move(call));
   if (watching_)
-    return added::watched;
+    return {added::watched, id};
   watching_ = true;
-  return added::wake_watcher;
+  return {added::wake_watcher, id};
 }
 
-std::vector<caf::actor_addr> call_deadlines::close() {
-  std::vector<caf::actor_addr> result;
+void call_deadlines::finished(uint64_t id) {
   std::lock_guard<std::mutex> guard{mtx_};
-  closed_ = true;
-  for (auto& entry : calls_)
-    result.push_back(std::move(entry.second));
-  calls_.clear();
-  return result;
+  running_.erase(id);
 }
 
 std::vector<caf::actor_addr>
@@ -45,23 +42,45 @@ call_deadlines::due(clock::time_point now,
   std::vector<caf::actor_addr> result;
   std::lock_guard<std::mutex> guard{mtx_};
   // Deadlines only grow (one allowance for all), so the due calls are a
-  // prefix of the queue.
-  while (!calls_.empty() && calls_.front().first <= now) {
-    result.push_back(std::move(calls_.front().second));
-    calls_.pop_front();
+  // prefix of the queue; most of them have answered long ago.
+  while (!order_.empty() && order_.front().first <= now) {
+    if (auto i = running_.find(order_.front().second); i != running_.end()) {
+      result.push_back(std::move(i->second));
+      running_.erase(i);
+    }
+    order_.pop_front();
   }
-  if (calls_.empty()) {
+  if (running_.empty()) {
+    order_.clear();
     watching_ = false;
     next.reset();
   } else {
-    next = std::max(calls_.front().first, now + granularity_);
+    next = std::max(order_.front().first, now + granularity_);
   }
   return result;
 }
 
-size_t call_deadlines::size() const {
+std::vector<caf::actor_addr> call_deadlines::close() {
+  std::vector<caf::actor_addr> result;
   std::lock_guard<std::mutex> guard{mtx_};
-  return calls_.size();
+  closed_ = true;
+  // In start order, as the queue has them.
+  for (auto& [deadline, id] : order_)
+    if (auto i = running_.find(id); i != running_.end())
+      result.push_back(std::move(i->second));
+  order_.clear();
+  running_.clear();
+  return result;
+}
+
+size_t call_deadlines::running() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return running_.size();
+}
+
+size_t call_deadlines::queued() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return order_.size();
 }
 
 } // namespace postern::http

@@ -166,8 +166,9 @@ mcp_endpoint::impl::impl(caf::actor_system& s, mcp_actors a, mcp_settings st)
   watcher = s.spawn(call_watcher, actors.mail, deadlines);
 }
 
-void mcp_endpoint::impl::watch(const caf::actor_addr& call) const {
-  switch (deadlines->add(call, call_deadlines::clock::now())) {
+uint64_t mcp_endpoint::impl::watch(const caf::actor_addr& call) const {
+  auto t = deadlines->add(call, call_deadlines::clock::now());
+  switch (t.what) {
     case call_deadlines::added::watched:
       break;
     case call_deadlines::added::wake_watcher:
@@ -178,6 +179,7 @@ void mcp_endpoint::impl::watch(const caf::actor_addr& call) const {
         caf::anon_send_exit(hdl, caf::exit_reason::user_shutdown);
       break;
   }
+  return t.id;
 }
 
 void mcp_endpoint::impl::audit(audit_event event) const {

@@ -59,8 +59,10 @@ struct mcp_endpoint::impl {
 
   /// Ends the tool call running on `call` once TOOL_TIMEOUT has passed:
   /// it gets an exit message with reason sec::request_timeout (its exit
-  /// handler answers with the timeout sentence).
-  void watch(const caf::actor_addr& call) const;
+  /// handler answers with the timeout sentence). Returns the ticket the
+  /// call hands to `deadlines->finished` when it has answered (0: the
+  /// server is stopping and the call was ended at once).
+  uint64_t watch(const caf::actor_addr& call) const;
 
   impl(caf::actor_system& s, mcp_actors a, mcp_settings st);
   ~impl();

@@ -13,6 +13,7 @@
 #include <caf/sec.hpp>
 
 #include <chrono>
+#include <utility>
 
 namespace postern::http {
 
@@ -301,6 +302,17 @@ public:
       atom::compose_v, ref_, a.request, send_);
   }
 
+  /// Lets go of the CALL WATCHER's ticket, once.
+  void end_watch() {
+    if (watch_ticket_ != 0)
+      ep_->deadlines->finished(std::exchange(watch_ticket_, 0));
+  }
+
+  /// The CALL WATCHER's ticket of this run (see watch_run).
+  void watched_as(uint64_t ticket) {
+    watch_ticket_ = ticket;
+  }
+
   /// Holds the run's actor until end(): with no timer on its requests,
   /// nothing else may (a request's receiver lets go of its sender once it
   /// has answered or dropped it), and CAF ends an actor nobody can reach.
@@ -530,8 +542,10 @@ private:
   /// ACCOUNT drops whatever it still had queued for it.
   void end() {
     alive_ = nullptr;
+    end_watch();
     self_->quit(caf::exit_reason::user_shutdown);
   }
+
 
 
   /// Ends the call as a tool error saying `sentence`.
@@ -558,6 +572,7 @@ private:
   std::string label_;
   std::shared_ptr<held_for_yes> held_;
   caf::actor alive_;
+  uint64_t watch_ticket_ = 0;
 };
 
 } // namespace
@@ -592,8 +607,10 @@ void watch_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
     run->stopped();
     self->quit(std::move(msg.reason));
   });
-  self->attach_functor([run] {});
-  ep->watch(self->address());
+  // The run lives as long as the actor; if the actor ends before the run
+  // has answered (an exit), the run's cleanup still lets go of the watch.
+  self->attach_functor([run] { run->end_watch(); });
+  run->watched_as(ep->watch(self->address()));
 }
 
 } // namespace

@@ -36,8 +36,8 @@ TEST_F(call_deadlines_test, calls_come_due_in_order_after_their_allowance) {
   call_deadlines d{30s, 100ms};
   auto a = some_call();
   auto b = some_call();
-  EXPECT_EQ(d.add(a, t0), call_deadlines::added::wake_watcher);
-  EXPECT_EQ(d.add(b, t0 + 1s), call_deadlines::added::watched);
+  EXPECT_EQ(d.add(a, t0).what, call_deadlines::added::wake_watcher);
+  EXPECT_EQ(d.add(b, t0 + 1s).what, call_deadlines::added::watched);
   std::optional<call_deadlines::clock::time_point> next;
   EXPECT_TRUE(d.due(t0 + 29s, next).empty());
   ASSERT_TRUE(next);
@@ -52,8 +52,9 @@ TEST_F(call_deadlines_test, calls_come_due_in_order_after_their_allowance) {
   EXPECT_EQ(due[0], b);
   // Nothing left: the watch stops, and the next call wakes it again.
   EXPECT_FALSE(next);
-  EXPECT_EQ(d.size(), 0u);
-  EXPECT_EQ(d.add(some_call(), t0 + 41s), call_deadlines::added::wake_watcher);
+  EXPECT_EQ(d.running(), 0u);
+  EXPECT_EQ(d.add(some_call(), t0 + 41s).what,
+            call_deadlines::added::wake_watcher);
 }
 
 TEST_F(call_deadlines_test, the_watcher_wakes_at_most_once_per_granularity) {
@@ -101,6 +102,32 @@ TEST_F(call_deadlines_test, closing_hands_over_every_waiting_call) {
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0], a);
   EXPECT_EQ(left[1], b);
-  EXPECT_EQ(d.size(), 0u);
-  EXPECT_EQ(d.add(some_call(), t0), call_deadlines::added::closed);
+  EXPECT_EQ(d.running(), 0u);
+  auto late = d.add(some_call(), t0);
+  EXPECT_EQ(late.what, call_deadlines::added::closed);
+  EXPECT_EQ(late.id, 0u);
+}
+
+TEST_F(call_deadlines_test, a_call_that_answered_is_let_go_at_once) {
+  // An address keeps an ended actor's memory allocated: with TOOL_TIMEOUT
+  // at 150 s and thousands of calls a second, holding each until its
+  // deadline would hold hundreds of MB.
+  call_deadlines d{30s, 100ms};
+  auto a = d.add(some_call(), t0);
+  auto b = d.add(some_call(), t0);
+  auto c = some_call();
+  auto tc = d.add(c, t0 + 1s);
+  d.finished(a.id);
+  d.finished(b.id);
+  EXPECT_EQ(d.running(), 1u);
+  std::optional<call_deadlines::clock::time_point> next;
+  EXPECT_TRUE(d.due(t0 + 30s, next).empty()); // a and b answered
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, t0 + 31s);
+  // Once nothing runs, the queue of numbers is dropped too.
+  d.finished(tc.id);
+  EXPECT_TRUE(d.due(t0 + 30s + 100ms, next).empty());
+  EXPECT_FALSE(next);
+  EXPECT_EQ(d.queued(), 0u);
+  EXPECT_EQ(d.running(), 0u);
 }

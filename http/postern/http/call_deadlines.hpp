@@ -4,9 +4,11 @@
 #include <caf/actor_addr.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -21,15 +23,18 @@ namespace postern::http {
 /// allowed (TOOL_TIMEOUT), so deadlines arrive in the order calls start
 /// and a queue holds them; one watcher wakes at most once per `granularity`
 /// to end the calls that are past theirs, and not at all while no call is
-/// running. A call that answered is not taken out: it has ended, and the
-/// watcher skips actors that are gone.
+/// running.
+///
+/// A call that answers says so (finished): its actor's address is let go
+/// at once, since an address keeps the ended actor's memory allocated.
+/// The queue then keeps only its number until the deadline passes (16
+/// bytes per call started within TOOL_TIMEOUT), and is emptied whenever no
+/// call is running.
 ///
 /// Thread-safe: calls start on HTTP threads and CAF workers.
 class call_deadlines {
 public:
   using clock = std::chrono::steady_clock;
-
-  call_deadlines(clock::duration allowed, clock::duration granularity);
 
   /// What add() asks of its caller.
   enum class added {
@@ -42,33 +47,46 @@ public:
     closed,
   };
 
-  /// Notes that `call` must have answered `allowed` after `now`.
-  added add(caf::actor_addr call, clock::time_point now);
+  struct ticket {
+    added what = added::closed;
+    /// For finished(); 0 when closed.
+    uint64_t id = 0;
+  };
 
-  /// Takes the calls whose deadline is at or before `now`; sets `next` to
-  /// when the watcher should look again (never sooner than `granularity`
-  /// after `now`), or to nothing when no call is left (the watch stops
-  /// until the next add).
+  call_deadlines(clock::duration allowed, clock::duration granularity);
+
+  /// Notes that `call` must have answered `allowed` after `now`.
+  ticket add(caf::actor_addr call, clock::time_point now);
+
+  /// The call of ticket `id` has answered (or ended): forget it.
+  void finished(uint64_t id);
+
+  /// Takes the running calls whose deadline is at or before `now`; sets
+  /// `next` to when the watcher should look again (never sooner than
+  /// `granularity` after `now`), or to nothing when no call is running
+  /// (the watch stops until the next add).
   std::vector<caf::actor_addr> due(clock::time_point now,
                                    std::optional<clock::time_point>& next);
 
-  /// Takes every call still waiting and refuses new ones: the watcher is
-  /// ending and must end them too, or a call waiting on a mail server that
+  /// Takes every running call and refuses new ones: the watcher is ending
+  /// and must end them too, or a call waiting on a mail server that
   /// stopped with the server would keep it from stopping.
   std::vector<caf::actor_addr> close();
 
-  /// Calls waiting for their deadline.
-  size_t size() const;
+  /// Calls running (added, not finished, not yet due).
+  size_t running() const;
 
-  clock::duration allowed() const {
-    return allowed_;
-  }
+  /// Entries in the deadline queue (running or not yet past their
+  /// deadline).
+  size_t queued() const;
 
 private:
   clock::duration allowed_;
   clock::duration granularity_;
   mutable std::mutex mtx_;
-  std::deque<std::pair<clock::time_point, caf::actor_addr>> calls_;
+  std::deque<std::pair<clock::time_point, uint64_t>> order_;
+  std::unordered_map<uint64_t, caf::actor_addr> running_;
+  uint64_t next_id_ = 1;
   bool watching_ = false;
   bool closed_ = false;
 };
