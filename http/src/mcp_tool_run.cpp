@@ -322,6 +322,13 @@ public:
     alive_ = std::move(self);
   }
 
+  /// The actor is ending (its cleanup): lets go of the watch and of the
+  /// actor, whichever way it ended (an answer, an exit, an exception).
+  void ended() {
+    end_watch();
+    alive_ = nullptr;
+  }
+
   /// The call was ended before its answer came (the server is stopping).
   void stopped() {
     failed(caf::make_error(ec::shutting_down, "the server is stopping"));
@@ -546,8 +553,6 @@ private:
     self_->quit(caf::exit_reason::user_shutdown);
   }
 
-
-
   /// Ends the call as a tool error saying `sentence`.
   void fail(std::string sentence, std::string outcome,
             std::string failure_data = {}) {
@@ -574,10 +579,6 @@ private:
   caf::actor alive_;
   uint64_t watch_ticket_ = 0;
 };
-
-} // namespace
-
-namespace {
 
 /// Keeps `self` and `run` alive until the run has answered, and gives it
 /// TOOL_TIMEOUT (call before starting the run): the CALL
@@ -607,9 +608,11 @@ void watch_run(const std::shared_ptr<mcp_endpoint::impl>& ep,
     run->stopped();
     self->quit(std::move(msg.reason));
   });
-  // The run lives as long as the actor; if the actor ends before the run
-  // has answered (an exit), the run's cleanup still lets go of the watch.
-  self->attach_functor([run] { run->end_watch(); });
+  // The run lives as long as the actor (its continuations hold `this`).
+  // However the actor ends, its cleanup breaks the cycle actor -> run ->
+  // actor (CAF holds the actor while it runs, so this is never the last
+  // reference while the actor is still in use).
+  self->attach_functor([run] { run->ended(); });
   run->watched_as(ep->watch(self->address()));
 }
 
