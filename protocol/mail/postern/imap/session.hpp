@@ -368,10 +368,21 @@ private:
   std::shared_ptr<budget_tracker> budget_;
   mailimap* imap_ = nullptr;
   std::string host_;
-  /// The password once it was sent (LOGIN): from then on a server may echo
-  /// it in any response, so every server text that reaches an error is
-  /// redacted with it.
+  /// The password or access token once it was sent (LOGIN, AUTHENTICATE):
+  /// from then on a server may echo it in any response, so every server
+  /// text that reaches an error is redacted with it (without_secrets).
   secret sent_password_;
+  /// The SASL initial responses (base64, XOAUTH2 and OAUTHBEARER) that
+  /// carry sent_password_ for this user and server: the one AUTHENTICATE
+  /// sent, and the forms a server that got a LOGIN password could make of
+  /// it. Redacted like the password itself.
+  std::vector<secret> sent_forms_;
+
+  /// Notes `password` as sent by `user` (see sent_password_).
+  void remember_sent(const secret& password, const std::string& user);
+
+  /// `text` without the password and its SASL forms.
+  std::string without_secrets(std::string text) const;
   uint16_t port_ = 0;
   bool usable_ = false;
   imap::capabilities caps_;

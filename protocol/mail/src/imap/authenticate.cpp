@@ -56,7 +56,7 @@ caf::error session::authenticate(const server_settings& server,
   }
   static constexpr std::string_view action = "sign in";
   // From here on anything the server sends back is redacted with it.
-  sent_password_ = token;
+  remember_sent(token, server.username);
   auto response = sasl::initial_response(options_.sasl, server.username, host_,
                                          port_, token);
   start_call();
@@ -122,10 +122,8 @@ caf::error session::authenticate(const server_settings& server,
     }
     // A server may echo what it got: neither the token nor the SASL
     // response that carries it (base64) reaches the sentence.
-    auto text = sanitize_server_text(redact(
-      redact(std::string{rest.substr(std::min<size_t>(rest.size(), 3))},
-             response.reveal()),
-      token.reveal()));
+    auto text = sanitize_server_text(without_secrets(
+      std::string{rest.substr(std::min<size_t>(rest.size(), 3))}));
     close_stream();
     if (!starts_with_word(rest, "NO"))
       return caf::make_error(ec::server_refused,

@@ -331,8 +331,7 @@ session::fetch_flags(mailimap_set* set, bool by_uid) {
   std::string_view tag_view{tag};
   auto violation = [&] { return command_error(MAILIMAP_ERROR_PARSE, action); };
   auto server_says = [&](std::string_view text) {
-    return sanitize_server_text(
-      redact(std::string{text}, sent_password_.reveal()));
+    return sanitize_server_text(without_secrets(std::string{text}));
   };
   for (;;) {
     if (auto rc = read_one_response(response); rc != MAILIMAP_NO_ERROR)

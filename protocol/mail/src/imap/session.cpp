@@ -9,6 +9,7 @@
 #include "postern/imap/tls_verify.hpp"
 #include "postern/log.hpp"
 #include "postern/mime/charset.hpp"
+#include "postern/sasl.hpp"
 #include "postern/mime/header.hpp"
 
 #include <sys/socket.h>
@@ -126,8 +127,22 @@ void session::logout() {
 std::string session::server_text() const {
   if (imap_ == nullptr || imap_->imap_response == nullptr)
     return {};
-  return sanitize_server_text(
-    redact(imap_->imap_response, sent_password_.reveal()));
+  return sanitize_server_text(without_secrets(imap_->imap_response));
+}
+
+void session::remember_sent(const secret& password, const std::string& user) {
+  sent_password_ = password;
+  sent_forms_.clear();
+  for (auto mech : {sasl_mechanism::xoauth2, sasl_mechanism::oauthbearer})
+    sent_forms_.push_back(
+      sasl::initial_response(mech, user, host_, port_, password));
+}
+
+std::string session::without_secrets(std::string text) const {
+  text = redact(std::move(text), sent_password_.reveal());
+  for (auto& form : sent_forms_)
+    text = redact(std::move(text), form.reveal());
+  return text;
 }
 
 // -- errors -------------------------------------------------------------------
@@ -477,7 +492,7 @@ caf::error session::login(const server_settings& server,
                                "connection (LOGINDISABLED)");
   }
   start_call();
-  sent_password_ = password;
+  remember_sent(password, server.username);
   auto rc = mailimap_login(imap_, server.username.c_str(),
                            password.reveal().c_str());
   if (rc == MAILIMAP_NO_ERROR)
