@@ -13,10 +13,6 @@ namespace postern {
 
 namespace {
 
-std::string key_of(const mailbox_ref& ref) {
-  return account_index::key_of(ref);
-}
-
 /// Why an actor ended, without the error's context: an exception's what()
 /// travels there and may quote a mail server's or a message's text.
 std::string reason_without_context(const caf::error& reason) {
@@ -42,7 +38,7 @@ auto to_account(mail_router_actor::stateful_pointer<mail_router_state> self,
 } // namespace
 
 account_actor mail_router_state::account_for(const mailbox_ref& ref) {
-  auto key = key_of(ref);
+  auto key = account_index::key_of(ref);
   if (auto i = accounts.find(key); i != accounts.end())
     return i->second;
   auto hdl = self->spawn(account, ref, directory, vault,
@@ -189,7 +185,7 @@ probe_actor mail_router_state::spawn_probe(const std::string& user) {
 }
 
 void mail_router_state::forget(const mailbox_ref& ref) {
-  auto i = accounts.find(key_of(ref));
+  auto i = accounts.find(account_index::key_of(ref));
   if (i == accounts.end())
     return;
   // The next request starts a fresh ACCOUNT; the down message of this one

@@ -12,27 +12,12 @@
 # $OUT/callgrind.out (printed at the end) for callgrind_annotate.
 # Needs root for the private Dovecot (tests/mail) and valgrind. Loopback only.
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
 OP="${2:-list_messages}"
 CALLS="${3:-200}"
 WARMUP="${4:-30}"
 MESSAGES="${5:-2500}"
-POSTERN="$BUILD/postern"
-BENCH="$BUILD/bench/postern-bench"
-[ -x "$POSTERN" ] && [ -x "$BENCH" ] || { echo "build $BUILD first (release preset)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "needs valgrind" >&2; exit 2; }
-OUT="$(mktemp -d /tmp/postern-profile.XXXXXX)"
-MAIL="$OUT/mail"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  "$ROOT/tests/mail/fixture.sh" stop "$MAIL" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$ROOT/tests/mail/fixture.sh" start "$MAIL" >/dev/null
-source "$MAIL/ports.env"
+source "$(dirname "$0")/common.sh" profile "${1:-}"
 printf 'benchpw\n' > "$OUT/pw"; chmod 600 "$OUT/pw"
 "$BENCH" imap-fill --host 127.0.0.1 --port "$IMAPS_PORT" --user bench@example.test \
   --password-file "$OUT/pw" --ca-file "$CA_FILE" --messages "$MESSAGES" >/dev/null
@@ -42,7 +27,7 @@ export DATA_DIR="$OUT/data" ACCOUNT_HOST_DENY=none LOG_LEVEL=warn BIND=127.0.0.1
   --imap-user bench@example.test --imap-password-file "$OUT/pw" --ca-file "$CA_FILE" \
   --scopes "mail:folders mail:read mail:search mail:modify" >/dev/null 2>&1
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 env TOOL_RATE_LIMIT=0 PORT="$PORT" valgrind --tool=callgrind --instr-atstart=no \
   --callgrind-out-file="$OUT/callgrind.out" "$POSTERN" > "$OUT/server.log" 2>&1 &
 SERVER_PID=$!

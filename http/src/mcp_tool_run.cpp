@@ -548,8 +548,7 @@ private:
   /// The call has its answer: its actor ends (see watch_run), and the
   /// ACCOUNT drops whatever it still had queued for it.
   void end() {
-    alive_ = nullptr;
-    end_watch();
+    ended();
     self_->quit(caf::exit_reason::user_shutdown);
   }
 

@@ -278,14 +278,22 @@ protected:
                         std::make_shared<recording_mail>(rec_));
     directory_ = sys_->spawn(test::fake_directory,
                              std::make_shared<recording_directory>(rec_));
+    // The stand-ins answer at once; a short timeout would only fail a test
+    // on a slow machine (the timeout has its own test).
+    use_endpoint(mail_, 30s);
+  }
+
+  /// Replaces the endpoint with one on `mail` (and `accounts`), no rate
+  /// limit, and `timeout` as TOOL_TIMEOUT.
+  void use_endpoint(mail_actor mail, std::chrono::seconds timeout,
+                    std::shared_ptr<const account_index> accounts = {}) {
     mcp_settings s;
     s.base_url = "https://mail.example.com";
     s.tool_rate_limit = 0;
-    // The stand-ins answer at once; a short timeout would only fail a test
-    // on a slow machine (the timeout has its own test).
-    s.tool_timeout = 30s;
+    s.tool_timeout = timeout;
     endpoint_ = std::make_shared<mcp_endpoint>(
-      *sys_, mcp_actors{tokens_, mail_, directory_, {}, {}}, s);
+      *sys_, mcp_actors{tokens_, mail, directory_, {}, std::move(accounts)},
+      s);
   }
 
   void TearDown() override {
@@ -476,12 +484,7 @@ TEST_F(mcp_endpoint_test, a_waiting_call_is_answered_when_the_mail_service_stops
   // the call, which answers at once (and the server can stop).
   auto parked = std::make_shared<parked_mail>();
   auto mail = sys_->spawn(test::fake_mail, parked);
-  mcp_settings s;
-  s.base_url = "https://mail.example.com";
-  s.tool_rate_limit = 0;
-  s.tool_timeout = 600s; // far beyond answer_timeout: only the stop ends it
-  endpoint_ = std::make_shared<mcp_endpoint>(
-    *sys_, mcp_actors{tokens_, mail, directory_, {}, {}}, s);
+  use_endpoint(mail, 600s); // far beyond answer_timeout: only the stop ends it
   auto token = issue(bit(scope::read));
   auto session = initialize(token);
   auto waiting = std::async(std::launch::async, [&] {
@@ -505,12 +508,7 @@ TEST_F(mcp_endpoint_test, calls_go_to_the_running_account_else_the_router) {
   auto index = std::make_shared<account_index>();
   index->put(account_index::key_of(mailbox_ref{user_, account_}),
              caf::actor_cast<mailbox_operations_actor>(account));
-  mcp_settings s;
-  s.base_url = "https://mail.example.com";
-  s.tool_rate_limit = 0;
-  s.tool_timeout = 30s;
-  endpoint_ = std::make_shared<mcp_endpoint>(
-    *sys_, mcp_actors{tokens_, mail_, directory_, {}, index}, s);
+  use_endpoint(mail_, 30s, index);
   auto token = issue(bit(scope::read) | bit(scope::folders));
   auto session = initialize(token);
 
